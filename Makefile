@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: GPL-2.0
+# bufscope: `make` builds, `make check` tests, `make demo` shows it working.
+# Quiet by default; V=1 shows every command.
+
+OUTPUT ?= .output
+PREFIX ?= /usr/local
+DESTDIR ?=
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC := $(if $(filter default,$(origin CC)),gcc,$(CC))
+PYTHON ?= python3
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ifneq ($(ARCH),x86)
+$(error bufscope builds for x86-64 only so far (this machine: $(shell uname -m)))
+endif
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+VERSION := 0.1.0
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -DBUFSCOPE_VERSION='"$(VERSION)"'
+INCLUDES := -Iinclude -Isrc -I$(OUTPUT)
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+	-I$(dir $(VMLINUX)) -Iinclude -Ibpf
+LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lm
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SRCS := $(wildcard src/*.c)
+OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(SRCS))
+LIB_OBJS := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
+SKEL := $(OUTPUT)/bufscope.skel.h
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
+WORKLOAD_SRCS := $(wildcard tests/integration/workloads/*.c)
+WORKLOADS := $(patsubst tests/integration/workloads/%.c,$(OUTPUT)/tests/%,$(WORKLOAD_SRCS))
+
+# Debian 12 packages the build, the tests and the demo need.
+DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+	libcmocka-dev pkg-config python3 iproute2 tcpdump util-linux
+
+.DELETE_ON_ERROR:
+.PHONY: all deps vmlinux check test test-unit test-integration demo install \
+	clean workloads
+
+all: $(OUTPUT)/bufscope
+
+# Installs what is missing, and nothing (silently) when all is there.
+deps:
+	$(Q)missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing:" $$missing; \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "make deps: installing packages needs root: $$missing" >&2; exit 1; fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq >/dev/null && \
+		apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+# vmlinux.h from the running kernel's BTF; committed, so builds need no BTF.
+vmlinux:
+	$(call msg,GEN,$(VMLINUX))
+	$(Q)mkdir -p $(dir $(VMLINUX))
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp
+	$(Q)mv $(VMLINUX).tmp $(VMLINUX)
+
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/tests/unit:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/bpf
+	$(call msg,BPF,$<)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+# The per-concern objects are linked into one object and one skeleton.
+$(OUTPUT)/bufscope.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(SKEL): $(OUTPUT)/bufscope.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name bufscope_bpf > $@
+
+$(OUTPUT)/src/collector.o: $(SKEL)
+
+$(OUTPUT)/src/%.o: src/%.c | $(OUTPUT)/src
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/bufscope: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests/unit
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(LIBS) -lcmocka -o $@
+
+$(OUTPUT)/tests/%: tests/integration/workloads/%.c | $(OUTPUT)/tests
+	$(call msg,CC,$<)
+	$(Q)$(CC) -O2 -Wall -Wextra -o $@ $<
+
+workloads: $(WORKLOADS)
+
+test-unit: $(UNIT_BINS)
+	$(Q)fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
+
+test-integration: $(OUTPUT)/bufscope $(WORKLOADS)
+	$(Q)$(PYTHON) tests/integration/run.py --bufscope $(OUTPUT)/bufscope \
+		--workloads $(OUTPUT)/tests
+
+test: test-unit test-integration
+
+# The README's test command: set up, build, run every test.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory test
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(OUTPUT)/bufscope demo $(ARGS)
+
+install: $(OUTPUT)/bufscope
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(OUTPUT)/bufscope $(DESTDIR)$(PREFIX)/sbin/bufscope
+	$(Q)install -D -m 0644 docs/bufscope.8 $(DESTDIR)$(PREFIX)/share/man/man8/bufscope.8
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/src/*.d)

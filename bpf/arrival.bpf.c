@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Data arrival: the queue depth each time the kernel wakes the reader, so the
+ * peak includes what piled up between reads.
+ */
+#include "bufscope.bpf.h"
+
+static __always_inline void handle_arrival(const struct sock *sk)
+{
+	struct bs_sock_state *st;
+	struct tcp_sock *tp;
+
+	if (!sk || !is_tcp(sk) || !port_selected(&sk->__sk_common))
+		return;
+	/* With -p/-c the reader is unknown here (softirq context): only track
+	 * sockets the selected readers already read from. */
+	st = state_of(sk, !has_task_filter());
+	if (!st)
+		return;
+	tp = bpf_skc_to_tcp_sock((void *)sk);
+	if (!tp)
+		return;
+	st->c.arrivals++;
+	raise_peak(st, queue_bytes(tp));
+}
+
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(tp_sk_data_ready, const struct sock *sk)
+{
+	handle_arrival(sk);
+	return 0;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every bufscope BPF program shares: the maps and settings (defined once,
+ * in maps.bpf.c, declared extern here), the in-kernel filters, and the small
+ * readers of struct sock / struct tcp_sock.
+ */
+#ifndef BUFSCOPE_BPF_H
+#define BUFSCOPE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "bufscope/sock.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define TCP_LISTEN 10
+#define MSG_PEEK 0x2
+#define MSG_DONTWAIT 0x40
+#define EAGAIN 11
+
+/* Settings written by the collector before load (read-only to the verifier). */
+extern const volatile __u32 cfg_pids[BS_MAX_PIDS];
+extern const volatile __u32 cfg_npids;
+extern const volatile char cfg_comm[BS_COMM_LEN];
+extern const volatile __u8 cfg_has_comm;
+extern const volatile __u16 cfg_port;		/* local or remote, 0 = any */
+extern const volatile __u8 cfg_trace_reads;	/* send a record per read */
+
+extern struct bs_kstats kstats;
+
+extern struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bs_sock_state);
+} sock_state SEC(".maps");
+
+extern struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+static __always_inline void count_lost(void)
+{
+	__sync_fetch_and_add(&kstats.lost_events, 1);
+}
+
+/* TCP over IPv4 or IPv6, stream sockets only (not MPTCP subflows' parents). */
+static __always_inline bool is_tcp(const struct sock *sk)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	return sk->sk_protocol == IPPROTO_TCP && sk->sk_type == SOCK_STREAM;
+}
+
+static __always_inline bool port_selected(const struct sock_common *skc)
+{
+	if (!cfg_port)
+		return true;
+	return skc->skc_num == cfg_port ||
+	       bpf_ntohs(skc->skc_dport) == cfg_port;
+}
+
+/* -p and -c: is the current task one we were asked to watch? */
+static __always_inline bool task_selected(__u32 tgid)
+{
+	if (cfg_npids) {
+		bool hit = false;
+
+		for (int i = 0; i < BS_MAX_PIDS; i++) {
+			if (i >= cfg_npids)
+				break;
+			if (cfg_pids[i] == tgid) {
+				hit = true;
+				break;
+			}
+		}
+		if (!hit)
+			return false;
+	}
+	if (cfg_has_comm) {
+		char comm[BS_COMM_LEN];
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		for (int i = 0; i < BS_COMM_LEN; i++) {
+			if (comm[i] != cfg_comm[i])
+				return false;
+			if (!comm[i])
+				break;
+		}
+	}
+	return true;
+}
+
+/* The same test for a reader recorded earlier (the iterator has no task). */
+static __always_inline bool reader_selected(const struct bs_reader *r)
+{
+	if (cfg_npids) {
+		bool hit = false;
+
+		for (int i = 0; i < BS_MAX_PIDS; i++) {
+			if (i >= cfg_npids)
+				break;
+			if (cfg_pids[i] == r->pid) {
+				hit = true;
+				break;
+			}
+		}
+		if (!hit)
+			return false;
+	}
+	if (cfg_has_comm) {
+		for (int i = 0; i < BS_COMM_LEN; i++) {
+			if (r->comm[i] != cfg_comm[i])
+				return false;
+			if (!r->comm[i])
+				break;
+		}
+	}
+	return true;
+}
+
+static __always_inline bool has_task_filter(void)
+{
+	return cfg_npids || cfg_has_comm;
+}
+
+/* Bytes received in order but not yet read: what `ss` shows as Recv-Q. */
+static __always_inline __u32 queue_bytes(const struct tcp_sock *tp)
+{
+	__s32 q = (__s32)(tp->rcv_nxt - tp->copied_seq);
+
+	return q > 0 ? (__u32)q : 0;
+}
+
+static __always_inline void fill_endpoints(struct bs_endpoints *ep,
+					   const struct sock_common *skc)
+{
+	ep->family = skc->skc_family;
+	ep->sport = skc->skc_num;
+	ep->dport = bpf_ntohs(skc->skc_dport);
+	ep->tcp_state = skc->skc_state;
+	if (ep->family == AF_INET) {
+		__builtin_memcpy(ep->saddr, &skc->skc_rcv_saddr, 4);
+		__builtin_memcpy(ep->daddr, &skc->skc_daddr, 4);
+	} else {
+		BPF_CORE_READ_INTO(ep->saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(ep->daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+/* log2 bucket: 0 for 0, else 1 + floor(log2(v)), capped at the last slot. */
+static __always_inline __u32 hist_slot(__u64 v)
+{
+	__u32 slot = 0;
+
+	if (!v)
+		return 0;
+	if (v >> 32) { slot += 32; v >>= 32; }
+	if (v >> 16) { slot += 16; v >>= 16; }
+	if (v >> 8) { slot += 8; v >>= 8; }
+	if (v >> 4) { slot += 4; v >>= 4; }
+	if (v >> 2) { slot += 2; v >>= 2; }
+	if (v >> 1) { slot += 1; }
+	slot += 1;
+	return slot < BS_HIST_SLOTS ? slot : BS_HIST_SLOTS - 1;
+}
+
+static __always_inline void hist_add(struct bs_sock_state *st, int kind, __u64 v)
+{
+	__u32 slot = hist_slot(v);
+
+	if (kind >= 0 && kind < BS_HIST_N && slot < BS_HIST_SLOTS)
+		st->hist[kind][slot]++;
+}
+
+static __always_inline void raise_peak(struct bs_sock_state *st, __u32 q)
+{
+	if (q > st->c.queue_peak)
+		st->c.queue_peak = q;
+}
+
+static __always_inline struct bs_sock_state *state_of(const struct sock *sk,
+						      bool create)
+{
+	struct bs_sock_state *st;
+
+	st = bpf_sk_storage_get(&sock_state, (struct sock *)sk, NULL,
+				create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	if (!st) {
+		if (create)
+			__sync_fetch_and_add(&kstats.storage_failures, 1);
+		return NULL;
+	}
+	if (!st->c.first_ns)
+		st->c.first_ns = bpf_ktime_get_ns();
+	return st;
+}
+
+#endif /* BUFSCOPE_BPF_H */

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The one definition of every map and setting the programs share. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "bufscope/sock.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u32 cfg_pids[BS_MAX_PIDS] = {};
+const volatile __u32 cfg_npids = 0;
+const volatile char cfg_comm[BS_COMM_LEN] = {};
+const volatile __u8 cfg_has_comm = 0;
+const volatile __u16 cfg_port = 0;
+const volatile __u8 cfg_trace_reads = 0;
+
+struct bs_kstats kstats = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bs_sock_state);
+} sock_state SEC(".maps");
+
+/* Resized by the collector before load: small for `top`, large for `trace`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The read path: every socket read, per socket, aggregated in the kernel.
+ *
+ * handle_read() is the one body; each attach tier adds only an entry wrapper
+ * that knows where its hook finds the socket, the result and the request.
+ */
+#include "bufscope.bpf.h"
+#include "syscall_args.bpf.h"
+
+struct read_info {
+	int ret;		/* bytes, 0 at EOF, -errno */
+	int flags;		/* MSG_* flags of the receive */
+	__u64 req;		/* requested bytes, if req_known */
+	bool req_known;
+	__s32 nr;		/* system call number, -1 if unknown */
+	__u32 queue_before;
+	__u32 queue_after;
+};
+
+static __always_inline void note_reader(struct bs_sock_state *st, __u64 pid_tgid)
+{
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+
+	if (st->reader.pid == tgid && st->reader.tid == tid)
+		return;
+	st->reader.pid = tgid;
+	st->reader.tid = tid;
+	st->reader.cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(st->reader.comm, sizeof(st->reader.comm));
+}
+
+static __always_inline void account_read(struct bs_sock_state *st,
+					 const struct read_info *ri, __u64 now)
+{
+	struct bs_read_counters *c = &st->c;
+
+	raise_peak(st, ri->queue_before);
+	if (ri->ret < 0) {
+		if (ri->ret == -EAGAIN)
+			c->eagain_reads++;
+		else
+			c->error_reads++;
+		return;
+	}
+	if (ri->ret == 0) {
+		c->eof_reads++;
+		return;
+	}
+	if (ri->flags & MSG_PEEK) {
+		c->peek_reads++;
+		c->peek_bytes += ri->ret;
+		return;
+	}
+	c->reads++;
+	c->bytes += ri->ret;
+	c->last_read_ns = now;
+	hist_add(st, BS_HIST_RET, ri->ret);
+	hist_add(st, BS_HIST_QUEUE, ri->queue_before);
+	if (ri->req_known) {
+		c->req_reads++;
+		c->req_bytes += ri->req;
+		if (ri->req == (__u64)ri->ret)
+			c->full_reads++;
+		hist_add(st, BS_HIST_REQ, ri->req);
+	}
+}
+
+static __always_inline void emit_read(const struct sock *sk,
+				      const struct read_info *ri,
+				      __u64 pid_tgid, __u64 now)
+{
+	struct bs_read_rec *r;
+
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_lost();
+		return;
+	}
+	r->kind = BS_REC_READ;
+	r->flags = (ri->flags & MSG_PEEK ? BS_RF_PEEK : 0) |
+		   (ri->flags & MSG_DONTWAIT ? BS_RF_DONTWAIT : 0) |
+		   (ri->req_known ? BS_RF_REQ_KNOWN : 0);
+	r->cookie = bpf_get_socket_cookie((void *)sk);
+	r->ts_ns = now;
+	r->pid = pid_tgid >> 32;
+	r->tid = (__u32)pid_tgid;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	r->ret = ri->ret;
+	r->req = ri->req > 0xffffffffULL ? 0xffffffffU : (__u32)ri->req;
+	r->queue_before = ri->queue_before;
+	r->queue_after = ri->queue_after;
+	r->syscall_nr = (__u32)ri->nr;
+	r->pad = 0;
+	fill_endpoints(&r->ep, &sk->__sk_common);
+	bpf_ringbuf_submit(r, 0);
+}
+
+/* The filters, applied by every entry wrapper before it does any work. */
+static __always_inline bool read_selected(const struct sock *sk, __u64 pid_tgid)
+{
+	return sk && is_tcp(sk) && port_selected(&sk->__sk_common) &&
+	       task_selected(pid_tgid >> 32);
+}
+
+/* One selected read has finished and its read_info is filled in. */
+static __always_inline void handle_read(const struct sock *sk,
+					const struct read_info *ri,
+					__u64 pid_tgid)
+{
+	struct bs_sock_state *st;
+	__u64 now;
+
+	st = state_of(sk, true);
+	if (!st)
+		return;
+	now = bpf_ktime_get_ns();
+	note_reader(st, pid_tgid);
+	account_read(st, ri, now);
+	if (cfg_trace_reads)
+		emit_read(sk, ri, pid_tgid, now);
+}
+
+/*
+ * Tracepoint tier: sock:sock_recv_length fires after every sock_recvmsg(),
+ * so it covers read, readv, recv, recvfrom, recvmsg, recvmmsg and io_uring.
+ * The queue before the read is derived: what is left plus what was taken.
+ */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(tp_sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct read_info ri = {};
+	struct tcp_sock *tp;
+
+	if (!read_selected(sk, pid_tgid))
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	ri.ret = ret;
+	ri.flags = flags;
+	ri.queue_after = queue_bytes(tp);
+	ri.queue_before = ri.queue_after;
+	if (ret > 0 && !(flags & MSG_PEEK))
+		ri.queue_before += ret;
+	if (ret > 0)
+		ri.req_known = requested_size(&ri.req, &ri.nr);
+	handle_read(sk, &ri, pid_tgid);
+	return 0;
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sockets as a whole: a TCP iterator that reports every socket's queue and
+ * counters each interval (so a stalled reader that produces no events is still
+ * seen), and the final totals of each socket as it is destroyed.
+ */
+#include "bufscope.bpf.h"
+
+/* One record is larger than the BPF stack: build it in per-CPU scratch. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bs_sock_rec);
+} rec_scratch SEC(".maps");
+
+static __always_inline __u64 socket_inode(const struct tcp_sock *tp)
+{
+	struct socket *sock = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_socket);
+	struct socket_alloc *sa;
+
+	if (!sock)
+		return 0;
+	sa = container_of(sock, struct socket_alloc, socket);
+	return BPF_CORE_READ(sa, vfs_inode.i_ino);
+}
+
+static __always_inline void fill_sock_rec(struct bs_sock_rec *rec, __u32 kind,
+					  const struct tcp_sock *tp,
+					  const struct bs_sock_state *st)
+{
+	const struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+
+	rec->kind = kind;
+	rec->flags = 0;
+	rec->cookie = bpf_get_socket_cookie((void *)sk);
+	rec->ts_ns = bpf_ktime_get_ns();
+	rec->inode = socket_inode(tp);
+	fill_endpoints(&rec->ep, &sk->__sk_common);
+	rec->queue_bytes = queue_bytes(tp);
+	rec->rcvbuf = sk->sk_rcvbuf;
+	rec->rmem_alloc = sk->sk_backlog.rmem_alloc.counter;
+	rec->pad = 0;
+	if (st && !bpf_probe_read_kernel(&rec->state, sizeof(rec->state), st)) {
+		rec->flags |= BS_SF_HAS_STATE;
+		if (rec->state.reader.pid)
+			rec->flags |= BS_SF_HAS_READER;
+	} else {
+		__builtin_memset(&rec->state, 0, sizeof(rec->state));
+	}
+}
+
+SEC("iter/tcp")
+int iter_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct bs_sock_state *st;
+	struct bs_sock_rec *rec;
+	struct tcp_sock *tp;
+	__u32 zero = 0;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);	/* NULL for time-wait and request socks */
+	if (!tp || skc->skc_state == TCP_LISTEN || !port_selected(skc))
+		return 0;
+	st = bpf_sk_storage_get(&sock_state, (struct sock *)tp, NULL, 0);
+	/* A socket read by someone else is skipped; an unread one is kept, and
+	 * user space finds its owner through /proc. */
+	if (st && st->reader.pid && has_task_filter() &&
+	    !reader_selected(&st->reader))
+		return 0;
+	rec = bpf_map_lookup_elem(&rec_scratch, &zero);
+	if (!rec)
+		return 0;
+	fill_sock_rec(rec, BS_REC_SOCK, tp, st);
+	/* The peak is per interval: start the next one from what waits now. */
+	if (st)
+		st->c.queue_peak = rec->queue_bytes;
+	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
+	return 0;
+}
+
+/* tcp:tcp_destroy_sock: the socket's last moment; no read can follow. */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(tp_tcp_destroy_sock, struct sock *sk)
+{
+	struct bs_sock_state *st;
+	struct bs_sock_rec *rec;
+	struct tcp_sock *tp;
+
+	if (!sk || !is_tcp(sk))
+		return 0;
+	st = state_of(sk, false);
+	if (!st)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count_lost();
+		return 0;
+	}
+	fill_sock_rec(rec, BS_REC_CLOSE, tp, st);
+	bpf_ringbuf_submit(rec, 0);
+	return 0;
+}

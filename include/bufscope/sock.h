@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-socket state shared by the BPF programs (bpf/) and the collector (src/).
+ *
+ * Only fixed-width types, enums and flag masks: both sides must agree on the
+ * layout byte for byte. BPF code includes vmlinux.h first, which provides
+ * __u8..__u64; user space gets them from <linux/types.h>.
+ */
+#ifndef BUFSCOPE_SOCK_H
+#define BUFSCOPE_SOCK_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define BS_COMM_LEN 16
+#define BS_HIST_SLOTS 32	/* log2 buckets: slot k holds values in [2^(k-1), 2^k) */
+#define BS_MAX_PIDS 16		/* -p/--pid may be given this many times */
+
+enum bs_hist_kind {
+	BS_HIST_RET = 0,	/* bytes returned by each data read */
+	BS_HIST_REQ = 1,	/* bytes requested (the application's buffer size) */
+	BS_HIST_QUEUE = 2,	/* bytes waiting in the receive queue when the read began */
+	BS_HIST_N = 3,
+};
+
+/*
+ * Cumulative read-side counters of one socket, counted from the moment bufscope
+ * attached (or the socket appeared, if later). Never reset in the kernel: user
+ * space derives per-interval deltas.
+ */
+struct bs_read_counters {
+	__u64 reads;		/* reads that returned data (ret > 0); peeks excluded */
+	__u64 bytes;		/* sum of bytes returned by those reads */
+	__u64 req_reads;	/* of those reads, the ones whose requested size is known */
+	__u64 req_bytes;	/* sum of requested sizes over req_reads */
+	__u64 full_reads;	/* reads that filled the buffer: returned == requested */
+	__u64 eof_reads;	/* reads that returned 0: the peer closed (FIN) */
+	__u64 eagain_reads;	/* reads that found nothing: -EAGAIN */
+	__u64 error_reads;	/* reads that failed with another error */
+	__u64 peek_reads;	/* MSG_PEEK reads that returned data (do not drain) */
+	__u64 peek_bytes;
+	__u64 queue_peak;	/* most bytes seen waiting: at a read, at an arrival */
+	__u64 arrivals;		/* data-ready wake-ups: data arrived for the reader */
+	__u64 first_ns;		/* CLOCK_MONOTONIC of the first event, 0 if none */
+	__u64 last_read_ns;	/* CLOCK_MONOTONIC of the last data read, 0 if none */
+};
+
+/* The process that last read from the socket. */
+struct bs_reader {
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u64 cgroup_id;
+	char comm[BS_COMM_LEN];
+};
+
+/* The BPF_MAP_TYPE_SK_STORAGE value. */
+struct bs_sock_state {
+	struct bs_read_counters c;
+	struct bs_reader reader;
+	__u64 hist[BS_HIST_N][BS_HIST_SLOTS];
+};
+
+enum bs_rec_kind {
+	BS_REC_SOCK = 1,	/* struct bs_sock_rec from the socket iterator */
+	BS_REC_CLOSE = 2,	/* struct bs_sock_rec: final totals of a closing socket */
+	BS_REC_READ = 3,	/* struct bs_read_rec: one read, only when tracing */
+};
+
+enum bs_sock_flags {
+	BS_SF_HAS_STATE = 1 << 0,	/* state is valid (the socket had events) */
+	BS_SF_HAS_READER = 1 << 1,	/* state.reader is valid (it was read from) */
+};
+
+/* Addresses in network byte order; IPv4 uses the first 4 bytes of each. */
+struct bs_endpoints {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;		/* host byte order */
+	__u16 dport;		/* host byte order */
+	__u16 family;		/* AF_INET or AF_INET6 */
+	__u8 tcp_state;		/* TCP_ESTABLISHED, ... as in the kernel */
+	__u8 pad;
+};
+
+/* One socket as the iterator sees it now, or as it closes. */
+struct bs_sock_rec {
+	__u32 kind;		/* BS_REC_SOCK or BS_REC_CLOSE */
+	__u32 flags;		/* enum bs_sock_flags */
+	__u64 cookie;		/* socket cookie: unique for the boot, never reused */
+	__u64 ts_ns;		/* CLOCK_MONOTONIC when sampled */
+	__u64 inode;		/* socket inode (as in /proc/PID/fd), 0 if none */
+	struct bs_endpoints ep;
+	__u32 queue_bytes;	/* rcv_nxt - copied_seq: bytes waiting to be read */
+	__u32 rcvbuf;		/* sk_rcvbuf: the receive buffer limit */
+	__u32 rmem_alloc;	/* sk_rmem_alloc: memory charged to the queue now */
+	__u32 pad;
+	struct bs_sock_state state;
+};
+
+enum bs_read_flags {
+	BS_RF_PEEK = 1 << 0,		/* MSG_PEEK */
+	BS_RF_REQ_KNOWN = 1 << 1,	/* req is the requested size */
+	BS_RF_DONTWAIT = 1 << 2,	/* non-blocking read */
+};
+
+/* One read, sent only when `trace` asks for per-read records. */
+struct bs_read_rec {
+	__u32 kind;		/* BS_REC_READ */
+	__u32 flags;		/* enum bs_read_flags */
+	__u64 cookie;
+	__u64 ts_ns;
+	__u32 pid;
+	__u32 tid;
+	char comm[BS_COMM_LEN];
+	__s32 ret;		/* bytes returned, 0 for EOF, -errno on failure */
+	__u32 req;		/* requested bytes, if BS_RF_REQ_KNOWN */
+	__u32 queue_before;	/* bytes waiting before the read */
+	__u32 queue_after;	/* bytes waiting after it */
+	__u32 syscall_nr;	/* the system call that read, -1 if unknown */
+	__u32 pad;
+	struct bs_endpoints ep;
+};
+
+/* Counters the BPF side keeps about itself (in .bss). */
+struct bs_kstats {
+	__u64 lost_events;	/* ring-buffer records that could not be reserved */
+	__u64 storage_failures;	/* sockets whose state could not be allocated */
+};
+
+#endif /* BUFSCOPE_SOCK_H */

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+struct command_info {
+	const char *name;
+	const char *summary;
+	const char *examples;
+	double default_duration_s;
+};
+
+static const struct command_info commands[CMD__COUNT] = {
+	[CMD_TOP] = {
+		"top",
+		"live table of TCP sockets: reads, read sizes, receive queue",
+		"  bufscope top                      every socket, refreshed each second\n"
+		"  bufscope top -p 1234 --by process  one process, rolled up\n"
+		"  bufscope top -P 443 -o json -d 60  port 443 as JSON lines for a minute\n",
+		0,
+	},
+	[CMD_TRACE] = {
+		"trace",
+		"one line per read: requested, returned, queue before and after",
+		"  bufscope trace -p 1234            every read of process 1234\n"
+		"  bufscope trace -P 5432 -o json    reads on port 5432 as JSON lines\n",
+		0,
+	},
+	[CMD_DEMO] = {
+		"demo",
+		"run a fast sender and a slow reader on loopback and show top on it",
+		"  bufscope demo                     ten seconds of the demo\n"
+		"  bufscope demo -d 30 -o json       thirty seconds, as JSON\n",
+		10,
+	},
+};
+
+static const char *const sort_names[SORT__COUNT] = {
+	[SORT_QUEUE] = "queue", [SORT_PEAK] = "peak", [SORT_BYTES] = "bytes",
+	[SORT_READS] = "reads", [SORT_REQ] = "req", [SORT_RET] = "ret",
+	[SORT_FILL] = "fill", [SORT_RCVBUF] = "rcvbuf", [SORT_PID] = "pid",
+	[SORT_COMM] = "comm",
+};
+
+const char *cli_command_name(enum command cmd)
+{
+	return cmd < CMD__COUNT ? commands[cmd].name : "?";
+}
+
+const char *cli_sort_name(enum sort_key key)
+{
+	return key < SORT__COUNT ? sort_names[key] : "?";
+}
+
+static const char common_options[] =
+	"Options:\n"
+	"  -p, --pid PID        only this process (repeatable, up to 16)\n"
+	"  -c, --comm NAME      only processes with this name (exact, 15 chars max)\n"
+	"  -P, --port PORT      only sockets with this local or remote port\n"
+	"  -i, --interval S     seconds between updates (default 1)\n"
+	"  -d, --duration S     stop after S seconds (default: at Ctrl-C or SIGTERM)\n"
+	"  -o, --output MODE    table (default) or json: one JSON object per line\n"
+	"  -v, --verbose        say what is attached and show libbpf's messages\n"
+	"  -h, --help           this help; --version: version and attach tiers\n";
+
+static const char top_options[] =
+	"top options:\n"
+	"  -s, --sort COLUMN    queue (default), peak, bytes, reads, req, ret, fill,\n"
+	"                       rcvbuf, pid, comm\n"
+	"  -n, --rows N         show at most N rows (default 20, 0 = all)\n"
+	"  -b, --by WHAT        socket (default) or process\n";
+
+void cli_print_usage_all(void)
+{
+	printf("Usage: bufscope [COMMAND] [OPTIONS]\n\n"
+	       "Shows, per TCP socket, how data waits in the kernel's receive queue\n"
+	       "and how the application drains it with its reads.\n\nCommands:\n");
+	for (int i = 0; i < CMD__COUNT; i++)
+		printf("  %-6s %s\n", commands[i].name, commands[i].summary);
+	printf("\nWithout a command, bufscope runs top.\n\n%s\n%s\n"
+	       "Examples:\n", common_options, top_options);
+	for (int i = 0; i < CMD__COUNT; i++)
+		fputs(commands[i].examples, stdout);
+	printf("\nNeeds root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF.\n"
+	       "`bufscope COMMAND --help` shows one command. See man bufscope.\n");
+}
+
+void cli_print_help(enum command cmd, bool command_given)
+{
+	if (!command_given || cmd >= CMD__COUNT) {
+		cli_print_usage_all();
+		return;
+	}
+	printf("Usage: bufscope %s [OPTIONS]\n\n%s.\n\n%s", commands[cmd].name,
+	       commands[cmd].summary, common_options);
+	if (cmd == CMD_TOP || cmd == CMD_DEMO)
+		printf("\n%s", top_options);
+	printf("\nExamples:\n%s", commands[cmd].examples);
+}
+
+static int fail(struct cli_error *err, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct cli_error *err, const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	snprintf(err->hint, sizeof(err->hint), "%s",
+		 hint ? hint : "see 'bufscope --help'");
+	return -1;
+}
+
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_seconds(const char *s, double min_exclusive, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= min_exclusive ||
+	    v > 31536000.0)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int find_name(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (names[i] && !strcmp(names[i], s))
+			return i;
+	return -1;
+}
+
+static void set_defaults(struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->cmd = CMD_TOP;
+	o->interval_s = 1.0;
+	o->output = OUT_TABLE;
+	o->sort = SORT_QUEUE;
+	o->rows = 20;
+	o->by = BY_SOCKET;
+}
+
+static int parse_command(int argc, char **argv, struct options *o,
+			 struct cli_error *err)
+{
+	if (argc < 2 || argv[1][0] == '-')
+		return 1;
+	for (int i = 0; i < CMD__COUNT; i++) {
+		if (!strcmp(argv[1], commands[i].name)) {
+			o->cmd = (enum command)i;
+			o->duration_s = commands[i].default_duration_s;
+			return 2;
+		}
+	}
+	return fail(err, "commands are top, trace and demo", "unknown command '%s'",
+		    argv[1]);
+}
+
+static int parse_option(int c, const char *arg, const char *optname,
+			struct options *o, struct cli_error *err)
+{
+	long v;
+	int i;
+
+	switch (c) {
+	case 'p':
+		if (!parse_long(arg, 1, INT_MAX, &v))
+			return fail(err, "a PID is a whole number above 0",
+				    "bad PID '%s'", arg);
+		if (o->npids >= BS_MAX_PIDS)
+			return fail(err, NULL, "too many -p options (at most %d)",
+				    BS_MAX_PIDS);
+		o->pids[o->npids++] = (uint32_t)v;
+		return 0;
+	case 'c':
+		if (!*arg || strlen(arg) >= BS_COMM_LEN)
+			return fail(err, "the kernel keeps the first 15 bytes of a process name",
+				    "process name '%.64s' is empty or longer than 15 bytes", arg);
+		snprintf(o->comm, sizeof(o->comm), "%s", arg);
+		o->has_comm = true;
+		return 0;
+	case 'P':
+		if (!parse_long(arg, 1, 65535, &v))
+			return fail(err, "a port is a number from 1 to 65535",
+				    "bad port '%s'", arg);
+		o->port = (uint16_t)v;
+		return 0;
+	case 'i':
+		if (!parse_seconds(arg, 0.0, &o->interval_s) || o->interval_s < 0.01)
+			return fail(err, "the interval is a number of seconds, at least 0.01",
+				    "bad interval '%s'", arg);
+		return 0;
+	case 'd':
+		if (!parse_seconds(arg, 0.0, &o->duration_s))
+			return fail(err, "the duration is a number of seconds above 0",
+				    "bad duration '%s'", arg);
+		return 0;
+	case 'o':
+		if (!strcmp(arg, "table"))
+			o->output = OUT_TABLE;
+		else if (!strcmp(arg, "json"))
+			o->output = OUT_JSON;
+		else
+			return fail(err, "use -o table or -o json",
+				    "unknown output mode '%s'", arg);
+		return 0;
+	case 's':
+		i = find_name(sort_names, SORT__COUNT, arg);
+		if (i < 0)
+			return fail(err, "columns: queue peak bytes reads req ret fill rcvbuf pid comm",
+				    "unknown sort column '%s'", arg);
+		o->sort = (enum sort_key)i;
+		return 0;
+	case 'n':
+		if (!parse_long(arg, 0, 1000000, &v))
+			return fail(err, "rows is a whole number, 0 for all",
+				    "bad row count '%s'", arg);
+		o->rows = (unsigned)v;
+		return 0;
+	case 'b':
+		if (!strcmp(arg, "socket"))
+			o->by = BY_SOCKET;
+		else if (!strcmp(arg, "process"))
+			o->by = BY_PROCESS;
+		else
+			return fail(err, "use --by socket or --by process",
+				    "unknown grouping '%s'", arg);
+		return 0;
+	case 'v':
+		o->verbose = true;
+		return 0;
+	case 'h':
+		o->help = true;
+		return 0;
+	case 'V':
+		o->version = true;
+		return 0;
+	case ':':
+		return fail(err, NULL, "option '%s' needs a value", optname);
+	default:
+		return fail(err, NULL, "unknown option '%s'", optname);
+	}
+}
+
+static bool is_top_only(int c)
+{
+	return c == 's' || c == 'n' || c == 'b';
+}
+
+int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "comm", required_argument, NULL, 'c' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "rows", required_argument, NULL, 'n' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int first, c;
+
+	memset(err, 0, sizeof(*err));
+	set_defaults(o);
+	first = parse_command(argc, argv, o, err);
+	if (first < 0)
+		return -1;
+	optind = 0;	/* full reset: cli_parse may run more than once */
+	opterr = 0;
+	argv += first - 1;
+	argc -= first - 1;
+	while ((c = getopt_long(argc, argv, "+:p:c:P:i:d:o:s:n:b:vh", longopts,
+				NULL)) != -1) {
+		/* An unknown short option may sit in a group ("-vx"): name it alone. */
+		char shortname[3] = { '-', (char)optopt, 0 };
+		const char *name = (c == '?' && optopt) ? shortname : argv[optind - 1];
+
+		if (parse_option(c, optarg, name, o, err))
+			return -1;
+		if (is_top_only(c) && o->cmd == CMD_TRACE)
+			return fail(err, "--sort, --rows and --by are options of top",
+				    "option '%s' does not apply to trace", name);
+	}
+	if (optind < argc)
+		return fail(err, "options come after the command",
+			    "unexpected argument '%s'", argv[optind]);
+	return 0;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command line: the commands, their options, and parsing (pure; unit-tested). */
+#ifndef BUFSCOPE_CLI_H
+#define BUFSCOPE_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "bufscope/sock.h"
+
+enum command { CMD_TOP, CMD_TRACE, CMD_DEMO, CMD__COUNT };
+enum output_mode { OUT_TABLE, OUT_JSON };
+enum group_by { BY_SOCKET, BY_PROCESS };
+
+enum sort_key {
+	SORT_QUEUE, SORT_PEAK, SORT_BYTES, SORT_READS, SORT_REQ, SORT_RET,
+	SORT_FILL, SORT_RCVBUF, SORT_PID, SORT_COMM, SORT__COUNT
+};
+
+struct options {
+	enum command cmd;
+	uint32_t pids[BS_MAX_PIDS];
+	unsigned npids;
+	char comm[BS_COMM_LEN];
+	bool has_comm;
+	uint16_t port;
+	double interval_s;
+	double duration_s;	/* 0: until SIGINT/SIGTERM */
+	enum output_mode output;
+	enum sort_key sort;
+	unsigned rows;		/* 0: all */
+	enum group_by by;
+	bool verbose;
+	bool help;
+	bool version;
+};
+
+struct cli_error {
+	char msg[256];
+	char hint[256];
+};
+
+/* 0 on success; -1 on a usage error, described in *err. */
+int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err);
+
+const char *cli_command_name(enum command cmd);
+const char *cli_sort_name(enum sort_key key);
+void cli_print_help(enum command cmd, bool command_given);
+void cli_print_usage_all(void);
+
+#endif

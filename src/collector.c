@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "bufscope/sock.h"
+#include "bufscope.skel.h"
+#include "collector.h"
+#include "log.h"
+
+#define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
+#define DEFAULT_RINGBUF (256 * 1024)
+#define SCAN_CHUNK 64
+
+struct hook_def {
+	const char *name;
+	const char *tier;
+	const char *target;
+	const char *btf_name;	/* what the kernel's BTF must have */
+	int btf_kind;
+	bool required;
+	const char *missing_hint;
+};
+
+static const struct hook_def hook_defs[HOOK__COUNT] = {
+	[HOOK_READ] = { "read", "tracepoint", "tp_btf/sock_recv_length",
+			"btf_trace_sock_recv_length", BTF_KIND_TYPEDEF, true,
+			"the sock:sock_recv_length tracepoint is in Linux 6.3 and later" },
+	[HOOK_ARRIVAL] = { "arrival", "tracepoint", "tp_btf/sk_data_ready",
+			   "btf_trace_sk_data_ready", BTF_KIND_TYPEDEF, false,
+			   "the sock:sk_data_ready tracepoint is in Linux 6.6 and later" },
+	[HOOK_CLOSE] = { "close", "tracepoint", "tp_btf/tcp_destroy_sock",
+			 "btf_trace_tcp_destroy_sock", BTF_KIND_TYPEDEF, true,
+			 "the tcp:tcp_destroy_sock tracepoint is in Linux 5.12 and later" },
+	[HOOK_SOCKETS] = { "sockets", "iterator", "iter/tcp", "bpf_iter_tcp",
+			   BTF_KIND_FUNC, true,
+			   "TCP socket iterators are in Linux 5.9 and later" },
+};
+
+struct collector {
+	struct bufscope_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[HOOK__COUNT];
+	struct hook_status hooks[HOOK__COUNT];
+	record_fn cur_fn;
+	void *cur_ctx;
+	int cb_err;
+};
+
+int collector_check_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	bool sys_admin, bpf_perfmon;
+
+	if (geteuid() == 0)
+		return 0;
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) == 0) {
+		sys_admin = data[0].effective & (1U << CAP_SYS_ADMIN);
+		bpf_perfmon = (data[1].effective & (1U << (39 - 32))) &&	/* CAP_BPF */
+			      (data[1].effective & (1U << (38 - 32)));		/* CAP_PERFMON */
+		if (sys_admin || bpf_perfmon)
+			return 0;
+	}
+	log_error("run it with sudo, or grant CAP_BPF and CAP_PERFMON",
+		  "loading BPF programs needs root (or CAP_BPF and CAP_PERFMON)");
+	return -EPERM;
+}
+
+static const char *btf_path(void)
+{
+	const char *p = getenv("BUFSCOPE_BTF");
+
+	return p && *p ? p : DEFAULT_BTF;
+}
+
+int collector_probe(struct hook_status hooks[HOOK__COUNT])
+{
+	const char *path = btf_path();
+	struct btf *btf;
+	int err;
+
+	if (access(path, R_OK)) {
+		err = -errno;
+		log_error("bufscope needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+			  "kernel BTF not readable at %s: %s", path, strerror(-err));
+		return err;
+	}
+	btf = btf__parse(path, NULL);
+	if (!btf) {
+		err = -errno;
+		log_error("bufscope needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+			  "cannot parse kernel BTF at %s: %s", path, strerror(-err));
+		return err;
+	}
+	for (int i = 0; i < HOOK__COUNT; i++) {
+		const struct hook_def *d = &hook_defs[i];
+
+		hooks[i] = (struct hook_status){
+			.name = d->name, .tier = d->tier, .target = d->target,
+			.required = d->required,
+			.available = btf__find_by_name_kind(btf, d->btf_name,
+							    d->btf_kind) >= 0,
+		};
+		if (!hooks[i].available)
+			hooks[i].tier = "none";
+	}
+	btf__free(btf);
+	return 0;
+}
+
+void collector_describe(const struct hook_status *hooks, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < HOOK__COUNT && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s=%s", i ? " " : "",
+				hooks[i].name, hooks[i].tier);
+}
+
+static struct bpf_program *hook_program(struct bufscope_bpf *skel, enum hook_id id)
+{
+	switch (id) {
+	case HOOK_READ: return skel->progs.tp_sock_recv_length;
+	case HOOK_ARRIVAL: return skel->progs.tp_sk_data_ready;
+	case HOOK_CLOSE: return skel->progs.tp_tcp_destroy_sock;
+	case HOOK_SOCKETS: return skel->progs.iter_tcp;
+	default: return NULL;
+	}
+}
+
+static int check_hooks(struct collector *c)
+{
+	for (int i = 0; i < HOOK__COUNT; i++) {
+		struct hook_status *h = &c->hooks[i];
+
+		if (h->available)
+			continue;
+		if (h->required) {
+			log_error(hook_defs[i].missing_hint,
+				  "this kernel has no %s, which bufscope's %s hook needs",
+				  h->target, h->name);
+			return -ENOENT;
+		}
+		log_warn("no %s on this kernel: %s hook off (%s)", h->target,
+			 h->name, hook_defs[i].missing_hint);
+		bpf_program__set_autoload(hook_program(c->skel, (enum hook_id)i), false);
+	}
+	return 0;
+}
+
+static void set_filters(struct bufscope_bpf *skel, const struct collector_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->npids && i < BS_MAX_PIDS; i++)
+		skel->rodata->cfg_pids[i] = cfg->pids[i];
+	skel->rodata->cfg_npids = cfg->npids;
+	if (cfg->comm) {
+		strncpy((char *)skel->rodata->cfg_comm, cfg->comm, BS_COMM_LEN - 1);
+		skel->rodata->cfg_has_comm = 1;
+	}
+	skel->rodata->cfg_port = cfg->port;
+	skel->rodata->cfg_trace_reads = cfg->trace_reads;
+}
+
+static int load(struct collector *c)
+{
+	int err = bufscope_bpf__load(c->skel);
+
+	if (!err)
+		return 0;
+	if (err == -EPERM || err == -EACCES)
+		log_error("run as root; kernel lockdown or a BPF LSM policy may also forbid it (-v shows libbpf's log)",
+			  "the kernel refused to load bufscope's BPF programs: %s",
+			  strerror(-err));
+	else
+		log_error("-v shows libbpf's and the verifier's log",
+			  "failed to load bufscope's BPF programs: %s", strerror(-err));
+	return err;
+}
+
+static int attach(struct collector *c)
+{
+	for (int i = 0; i < HOOK__COUNT; i++) {
+		struct hook_status *h = &c->hooks[i];
+		struct bpf_program *prog = hook_program(c->skel, (enum hook_id)i);
+		struct bpf_link *link;
+		int err;
+
+		if (!h->available)
+			continue;
+		link = i == HOOK_SOCKETS ? bpf_program__attach_iter(prog, NULL)
+					 : bpf_program__attach(prog);
+		if (!link) {
+			err = -errno;
+			log_error("-v shows libbpf's log",
+				  "cannot attach the %s hook (%s): %s", h->name,
+				  h->target, strerror(-err));
+			return err;
+		}
+		c->links[i] = link;
+		h->attached = true;
+		log_debug("attached %s hook: %s (%s tier)", h->name, h->target, h->tier);
+	}
+	return 0;
+}
+
+static int on_ring_record(void *ctx, void *data, size_t size)
+{
+	struct collector *c = ctx;
+	int err;
+
+	if (!c->cur_fn)
+		return 0;
+	err = c->cur_fn(c->cur_ctx, data, size);
+	if (err)
+		c->cb_err = err;
+	return err;
+}
+
+int collector_open(struct collector **out, const struct collector_config *cfg)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+	struct collector *c;
+	int err;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	err = collector_probe(c->hooks);
+	if (err)
+		goto fail;
+	if (getenv("BUFSCOPE_BTF"))
+		open_opts.btf_custom_path = btf_path();
+	c->skel = bufscope_bpf__open_opts(&open_opts);
+	if (!c->skel) {
+		err = -errno;
+		log_error("-v shows libbpf's log", "cannot open bufscope's BPF object: %s",
+			  strerror(-err));
+		goto fail;
+	}
+	err = check_hooks(c);
+	if (err)
+		goto fail;
+	set_filters(c->skel, cfg);
+	err = bpf_map__set_max_entries(c->skel->maps.events,
+				       cfg->ringbuf_bytes ? cfg->ringbuf_bytes
+							  : DEFAULT_RINGBUF);
+	if (err)
+		goto fail;
+	err = load(c);
+	if (err)
+		goto fail;
+	err = attach(c);
+	if (err)
+		goto fail;
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_ring_record,
+				 c, NULL);
+	if (!c->rb) {
+		err = -errno;
+		log_error(NULL, "cannot open the ring buffer: %s", strerror(-err));
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	collector_close(c);
+	return err;
+}
+
+void collector_close(struct collector *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	for (int i = 0; i < HOOK__COUNT; i++)
+		bpf_link__destroy(c->links[i]);
+	bufscope_bpf__destroy(c->skel);
+	free(c);
+}
+
+int collector_poll(struct collector *c, int timeout_ms, record_fn fn, void *ctx)
+{
+	int n;
+
+	c->cur_fn = fn;
+	c->cur_ctx = ctx;
+	c->cb_err = 0;
+	n = ring_buffer__poll(c->rb, timeout_ms);
+	c->cur_fn = NULL;
+	if (c->cb_err)
+		return c->cb_err;
+	return n < 0 ? n : 0;
+}
+
+int collector_scan(struct collector *c, record_fn fn, void *ctx)
+{
+	char buf[SCAN_CHUNK * sizeof(struct bs_sock_rec)];
+	size_t have = 0;
+	int fd, err = 0;
+
+	fd = bpf_iter_create(bpf_link__fd(c->links[HOOK_SOCKETS]));
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		size_t off = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		while (have - off >= sizeof(struct bs_sock_rec) && !err) {
+			err = fn(ctx, buf + off, sizeof(struct bs_sock_rec));
+			off += sizeof(struct bs_sock_rec);
+		}
+		memmove(buf, buf + off, have - off);
+		have -= off;
+		if (err)
+			break;
+	}
+	close(fd);
+	return err;
+}
+
+uint64_t collector_lost(const struct collector *c)
+{
+	return c->skel->bss->kstats.lost_events;
+}
+
+const struct hook_status *collector_hooks(const struct collector *c)
+{
+	return c->hooks;
+}

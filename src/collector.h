@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel side's lifecycle: probe, open, set filters, load, attach, read
+ * the ring buffer and the socket iterator, detach. One cleanup path.
+ */
+#ifndef BUFSCOPE_COLLECTOR_H
+#define BUFSCOPE_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "bufscope/sock.h"
+
+enum hook_id { HOOK_READ, HOOK_ARRIVAL, HOOK_CLOSE, HOOK_SOCKETS, HOOK__COUNT };
+
+struct hook_status {
+	const char *name;	/* "read", "arrival", "close", "sockets" */
+	const char *tier;	/* "tracepoint", "iterator", or "none" */
+	const char *target;	/* e.g. "tp_btf/sock_recv_length" */
+	bool required;
+	bool available;		/* the kernel has the hook */
+	bool attached;
+};
+
+struct collector_config {
+	const uint32_t *pids;
+	unsigned npids;
+	const char *comm;	/* NULL: any */
+	uint16_t port;		/* 0: any */
+	bool trace_reads;	/* a ring-buffer record for every read */
+	uint32_t ringbuf_bytes;	/* power of two; 0: default */
+};
+
+/* Returns 0 for each record consumed; data is a bs_*_rec (see kind). */
+typedef int (*record_fn)(void *ctx, const void *data, size_t size);
+
+struct collector;
+
+/* Checks BTF and hooks, loads and attaches; on failure logs why and returns
+ * a negative errno. */
+int collector_open(struct collector **out, const struct collector_config *cfg);
+void collector_close(struct collector *c);
+
+/* Ring-buffer records (reads, closes) to fn, waiting up to timeout_ms. */
+int collector_poll(struct collector *c, int timeout_ms, record_fn fn, void *ctx);
+/* One pass of the socket iterator: a BS_REC_SOCK record per socket to fn. */
+int collector_scan(struct collector *c, record_fn fn, void *ctx);
+
+uint64_t collector_lost(const struct collector *c);
+const struct hook_status *collector_hooks(const struct collector *c);
+
+/* Fills hooks[] with what this kernel offers, without loading anything. */
+int collector_probe(struct hook_status hooks[HOOK__COUNT]);
+/* "read=tracepoint arrival=tracepoint ..." */
+void collector_describe(const struct hook_status *hooks, char *buf, size_t len);
+
+/* 0 if we may load BPF (root, or CAP_BPF+CAP_PERFMON), else logs -EPERM. */
+int collector_check_privileges(void);
+
+#endif

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include "fmt.h"
+#include "bufscope/syscalls.h"
+
+const char *fmt_addr(char *buf, size_t len, uint16_t family, const uint8_t *addr)
+{
+	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf,
+		       (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+const char *fmt_endpoint(char *buf, size_t len, uint16_t family,
+			 const uint8_t *addr, uint16_t port)
+{
+	char a[FMT_ADDR_LEN];
+
+	fmt_addr(a, sizeof(a), family, addr);
+	if (family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", a, port);
+	else
+		snprintf(buf, len, "%s:%u", a, port);
+	return buf;
+}
+
+const char *fmt_family(uint16_t family)
+{
+	return family == AF_INET6 ? "ipv6" : "ipv4";
+}
+
+const char *fmt_tcp_state(unsigned state)
+{
+	static const char *const names[] = {
+		[1] = "ESTABLISHED", [2] = "SYN_SENT", [3] = "SYN_RECV",
+		[4] = "FIN_WAIT1", [5] = "FIN_WAIT2", [6] = "TIME_WAIT",
+		[7] = "CLOSE", [8] = "CLOSE_WAIT", [9] = "LAST_ACK",
+		[10] = "LISTEN", [11] = "CLOSING", [12] = "NEW_SYN_RECV",
+	};
+
+	if (state < sizeof(names) / sizeof(names[0]) && names[state])
+		return names[state];
+	return "UNKNOWN";
+}
+
+const char *fmt_size(char *buf, size_t len, double bytes)
+{
+	static const char units[] = "KMGTP";
+	int u = -1;
+
+	while (bytes >= 1024 * 0.9995 && u < 4) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%.0f", bytes);
+	else if (bytes < 9.95)
+		snprintf(buf, len, "%.1f%c", bytes, units[u]);
+	else
+		snprintf(buf, len, "%.0f%c", bytes, units[u]);
+	return buf;
+}
+
+const char *fmt_time_iso(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	return buf;
+}
+
+const char *fmt_mono_clock(char *buf, size_t len, uint64_t mono_ns)
+{
+	struct timespec real, mono;
+	int64_t wall_ns;
+	time_t secs;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	wall_ns = (int64_t)real.tv_sec * 1000000000LL + real.tv_nsec -
+		  ((int64_t)mono.tv_sec * 1000000000LL + mono.tv_nsec) +
+		  (int64_t)mono_ns;
+	secs = (time_t)(wall_ns / 1000000000LL);
+	localtime_r(&secs, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%06lld", tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, (long long)(wall_ns % 1000000000LL) / 1000);
+	return buf;
+}
+
+const char *fmt_syscall(int32_t nr)
+{
+	switch (nr) {
+	case BS_NR_READ: return "read";
+	case BS_NR_READV: return "readv";
+	case BS_NR_RECVFROM: return "recvfrom";
+	case BS_NR_RECVMSG: return "recvmsg";
+	case BS_NR_PREADV2: return "preadv2";
+	}
+	return NULL;
+}

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "hist.h"
+
+unsigned hist_slot(uint64_t v)
+{
+	unsigned slot = 0;
+
+	while (v) {
+		slot++;
+		v >>= 1;
+	}
+	return slot < BS_HIST_SLOTS ? slot : BS_HIST_SLOTS - 1;
+}
+
+uint64_t hist_slot_low(unsigned slot)
+{
+	return slot ? 1ULL << (slot - 1) : 0;
+}
+
+uint64_t hist_slot_high(unsigned slot)
+{
+	if (slot + 1 >= BS_HIST_SLOTS)
+		return 0;
+	return 1ULL << slot;
+}
+
+uint64_t hist_total(const uint64_t *slots)
+{
+	uint64_t t = 0;
+
+	for (unsigned i = 0; i < BS_HIST_SLOTS; i++)
+		t += slots[i];
+	return t;
+}
+
+int hist_percentile_slot(const uint64_t *slots, double p)
+{
+	uint64_t total = hist_total(slots), seen = 0;
+	double want;
+
+	if (!total || p <= 0 || p > 100)
+		return -1;
+	want = total * p / 100.0;
+	for (unsigned i = 0; i < BS_HIST_SLOTS; i++) {
+		seen += slots[i];
+		if (seen >= want && slots[i])
+			return (int)i;
+	}
+	return BS_HIST_SLOTS - 1;
+}

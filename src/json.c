@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+#include "json.h"
+
+void jw_init(struct json_writer *jw, FILE *out)
+{
+	memset(jw, 0, sizeof(*jw));
+	jw->out = out;
+}
+
+/* Called before every value: a comma between siblings, none after a key. */
+static void jw_sep(struct json_writer *jw)
+{
+	if (jw->after_key) {
+		jw->after_key = false;
+		return;
+	}
+	if (jw->depth > 0 && jw->need_comma[jw->depth])
+		fputc(',', jw->out);
+	if (jw->depth > 0)
+		jw->need_comma[jw->depth] = true;
+}
+
+static void jw_open(struct json_writer *jw, char c)
+{
+	jw_sep(jw);
+	fputc(c, jw->out);
+	if (jw->depth < JW_MAX_DEPTH - 1)
+		jw->depth++;
+	jw->need_comma[jw->depth] = false;
+}
+
+static void jw_close(struct json_writer *jw, char c)
+{
+	fputc(c, jw->out);
+	if (jw->depth > 0)
+		jw->depth--;
+}
+
+void jw_begin_object(struct json_writer *jw) { jw_open(jw, '{'); }
+void jw_end_object(struct json_writer *jw) { jw_close(jw, '}'); }
+void jw_begin_array(struct json_writer *jw) { jw_open(jw, '['); }
+void jw_end_array(struct json_writer *jw) { jw_close(jw, ']'); }
+
+/*
+ * Control characters and bytes that are not ASCII are escaped as \u00XX:
+ * a process name is arbitrary bytes, and the output must stay valid JSON
+ * (and valid UTF-8) whatever it holds.
+ */
+static void jw_escaped(struct json_writer *jw, const char *s, size_t n)
+{
+	fputc('"', jw->out);
+	for (size_t i = 0; i < n && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"': fputs("\\\"", jw->out); break;
+		case '\\': fputs("\\\\", jw->out); break;
+		case '\n': fputs("\\n", jw->out); break;
+		case '\t': fputs("\\t", jw->out); break;
+		case '\r': fputs("\\r", jw->out); break;
+		default:
+			if (c < 0x20 || c >= 0x7f)
+				fprintf(jw->out, "\\u%04x", c);
+			else
+				fputc(c, jw->out);
+		}
+	}
+	fputc('"', jw->out);
+}
+
+void jw_key(struct json_writer *jw, const char *key)
+{
+	jw_sep(jw);
+	jw_escaped(jw, key, strlen(key));
+	fputc(':', jw->out);
+	jw->after_key = true;
+}
+
+void jw_str(struct json_writer *jw, const char *s)
+{
+	jw_sep(jw);
+	jw_escaped(jw, s, strlen(s));
+}
+
+void jw_strn(struct json_writer *jw, const char *s, size_t n)
+{
+	jw_sep(jw);
+	jw_escaped(jw, s, n);
+}
+
+void jw_u64(struct json_writer *jw, uint64_t v)
+{
+	jw_sep(jw);
+	fprintf(jw->out, "%" PRIu64, v);
+}
+
+void jw_i64(struct json_writer *jw, int64_t v)
+{
+	jw_sep(jw);
+	fprintf(jw->out, "%" PRId64, v);
+}
+
+void jw_double(struct json_writer *jw, double v, int decimals)
+{
+	jw_sep(jw);
+	if (!isfinite(v))
+		fputs("null", jw->out);
+	else
+		fprintf(jw->out, "%.*f", decimals, v);
+}
+
+void jw_bool(struct json_writer *jw, bool v)
+{
+	jw_sep(jw);
+	fputs(v ? "true" : "false", jw->out);
+}
+
+void jw_null(struct json_writer *jw)
+{
+	jw_sep(jw);
+	fputs("null", jw->out);
+}
+
+void jw_newline(struct json_writer *jw)
+{
+	fputc('\n', jw->out);
+	jw->depth = 0;
+	jw->after_key = false;
+	memset(jw->need_comma, 0, sizeof(jw->need_comma));
+}
+
+void jw_kv_str(struct json_writer *jw, const char *k, const char *v)
+{
+	jw_key(jw, k);
+	jw_str(jw, v);
+}
+
+void jw_kv_u64(struct json_writer *jw, const char *k, uint64_t v)
+{
+	jw_key(jw, k);
+	jw_u64(jw, v);
+}
+
+void jw_kv_i64(struct json_writer *jw, const char *k, int64_t v)
+{
+	jw_key(jw, k);
+	jw_i64(jw, v);
+}
+
+void jw_kv_bool(struct json_writer *jw, const char *k, bool v)
+{
+	jw_key(jw, k);
+	jw_bool(jw, v);
+}
+
+void jw_kv_null(struct json_writer *jw, const char *k)
+{
+	jw_key(jw, k);
+	jw_null(jw);
+}

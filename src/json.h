@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A minimal streaming JSON writer: one object per line, commas handled. */
+#ifndef BUFSCOPE_JSON_H
+#define BUFSCOPE_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JW_MAX_DEPTH 16
+
+struct json_writer {
+	FILE *out;
+	int depth;
+	bool need_comma[JW_MAX_DEPTH];
+	bool after_key;
+};
+
+void jw_init(struct json_writer *jw, FILE *out);
+void jw_begin_object(struct json_writer *jw);
+void jw_end_object(struct json_writer *jw);
+void jw_begin_array(struct json_writer *jw);
+void jw_end_array(struct json_writer *jw);
+void jw_key(struct json_writer *jw, const char *key);
+void jw_str(struct json_writer *jw, const char *s);
+/* A string of at most n bytes (stops at NUL): for fixed-size kernel fields. */
+void jw_strn(struct json_writer *jw, const char *s, size_t n);
+void jw_u64(struct json_writer *jw, uint64_t v);
+void jw_i64(struct json_writer *jw, int64_t v);
+void jw_double(struct json_writer *jw, double v, int decimals);
+void jw_bool(struct json_writer *jw, bool v);
+void jw_null(struct json_writer *jw);
+void jw_newline(struct json_writer *jw);
+
+void jw_kv_str(struct json_writer *jw, const char *k, const char *v);
+void jw_kv_u64(struct json_writer *jw, const char *k, uint64_t v);
+void jw_kv_i64(struct json_writer *jw, const char *k, int64_t v);
+void jw_kv_bool(struct json_writer *jw, const char *k, bool v);
+void jw_kv_null(struct json_writer *jw, const char *k);
+
+#endif

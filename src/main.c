@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/* bufscope: TCP receive queues and the reads that drain them, per socket. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "collector.h"
+#include "demo.h"
+#include "log.h"
+#include "session.h"
+
+#ifndef BUFSCOPE_VERSION
+#define BUFSCOPE_VERSION "0.0.0"
+#endif
+
+static int print_version(void)
+{
+	struct hook_status hooks[HOOK__COUNT];
+
+	printf("bufscope %s\n", BUFSCOPE_VERSION);
+	if (collector_probe(hooks))
+		return 1;
+	for (int i = 0; i < HOOK__COUNT; i++)
+		printf("  %-8s %-10s %s%s\n", hooks[i].name, hooks[i].tier,
+		       hooks[i].available ? hooks[i].target : "unavailable: no ",
+		       hooks[i].available ? "" : hooks[i].target);
+	return 0;
+}
+
+/* A PID that does not exist is an error now, not an empty table later. */
+static int check_pids(const struct options *opt)
+{
+	for (unsigned i = 0; i < opt->npids; i++) {
+		if (kill((pid_t)opt->pids[i], 0) && errno == ESRCH) {
+			log_error("check the PID with ps or pgrep",
+				  "no such process: %u", opt->pids[i]);
+			return -ESRCH;
+		}
+	}
+	return 0;
+}
+
+static int run_top(const struct options *opt)
+{
+	return session_run(opt, NULL);
+}
+
+static int (*const runners[CMD__COUNT])(const struct options *) = {
+	[CMD_TOP] = run_top,
+	[CMD_TRACE] = run_top,	/* the session knows trace from opt->cmd */
+	[CMD_DEMO] = demo_run,
+};
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	struct cli_error err;
+
+	if (cli_parse(argc, argv, &opt, &err)) {
+		log_setup(false, false);
+		log_error(err.hint, "%s", err.msg);
+		return 2;
+	}
+	log_setup(opt.verbose, opt.output == OUT_JSON);
+	log_libbpf_setup();
+	if (opt.help) {
+		cli_print_help(opt.cmd, argc > 1 && argv[1][0] != '-');
+		return 0;
+	}
+	if (opt.version)
+		return print_version();
+	if (check_pids(&opt))
+		return 1;
+	return runners[opt.cmd](&opt);
+}

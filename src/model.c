@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+
+#define MODEL_MIN_SLOTS 1024
+
+static size_t slot_of(uint64_t cookie, size_t nslots)
+{
+	/* cookies are sequential: mix them before masking */
+	cookie ^= cookie >> 33;
+	cookie *= 0xff51afd7ed558ccdULL;
+	cookie ^= cookie >> 33;
+	return (size_t)(cookie & (nslots - 1));
+}
+
+static int rehash(struct model *m, size_t nslots)
+{
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n; i++) {
+		size_t k = slot_of(m->socks[i].cookie, nslots);
+
+		while (slots[k])
+			k = (k + 1) & (nslots - 1);
+		slots[k] = (uint32_t)(i + 1);
+	}
+	free(m->slots);
+	m->slots = slots;
+	m->nslots = nslots;
+	return 0;
+}
+
+int model_init(struct model *m)
+{
+	memset(m, 0, sizeof(*m));
+	return rehash(m, MODEL_MIN_SLOTS);
+}
+
+void model_free(struct model *m)
+{
+	free(m->socks);
+	free(m->slots);
+	memset(m, 0, sizeof(*m));
+}
+
+struct sock_entry *model_find(struct model *m, uint64_t cookie)
+{
+	size_t k = slot_of(cookie, m->nslots);
+
+	while (m->slots[k]) {
+		struct sock_entry *s = &m->socks[m->slots[k] - 1];
+
+		if (s->cookie == cookie)
+			return s;
+		k = (k + 1) & (m->nslots - 1);
+	}
+	return NULL;
+}
+
+static struct sock_entry *model_add(struct model *m, uint64_t cookie)
+{
+	struct sock_entry *s;
+	size_t k;
+
+	if (m->n >= UINT32_MAX - 1)
+		return NULL;
+	if ((m->n + 1) * 2 > m->nslots && rehash(m, m->nslots * 2))
+		return NULL;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 256;
+		struct sock_entry *socks = realloc(m->socks, cap * sizeof(*socks));
+
+		if (!socks)
+			return NULL;
+		m->socks = socks;
+		m->cap = cap;
+	}
+	s = &m->socks[m->n];
+	memset(s, 0, sizeof(*s));
+	s->cookie = cookie;
+	k = slot_of(cookie, m->nslots);
+	while (m->slots[k])
+		k = (k + 1) & (m->nslots - 1);
+	m->slots[k] = (uint32_t)(m->n + 1);
+	m->n++;
+	return s;
+}
+
+static void counts_from_kernel(struct counts *c, const struct bs_read_counters *k)
+{
+	c->reads = k->reads;
+	c->bytes = k->bytes;
+	c->req_reads = k->req_reads;
+	c->req_bytes = k->req_bytes;
+	c->full_reads = k->full_reads;
+	c->eof_reads = k->eof_reads;
+	c->eagain_reads = k->eagain_reads;
+	c->error_reads = k->error_reads;
+	c->peek_reads = k->peek_reads;
+	c->peek_bytes = k->peek_bytes;
+	c->arrivals = k->arrivals;
+}
+
+void counts_sub(struct counts *out, const struct counts *a, const struct counts *b)
+{
+	const uint64_t *pa = (const uint64_t *)a, *pb = (const uint64_t *)b;
+	uint64_t *po = (uint64_t *)out;
+
+	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		po[i] = pa[i] >= pb[i] ? pa[i] - pb[i] : 0;
+}
+
+bool counts_any(const struct counts *c)
+{
+	const uint64_t *p = (const uint64_t *)c;
+
+	for (size_t i = 0; i < sizeof(*c) / sizeof(uint64_t); i++)
+		if (p[i])
+			return true;
+	return false;
+}
+
+static uint32_t max_u32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+int model_apply(struct model *m, const struct bs_sock_rec *rec)
+{
+	struct sock_entry *s;
+
+	if (rec->kind != BS_REC_SOCK && rec->kind != BS_REC_CLOSE)
+		return -EINVAL;
+	s = model_find(m, rec->cookie);
+	if (s && s->closed && rec->kind == BS_REC_SOCK)
+		return 0;	/* a late sample of a socket already closed */
+	if (!s) {
+		s = model_add(m, rec->cookie);
+		if (!s)
+			return -ENOMEM;
+	}
+	s->inode = rec->inode ? rec->inode : s->inode;
+	s->ep = rec->ep;
+	s->queue_bytes = rec->queue_bytes;
+	s->rcvbuf = rec->rcvbuf;
+	s->rmem_alloc = rec->rmem_alloc;
+	s->seen_in_pass = true;
+	s->peak_interval = max_u32(s->peak_interval, rec->queue_bytes);
+	if (rec->flags & BS_SF_HAS_STATE) {
+		const struct bs_sock_state *st = &rec->state;
+		uint64_t peak = st->c.queue_peak;
+
+		counts_from_kernel(&s->total, &st->c);
+		memcpy(s->hist, st->hist, sizeof(s->hist));
+		s->peak_interval = max_u32(s->peak_interval,
+					   peak > UINT32_MAX ? UINT32_MAX : (uint32_t)peak);
+	}
+	if (rec->flags & BS_SF_HAS_READER) {
+		s->owner = OWNER_READER;
+		s->pid = rec->state.reader.pid;
+		s->tid = rec->state.reader.tid;
+		s->cgroup_id = rec->state.reader.cgroup_id;
+		memcpy(s->comm, rec->state.reader.comm, sizeof(s->comm));
+	}
+	s->peak_run = max_u32(s->peak_run, s->peak_interval);
+	if (counts_any(&s->total) || s->peak_run)
+		s->active = true;
+	if (rec->kind == BS_REC_CLOSE)
+		s->closed = true;
+	return 0;
+}
+
+void model_begin_pass(struct model *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		m->socks[i].seen_in_pass = false;
+}
+
+void model_end_pass(struct model *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		struct sock_entry *s = &m->socks[i];
+
+		if (!s->seen_in_pass && !s->closed) {
+			s->closed = true;
+			s->queue_bytes = 0;
+		}
+	}
+}
+
+void model_set_owner(struct sock_entry *s, uint32_t pid, const char *comm)
+{
+	if (s->owner == OWNER_READER)
+		return;
+	s->owner = OWNER_FD;
+	s->pid = pid;
+	s->tid = 0;
+	memset(s->comm, 0, sizeof(s->comm));
+	strncpy(s->comm, comm, sizeof(s->comm) - 1);
+}
+
+bool model_visible(const struct model *m, const struct sock_entry *s)
+{
+	const struct model_filter *f = &m->filter;
+
+	if (!f->npids && !f->has_comm)
+		return true;
+	if (s->owner == OWNER_UNKNOWN)
+		return false;
+	if (f->npids) {
+		bool hit = false;
+
+		for (unsigned i = 0; i < f->npids; i++)
+			hit |= f->pids[i] == s->pid;
+		if (!hit)
+			return false;
+	}
+	return !f->has_comm || !strncmp(f->comm, s->comm, BS_COMM_LEN);
+}
+
+static long collect_rows(struct model *m, struct sock_row **out, bool interval)
+{
+	struct sock_row *rows;
+	size_t n = 0;
+
+	*out = NULL;
+	if (!m->n)
+		return 0;
+	rows = calloc(m->n, sizeof(*rows));
+	if (!rows)
+		return -1;
+	for (size_t i = 0; i < m->n; i++) {
+		struct sock_entry *s = &m->socks[i];
+		struct sock_row *r = &rows[n];
+		bool show;
+
+		if (!s->active || !model_visible(m, s))
+			continue;
+		r->s = s;
+		if (interval) {
+			counts_sub(&r->d, &s->total, &s->reported);
+			r->peak = s->peak_interval;
+			show = counts_any(&r->d) || r->peak ||
+			       (!s->closed && s->queue_bytes) ||
+			       (s->closed && !s->close_reported);
+		} else {
+			r->d = s->total;
+			r->peak = s->peak_run;
+			show = true;
+		}
+		if (show)
+			n++;
+	}
+	if (!n) {
+		free(rows);
+		return 0;
+	}
+	*out = rows;
+	return (long)n;
+}
+
+long model_take_interval(struct model *m, struct sock_row **rows)
+{
+	long n = collect_rows(m, rows, true);
+
+	if (n < 0)
+		return n;
+	/* The rows keep their deltas; the baseline moves for every socket. */
+	for (size_t i = 0; i < m->n; i++) {
+		struct sock_entry *s = &m->socks[i];
+
+		s->reported = s->total;
+		s->peak_interval = s->closed ? 0 : s->queue_bytes;
+		if (s->closed && s->active && model_visible(m, s))
+			s->close_reported = true;
+	}
+	return n;
+}
+
+long model_summary(struct model *m, struct sock_row **rows)
+{
+	return collect_rows(m, rows, false);
+}
+
+static void counts_add(struct counts *a, const struct counts *b)
+{
+	uint64_t *pa = (uint64_t *)a;
+	const uint64_t *pb = (const uint64_t *)b;
+
+	for (size_t i = 0; i < sizeof(*a) / sizeof(uint64_t); i++)
+		pa[i] += pb[i];
+}
+
+long model_rollup(const struct sock_row *rows, size_t n, struct proc_row **out)
+{
+	struct proc_row *procs;
+	size_t np = 0;
+
+	*out = NULL;
+	if (!n)
+		return 0;
+	procs = calloc(n, sizeof(*procs));
+	if (!procs)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct sock_entry *s = rows[i].s;
+		uint32_t pid = s->owner == OWNER_UNKNOWN ? 0 : s->pid;
+		struct proc_row *p = NULL;
+
+		for (size_t j = 0; j < np; j++) {
+			if (procs[j].pid == pid) {
+				p = &procs[j];
+				break;
+			}
+		}
+		if (!p) {
+			p = &procs[np++];
+			p->pid = pid;
+			memcpy(p->comm, s->comm, sizeof(p->comm));
+		}
+		p->sockets++;
+		counts_add(&p->d, &rows[i].d);
+		if (!s->closed) {
+			p->queue_bytes += s->queue_bytes;
+			p->rcvbuf += s->rcvbuf;
+			p->rmem_alloc += s->rmem_alloc;
+		}
+		p->peak = max_u32(p->peak, rows[i].peak);
+	}
+	*out = procs;
+	return (long)np;
+}

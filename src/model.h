@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The socket model: every socket the kernel side reported, keyed by cookie,
+ * with its cumulative counters, and what was already reported per interval.
+ * Fed with records (struct bs_sock_rec), so it is tested without a kernel.
+ */
+#ifndef BUFSCOPE_MODEL_H
+#define BUFSCOPE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "bufscope/sock.h"
+
+struct counts {
+	uint64_t reads, bytes, req_reads, req_bytes, full_reads, eof_reads,
+		 eagain_reads, error_reads, peek_reads, peek_bytes, arrivals;
+};
+
+enum owner_source { OWNER_UNKNOWN, OWNER_FD, OWNER_READER };
+
+struct sock_entry {
+	uint64_t cookie;
+	uint64_t inode;
+	struct bs_endpoints ep;
+	enum owner_source owner;
+	uint32_t pid, tid;
+	uint64_t cgroup_id;
+	char comm[BS_COMM_LEN];
+	struct counts total;	/* cumulative, as the kernel counted */
+	struct counts reported;	/* total at the last interval boundary */
+	uint64_t hist[BS_HIST_N][BS_HIST_SLOTS];
+	uint32_t queue_bytes, rcvbuf, rmem_alloc;
+	uint32_t peak_interval;	/* most bytes waiting since the last interval */
+	uint32_t peak_run;	/* most bytes waiting during the run */
+	bool closed;		/* destroyed, or gone from the socket table */
+	bool close_reported;	/* an interval has shown it closed */
+	bool seen_in_pass;
+	bool active;		/* had reads or bytes waiting: worth reporting */
+};
+
+struct model_filter {
+	uint32_t pids[BS_MAX_PIDS];
+	unsigned npids;
+	char comm[BS_COMM_LEN];
+	bool has_comm;
+};
+
+struct model {
+	struct sock_entry *socks;
+	size_t n, cap;
+	uint32_t *slots;	/* open addressing: index + 1, 0 = empty */
+	size_t nslots;
+	struct model_filter filter;
+};
+
+/* One line of a view: a socket (or a process) and its counts for the view. */
+struct sock_row {
+	const struct sock_entry *s;
+	struct counts d;	/* deltas (interval) or totals (summary) */
+	uint32_t peak;
+};
+
+struct proc_row {
+	uint32_t pid;		/* 0: owner unknown */
+	char comm[BS_COMM_LEN];
+	unsigned sockets;
+	struct counts d;
+	uint64_t queue_bytes;
+	uint32_t peak;
+	uint64_t rcvbuf;
+	uint64_t rmem_alloc;
+};
+
+int model_init(struct model *m);
+void model_free(struct model *m);
+struct sock_entry *model_find(struct model *m, uint64_t cookie);
+
+/* A BS_REC_SOCK (iterator) or BS_REC_CLOSE (destroyed) record. */
+int model_apply(struct model *m, const struct bs_sock_rec *rec);
+
+/* A pass of the socket iterator: sockets not seen in it are gone. */
+void model_begin_pass(struct model *m);
+void model_end_pass(struct model *m);
+
+void model_set_owner(struct sock_entry *s, uint32_t pid, const char *comm);
+/* Does the socket pass -p/-c? Unknown owners pass only without filters. */
+bool model_visible(const struct model *m, const struct sock_entry *s);
+
+/*
+ * The interval that just ended: rows for sockets with activity or bytes
+ * waiting, with deltas; then the interval baseline moves forward.
+ * Returns the row count; *rows is malloc'ed (NULL when 0), or -1 on ENOMEM.
+ */
+long model_take_interval(struct model *m, struct sock_row **rows);
+/* The whole run: every active socket with its totals. */
+long model_summary(struct model *m, struct sock_row **rows);
+
+/* Per-process rollup of rows; returns count, -1 on ENOMEM. */
+long model_rollup(const struct sock_row *rows, size_t n, struct proc_row **out);
+
+void counts_sub(struct counts *out, const struct counts *a, const struct counts *b);
+bool counts_any(const struct counts *c);
+
+#endif

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <unistd.h>
+#include "render.h"
+
+void render_init(struct render *r, FILE *out, const struct options *opt,
+		 const struct hook_status *hooks)
+{
+	r->out = out;
+	r->opt = opt;
+	r->hooks = hooks;
+	r->redraw = opt->output == OUT_TABLE && isatty(fileno(out));
+	jw_init(&r->jw, out);
+}
+
+static bool json(const struct render *r)
+{
+	return r->opt->output == OUT_JSON;
+}
+
+void render_interval(struct render *r, const struct frame *f)
+{
+	json(r) ? json_interval(r, f) : table_interval(r, f);
+	fflush(r->out);
+}
+
+void render_summary(struct render *r, const struct frame *f)
+{
+	json(r) ? json_summary(r, f) : table_summary(r, f);
+	fflush(r->out);
+}
+
+void render_trace_header(struct render *r)
+{
+	if (!json(r))
+		table_trace_header(r);
+}
+
+void render_read(struct render *r, const struct bs_read_rec *rec)
+{
+	json(r) ? json_read(r, rec) : table_read(r, rec);
+}
+
+void render_close(struct render *r, const struct sock_entry *s)
+{
+	json(r) ? json_close(r, s) : table_close(r, s);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Output: the same frames as JSON lines or as text tables. Formatting only. */
+#ifndef BUFSCOPE_RENDER_H
+#define BUFSCOPE_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "cli.h"
+#include "collector.h"
+#include "json.h"
+#include "model.h"
+
+struct render {
+	FILE *out;
+	const struct options *opt;
+	const struct hook_status *hooks;
+	bool redraw;		/* a terminal: redraw the table in place */
+	struct json_writer jw;
+};
+
+/* What one interval, or the whole run, looks like. */
+struct frame {
+	double elapsed_s;	/* length of the interval or of the run */
+	uint64_t lost_events;	/* in the interval, or in the run */
+	struct sock_row *rows;
+	size_t n;
+	struct proc_row *procs;
+	size_t np;
+};
+
+void render_init(struct render *r, FILE *out, const struct options *opt,
+		 const struct hook_status *hooks);
+void render_interval(struct render *r, const struct frame *f);
+void render_summary(struct render *r, const struct frame *f);
+void render_trace_header(struct render *r);
+void render_read(struct render *r, const struct bs_read_rec *rec);
+void render_close(struct render *r, const struct sock_entry *s);
+
+/* Per mode (render_json.c, render_table.c). */
+void json_interval(struct render *r, const struct frame *f);
+void json_summary(struct render *r, const struct frame *f);
+void json_read(struct render *r, const struct bs_read_rec *rec);
+void json_close(struct render *r, const struct sock_entry *s);
+void table_interval(struct render *r, const struct frame *f);
+void table_summary(struct render *r, const struct frame *f);
+void table_trace_header(struct render *r);
+void table_read(struct render *r, const struct bs_read_rec *rec);
+void table_close(struct render *r, const struct sock_entry *s);
+
+#endif

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <math.h>
+#include <string.h>
+#include <time.h>
+#include "fmt.h"
+#include "render.h"
+#include "sanitize.h"
+#include "view.h"
+
+#define SIZE_LEN 16
+
+static const char *size_or_dash(char *buf, double v)
+{
+	if (isnan(v))
+		return "-";
+	return fmt_size(buf, SIZE_LEN, v);
+}
+
+static const char *pct_or_dash(char *buf, double v)
+{
+	if (isnan(v))
+		return "-";
+	snprintf(buf, SIZE_LEN, "%.0f", v);
+	return buf;
+}
+
+static const char *safe_comm(char *buf, size_t len, const char *comm)
+{
+	if (!comm[0])
+		return "-";
+	return sanitize_text(buf, len, comm, BS_COMM_LEN);
+}
+
+static void clear_screen(struct render *r)
+{
+	if (r->redraw)
+		fputs("\033[H\033[2J", r->out);
+}
+
+static void frame_header(struct render *r, const struct frame *f, size_t shown,
+			 const char *what)
+{
+	char hooks[128], now[16];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%H:%M:%S", &tm);
+	collector_describe(r->hooks, hooks, sizeof(hooks));
+	fprintf(r->out, "bufscope %s  %s  %.1fs  %zu %s (%zu shown)  lost events %llu%s\n",
+		cli_command_name(r->opt->cmd), now, f->elapsed_s,
+		r->opt->by == BY_PROCESS ? f->np : f->n,
+		r->opt->by == BY_PROCESS ? "processes" : "sockets", shown,
+		(unsigned long long)f->lost_events,
+		f->lost_events ? " (counts are low)" : "");
+	if (r->opt->verbose)
+		fprintf(r->out, "attach: %s\n", hooks);
+	(void)what;
+}
+
+static size_t rows_to_show(const struct render *r, size_t n)
+{
+	return r->opt->rows && r->opt->rows < n ? r->opt->rows : n;
+}
+
+static void sock_line(struct render *r, const struct sock_row *row, double secs,
+		      bool rates)
+{
+	const struct sock_entry *s = row->s;
+	char comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN];
+	char b1[SIZE_LEN], b2[SIZE_LEN], b3[SIZE_LEN], b4[SIZE_LEN], b5[SIZE_LEN],
+	     b6[SIZE_LEN], b7[SIZE_LEN];
+	double div = rates && secs > 0 ? secs : 1.0;
+	char pid[16];
+
+	if (s->owner == OWNER_UNKNOWN)
+		snprintf(pid, sizeof(pid), "-%s", s->closed ? "*" : "");
+	else
+		snprintf(pid, sizeof(pid), "%u%s", s->pid, s->closed ? "*" : "");
+	fprintf(r->out, "%-8s %-15s %-22s %-22s %8.*f %7s %7s %7s %7s %7s %7s %5s\n",
+		pid, safe_comm(comm, sizeof(comm), s->comm),
+		fmt_endpoint(l, sizeof(l), s->ep.family, s->ep.saddr, s->ep.sport),
+		fmt_endpoint(rem, sizeof(rem), s->ep.family, s->ep.daddr, s->ep.dport),
+		rates ? 1 : 0, row->d.reads / div,
+		size_or_dash(b1, row->d.bytes / div),
+		size_or_dash(b2, view_avg_req(&row->d)),
+		size_or_dash(b3, view_avg_ret(&row->d)),
+		size_or_dash(b4, s->closed ? 0 : s->queue_bytes),
+		size_or_dash(b5, row->peak),
+		size_or_dash(b6, s->rcvbuf),
+		pct_or_dash(b7, view_fill_pct(s->closed ? 0 : s->rmem_alloc, s->rcvbuf)));
+}
+
+static void proc_line(struct render *r, const struct proc_row *p, double secs,
+		      bool rates)
+{
+	char comm[BS_COMM_LEN], pid[16];
+	char b1[SIZE_LEN], b2[SIZE_LEN], b3[SIZE_LEN], b4[SIZE_LEN], b5[SIZE_LEN],
+	     b6[SIZE_LEN], b7[SIZE_LEN];
+	double div = rates && secs > 0 ? secs : 1.0;
+
+	snprintf(pid, sizeof(pid), p->pid ? "%u" : "-", p->pid);
+	fprintf(r->out, "%-8s %-15s %5u %8.*f %7s %7s %7s %7s %7s %7s %5s\n", pid,
+		safe_comm(comm, sizeof(comm), p->comm), p->sockets, rates ? 1 : 0,
+		p->d.reads / div, size_or_dash(b1, p->d.bytes / div),
+		size_or_dash(b2, view_avg_req(&p->d)),
+		size_or_dash(b3, view_avg_ret(&p->d)),
+		size_or_dash(b4, p->queue_bytes), size_or_dash(b5, p->peak),
+		size_or_dash(b6, p->rcvbuf),
+		pct_or_dash(b7, view_fill_pct(p->rmem_alloc, p->rcvbuf)));
+}
+
+static void frame_body(struct render *r, const struct frame *f, bool rates)
+{
+	const char *reads = rates ? "READS/s" : "READS";
+	const char *bytes = rates ? "BYTES/s" : "BYTES";
+	size_t shown;
+
+	if (r->opt->by == BY_PROCESS) {
+		shown = rows_to_show(r, f->np);
+		frame_header(r, f, shown, "processes");
+		fprintf(r->out, "%-8s %-15s %5s %8s %7s %7s %7s %7s %7s %7s %5s\n",
+			"PID", "COMM", "SOCKS", reads, bytes, "AVG_REQ", "AVG_RD",
+			"QUEUE", "PEAK", "RCVBUF", "FILL%");
+		for (size_t i = 0; i < shown; i++)
+			proc_line(r, &f->procs[i], f->elapsed_s, rates);
+	} else {
+		shown = rows_to_show(r, f->n);
+		frame_header(r, f, shown, "sockets");
+		fprintf(r->out, "%-8s %-15s %-22s %-22s %8s %7s %7s %7s %7s %7s %7s %5s\n",
+			"PID", "COMM", "LOCAL", "REMOTE", reads, bytes, "AVG_REQ",
+			"AVG_RD", "QUEUE", "PEAK", "RCVBUF", "FILL%");
+		for (size_t i = 0; i < shown; i++)
+			sock_line(r, &f->rows[i], f->elapsed_s, rates);
+		for (size_t i = 0; i < shown; i++) {
+			if (f->rows[i].s->closed) {
+				fputs("* closed during the interval\n", r->out);
+				break;
+			}
+		}
+	}
+	if (!f->n)
+		fputs("(no TCP socket read from or holding unread data)\n", r->out);
+}
+
+void table_interval(struct render *r, const struct frame *f)
+{
+	clear_screen(r);
+	frame_body(r, f, true);
+	if (!r->redraw)
+		fputc('\n', r->out);
+}
+
+void table_summary(struct render *r, const struct frame *f)
+{
+	fputs("\nSummary of the whole run (totals, not rates):\n", r->out);
+	frame_body(r, f, false);
+}
+
+void table_trace_header(struct render *r)
+{
+	fprintf(r->out, "%-15s %-7s %-15s %-47s %-8s %8s %8s %s\n", "TIME", "PID",
+		"COMM", "SOCKET (local>remote)", "SYSCALL", "REQ", "RET",
+		"QUEUE before>after");
+}
+
+static const char *ret_text(char *buf, size_t len, int32_t ret)
+{
+	const char *name;
+
+	if (ret > 0)
+		snprintf(buf, len, "%d", ret);
+	else if (ret == 0)
+		snprintf(buf, len, "EOF");
+	else if ((name = strerrorname_np(-ret)))
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%d", ret);
+	return buf;
+}
+
+void table_read(struct render *r, const struct bs_read_rec *rec)
+{
+	char t[24], comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN];
+	char sock[2 * FMT_ENDPOINT_LEN], req[16], ret[24];
+	const char *sc = fmt_syscall((int32_t)rec->syscall_nr);
+
+	snprintf(sock, sizeof(sock), "%s>%s",
+		 fmt_endpoint(l, sizeof(l), rec->ep.family, rec->ep.saddr, rec->ep.sport),
+		 fmt_endpoint(rem, sizeof(rem), rec->ep.family, rec->ep.daddr, rec->ep.dport));
+	if (rec->flags & BS_RF_REQ_KNOWN)
+		snprintf(req, sizeof(req), "%u", rec->req);
+	else
+		snprintf(req, sizeof(req), "?");
+	fprintf(r->out, "%-15s %-7u %-15s %-47s %-8s %8s %8s %u>%u%s\n",
+		fmt_mono_clock(t, sizeof(t), rec->ts_ns), rec->pid,
+		sanitize_text(comm, sizeof(comm), rec->comm, sizeof(rec->comm)), sock,
+		sc ? sc : "other", req, ret_text(ret, sizeof(ret), rec->ret),
+		rec->queue_before, rec->queue_after,
+		rec->flags & BS_RF_PEEK ? " peek" : "");
+}
+
+void table_close(struct render *r, const struct sock_entry *s)
+{
+	char comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN];
+
+	fprintf(r->out, "close: pid %u %s %s>%s: %llu reads, %llu bytes, peak queue %u\n",
+		s->pid, safe_comm(comm, sizeof(comm), s->comm),
+		fmt_endpoint(l, sizeof(l), s->ep.family, s->ep.saddr, s->ep.sport),
+		fmt_endpoint(rem, sizeof(rem), s->ep.family, s->ep.daddr, s->ep.dport),
+		(unsigned long long)s->total.reads, (unsigned long long)s->total.bytes,
+		s->peak_run);
+}

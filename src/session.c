@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "collector.h"
+#include "log.h"
+#include "model.h"
+#include "owners.h"
+#include "render.h"
+#include "session.h"
+#include "view.h"
+
+#define POLL_SLICE_MS 100
+#define TOP_RINGBUF (256 * 1024)
+#define TRACE_RINGBUF (16 * 1024 * 1024)
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+bool session_stopping(void)
+{
+	return stop_signal != 0;
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: poll() returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		return -errno;
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct session {
+	const struct options *opt;
+	struct collector *col;
+	struct model model;
+	struct owners owners;
+	struct render render;
+	uint64_t lost_reported;
+	int err;
+};
+
+static int on_record(void *ctx, const void *data, size_t size)
+{
+	struct session *s = ctx;
+	const struct bs_read_rec *rd = data;
+	const struct bs_sock_rec *sr = data;
+	struct sock_entry *e;
+	int err;
+
+	if (size >= sizeof(*rd) && rd->kind == BS_REC_READ) {
+		if (s->opt->cmd == CMD_TRACE)
+			render_read(&s->render, rd);
+		return 0;
+	}
+	if (size < sizeof(*sr))
+		return 0;
+	err = model_apply(&s->model, sr);
+	if (err)
+		return err;
+	if (sr->kind == BS_REC_CLOSE && s->opt->cmd == CMD_TRACE) {
+		e = model_find(&s->model, sr->cookie);
+		if (e && model_visible(&s->model, e))
+			render_close(&s->render, e);
+	}
+	return 0;
+}
+
+/* Sockets nobody read from while we watched: find their holder in /proc. */
+static void resolve_owners(struct session *s)
+{
+	bool scanned = false;
+
+	for (size_t i = 0; i < s->model.n; i++) {
+		struct sock_entry *e = &s->model.socks[i];
+		const struct owner_ent *o;
+
+		if (e->owner != OWNER_UNKNOWN || !e->active || e->closed || !e->inode)
+			continue;
+		if (!scanned) {
+			int err = owners_scan(&s->owners, s->opt->pids, s->opt->npids);
+
+			if (err)
+				log_debug("scanning /proc for socket owners: %s",
+					  strerror(-err));
+			scanned = true;
+		}
+		o = owners_lookup(&s->owners, e->inode);
+		if (o)
+			model_set_owner(e, o->pid, o->comm);
+	}
+}
+
+/* Everything the kernel has now: pending records, then every socket. */
+static int take_pass(struct session *s)
+{
+	int err = collector_poll(s->col, 0, on_record, s);
+
+	if (err && err != -EINTR)
+		return err;
+	model_begin_pass(&s->model);
+	err = collector_scan(s->col, on_record, s);
+	if (err)
+		return err;
+	model_end_pass(&s->model);
+	resolve_owners(s);
+	return 0;
+}
+
+static void emit(struct session *s, bool summary, double elapsed)
+{
+	struct frame f = { .elapsed_s = elapsed };
+	long n, np;
+
+	n = summary ? model_summary(&s->model, &f.rows)
+		    : model_take_interval(&s->model, &f.rows);
+	if (n < 0) {
+		s->err = -ENOMEM;
+		return;
+	}
+	f.n = (size_t)n;
+	np = model_rollup(f.rows, f.n, &f.procs);
+	if (np < 0) {
+		free(f.rows);
+		s->err = -ENOMEM;
+		return;
+	}
+	f.np = (size_t)np;
+	view_sort_socks(f.rows, f.n, s->opt->sort);
+	view_sort_procs(f.procs, f.np, s->opt->sort);
+	if (summary) {
+		f.lost_events = collector_lost(s->col);
+		render_summary(&s->render, &f);
+	} else {
+		uint64_t lost = collector_lost(s->col);
+
+		f.lost_events = lost - s->lost_reported;
+		s->lost_reported = lost;
+		render_interval(&s->render, &f);
+	}
+	free(f.rows);
+	free(f.procs);
+}
+
+static void collector_config_from(struct collector_config *cfg,
+				  const struct options *opt)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->pids = opt->pids;
+	cfg->npids = opt->npids;
+	cfg->comm = opt->has_comm ? opt->comm : NULL;
+	cfg->port = opt->port;
+	cfg->trace_reads = opt->cmd == CMD_TRACE;
+	cfg->ringbuf_bytes = opt->cmd == CMD_TRACE ? TRACE_RINGBUF : TOP_RINGBUF;
+}
+
+static void model_filter_from(struct model_filter *f, const struct options *opt)
+{
+	memcpy(f->pids, opt->pids, sizeof(f->pids));
+	f->npids = opt->npids;
+	memcpy(f->comm, opt->comm, sizeof(f->comm));
+	f->has_comm = opt->has_comm;
+}
+
+/* Polls the ring buffer until `until` (or a signal). */
+static int wait_until(struct session *s, double until)
+{
+	double left;
+
+	while (!stop_signal && (left = until - now_s()) > 0) {
+		int ms = (int)(left * 1000) + 1;
+		int err = collector_poll(s->col, ms < POLL_SLICE_MS ? ms : POLL_SLICE_MS,
+					 on_record, s);
+
+		if (err && err != -EINTR)
+			return err;
+		if (s->opt->cmd == CMD_TRACE)
+			fflush(s->render.out);	/* a reader of a pipe sees lines live */
+	}
+	return 0;
+}
+
+static int run_loop(struct session *s, double start)
+{
+	const struct options *opt = s->opt;
+	double end = opt->duration_s > 0 ? start + opt->duration_s : 0;
+	double last = start;
+	bool top = opt->cmd != CMD_TRACE;
+	int err = 0;
+
+	for (;;) {
+		double next = top ? last + opt->interval_s : (end ? end : last + 3600);
+		double t;
+
+		if (end && next > end)
+			next = end;
+		err = wait_until(s, next);
+		if (err)
+			return err;
+		t = now_s();
+		if (top || stop_signal || (end && t >= end)) {
+			err = take_pass(s);
+			if (err)
+				return err;
+		}
+		if (top) {
+			emit(s, false, t - last);
+			last = t;
+		}
+		if (stop_signal || (end && t >= end) || s->err)
+			return s->err;
+	}
+}
+
+int session_run(const struct options *opt, const struct session_hooks *hooks)
+{
+	struct collector_config cfg;
+	struct session s = { .opt = opt };
+	char desc[128];
+	double start;
+	int err, status = 1;
+
+	if (collector_check_privileges())
+		return 1;
+	if (install_signals())
+		return 1;
+	collector_config_from(&cfg, opt);
+	if (collector_open(&s.col, &cfg))
+		return 1;
+	if (model_init(&s.model)) {
+		collector_close(s.col);
+		return 1;
+	}
+	model_filter_from(&s.model.filter, opt);
+	owners_init(&s.owners, "/proc");
+	render_init(&s.render, stdout, opt, collector_hooks(s.col));
+	collector_describe(collector_hooks(s.col), desc, sizeof(desc));
+	log_info("ready: attached %s", desc);
+	fflush(stderr);
+	if (hooks && hooks->on_ready && (status = hooks->on_ready(hooks->ctx)))
+		goto out;
+	status = 1;
+	if (opt->cmd == CMD_TRACE)
+		render_trace_header(&s.render);
+	start = now_s();
+	err = run_loop(&s, start);
+	if (err) {
+		log_error("-v shows more", "collection failed: %s", strerror(-err));
+		goto out;
+	}
+	emit(&s, true, now_s() - start);
+	status = s.err ? 1 : 0;
+out:
+	owners_free(&s.owners);
+	model_free(&s.model);
+	collector_close(s.col);
+	return status;
+}

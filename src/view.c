@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "view.h"
+
+double view_avg_req(const struct counts *d)
+{
+	return d->req_reads ? (double)d->req_bytes / d->req_reads : NAN;
+}
+
+double view_avg_ret(const struct counts *d)
+{
+	return d->reads ? (double)d->bytes / d->reads : NAN;
+}
+
+double view_fill_pct(uint64_t rmem_alloc, uint64_t rcvbuf)
+{
+	return rcvbuf ? 100.0 * (double)rmem_alloc / (double)rcvbuf : NAN;
+}
+
+uint64_t view_partial_reads(const struct counts *d)
+{
+	return d->req_reads >= d->full_reads ? d->req_reads - d->full_reads : 0;
+}
+
+/* The fields a sort looks at, common to socket and process rows. */
+struct sort_view {
+	const struct counts *d;
+	uint64_t queue, peak, rcvbuf, rmem;
+	uint32_t pid;
+	const char *comm;
+};
+
+static double nan_low(double v)
+{
+	return isnan(v) ? -1.0 : v;
+}
+
+/* Larger first for quantities; pid and comm ascending; ties by bytes. */
+static int compare_views(const struct sort_view *a, const struct sort_view *b,
+			 enum sort_key key)
+{
+	double x = 0, y = 0;
+
+	switch (key) {
+	case SORT_QUEUE: x = a->queue; y = b->queue; break;
+	case SORT_PEAK: x = a->peak; y = b->peak; break;
+	case SORT_BYTES: x = a->d->bytes; y = b->d->bytes; break;
+	case SORT_READS: x = a->d->reads; y = b->d->reads; break;
+	case SORT_REQ: x = nan_low(view_avg_req(a->d)); y = nan_low(view_avg_req(b->d)); break;
+	case SORT_RET: x = nan_low(view_avg_ret(a->d)); y = nan_low(view_avg_ret(b->d)); break;
+	case SORT_FILL:
+		x = nan_low(view_fill_pct(a->rmem, a->rcvbuf));
+		y = nan_low(view_fill_pct(b->rmem, b->rcvbuf));
+		break;
+	case SORT_RCVBUF: x = a->rcvbuf; y = b->rcvbuf; break;
+	case SORT_PID:
+		if (a->pid != b->pid)
+			return a->pid < b->pid ? -1 : 1;
+		break;
+	case SORT_COMM: {
+		int c = strncmp(a->comm, b->comm, BS_COMM_LEN);
+
+		if (c)
+			return c;
+		break;
+	}
+	default:
+		break;
+	}
+	if (x != y)
+		return x > y ? -1 : 1;
+	if (key != SORT_BYTES && a->d->bytes != b->d->bytes)
+		return a->d->bytes > b->d->bytes ? -1 : 1;
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
+}
+
+static struct sort_view sock_view(const struct sock_row *r)
+{
+	return (struct sort_view){
+		.d = &r->d, .queue = r->s->closed ? 0 : r->s->queue_bytes,
+		.peak = r->peak, .rcvbuf = r->s->rcvbuf, .rmem = r->s->rmem_alloc,
+		.pid = r->s->pid, .comm = r->s->comm,
+	};
+}
+
+static struct sort_view proc_view(const struct proc_row *r)
+{
+	return (struct sort_view){
+		.d = &r->d, .queue = r->queue_bytes, .peak = r->peak,
+		.rcvbuf = r->rcvbuf, .rmem = r->rmem_alloc, .pid = r->pid,
+		.comm = r->comm,
+	};
+}
+
+static int cmp_socks(const void *a, const void *b, void *key)
+{
+	struct sort_view x = sock_view(a), y = sock_view(b);
+
+	return compare_views(&x, &y, *(enum sort_key *)key);
+}
+
+static int cmp_procs(const void *a, const void *b, void *key)
+{
+	struct sort_view x = proc_view(a), y = proc_view(b);
+
+	return compare_views(&x, &y, *(enum sort_key *)key);
+}
+
+void view_sort_socks(struct sock_row *rows, size_t n, enum sort_key key)
+{
+	qsort_r(rows, n, sizeof(*rows), cmp_socks, &key);
+}
+
+void view_sort_procs(struct proc_row *rows, size_t n, enum sort_key key)
+{
+	qsort_r(rows, n, sizeof(*rows), cmp_procs, &key);
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stalled: a forked sender sends --bytes bytes (default 100000) over one
+ * loopback connection whose receiving socket has SO_RCVBUF --rcvbuf (default
+ * 1 MiB, so all of it fits); the receiving process never reads. It reports
+ * once the whole amount is queued (SIOCINQ) and stays alive, the queue
+ * static, until stdin reaches EOF or gets another line.
+ *
+ *   stalled [--ipv6] [--bytes N] [--rcvbuf N] [--comm NAME]
+ */
+#include "wl_common.h"
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+int main(int argc, char **argv)
+{
+	unsigned long long bytes = 100000, rcvbuf = 1 << 20;
+	struct wl_counts k;
+	struct wl_sender s;
+	struct wl_conn c;
+	int family = AF_INET, inq = -1;
+
+	wl_prog = "stalled";
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--ipv6"))
+			family = AF_INET6;
+		else if (!strcmp(argv[i], "--bytes") && i + 1 < argc)
+			bytes = parse_num(argv[++i], "--bytes");
+		else if (!strcmp(argv[i], "--rcvbuf") && i + 1 < argc)
+			rcvbuf = parse_num(argv[++i], "--rcvbuf");
+		else if (!strcmp(argv[i], "--comm") && i + 1 < argc)
+			prctl(PR_SET_NAME, argv[++i]);
+		else
+			die("usage: stalled [--ipv6] [--bytes N] [--rcvbuf N] [--comm NAME]");
+	}
+	memset(&k, 0, sizeof(k));
+	conn_open(&c, family, (int)rcvbuf);
+	sender_start(&s, &c, 1);
+	print_ready(&s, &c, 1);
+	wait_go();
+
+	sender_cmd(&s, 0, CMD_SEND, bytes);
+	/* Wait (up to 10 s) until everything sits in the receive queue. */
+	for (int i = 0; i < 1000; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		if (ioctl(c.rfd, SIOCINQ, &inq))
+			die("SIOCINQ: %s", strerror(errno));
+		if ((unsigned long long)inq == bytes)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if ((unsigned long long)inq != bytes)
+		die("only %d of %llu bytes queued (rcvbuf too small?)", inq, bytes);
+	print_done(&s, &c, &k, &bytes, 1);
+	wait_end();
+	sender_stop(&s);
+	return 0;
+}

@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared helpers of the integration-test workloads (header only, so that each
+ * workload still builds from its single .c file with plain `cc`).
+ *
+ * Every workload:
+ *   1. sets up its loopback connection(s) and a forked sender process,
+ *   2. prints {"ready":true,...} on stdout,
+ *   3. waits for a line on stdin ("go") before any traffic,
+ *   4. does its reads, counting exactly what the contract of bufscope counts,
+ *   5. prints {"done":true,...} with its own counts,
+ *   6. stays alive (sockets open) until stdin reaches EOF or gets another line.
+ *
+ * The sender is a forked child (comm "wl_sender") that obeys commands sent by
+ * the reader over a pipe, so the reader decides exactly when data arrives.
+ */
+#ifndef WL_COMMON_H
+#define WL_COMMON_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WL_MAX_CONNS 4
+#define WL_PATTERN 251		/* stream byte at offset p is p % WL_PATTERN */
+#define WL_HIST_SLOTS 32
+
+/* Not every workload uses every helper. */
+#define WL_UNUSED __attribute__((unused))
+
+WL_UNUSED static const char *wl_prog = "workload";
+
+WL_UNUSED __attribute__((format(printf, 1, 2), noreturn))
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s[%d]: ", wl_prog, (int)getpid());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	_exit(2);
+}
+
+WL_UNUSED static unsigned long long parse_num(const char *s, const char *what)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end)
+		die("bad %s: %s", what, s);
+	return v;
+}
+
+WL_UNUSED static void write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("write: %s", strerror(errno));
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* ---------------------------------------------------------------- stdin */
+
+/* Reads one line from stdin; returns 0 at EOF, 1 for a line. */
+WL_UNUSED static int read_line(void)
+{
+	char c;
+
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, &c, 1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("read stdin: %s", strerror(errno));
+		}
+		if (n == 0)
+			return 0;
+		if (c == '\n')
+			return 1;
+	}
+}
+
+WL_UNUSED static void wait_go(void)
+{
+	if (!read_line())
+		die("stdin closed before go");
+}
+
+/* The end of the workload: stdin EOF or one more line. */
+WL_UNUSED static void wait_end(void)
+{
+	(void)read_line();
+}
+
+/* ---------------------------------------------------------- connections */
+
+struct wl_conn {
+	int family;
+	int lfd;		/* listener (closed once accepted) */
+	int rfd;		/* the reader's socket: the accepted one */
+	int sfd;		/* the sender's socket: the connecting one */
+	unsigned lport;		/* the reader socket's local port */
+	unsigned rport;		/* the reader socket's remote port */
+	unsigned long long off;	/* stream offset the reader has reached */
+};
+
+WL_UNUSED static unsigned sock_port(int fd, int peer)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int r = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+		     : getsockname(fd, (struct sockaddr *)&ss, &len);
+
+	if (r)
+		die("getsockname: %s", strerror(errno));
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/*
+ * A loopback connection: listener on port 0, connect, accept. rcvbuf > 0 sets
+ * SO_RCVBUF on the listener before listen(), so the accepted socket inherits
+ * it and the window scale is negotiated for it.
+ */
+WL_UNUSED static void conn_open(struct wl_conn *c, int family, int rcvbuf)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1;
+
+	memset(c, 0, sizeof(*c));
+	c->family = family;
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_loopback;
+		len = sizeof(*sin6);
+	}
+	c->lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->lfd < 0)
+		die("socket: %s", strerror(errno));
+	setsockopt(c->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (rcvbuf > 0 &&
+	    setsockopt(c->lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
+		die("SO_RCVBUF: %s", strerror(errno));
+	if (bind(c->lfd, (struct sockaddr *)&ss, len))
+		die("bind: %s", strerror(errno));
+	if (listen(c->lfd, 4))
+		die("listen: %s", strerror(errno));
+	len = sizeof(ss);
+	if (getsockname(c->lfd, (struct sockaddr *)&ss, &len))
+		die("getsockname: %s", strerror(errno));
+	c->sfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->sfd < 0)
+		die("socket: %s", strerror(errno));
+	if (connect(c->sfd, (struct sockaddr *)&ss, len))
+		die("connect: %s", strerror(errno));
+	c->rfd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (c->rfd < 0)
+		die("accept: %s", strerror(errno));
+	close(c->lfd);
+	c->lfd = -1;
+	c->lport = sock_port(c->rfd, 0);
+	c->rport = sock_port(c->rfd, 1);
+	if (c->rport != sock_port(c->sfd, 0))
+		die("port mismatch");
+}
+
+WL_UNUSED static void set_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK))
+		die("fcntl: %s", strerror(errno));
+}
+
+/* --------------------------------------------------------------- sender */
+
+enum { CMD_SEND = 1, CMD_CLOSE = 2, CMD_EXIT = 3, CMD_SEND_MAYFAIL = 4 };
+
+struct wl_cmd {
+	int32_t conn;
+	int32_t op;
+	uint64_t n;
+};
+
+struct wl_sender {
+	pid_t pid;
+	int cmd_fd;		/* reader's end of the command pipe */
+};
+
+WL_UNUSED static void fill_pattern(unsigned char *buf, size_t len, unsigned long long off)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (unsigned char)((off + i) % WL_PATTERN);
+}
+
+WL_UNUSED static void sender_loop(int cmd_fd, struct wl_conn *conns, int nconns)
+{
+	static unsigned char buf[65536];
+	unsigned long long off[WL_MAX_CONNS] = {0};
+	struct wl_cmd cmd;
+
+	for (;;) {
+		ssize_t n = read(cmd_fd, &cmd, sizeof(cmd));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(cmd))
+			_exit(0);	/* the reader went away */
+		if (cmd.op == CMD_EXIT)
+			_exit(0);
+		if (cmd.conn < 0 || cmd.conn >= nconns)
+			die("sender: bad conn %d", cmd.conn);
+		if (cmd.op == CMD_CLOSE) {
+			close(conns[cmd.conn].sfd);
+			conns[cmd.conn].sfd = -1;
+			continue;
+		}
+		while (cmd.n) {
+			size_t chunk = cmd.n < sizeof(buf) ? cmd.n : sizeof(buf);
+			ssize_t w;
+
+			fill_pattern(buf, chunk, off[cmd.conn]);
+			w = send(conns[cmd.conn].sfd, buf, chunk, MSG_NOSIGNAL);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				if (cmd.op == CMD_SEND_MAYFAIL)
+					break;
+				die("sender: send: %s", strerror(errno));
+			}
+			off[cmd.conn] += (unsigned long long)w;
+			cmd.n -= (uint64_t)w;
+		}
+	}
+}
+
+/*
+ * Forks the sender. The child keeps the sending sockets, the parent keeps the
+ * reading ones; each closes the other's so that ownership through /proc is
+ * unambiguous.
+ */
+WL_UNUSED static void sender_start(struct wl_sender *s, struct wl_conn *conns, int nconns)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		die("pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		prctl(PR_SET_NAME, "wl_sender");
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+		}
+		close(p[1]);
+		for (int i = 0; i < nconns; i++)
+			close(conns[i].rfd);
+		sender_loop(p[0], conns, nconns);
+		_exit(0);
+	}
+	close(p[0]);
+	for (int i = 0; i < nconns; i++) {
+		close(conns[i].sfd);
+		conns[i].sfd = -1;
+	}
+	s->pid = pid;
+	s->cmd_fd = p[1];
+}
+
+WL_UNUSED static void sender_cmd(struct wl_sender *s, int conn, int op, uint64_t n)
+{
+	struct wl_cmd cmd = { .conn = conn, .op = op, .n = n };
+
+	write_all(s->cmd_fd, &cmd, sizeof(cmd));
+}
+
+WL_UNUSED static void sender_stop(struct wl_sender *s)
+{
+	int status;
+
+	sender_cmd(s, 0, CMD_EXIT, 0);
+	close(s->cmd_fd);
+	while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		die("sender failed (status %d)", status);
+}
+
+/* ---------------------------------------------------------------- reads */
+
+enum wl_method {
+	M_READ, M_RECV, M_RECVFROM, M_READV, M_RECVMSG, M_PREADV2, M_RECVMMSG,
+	M_N
+};
+
+/* The system call each method enters, as bufscope's trace names it. */
+enum wl_sc { SC_READ, SC_READV, SC_RECVFROM, SC_RECVMSG, SC_PREADV2, SC_NULL, SC_N };
+
+WL_UNUSED static const char *const sc_names[SC_N] = {
+	"read", "readv", "recvfrom", "recvmsg", "preadv2", "null",
+};
+
+WL_UNUSED static const enum wl_sc method_sc[M_N] = {
+	[M_READ] = SC_READ, [M_RECV] = SC_RECVFROM, [M_RECVFROM] = SC_RECVFROM,
+	[M_READV] = SC_READV, [M_RECVMSG] = SC_RECVMSG,
+	[M_PREADV2] = SC_PREADV2, [M_RECVMMSG] = SC_NULL,
+};
+
+struct wl_counts {
+	unsigned long long reads, bytes, req_reads, req_bytes, full_reads;
+	unsigned long long eof_reads, eagain_reads, error_reads;
+	unsigned long long peek_reads, peek_bytes;
+	unsigned long long max_ret;		/* largest data or peek return */
+	unsigned long long nonblock_calls;	/* calls made non-blocking */
+	unsigned long long sc_data[SC_N];	/* data reads per system call */
+	unsigned long long sc_all[SC_N];	/* every call per system call */
+	unsigned long long hist_ret[WL_HIST_SLOTS];
+	unsigned long long hist_req[WL_HIST_SLOTS];
+};
+
+/* log2 slot: 0 for 0, k for [2^(k-1), 2^k), capped at the last slot. */
+WL_UNUSED static unsigned hist_slot(unsigned long long v)
+{
+	unsigned slot = 0;
+
+	while (v) {
+		slot++;
+		v >>= 1;
+	}
+	return slot < WL_HIST_SLOTS ? slot : WL_HIST_SLOTS - 1;
+}
+
+/* Describes one read request: up to 4 iovec lengths (one for plain reads). */
+struct wl_req {
+	int niov;
+	size_t len[4];
+};
+
+WL_UNUSED static size_t req_total(const struct wl_req *r)
+{
+	size_t t = 0;
+
+	for (int i = 0; i < r->niov; i++)
+		t += r->len[i];
+	return t;
+}
+
+/* Separate regions for each iovec so that scattering is really exercised. */
+WL_UNUSED static unsigned char wl_bufs[4][70000];
+
+WL_UNUSED static void verify(struct wl_conn *c, const struct wl_req *r, size_t got,
+		   int advance)
+{
+	unsigned long long off = c->off;
+	size_t left = got;
+
+	for (int i = 0; i < r->niov && left; i++) {
+		size_t n = r->len[i] < left ? r->len[i] : left;
+
+		for (size_t j = 0; j < n; j++)
+			if (wl_bufs[i][j] != (unsigned char)((off + j) % WL_PATTERN))
+				die("data mismatch at stream offset %llu", off + j);
+		off += n;
+		left -= n;
+	}
+	if (advance)
+		c->off = off;
+}
+
+/*
+ * One read call of the given method. flags are added to the recv* calls
+ * (MSG_PEEK, MSG_DONTWAIT); for read/readv/preadv2 the caller sets O_NONBLOCK.
+ * Counts it in *k exactly as bufscope's contract defines the counters and
+ * returns the call's result (-errno on failure).
+ */
+WL_UNUSED static long wl_read(struct wl_conn *c, struct wl_counts *k, enum wl_method m,
+		    const struct wl_req *r, int flags, int nonblock_fd)
+{
+	struct iovec iov[4];
+	struct sockaddr_storage from;
+	socklen_t fromlen = sizeof(from);
+	struct msghdr msg;
+	struct mmsghdr mm;
+	size_t req = req_total(r);
+	int req_known = m != M_RECVMMSG;
+	int peek = (flags & MSG_PEEK) != 0;
+	long ret;
+
+	for (int i = 0; i < r->niov; i++) {
+		if (r->len[i] > sizeof(wl_bufs[i]))
+			die("request too large");
+		iov[i].iov_base = wl_bufs[i];
+		iov[i].iov_len = r->len[i];
+	}
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = (size_t)r->niov;
+	if ((m == M_READ || m == M_RECV || m == M_RECVFROM) && r->niov != 1)
+		die("plain read with %d iovecs", r->niov);
+	if (peek && (m == M_READ || m == M_READV || m == M_PREADV2))
+		die("peek needs a recv* method");
+
+	switch (m) {
+	case M_READ:
+		ret = read(c->rfd, wl_bufs[0], r->len[0]);
+		break;
+	case M_RECV:
+		ret = recv(c->rfd, wl_bufs[0], r->len[0], flags);
+		break;
+	case M_RECVFROM:
+		ret = recvfrom(c->rfd, wl_bufs[0], r->len[0], flags,
+			       (struct sockaddr *)&from, &fromlen);
+		break;
+	case M_READV:
+		ret = readv(c->rfd, iov, r->niov);
+		break;
+	case M_RECVMSG:
+		ret = recvmsg(c->rfd, &msg, flags);
+		break;
+	case M_PREADV2:
+		ret = preadv2(c->rfd, iov, r->niov, -1, 0);
+		break;
+	case M_RECVMMSG:
+		memset(&mm, 0, sizeof(mm));
+		mm.msg_hdr = msg;
+		ret = recvmmsg(c->rfd, &mm, 1, flags, NULL);
+		if (ret == 1)
+			ret = mm.msg_len;
+		else if (ret == 0)
+			die("recvmmsg returned 0 messages");
+		break;
+	default:
+		die("bad method");
+	}
+	if (ret < 0)
+		ret = -errno;
+
+	k->sc_all[method_sc[m]]++;
+	if (nonblock_fd || (flags & MSG_DONTWAIT))
+		k->nonblock_calls++;
+	if (ret < 0) {
+		if (ret == -EAGAIN || ret == -EWOULDBLOCK)
+			k->eagain_reads++;
+		else
+			k->error_reads++;
+		return ret;
+	}
+	if (ret == 0) {
+		k->eof_reads++;
+		return ret;
+	}
+	if ((unsigned long long)ret > k->max_ret)
+		k->max_ret = (unsigned long long)ret;
+	if (peek) {
+		verify(c, r, (size_t)ret, 0);
+		k->peek_reads++;
+		k->peek_bytes += (unsigned long long)ret;
+		return ret;
+	}
+	verify(c, r, (size_t)ret, 1);
+	k->reads++;
+	k->bytes += (unsigned long long)ret;
+	k->sc_data[method_sc[m]]++;
+	k->hist_ret[hist_slot((unsigned long long)ret)]++;
+	if (req_known) {
+		k->req_reads++;
+		k->req_bytes += req;
+		k->hist_req[hist_slot(req)]++;
+		if ((size_t)ret == req)
+			k->full_reads++;
+	}
+	return ret;
+}
+
+WL_UNUSED static struct wl_req plain_req(size_t n)
+{
+	struct wl_req r = { .niov = 1, .len = { n } };
+
+	return r;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+WL_UNUSED static void print_hist(FILE *f, const char *name, const unsigned long long *h)
+{
+	int first = 1;
+
+	fprintf(f, "\"%s\":[", name);
+	for (unsigned s = 0; s < WL_HIST_SLOTS; s++) {
+		unsigned long long lo, hi;
+
+		if (!h[s])
+			continue;
+		lo = s ? 1ULL << (s - 1) : 0;
+		hi = s ? 1ULL << s : 1;
+		fprintf(f, "%s[%llu,%llu,%llu]", first ? "" : ",", lo, hi, h[s]);
+		first = 0;
+	}
+	fputc(']', f);
+}
+
+WL_UNUSED static void print_counts(FILE *f, const struct wl_counts *k)
+{
+	fprintf(f,
+		"\"reads\":%llu,\"bytes\":%llu,\"req_reads\":%llu,\"req_bytes\":%llu,"
+		"\"full_reads\":%llu,\"eof_reads\":%llu,\"eagain_reads\":%llu,"
+		"\"error_reads\":%llu,\"peek_reads\":%llu,\"peek_bytes\":%llu,"
+		"\"max_ret\":%llu,\"nonblock_calls\":%llu,",
+		k->reads, k->bytes, k->req_reads, k->req_bytes, k->full_reads,
+		k->eof_reads, k->eagain_reads, k->error_reads, k->peek_reads,
+		k->peek_bytes, k->max_ret, k->nonblock_calls);
+	fputs("\"sc_data\":{", f);
+	for (int i = 0; i < SC_N; i++)
+		fprintf(f, "%s\"%s\":%llu", i ? "," : "", sc_names[i], k->sc_data[i]);
+	fputs("},\"sc_all\":{", f);
+	for (int i = 0; i < SC_N; i++)
+		fprintf(f, "%s\"%s\":%llu", i ? "," : "", sc_names[i], k->sc_all[i]);
+	fputs("},\"hist\":{", f);
+	print_hist(f, "read_bytes", k->hist_ret);
+	fputc(',', f);
+	print_hist(f, "req_bytes", k->hist_req);
+	fputc('}', f);
+}
+
+/* The comm exactly as the kernel holds it, JSON-escaped. */
+WL_UNUSED static void print_comm(FILE *f)
+{
+	char comm[17] = "";
+
+	prctl(PR_GET_NAME, comm);
+	fputs("\"comm\":\"", f);
+	for (const unsigned char *p = (const unsigned char *)comm; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+WL_UNUSED static const char *family_name(int family)
+{
+	return family == AF_INET ? "ipv4" : "ipv6";
+}
+
+WL_UNUSED static void print_ready(const struct wl_sender *s, const struct wl_conn *conns,
+			int nconns)
+{
+	printf("{\"ready\":true,\"pid\":%d,\"sender_pid\":%d,", (int)getpid(),
+	       s ? (int)s->pid : 0);
+	print_comm(stdout);
+	printf(",\"conns\":[");
+	for (int i = 0; i < nconns; i++)
+		printf("%s{\"family\":\"%s\",\"lport\":%u,\"rport\":%u}", i ? "," : "",
+		       family_name(conns[i].family), conns[i].lport, conns[i].rport);
+	printf("]");
+	/* the first connection's ports, as the brief's one-connection form */
+	if (nconns)
+		printf(",\"lport\":%u,\"rport\":%u", conns[0].lport, conns[0].rport);
+	printf("}\n");
+	fflush(stdout);
+}
+
+WL_UNUSED static void print_done(const struct wl_sender *s, const struct wl_conn *conns,
+		       const struct wl_counts *k, const unsigned long long *sent,
+		       int nconns)
+{
+	printf("{\"done\":true,\"pid\":%d,\"sender_pid\":%d,", (int)getpid(),
+	       s ? (int)s->pid : 0);
+	print_comm(stdout);
+	printf(",\"conns\":[");
+	for (int i = 0; i < nconns; i++) {
+		printf("%s{\"family\":\"%s\",\"lport\":%u,\"rport\":%u,\"sent\":%llu,",
+		       i ? "," : "", family_name(conns[i].family), conns[i].lport,
+		       conns[i].rport, sent[i]);
+		print_counts(stdout, &k[i]);
+		printf("}");
+	}
+	printf("]}\n");
+	fflush(stdout);
+}
+
+#endif /* WL_COMMON_H */
