@@ -131,19 +131,34 @@ static __always_inline bool has_task_filter(void)
 	return cfg_npids || cfg_has_comm;
 }
 
-/* Bytes received in order but not yet read: what `ss` shows as Recv-Q. */
+#define SOCK_DONE 1	/* enum sock_flags: the peer's FIN was received */
+
+/*
+ * Bytes received in order but not yet read, as FIONREAD (tcp_inq) counts
+ * them: rcv_nxt also advanced over the FIN, which is no byte to read.
+ * ss's Recv-Q (tcp_diag) does not make that correction.
+ */
 static __always_inline __u32 queue_bytes(const struct tcp_sock *tp)
 {
 	__s32 q = (__s32)(tp->rcv_nxt - tp->copied_seq);
 
+	if (q > 0 && (tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags &
+		      (1UL << SOCK_DONE)))
+		q--;
 	return q > 0 ? (__u32)q : 0;
 }
 
+/*
+ * The local port comes from inet_sport: skc_num is cleared when the socket is
+ * unhashed, before tcp_destroy_sock fires.
+ */
 static __always_inline void fill_endpoints(struct bs_endpoints *ep,
-					   const struct sock_common *skc)
+					   const struct sock *sk)
 {
+	const struct sock_common *skc = &sk->__sk_common;
+
 	ep->family = skc->skc_family;
-	ep->sport = skc->skc_num;
+	ep->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 	ep->dport = bpf_ntohs(skc->skc_dport);
 	ep->tcp_state = skc->skc_state;
 	if (ep->family == AF_INET) {

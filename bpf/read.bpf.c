@@ -92,7 +92,7 @@ static __always_inline void emit_read(const struct sock *sk,
 	r->queue_after = ri->queue_after;
 	r->syscall_nr = (__u32)ri->nr;
 	r->pad = 0;
-	fill_endpoints(&r->ep, &sk->__sk_common);
+	fill_endpoints(&r->ep, sk);
 	bpf_ringbuf_submit(r, 0);
 }
 
@@ -140,11 +140,13 @@ int BPF_PROG(tp_sock_recv_length, struct sock *sk, int ret, int flags)
 		return 0;
 	ri.ret = ret;
 	ri.flags = flags;
+	ri.nr = -1;
 	ri.queue_after = queue_bytes(tp);
 	ri.queue_before = ri.queue_after;
 	if (ret > 0 && !(flags & MSG_PEEK))
 		ri.queue_before += ret;
-	if (ret > 0)
+	/* Counters need the size of data reads only; a trace shows it for all. */
+	if (ret > 0 || cfg_trace_reads)
 		ri.req_known = requested_size(&ri.req, &ri.nr);
 	handle_read(sk, &ri, pid_tgid);
 	return 0;

@@ -36,7 +36,7 @@ static __always_inline void fill_sock_rec(struct bs_sock_rec *rec, __u32 kind,
 	rec->cookie = bpf_get_socket_cookie((void *)sk);
 	rec->ts_ns = bpf_ktime_get_ns();
 	rec->inode = socket_inode(tp);
-	fill_endpoints(&rec->ep, &sk->__sk_common);
+	fill_endpoints(&rec->ep, sk);
 	rec->queue_bytes = queue_bytes(tp);
 	rec->rcvbuf = sk->sk_rcvbuf;
 	rec->rmem_alloc = sk->sk_backlog.rmem_alloc.counter;

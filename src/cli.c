@@ -267,9 +267,15 @@ static int parse_option(int c, const char *arg, const char *optname,
 	}
 }
 
-static bool is_top_only(int c)
+/* --sort, --rows and --by shape top's table; NULL for other options. */
+static const char *top_only_option(int c)
 {
-	return c == 's' || c == 'n' || c == 'b';
+	switch (c) {
+	case 's': return "--sort";
+	case 'n': return "--rows";
+	case 'b': return "--by";
+	default: return NULL;
+	}
 }
 
 int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
@@ -308,9 +314,10 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 
 		if (parse_option(c, optarg, name, o, err))
 			return -1;
-		if (is_top_only(c) && o->cmd == CMD_TRACE)
+		if (top_only_option(c) && o->cmd == CMD_TRACE)
 			return fail(err, "--sort, --rows and --by are options of top",
-				    "option '%s' does not apply to trace", name);
+				    "option '%s' does not apply to trace",
+				    top_only_option(c));
 	}
 	if (optind < argc)
 		return fail(err, "options come after the command",

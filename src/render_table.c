@@ -38,8 +38,7 @@ static void clear_screen(struct render *r)
 		fputs("\033[H\033[2J", r->out);
 }
 
-static void frame_header(struct render *r, const struct frame *f, size_t shown,
-			 const char *what)
+static void frame_header(struct render *r, const struct frame *f, size_t shown)
 {
 	char hooks[128], now[16];
 	time_t t = time(NULL);
@@ -56,7 +55,6 @@ static void frame_header(struct render *r, const struct frame *f, size_t shown,
 		f->lost_events ? " (counts are low)" : "");
 	if (r->opt->verbose)
 		fprintf(r->out, "attach: %s\n", hooks);
-	(void)what;
 }
 
 static size_t rows_to_show(const struct render *r, size_t n)
@@ -111,6 +109,7 @@ static void proc_line(struct render *r, const struct proc_row *p, double secs,
 		pct_or_dash(b7, view_fill_pct(p->rmem_alloc, p->rcvbuf)));
 }
 
+/* rates: an interval (per-second values); otherwise the run's totals. */
 static void frame_body(struct render *r, const struct frame *f, bool rates)
 {
 	const char *reads = rates ? "READS/s" : "READS";
@@ -119,7 +118,7 @@ static void frame_body(struct render *r, const struct frame *f, bool rates)
 
 	if (r->opt->by == BY_PROCESS) {
 		shown = rows_to_show(r, f->np);
-		frame_header(r, f, shown, "processes");
+		frame_header(r, f, shown);
 		fprintf(r->out, "%-8s %-15s %5s %8s %7s %7s %7s %7s %7s %7s %5s\n",
 			"PID", "COMM", "SOCKS", reads, bytes, "AVG_REQ", "AVG_RD",
 			"QUEUE", "PEAK", "RCVBUF", "FILL%");
@@ -127,7 +126,7 @@ static void frame_body(struct render *r, const struct frame *f, bool rates)
 			proc_line(r, &f->procs[i], f->elapsed_s, rates);
 	} else {
 		shown = rows_to_show(r, f->n);
-		frame_header(r, f, shown, "sockets");
+		frame_header(r, f, shown);
 		fprintf(r->out, "%-8s %-15s %-22s %-22s %8s %7s %7s %7s %7s %7s %7s %5s\n",
 			"PID", "COMM", "LOCAL", "REMOTE", reads, bytes, "AVG_REQ",
 			"AVG_RD", "QUEUE", "PEAK", "RCVBUF", "FILL%");
@@ -135,7 +134,8 @@ static void frame_body(struct render *r, const struct frame *f, bool rates)
 			sock_line(r, &f->rows[i], f->elapsed_s, rates);
 		for (size_t i = 0; i < shown; i++) {
 			if (f->rows[i].s->closed) {
-				fputs("* closed during the interval\n", r->out);
+				fprintf(r->out, "* closed during the %s\n",
+					rates ? "interval" : "run");
 				break;
 			}
 		}

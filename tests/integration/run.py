@@ -1,0 +1,1308 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Root integration tests of bufscope.
+
+Run from the repository root, as root:
+
+    python3 tests/integration/run.py --bufscope .output/bufscope --workloads .output/tests
+
+Each scenario starts one or more workloads (tests/integration/workloads/*.c),
+waits for their ready line, starts bufscope, waits for bufscope's `ready` line
+on stderr, lets the workloads run, stops bufscope and compares what bufscope
+reports with what the workloads counted themselves. Prints `PASS name` or
+`FAIL name: reason` per test and finally `integration: N passed, M failed`.
+
+Standard library only. Every child process is killed on exit.
+"""
+
+import argparse
+import atexit
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+READY_TIMEOUT = 20.0        # bufscope: start to `ready` on stderr
+WORKLOAD_READY_TIMEOUT = 10.0
+WORKLOAD_DONE_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0         # bufscope: SIGINT/SIGTERM to exit
+SETTLE = 2.3                # after the last read: > 2 intervals of -i 1
+
+COUNT_FIELDS = ("reads", "bytes", "req_reads", "req_bytes", "full_reads",
+                "eof_reads", "eagain_reads", "error_reads", "peek_reads",
+                "peek_bytes")
+PROC_SUM_FIELDS = COUNT_FIELDS + ("queue_bytes",)
+EAGAIN = 11
+
+
+class Failure(Exception):
+    """A test failed; the message says why (one line)."""
+
+
+def one_line(text, limit=400):
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    text = " | ".join(l.strip() for l in text.strip().splitlines() if l.strip())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+# --------------------------------------------------------------- processes
+
+ALL_PROCS = []
+
+
+class Proc:
+    """A child in its own session (so its whole group can be killed), with
+    threads collecting stdout and stderr line by line (raw bytes)."""
+
+    def __init__(self, argv, env=None, stdin=True, label=None):
+        self.label = label or os.path.basename(argv[0])
+        self.argv = argv
+        try:
+            self.p = subprocess.Popen(
+                argv, env=env, start_new_session=True,
+                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError as e:
+            raise Failure("cannot start %s: %s" % (argv[0], e))
+        ALL_PROCS.append(self)
+        self.lines = {"out": [], "err": []}
+        self.eof = {"out": False, "err": False}
+        self.cond = threading.Condition()
+        self.started = time.monotonic()
+        for name, stream in (("out", self.p.stdout), ("err", self.p.stderr)):
+            t = threading.Thread(target=self._pump, args=(name, stream), daemon=True)
+            t.start()
+
+    def _pump(self, name, stream):
+        for line in iter(stream.readline, b""):
+            with self.cond:
+                self.lines[name].append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.eof[name] = True
+            self.cond.notify_all()
+
+    def wait_line(self, name, pred, timeout, start=0):
+        """First line (index >= start) of stream `name` satisfying pred, or None
+        at timeout or when the stream ended without one."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            i = start
+            while True:
+                while i < len(self.lines[name]):
+                    if pred(self.lines[name][i]):
+                        return self.lines[name][i]
+                    i += 1
+                if self.eof[name]:
+                    return None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+
+    def wait_eof(self, timeout):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not (self.eof["out"] and self.eof["err"]):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.cond.wait(left)
+        return True
+
+    def out(self):
+        with self.cond:
+            return b"".join(self.lines["out"])
+
+    def err(self):
+        with self.cond:
+            return b"".join(self.lines["err"])
+
+    def send(self, text):
+        try:
+            self.p.stdin.write(text.encode())
+            self.p.stdin.flush()
+        except (BrokenPipeError, OSError) as e:
+            raise Failure("%s: cannot write to stdin (%s); stderr: %s"
+                          % (self.label, e, one_line(self.err())))
+
+    def close_stdin(self):
+        try:
+            if self.p.stdin:
+                self.p.stdin.close()
+        except OSError:
+            pass
+
+    def signal(self, sig):
+        if self.p.poll() is None:
+            try:
+                os.kill(self.p.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def wait(self, timeout):
+        """Exit status, or None if still running after timeout."""
+        try:
+            rc = self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self.wait_eof(5)
+        return rc
+
+    def kill(self):
+        try:
+            os.killpg(self.p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.p.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.close_stdin()
+
+
+def kill_all():
+    for proc in ALL_PROCS:
+        proc.kill()
+    ALL_PROCS.clear()
+
+
+def kill_started_since(n):
+    while len(ALL_PROCS) > n:
+        ALL_PROCS.pop().kill()
+
+
+# --------------------------------------------------------------- workloads
+
+class Workload:
+    def __init__(self, ctx, name, args=()):
+        path = os.path.join(ctx.workloads, name)
+        if not os.access(path, os.X_OK):
+            raise Failure("workload %s is not built (%s missing): build it with "
+                          "cc -O2 -Wall -Wextra -o %s tests/integration/workloads/%s.c"
+                          % (name, path, path, name))
+        self.name = name
+        self.proc = Proc([path] + list(args), label=name)
+        line = self.proc.wait_line("out", lambda l: b'"ready"' in l,
+                                   WORKLOAD_READY_TIMEOUT)
+        if line is None:
+            raise Failure("workload %s: no ready line within %gs; stderr: %s"
+                          % (name, WORKLOAD_READY_TIMEOUT, one_line(self.proc.err())))
+        self.ready = json.loads(line)
+        self.pid = self.ready["pid"]
+        self.sender_pid = self.ready["sender_pid"]
+        self.comm = self.ready["comm"]
+        self.conns = self.ready["conns"]
+        self.done = None
+        try:
+            self.cgroup_id = cgroup_v2_id(self.pid)
+        except (OSError, Failure) as e:
+            self.cgroup_id = e
+
+    def go(self):
+        self.proc.send("go\n")
+
+    def wait_done(self):
+        line = self.proc.wait_line("out", lambda l: b'"done"' in l,
+                                   WORKLOAD_DONE_TIMEOUT)
+        if line is None:
+            raise Failure("workload %s did not finish within %gs; stderr: %s"
+                          % (self.name, WORKLOAD_DONE_TIMEOUT, one_line(self.proc.err())))
+        self.done = json.loads(line)
+        return self.done
+
+    def finish(self):
+        """Lets the workload close its sockets and exit; it must exit 0."""
+        self.proc.close_stdin()
+        rc = self.proc.wait(10)
+        if rc is None:
+            self.proc.kill()
+            raise Failure("workload %s did not exit after stdin closed" % self.name)
+        if rc != 0:
+            raise Failure("workload %s exited %d: %s"
+                          % (self.name, rc, one_line(self.proc.err())))
+
+
+# ---------------------------------------------------------------- bufscope
+
+class Bufscope:
+    def __init__(self, ctx, args, env=None, prefix=()):
+        self.args = list(args)
+        self.cmdline = "bufscope " + " ".join(self.args)
+        self.proc = Proc(list(prefix) + [ctx.bufscope] + self.args, env=env,
+                         stdin=False, label="bufscope")
+        self.ready_at = None
+
+    def wait_ready(self):
+        line = self.proc.wait_line("err", lambda l: b"ready" in l, READY_TIMEOUT)
+        if line is None:
+            rc = self.proc.p.poll()
+            raise Failure("`%s` printed no `ready` line on stderr within %gs (%s); "
+                          "stderr: %s" % (self.cmdline, READY_TIMEOUT,
+                                          "still running" if rc is None
+                                          else "exited %d" % rc,
+                                          one_line(self.proc.err())))
+        self.ready_at = time.monotonic()
+
+    def stop(self, sig=signal.SIGINT):
+        self.proc.signal(sig)
+        return self.wait_exit("after %s" % signal.Signals(sig).name)
+
+    def wait_exit(self, why="", timeout=STOP_TIMEOUT):
+        rc = self.proc.wait(timeout)
+        if rc is None:
+            self.proc.kill()
+            raise Failure("`%s` did not exit within %gs %s"
+                          % (self.cmdline, timeout, why))
+        self.rc = rc
+        return rc
+
+    def objects(self):
+        """stdout parsed as JSON lines (strict: raw control characters fail)."""
+        objs = []
+        for i, line in enumerate(self.proc.out().splitlines()):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError) as e:
+                raise Failure("`%s`: stdout line %d is not JSON (%s): %r"
+                              % (self.cmdline, i + 1, e, line[:200]))
+            if not isinstance(obj, dict) or "type" not in obj:
+                raise Failure("`%s`: stdout line %d has no type: %r"
+                              % (self.cmdline, i + 1, line[:200]))
+            objs.append(obj)
+        return objs
+
+
+def bufscope_result(bs, sig=signal.SIGINT):
+    """Stops bufscope (unless it ends by itself, sig None), checks it exited 0
+    and printed one summary as its last object; returns (objects, summary)."""
+    rc = bs.stop(sig) if sig else bs.wait_exit("(-d given)")
+    objs = bs.objects()
+    if rc != 0:
+        raise Failure("`%s` exited %d; stderr: %s"
+                      % (bs.cmdline, rc, one_line(bs.proc.err())))
+    sums = [o for o in objs if o["type"] == "summary"]
+    if len(sums) != 1:
+        raise Failure("`%s` printed %d summary objects, want 1; stderr: %s"
+                      % (bs.cmdline, len(sums), one_line(bs.proc.err())))
+    if objs[-1] is not sums[0]:
+        raise Failure("`%s`: the summary is not the last object" % bs.cmdline)
+    errors = [o for o in objs if o["type"] == "error"]
+    if errors:
+        raise Failure("`%s` printed error objects: %s" % (bs.cmdline, errors[:2]))
+    return objs, sums[0]
+
+
+# ------------------------------------------------------------------ system
+
+def ss_sockets(all_states=False):
+    """TCP sockets as `ss -tn[a]mH` shows them."""
+    argv = ["ss", "-tnmH"] + (["-a"] if all_states else [])
+    try:
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise Failure("prerequisite: cannot run ss: %s" % e)
+    if res.returncode != 0:
+        raise Failure("prerequisite: ss failed: %s" % one_line(res.stderr))
+    recs = []
+    for line in res.stdout.splitlines():
+        if not line.strip():
+            continue
+        if line[0].isspace() and recs:
+            recs[-1]["text"] += " " + line.strip()
+            continue
+        f = line.split()
+        if len(f) < 5:
+            continue
+        recs.append({"state": f[0], "recvq": int(f[1]), "sendq": int(f[2]),
+                     "local": f[3], "peer": f[4], "text": line})
+    for r in recs:
+        lp, rp = r["local"].rsplit(":", 1)[1], r["peer"].rsplit(":", 1)[1]
+        r["lport"] = int(lp) if lp.isdigit() else None
+        r["rport"] = int(rp) if rp.isdigit() else None
+        m = re.search(r"skmem:\(([^)]*)\)", r["text"])
+        r["skmem"] = {}
+        if m:
+            for item in m.group(1).split(","):
+                km = re.match(r"([a-z]+)(\d+)$", item)
+                if km:
+                    r["skmem"][km.group(1)] = int(km.group(2))
+    return recs
+
+
+def ss_find(lport, rport, all_states=False):
+    return [r for r in ss_sockets(all_states) if r["lport"] == lport and r["rport"] == rport]
+
+
+def cgroup_v2_id(pid):
+    """The cgroup v2 id of pid: the inode number of its cgroup2 directory."""
+    mount = None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.split()[:1] == ["cgroup2"]:
+                mount = left.split()[4]
+                break
+    if mount is None:
+        raise Failure("prerequisite: no cgroup2 file system mounted")
+    path = None
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f:
+            if line.startswith("0::"):
+                path = line[3:].strip()
+    if path is None:
+        raise Failure("prerequisite: pid %d has no cgroup v2 entry" % pid)
+    return os.stat(mount.rstrip("/") + "/" + path.lstrip("/")).st_ino
+
+
+# ------------------------------------------------------------- assertions
+
+class Errs(list):
+    def eq(self, what, got, want):
+        if got != want or isinstance(got, bool) != isinstance(want, bool):
+            self.append("%s: bufscope %r, want %r" % (what, got, want))
+
+    def true(self, what, cond):
+        if not cond:
+            self.append(what)
+
+
+def loopback(family):
+    return "127.0.0.1" if family == "ipv4" else "::1"
+
+
+def find_socket(sockets, conn, where):
+    """The socket object for the workload connection conn (by family and
+    ports); Failure if absent or listed twice."""
+    hits = [s for s in sockets if s.get("lport") == conn["lport"]
+            and s.get("rport") == conn["rport"] and s.get("family") == conn["family"]]
+    if not hits:
+        near = [(s.get("pid"), s.get("lport"), s.get("rport")) for s in sockets][:12]
+        raise Failure("%s: no socket %s :%d -> :%d (sockets listed as (pid, lport, rport): %s)"
+                      % (where, conn["family"], conn["lport"], conn["rport"], near))
+    if len(hits) > 1:
+        raise Failure("%s: socket :%d -> :%d listed %d times"
+                      % (where, conn["lport"], conn["rport"], len(hits)))
+    return hits[0]
+
+
+def check_counts(errs, where, sock, want):
+    for f in COUNT_FIELDS:
+        errs.eq("%s %s" % (where, f), sock.get(f), want[f])
+    errs.eq(where + " partial_reads", sock.get("partial_reads"),
+            want["req_reads"] - want["full_reads"])
+    for f, num, den in (("avg_req_bytes", "req_bytes", "req_reads"),
+                        ("avg_read_bytes", "bytes", "reads")):
+        got = sock.get(f)
+        if want[den] == 0:
+            errs.eq("%s %s" % (where, f), got, None)
+        elif not isinstance(got, (int, float)) or isinstance(got, bool) \
+                or abs(got - want[num] / want[den]) > 1.0:
+            errs.append("%s %s: bufscope %r, want %.2f"
+                        % (where, f, got, want[num] / want[den]))
+
+
+def interval_sums(objs, cookie, errs, where):
+    """Sums of each interval's deltas for the socket with this cookie."""
+    sums = dict.fromkeys(COUNT_FIELDS, 0)
+    n = 0
+    for o in objs:
+        if o["type"] != "interval":
+            continue
+        hits = [s for s in o.get("sockets", []) if s.get("cookie") == cookie]
+        if len(hits) > 1:
+            errs.append("%s: cookie %s listed %d times in one interval"
+                        % (where, cookie, len(hits)))
+        for s in hits:
+            n += 1
+            for f in COUNT_FIELDS:
+                v = s.get(f)
+                if not isinstance(v, int) or v < 0:
+                    errs.append("%s: interval %s %s = %r" % (where, o.get("time"), f, v))
+                    continue
+                sums[f] += v
+    return sums, n
+
+
+def check_lost(errs, objs, summary):
+    errs.eq("summary lost_events", summary.get("lost_events"), 0)
+    for o in objs:
+        if o["type"] == "interval" and o.get("lost_events") != 0:
+            errs.append("interval %s lost_events %r" % (o.get("time"), o.get("lost_events")))
+            break
+
+
+def check_interval_times(objs, summary):
+    """With -i 1 every interval but the last (a partial one may end the run)
+    lasts about 1000 ms, and together they cover the run's duration."""
+    errs = []
+    ivs = [o for o in objs if o["type"] == "interval"]
+    ms = [o.get("interval_ms") for o in ivs]
+    if not all(isinstance(m, int) and not isinstance(m, bool) and m >= 0 for m in ms):
+        return ["interval_ms values %r" % ms]
+    if any(not 700 <= m <= 1500 for m in ms[:-1]) or (ms and not 0 <= ms[-1] <= 1500):
+        errs.append("interval_ms %r with -i 1" % ms)
+    d = summary.get("duration_ms")
+    if not isinstance(d, int) or abs(sum(ms) - d) > 300:
+        errs.append("intervals cover %d ms (%r), summary duration_ms %r" % (sum(ms), ms, d))
+    return errs
+
+
+def all_listed_sockets(objs):
+    """(where, socket) for every socket in every interval and the summary."""
+    for i, o in enumerate(objs):
+        if o["type"] in ("interval", "summary"):
+            for s in o.get("sockets", []):
+                yield "%s#%d" % (o["type"], i), s
+
+
+def all_listed_processes(objs):
+    for i, o in enumerate(objs):
+        if o["type"] in ("interval", "summary"):
+            for p in o.get("processes", []):
+                yield "%s#%d" % (o["type"], i), p
+
+
+def hist_as_lists(h):
+    if not isinstance(h, list):
+        return h
+    return [list(b) if isinstance(b, (list, tuple)) else b for b in h]
+
+
+# ------------------------------------------------------------ test runner
+
+SCENARIOS = []
+
+
+def scenario(*names):
+    """Registers a scenario that reports each of `names` exactly once."""
+    def deco(fn):
+        SCENARIOS.append((fn, names))
+        return fn
+    return deco
+
+
+class Recorder:
+    def __init__(self, runner, names):
+        self.runner = runner
+        self.names = list(names)
+        self.reported = set()
+
+    def report(self, name, errs):
+        if name not in self.names or name in self.reported:
+            raise RuntimeError("test %s reported twice or not declared" % name)
+        self.reported.add(name)
+        self.runner.result(name, list(errs))
+
+    def check(self, name, fn):
+        """Runs fn(errs) and reports name; a Failure in fn fails only name."""
+        errs = Errs()
+        try:
+            fn(errs)
+        except Failure as e:
+            errs.append(str(e))
+        except Exception:  # a bug in the harness: still a failure
+            errs.append("harness error: %s" % one_line(traceback.format_exc(), 800))
+        self.report(name, errs)
+
+    def finish(self, reason):
+        for n in self.names:
+            if n not in self.reported:
+                self.reported.add(n)
+                self.runner.result(n, [reason or "not checked"])
+
+
+class Runner:
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.passed = 0
+        self.failed = 0
+
+    def result(self, name, errs):
+        if errs:
+            self.failed += 1
+            extra = "" if len(errs) <= 6 else "; ... (%d more)" % (len(errs) - 6)
+            print("FAIL %s: %s%s" % (name, one_line("; ".join(errs[:6]), 1500), extra),
+                  flush=True)
+        else:
+            self.passed += 1
+            print("PASS %s" % name, flush=True)
+
+    def run(self, only):
+        for fn, names in SCENARIOS:
+            if only and not any(re.search(only, n) for n in names):
+                continue
+            rec = Recorder(self, names)
+            mark = len(ALL_PROCS)
+            reason = None
+            t0 = time.monotonic()
+            try:
+                fn(self.ctx, rec)
+            except Failure as e:
+                reason = str(e)
+            except Exception as e:  # a bug in the harness: still a failure
+                reason = "harness error: %s" % one_line(traceback.format_exc(), 800)
+            finally:
+                kill_started_since(mark)
+            rec.finish(reason)
+            if self.ctx.verbose:
+                print("  (%s: %.1fs)" % (fn.__name__, time.monotonic() - t0),
+                      file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------ scenarios
+
+def run_top(ctx, workloads, bs_args, sig=signal.SIGINT, settle=SETTLE, after_done=None):
+    """Starts the workloads (list of (name, args)), then bufscope with
+    bs_args(workloads), waits for ready, lets the workloads run, waits
+    `settle`, stops bufscope with sig (None: -d ends it) and lets the
+    workloads exit. Returns (workloads, objs, summary, bufscope)."""
+    wls = [Workload(ctx, name, args) for name, args in workloads]
+    bs = Bufscope(ctx, bs_args(wls))
+    bs.wait_ready()
+    for w in wls:
+        w.go()
+    for w in wls:
+        w.wait_done()
+    if after_done:
+        after_done(wls)
+    if sig:
+        time.sleep(settle)
+    objs, summary = bufscope_result(bs, sig)
+    for w in wls:
+        w.finish()
+    return wls, objs, summary, bs
+
+
+def check_reader_socket(rec, prefix, w, objs, summary, conn_index=0,
+                        state="CLOSE_WAIT", closed=False):
+    """The standard checks of one read-from socket of workload w."""
+    conn = w.done["conns"][conn_index]
+    sock = find_socket(summary.get("sockets", []), conn, "summary")
+
+    def counts(errs):
+        check_counts(errs, "summary", sock, conn)
+        check_lost(errs, objs, summary)
+    rec.check(prefix, counts)
+
+    def identity(errs):
+        errs.eq("pid", sock.get("pid"), w.pid)
+        errs.eq("tid", sock.get("tid"), w.pid)
+        errs.eq("owner", sock.get("owner"), "reader")
+        errs.eq("comm", sock.get("comm"), w.comm)
+        errs.eq("family", sock.get("family"), conn["family"])
+        errs.eq("laddr", sock.get("laddr"), loopback(conn["family"]))
+        errs.eq("raddr", sock.get("raddr"), loopback(conn["family"]))
+        errs.eq("closed", sock.get("closed"), closed)
+        if state:
+            errs.eq("state", sock.get("state"), state)
+        if isinstance(w.cgroup_id, Exception):
+            errs.append("prerequisite: cgroup v2 id of %d unknown: %s" % (w.pid, w.cgroup_id))
+        else:
+            errs.eq("cgroup_id", sock.get("cgroup_id"), w.cgroup_id)
+        c = sock.get("cookie")
+        errs.true("cookie %r is not a positive integer" % (c,),
+                  isinstance(c, int) and not isinstance(c, bool) and c > 0)
+    rec.check(prefix + "_identity", identity)
+
+    def intervals(errs):
+        sums, n = interval_sums(objs, sock.get("cookie"), errs, "intervals")
+        errs.true("socket in no interval object", n > 0)
+        for f in COUNT_FIELDS:
+            if sums[f] != sock.get(f):
+                errs.append("sum of interval %s = %d, summary %r (workload %d)"
+                            % (f, sums[f], sock.get(f), conn[f]))
+        errs.extend(check_interval_times(objs, summary))
+    rec.check(prefix + "_intervals", intervals)
+
+    def hist(errs):
+        h = sock.get("hist")
+        if not isinstance(h, dict):
+            raise Failure("summary socket hist is %r" % (h,))
+        errs.eq("hist read_bytes", hist_as_lists(h.get("read_bytes")),
+                conn["hist"]["read_bytes"])
+        errs.eq("hist req_bytes", hist_as_lists(h.get("req_bytes")),
+                conn["hist"]["req_bytes"])
+        q = h.get("queue_bytes")
+        ok = isinstance(q, list) and all(
+            isinstance(b, list) and len(b) == 3 and b[0] < b[1] and b[2] > 0 for b in q)
+        errs.true("hist queue_bytes malformed: %r" % (q,), ok)
+        peak = sock.get("queue_peak")
+        errs.true("queue_peak %r < largest single read %d" % (peak, conn["max_ret"]),
+                  isinstance(peak, int) and peak >= conn["max_ret"])
+    rec.check(prefix + "_hist", hist)
+    return sock
+
+
+def check_process(errs, summary, pid, comm, want):
+    procs = [p for p in summary.get("processes", []) if p.get("pid") == pid]
+    if len(procs) != 1:
+        raise Failure("summary lists process %d %d times" % (pid, len(procs)))
+    p = procs[0]
+    socks = [s for s in summary.get("sockets", []) if s.get("pid") == pid]
+    errs.eq("process comm", p.get("comm"), comm)
+    errs.eq("process sockets", p.get("sockets"), len(socks))
+    for f in PROC_SUM_FIELDS:
+        errs.eq("process %s (sum over its sockets)" % f, p.get(f),
+                sum(s.get(f) or 0 for s in socks))
+    for f in COUNT_FIELDS:
+        errs.eq("process %s (workload)" % f, p.get(f), want[f])
+    errs.eq("process queue_peak", p.get("queue_peak"),
+            max([s.get("queue_peak") or 0 for s in socks] or [0]))
+
+
+@scenario("reader_mix_ipv4", "reader_mix_ipv4_identity", "reader_mix_ipv4_intervals",
+          "reader_mix_ipv4_hist", "reader_mix_ipv4_process")
+def t_reader_mix_ipv4(ctx, rec):
+    """No filter, ended by SIGINT."""
+    wls, objs, summary, bs = run_top(
+        ctx, [("reader_mix", [])], lambda wls: ["top", "-o", "json", "-i", "1"])
+    w = wls[0]
+    check_reader_socket(rec, "reader_mix_ipv4", w, objs, summary)
+    rec.check("reader_mix_ipv4_process",
+              lambda errs: check_process(errs, summary, w.pid, w.comm, w.done["conns"][0]))
+
+
+@scenario("reader_mix_ipv6", "reader_mix_ipv6_identity", "reader_mix_ipv6_intervals",
+          "reader_mix_ipv6_hist", "sigterm_summary")
+def t_reader_mix_ipv6(ctx, rec):
+    """-P port, over ::1, ended by SIGTERM."""
+    wls, objs, summary, bs = run_top(
+        ctx, [("reader_mix", ["--ipv6"])],
+        lambda wls: ["top", "-o", "json", "-i", "1", "-P", str(wls[0].conns[0]["lport"])],
+        sig=signal.SIGTERM)
+    rec.report("sigterm_summary", [])  # bufscope_result checked exit 0 + summary
+    check_reader_socket(rec, "reader_mix_ipv6", wls[0], objs, summary)
+
+
+def trace_records(objs, pid):
+    return [o for o in objs if o["type"] == "read" and o.get("pid") == pid]
+
+
+def check_trace(rec, prefix, w, objs, summary, extra=False):
+    conn = w.done["conns"][0]
+    recs = trace_records(objs, w.pid)
+    sock = find_socket(summary.get("sockets", []), conn, "trace summary")
+
+    def counts(errs):
+        data = [r for r in recs if isinstance(r.get("ret"), int) and r["ret"] > 0
+                and r.get("peek") is False]
+        peeks = [r for r in recs if isinstance(r.get("ret"), int) and r["ret"] > 0
+                 and r.get("peek") is True]
+        errs.eq("data read records", len(data), conn["reads"])
+        errs.eq("sum of ret", sum(r["ret"] for r in data), conn["bytes"])
+        known = [r for r in data if r.get("req") is not None]
+        errs.eq("data records with req", len(known), conn["req_reads"])
+        errs.eq("sum of req", sum(r["req"] for r in known), conn["req_bytes"])
+        errs.eq("full records (ret == req)",
+                sum(1 for r in known if r["req"] == r["ret"]), conn["full_reads"])
+        errs.eq("peek records", len(peeks), conn["peek_reads"])
+        errs.eq("peek ret sum", sum(r["ret"] for r in peeks), conn["peek_bytes"])
+        errs.eq("ret == 0 records", sum(1 for r in recs if r.get("ret") == 0),
+                conn["eof_reads"])
+        errs.eq("ret == -EAGAIN records", sum(1 for r in recs if r.get("ret") == -EAGAIN),
+                conn["eagain_reads"])
+        errs.eq("other error records",
+                sum(1 for r in recs if isinstance(r.get("ret"), int)
+                    and r["ret"] < 0 and r["ret"] != -EAGAIN), 0)
+        errs.eq("records of the workload pid", len(recs),
+                sum(conn["sc_all"].values()))
+        check_counts(errs, "summary", sock, conn)
+        check_lost(errs, objs, summary)
+    rec.check(prefix, counts)
+
+    def syscalls(errs):
+        def name(r):
+            s = r.get("syscall")
+            return "null" if s is None else s
+        data = [r for r in recs if isinstance(r.get("ret"), int) and r["ret"] > 0
+                and not r.get("peek")]
+        for sc, want in conn["sc_data"].items():
+            errs.eq("data reads with syscall %s" % sc,
+                    sum(1 for r in data if name(r) == sc), want)
+        for sc, want in conn["sc_all"].items():
+            errs.eq("records (any result) with syscall %s" % sc,
+                    sum(1 for r in recs if name(r) == sc), want)
+        odd = sorted({name(r) for r in recs} - set(conn["sc_all"]))
+        errs.true("unexpected syscall names %s" % odd, not odd)
+        for r in recs:
+            if r.get("ret", 0) > 0 and (r.get("syscall") is None) != (r.get("req") is None):
+                errs.append("record with syscall %r has req %r" % (r.get("syscall"), r.get("req")))
+                break
+    rec.check(prefix + "_syscalls", syscalls)
+
+    def fields(errs):
+        errs.eq("nonblock records", sum(1 for r in recs if r.get("nonblock") is True),
+                conn["nonblock_calls"])
+        errs.eq("nonblock false records", sum(1 for r in recs if r.get("nonblock") is False),
+                len(recs) - conn["nonblock_calls"])
+        last_ts = None
+        bad = []
+        for r in recs:
+            for f, want in (("tid", w.pid), ("comm", w.comm), ("cookie", sock.get("cookie")),
+                            ("family", conn["family"]), ("lport", conn["lport"]),
+                            ("rport", conn["rport"]), ("laddr", loopback(conn["family"])),
+                            ("raddr", loopback(conn["family"]))):
+                if r.get(f) != want:
+                    bad.append("record %s %r, want %r" % (f, r.get(f), want))
+            ret, qb, qa = r.get("ret"), r.get("queue_before"), r.get("queue_after")
+            if not all(isinstance(v, int) for v in (ret, qb, qa)):
+                bad.append("record ret/queue_before/queue_after %r/%r/%r" % (ret, qb, qa))
+            elif ret > 0 and not r.get("peek"):
+                if qb - qa != ret or qb < ret:
+                    bad.append("data read ret %d but queue %d -> %d" % (ret, qb, qa))
+            elif ret > 0:
+                if qb != qa or qb < ret:
+                    bad.append("peek ret %d but queue %d -> %d" % (ret, qb, qa))
+            ts = r.get("ts_ns")
+            if not isinstance(ts, int) or (last_ts is not None and ts < last_ts):
+                bad.append("ts_ns %r after %r" % (ts, last_ts))
+            last_ts = ts if isinstance(ts, int) else last_ts
+            if not isinstance(r.get("time"), str):
+                bad.append("record time %r" % (r.get("time"),))
+            if len(bad) > 5:
+                break
+        errs.extend(bad[:6])
+    rec.check(prefix + "_fields", fields)
+
+
+@scenario("trace_reads", "trace_reads_syscalls", "trace_reads_fields")
+def t_trace(ctx, rec):
+    wls, objs, summary, bs = run_top(
+        ctx, [("reader_mix", ["--bytes", "2000000"])],
+        lambda wls: ["trace", "-o", "json", "-i", "1", "-p", str(wls[0].pid)],
+        settle=1.5)
+    check_trace(rec, "trace_reads", wls[0], objs, summary)
+
+
+@scenario("other_syscalls", "other_syscalls_syscalls", "other_syscalls_fields")
+def t_other_syscalls(ctx, rec):
+    """preadv2 (size known) and recvmmsg (size unknown: req_reads < reads)."""
+    wls, objs, summary, bs = run_top(
+        ctx, [("reader_mix", ["--extra", "--bytes", "1000000"])],
+        lambda wls: ["trace", "-o", "json", "-i", "1", "-p", str(wls[0].pid)],
+        settle=1.5)
+    check_trace(rec, "other_syscalls", wls[0], objs, summary, extra=True)
+
+
+def check_stalled_socket(errs, w, objs, summary, ss_rec, with_arrivals):
+    conn = w.done["conns"][0]
+    k = conn["sent"]
+    sock = find_socket(summary.get("sockets", []), conn, "summary")
+    errs.eq("ss Recv-Q (sanity: workload queued %d)" % k, ss_rec["recvq"], k)
+    errs.eq("summary queue_bytes (ss Recv-Q)", sock.get("queue_bytes"), ss_rec["recvq"])
+    errs.eq("pid", sock.get("pid"), w.pid)
+    errs.eq("owner", sock.get("owner"), "fd")
+    errs.eq("comm", sock.get("comm"), w.comm)
+    errs.eq("tid", sock.get("tid"), None)
+    errs.eq("cgroup_id", sock.get("cgroup_id"), None)
+    errs.eq("state", sock.get("state"), "ESTABLISHED")
+    errs.eq("closed", sock.get("closed"), False)
+    for f in COUNT_FIELDS:
+        errs.eq(f, sock.get(f), 0)
+    errs.eq("avg_read_bytes", sock.get("avg_read_bytes"), None)
+    errs.eq("queue_peak", sock.get("queue_peak"), k)
+    if with_arrivals:
+        a = sock.get("arrivals")
+        errs.true("arrivals %r, want > 0 (data arrived while attached)" % (a,),
+                  isinstance(a, int) and a > 0)
+    ivs = [o for o in objs if o["type"] == "interval"]
+    if not ivs:
+        errs.append("no interval objects")
+    else:
+        last = [s for s in ivs[-1].get("sockets", []) if s.get("cookie") == sock.get("cookie")]
+        if len(last) != 1:
+            errs.append("the socket (with bytes waiting) is not in the last interval")
+        else:
+            errs.eq("last interval queue_bytes (ss Recv-Q)", last[0].get("queue_bytes"),
+                    ss_rec["recvq"])
+            errs.eq("last interval reads", last[0].get("reads"), 0)
+    check_lost(errs, objs, summary)
+    return sock
+
+
+@scenario("stalled_queue", "stalled_skmem", "duration_exit")
+def t_stalled(ctx, rec):
+    snaps = {}
+
+    def after_done(wls):
+        c = wls[0].done["conns"][0]
+        snaps["before"] = ss_find(c["lport"], c["rport"])
+
+    t_start = time.monotonic()
+    wls, objs, summary, bs = run_top(
+        ctx, [("stalled", ["--bytes", "100000"])],
+        lambda wls: ["top", "-o", "json", "-i", "1", "-P", str(wls[0].conns[0]["lport"]),
+                     "-d", "3"],
+        sig=None, after_done=after_done)
+    w = wls[0]
+    elapsed = time.monotonic() - bs.ready_at
+    conn = w.done["conns"][0]
+    if len(snaps.get("before", [])) != 1:
+        raise Failure("ss shows %d sockets :%d -> :%d"
+                      % (len(snaps.get("before", [])), conn["lport"], conn["rport"]))
+    ss_rec = snaps["before"][0]
+    holder = {}
+
+    def queue(errs):
+        holder["sock"] = check_stalled_socket(errs, w, objs, summary, ss_rec, True)
+    rec.check("stalled_queue", queue)
+
+    def skmem(errs):
+        sock = holder.get("sock") or find_socket(summary.get("sockets", []), conn, "summary")
+        sk = ss_rec["skmem"]
+        if "rb" not in sk or "r" not in sk:
+            raise Failure("prerequisite: ss -m shows no skmem: %s" % ss_rec["text"])
+        errs.eq("rcvbuf (ss rb)", sock.get("rcvbuf"), sk["rb"])
+        errs.eq("rmem_alloc (ss r)", sock.get("rmem_alloc"), sk["r"])
+        fp = sock.get("fill_pct")
+        want = 100.0 * sk["r"] / sk["rb"]
+        errs.true("fill_pct %r, want %.2f" % (fp, want),
+                  isinstance(fp, (int, float)) and abs(fp - want) <= 1.0)
+    rec.check("stalled_skmem", skmem)
+
+    def duration(errs):
+        d = summary.get("duration_ms")
+        errs.true("summary duration_ms %r with -d 3" % (d,),
+                  isinstance(d, int) and 2500 <= d <= 4500)
+        errs.true("bufscope -d 3 ran %.1fs after ready" % elapsed, 2.0 <= elapsed <= 6.0)
+    rec.check("duration_exit", duration)
+
+
+@scenario("stalled_pid_filter")
+def t_stalled_pid(ctx, rec):
+    """-p: the never-read socket is found through the process's fds."""
+    snaps = {}
+
+    def after_done(wls):
+        c = wls[0].done["conns"][0]
+        snaps["ss"] = ss_find(c["lport"], c["rport"])
+
+    wls, objs, summary, bs = run_top(
+        ctx, [("stalled", ["--bytes", "60000"])],
+        lambda wls: ["top", "-o", "json", "-i", "1", "-p", str(wls[0].pid)],
+        after_done=after_done)
+    w = wls[0]
+
+    def check(errs):
+        if len(snaps["ss"]) != 1:
+            raise Failure("ss shows %d matching sockets" % len(snaps["ss"]))
+        check_stalled_socket(errs, w, objs, summary, snaps["ss"][0], False)
+        for where, s in all_listed_sockets(objs):
+            if s.get("pid") != w.pid:
+                errs.append("%s lists a socket of pid %r (%s:%s -> %s) with -p %d"
+                            % (where, s.get("pid"), s.get("comm"), s.get("lport"),
+                               s.get("rport"), w.pid))
+                break
+    rec.check("stalled_pid_filter", check)
+
+
+def filter_check(errs, objs, summary, included, excluded, allowed):
+    """included: workloads whose reader socket must be listed with exact counts;
+    excluded: workloads none of whose sockets may appear; allowed(s) must hold
+    for every listed socket."""
+    for w in included:
+        conn = w.done["conns"][0]
+        sock = find_socket(summary.get("sockets", []), conn, "summary")
+        errs.eq("pid of %s's socket" % w.comm, sock.get("pid"), w.pid)
+        check_counts(errs, w.comm, sock, conn)
+    for w in excluded:
+        conn = w.conns[0]
+        pids = (w.pid, w.sender_pid)
+        for where, s in all_listed_sockets(objs):
+            if s.get("pid") in pids or conn["lport"] in (s.get("lport"), s.get("rport")):
+                errs.append("%s lists a socket of the excluded %s (pid %r, :%r -> :%r)"
+                            % (where, w.comm, s.get("pid"), s.get("lport"), s.get("rport")))
+                break
+        for where, p in all_listed_processes(objs):
+            if p.get("pid") in pids:
+                errs.append("%s lists the excluded process %r" % (where, p.get("pid")))
+                break
+    for where, s in all_listed_sockets(objs):
+        why = allowed(s)
+        if why:
+            errs.append("%s: %s" % (where, why))
+            break
+    check_lost(errs, objs, summary)
+
+
+def pair():
+    return [("reader_mix", ["--comm", "wl_alpha", "--bytes", "500000"]),
+            ("reader_mix", ["--comm", "wl_beta", "--bytes", "400000"])]
+
+
+@scenario("filter_pid")
+def t_filter_pid(ctx, rec):
+    wls, objs, summary, bs = run_top(
+        ctx, pair(), lambda wls: ["top", "-o", "json", "-i", "1", "-p", str(wls[0].pid)])
+    a, b = wls
+    rec.check("filter_pid", lambda errs: filter_check(
+        errs, objs, summary, [a], [b],
+        lambda s: None if s.get("pid") == a.pid else
+        "socket of pid %r (%r) listed with -p %d" % (s.get("pid"), s.get("comm"), a.pid)))
+
+
+@scenario("filter_pid_multi")
+def t_filter_pid_multi(ctx, rec):
+    wls, objs, summary, bs = run_top(
+        ctx, pair(), lambda wls: ["top", "-o", "json", "-i", "1",
+                                  "-p", str(wls[0].pid), "-p", str(wls[1].pid)])
+    a, b = wls
+    rec.check("filter_pid_multi", lambda errs: filter_check(
+        errs, objs, summary, [a, b], [],
+        lambda s: None if s.get("pid") in (a.pid, b.pid) else
+        "socket of pid %r listed with -p %d -p %d" % (s.get("pid"), a.pid, b.pid)))
+
+
+@scenario("filter_comm")
+def t_filter_comm(ctx, rec):
+    wls, objs, summary, bs = run_top(
+        ctx, pair(), lambda wls: ["top", "-o", "json", "-i", "1", "-c", "wl_alpha"])
+    a, b = wls
+    rec.check("filter_comm", lambda errs: filter_check(
+        errs, objs, summary, [a], [b],
+        lambda s: None if s.get("comm") == "wl_alpha" else
+        "socket of comm %r (pid %r) listed with -c wl_alpha" % (s.get("comm"), s.get("pid"))))
+
+
+@scenario("filter_port")
+def t_filter_port(ctx, rec):
+    wls, objs, summary, bs = run_top(
+        ctx, pair(), lambda wls: ["top", "-o", "json", "-i", "1",
+                                  "-P", str(wls[0].conns[0]["lport"])])
+    a, b = wls
+    port = a.conns[0]["lport"]
+    rec.check("filter_port", lambda errs: filter_check(
+        errs, objs, summary, [a], [b],
+        lambda s: None if port in (s.get("lport"), s.get("rport")) else
+        "socket :%r -> :%r listed with -P %d" % (s.get("lport"), s.get("rport"), port)))
+
+
+def wait_sockets_gone(conns, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [c for c in conns if ss_find(c["lport"], c["rport"], all_states=True)]
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise Failure("prerequisite: closed sockets still exist after %gs: %s"
+                          % (timeout, [ss_find(c["lport"], c["rport"], True)[0]["text"]
+                                       for c in left]))
+        time.sleep(0.05)
+
+
+@scenario("closed_orderly", "closed_abortive", "closed_intervals")
+def t_closer(ctx, rec):
+    wls, objs, summary, bs = run_top(
+        ctx, [("closer", [])], lambda wls: ["top", "-o", "json", "-i", "1"],
+        after_done=lambda wls: wait_sockets_gone(wls[0].done["conns"]))
+    w = wls[0]
+    socks = {}
+    for i, name in ((0, "closed_orderly"), (1, "closed_abortive")):
+        conn = w.done["conns"][i]
+
+        def check(errs, conn=conn, i=i):
+            s = find_socket(summary.get("sockets", []), conn, "summary")
+            socks[i] = s
+            errs.eq("closed", s.get("closed"), True)
+            errs.eq("pid", s.get("pid"), w.pid)
+            errs.eq("owner", s.get("owner"), "reader")
+            errs.eq("comm", s.get("comm"), w.comm)
+            check_counts(errs, "summary", s, conn)
+            check_lost(errs, objs, summary)
+        rec.check(name, check)
+
+    def intervals(errs):
+        for i in (0, 1):
+            conn = w.done["conns"][i]
+            s = socks.get(i) or find_socket(summary.get("sockets", []), conn, "summary")
+            sums, n = interval_sums(objs, s.get("cookie"), errs, "conn %d intervals" % i)
+            for f in COUNT_FIELDS:
+                if sums[f] != conn[f]:
+                    errs.append("conn %d: sum of interval %s = %d, workload %d"
+                                % (i, f, sums[f], conn[f]))
+    rec.check("closed_intervals", intervals)
+
+
+@scenario("trace_close_records")
+def t_closer_trace(ctx, rec):
+    wls, objs, summary, bs = run_top(
+        ctx, [("closer", ["--bytes0", "150000", "--bytes1", "250000", "--read1", "50000"])],
+        lambda wls: ["trace", "-o", "json", "-i", "1", "-p", str(wls[0].pid)],
+        settle=1.5, after_done=lambda wls: wait_sockets_gone(wls[0].done["conns"]))
+    w = wls[0]
+
+    def check(errs):
+        closes = [o for o in objs if o["type"] == "close"]
+        for i in (0, 1):
+            conn = w.done["conns"][i]
+            c = [o for o in closes if o.get("lport") == conn["lport"]
+                 and o.get("rport") == conn["rport"]]
+            if len(c) != 1:
+                errs.append("conn %d: %d close records" % (i, len(c)))
+                continue
+            c = c[0]
+            errs.eq("conn %d close pid" % i, c.get("pid"), w.pid)
+            errs.eq("conn %d close closed" % i, c.get("closed"), True)
+            check_counts(errs, "conn %d close record" % i, c, conn)
+            s = find_socket(summary.get("sockets", []), conn, "summary")
+            errs.eq("conn %d summary cookie" % i, s.get("cookie"), c.get("cookie"))
+            errs.eq("conn %d summary closed" % i, s.get("closed"), True)
+            reads = [o for o in objs if o["type"] == "read" and o.get("cookie") == c.get("cookie")
+                     and isinstance(o.get("ret"), int) and o["ret"] > 0 and not o.get("peek")]
+            errs.eq("conn %d read records" % i, len(reads), conn["reads"])
+            errs.eq("conn %d read records ret sum" % i, sum(o["ret"] for o in reads),
+                    conn["bytes"])
+        check_lost(errs, objs, summary)
+    rec.check("trace_close_records", check)
+
+
+EVIL_COMM = "evil\x1b[31m"
+
+
+def comm_ok(got):
+    """The escape comm as bufscope may show it: verbatim (JSON-escaped) or
+    sanitized (no control characters, still recognisable)."""
+    if got == EVIL_COMM:
+        return True
+    return isinstance(got, str) and got.startswith("evil") and \
+        not any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in got)
+
+
+def run_evil(ctx, args):
+    wls = [Workload(ctx, "reader_mix", ["--comm", EVIL_COMM, "--bytes", "200000"])]
+    bs = Bufscope(ctx, args(wls))
+    bs.wait_ready()
+    wls[0].go()
+    wls[0].wait_done()
+    rc = bs.wait_exit("(-d 2 given)")
+    wls[0].finish()
+    if rc != 0:
+        raise Failure("`%s` exited %d: %s" % (bs.cmdline, rc, one_line(bs.proc.err())))
+    return wls[0], bs
+
+
+@scenario("comm_sanitize_table", "comm_sanitize_trace_table", "comm_sanitize_json")
+def t_comm(ctx, rec):
+    for name, cmd in (("comm_sanitize_table", "top"), ("comm_sanitize_trace_table", "trace")):
+        def check(errs, cmd=cmd):
+            w, bs = run_evil(ctx, lambda wls: [cmd, "-o", "table", "-i", "1", "-d", "2",
+                                               "-p", str(wls[0].pid)])
+            out, err = bs.proc.out(), bs.proc.err()
+            errs.true("stdout contains a raw ESC byte (0x1b)", b"\x1b" not in out)
+            errs.true("stderr contains a raw ESC byte (0x1b)", b"\x1b" not in err)
+            errs.true("the reader's comm (evil...) is not in the table: %r" % out[:300],
+                      b"evil" in out)
+        rec.check(name, check)
+
+    def json_check(errs):
+        w, bs = run_evil(ctx, lambda wls: ["top", "-o", "json", "-i", "1", "-d", "2",
+                                           "-p", str(wls[0].pid)])
+        errs.true("stdout contains a raw ESC byte (0x1b)", b"\x1b" not in bs.proc.out())
+        objs = bs.objects()   # strict JSON: a raw control character fails here
+        summary = [o for o in objs if o["type"] == "summary"]
+        if len(summary) != 1:
+            raise Failure("%d summary objects" % len(summary))
+        sock = find_socket(summary[0].get("sockets", []), w.done["conns"][0], "summary")
+        errs.true("socket comm %r is neither the comm nor a sanitized form"
+                  % (sock.get("comm"),), comm_ok(sock.get("comm")))
+        check_counts(errs, "summary", sock, w.done["conns"][0])
+        for where, p in all_listed_processes(objs):
+            if p.get("pid") == w.pid and not comm_ok(p.get("comm")):
+                errs.append("%s process comm %r" % (where, p.get("comm")))
+                break
+    rec.check("comm_sanitize_json", json_check)
+
+
+# ------------------------------------------------------------ bad input
+
+NOBODY = object()
+
+
+def usage_cases():
+    pid = str(os.getpid())
+    C = []
+
+    def add(name, argv, rc, regex=None, env=None, stdout="empty", user=None):
+        C.append({"name": name, "argv": argv, "rc": rc, "regex": regex, "env": env,
+                  "stdout": stdout, "user": user})
+    add("bogus_option", ["top", "--bogus"], 2, r"bogus")
+    add("pid_not_number", ["top", "-p", "abc"], 2, r"abc")
+    add("pid_zero", ["top", "-p", "0"], 2, r"\b0\b|pid|PID")
+    add("pid_negative", ["top", "-p", "-5"], 2, r"-5|pid|PID")
+    add("pid_trailing_garbage", ["top", "-p", "12x"], 2, r"12x")
+    add("pid_missing_value", ["top", "-p"], 2, r"-p|pid|argument")
+    add("pid_nonexistent", ["top", "-p", "99999999", "-d", "1"], 1, r"99999999")
+    add("pid_nonexistent_json", ["top", "-o", "json", "-p", "99999999", "-d", "1"], 1,
+        r"99999999", stdout="json_error")
+    add("interval_zero", ["top", "-i", "0"], 2, r"interval|-i|\b0\b")
+    add("interval_not_number", ["top", "-i", "abc"], 2, r"abc")
+    add("duration_negative", ["top", "-d", "-1"], 2, r"duration|-d|-1")
+    add("duration_not_number", ["top", "-d", "soon"], 2, r"soon")
+    add("output_xml", ["top", "-o", "xml"], 2, r"xml")
+    add("sort_unknown", ["top", "--sort", "nosuchcol"], 2, r"nosuchcol")
+    add("by_unknown", ["top", "--by", "thread"], 2, r"thread")
+    add("rows_not_number", ["top", "-n", "many"], 2, r"many")
+    add("port_too_large", ["top", "-P", "70000"], 2, r"70000|port")
+    add("port_not_number", ["top", "-P", "abc"], 2, r"abc")
+    add("unknown_command", ["frobnicate"], 2, r"frobnicate")
+    add("too_many_pids", ["top"] + ["-p", pid] * 17, 2, r"16|too many|pid")
+    add("no_btf", ["top", "-d", "1"], 1, r"BTF", env={"BUFSCOPE_BTF": "/nonexistent"})
+    add("no_btf_json", ["top", "-o", "json", "-d", "1"], 1, r"BTF",
+        env={"BUFSCOPE_BTF": "/nonexistent"}, stdout="json_error")
+    add("not_root", ["top", "-d", "1"], 1, r"root|CAP_BPF", user=NOBODY)
+    add("help", ["--help"], 0, None, stdout="usage")
+    add("help_short", ["-h"], 0, None, stdout="usage")
+    add("top_help", ["top", "--help"], 0, None, stdout="usage")
+    add("version", ["--version"], 0, None, stdout="version")
+    return C
+
+
+def nobody_prefix():
+    for cand in (["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
+                 ["runuser", "-u", "nobody", "--"]):
+        for d in os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":") + \
+                ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]:
+            if os.access(os.path.join(d, cand[0]), os.X_OK):
+                return [os.path.join(d, cand[0])] + cand[1:]
+    return None
+
+
+def run_case(ctx, case):
+    errs = Errs()
+    env = dict(os.environ)
+    env.pop("BUFSCOPE_BTF", None)
+    env.update(case["env"] or {})
+    prefix = []
+    if case["user"] is NOBODY:
+        prefix = nobody_prefix()
+        if not prefix:
+            raise Failure("prerequisite: neither setpriv nor runuser is installed")
+        if not os.access(ctx.bufscope, os.X_OK):
+            raise Failure("%s is not executable" % ctx.bufscope)
+    bs = Bufscope(ctx, case["argv"], env=env, prefix=prefix)
+    rc = bs.wait_exit("(expected exit %d)" % case["rc"], timeout=15)
+    out, err = bs.proc.out(), bs.proc.err()
+    errs.eq("exit status of `%s`" % bs.cmdline, rc, case["rc"])
+    text = err.decode("utf-8", "replace")
+    lines = text.splitlines()
+    if case["rc"] != 0:
+        if not lines or not lines[0].startswith("bufscope: "):
+            errs.append("stderr does not start with 'bufscope: ': %r" % text[:300])
+        elif len(lines) > 2 or (len(lines) == 2 and not re.match(r"(hint:|Try)", lines[1])):
+            errs.append("stderr is not one error line (+ optional hint:/Try line): %r"
+                        % text[:400])
+        if case["regex"] and not re.search(case["regex"], text):
+            errs.append("stderr %r does not match /%s/" % (text[:300], case["regex"]))
+    if case["stdout"] == "empty":
+        errs.true("stdout not empty: %r" % out[:200], out == b"")
+    elif case["stdout"] == "json_error":
+        try:
+            objs = [json.loads(l) for l in out.decode().splitlines() if l.strip()]
+        except ValueError as e:
+            objs = None
+            errs.append("stdout is not JSON lines (%s): %r" % (e, out[:200]))
+        if objs is not None:
+            if len(objs) != 1 or objs[0].get("type") != "error":
+                errs.append("stdout should be one error object: %r" % out[:300])
+            else:
+                o = objs[0]
+                errs.true("error object has no error string: %r" % o,
+                          isinstance(o.get("error"), str) and o["error"])
+                errs.true("error object has no hint string: %r" % o,
+                          isinstance(o.get("hint"), str) and o["hint"])
+                if case["regex"] and not re.search(case["regex"], o.get("error", "") +
+                                                   " " + str(o.get("hint", ""))):
+                    errs.append("error object %r does not match /%s/" % (o, case["regex"]))
+    elif case["stdout"] == "usage":
+        t = out.decode("utf-8", "replace")
+        errs.true("--help stdout has no usage text: %r" % t[:200],
+                  re.search(r"(?i)usage", t) and "top" in t)
+        errs.true("--help wrote to stderr: %r" % text[:200], not err.strip())
+    elif case["stdout"] == "version":
+        t = out.decode("utf-8", "replace")
+        errs.true("--version stdout %r has no version number" % t[:200],
+                  re.search(r"\d+\.\d+", t))
+    return errs
+
+
+@scenario(*["usage:" + c["name"] for c in usage_cases()])
+def t_usage(ctx, rec):
+    for case in usage_cases():
+        rec.check("usage:" + case["name"], lambda errs, case=case: errs.extend(run_case(ctx, case)))
+
+
+@scenario("max_pids_accepted")
+def t_max_pids(ctx, rec):
+    """Sixteen -p options (the documented maximum) of live processes work."""
+    def check(errs):
+        sleepers = [Proc(["sleep", "60"], stdin=False) for _ in range(16)]
+        args = ["top", "-o", "json", "-i", "1", "-d", "1"]
+        for s in sleepers:
+            args += ["-p", str(s.p.pid)]
+        bs = Bufscope(ctx, args)
+        rc = bs.wait_exit("(-d 1 given)", timeout=READY_TIMEOUT + 5)
+        errs.eq("exit status with 16 -p", rc, 0)
+        if rc == 0:
+            objs = bs.objects()
+            errs.true("no summary with 16 -p", any(o["type"] == "summary" for o in objs))
+        else:
+            errs.append("stderr: %s" % one_line(bs.proc.err()))
+    rec.check("max_pids_accepted", check)
+
+
+# ------------------------------------------------------------------ main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bufscope", default=".output/bufscope")
+    ap.add_argument("--workloads", default=".output/tests")
+    ap.add_argument("--only", help="run only tests whose name matches this regex")
+    ap.add_argument("--list", action="store_true", help="list the test names")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    ctx = ap.parse_args()
+    if ctx.list:
+        for _, names in SCENARIOS:
+            for n in names:
+                print(n)
+        return 0
+    ctx.bufscope = os.path.abspath(ctx.bufscope)
+    ctx.workloads = os.path.abspath(ctx.workloads)
+
+    def on_signal(sig, frame):
+        kill_all()
+        print("integration: interrupted by signal %d" % sig, file=sys.stderr)
+        os._exit(1)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    atexit.register(kill_all)
+
+    runner = Runner(ctx)
+    pre = None
+    if os.geteuid() != 0:
+        pre = "the integration tests must run as root"
+    elif not os.access(ctx.bufscope, os.X_OK):
+        pre = "bufscope binary %s not found or not executable (run make)" % ctx.bufscope
+    if pre:
+        # every test fails rather than being skipped
+        for _, names in SCENARIOS:
+            for n in names:
+                if not ctx.only or re.search(ctx.only, n):
+                    runner.result(n, [pre])
+    else:
+        runner.run(ctx.only)
+    kill_all()
+    print("integration: %d passed, %d failed" % (runner.passed, runner.failed), flush=True)
+    return 1 if runner.failed or runner.passed == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
