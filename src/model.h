@@ -33,6 +33,7 @@ struct sock_entry {
 	uint32_t queue_bytes, rcvbuf, rmem_alloc;
 	uint32_t peak_interval;	/* most bytes waiting since the last interval */
 	uint32_t peak_run;	/* most bytes waiting during the run */
+	uint32_t owner_misses;	/* /proc scans that did not find its holder */
 	bool closed;		/* destroyed, or gone from the socket table */
 	bool close_reported;	/* an interval has shown it closed */
 	bool seen_in_pass;

@@ -55,8 +55,12 @@ struct session {
 	struct owners owners;
 	struct render render;
 	uint64_t lost_reported;
+	uint64_t passes;
 	int err;
 };
+
+/* A socket /proc could not place is looked for again only this often. */
+#define OWNER_RETRY_PASSES 8
 
 static int on_record(void *ctx, const void *data, size_t size)
 {
@@ -84,28 +88,38 @@ static int on_record(void *ctx, const void *data, size_t size)
 	return 0;
 }
 
-/* Sockets nobody read from while we watched: find their holder in /proc. */
+/*
+ * Sockets nobody read from while we watched: find their holder in /proc.
+ * A full scan costs time on a busy host, so it runs only for a socket not yet
+ * looked for, or every few passes while one stays unplaced.
+ */
 static void resolve_owners(struct session *s)
 {
-	bool scanned = false;
+	bool scan = false;
 
+	for (size_t i = 0; i < s->model.n && !scan; i++) {
+		const struct sock_entry *e = &s->model.socks[i];
+
+		if (e->owner == OWNER_UNKNOWN && e->active && !e->closed && e->inode)
+			scan = !e->owner_misses || s->passes % OWNER_RETRY_PASSES == 0;
+	}
+	if (!scan)
+		return;
+	int err = owners_scan(&s->owners, s->opt->pids, s->opt->npids);
+
+	if (err)
+		log_debug("scanning /proc for socket owners: %s", strerror(-err));
 	for (size_t i = 0; i < s->model.n; i++) {
 		struct sock_entry *e = &s->model.socks[i];
 		const struct owner_ent *o;
 
 		if (e->owner != OWNER_UNKNOWN || !e->active || e->closed || !e->inode)
 			continue;
-		if (!scanned) {
-			int err = owners_scan(&s->owners, s->opt->pids, s->opt->npids);
-
-			if (err)
-				log_debug("scanning /proc for socket owners: %s",
-					  strerror(-err));
-			scanned = true;
-		}
 		o = owners_lookup(&s->owners, e->inode);
 		if (o)
 			model_set_owner(e, o->pid, o->comm);
+		else
+			e->owner_misses++;
 	}
 }
 
@@ -121,6 +135,7 @@ static int take_pass(struct session *s)
 	if (err)
 		return err;
 	model_end_pass(&s->model);
+	s->passes++;
 	resolve_owners(s);
 	return 0;
 }
