@@ -4,11 +4,13 @@
  * peak includes what piled up between reads.
  */
 #include "bufscope.bpf.h"
+#include "flow.bpf.h"
 
 static __always_inline void handle_arrival(const struct sock *sk)
 {
 	struct bs_sock_state *st;
 	struct tcp_sock *tp;
+	__u64 now;
 
 	if (!sk || !is_tcp(sk) || !port_selected(&sk->__sk_common))
 		return;
@@ -20,8 +22,12 @@ static __always_inline void handle_arrival(const struct sock *sk)
 	tp = bpf_skc_to_tcp_sock((void *)sk);
 	if (!tp)
 		return;
+	now = bpf_ktime_get_ns();
+	remember_cookie(st, sk);
 	st->c.arrivals++;
 	raise_peak(st, queue_bytes(tp));
+	mark_arrival(st, tp->rcv_nxt, now);
+	note_rcvbuf(sk, st, now);
 }
 
 SEC("tp_btf/sk_data_ready")

@@ -138,14 +138,20 @@ static __always_inline bool has_task_filter(void)
  * them: rcv_nxt also advanced over the FIN, which is no byte to read.
  * ss's Recv-Q (tcp_diag) does not make that correction.
  */
-static __always_inline __u32 queue_bytes(const struct tcp_sock *tp)
+static __always_inline __u32 queue_from(__u32 rcv_nxt, __u32 copied_seq,
+					unsigned long sk_flags)
 {
-	__s32 q = (__s32)(tp->rcv_nxt - tp->copied_seq);
+	__s32 q = (__s32)(rcv_nxt - copied_seq);
 
-	if (q > 0 && (tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags &
-		      (1UL << SOCK_DONE)))
+	if (q > 0 && (sk_flags & (1UL << SOCK_DONE)))
 		q--;
 	return q > 0 ? (__u32)q : 0;
+}
+
+static __always_inline __u32 queue_bytes(const struct tcp_sock *tp)
+{
+	return queue_from(tp->rcv_nxt, tp->copied_seq,
+			  tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags);
 }
 
 /*
@@ -216,6 +222,25 @@ static __always_inline struct bs_sock_state *state_of(const struct sock *sk,
 	if (!st->c.first_ns)
 		st->c.first_ns = bpf_ktime_get_ns();
 	return st;
+}
+
+/*
+ * Hooks that see the socket through a trusted pointer record its cookie in the
+ * state; those that only have an RCU pointer (skb->sk), which
+ * bpf_get_socket_cookie() refuses, read it from there.
+ */
+static __always_inline void remember_cookie(struct bs_sock_state *st,
+					    const struct sock *sk)
+{
+	if (!st->cookie)
+		st->cookie = bpf_get_socket_cookie((void *)sk);
+}
+
+static __always_inline __u64 cookie_of(const struct bs_sock_state *st,
+				       const struct sock *sk)
+{
+	return st->cookie ? st->cookie
+			  : BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 }
 
 #endif /* BUFSCOPE_BPF_H */

@@ -27,3 +27,11 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
+
+/* Receive-path drops per socket and reason: rare, so a hash map will do. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct bs_drop_key);
+	__type(value, __u64);
+} drop_counts SEC(".maps");

@@ -7,6 +7,7 @@
  */
 #include "bufscope.bpf.h"
 #include "syscall_args.bpf.h"
+#include "flow.bpf.h"
 
 struct read_info {
 	int ret;		/* bytes, 0 at EOF, -errno */
@@ -16,6 +17,7 @@ struct read_info {
 	__s32 nr;		/* system call number, -1 if unknown */
 	__u32 queue_before;
 	__u32 queue_after;
+	__u32 copied_seq;	/* after the read: the next byte to read */
 };
 
 static __always_inline void note_reader(struct bs_sock_state *st, __u64 pid_tgid)
@@ -28,6 +30,20 @@ static __always_inline void note_reader(struct bs_sock_state *st, __u64 pid_tgid
 	st->reader.tid = tid;
 	st->reader.cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(st->reader.comm, sizeof(st->reader.comm));
+}
+
+/* How long the first byte this read took had waited in the queue. */
+static __always_inline void note_byte_age(struct bs_sock_state *st, __u32 seq,
+					  __u64 now)
+{
+	__u64 arrived = arrival_of(st, seq), age;
+
+	if (!arrived || arrived > now)
+		return;		/* arrived before the marks we keep */
+	age = now - arrived;
+	hist_add(st, BS_HIST_AGE, age / 1000);
+	if (age > st->f.age_max_ns)
+		st->f.age_max_ns = age;
 }
 
 static __always_inline void account_read(struct bs_sock_state *st,
@@ -57,6 +73,9 @@ static __always_inline void account_read(struct bs_sock_state *st,
 	c->last_read_ns = now;
 	hist_add(st, BS_HIST_RET, ri->ret);
 	hist_add(st, BS_HIST_QUEUE, ri->queue_before);
+	note_byte_age(st, ri->copied_seq - (__u32)ri->ret, now);
+	if (!ri->queue_after)
+		st->f.nonempty_since_ns = 0;
 	if (ri->req_known) {
 		c->req_reads++;
 		c->req_bytes += ri->req;
@@ -67,6 +86,7 @@ static __always_inline void account_read(struct bs_sock_state *st,
 }
 
 static __always_inline void emit_read(const struct sock *sk,
+				      const struct bs_sock_state *st,
 				      const struct read_info *ri,
 				      __u64 pid_tgid, __u64 now)
 {
@@ -81,7 +101,7 @@ static __always_inline void emit_read(const struct sock *sk,
 	r->flags = (ri->flags & MSG_PEEK ? BS_RF_PEEK : 0) |
 		   (ri->flags & MSG_DONTWAIT ? BS_RF_DONTWAIT : 0) |
 		   (ri->req_known ? BS_RF_REQ_KNOWN : 0);
-	r->cookie = bpf_get_socket_cookie((void *)sk);
+	r->cookie = cookie_of(st, sk);
 	r->ts_ns = now;
 	r->pid = pid_tgid >> 32;
 	r->tid = (__u32)pid_tgid;
@@ -115,10 +135,12 @@ static __always_inline void handle_read(const struct sock *sk,
 	if (!st)
 		return;
 	now = bpf_ktime_get_ns();
+	remember_cookie(st, sk);
 	note_reader(st, pid_tgid);
 	account_read(st, ri, now);
+	note_rcvbuf(sk, st, now);
 	if (cfg_trace_reads)
-		emit_read(sk, ri, pid_tgid, now);
+		emit_read(sk, st, ri, pid_tgid, now);
 }
 
 /*
@@ -142,6 +164,7 @@ int BPF_PROG(tp_sock_recv_length, struct sock *sk, int ret, int flags)
 	ri.flags = flags;
 	ri.nr = -1;
 	ri.queue_after = queue_bytes(tp);
+	ri.copied_seq = tp->copied_seq;
 	ri.queue_before = ri.queue_after;
 	if (ret > 0 && !(flags & MSG_PEEK))
 		ri.queue_before += ret;

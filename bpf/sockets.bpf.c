@@ -14,6 +14,9 @@ struct {
 	__type(value, struct bs_sock_rec);
 } rec_scratch SEC(".maps");
 
+/* Never written: the empty state of a socket without storage. */
+static const struct bs_sock_state zero_state;
+
 static __always_inline __u64 socket_inode(const struct tcp_sock *tp)
 {
 	struct socket *sock = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_socket);
@@ -40,13 +43,16 @@ static __always_inline void fill_sock_rec(struct bs_sock_rec *rec, __u32 kind,
 	rec->queue_bytes = queue_bytes(tp);
 	rec->rcvbuf = sk->sk_rcvbuf;
 	rec->rmem_alloc = sk->sk_backlog.rmem_alloc.counter;
-	rec->pad = 0;
+	rec->rcv_wnd = tp->rcv_wnd;
+	rec->snd_wnd = tp->snd_wnd;
+	rec->send_queue = tp->write_seq - tp->snd_una;
 	if (st && !bpf_probe_read_kernel(&rec->state, sizeof(rec->state), st)) {
 		rec->flags |= BS_SF_HAS_STATE;
 		if (rec->state.reader.pid)
 			rec->flags |= BS_SF_HAS_READER;
 	} else {
-		__builtin_memset(&rec->state, 0, sizeof(rec->state));
+		/* too large to clear inline: copy from a zeroed global */
+		bpf_probe_read_kernel(&rec->state, sizeof(rec->state), &zero_state);
 	}
 }
 
@@ -65,6 +71,8 @@ int iter_tcp(struct bpf_iter__tcp *ctx)
 	if (!tp || skc->skc_state == TCP_LISTEN || !port_selected(skc))
 		return 0;
 	st = bpf_sk_storage_get(&sock_state, (struct sock *)tp, NULL, 0);
+	if (st)
+		remember_cookie(st, (struct sock *)tp);
 	/* A socket read by someone else is skipped; an unread one is kept, and
 	 * user space finds its owner through /proc. */
 	if (st && st->reader.pid && has_task_filter() &&
@@ -75,8 +83,11 @@ int iter_tcp(struct bpf_iter__tcp *ctx)
 		return 0;
 	fill_sock_rec(rec, BS_REC_SOCK, tp, st);
 	/* The peak is per interval: start the next one from what waits now. */
-	if (st)
+	if (st) {
 		st->c.queue_peak = rec->queue_bytes;
+		if (!rec->queue_bytes)
+			st->f.nonempty_since_ns = 0;
+	}
 	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
 	return 0;
 }

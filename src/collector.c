@@ -41,6 +41,15 @@ static const struct hook_def hook_defs[HOOK__COUNT] = {
 	[HOOK_SOCKETS] = { "sockets", "iterator", "iter/tcp", "bpf_iter_tcp",
 			   BTF_KIND_FUNC, true,
 			   "TCP socket iterators are in Linux 5.9 and later" },
+	[HOOK_WINDOW_OUT] = { "window_out", "tracepoint", "tp_btf/net_dev_queue",
+			      "btf_trace_net_dev_queue", BTF_KIND_TYPEDEF, true,
+			      "the net:net_dev_queue tracepoint is in Linux 3.15 and later" },
+	[HOOK_WINDOW_IN] = { "window_in", "tracepoint", "tp_btf/tcp_probe",
+			     "btf_trace_tcp_probe", BTF_KIND_TYPEDEF, true,
+			     "the tcp:tcp_probe tracepoint is in Linux 4.16 and later" },
+	[HOOK_DROPS] = { "drops", "tracepoint", "tp_btf/kfree_skb",
+			 "btf_trace_kfree_skb", BTF_KIND_TYPEDEF, false,
+			 "skb:kfree_skb with the receiving socket is in Linux 6.11 and later" },
 };
 
 struct collector {
@@ -133,6 +142,9 @@ static struct bpf_program *hook_program(struct bufscope_bpf *skel, enum hook_id 
 	case HOOK_ARRIVAL: return skel->progs.tp_sk_data_ready;
 	case HOOK_CLOSE: return skel->progs.tp_tcp_destroy_sock;
 	case HOOK_SOCKETS: return skel->progs.iter_tcp;
+	case HOOK_WINDOW_OUT: return skel->progs.tp_net_dev_queue;
+	case HOOK_WINDOW_IN: return skel->progs.tp_tcp_probe;
+	case HOOK_DROPS: return skel->progs.tp_kfree_skb;
 	default: return NULL;
 	}
 }
@@ -176,10 +188,13 @@ static int load(struct collector *c)
 
 	if (!err)
 		return 0;
-	if (err == -EPERM || err == -EACCES)
+	if (err == -EPERM)
 		log_error("run as root; kernel lockdown or a BPF LSM policy may also forbid it (-v shows libbpf's log)",
 			  "the kernel refused to load bufscope's BPF programs: %s",
 			  strerror(-err));
+	else if (err == -EACCES)
+		log_error("this kernel may differ from what bufscope supports; -v shows the verifier's log",
+			  "the BPF verifier rejected one of bufscope's programs");
 	else
 		log_error("-v shows libbpf's and the verifier's log",
 			  "failed to load bufscope's BPF programs: %s", strerror(-err));

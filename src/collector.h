@@ -11,10 +11,13 @@
 #include <stdint.h>
 #include "bufscope/sock.h"
 
-enum hook_id { HOOK_READ, HOOK_ARRIVAL, HOOK_CLOSE, HOOK_SOCKETS, HOOK__COUNT };
+enum hook_id {
+	HOOK_READ, HOOK_ARRIVAL, HOOK_CLOSE, HOOK_SOCKETS,
+	HOOK_WINDOW_OUT, HOOK_WINDOW_IN, HOOK_DROPS, HOOK__COUNT
+};
 
 struct hook_status {
-	const char *name;	/* "read", "arrival", "close", "sockets" */
+	const char *name;	/* "read", "arrival", "close", "sockets", ... */
 	const char *tier;	/* "tracepoint", "iterator", or "none" */
 	const char *target;	/* e.g. "tp_btf/sock_recv_length" */
 	bool required;

@@ -44,6 +44,7 @@ void model_free(struct model *m)
 {
 	free(m->socks);
 	free(m->slots);
+	free(m->episodes);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -88,6 +89,25 @@ static struct sock_entry *model_add(struct model *m, uint64_t cookie)
 	m->slots[k] = (uint32_t)(m->n + 1);
 	m->n++;
 	return s;
+}
+
+/* Time in zero-window episodes up to `now`, the open one included. */
+static uint64_t zw_time(const struct bs_zw_side *z, uint64_t now)
+{
+	return z->total_ns + (z->start_ns && now > z->start_ns ? now - z->start_ns : 0);
+}
+
+static void counts_from_flow(struct counts *c, const struct bs_flow_state *f,
+			     uint64_t now)
+{
+	for (int d = 0; d < BS_ZW_N; d++) {
+		c->zw_segments[d] = f->zw[d].segments;
+		c->zw_episodes[d] = f->zw[d].episodes;
+		c->zw_ns[d] = zw_time(&f->zw[d], now);
+		c->zw_probes[d] = f->zw[d].probes;
+	}
+	c->drops = f->drops;
+	c->rcvbuf_changes = f->rcvbuf_changes;
 }
 
 static void counts_from_kernel(struct counts *c, const struct bs_read_counters *k)
@@ -148,6 +168,12 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 	s->queue_bytes = rec->queue_bytes;
 	s->rcvbuf = rec->rcvbuf;
 	s->rmem_alloc = rec->rmem_alloc;
+	s->rcv_wnd = rec->rcv_wnd;
+	s->snd_wnd = rec->snd_wnd;
+	s->send_queue = rec->send_queue;
+	s->sample_ns = rec->ts_ns;
+	if (!s->first_seen_ns)
+		s->first_seen_ns = rec->ts_ns;
 	s->seen_in_pass = true;
 	s->peak_interval = max_u32(s->peak_interval, rec->queue_bytes);
 	if (rec->flags & BS_SF_HAS_STATE) {
@@ -155,7 +181,16 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 		uint64_t peak = st->c.queue_peak;
 
 		counts_from_kernel(&s->total, &st->c);
+		counts_from_flow(&s->total, &st->f, rec->ts_ns);
 		memcpy(s->hist, st->hist, sizeof(s->hist));
+		for (int d = 0; d < BS_ZW_N; d++)
+			s->zw_open_ns[d] = st->f.zw[d].start_ns;
+		s->last_read_ns = st->c.last_read_ns;
+		s->nonempty_since_ns = st->f.nonempty_since_ns;
+		if (st->f.age_max_ns > s->age_max_interval_ns)
+			s->age_max_interval_ns = st->f.age_max_ns;
+		if (st->f.age_max_ns > s->age_max_run_ns)
+			s->age_max_run_ns = st->f.age_max_ns;
 		s->peak_interval = max_u32(s->peak_interval,
 					   peak > UINT32_MAX ? UINT32_MAX : (uint32_t)peak);
 	}
@@ -172,6 +207,179 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 	if (rec->kind == BS_REC_CLOSE)
 		s->closed = true;
 	return 0;
+}
+
+static struct episode *episode_add(struct model *m)
+{
+	if (m->nepisodes == MODEL_MAX_EPISODES) {
+		/* forget the oldest ended episode; keep open ones */
+		size_t i = 0;
+
+		while (i < m->nepisodes && !m->episodes[i].end_ns)
+			i++;
+		if (i == m->nepisodes)
+			return NULL;
+		memmove(&m->episodes[i], &m->episodes[i + 1],
+			(m->nepisodes - i - 1) * sizeof(*m->episodes));
+		m->nepisodes--;
+		m->episodes_forgotten++;
+	}
+	if (m->nepisodes == m->episodes_cap) {
+		size_t cap = m->episodes_cap ? m->episodes_cap * 2 : 64;
+		struct episode *e = realloc(m->episodes, cap * sizeof(*e));
+
+		if (!e)
+			return NULL;
+		m->episodes = e;
+		m->episodes_cap = cap;
+	}
+	memset(&m->episodes[m->nepisodes], 0, sizeof(*m->episodes));
+	return &m->episodes[m->nepisodes++];
+}
+
+static struct episode *episode_open(struct model *m, uint64_t cookie, uint32_t dir)
+{
+	for (size_t i = m->nepisodes; i-- > 0;) {
+		struct episode *e = &m->episodes[i];
+
+		if (e->cookie == cookie && e->dir == dir && !e->end_ns)
+			return e;
+	}
+	return NULL;
+}
+
+/* A socket first heard of through a flow record: what the record knows. */
+static struct sock_entry *entry_from_flow(struct model *m,
+					  const struct bs_flow_rec *rec)
+{
+	struct sock_entry *s = model_find(m, rec->cookie);
+
+	if (s)
+		return s;
+	s = model_add(m, rec->cookie);
+	if (!s)
+		return NULL;
+	s->ep = rec->ep;
+	s->first_seen_ns = rec->ts_ns;
+	s->sample_ns = rec->ts_ns;
+	if (rec->reader.pid) {
+		s->owner = OWNER_READER;
+		s->pid = rec->reader.pid;
+		s->tid = rec->reader.tid;
+		s->cgroup_id = rec->reader.cgroup_id;
+		memcpy(s->comm, rec->reader.comm, sizeof(s->comm));
+	}
+	return s;
+}
+
+int model_apply_flow(struct model *m, const struct bs_flow_rec *rec)
+{
+	struct sock_entry *s;
+	struct episode *e;
+	uint32_t dir = rec->dir < BS_ZW_N ? rec->dir : 0;
+
+	if (rec->kind != BS_REC_ZW_START && rec->kind != BS_REC_ZW_END)
+		return 0;	/* drops and rcvbuf changes are counted in the state */
+	s = entry_from_flow(m, rec);
+	if (!s)
+		return -ENOMEM;
+	s->active = true;
+	e = episode_open(m, rec->cookie, dir);
+	if (rec->kind == BS_REC_ZW_START) {
+		if (!e)
+			e = episode_add(m);
+		if (!e)
+			return -ENOMEM;
+		e->cookie = rec->cookie;
+		e->dir = dir;
+		e->start_ns = rec->start_ns;
+		e->queue = rec->queue;
+		if (!s->closed)
+			s->zw_open_ns[dir] = rec->start_ns;
+		return 0;
+	}
+	if (!e) {	/* its start record was lost */
+		e = episode_add(m);
+		if (!e)
+			return -ENOMEM;
+		e->cookie = rec->cookie;
+		e->dir = dir;
+		e->start_ns = rec->start_ns;
+		e->queue = rec->queue;
+	}
+	e->end_ns = rec->ts_ns;
+	e->probes = rec->probes;
+	s->zw_open_ns[dir] = 0;
+	return 0;
+}
+
+void model_set_drops(struct model *m, uint64_t cookie, uint32_t reason,
+		     uint64_t total)
+{
+	struct sock_entry *s = model_find(m, cookie);
+
+	if (!s)
+		return;
+	for (int k = 0; k < MODEL_DROP_REASONS; k++) {
+		struct drop_count *d = &s->drops_by[k];
+
+		if (d->total && d->reason != reason)
+			continue;
+		d->reason = reason;
+		d->total = total;
+		s->active = true;
+		return;
+	}
+}
+
+static bool same_addr(const struct bs_endpoints *a, const uint8_t *x,
+		      const uint8_t *y)
+{
+	return !memcmp(x, y, a->family == 10 ? 16 : 4);
+}
+
+const struct sock_entry *model_peer(const struct model *m,
+				    const struct sock_entry *s)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct sock_entry *p = &m->socks[i];
+
+		if (p != s && p->ep.family == s->ep.family &&
+		    p->ep.sport == s->ep.dport && p->ep.dport == s->ep.sport &&
+		    same_addr(&s->ep, p->ep.saddr, s->ep.daddr) &&
+		    same_addr(&s->ep, p->ep.daddr, s->ep.saddr))
+			return p;
+	}
+	return NULL;
+}
+
+bool model_episode_due(const struct episode *e)
+{
+	return !e->end_ns || !e->reported_end;
+}
+
+void model_mark_episodes_reported(struct model *m)
+{
+	for (size_t i = 0; i < m->nepisodes; i++) {
+		struct episode *e = &m->episodes[i];
+
+		if (e->end_ns)
+			e->reported_end = true;
+		else
+			e->reported_open = true;
+	}
+}
+
+int64_t model_reader_stall_ns(const struct sock_entry *s)
+{
+	uint64_t since = s->last_read_ns > s->nonempty_since_ns ? s->last_read_ns
+							       : s->nonempty_since_ns;
+
+	if (s->closed || !s->queue_bytes)
+		return -1;
+	if (!since)
+		since = s->first_seen_ns;	/* waiting since before we looked */
+	return s->sample_ns > since ? (int64_t)(s->sample_ns - since) : 0;
 }
 
 void model_begin_pass(struct model *m)
@@ -275,6 +483,9 @@ long model_take_interval(struct model *m, struct sock_row **rows)
 
 		s->reported = s->total;
 		s->peak_interval = s->closed ? 0 : s->queue_bytes;
+		s->age_max_interval_ns = 0;
+		for (int k = 0; k < MODEL_DROP_REASONS; k++)
+			s->drops_by[k].reported = s->drops_by[k].total;
 		if (s->closed && s->active && model_visible(m, s))
 			s->close_reported = true;
 	}

@@ -12,9 +12,36 @@
 #include <stdint.h>
 #include "bufscope/sock.h"
 
+/* Cumulative counters; every member is a uint64_t (counts_sub relies on it). */
 struct counts {
 	uint64_t reads, bytes, req_reads, req_bytes, full_reads, eof_reads,
 		 eagain_reads, error_reads, peek_reads, peek_bytes, arrivals;
+	/* flow control: [BS_ZW_SENT] this socket's window, [BS_ZW_RECV] the peer's */
+	uint64_t zw_segments[BS_ZW_N];
+	uint64_t zw_episodes[BS_ZW_N];
+	uint64_t zw_ns[BS_ZW_N];	/* time in episodes, the open one included */
+	uint64_t zw_probes[BS_ZW_N];	/* probes received [SENT], sent [RECV] */
+	uint64_t drops;
+	uint64_t rcvbuf_changes;
+};
+
+#define MODEL_DROP_REASONS 8	/* distinct reasons kept per socket */
+
+struct drop_count {
+	uint32_t reason;
+	uint64_t total;
+	uint64_t reported;
+};
+
+/* A zero-window episode, as its start and end records told it. */
+struct episode {
+	uint64_t cookie;
+	uint32_t dir;		/* enum bs_zw_dir */
+	uint64_t start_ns, end_ns;	/* end 0: still open */
+	uint32_t queue;		/* bytes queued at the start */
+	uint64_t probes;
+	bool reported_open;	/* an interval showed it open */
+	bool reported_end;	/* an interval showed it ended */
 };
 
 enum owner_source { OWNER_UNKNOWN, OWNER_FD, OWNER_READER };
@@ -31,6 +58,13 @@ struct sock_entry {
 	struct counts reported;	/* total at the last interval boundary */
 	uint64_t hist[BS_HIST_N][BS_HIST_SLOTS];
 	uint32_t queue_bytes, rcvbuf, rmem_alloc;
+	uint32_t rcv_wnd, snd_wnd, send_queue;
+	uint64_t sample_ns;	/* CLOCK_MONOTONIC of the latest record */
+	uint64_t zw_open_ns[BS_ZW_N];	/* start of the open episode, 0: none */
+	uint64_t last_read_ns, nonempty_since_ns, first_seen_ns;
+	uint64_t age_max_interval_ns, age_max_run_ns;
+	struct drop_count drops_by[MODEL_DROP_REASONS];
+	uint64_t drops_other;	/* reasons beyond MODEL_DROP_REASONS */
 	uint32_t peak_interval;	/* most bytes waiting since the last interval */
 	uint32_t peak_run;	/* most bytes waiting during the run */
 	uint32_t owner_misses;	/* /proc scans that did not find its holder */
@@ -53,7 +87,12 @@ struct model {
 	uint32_t *slots;	/* open addressing: index + 1, 0 = empty */
 	size_t nslots;
 	struct model_filter filter;
+	struct episode *episodes;	/* oldest first */
+	size_t nepisodes, episodes_cap;
+	uint64_t episodes_forgotten;	/* dropped from the log to bound memory */
 };
+
+#define MODEL_MAX_EPISODES 10000
 
 /* One line of a view: a socket (or a process) and its counts for the view. */
 struct sock_row {
@@ -79,6 +118,21 @@ struct sock_entry *model_find(struct model *m, uint64_t cookie);
 
 /* A BS_REC_SOCK (iterator) or BS_REC_CLOSE (destroyed) record. */
 int model_apply(struct model *m, const struct bs_sock_rec *rec);
+
+/* An episode edge, drop or rcvbuf record (struct bs_flow_rec). */
+int model_apply_flow(struct model *m, const struct bs_flow_rec *rec);
+/* The kernel's per-socket count of drops for one reason. */
+void model_set_drops(struct model *m, uint64_t cookie, uint32_t reason,
+		     uint64_t total);
+/* The socket that is the other end of s on this host, if bufscope sees it. */
+const struct sock_entry *model_peer(const struct model *m,
+				    const struct sock_entry *s);
+/* Should an interval show this episode: open, or ended since the last one? */
+bool model_episode_due(const struct episode *e);
+void model_mark_episodes_reported(struct model *m);
+/* How long the reader has left data waiting, at the socket's last sample;
+ * -1 when the queue is empty. */
+int64_t model_reader_stall_ns(const struct sock_entry *s);
 
 /* A pass of the socket iterator: sockets not seen in it are gone. */
 void model_begin_pass(struct model *m);

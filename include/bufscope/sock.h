@@ -17,11 +17,14 @@
 #define BS_HIST_SLOTS 32	/* log2 buckets: slot k holds values in [2^(k-1), 2^k) */
 #define BS_MAX_PIDS 16		/* -p/--pid may be given this many times */
 
+#define BS_ARRIVAL_MARKS 8	/* recent arrivals remembered, for byte ages */
+
 enum bs_hist_kind {
 	BS_HIST_RET = 0,	/* bytes returned by each data read */
 	BS_HIST_REQ = 1,	/* bytes requested (the application's buffer size) */
 	BS_HIST_QUEUE = 2,	/* bytes waiting in the receive queue when the read began */
-	BS_HIST_N = 3,
+	BS_HIST_AGE = 3,	/* microseconds the oldest byte a read took had waited */
+	BS_HIST_N = 4,
 };
 
 /*
@@ -54,10 +57,49 @@ struct bs_reader {
 	char comm[BS_COMM_LEN];
 };
 
+enum bs_zw_dir {
+	BS_ZW_SENT = 0,	/* this socket advertised a zero window: its reader is slow */
+	BS_ZW_RECV = 1,	/* the peer advertised one: this socket's writes stall */
+	BS_ZW_N = 2,
+};
+
+/* Zero windows in one direction. */
+struct bs_zw_side {
+	__u64 segments;		/* window-0 segments, SYN/FIN/RST excluded */
+	__u64 episodes;		/* episodes begun */
+	__u64 ended;		/* episodes ended */
+	__u64 total_ns;		/* time inside the ended episodes */
+	__u64 start_ns;		/* CLOCK_MONOTONIC start of the open episode, 0: none */
+	__u64 probes;		/* zero-window probes (received on SENT, sent on RECV) */
+	__u32 start_queue;	/* at the open episode's start: bytes in the receive
+				 * queue (SENT) or not yet acknowledged (RECV) */
+	__u32 start_probes;	/* probes (low 32 bits) when it began */
+};
+
+/* When data arrived: rcv_nxt after an arrival, and the time. */
+struct bs_arrival_mark {
+	__u32 seq;
+	__u32 pad;
+	__u64 ns;
+};
+
+struct bs_flow_state {
+	struct bs_zw_side zw[BS_ZW_N];
+	__u64 drops;		/* receive-path drops charged to the socket */
+	__u64 rcvbuf_changes;	/* sk_rcvbuf changes seen (autotuning, SO_RCVBUF) */
+	__u64 nonempty_since_ns;	/* the queue has held data since; 0: empty */
+	__u64 age_max_ns;	/* oldest byte a read took: how long it had waited */
+	__u32 last_rcvbuf;	/* sk_rcvbuf as last seen */
+	__u32 mark_next;	/* next slot of marks[] to write */
+	struct bs_arrival_mark marks[BS_ARRIVAL_MARKS];
+};
+
 /* The BPF_MAP_TYPE_SK_STORAGE value. */
 struct bs_sock_state {
+	__u64 cookie;		/* the socket's cookie, 0 until first known */
 	struct bs_read_counters c;
 	struct bs_reader reader;
+	struct bs_flow_state f;
 	__u64 hist[BS_HIST_N][BS_HIST_SLOTS];
 };
 
@@ -65,6 +107,10 @@ enum bs_rec_kind {
 	BS_REC_SOCK = 1,	/* struct bs_sock_rec from the socket iterator */
 	BS_REC_CLOSE = 2,	/* struct bs_sock_rec: final totals of a closing socket */
 	BS_REC_READ = 3,	/* struct bs_read_rec: one read, only when tracing */
+	BS_REC_ZW_START = 4,	/* struct bs_flow_rec: a zero-window episode began */
+	BS_REC_ZW_END = 5,	/* struct bs_flow_rec: ... and ended */
+	BS_REC_DROP = 6,	/* struct bs_flow_rec: a receive-path drop */
+	BS_REC_RCVBUF = 7,	/* struct bs_flow_rec: sk_rcvbuf changed */
 };
 
 enum bs_sock_flags {
@@ -94,7 +140,9 @@ struct bs_sock_rec {
 	__u32 queue_bytes;	/* rcv_nxt - copied_seq: bytes waiting to be read */
 	__u32 rcvbuf;		/* sk_rcvbuf: the receive buffer limit */
 	__u32 rmem_alloc;	/* sk_rmem_alloc: memory charged to the queue now */
-	__u32 pad;
+	__u32 rcv_wnd;		/* receive window this socket last advertised, bytes */
+	__u32 snd_wnd;		/* the window the peer advertised, bytes */
+	__u32 send_queue;	/* write_seq - snd_una: written, not yet acknowledged */
 	struct bs_sock_state state;
 };
 
@@ -120,6 +168,30 @@ struct bs_read_rec {
 	__u32 syscall_nr;	/* the system call that read, -1 if unknown */
 	__u32 pad;
 	struct bs_endpoints ep;
+};
+
+/* A flow-control event: zero-window episode edges, drops, rcvbuf changes. */
+struct bs_flow_rec {
+	__u32 kind;		/* BS_REC_ZW_START, _ZW_END, _DROP, _RCVBUF */
+	__u32 dir;		/* enum bs_zw_dir, for episodes */
+	__u64 cookie;
+	__u64 ts_ns;		/* when it happened */
+	__u64 start_ns;		/* episodes: when the episode began */
+	__u64 duration_ns;	/* ZW_END: how long it lasted */
+	__u32 queue;		/* episodes: bytes queued at the start (see bs_zw_side) */
+	__u32 reason;		/* DROP: enum skb_drop_reason value */
+	__u32 old_rcvbuf;	/* RCVBUF */
+	__u32 new_rcvbuf;
+	__u64 probes;		/* ZW_END: probes during the episode */
+	struct bs_reader reader;	/* the socket's last reader, if any */
+	struct bs_endpoints ep;
+};
+
+/* Key of the per-socket, per-reason drop counters (BPF hash map). */
+struct bs_drop_key {
+	__u64 cookie;
+	__u32 reason;		/* enum skb_drop_reason of the running kernel */
+	__u32 pad;
 };
 
 /* Counters the BPF side keeps about itself (in .bss). */

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Flow control on the wire: the window field of every TCP segment this host
+ * sends (net:net_dev_queue) and receives (tcp:tcp_probe), and receive-path
+ * drops with the kernel's reason (skb:kfree_skb).
+ */
+#include "bufscope.bpf.h"
+#include "flow.bpf.h"
+
+/* Storage exists once a socket had a zero window (or reads, or arrivals);
+ * a non-zero window on a socket without it changes nothing. */
+static __always_inline struct bs_sock_state *flow_state(const struct sock *sk,
+							 bool zero)
+{
+	return state_of(sk, zero && !has_task_filter());
+}
+
+/*
+ * The sequence state a segment is judged against. skb->sk is an RCU pointer
+ * that bpf_skc_to_tcp_sock() refuses, so these are CO-RE probe reads.
+ */
+struct seq_state {
+	__u32 rcv_nxt, copied_seq, snd_una, write_seq;
+	unsigned long flags;
+};
+
+static __always_inline void read_seq_state(const struct sock *sk,
+					   struct seq_state *s)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	s->rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
+	s->copied_seq = BPF_CORE_READ(tp, copied_seq);
+	s->snd_una = BPF_CORE_READ(tp, snd_una);
+	s->write_seq = BPF_CORE_READ(tp, write_seq);
+	s->flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+}
+
+static __always_inline void handle_egress(const struct sock *sk,
+					  const struct bs_tcp_wire *th)
+{
+	struct bs_sock_state *st;
+	struct seq_state q;
+	__u64 now;
+
+	st = flow_state(sk, th->window == 0);
+	if (!st)
+		return;
+	read_seq_state(sk, &q);
+	now = bpf_ktime_get_ns();
+	/* A probe repeats the last acknowledged byte (tcp_xmit_probe_skb). */
+	if (st->f.zw[BS_ZW_RECV].start_ns && bpf_ntohl(th->seq) == q.snd_una - 1)
+		st->f.zw[BS_ZW_RECV].probes++;
+	window_seen(sk, st, BS_ZW_SENT, th->window, th->flags,
+		    queue_from(q.rcv_nxt, q.copied_seq, q.flags), now);
+}
+
+static __always_inline void handle_ingress(const struct sock *sk,
+					   const struct bs_tcp_wire *th)
+{
+	struct bs_sock_state *st;
+	struct seq_state q;
+	__u64 now;
+
+	st = flow_state(sk, th->window == 0);
+	if (!st)
+		return;
+	remember_cookie(st, sk);	/* tcp_probe's sk is trusted */
+	read_seq_state(sk, &q);
+	now = bpf_ktime_get_ns();
+	if (st->f.zw[BS_ZW_SENT].start_ns && bpf_ntohl(th->seq) == q.rcv_nxt - 1)
+		st->f.zw[BS_ZW_SENT].probes++;
+	window_seen(sk, st, BS_ZW_RECV, th->window, th->flags,
+		    q.write_seq - q.snd_una, now);
+}
+
+extern struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct bs_drop_key);
+	__type(value, __u64);
+} drop_counts SEC(".maps");
+
+static __always_inline void handle_drop(const struct sock *sk, __u32 reason)
+{
+	struct bs_drop_key key = { .reason = reason };
+	struct bs_sock_state *st;
+	struct bs_flow_rec *r;
+	__u64 one = 1, *cnt;
+	__u64 now;
+
+	st = state_of(sk, !has_task_filter());
+	if (!st)
+		return;
+	now = bpf_ktime_get_ns();
+	st->f.drops++;
+	key.cookie = cookie_of(st, sk);
+	cnt = bpf_map_lookup_elem(&drop_counts, &key);
+	if (cnt)
+		__sync_fetch_and_add(cnt, 1);
+	else if (bpf_map_update_elem(&drop_counts, &key, &one, BPF_NOEXIST))
+		__sync_fetch_and_add(&kstats.lost_events, 1);
+	emit_flow(sk, st, BS_REC_DROP, 0, now, &r);
+	if (!r)
+		return;
+	r->reason = reason;
+	bpf_ringbuf_submit(r, 0);
+}
+
+static __always_inline bool segment_selected(const struct sock *sk)
+{
+	return sk && is_tcp(sk) && port_selected(&sk->__sk_common);
+}
+
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(tp_net_dev_queue, struct sk_buff *skb)
+{
+	struct sock *sk = skb->sk;
+	struct bs_tcp_wire th;
+
+	if (!segment_selected(sk) || read_tcp_header(skb, &th))
+		return 0;
+	handle_egress(sk, &th);
+	return 0;
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(tp_tcp_probe, struct sock *sk, const struct sk_buff *skb)
+{
+	struct bs_tcp_wire th;
+
+	if (!segment_selected(sk) || read_tcp_header(skb, &th))
+		return 0;
+	handle_ingress(sk, &th);
+	return 0;
+}
+
+/* SKB_NOT_DROPPED_YET (0) and SKB_CONSUMED (1) are not drops. */
+#define BS_FIRST_DROP_REASON 2
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(tp_kfree_skb, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason, struct sock *rx_sk)
+{
+	struct sock *sk = rx_sk ? rx_sk : skb->sk;
+
+	if ((__u32)reason < BS_FIRST_DROP_REASON || !segment_selected(sk))
+		return 0;
+	handle_drop(sk, (__u32)reason);
+	return 0;
+}
