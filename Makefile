@@ -107,7 +107,8 @@ $(OUTPUT)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests/unit
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(LIBS) -lcmocka -o $@
 
-$(OUTPUT)/tests/%: tests/integration/workloads/%.c | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/integration/workloads/%.c $(wildcard tests/integration/workloads/*.h) \
+		| $(OUTPUT)/tests
 	$(call msg,CC,$<)
 	$(Q)$(CC) -O2 -Wall -Wextra -o $@ $<
 

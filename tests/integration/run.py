@@ -12,13 +12,17 @@ on stderr, lets the workloads run, stops bufscope and compares what bufscope
 reports with what the workloads counted themselves. Prints `PASS name` or
 `FAIL name: reason` per test and finally `integration: N passed, M failed`.
 
-Standard library only. Every child process is killed on exit.
+Options: --only REGEX runs the scenarios having a test whose name matches
+(all of that scenario's tests are reported); --list prints the test names;
+-v prints each scenario's duration on stderr.
+
+Standard library only. Every child process is killed on exit (also on
+SIGINT/SIGTERM/SIGHUP of the harness and on failures and timeouts).
 """
 
 import argparse
 import atexit
 import json
-import math
 import os
 import re
 import signal
@@ -582,9 +586,10 @@ def run_top(ctx, workloads, bs_args, sig=signal.SIGINT, settle=SETTLE, after_don
     return wls, objs, summary, bs
 
 
-def check_reader_socket(rec, prefix, w, objs, summary, conn_index=0,
+def check_reader_socket(rec, prefix, w, objs, summary, ss_after=None, conn_index=0,
                         state="CLOSE_WAIT", closed=False):
-    """The standard checks of one read-from socket of workload w."""
+    """The standard checks of one read-from socket of workload w; ss_after is
+    what ss showed for it once the workload was done (idle from then on)."""
     conn = w.done["conns"][conn_index]
     sock = find_socket(summary.get("sockets", []), conn, "summary")
 
@@ -611,6 +616,17 @@ def check_reader_socket(rec, prefix, w, objs, summary, conn_index=0,
         c = sock.get("cookie")
         errs.true("cookie %r is not a positive integer" % (c,),
                   isinstance(c, int) and not isinstance(c, bool) and c > 0)
+        if ss_after is not None:
+            if len(ss_after) != 1:
+                raise Failure("ss shows %d sockets :%d -> :%d after the workload was done"
+                              % (len(ss_after), conn["lport"], conn["rport"]))
+            ss_rec = ss_after[0]
+            errs.eq("queue_bytes (ss Recv-Q)", sock.get("queue_bytes"), ss_rec["recvq"])
+            if "rb" in ss_rec["skmem"]:
+                errs.eq("rcvbuf (ss rb)", sock.get("rcvbuf"), ss_rec["skmem"]["rb"])
+                errs.eq("rmem_alloc (ss r)", sock.get("rmem_alloc"), ss_rec["skmem"]["r"])
+            else:
+                errs.append("prerequisite: ss -m shows no skmem: %s" % ss_rec["text"])
     rec.check(prefix + "_identity", identity)
 
     def intervals(errs):
@@ -642,6 +658,25 @@ def check_reader_socket(rec, prefix, w, objs, summary, conn_index=0,
     return sock
 
 
+def check_rollups(errs, objs):
+    """In every interval and the summary, each process object is the sum of
+    that object's sockets of the same pid."""
+    for where, o in ((o["type"] + "#%d" % i, o) for i, o in enumerate(objs)
+                     if o["type"] in ("interval", "summary")):
+        for p in o.get("processes", []):
+            socks = [s for s in o.get("sockets", []) if s.get("pid") == p.get("pid")]
+            for f in PROC_SUM_FIELDS:
+                want = sum(s.get(f) or 0 for s in socks)
+                if p.get(f) != want:
+                    errs.append("%s: process %r %s = %r, its sockets sum to %d"
+                                % (where, p.get("pid"), f, p.get(f), want))
+                    return
+            if p.get("sockets") != len(socks):
+                errs.append("%s: process %r sockets = %r, %d listed"
+                            % (where, p.get("pid"), p.get("sockets"), len(socks)))
+                return
+
+
 def check_process(errs, summary, pid, comm, want):
     procs = [p for p in summary.get("processes", []) if p.get("pid") == pid]
     if len(procs) != 1:
@@ -663,31 +698,40 @@ def check_process(errs, summary, pid, comm, want):
           "reader_mix_ipv4_hist", "reader_mix_ipv4_process")
 def t_reader_mix_ipv4(ctx, rec):
     """No filter, ended by SIGINT."""
+    snap = {}
     wls, objs, summary, bs = run_top(
-        ctx, [("reader_mix", [])], lambda wls: ["top", "-o", "json", "-i", "1"])
+        ctx, [("reader_mix", [])], lambda wls: ["top", "-o", "json", "-i", "1"],
+        after_done=lambda wls: snap.update(ss=ss_find(wls[0].conns[0]["lport"],
+                                                      wls[0].conns[0]["rport"])))
     w = wls[0]
-    check_reader_socket(rec, "reader_mix_ipv4", w, objs, summary)
-    rec.check("reader_mix_ipv4_process",
-              lambda errs: check_process(errs, summary, w.pid, w.comm, w.done["conns"][0]))
+    check_reader_socket(rec, "reader_mix_ipv4", w, objs, summary, snap["ss"])
+
+    def process(errs):
+        check_process(errs, summary, w.pid, w.comm, w.done["conns"][0])
+        check_rollups(errs, objs)
+    rec.check("reader_mix_ipv4_process", process)
 
 
 @scenario("reader_mix_ipv6", "reader_mix_ipv6_identity", "reader_mix_ipv6_intervals",
           "reader_mix_ipv6_hist", "sigterm_summary")
 def t_reader_mix_ipv6(ctx, rec):
     """-P port, over ::1, ended by SIGTERM."""
+    snap = {}
     wls, objs, summary, bs = run_top(
         ctx, [("reader_mix", ["--ipv6"])],
         lambda wls: ["top", "-o", "json", "-i", "1", "-P", str(wls[0].conns[0]["lport"])],
-        sig=signal.SIGTERM)
+        sig=signal.SIGTERM,
+        after_done=lambda wls: snap.update(ss=ss_find(wls[0].conns[0]["lport"],
+                                                      wls[0].conns[0]["rport"])))
     rec.report("sigterm_summary", [])  # bufscope_result checked exit 0 + summary
-    check_reader_socket(rec, "reader_mix_ipv6", wls[0], objs, summary)
+    check_reader_socket(rec, "reader_mix_ipv6", wls[0], objs, summary, snap["ss"])
 
 
 def trace_records(objs, pid):
     return [o for o in objs if o["type"] == "read" and o.get("pid") == pid]
 
 
-def check_trace(rec, prefix, w, objs, summary, extra=False):
+def check_trace(rec, prefix, w, objs, summary):
     conn = w.done["conns"][0]
     recs = trace_records(objs, w.pid)
     sock = find_socket(summary.get("sockets", []), conn, "trace summary")
@@ -734,8 +778,8 @@ def check_trace(rec, prefix, w, objs, summary, extra=False):
         odd = sorted({name(r) for r in recs} - set(conn["sc_all"]))
         errs.true("unexpected syscall names %s" % odd, not odd)
         for r in recs:
-            if r.get("ret", 0) > 0 and (r.get("syscall") is None) != (r.get("req") is None):
-                errs.append("record with syscall %r has req %r" % (r.get("syscall"), r.get("req")))
+            if r.get("ret", 0) > 0 and r.get("syscall") is None and r.get("req") is not None:
+                errs.append("record with syscall null has req %r" % (r.get("req"),))
                 break
     rec.check(prefix + "_syscalls", syscalls)
 
@@ -790,21 +834,50 @@ def t_other_syscalls(ctx, rec):
         ctx, [("reader_mix", ["--extra", "--bytes", "1000000"])],
         lambda wls: ["trace", "-o", "json", "-i", "1", "-p", str(wls[0].pid)],
         settle=1.5)
-    check_trace(rec, "other_syscalls", wls[0], objs, summary, extra=True)
+    check_trace(rec, "other_syscalls", wls[0], objs, summary)
 
 
-def check_stalled_socket(errs, w, objs, summary, ss_rec, with_arrivals):
+@scenario("many_iovecs")
+def t_many_iovecs(ctx, rec):
+    """readv and recvmsg with 64, 65, 100 and 1024 iovecs. docs/metrics.md:
+    the requested size is the sum of the iovec lengths for at most 64 iovecs;
+    longer arrays count in reads/bytes but not in req_reads/req_bytes (the
+    workload counts them that way)."""
+    wls, objs, summary, bs = run_top(
+        ctx, [("reader_mix", ["--bytes", "100000", "--many-iov", "300000"])],
+        lambda wls: ["top", "-o", "json", "-i", "1", "-p", str(wls[0].pid)],
+        settle=1.5)
+    w = wls[0]
+    conn = w.done["conns"][0]
+
+    def check(errs):
+        sock = find_socket(summary.get("sockets", []), conn, "summary")
+        check_counts(errs, "summary", sock, conn)
+        h = sock.get("hist") or {}
+        errs.eq("hist req_bytes", hist_as_lists(h.get("req_bytes")), conn["hist"]["req_bytes"])
+        check_lost(errs, objs, summary)
+    rec.check("many_iovecs", check)
+
+
+def check_stalled_socket(errs, w, objs, summary, ss_rec, with_arrivals, fin=False):
+    """fin: the peer's FIN arrived too; ss then counts one more than the
+    queue (docs/metrics.md), bufscope shows the bytes (as SIOCINQ does)."""
     conn = w.done["conns"][0]
     k = conn["sent"]
     sock = find_socket(summary.get("sockets", []), conn, "summary")
-    errs.eq("ss Recv-Q (sanity: workload queued %d)" % k, ss_rec["recvq"], k)
-    errs.eq("summary queue_bytes (ss Recv-Q)", sock.get("queue_bytes"), ss_rec["recvq"])
+    if fin:
+        errs.eq("ss Recv-Q (sanity: workload queued %d + the FIN)" % k, ss_rec["recvq"], k + 1)
+        errs.eq("summary queue_bytes (SIOCINQ; ss Recv-Q - 1 after the FIN)",
+                sock.get("queue_bytes"), ss_rec["recvq"] - 1)
+    else:
+        errs.eq("ss Recv-Q (sanity: workload queued %d)" % k, ss_rec["recvq"], k)
+        errs.eq("summary queue_bytes (ss Recv-Q)", sock.get("queue_bytes"), ss_rec["recvq"])
     errs.eq("pid", sock.get("pid"), w.pid)
     errs.eq("owner", sock.get("owner"), "fd")
     errs.eq("comm", sock.get("comm"), w.comm)
     errs.eq("tid", sock.get("tid"), None)
     errs.eq("cgroup_id", sock.get("cgroup_id"), None)
-    errs.eq("state", sock.get("state"), "ESTABLISHED")
+    errs.eq("state", sock.get("state"), "CLOSE_WAIT" if fin else "ESTABLISHED")
     errs.eq("closed", sock.get("closed"), False)
     for f in COUNT_FIELDS:
         errs.eq(f, sock.get(f), 0)
@@ -822,8 +895,7 @@ def check_stalled_socket(errs, w, objs, summary, ss_rec, with_arrivals):
         if len(last) != 1:
             errs.append("the socket (with bytes waiting) is not in the last interval")
         else:
-            errs.eq("last interval queue_bytes (ss Recv-Q)", last[0].get("queue_bytes"),
-                    ss_rec["recvq"])
+            errs.eq("last interval queue_bytes", last[0].get("queue_bytes"), k)
             errs.eq("last interval reads", last[0].get("reads"), 0)
     check_lost(errs, objs, summary)
     return sock
@@ -875,6 +947,62 @@ def t_stalled(ctx, rec):
                   isinstance(d, int) and 2500 <= d <= 4500)
         errs.true("bufscope -d 3 ran %.1fs after ready" % elapsed, 2.0 <= elapsed <= 6.0)
     rec.check("duration_exit", duration)
+
+
+@scenario("stalled_fin")
+def t_stalled_fin(ctx, rec):
+    """Unread data and the peer's FIN: queue_bytes excludes the FIN."""
+    snaps = {}
+    wls, objs, summary, bs = run_top(
+        ctx, [("stalled", ["--fin", "--bytes", "70000"])],
+        lambda wls: ["top", "-o", "json", "-i", "1", "-P", str(wls[0].conns[0]["lport"]),
+                     "-d", "3"],
+        sig=None, after_done=lambda wls: snaps.update(
+            ss=ss_find(wls[0].conns[0]["lport"], wls[0].conns[0]["rport"])))
+
+    def check(errs):
+        if len(snaps["ss"]) != 1:
+            raise Failure("ss shows %d matching sockets" % len(snaps["ss"]))
+        check_stalled_socket(errs, wls[0], objs, summary, snaps["ss"][0], True, fin=True)
+    rec.check("stalled_fin", check)
+
+
+@scenario("closed_unread_pid_filter", "closed_unread_port_filter")
+def t_closed_unread(ctx, rec):
+    """A socket never read, closed mid-run (data unread: RST). Two bufscope
+    instances run at once: with -p no event ever concerns the socket (it is
+    known from the iterator only), with -P its arrivals are recorded."""
+    w = Workload(ctx, "stalled", ["--bytes", "40000"])
+    conn = w.conns[0]
+    bss = [Bufscope(ctx, ["top", "-o", "json", "-i", "1", "-p", str(w.pid)]),
+           Bufscope(ctx, ["top", "-o", "json", "-i", "1", "-P", str(conn["lport"])])]
+    for bs in bss:
+        bs.wait_ready()
+    w.go()
+    w.wait_done()
+    time.sleep(1.5)     # at least one interval sees the socket alive
+    w.proc.send("close\n")
+    if w.proc.wait_line("out", lambda l: b'"closed"' in l, 10) is None:
+        raise Failure("stalled did not close its socket; stderr: %s" % one_line(w.proc.err()))
+    wait_sockets_gone([conn])
+    time.sleep(SETTLE)
+    results = []
+    for bs in bss:
+        bs.proc.signal(signal.SIGINT)
+    for bs in bss:
+        results.append(bufscope_result(bs, None))
+    w.finish()
+    for name, (objs, summary) in zip(("closed_unread_pid_filter", "closed_unread_port_filter"),
+                                     results):
+        def check(errs, objs=objs, summary=summary):
+            s = find_socket(summary.get("sockets", []), w.done["conns"][0], "summary")
+            errs.eq("closed", s.get("closed"), True)
+            errs.eq("pid", s.get("pid"), w.pid)
+            errs.eq("owner", s.get("owner"), "fd")
+            for f in COUNT_FIELDS:
+                errs.eq(f, s.get(f), 0)
+            check_lost(errs, objs, summary)
+        rec.check(name, check)
 
 
 @scenario("stalled_pid_filter")
@@ -999,14 +1127,16 @@ def wait_sockets_gone(conns, timeout=5.0):
         time.sleep(0.05)
 
 
-@scenario("closed_orderly", "closed_abortive", "closed_intervals")
+@scenario("closed_orderly", "closed_abortive", "closed_reset", "closed_intervals")
 def t_closer(ctx, rec):
+    """Three sockets closed mid-run: after EOF, with unread data (RST sent),
+    after the peer's RST (an error read). No filter."""
     wls, objs, summary, bs = run_top(
         ctx, [("closer", [])], lambda wls: ["top", "-o", "json", "-i", "1"],
         after_done=lambda wls: wait_sockets_gone(wls[0].done["conns"]))
     w = wls[0]
     socks = {}
-    for i, name in ((0, "closed_orderly"), (1, "closed_abortive")):
+    for i, name in ((0, "closed_orderly"), (1, "closed_abortive"), (2, "closed_reset")):
         conn = w.done["conns"][i]
 
         def check(errs, conn=conn, i=i):
@@ -1021,7 +1151,7 @@ def t_closer(ctx, rec):
         rec.check(name, check)
 
     def intervals(errs):
-        for i in (0, 1):
+        for i in (0, 1, 2):
             conn = w.done["conns"][i]
             s = socks.get(i) or find_socket(summary.get("sockets", []), conn, "summary")
             sums, n = interval_sums(objs, s.get("cookie"), errs, "conn %d intervals" % i)
@@ -1042,7 +1172,7 @@ def t_closer_trace(ctx, rec):
 
     def check(errs):
         closes = [o for o in objs if o["type"] == "close"]
-        for i in (0, 1):
+        for i in (0, 1, 2):
             conn = w.done["conns"][i]
             c = [o for o in closes if o.get("lport") == conn["lport"]
                  and o.get("rport") == conn["rport"]]
@@ -1061,6 +1191,13 @@ def t_closer_trace(ctx, rec):
             errs.eq("conn %d read records" % i, len(reads), conn["reads"])
             errs.eq("conn %d read records ret sum" % i, sum(o["ret"] for o in reads),
                     conn["bytes"])
+            mine = [o for o in objs if o["type"] == "read" and o.get("cookie") == c.get("cookie")]
+            errs.eq("conn %d records with ret 0" % i,
+                    sum(1 for o in mine if o.get("ret") == 0), conn["eof_reads"])
+            errs.eq("conn %d records with ret < 0" % i,
+                    sum(1 for o in mine if isinstance(o.get("ret"), int) and o["ret"] < 0),
+                    conn["error_reads"] + conn["eagain_reads"])
+            errs.eq("conn %d records" % i, len(mine), sum(conn["sc_all"].values()))
         check_lost(errs, objs, summary)
     rec.check("trace_close_records", check)
 
@@ -1099,8 +1236,9 @@ def t_comm(ctx, rec):
             out, err = bs.proc.out(), bs.proc.err()
             errs.true("stdout contains a raw ESC byte (0x1b)", b"\x1b" not in out)
             errs.true("stderr contains a raw ESC byte (0x1b)", b"\x1b" not in err)
-            errs.true("the reader's comm (evil...) is not in the table: %r" % out[:300],
-                      b"evil" in out)
+            # docs/metrics.md: tables print non-printable bytes as `?`
+            errs.true("the reader's comm is not in the table as evil?[31m: %r" % out[:300],
+                      b"evil?[31m" in out)
         rec.check(name, check)
 
     def json_check(errs):
@@ -1112,14 +1250,59 @@ def t_comm(ctx, rec):
         if len(summary) != 1:
             raise Failure("%d summary objects" % len(summary))
         sock = find_socket(summary[0].get("sockets", []), w.done["conns"][0], "summary")
+        # docs/metrics.md: "JSON escapes them" -- the comm comes back verbatim
+        errs.eq("socket comm", sock.get("comm"), EVIL_COMM)
         errs.true("socket comm %r is neither the comm nor a sanitized form"
                   % (sock.get("comm"),), comm_ok(sock.get("comm")))
         check_counts(errs, "summary", sock, w.done["conns"][0])
         for where, p in all_listed_processes(objs):
-            if p.get("pid") == w.pid and not comm_ok(p.get("comm")):
+            if p.get("pid") == w.pid and p.get("comm") != EVIL_COMM:
                 errs.append("%s process comm %r" % (where, p.get("comm")))
                 break
     rec.check("comm_sanitize_json", json_check)
+
+
+@scenario("demo_consistent")
+def t_demo(ctx, rec):
+    """`demo` runs its own sender and slow reader: no exact counts are known,
+    but its output must be self-consistent."""
+    def check(errs):
+        bs = Bufscope(ctx, ["demo", "-o", "json", "-i", "1", "-d", "3"])
+        bs.wait_ready()
+        rc = bs.wait_exit("(-d 3 given)")
+        objs = bs.objects()
+        errs.eq("demo exit status", rc, 0)
+        summary = [o for o in objs if o["type"] == "summary"]
+        if len(summary) != 1:
+            raise Failure("demo printed %d summaries; stderr: %s"
+                          % (len(summary), one_line(bs.proc.err())))
+        summary = summary[0]
+        ivs = [o for o in objs if o["type"] == "interval"]
+        errs.true("demo printed %d intervals in 3 s with -i 1" % len(ivs), len(ivs) >= 2)
+        errs.extend(check_interval_times(objs, summary))
+        check_lost(errs, objs, summary)
+        read = [s for s in summary.get("sockets", []) if (s.get("reads") or 0) > 0]
+        if not read:
+            raise Failure("demo summary has no socket with reads")
+        for s in read:
+            where = "demo socket %s:%s" % (s.get("lport"), s.get("rport"))
+            errs.eq(where + " partial_reads", s.get("partial_reads"),
+                    (s.get("req_reads") or 0) - (s.get("full_reads") or 0))
+            errs.true(where + " bytes %r < reads %r" % (s.get("bytes"), s.get("reads")),
+                      isinstance(s.get("bytes"), int) and s["bytes"] >= s["reads"])
+            errs.true(where + " queue_peak %r is 0" % s.get("queue_peak"),
+                      isinstance(s.get("queue_peak"), int) and s["queue_peak"] > 0)
+            h = s.get("hist") or {}
+            errs.eq(where + " read_bytes hist total",
+                    sum(b[2] for b in h.get("read_bytes") or []), s.get("reads"))
+            errs.eq(where + " req_bytes hist total",
+                    sum(b[2] for b in h.get("req_bytes") or []), s.get("req_reads"))
+            sums, n = interval_sums(objs, s.get("cookie"), errs, where)
+            for f in COUNT_FIELDS:
+                if sums[f] != s.get(f):
+                    errs.append("%s: sum of interval %s = %d, summary %r"
+                                % (where, f, sums[f], s.get(f)))
+    rec.check("demo_consistent", check)
 
 
 # ------------------------------------------------------------ bad input
@@ -1140,8 +1323,8 @@ def usage_cases():
     add("pid_negative", ["top", "-p", "-5"], 2, r"-5|pid|PID")
     add("pid_trailing_garbage", ["top", "-p", "12x"], 2, r"12x")
     add("pid_missing_value", ["top", "-p"], 2, r"-p|pid|argument")
-    add("pid_nonexistent", ["top", "-p", "99999999", "-d", "1"], 1, r"99999999")
-    add("pid_nonexistent_json", ["top", "-o", "json", "-p", "99999999", "-d", "1"], 1,
+    add("pid_nonexistent", ["top", "-i", "1", "-p", "99999999", "-d", "1"], 1, r"99999999")
+    add("pid_nonexistent_json", ["top", "-o", "json", "-i", "1", "-p", "99999999", "-d", "1"], 1,
         r"99999999", stdout="json_error")
     add("interval_zero", ["top", "-i", "0"], 2, r"interval|-i|\b0\b")
     add("interval_not_number", ["top", "-i", "abc"], 2, r"abc")
@@ -1154,11 +1337,12 @@ def usage_cases():
     add("port_too_large", ["top", "-P", "70000"], 2, r"70000|port")
     add("port_not_number", ["top", "-P", "abc"], 2, r"abc")
     add("unknown_command", ["frobnicate"], 2, r"frobnicate")
+    add("comm_too_long", ["top", "-c", "a_name_of_20_chars__"], 2, r"comm|15|long")
     add("too_many_pids", ["top"] + ["-p", pid] * 17, 2, r"16|too many|pid")
-    add("no_btf", ["top", "-d", "1"], 1, r"BTF", env={"BUFSCOPE_BTF": "/nonexistent"})
-    add("no_btf_json", ["top", "-o", "json", "-d", "1"], 1, r"BTF",
+    add("no_btf", ["top", "-i", "1", "-d", "1"], 1, r"BTF", env={"BUFSCOPE_BTF": "/nonexistent"})
+    add("no_btf_json", ["top", "-o", "json", "-i", "1", "-d", "1"], 1, r"BTF",
         env={"BUFSCOPE_BTF": "/nonexistent"}, stdout="json_error")
-    add("not_root", ["top", "-d", "1"], 1, r"root|CAP_BPF", user=NOBODY)
+    add("not_root", ["top", "-i", "1", "-d", "1"], 1, r"root|CAP_BPF", user=NOBODY)
     add("help", ["--help"], 0, None, stdout="usage")
     add("help_short", ["-h"], 0, None, stdout="usage")
     add("top_help", ["top", "--help"], 0, None, stdout="usage")

@@ -8,10 +8,14 @@
  *   conn 1: the sender sends --bytes1 (default 300000); the reader reads
  *           exactly --read1 (default 100000), waits until more is queued and
  *           closes with unread data: an abortive close (RST, destroyed at once).
+ *   conn 2: the sender sends --bytes2 (default 50000); the reader reads all of
+ *           it, then the sender resets the connection (SO_LINGER 0); the
+ *           reader's next read fails with ECONNRESET (an error read), the one
+ *           after that is counted as whatever it returns; then it closes.
  * Then it reports its counts and stays alive until stdin reaches EOF or gets
  * another line.
  *
- *   closer [--bytes0 N] [--bytes1 N] [--read1 N] [--comm NAME]
+ *   closer [--bytes0 N] [--bytes1 N] [--read1 N] [--bytes2 N] [--comm NAME]
  */
 #include "wl_common.h"
 #include <linux/sockios.h>
@@ -42,10 +46,11 @@ static struct wl_req pick(unsigned long i, enum wl_method *m)
 int main(int argc, char **argv)
 {
 	unsigned long long bytes0 = 200000, bytes1 = 300000, read1 = 100000;
-	unsigned long long sent[2];
-	struct wl_counts k[2];
+	unsigned long long bytes2 = 50000;
+	unsigned long long sent[3];
+	struct wl_counts k[3];
 	struct wl_sender s;
-	struct wl_conn c[2];
+	struct wl_conn c[3];
 	unsigned long i = 0;
 	long ret;
 	int inq = 0;
@@ -58,10 +63,13 @@ int main(int argc, char **argv)
 			bytes1 = parse_num(argv[++a], "--bytes1");
 		else if (!strcmp(argv[a], "--read1") && a + 1 < argc)
 			read1 = parse_num(argv[++a], "--read1");
+		else if (!strcmp(argv[a], "--bytes2") && a + 1 < argc)
+			bytes2 = parse_num(argv[++a], "--bytes2");
 		else if (!strcmp(argv[a], "--comm") && a + 1 < argc)
 			prctl(PR_SET_NAME, argv[++a]);
 		else
-			die("usage: closer [--bytes0 N] [--bytes1 N] [--read1 N] [--comm NAME]");
+			die("usage: closer [--bytes0 N] [--bytes1 N] [--read1 N] [--bytes2 N] "
+			    "[--comm NAME]");
 	}
 	if (read1 >= bytes1)
 		die("--read1 must be less than --bytes1");
@@ -69,8 +77,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	conn_open(&c[0], AF_INET, 0);
 	conn_open(&c[1], AF_INET, 0);
-	sender_start(&s, c, 2);
-	print_ready(&s, c, 2);
+	conn_open(&c[2], AF_INET, 0);
+	sender_start(&s, c, 3);
+	print_ready(&s, c, 3);
 	wait_go();
 
 	/* conn 0: read to the end, then an orderly close. */
@@ -116,7 +125,27 @@ int main(int argc, char **argv)
 	close(c[1].rfd);
 	sent[1] = bytes1;
 
-	print_done(&s, c, k, sent, 2);
+	/* conn 2: read everything, then the peer resets the connection. */
+	sender_cmd(&s, 2, CMD_SEND, bytes2);
+	while (k[2].bytes < bytes2) {
+		enum wl_method m;
+		struct wl_req r = pick(i++, &m);
+
+		ret = wl_read(&c[2], &k[2], m, &r, 0, 0);
+		if (ret <= 0)
+			die("conn 2: read returned %ld", ret);
+	}
+	if (k[2].bytes != bytes2)
+		die("conn 2: read %llu of %llu", k[2].bytes, bytes2);
+	sender_cmd(&s, 2, CMD_ABORT, 0);
+	ret = wl_read(&c[2], &k[2], M_READ, &(struct wl_req){ 1, { 4096 } }, 0, 0);
+	if (ret != -ECONNRESET)
+		die("conn 2: read after the reset returned %ld, want -ECONNRESET", ret);
+	(void)wl_read(&c[2], &k[2], M_RECV, &(struct wl_req){ 1, { 100 } }, 0, 0);
+	close(c[2].rfd);
+	sent[2] = bytes2;
+
+	print_done(&s, c, k, sent, 3);
 	wait_end();
 	sender_stop(&s);
 	return 0;

@@ -6,9 +6,11 @@
  * with MSG_PEEK reads in between, bursts of non-blocking reads on the empty
  * queue (EAGAIN) before and between the phases, and three reads at EOF.
  *
- *   reader_mix [--ipv6] [--bytes N] [--comm NAME] [--extra]
+ *   reader_mix [--ipv6] [--bytes N] [--comm NAME] [--extra] [--many-iov N]
  *
  * --extra adds preadv2 (size known) and recvmmsg (size unknown to bufscope).
+ * --many-iov N adds a third phase of N bytes read with readv and recvmsg
+ * using long iovec arrays (64, 65, 100, 1024 entries).
  */
 #include "wl_common.h"
 
@@ -99,9 +101,30 @@ static void drain(struct wl_conn *c, struct wl_counts *k, unsigned long long tar
 		die("drained %llu, wanted %llu", got, target);
 }
 
+/* Reads exactly `target` bytes with readv/recvmsg and long iovec arrays. */
+static void drain_many_iov(struct wl_conn *c, struct wl_counts *k,
+			   unsigned long long target)
+{
+	static const int counts[] = { 64, 65, 100, 1024 };
+	static struct wl_req r;
+	unsigned long long got = 0;
+
+	for (unsigned long i = 0; got < target; i++) {
+		long ret;
+
+		r.niov = counts[i % 4];
+		for (int j = 0; j < r.niov; j++)
+			r.len[j] = 1 + (size_t)((j * 37 + i) % 97);
+		ret = wl_read(c, k, (i / 4) % 2 ? M_RECVMSG : M_READV, &r, 0, 0);
+		if (ret <= 0)
+			die("many-iov read returned %ld", ret);
+		got += (unsigned long long)ret;
+	}
+}
+
 int main(int argc, char **argv)
 {
-	unsigned long long total = 3000000, p1;
+	unsigned long long total = 3000000, p1, many = 0;
 	struct wl_counts k;
 	struct wl_sender s;
 	struct wl_conn c;
@@ -117,8 +140,11 @@ int main(int argc, char **argv)
 			total = parse_num(argv[++i], "--bytes");
 		else if (!strcmp(argv[i], "--comm") && i + 1 < argc)
 			prctl(PR_SET_NAME, argv[++i]);
+		else if (!strcmp(argv[i], "--many-iov") && i + 1 < argc)
+			many = parse_num(argv[++i], "--many-iov");
 		else
-			die("usage: reader_mix [--ipv6] [--bytes N] [--comm NAME] [--extra]");
+			die("usage: reader_mix [--ipv6] [--bytes N] [--comm NAME] [--extra] "
+			    "[--many-iov N]");
 	}
 	if (total < 2)
 		die("--bytes must be at least 2");
@@ -146,6 +172,11 @@ int main(int argc, char **argv)
 	eagain_burst(&c, &k, extra);
 	sender_cmd(&s, 0, CMD_SEND, total - p1);
 	drain(&c, &k, total - p1);
+	if (many) {
+		sender_cmd(&s, 0, CMD_SEND, many);
+		drain_many_iov(&c, &k, many);
+		total += many;
+	}
 	sender_cmd(&s, 0, CMD_CLOSE, 0);
 
 	/* End of stream: the first read blocks until the FIN, then all return 0. */

@@ -216,7 +216,13 @@ WL_UNUSED static void set_nonblock(int fd, int on)
 
 /* --------------------------------------------------------------- sender */
 
-enum { CMD_SEND = 1, CMD_CLOSE = 2, CMD_EXIT = 3, CMD_SEND_MAYFAIL = 4 };
+enum {
+	CMD_SEND = 1,		/* send n bytes of the pattern */
+	CMD_CLOSE = 2,		/* orderly close (FIN) */
+	CMD_EXIT = 3,
+	CMD_SEND_MAYFAIL = 4,	/* send, stopping quietly if the peer is gone */
+	CMD_ABORT = 5,		/* close with SO_LINGER 0: the peer gets a RST */
+};
 
 struct wl_cmd {
 	int32_t conn;
@@ -252,7 +258,14 @@ WL_UNUSED static void sender_loop(int cmd_fd, struct wl_conn *conns, int nconns)
 			_exit(0);
 		if (cmd.conn < 0 || cmd.conn >= nconns)
 			die("sender: bad conn %d", cmd.conn);
-		if (cmd.op == CMD_CLOSE) {
+		if (cmd.op == CMD_ABORT) {
+			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+			if (setsockopt(conns[cmd.conn].sfd, SOL_SOCKET, SO_LINGER,
+				       &lg, sizeof(lg)))
+				die("sender: SO_LINGER: %s", strerror(errno));
+		}
+		if (cmd.op == CMD_CLOSE || cmd.op == CMD_ABORT) {
 			close(conns[cmd.conn].sfd);
 			conns[cmd.conn].sfd = -1;
 			continue;
@@ -379,10 +392,17 @@ WL_UNUSED static unsigned hist_slot(unsigned long long v)
 	return slot < WL_HIST_SLOTS ? slot : WL_HIST_SLOTS - 1;
 }
 
-/* Describes one read request: up to 4 iovec lengths (one for plain reads). */
+#define WL_MAX_IOV 1024	/* IOV_MAX */
+/*
+ * docs/metrics.md: bufscope reads the iovec lengths of readv/preadv2/recvmsg
+ * "at most 64 iovecs"; a longer array makes the requested size unknown.
+ */
+#define WL_REQ_MAX_IOV 64
+
+/* Describes one read request: its iovec lengths (one for plain reads). */
 struct wl_req {
 	int niov;
-	size_t len[4];
+	size_t len[WL_MAX_IOV];
 };
 
 WL_UNUSED static size_t req_total(const struct wl_req *r)
@@ -394,20 +414,26 @@ WL_UNUSED static size_t req_total(const struct wl_req *r)
 	return t;
 }
 
-/* Separate regions for each iovec so that scattering is really exercised. */
+/*
+ * Separate regions for each of up to 4 iovecs so that scattering is really
+ * exercised; longer iovec arrays take consecutive slices of wl_big with a
+ * one-byte gap between them.
+ */
 WL_UNUSED static unsigned char wl_bufs[4][70000];
+WL_UNUSED static unsigned char wl_big[1 << 18];
 
-WL_UNUSED static void verify(struct wl_conn *c, const struct wl_req *r, size_t got,
-		   int advance)
+WL_UNUSED static void verify(struct wl_conn *c, const struct iovec *iov, int niov,
+			     size_t got, int advance)
 {
 	unsigned long long off = c->off;
 	size_t left = got;
 
-	for (int i = 0; i < r->niov && left; i++) {
-		size_t n = r->len[i] < left ? r->len[i] : left;
+	for (int i = 0; i < niov && left; i++) {
+		const unsigned char *b = iov[i].iov_base;
+		size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
 
 		for (size_t j = 0; j < n; j++)
-			if (wl_bufs[i][j] != (unsigned char)((off + j) % WL_PATTERN))
+			if (b[j] != (unsigned char)((off + j) % WL_PATTERN))
 				die("data mismatch at stream offset %llu", off + j);
 		off += n;
 		left -= n;
@@ -425,20 +451,29 @@ WL_UNUSED static void verify(struct wl_conn *c, const struct wl_req *r, size_t g
 WL_UNUSED static long wl_read(struct wl_conn *c, struct wl_counts *k, enum wl_method m,
 		    const struct wl_req *r, int flags, int nonblock_fd)
 {
-	struct iovec iov[4];
+	struct iovec iov[WL_MAX_IOV];
 	struct sockaddr_storage from;
 	socklen_t fromlen = sizeof(from);
 	struct msghdr msg;
 	struct mmsghdr mm;
 	size_t req = req_total(r);
-	int req_known = m != M_RECVMMSG;
+	int req_known = m != M_RECVMMSG && r->niov <= WL_REQ_MAX_IOV;
 	int peek = (flags & MSG_PEEK) != 0;
 	long ret;
 
-	for (int i = 0; i < r->niov; i++) {
-		if (r->len[i] > sizeof(wl_bufs[i]))
-			die("request too large");
-		iov[i].iov_base = wl_bufs[i];
+	if (r->niov < 1 || r->niov > WL_MAX_IOV)
+		die("bad iovec count %d", r->niov);
+	for (int i = 0, at = 0; i < r->niov; i++) {
+		if (r->niov <= 4) {
+			if (r->len[i] > sizeof(wl_bufs[i]))
+				die("request too large");
+			iov[i].iov_base = wl_bufs[i];
+		} else {
+			if (at + r->len[i] + 1 > sizeof(wl_big))
+				die("request too large");
+			iov[i].iov_base = wl_big + at;
+			at += (int)r->len[i] + 1;
+		}
 		iov[i].iov_len = r->len[i];
 	}
 	memset(&msg, 0, sizeof(msg));
@@ -501,12 +536,12 @@ WL_UNUSED static long wl_read(struct wl_conn *c, struct wl_counts *k, enum wl_me
 	if ((unsigned long long)ret > k->max_ret)
 		k->max_ret = (unsigned long long)ret;
 	if (peek) {
-		verify(c, r, (size_t)ret, 0);
+		verify(c, iov, r->niov, (size_t)ret, 0);
 		k->peek_reads++;
 		k->peek_bytes += (unsigned long long)ret;
 		return ret;
 	}
-	verify(c, r, (size_t)ret, 1);
+	verify(c, iov, r->niov, (size_t)ret, 1);
 	k->reads++;
 	k->bytes += (unsigned long long)ret;
 	k->sc_data[method_sc[m]]++;
