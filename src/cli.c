@@ -29,7 +29,8 @@ static const struct command_info commands[CMD__COUNT] = {
 		"trace",
 		"one line per read: requested, returned, queue before and after",
 		"  bufscope trace -p 1234            every read of process 1234\n"
-		"  bufscope trace -P 5432 -o json    reads on port 5432 as JSON lines\n",
+		"  bufscope trace -P 5432 -o json    reads on port 5432 as JSON lines\n"
+		"  bufscope trace -e zw,drop         only zero-window episodes and drops\n",
 		0,
 	},
 	[CMD_DEMO] = {
@@ -69,6 +70,11 @@ static const char common_options[] =
 	"  -v, --verbose        say what is attached and show libbpf's messages\n"
 	"  -h, --help           this help; --version: version and attach tiers\n";
 
+static const char trace_options[] =
+	"trace options:\n"
+	"  -e, --events LIST    what to print: read, zw (zero-window episodes), drop,\n"
+	"                       rcvbuf, close, or all (default), comma-separated\n";
+
 static const char top_options[] =
 	"top options:\n"
 	"  -s, --sort COLUMN    queue (default), peak, bytes, reads, req, ret, fill,\n"
@@ -83,8 +89,8 @@ void cli_print_usage_all(void)
 	       "and how the application drains it with its reads.\n\nCommands:\n");
 	for (int i = 0; i < CMD__COUNT; i++)
 		printf("  %-6s %s\n", commands[i].name, commands[i].summary);
-	printf("\nWithout a command, bufscope runs top.\n\n%s\n%s\n"
-	       "Examples:\n", common_options, top_options);
+	printf("\nWithout a command, bufscope runs top.\n\n%s\n%s\n%s\n"
+	       "Examples:\n", common_options, top_options, trace_options);
 	for (int i = 0; i < CMD__COUNT; i++)
 		fputs(commands[i].examples, stdout);
 	printf("\nNeeds root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF.\n"
@@ -101,6 +107,8 @@ void cli_print_help(enum command cmd, bool command_given)
 	       commands[cmd].summary, common_options);
 	if (cmd == CMD_TOP || cmd == CMD_DEMO)
 		printf("\n%s", top_options);
+	if (cmd == CMD_TRACE)
+		printf("\n%s", trace_options);
 	printf("\nExamples:\n%s", commands[cmd].examples);
 }
 
@@ -163,6 +171,31 @@ static void set_defaults(struct options *o)
 	o->sort = SORT_QUEUE;
 	o->rows = 20;
 	o->by = BY_SOCKET;
+	o->events = EV_ALL;
+}
+
+static const char *const event_names[] = { "read", "zw", "drop", "rcvbuf", "close" };
+
+/* "read,zw" -> EV_READ | EV_ZW; "all" -> EV_ALL; 0 on a bad name. */
+static unsigned parse_events(const char *arg)
+{
+	char buf[128], *save = NULL, *tok;
+	unsigned mask = 0;
+
+	if (strlen(arg) >= sizeof(buf))
+		return 0;
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int i = find_name(event_names, 5, tok);
+
+		if (!strcmp(tok, "all"))
+			mask |= EV_ALL;
+		else if (i < 0)
+			return 0;
+		else
+			mask |= 1U << i;
+	}
+	return mask;
 }
 
 static int parse_command(int argc, char **argv, struct options *o,
@@ -251,6 +284,12 @@ static int parse_option(int c, const char *arg, const char *optname,
 			return fail(err, "use --by socket or --by process",
 				    "unknown grouping '%s'", arg);
 		return 0;
+	case 'e':
+		o->events = parse_events(arg);
+		if (!o->events)
+			return fail(err, "events: read, zw, drop, rcvbuf, close or all, comma-separated",
+				    "bad event list '%.64s'", arg);
+		return 0;
 	case 'v':
 		o->verbose = true;
 		return 0;
@@ -290,6 +329,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 		{ "sort", required_argument, NULL, 's' },
 		{ "rows", required_argument, NULL, 'n' },
 		{ "by", required_argument, NULL, 'b' },
+		{ "events", required_argument, NULL, 'e' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -306,7 +346,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 	opterr = 0;
 	argv += first - 1;
 	argc -= first - 1;
-	while ((c = getopt_long(argc, argv, "+:p:c:P:i:d:o:s:n:b:vh", longopts,
+	while ((c = getopt_long(argc, argv, "+:p:c:P:i:d:o:s:n:b:e:vh", longopts,
 				NULL)) != -1) {
 		/* An unknown short option may sit in a group ("-vx"): name it alone. */
 		char shortname[3] = { '-', (char)optopt, 0 };
@@ -318,6 +358,9 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 			return fail(err, "--sort, --rows and --by are options of top",
 				    "option '%s' does not apply to trace",
 				    top_only_option(c));
+		if (c == 'e' && o->cmd != CMD_TRACE)
+			return fail(err, "--events chooses what trace prints",
+				    "option '--events' applies to trace only");
 	}
 	if (optind < argc)
 		return fail(err, "options come after the command",

@@ -16,8 +16,19 @@ enum sort_key {
 	SORT_FILL, SORT_RCVBUF, SORT_PID, SORT_COMM, SORT__COUNT
 };
 
+/* What `trace` prints (-e/--events). */
+enum event_kind {
+	EV_READ = 1 << 0,	/* each read */
+	EV_ZW = 1 << 1,		/* zero-window episode start and end */
+	EV_DROP = 1 << 2,	/* receive-path drops */
+	EV_RCVBUF = 1 << 3,	/* receive buffer size changes */
+	EV_CLOSE = 1 << 4,	/* a socket's final totals */
+	EV_ALL = (1 << 5) - 1,
+};
+
 struct options {
 	enum command cmd;
+	unsigned events;	/* enum event_kind mask */
 	uint32_t pids[BS_MAX_PIDS];
 	unsigned npids;
 	char comm[BS_COMM_LEN];

@@ -12,6 +12,7 @@
 #include "bufscope/sock.h"
 #include "bufscope.skel.h"
 #include "collector.h"
+#include "drop_reasons.h"
 #include "log.h"
 
 #define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
@@ -57,6 +58,7 @@ struct collector {
 	struct ring_buffer *rb;
 	struct bpf_link *links[HOOK__COUNT];
 	struct hook_status hooks[HOOK__COUNT];
+	struct drop_reasons reasons;
 	record_fn cur_fn;
 	void *cur_ctx;
 	int cb_err;
@@ -90,25 +92,31 @@ static const char *btf_path(void)
 	return p && *p ? p : DEFAULT_BTF;
 }
 
-int collector_probe(struct hook_status hooks[HOOK__COUNT])
+static struct btf *load_kernel_btf(void)
 {
 	const char *path = btf_path();
 	struct btf *btf;
 	int err;
 
 	if (access(path, R_OK)) {
-		err = -errno;
+		err = errno;
 		log_error("bufscope needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
-			  "kernel BTF not readable at %s: %s", path, strerror(-err));
-		return err;
+			  "kernel BTF not readable at %s: %s", path, strerror(err));
+		errno = err;
+		return NULL;
 	}
 	btf = btf__parse(path, NULL);
 	if (!btf) {
-		err = -errno;
+		err = errno;
 		log_error("bufscope needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
-			  "cannot parse kernel BTF at %s: %s", path, strerror(-err));
-		return err;
+			  "cannot parse kernel BTF at %s: %s", path, strerror(err));
+		errno = err;
 	}
+	return btf;
+}
+
+static void probe_hooks(const struct btf *btf, struct hook_status hooks[HOOK__COUNT])
+{
 	for (int i = 0; i < HOOK__COUNT; i++) {
 		const struct hook_def *d = &hook_defs[i];
 
@@ -121,6 +129,15 @@ int collector_probe(struct hook_status hooks[HOOK__COUNT])
 		if (!hooks[i].available)
 			hooks[i].tier = "none";
 	}
+}
+
+int collector_probe(struct hook_status hooks[HOOK__COUNT])
+{
+	struct btf *btf = load_kernel_btf();
+
+	if (!btf)
+		return -errno;
+	probe_hooks(btf, hooks);
 	btf__free(btf);
 	return 0;
 }
@@ -244,15 +261,22 @@ int collector_open(struct collector **out, const struct collector_config *cfg)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
 	struct collector *c;
+	struct btf *btf;
 	int err;
 
 	*out = NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	err = collector_probe(c->hooks);
-	if (err)
+	btf = load_kernel_btf();
+	if (!btf) {
+		err = -errno;
 		goto fail;
+	}
+	probe_hooks(btf, c->hooks);
+	if (drop_reasons_load(&c->reasons, btf))
+		log_debug("no enum skb_drop_reason in the kernel's BTF: drops shown by number");
+	btf__free(btf);
 	if (getenv("BUFSCOPE_BTF"))
 		open_opts.btf_custom_path = btf_path();
 	c->skel = bufscope_bpf__open_opts(&open_opts);
@@ -299,6 +323,7 @@ void collector_close(struct collector *c)
 	for (int i = 0; i < HOOK__COUNT; i++)
 		bpf_link__destroy(c->links[i]);
 	bufscope_bpf__destroy(c->skel);
+	drop_reasons_free(&c->reasons);
 	free(c);
 }
 
@@ -349,6 +374,45 @@ int collector_scan(struct collector *c, record_fn fn, void *ctx)
 	}
 	close(fd);
 	return err;
+}
+
+int collector_scan_drops(struct collector *c, drop_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(c->skel->maps.drop_counts);
+	struct bs_drop_key key, next, *gone = NULL;
+	size_t ngone = 0, cap = 0;
+	bool first = true;
+	int err = 0;
+	__u64 total;
+
+	/* A walk restarts if its current key is deleted: delete afterwards. */
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &total) ||
+		    !fn(ctx, key.cookie, key.reason, total))
+			continue;
+		if (ngone == cap) {
+			struct bs_drop_key *g = realloc(gone, (cap ? cap * 2 : 16) * sizeof(*g));
+
+			if (!g) {
+				err = -ENOMEM;
+				break;
+			}
+			gone = g;
+			cap = cap ? cap * 2 : 16;
+		}
+		gone[ngone++] = key;
+	}
+	for (size_t i = 0; i < ngone; i++)
+		bpf_map_delete_elem(fd, &gone[i]);
+	free(gone);
+	return err;
+}
+
+const struct drop_reasons *collector_drop_reasons(const struct collector *c)
+{
+	return &c->reasons;
 }
 
 uint64_t collector_lost(const struct collector *c)

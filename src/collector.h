@@ -34,6 +34,8 @@ struct collector_config {
 	uint32_t ringbuf_bytes;	/* power of two; 0: default */
 };
 
+struct drop_reasons;
+
 /* Returns 0 for each record consumed; data is a bs_*_rec (see kind). */
 typedef int (*record_fn)(void *ctx, const void *data, size_t size);
 
@@ -48,6 +50,13 @@ void collector_close(struct collector *c);
 int collector_poll(struct collector *c, int timeout_ms, record_fn fn, void *ctx);
 /* One pass of the socket iterator: a BS_REC_SOCK record per socket to fn. */
 int collector_scan(struct collector *c, record_fn fn, void *ctx);
+
+/* The per-socket, per-reason drop totals; fn returns true to forget the
+ * entry (its socket is gone). */
+typedef bool (*drop_fn)(void *ctx, uint64_t cookie, uint32_t reason,
+			uint64_t total);
+int collector_scan_drops(struct collector *c, drop_fn fn, void *ctx);
+const struct drop_reasons *collector_drop_reasons(const struct collector *c);
 
 uint64_t collector_lost(const struct collector *c);
 const struct hook_status *collector_hooks(const struct collector *c);

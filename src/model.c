@@ -48,7 +48,7 @@ void model_free(struct model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-struct sock_entry *model_find(struct model *m, uint64_t cookie)
+struct sock_entry *model_find(const struct model *m, uint64_t cookie)
 {
 	size_t k = slot_of(cookie, m->nslots);
 

@@ -114,7 +114,7 @@ struct proc_row {
 
 int model_init(struct model *m);
 void model_free(struct model *m);
-struct sock_entry *model_find(struct model *m, uint64_t cookie);
+struct sock_entry *model_find(const struct model *m, uint64_t cookie);
 
 /* A BS_REC_SOCK (iterator) or BS_REC_CLOSE (destroyed) record. */
 int model_apply(struct model *m, const struct bs_sock_rec *rec);

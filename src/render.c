@@ -44,3 +44,24 @@ void render_close(struct render *r, const struct sock_entry *s)
 {
 	json(r) ? json_close(r, s) : table_close(r, s);
 }
+
+void render_flow(struct render *r, const struct bs_flow_rec *rec)
+{
+	json(r) ? json_flow(r, rec) : table_flow(r, rec);
+}
+
+const char *render_episode_owner(const struct render *r, const struct episode *e,
+				 const struct sock_entry **owner)
+{
+	const struct sock_entry *s = model_find(r->model, e->cookie);
+
+	*owner = NULL;
+	if (s && e->dir == BS_ZW_RECV)
+		s = model_peer(r->model, s);	/* the peer reads, or fails to */
+	if (!s)
+		return e->dir == BS_ZW_RECV ? "remote" : "unknown";
+	if (s->owner == OWNER_UNKNOWN)
+		return "unknown";
+	*owner = s;
+	return s->owner == OWNER_READER ? "reader" : "fd";
+}

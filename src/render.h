@@ -10,16 +10,21 @@
 #include "json.h"
 #include "model.h"
 
+struct drop_reasons;
+
 struct render {
 	FILE *out;
 	const struct options *opt;
 	const struct hook_status *hooks;
+	const struct model *model;	/* episodes, and peers of sockets */
+	const struct drop_reasons *reasons;
 	bool redraw;		/* a terminal: redraw the table in place */
 	struct json_writer jw;
 };
 
 /* What one interval, or the whole run, looks like. */
 struct frame {
+	bool summary;		/* the whole run, not an interval */
 	double elapsed_s;	/* length of the interval or of the run */
 	uint64_t lost_events;	/* in the interval, or in the run */
 	struct sock_row *rows;
@@ -35,16 +40,24 @@ void render_summary(struct render *r, const struct frame *f);
 void render_trace_header(struct render *r);
 void render_read(struct render *r, const struct bs_read_rec *rec);
 void render_close(struct render *r, const struct sock_entry *s);
+void render_flow(struct render *r, const struct bs_flow_rec *rec);
+
+/* Who held the reading side of an episode: "reader"/"fd" of this socket
+ * (sent) or of its local peer (recv), "remote" when the peer is elsewhere. */
+const char *render_episode_owner(const struct render *r, const struct episode *e,
+				 const struct sock_entry **owner);
 
 /* Per mode (render_json.c, render_table.c). */
 void json_interval(struct render *r, const struct frame *f);
 void json_summary(struct render *r, const struct frame *f);
 void json_read(struct render *r, const struct bs_read_rec *rec);
 void json_close(struct render *r, const struct sock_entry *s);
+void json_flow(struct render *r, const struct bs_flow_rec *rec);
 void table_interval(struct render *r, const struct frame *f);
 void table_summary(struct render *r, const struct frame *f);
 void table_trace_header(struct render *r);
 void table_read(struct render *r, const struct bs_read_rec *rec);
 void table_close(struct render *r, const struct sock_entry *s);
+void table_flow(struct render *r, const struct bs_flow_rec *rec);
 
 #endif

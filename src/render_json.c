@@ -4,6 +4,7 @@
 #include "hist.h"
 #include "render.h"
 #include "view.h"
+#include "drop_reasons.h"
 
 static void kv_double_or_null(struct json_writer *jw, const char *k, double v,
 			      int decimals)
@@ -67,10 +68,84 @@ static void json_hist(struct json_writer *jw, const char *name, const uint64_t *
 	jw_end_array(jw);
 }
 
-/* The socket object of docs/json.md; the caller has opened the object. */
-static void json_socket_fields(struct json_writer *jw, const struct sock_entry *s,
-			       const struct counts *d, uint32_t peak, bool hist)
+static void kv_ms(struct json_writer *jw, const char *k, uint64_t ns)
 {
+	jw_key(jw, k);
+	jw_double(jw, ns / 1e6, 3);
+}
+
+static const char *zw_open_name(const struct sock_entry *s)
+{
+	bool sent = s->zw_open_ns[BS_ZW_SENT], recv = s->zw_open_ns[BS_ZW_RECV];
+
+	if (s->closed || (!sent && !recv))
+		return NULL;
+	return sent && recv ? "both" : sent ? "sent" : "recv";
+}
+
+static void json_drop_reasons(struct render *r, const struct sock_entry *s,
+			      bool interval)
+{
+	struct json_writer *jw = &r->jw;
+	char buf[32];
+
+	jw_key(jw, "drop_reasons");
+	jw_begin_object(jw);
+	for (int k = 0; k < MODEL_DROP_REASONS; k++) {
+		const struct drop_count *dc = &s->drops_by[k];
+		uint64_t n = interval ? dc->total - dc->reported : dc->total;
+
+		if (dc->total && n)
+			jw_kv_u64(jw, drop_reason_name(r->reasons, dc->reason, buf,
+						       sizeof(buf)), n);
+	}
+	jw_end_object(jw);
+}
+
+/* Flow control: zero windows both ways, window sizes, drops, buffer changes. */
+static void json_flow_fields(struct render *r, const struct sock_entry *s,
+			     const struct counts *d, bool interval)
+{
+	struct json_writer *jw = &r->jw;
+	const char *open = zw_open_name(s);
+	int64_t stall = model_reader_stall_ns(s);
+
+	jw_kv_u64(jw, "zero_window_sent", d->zw_segments[BS_ZW_SENT]);
+	jw_kv_u64(jw, "zero_window_recv", d->zw_segments[BS_ZW_RECV]);
+	jw_kv_u64(jw, "zero_window_episodes_sent", d->zw_episodes[BS_ZW_SENT]);
+	jw_kv_u64(jw, "zero_window_episodes_recv", d->zw_episodes[BS_ZW_RECV]);
+	kv_ms(jw, "zero_window_sent_ms", d->zw_ns[BS_ZW_SENT]);
+	kv_ms(jw, "zero_window_recv_ms", d->zw_ns[BS_ZW_RECV]);
+	kv_ms(jw, "zero_window_ms", d->zw_ns[BS_ZW_SENT] + d->zw_ns[BS_ZW_RECV]);
+	jw_kv_u64(jw, "zero_window_probes_sent", d->zw_probes[BS_ZW_RECV]);
+	jw_kv_u64(jw, "zero_window_probes_recv", d->zw_probes[BS_ZW_SENT]);
+	if (open)
+		jw_kv_str(jw, "zero_window_open", open);
+	else
+		jw_kv_null(jw, "zero_window_open");
+	jw_kv_u64(jw, "drops", d->drops);
+	json_drop_reasons(r, s, interval);
+	jw_kv_u64(jw, "rcv_wnd", s->closed ? 0 : s->rcv_wnd);
+	jw_kv_u64(jw, "peer_rcv_wnd", s->closed ? 0 : s->snd_wnd);
+	jw_kv_u64(jw, "send_queue", s->closed ? 0 : s->send_queue);
+	jw_kv_u64(jw, "rcvbuf_changes", d->rcvbuf_changes);
+	if (stall >= 0)
+		kv_ms(jw, "reader_stall_ms", (uint64_t)stall);
+	else
+		jw_kv_null(jw, "reader_stall_ms");
+	if (interval ? s->age_max_interval_ns : s->age_max_run_ns)
+		kv_ms(jw, "byte_age_max_ms",
+		      interval ? s->age_max_interval_ns : s->age_max_run_ns);
+	else
+		jw_kv_null(jw, "byte_age_max_ms");
+}
+
+/* The socket object of docs/json.md; the caller has opened the object. */
+static void json_socket_fields(struct render *r, const struct sock_entry *s,
+			       const struct counts *d, uint32_t peak, bool summary)
+{
+	struct json_writer *jw = &r->jw;
+	bool hist = summary;
 	jw_kv_u64(jw, "cookie", s->cookie);
 	if (s->owner == OWNER_UNKNOWN) {
 		jw_kv_null(jw, "pid");
@@ -100,17 +175,14 @@ static void json_socket_fields(struct json_writer *jw, const struct sock_entry *
 	jw_kv_u64(jw, "rmem_alloc", s->closed ? 0 : s->rmem_alloc);
 	kv_double_or_null(jw, "fill_pct",
 			  view_fill_pct(s->closed ? 0 : s->rmem_alloc, s->rcvbuf), 1);
-	/* Flow control is not measured yet: null, never a made-up zero. */
-	jw_kv_null(jw, "zero_window_sent");
-	jw_kv_null(jw, "zero_window_recv");
-	jw_kv_null(jw, "zero_window_ms");
-	jw_kv_null(jw, "drops");
+	json_flow_fields(r, s, d, !summary);
 	if (hist) {
 		jw_key(jw, "hist");
 		jw_begin_object(jw);
 		json_hist(jw, "read_bytes", s->hist[BS_HIST_RET]);
 		json_hist(jw, "req_bytes", s->hist[BS_HIST_REQ]);
 		json_hist(jw, "queue_bytes", s->hist[BS_HIST_QUEUE]);
+		json_hist(jw, "byte_age_us", s->hist[BS_HIST_AGE]);
 		jw_end_object(jw);
 	}
 }
@@ -131,6 +203,68 @@ static void json_process(struct json_writer *jw, const struct proc_row *p)
 	jw_kv_u64(jw, "queue_bytes", p->queue_bytes);
 	jw_kv_u64(jw, "queue_peak", p->peak);
 	jw_end_object(jw);
+}
+
+static const char *dir_name(uint32_t dir)
+{
+	return dir == BS_ZW_RECV ? "recv" : "sent";
+}
+
+static void json_episode(struct render *r, const struct episode *e)
+{
+	struct json_writer *jw = &r->jw;
+	const struct sock_entry *s = model_find(r->model, e->cookie), *owner;
+	const char *src = render_episode_owner(r, e, &owner);
+	uint64_t now = s && s->sample_ns > e->start_ns ? s->sample_ns : e->start_ns;
+
+	jw_begin_object(jw);
+	jw_kv_u64(jw, "cookie", e->cookie);
+	jw_kv_str(jw, "direction", dir_name(e->dir));
+	if (s)
+		json_endpoints(jw, &s->ep);
+	jw_kv_u64(jw, "start_ns", e->start_ns);
+	if (e->end_ns)
+		jw_kv_u64(jw, "end_ns", e->end_ns);
+	else
+		jw_kv_null(jw, "end_ns");
+	jw_kv_bool(jw, "open", !e->end_ns);
+	/* an open episode: its running duration at the socket's last sample */
+	kv_ms(jw, "duration_ms", (e->end_ns ? e->end_ns : now) - e->start_ns);
+	jw_kv_u64(jw, "queued_bytes", e->queue);
+	if (e->end_ns)
+		jw_kv_u64(jw, "probes", e->probes);
+	else
+		jw_kv_null(jw, "probes");
+	jw_kv_str(jw, "reader_owner", src);
+	if (owner) {
+		jw_kv_u64(jw, "reader_pid", owner->pid);
+		jw_key(jw, "reader_comm");
+		jw_strn(jw, owner->comm, sizeof(owner->comm));
+	} else {
+		jw_kv_null(jw, "reader_pid");
+		jw_kv_null(jw, "reader_comm");
+	}
+	jw_end_object(jw);
+}
+
+/* Episodes of visible sockets: open or ended since the last interval, or all. */
+static void json_episodes(struct render *r, bool summary)
+{
+	const struct model *m = r->model;
+	struct json_writer *jw = &r->jw;
+
+	jw_key(jw, "episodes");
+	jw_begin_array(jw);
+	for (size_t i = 0; m && i < m->nepisodes; i++) {
+		const struct episode *e = &m->episodes[i];
+		const struct sock_entry *s = model_find(m, e->cookie);
+
+		if ((summary || model_episode_due(e)) && (!s || model_visible(m, s)))
+			json_episode(r, e);
+	}
+	jw_end_array(jw);
+	if (summary && m)
+		jw_kv_u64(jw, "episodes_forgotten", m->episodes_forgotten);
 }
 
 static void json_frame(struct render *r, const struct frame *f, bool summary)
@@ -155,7 +289,7 @@ static void json_frame(struct render *r, const struct frame *f, bool summary)
 	jw_begin_array(jw);
 	for (size_t i = 0; i < f->n; i++) {
 		jw_begin_object(jw);
-		json_socket_fields(jw, f->rows[i].s, &f->rows[i].d, f->rows[i].peak,
+		json_socket_fields(r, f->rows[i].s, &f->rows[i].d, f->rows[i].peak,
 				   summary);
 		jw_end_object(jw);
 	}
@@ -165,6 +299,7 @@ static void json_frame(struct render *r, const struct frame *f, bool summary)
 	for (size_t i = 0; i < f->np; i++)
 		json_process(jw, &f->procs[i]);
 	jw_end_array(jw);
+	json_episodes(r, summary);
 	jw_end_object(jw);
 	jw_newline(jw);
 }
@@ -212,13 +347,63 @@ void json_read(struct render *r, const struct bs_read_rec *rec)
 	jw_newline(jw);
 }
 
+void json_flow(struct render *r, const struct bs_flow_rec *rec)
+{
+	static const char *const types[] = {
+		[BS_REC_ZW_START] = "zero_window_start", [BS_REC_ZW_END] = "zero_window_end",
+		[BS_REC_DROP] = "drop", [BS_REC_RCVBUF] = "rcvbuf",
+	};
+	struct json_writer *jw = &r->jw;
+	char t[40], buf[32];
+
+	if (rec->kind < BS_REC_ZW_START || rec->kind > BS_REC_RCVBUF)
+		return;
+	jw_begin_object(jw);
+	jw_kv_str(jw, "type", types[rec->kind]);
+	jw_kv_str(jw, "time", fmt_time_iso(t, sizeof(t)));
+	jw_kv_u64(jw, "ts_ns", rec->ts_ns);
+	jw_kv_u64(jw, "cookie", rec->cookie);
+	json_endpoints(jw, &rec->ep);
+	if (rec->reader.pid) {
+		jw_kv_u64(jw, "pid", rec->reader.pid);
+		jw_key(jw, "comm");
+		jw_strn(jw, rec->reader.comm, sizeof(rec->reader.comm));
+	} else {
+		jw_kv_null(jw, "pid");
+		jw_kv_null(jw, "comm");
+	}
+	switch (rec->kind) {
+	case BS_REC_ZW_START:
+	case BS_REC_ZW_END:
+		jw_kv_str(jw, "direction", dir_name(rec->dir));
+		jw_kv_u64(jw, "start_ns", rec->start_ns);
+		jw_kv_u64(jw, "queued_bytes", rec->queue);
+		if (rec->kind == BS_REC_ZW_END) {
+			kv_ms(jw, "duration_ms", rec->duration_ns);
+			jw_kv_u64(jw, "probes", rec->probes);
+		}
+		break;
+	case BS_REC_DROP:
+		jw_kv_u64(jw, "reason_code", rec->reason);
+		jw_kv_str(jw, "reason", drop_reason_name(r->reasons, rec->reason, buf,
+							 sizeof(buf)));
+		break;
+	case BS_REC_RCVBUF:
+		jw_kv_u64(jw, "old_rcvbuf", rec->old_rcvbuf);
+		jw_kv_u64(jw, "new_rcvbuf", rec->new_rcvbuf);
+		break;
+	}
+	jw_end_object(jw);
+	jw_newline(jw);
+}
+
 void json_close(struct render *r, const struct sock_entry *s)
 {
 	struct json_writer *jw = &r->jw;
 
 	jw_begin_object(jw);
 	jw_kv_str(jw, "type", "close");
-	json_socket_fields(jw, s, &s->total, s->peak_run, false);
+	json_socket_fields(r, s, &s->total, s->peak_run, true);
 	jw_end_object(jw);
 	jw_newline(jw);
 }

@@ -62,30 +62,72 @@ struct session {
 /* A socket /proc could not place is looked for again only this often. */
 #define OWNER_RETRY_PASSES 8
 
+static bool tracing(const struct session *s, unsigned event)
+{
+	return s->opt->cmd == CMD_TRACE && (s->opt->events & event);
+}
+
+static unsigned flow_event(uint32_t kind)
+{
+	switch (kind) {
+	case BS_REC_ZW_START:
+	case BS_REC_ZW_END: return EV_ZW;
+	case BS_REC_DROP: return EV_DROP;
+	case BS_REC_RCVBUF: return EV_RCVBUF;
+	default: return 0;
+	}
+}
+
+static int on_flow_record(struct session *s, const struct bs_flow_rec *fr)
+{
+	const struct sock_entry *e;
+	int err = model_apply_flow(&s->model, fr);
+
+	if (err || !tracing(s, flow_event(fr->kind)))
+		return err;
+	e = model_find(&s->model, fr->cookie);
+	if (!e || model_visible(&s->model, e))
+		render_flow(&s->render, fr);
+	return 0;
+}
+
 static int on_record(void *ctx, const void *data, size_t size)
 {
 	struct session *s = ctx;
 	const struct bs_read_rec *rd = data;
 	const struct bs_sock_rec *sr = data;
+	const uint32_t kind = *(const uint32_t *)data;
 	struct sock_entry *e;
 	int err;
 
-	if (size >= sizeof(*rd) && rd->kind == BS_REC_READ) {
-		if (s->opt->cmd == CMD_TRACE)
+	if (kind == BS_REC_READ && size >= sizeof(*rd)) {
+		if (tracing(s, EV_READ))
 			render_read(&s->render, rd);
 		return 0;
 	}
+	if (flow_event(kind) && size >= sizeof(struct bs_flow_rec))
+		return on_flow_record(s, data);
 	if (size < sizeof(*sr))
 		return 0;
 	err = model_apply(&s->model, sr);
 	if (err)
 		return err;
-	if (sr->kind == BS_REC_CLOSE && s->opt->cmd == CMD_TRACE) {
+	if (sr->kind == BS_REC_CLOSE && tracing(s, EV_CLOSE)) {
 		e = model_find(&s->model, sr->cookie);
 		if (e && model_visible(&s->model, e))
 			render_close(&s->render, e);
 	}
 	return 0;
+}
+
+/* Per-reason drop totals; a closed socket's entries are then forgotten. */
+static bool on_drops(void *ctx, uint64_t cookie, uint32_t reason, uint64_t total)
+{
+	struct session *s = ctx;
+	const struct sock_entry *e = model_find(&s->model, cookie);
+
+	model_set_drops(&s->model, cookie, reason, total);
+	return e && e->closed;
 }
 
 /*
@@ -135,6 +177,9 @@ static int take_pass(struct session *s)
 	if (err)
 		return err;
 	model_end_pass(&s->model);
+	err = collector_scan_drops(s->col, on_drops, s);
+	if (err)
+		return err;
 	s->passes++;
 	resolve_owners(s);
 	return 0;
@@ -170,6 +215,7 @@ static void emit(struct session *s, bool summary, double elapsed)
 		f.lost_events = lost - s->lost_reported;
 		s->lost_reported = lost;
 		render_interval(&s->render, &f);
+		model_mark_episodes_reported(&s->model);
 	}
 	free(f.rows);
 	free(f.procs);
@@ -183,7 +229,7 @@ static void collector_config_from(struct collector_config *cfg,
 	cfg->npids = opt->npids;
 	cfg->comm = opt->has_comm ? opt->comm : NULL;
 	cfg->port = opt->port;
-	cfg->trace_reads = opt->cmd == CMD_TRACE;
+	cfg->trace_reads = opt->cmd == CMD_TRACE && (opt->events & EV_READ);
 	cfg->ringbuf_bytes = opt->cmd == CMD_TRACE ? TRACE_RINGBUF : TOP_RINGBUF;
 }
 
@@ -267,6 +313,8 @@ int session_run(const struct options *opt, const struct session_hooks *hooks)
 	model_filter_from(&s.model.filter, opt);
 	owners_init(&s.owners, "/proc");
 	render_init(&s.render, stdout, opt, collector_hooks(s.col));
+	s.render.model = &s.model;
+	s.render.reasons = collector_drop_reasons(s.col);
 	collector_describe(collector_hooks(s.col), desc, sizeof(desc));
 	log_info("ready: attached %s", desc);
 	fflush(stderr);
