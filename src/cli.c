@@ -348,9 +348,19 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 	argc -= first - 1;
 	while ((c = getopt_long(argc, argv, "+:p:c:P:i:d:o:s:n:b:e:vh", longopts,
 				NULL)) != -1) {
-		/* An unknown short option may sit in a group ("-vx"): name it alone. */
-		char shortname[3] = { '-', (char)optopt, 0 };
-		const char *name = (c == '?' && optopt) ? shortname : argv[optind - 1];
+		/* An unknown short option may sit in a group ("-vx"): name it alone.
+		 * A long one keeps its name; glibc also sets optopt for a flag given
+		 * a value ("--verbose=1"). */
+		char shortname[3] = { '-', (char)optopt, 0 }, longname[64];
+		const char *name = argv[optind - 1];
+
+		if (c == '?' && optopt && strncmp(name, "--", 2))
+			name = shortname;
+		if (c == '?' && !strncmp(name, "--", 2) && strchr(name, '=')) {
+			snprintf(longname, sizeof(longname), "%.*s",
+				 (int)(strchr(name, '=') - name), name);
+			return fail(err, NULL, "option '%s' takes no value", longname);
+		}
 
 		if (parse_option(c, optarg, name, o, err))
 			return -1;

@@ -128,7 +128,8 @@ int owners_scan(struct owners *o, const uint32_t *pids, unsigned npids)
 		}
 		closedir(dir);
 	}
-	qsort(o->ents, o->n, sizeof(*o->ents), cmp_ent);
+	if (o->n > 1)	/* ents may be NULL when empty */
+		qsort(o->ents, o->n, sizeof(*o->ents), cmp_ent);
 	return err;
 }
 

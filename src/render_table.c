@@ -203,10 +203,14 @@ void table_read(struct render *r, const struct bs_read_rec *rec)
 
 void table_close(struct render *r, const struct sock_entry *s)
 {
-	char comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN];
+	char comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN], pid[16];
 
-	fprintf(r->out, "close: pid %u %s %s>%s: %llu reads, %llu bytes, peak queue %u\n",
-		s->pid, safe_comm(comm, sizeof(comm), s->comm),
+	if (s->owner == OWNER_UNKNOWN)
+		snprintf(pid, sizeof(pid), "-");
+	else
+		snprintf(pid, sizeof(pid), "%u", s->pid);
+	fprintf(r->out, "close: pid %s %s %s>%s: %llu reads, %llu bytes, peak queue %u\n",
+		pid, safe_comm(comm, sizeof(comm), s->comm),
 		fmt_endpoint(l, sizeof(l), s->ep.family, s->ep.saddr, s->ep.sport),
 		fmt_endpoint(rem, sizeof(rem), s->ep.family, s->ep.daddr, s->ep.dport),
 		(unsigned long long)s->total.reads, (unsigned long long)s->total.bytes,

@@ -111,10 +111,12 @@ static int cmp_procs(const void *a, const void *b, void *key)
 
 void view_sort_socks(struct sock_row *rows, size_t n, enum sort_key key)
 {
-	qsort_r(rows, n, sizeof(*rows), cmp_socks, &key);
+	if (n > 1)	/* rows may be NULL when empty */
+		qsort_r(rows, n, sizeof(*rows), cmp_socks, &key);
 }
 
 void view_sort_procs(struct proc_row *rows, size_t n, enum sort_key key)
 {
-	qsort_r(rows, n, sizeof(*rows), cmp_procs, &key);
+	if (n > 1)
+		qsort_r(rows, n, sizeof(*rows), cmp_procs, &key);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "cli.h"
@@ -427,8 +428,13 @@ static void test_trace_rejection_names_the_option(void **state UNUSED)
 	if (!strstr(e.msg, "--sort") || strstr(e.msg, "'queue'"))
 		fail_msg("'trace --sort queue' gave \"%s\": should name --sort", e.msg);
 	assert_int_equal(parse(&o, &e, "trace", "-n", "5", NULL), -1);
-	if (!strstr(e.msg, "-n") || strstr(e.msg, "'5'"))
-		fail_msg("'trace -n 5' gave \"%s\": should name -n", e.msg);
+	if ((!strstr(e.msg, "'-n'") && !strstr(e.msg, "--rows")) ||
+	    strstr(e.msg, "'5'"))
+		fail_msg("'trace -n 5' gave \"%s\": should name -n/--rows", e.msg);
+	assert_int_equal(parse(&o, &e, "trace", "-b", "process", NULL), -1);
+	if ((!strstr(e.msg, "'-b'") && !strstr(e.msg, "--by")) ||
+	    strstr(e.msg, "'process'"))
+		fail_msg("'trace -b process' gave \"%s\": should name -b/--by", e.msg);
 }
 
 /*
@@ -443,6 +449,10 @@ static void test_value_for_flag_option(void **state UNUSED)
 	assert_int_equal(parse(&o, &e, "top", "--verbose=1", NULL), -1);
 	if (!strstr(e.msg, "--verbose"))
 		fail_msg("'top --verbose=1' gave \"%s\": should name --verbose", e.msg);
+	/* -V is not even an option: the user typed --version */
+	assert_int_equal(parse(&o, &e, "top", "--version=2", NULL), -1);
+	if (!strstr(e.msg, "--version"))
+		fail_msg("'top --version=2' gave \"%s\": should name --version", e.msg);
 }
 
 static void test_options_before_command(void **state UNUSED)
@@ -521,6 +531,73 @@ static void test_error_cleared_on_success(void **state UNUSED)
 	assert_int_equal(e.msg[0], '\0');
 }
 
+/* What cli_print_help / cli_print_usage_all write to standard output. */
+static char *capture_help(bool all, enum command cmd, bool given)
+{
+	FILE *tmp = tmpfile();
+	char *text;
+	off_t size;
+	int saved;
+
+	assert_non_null(tmp);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(tmp), STDOUT_FILENO) >= 0);
+	if (all)
+		cli_print_usage_all();
+	else
+		cli_print_help(cmd, given);
+	fflush(stdout);
+	assert_true(dup2(saved, STDOUT_FILENO) >= 0);
+	close(saved);
+	size = lseek(fileno(tmp), 0, SEEK_END);
+	assert_true(size > 0);
+	text = calloc(1, (size_t)size + 1);
+	assert_non_null(text);
+	assert_int_equal(pread(fileno(tmp), text, (size_t)size, 0), size);
+	assert_int_equal(strlen(text), (size_t)size);
+	fclose(tmp);
+	return text;
+}
+
+static void test_help_text(void **state UNUSED)
+{
+	char *t;
+
+	t = capture_help(false, CMD_TRACE, true);
+	assert_non_null(strstr(t, "Usage: bufscope trace"));
+	assert_non_null(strstr(t, "--pid"));
+	assert_non_null(strstr(t, "--interval"));
+	assert_null(strstr(t, "--sort"));	/* not an option of trace */
+	assert_null(strstr(t, "--rows"));
+	free(t);
+
+	t = capture_help(false, CMD_TOP, true);
+	assert_non_null(strstr(t, "Usage: bufscope top"));
+	assert_non_null(strstr(t, "--sort"));
+	assert_non_null(strstr(t, "--rows"));
+	assert_non_null(strstr(t, "--by"));
+	free(t);
+
+	t = capture_help(false, CMD_DEMO, true);
+	assert_non_null(strstr(t, "Usage: bufscope demo"));
+	assert_non_null(strstr(t, "--sort"));
+	free(t);
+
+	/* No command: every command is listed. */
+	t = capture_help(false, CMD_TOP, false);
+	assert_non_null(strstr(t, "Commands:"));
+	assert_non_null(strstr(t, "  top "));
+	assert_non_null(strstr(t, "  trace "));
+	assert_non_null(strstr(t, "  demo "));
+	free(t);
+	t = capture_help(true, CMD_TOP, false);
+	assert_non_null(strstr(t, "Commands:"));
+	assert_non_null(strstr(t, "--comm"));
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_help_and_version),
 		cmocka_unit_test(test_parse_twice),
 		cmocka_unit_test(test_error_cleared_on_success),
+		cmocka_unit_test(test_help_text),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

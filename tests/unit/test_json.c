@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of src/json.c: the streaming JSON writer. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "json.h"
+
+#define UNUSED __attribute__((unused))
+
+/* A writer on an in-memory stream; finish() returns what was written. */
+struct cap {
+	FILE *f;
+	char *buf;
+	size_t len;
+	struct json_writer jw;
+};
+
+static void start(struct cap *c)
+{
+	c->buf = NULL;
+	c->len = 0;
+	c->f = open_memstream(&c->buf, &c->len);
+	assert_non_null(c->f);
+	jw_init(&c->jw, c->f);
+}
+
+static const char *finish(struct cap *c)
+{
+	assert_int_equal(fclose(c->f), 0);
+	c->f = NULL;
+	return c->buf;
+}
+
+static int teardown_cap(void **state)
+{
+	struct cap *c = *state;
+
+	if (c->f)
+		fclose(c->f);
+	free(c->buf);
+	free(c);
+	return 0;
+}
+
+static int setup_cap(void **state)
+{
+	struct cap *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -1;
+	start(c);
+	*state = c;
+	return 0;
+}
+
+static void test_empty_containers(void **state)
+{
+	struct cap *c = *state;
+
+	jw_begin_object(&c->jw);
+	jw_key(&c->jw, "a");
+	jw_begin_array(&c->jw);
+	jw_end_array(&c->jw);
+	jw_key(&c->jw, "o");
+	jw_begin_object(&c->jw);
+	jw_end_object(&c->jw);
+	jw_end_object(&c->jw);
+	assert_string_equal(finish(c), "{\"a\":[],\"o\":{}}");
+}
+
+static void test_object_members_commas(void **state)
+{
+	struct cap *c = *state;
+
+	jw_begin_object(&c->jw);
+	jw_kv_str(&c->jw, "s", "x");
+	jw_kv_u64(&c->jw, "u", 18446744073709551615ULL);
+	jw_kv_i64(&c->jw, "i", -42);
+	jw_kv_bool(&c->jw, "t", true);
+	jw_kv_bool(&c->jw, "f", false);
+	jw_kv_null(&c->jw, "n");
+	jw_end_object(&c->jw);
+	jw_newline(&c->jw);
+	assert_string_equal(finish(c),
+			    "{\"s\":\"x\",\"u\":18446744073709551615,\"i\":-42,"
+			    "\"t\":true,\"f\":false,\"n\":null}\n");
+}
+
+static void test_array_elements_commas(void **state)
+{
+	struct cap *c = *state;
+
+	jw_begin_array(&c->jw);
+	jw_u64(&c->jw, 1);
+	jw_i64(&c->jw, -2);
+	jw_str(&c->jw, "three");
+	jw_bool(&c->jw, false);
+	jw_null(&c->jw);
+	jw_double(&c->jw, 2.5, 2);
+	jw_end_array(&c->jw);
+	assert_string_equal(finish(c), "[1,-2,\"three\",false,null,2.50]");
+}
+
+static void test_nested(void **state)
+{
+	struct cap *c = *state;
+
+	jw_begin_object(&c->jw);
+	jw_kv_str(&c->jw, "type", "summary");
+	jw_key(&c->jw, "hist");
+	jw_begin_object(&c->jw);
+	jw_key(&c->jw, "read_bytes");
+	jw_begin_array(&c->jw);
+	for (int i = 0; i < 2; i++) {
+		jw_begin_array(&c->jw);
+		jw_u64(&c->jw, 1u << i);
+		jw_u64(&c->jw, 2u << i);
+		jw_u64(&c->jw, 10 + i);
+		jw_end_array(&c->jw);
+	}
+	jw_end_array(&c->jw);
+	jw_key(&c->jw, "empty");
+	jw_begin_array(&c->jw);
+	jw_end_array(&c->jw);
+	jw_end_object(&c->jw);
+	jw_key(&c->jw, "list");
+	jw_begin_array(&c->jw);
+	jw_begin_object(&c->jw);
+	jw_kv_u64(&c->jw, "a", 1);
+	jw_end_object(&c->jw);
+	jw_begin_object(&c->jw);
+	jw_kv_u64(&c->jw, "a", 2);
+	jw_kv_u64(&c->jw, "b", 3);
+	jw_end_object(&c->jw);
+	jw_end_array(&c->jw);
+	jw_kv_u64(&c->jw, "after", 9);
+	jw_end_object(&c->jw);
+	assert_string_equal(finish(c),
+			    "{\"type\":\"summary\",\"hist\":{\"read_bytes\":[[1,2,10],[2,4,11]],"
+			    "\"empty\":[]},\"list\":[{\"a\":1},{\"a\":2,\"b\":3}],\"after\":9}");
+}
+
+static void test_newline_resets_state(void **state)
+{
+	struct cap *c = *state;
+
+	/* Two lines: the second starts without a leading comma. */
+	jw_begin_object(&c->jw);
+	jw_kv_u64(&c->jw, "n", 1);
+	jw_end_object(&c->jw);
+	jw_newline(&c->jw);
+	jw_begin_object(&c->jw);
+	jw_kv_u64(&c->jw, "n", 2);
+	jw_end_object(&c->jw);
+	jw_newline(&c->jw);
+	assert_string_equal(finish(c), "{\"n\":1}\n{\"n\":2}\n");
+}
+
+static void test_escape_quotes_backslash(void **state)
+{
+	struct cap *c = *state;
+
+	jw_begin_object(&c->jw);
+	jw_kv_str(&c->jw, "k\"ey", "a\"b\\c/d");
+	jw_end_object(&c->jw);
+	assert_string_equal(finish(c), "{\"k\\\"ey\":\"a\\\"b\\\\c/d\"}");
+}
+
+static void test_escape_control_bytes(void **state)
+{
+	struct cap *c = *state;
+
+	jw_str(&c->jw, "\x1b[31mred\x1b[0m");
+	jw_newline(&c->jw);
+	jw_str(&c->jw, "a\nb\tc\rd\x01" "e\x1f" "f\x7f");
+	assert_string_equal(finish(c),
+			    "\"\\u001b[31mred\\u001b[0m\"\n"
+			    "\"a\\nb\\tc\\rd\\u0001e\\u001ff\\u007f\"");
+	assert_null(strchr(c->buf, 0x1b));
+}
+
+static void test_escape_high_bytes(void **state)
+{
+	struct cap *c = *state;
+	const char *out;
+
+	jw_str(&c->jw, "caf\xc3\xa9 \x80\xff");
+	out = finish(c);
+	assert_string_equal(out, "\"caf\\u00c3\\u00a9 \\u0080\\u00ff\"");
+	for (const unsigned char *p = (const unsigned char *)out; *p; p++)
+		assert_true(*p >= 0x20 && *p < 0x7f);
+}
+
+static void test_strn_stops_at_n(void **state)
+{
+	struct cap *c = *state;
+	/* A fixed-size field with no NUL inside its n bytes. */
+	const char field[8] = { 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h' };
+	const char longer[] = "abcdefghXYZ";
+
+	jw_begin_array(&c->jw);
+	jw_strn(&c->jw, field, sizeof(field));
+	jw_strn(&c->jw, longer, 3);
+	jw_strn(&c->jw, "ab\0cd", 5);
+	jw_strn(&c->jw, "xyz", 0);
+	jw_strn(&c->jw, "q\"", 16);
+	jw_end_array(&c->jw);
+	assert_string_equal(finish(c),
+			    "[\"abcdefgh\",\"abc\",\"ab\",\"\",\"q\\\"\"]");
+}
+
+static void test_double(void **state)
+{
+	struct cap *c = *state;
+
+	jw_begin_array(&c->jw);
+	jw_double(&c->jw, 12.345, 1);
+	jw_double(&c->jw, 100.0, 0);
+	jw_double(&c->jw, NAN, 1);
+	jw_double(&c->jw, INFINITY, 1);
+	jw_double(&c->jw, -INFINITY, 1);
+	jw_double(&c->jw, -0.25, 2);
+	jw_end_array(&c->jw);
+	assert_string_equal(finish(c), "[12.3,100,null,null,null,-0.25]");
+}
+
+static void test_double_nan_as_member(void **state)
+{
+	struct cap *c = *state;
+
+	jw_begin_object(&c->jw);
+	jw_key(&c->jw, "avg");
+	jw_double(&c->jw, NAN, 1);
+	jw_key(&c->jw, "fill");
+	jw_double(&c->jw, 50.0, 1);
+	jw_end_object(&c->jw);
+	assert_string_equal(finish(c), "{\"avg\":null,\"fill\":50.0}");
+}
+
+static void test_empty_string_and_key(void **state)
+{
+	struct cap *c = *state;
+
+	jw_begin_object(&c->jw);
+	jw_kv_str(&c->jw, "", "");
+	jw_kv_str(&c->jw, "x", "");
+	jw_end_object(&c->jw);
+	assert_string_equal(finish(c), "{\"\":\"\",\"x\":\"\"}");
+}
+
+static void test_deep_nesting_within_limit(void **state)
+{
+	struct cap *c = *state;
+	char want[256];
+	size_t off = 0;
+	int depth = JW_MAX_DEPTH - 2;
+
+	/* [[[...[1,2],3]...]: commas at every level. */
+	for (int i = 0; i < depth; i++)
+		jw_begin_array(&c->jw);
+	jw_u64(&c->jw, 1);
+	jw_u64(&c->jw, 2);
+	for (int i = 0; i < depth; i++) {
+		jw_end_array(&c->jw);
+		if (i < depth - 1)
+			jw_u64(&c->jw, 3);
+	}
+	for (int i = 0; i < depth; i++)
+		want[off++] = '[';
+	off += (size_t)snprintf(want + off, sizeof(want) - off, "1,2");
+	for (int i = 0; i < depth; i++) {
+		want[off++] = ']';
+		if (i < depth - 1)
+			off += (size_t)snprintf(want + off, sizeof(want) - off, ",3");
+	}
+	want[off] = '\0';
+	assert_string_equal(finish(c), want);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_cap, teardown_cap)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_empty_containers),
+		T(test_object_members_commas),
+		T(test_array_elements_commas),
+		T(test_nested),
+		T(test_newline_resets_state),
+		T(test_escape_quotes_backslash),
+		T(test_escape_control_bytes),
+		T(test_escape_high_bytes),
+		T(test_strn_stops_at_n),
+		T(test_double),
+		T(test_double_nan_as_member),
+		T(test_empty_string_and_key),
+		T(test_deep_nesting_within_limit),
+	};
+
+	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+}

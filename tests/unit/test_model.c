@@ -1,0 +1,921 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of src/model.c, fed with hand-built bs_sock_rec records. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "model.h"
+
+#define UNUSED __attribute__((unused))
+
+/* ---- record builders ---------------------------------------------------- */
+
+static void rec_init(struct bs_sock_rec *r, uint32_t kind, uint64_t cookie)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->cookie = cookie;
+	r->ts_ns = 1000000;
+	r->inode = 10000 + cookie;
+	r->ep.family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.1", r->ep.saddr);
+	inet_pton(AF_INET, "127.0.0.1", r->ep.daddr);
+	r->ep.sport = 5000;
+	r->ep.dport = (uint16_t)(40000 + cookie % 1000);
+	r->ep.tcp_state = 1;
+	r->rcvbuf = 131072;
+}
+
+/* A socket that has been read by pid/comm: state and reader valid. */
+static void rec_read(struct bs_sock_rec *r, uint32_t kind, uint64_t cookie,
+		     uint32_t pid, const char *comm, uint64_t reads, uint64_t bytes,
+		     uint32_t queue)
+{
+	rec_init(r, kind, cookie);
+	r->flags = BS_SF_HAS_STATE | BS_SF_HAS_READER;
+	r->queue_bytes = queue;
+	r->rmem_alloc = queue * 2;
+	r->state.c.reads = reads;
+	r->state.c.bytes = bytes;
+	r->state.c.req_reads = reads;
+	r->state.c.req_bytes = reads * 4096;
+	r->state.c.full_reads = reads / 2;
+	r->state.c.eof_reads = 1;
+	r->state.c.eagain_reads = reads / 3;
+	r->state.c.error_reads = 0;
+	r->state.c.peek_reads = reads / 4;
+	r->state.c.peek_bytes = reads * 10;
+	r->state.c.arrivals = reads + 2;
+	r->state.c.queue_peak = queue;
+	r->state.c.first_ns = 5;
+	r->state.c.last_read_ns = 6;
+	r->state.reader.pid = pid;
+	r->state.reader.tid = pid + 1;
+	r->state.reader.cgroup_id = 777;
+	strncpy(r->state.reader.comm, comm, BS_COMM_LEN - 1);
+	r->state.hist[BS_HIST_RET][11] = reads;
+}
+
+static struct model *new_model(void)
+{
+	struct model *m = calloc(1, sizeof(*m));
+
+	assert_non_null(m);
+	assert_int_equal(model_init(m), 0);
+	return m;
+}
+
+static int setup_model(void **state)
+{
+	struct model *m = calloc(1, sizeof(*m));
+
+	if (!m || model_init(m))
+		return -1;
+	*state = m;
+	return 0;
+}
+
+static int teardown_model(void **state)
+{
+	struct model *m = *state;
+
+	model_free(m);
+	free(m);
+	return 0;
+}
+
+static void apply(struct model *m, const struct bs_sock_rec *r)
+{
+	assert_int_equal(model_apply(m, r), 0);
+}
+
+/* The row of a cookie in a row array, NULL if absent. */
+static const struct sock_row *row_of(const struct sock_row *rows, long n,
+				     uint64_t cookie)
+{
+	for (long i = 0; i < n; i++)
+		if (rows[i].s->cookie == cookie)
+			return &rows[i];
+	return NULL;
+}
+
+/* Ends an interval whose rows the test does not look at. */
+static void take_and_free(struct model *m)
+{
+	struct sock_row *rows;
+
+	assert_true(model_take_interval(m, &rows) >= 0);
+	free(rows);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_empty_model(void **state)
+{
+	struct model *m = *state;
+	struct sock_row *rows = (struct sock_row *)1;
+	struct proc_row *procs = (struct proc_row *)1;
+
+	assert_null(model_find(m, 1));
+	assert_int_equal(model_take_interval(m, &rows), 0);
+	assert_null(rows);
+	assert_int_equal(model_summary(m, &rows), 0);
+	assert_null(rows);
+	assert_int_equal(model_rollup(NULL, 0, &procs), 0);
+	assert_null(procs);
+}
+
+static void test_bad_kind_rejected(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+
+	rec_init(&r, BS_REC_READ, 5);
+	assert_int_equal(model_apply(m, &r), -EINVAL);
+	rec_init(&r, 0, 5);
+	assert_int_equal(model_apply(m, &r), -EINVAL);
+	assert_null(model_find(m, 5));
+}
+
+static void test_socket_appears_with_counters(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_entry *s;
+
+	rec_read(&r, BS_REC_SOCK, 42, 1234, "reader", 5, 5000, 300);
+	apply(m, &r);
+	s = model_find(m, 42);
+	assert_non_null(s);
+	assert_int_equal(s->cookie, 42);
+	assert_int_equal(s->inode, 10042);
+	assert_int_equal(s->owner, OWNER_READER);
+	assert_int_equal(s->pid, 1234);
+	assert_int_equal(s->tid, 1235);
+	assert_int_equal(s->cgroup_id, 777);
+	assert_string_equal(s->comm, "reader");
+	assert_int_equal(s->total.reads, 5);
+	assert_int_equal(s->total.bytes, 5000);
+	assert_int_equal(s->total.req_reads, 5);
+	assert_int_equal(s->total.req_bytes, 5 * 4096);
+	assert_int_equal(s->total.full_reads, 2);
+	assert_int_equal(s->total.eof_reads, 1);
+	assert_int_equal(s->total.eagain_reads, 1);
+	assert_int_equal(s->total.peek_reads, 1);
+	assert_int_equal(s->total.peek_bytes, 50);
+	assert_int_equal(s->total.arrivals, 7);
+	assert_int_equal(s->queue_bytes, 300);
+	assert_int_equal(s->rcvbuf, 131072);
+	assert_int_equal(s->rmem_alloc, 600);
+	assert_int_equal(s->hist[BS_HIST_RET][11], 5);
+	assert_int_equal(s->ep.sport, 5000);
+	assert_int_equal(s->ep.dport, 40042);
+	assert_int_equal(s->ep.tcp_state, 1);
+	assert_true(s->active);
+	assert_false(s->closed);
+	assert_int_equal(s->peak_run, 300);
+	assert_null(model_find(m, 43));
+}
+
+static void test_interval_deltas_sum_to_totals(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	/* cumulative (reads, bytes) per interval for two sockets */
+	static const uint64_t a[][2] = { { 3, 300 }, { 10, 1500 }, { 10, 1500 }, { 25, 9000 } };
+	static const uint64_t b[][2] = { { 1, 10 }, { 4, 40 }, { 9, 90 }, { 9, 95 } };
+	uint64_t sum_a[2] = { 0, 0 }, sum_b[2] = { 0, 0 }, arr_a = 0;
+	long n;
+
+	for (size_t i = 0; i < 4; i++) {
+		const struct sock_row *ra, *rb;
+
+		rec_read(&r, BS_REC_SOCK, 1, 100, "a", a[i][0], a[i][1], 0);
+		apply(m, &r);
+		rec_read(&r, BS_REC_SOCK, 2, 200, "b", b[i][0], b[i][1], 0);
+		apply(m, &r);
+		n = model_take_interval(m, &rows);
+		assert_true(n >= 0);
+		ra = row_of(rows, n, 1);
+		rb = row_of(rows, n, 2);
+		/* socket a: interval 3 had no change, so no row */
+		if (i == 2) {
+			assert_null(ra);
+		} else {
+			assert_non_null(ra);
+			assert_int_equal(ra->d.reads, a[i][0] - (i ? a[i - 1][0] : 0));
+			assert_int_equal(ra->d.bytes, a[i][1] - (i ? a[i - 1][1] : 0));
+			sum_a[0] += ra->d.reads;
+			sum_a[1] += ra->d.bytes;
+			arr_a += ra->d.arrivals;
+		}
+		assert_non_null(rb);
+		assert_int_equal(rb->d.reads, b[i][0] - (i ? b[i - 1][0] : 0));
+		assert_int_equal(rb->d.bytes, b[i][1] - (i ? b[i - 1][1] : 0));
+		sum_b[0] += rb->d.reads;
+		sum_b[1] += rb->d.bytes;
+		free(rows);
+	}
+
+	n = model_summary(m, &rows);
+	assert_int_equal(n, 2);
+	assert_int_equal(row_of(rows, n, 1)->d.reads, sum_a[0]);
+	assert_int_equal(row_of(rows, n, 1)->d.bytes, sum_a[1]);
+	assert_int_equal(row_of(rows, n, 1)->d.arrivals, arr_a);
+	assert_int_equal(row_of(rows, n, 1)->d.reads, 25);
+	assert_int_equal(row_of(rows, n, 1)->d.bytes, 9000);
+	assert_int_equal(row_of(rows, n, 2)->d.reads, sum_b[0]);
+	assert_int_equal(row_of(rows, n, 2)->d.bytes, sum_b[1]);
+	free(rows);
+
+	/* The summary does not move the interval baseline. */
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 0);
+	assert_null(rows);
+}
+
+static void test_every_counter_delta(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r1, r2;
+	struct sock_row *rows;
+	long n;
+
+	rec_read(&r1, BS_REC_SOCK, 9, 1, "x", 12, 1200, 0);
+	apply(m, &r1);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	free(rows);
+
+	rec_read(&r2, BS_REC_SOCK, 9, 1, "x", 30, 7000, 0);
+	r2.state.c.error_reads = 4;
+	apply(m, &r2);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].d.reads, 18);
+	assert_int_equal(rows[0].d.bytes, 5800);
+	assert_int_equal(rows[0].d.req_reads, 18);
+	assert_int_equal(rows[0].d.req_bytes, 18 * 4096);
+	assert_int_equal(rows[0].d.full_reads, 15 - 6);
+	assert_int_equal(rows[0].d.eof_reads, 0);
+	assert_int_equal(rows[0].d.eagain_reads, 10 - 4);
+	assert_int_equal(rows[0].d.error_reads, 4);
+	assert_int_equal(rows[0].d.peek_reads, 7 - 3);
+	assert_int_equal(rows[0].d.peek_bytes, 300 - 120);
+	assert_int_equal(rows[0].d.arrivals, 32 - 14);
+	free(rows);
+}
+
+static void test_counter_going_backwards_clamps(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	long n;
+
+	rec_read(&r, BS_REC_SOCK, 3, 1, "x", 10, 1000, 0);
+	apply(m, &r);
+	n = model_take_interval(m, &rows);
+	free(rows);
+	assert_int_equal(n, 1);
+	/* A smaller cumulative value never gives a huge unsigned delta. */
+	rec_read(&r, BS_REC_SOCK, 3, 1, "x", 8, 900, 0);
+	apply(m, &r);
+	n = model_take_interval(m, &rows);
+	for (long i = 0; i < n; i++) {
+		assert_int_equal(rows[i].d.reads, 0);
+		assert_int_equal(rows[i].d.bytes, 0);
+	}
+	free(rows);
+}
+
+static void test_unread_socket_with_queue(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_entry *s;
+	struct sock_row *rows;
+	long n;
+
+	/* No state (never read while we watched) but bytes waiting. */
+	rec_init(&r, BS_REC_SOCK, 77);
+	r.queue_bytes = 65536;
+	r.rmem_alloc = 100000;
+	apply(m, &r);
+	s = model_find(m, 77);
+	assert_non_null(s);
+	assert_true(s->active);
+	assert_int_equal(s->owner, OWNER_UNKNOWN);
+	assert_int_equal(s->pid, 0);
+	assert_int_equal(s->total.reads, 0);
+	assert_true(model_visible(m, s));
+
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(rows[0].s, s);
+	assert_int_equal(rows[0].s->owner, OWNER_UNKNOWN);
+	assert_int_equal(rows[0].d.reads, 0);
+	assert_int_equal(rows[0].peak, 65536);
+	free(rows);
+
+	/* /proc found the holder. */
+	model_set_owner(s, 4321, "stalled");
+	assert_int_equal(s->owner, OWNER_FD);
+	assert_int_equal(s->pid, 4321);
+	assert_int_equal(s->tid, 0);
+	assert_string_equal(s->comm, "stalled");
+
+	/* Still waiting: listed again, now with its owner. */
+	apply(m, &r);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].s->owner, OWNER_FD);
+	assert_int_equal(rows[0].s->pid, 4321);
+	free(rows);
+
+	/* A later sample without a reader keeps what /proc said. */
+	apply(m, &r);
+	assert_int_equal(s->owner, OWNER_FD);
+	assert_int_equal(s->pid, 4321);
+}
+
+static void test_set_owner_does_not_override_reader(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_entry *s;
+
+	rec_read(&r, BS_REC_SOCK, 8, 55, "realreader", 1, 10, 0);
+	apply(m, &r);
+	s = model_find(m, 8);
+	model_set_owner(s, 66, "holder");
+	assert_int_equal(s->owner, OWNER_READER);
+	assert_int_equal(s->pid, 55);
+	assert_string_equal(s->comm, "realreader");
+}
+
+static void test_set_owner_truncates_comm(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_entry *s;
+
+	rec_init(&r, BS_REC_SOCK, 12);
+	r.queue_bytes = 1;
+	apply(m, &r);
+	s = model_find(m, 12);
+	model_set_owner(s, 1, "a-name-longer-than-fifteen");
+	assert_int_equal(strnlen(s->comm, sizeof(s->comm)), BS_COMM_LEN - 1);
+	assert_string_equal(s->comm, "a-name-longer-t");
+}
+
+static void test_reader_replaces_fd_owner(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_entry *s;
+
+	rec_init(&r, BS_REC_SOCK, 13);
+	r.queue_bytes = 10;
+	apply(m, &r);
+	s = model_find(m, 13);
+	model_set_owner(s, 1, "holder");
+	rec_read(&r, BS_REC_SOCK, 13, 2, "reader", 1, 10, 0);
+	apply(m, &r);
+	s = model_find(m, 13);
+	assert_int_equal(s->owner, OWNER_READER);
+	assert_int_equal(s->pid, 2);
+	assert_string_equal(s->comm, "reader");
+}
+
+static void test_visible_filters(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_entry *a, *b, *u;
+	struct sock_row *rows;
+	long n;
+
+	rec_read(&r, BS_REC_SOCK, 1, 100, "alpha", 1, 10, 0);
+	apply(m, &r);
+	rec_read(&r, BS_REC_SOCK, 2, 200, "beta", 1, 10, 0);
+	apply(m, &r);
+	rec_init(&r, BS_REC_SOCK, 3);
+	r.queue_bytes = 5;
+	apply(m, &r);
+	a = model_find(m, 1);
+	b = model_find(m, 2);
+	u = model_find(m, 3);
+
+	/* No filter: everything, including the unknown owner. */
+	assert_true(model_visible(m, a));
+	assert_true(model_visible(m, b));
+	assert_true(model_visible(m, u));
+
+	/* pid filter */
+	m->filter.pids[0] = 200;
+	m->filter.npids = 1;
+	assert_false(model_visible(m, a));
+	assert_true(model_visible(m, b));
+	assert_false(model_visible(m, u));
+	m->filter.pids[1] = 100;
+	m->filter.npids = 2;
+	assert_true(model_visible(m, a));
+	assert_true(model_visible(m, b));
+	assert_false(model_visible(m, u));
+
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 2);
+	assert_non_null(row_of(rows, n, 1));
+	assert_non_null(row_of(rows, n, 2));
+	assert_null(row_of(rows, n, 3));
+	free(rows);
+
+	/* comm filter (exact) */
+	m->filter.npids = 0;
+	strcpy(m->filter.comm, "alpha");
+	m->filter.has_comm = true;
+	assert_true(model_visible(m, a));
+	assert_false(model_visible(m, b));
+	assert_false(model_visible(m, u));
+	strcpy(m->filter.comm, "alph");
+	assert_false(model_visible(m, a));
+
+	/* both: must match both */
+	strcpy(m->filter.comm, "alpha");
+	m->filter.pids[0] = 200;
+	m->filter.npids = 1;
+	assert_false(model_visible(m, a));
+	assert_false(model_visible(m, b));
+	m->filter.pids[0] = 100;
+	assert_true(model_visible(m, a));
+
+	/* an unknown owner that /proc placed passes the filter */
+	model_set_owner(u, 100, "alpha");
+	assert_true(model_visible(m, u));
+	n = model_summary(m, &rows);
+	assert_int_equal(n, 2);
+	assert_non_null(row_of(rows, n, 1));
+	assert_non_null(row_of(rows, n, 3));
+	free(rows);
+}
+
+static void test_close_record(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_entry *s;
+	struct sock_row *rows;
+	long n;
+
+	rec_read(&r, BS_REC_SOCK, 50, 10, "app", 4, 400, 100);
+	apply(m, &r);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	free(rows);
+
+	/* Destroyed with final totals. */
+	rec_read(&r, BS_REC_CLOSE, 50, 10, "app", 9, 950, 0);
+	apply(m, &r);
+	s = model_find(m, 50);
+	assert_true(s->closed);
+	assert_int_equal(s->total.reads, 9);
+	assert_int_equal(s->total.bytes, 950);
+
+	/* A late iterator sample of the same cookie changes nothing. */
+	rec_read(&r, BS_REC_SOCK, 50, 10, "app", 3, 300, 7777);
+	apply(m, &r);
+	s = model_find(m, 50);
+	assert_true(s->closed);
+	assert_int_equal(s->total.reads, 9);
+	assert_int_equal(s->total.bytes, 950);
+	assert_int_equal(s->queue_bytes, 0);
+	assert_true(s->peak_run < 7777);
+
+	/* The interval shows it once, closed, with the last deltas. */
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_true(rows[0].s->closed);
+	assert_int_equal(rows[0].d.reads, 5);
+	assert_int_equal(rows[0].d.bytes, 550);
+	free(rows);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 0);
+	assert_null(rows);
+
+	/* The summary still has it, with its totals. */
+	n = model_summary(m, &rows);
+	assert_int_equal(n, 1);
+	assert_true(rows[0].s->closed);
+	assert_int_equal(rows[0].d.reads, 9);
+	assert_int_equal(rows[0].d.bytes, 950);
+	free(rows);
+}
+
+static void test_close_without_change_still_shown_once(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	long n;
+
+	rec_read(&r, BS_REC_SOCK, 60, 10, "app", 4, 400, 0);
+	apply(m, &r);
+	take_and_free(m);
+	/* Closes with the same totals: the interval must still say so. */
+	rec_read(&r, BS_REC_CLOSE, 60, 10, "app", 4, 400, 0);
+	apply(m, &r);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_true(rows[0].s->closed);
+	assert_int_equal(rows[0].d.reads, 0);
+	free(rows);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 0);
+}
+
+static void test_close_of_unseen_socket(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	long n;
+
+	/* Opened and closed between two iterator passes. */
+	rec_read(&r, BS_REC_CLOSE, 70, 10, "brief", 2, 20, 0);
+	apply(m, &r);
+	assert_non_null(model_find(m, 70));
+	assert_true(model_find(m, 70)->closed);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].d.reads, 2);
+	assert_true(rows[0].s->closed);
+	free(rows);
+}
+
+static void test_pass_marks_missing_closed(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	long n;
+
+	model_begin_pass(m);
+	rec_read(&r, BS_REC_SOCK, 1, 10, "a", 1, 10, 50);
+	apply(m, &r);
+	rec_read(&r, BS_REC_SOCK, 2, 10, "a", 1, 10, 60);
+	apply(m, &r);
+	model_end_pass(m);
+	assert_false(model_find(m, 1)->closed);
+	assert_false(model_find(m, 2)->closed);
+	take_and_free(m);
+
+	/* Next pass: socket 2 is gone (e.g. its close record was lost). */
+	model_begin_pass(m);
+	rec_read(&r, BS_REC_SOCK, 1, 10, "a", 2, 20, 50);
+	apply(m, &r);
+	model_end_pass(m);
+	assert_false(model_find(m, 1)->closed);
+	assert_true(model_find(m, 2)->closed);
+	assert_int_equal(model_find(m, 2)->queue_bytes, 0);
+
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 2);
+	assert_true(row_of(rows, n, 2)->s->closed);
+	assert_int_equal(row_of(rows, n, 1)->d.reads, 1);
+	free(rows);
+
+	/* Already closed: a later pass changes nothing, and it is not shown. */
+	model_begin_pass(m);
+	rec_read(&r, BS_REC_SOCK, 1, 10, "a", 2, 20, 50);
+	apply(m, &r);
+	model_end_pass(m);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].s->cookie, 1);
+	free(rows);
+}
+
+static void test_peak_interval_vs_run(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	long n;
+
+	/* Interval 1: 800 bytes waited at a read, 100 wait now. */
+	rec_read(&r, BS_REC_SOCK, 5, 1, "p", 1, 10, 100);
+	r.state.c.queue_peak = 800;
+	apply(m, &r);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].peak, 800);
+	free(rows);
+
+	/* Interval 2: the kernel's peak restarted; at most 300. */
+	rec_read(&r, BS_REC_SOCK, 5, 1, "p", 2, 20, 50);
+	r.state.c.queue_peak = 300;
+	apply(m, &r);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].peak, 300);
+	assert_int_equal(rows[0].s->queue_bytes, 50);
+	free(rows);
+
+	/* Interval 3: two samples, the larger one counts. */
+	rec_read(&r, BS_REC_SOCK, 5, 1, "p", 3, 30, 400);
+	r.state.c.queue_peak = 400;
+	apply(m, &r);
+	rec_read(&r, BS_REC_SOCK, 5, 1, "p", 4, 40, 20);
+	r.state.c.queue_peak = 20;
+	apply(m, &r);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].peak, 400);
+	free(rows);
+
+	/* Interval 4: no sample at all; 20 bytes still wait: that is the peak. */
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].peak, 20);
+	assert_int_equal(rows[0].d.reads, 0);
+	free(rows);
+
+	/* The run's peak is the largest of them all. */
+	n = model_summary(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].peak, 800);
+	assert_int_equal(rows[0].s->peak_run, 800);
+	free(rows);
+}
+
+static void test_peak_huge_value_saturates(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+
+	rec_read(&r, BS_REC_SOCK, 5, 1, "p", 1, 10, 0);
+	r.state.c.queue_peak = 1ULL << 40;
+	apply(m, &r);
+	assert_int_equal(model_find(m, 5)->peak_run, UINT32_MAX);
+}
+
+static void test_idle_socket_not_listed(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	long n;
+
+	/* Seen by the iterator, never read, nothing waiting. */
+	rec_init(&r, BS_REC_SOCK, 90);
+	apply(m, &r);
+	/* A state with only zeros is idle too. */
+	rec_init(&r, BS_REC_SOCK, 91);
+	r.flags = BS_SF_HAS_STATE;
+	apply(m, &r);
+	assert_non_null(model_find(m, 90));
+	assert_non_null(model_find(m, 91));
+	assert_false(model_find(m, 90)->active);
+	assert_false(model_find(m, 91)->active);
+
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 0);
+	assert_null(rows);
+	n = model_summary(m, &rows);
+	assert_int_equal(n, 0);
+	assert_null(rows);
+
+	/* An arrival alone makes it active. */
+	rec_init(&r, BS_REC_SOCK, 91);
+	r.flags = BS_SF_HAS_STATE;
+	r.state.c.arrivals = 1;
+	apply(m, &r);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].s->cookie, 91);
+	assert_int_equal(rows[0].d.arrivals, 1);
+	free(rows);
+}
+
+static void test_waiting_socket_listed_each_interval(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	long n;
+
+	rec_read(&r, BS_REC_SOCK, 33, 1, "slow", 1, 100, 4096);
+	apply(m, &r);
+	take_and_free(m);
+	/* No read since, but 4096 bytes still waiting: still listed. */
+	for (int i = 0; i < 3; i++) {
+		apply(m, &r);
+		n = model_take_interval(m, &rows);
+		assert_int_equal(n, 1);
+		assert_int_equal(rows[0].d.reads, 0);
+		assert_int_equal(rows[0].s->queue_bytes, 4096);
+		free(rows);
+	}
+	/* Drained by a read: listed with the read; then not at all. */
+	rec_read(&r, BS_REC_SOCK, 33, 1, "slow", 2, 4196, 0);
+	r.state.c.queue_peak = 0;
+	apply(m, &r);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].d.reads, 1);
+	free(rows);
+	apply(m, &r);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 0);
+}
+
+static void test_many_sockets_hash_growth(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	const uint64_t base = 1ULL << 32;
+	const uint64_t sparse = 0xdead000000000000ULL;
+	const int N = 5000;
+	long n;
+
+	for (int i = 0; i < N; i++) {
+		rec_read(&r, BS_REC_SOCK, base + (uint64_t)i, (uint32_t)(1 + i % 7),
+			 "many", (uint64_t)i + 1, ((uint64_t)i + 1) * 10, 0);
+		apply(m, &r);
+	}
+	/* some sparse, non-sequential cookies as well */
+	for (int i = 0; i < 100; i++) {
+		rec_read(&r, BS_REC_SOCK, sparse + (uint64_t)i * 0x10001ULL, 9,
+			 "sparse", 1, 1, 0);
+		apply(m, &r);
+	}
+	assert_int_equal(m->n, (size_t)N + 100);
+	assert_true(m->nslots >= 2 * m->n);
+	for (int i = 0; i < N; i++) {
+		struct sock_entry *s = model_find(m, base + (uint64_t)i);
+
+		assert_non_null(s);
+		assert_int_equal(s->cookie, base + (uint64_t)i);
+		assert_int_equal(s->total.reads, (uint64_t)i + 1);
+	}
+	for (int i = 0; i < 100; i++)
+		assert_non_null(model_find(m, sparse + (uint64_t)i * 0x10001ULL));
+	assert_null(model_find(m, base + (uint64_t)N));
+	assert_null(model_find(m, 3));
+
+	/* Updating an existing cookie does not add an entry. */
+	rec_read(&r, BS_REC_SOCK, base + 17, 1, "many", 1000, 1, 0);
+	apply(m, &r);
+	assert_int_equal(m->n, (size_t)N + 100);
+	assert_int_equal(model_find(m, base + 17)->total.reads, 1000);
+
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, N + 100);
+	free(rows);
+}
+
+static void test_rollup(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	struct proc_row *procs;
+	const struct proc_row *p100 = NULL, *p200 = NULL, *p0 = NULL;
+	long n, np;
+
+	rec_read(&r, BS_REC_SOCK, 1, 100, "web", 10, 1000, 300);
+	apply(m, &r);
+	rec_read(&r, BS_REC_SOCK, 2, 100, "web", 5, 500, 700);
+	apply(m, &r);
+	rec_read(&r, BS_REC_SOCK, 3, 200, "db", 1, 1, 0);
+	apply(m, &r);
+	rec_init(&r, BS_REC_SOCK, 4);	/* unknown owner, bytes waiting */
+	r.queue_bytes = 64;
+	r.rmem_alloc = 128;
+	apply(m, &r);
+	/* a closed socket of pid 100: counts, but no queue or buffer */
+	rec_read(&r, BS_REC_CLOSE, 5, 100, "web", 2, 20, 999);
+	apply(m, &r);
+
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 5);
+	np = model_rollup(rows, (size_t)n, &procs);
+	assert_int_equal(np, 3);
+	for (long i = 0; i < np; i++) {
+		if (procs[i].pid == 100)
+			p100 = &procs[i];
+		else if (procs[i].pid == 200)
+			p200 = &procs[i];
+		else if (procs[i].pid == 0)
+			p0 = &procs[i];
+	}
+	assert_non_null(p100);
+	assert_non_null(p200);
+	assert_non_null(p0);
+
+	assert_string_equal(p100->comm, "web");
+	assert_int_equal(p100->sockets, 3);
+	assert_int_equal(p100->d.reads, 17);
+	assert_int_equal(p100->d.bytes, 1520);
+	assert_int_equal(p100->d.req_reads, 17);
+	assert_int_equal(p100->d.req_bytes, 17 * 4096);
+	assert_int_equal(p100->d.arrivals, 12 + 7 + 4);
+	assert_int_equal(p100->queue_bytes, 300 + 700);
+	assert_int_equal(p100->rmem_alloc, 600 + 1400);
+	assert_int_equal(p100->rcvbuf, 2 * 131072);
+	assert_int_equal(p100->peak, 999);
+
+	assert_string_equal(p200->comm, "db");
+	assert_int_equal(p200->sockets, 1);
+	assert_int_equal(p200->d.reads, 1);
+	assert_int_equal(p200->queue_bytes, 0);
+
+	assert_int_equal(p0->sockets, 1);
+	assert_int_equal(p0->d.reads, 0);
+	assert_int_equal(p0->queue_bytes, 64);
+	assert_int_equal(p0->rmem_alloc, 128);
+	assert_int_equal(p0->peak, 64);
+
+	free(procs);
+	free(rows);
+}
+
+static void test_counts_helpers(void **state UNUSED)
+{
+	struct counts a, b, d;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	assert_false(counts_any(&a));
+	a.arrivals = 1;
+	assert_true(counts_any(&a));
+	a.reads = 10;
+	a.bytes = 5;
+	b.reads = 4;
+	b.bytes = 9;
+	b.arrivals = 1;
+	counts_sub(&d, &a, &b);
+	assert_int_equal(d.reads, 6);
+	assert_int_equal(d.bytes, 0);	/* clamped, not wrapped */
+	assert_int_equal(d.arrivals, 0);
+	assert_true(counts_any(&b));
+}
+
+static void test_init_free_reinit(void **state UNUSED)
+{
+	struct model *m = new_model();
+	struct bs_sock_rec r;
+
+	rec_read(&r, BS_REC_SOCK, 1, 1, "x", 1, 1, 0);
+	apply(m, &r);
+	model_free(m);
+	assert_int_equal(m->n, 0);
+	assert_null(m->socks);
+	assert_int_equal(model_init(m), 0);
+	assert_null(model_find(m, 1));
+	model_free(m);
+	free(m);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_model, teardown_model)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_empty_model),
+		T(test_bad_kind_rejected),
+		T(test_socket_appears_with_counters),
+		T(test_interval_deltas_sum_to_totals),
+		T(test_every_counter_delta),
+		T(test_counter_going_backwards_clamps),
+		T(test_unread_socket_with_queue),
+		T(test_set_owner_does_not_override_reader),
+		T(test_set_owner_truncates_comm),
+		T(test_reader_replaces_fd_owner),
+		T(test_visible_filters),
+		T(test_close_record),
+		T(test_close_without_change_still_shown_once),
+		T(test_close_of_unseen_socket),
+		T(test_pass_marks_missing_closed),
+		T(test_peak_interval_vs_run),
+		T(test_peak_huge_value_saturates),
+		T(test_idle_socket_not_listed),
+		T(test_waiting_socket_listed_each_interval),
+		T(test_many_sockets_hash_growth),
+		T(test_rollup),
+		cmocka_unit_test(test_counts_helpers),
+		cmocka_unit_test(test_init_free_reinit),
+	};
+
+	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
+}
