@@ -7,6 +7,7 @@
 #include "render.h"
 #include "sanitize.h"
 #include "view.h"
+#include "drop_reasons.h"
 
 #define SIZE_LEN 16
 
@@ -62,13 +63,39 @@ static size_t rows_to_show(const struct render *r, size_t n)
 	return r->opt->rows && r->opt->rows < n ? r->opt->rows : n;
 }
 
+/* Zero-window episodes begun, ours/peer's, and '!' while one is open. */
+static const char *zw_text(char *buf, size_t len, const struct counts *d,
+			   const struct sock_entry *s)
+{
+	bool open = !s->closed && (s->zw_open_ns[BS_ZW_SENT] || s->zw_open_ns[BS_ZW_RECV]);
+
+	snprintf(buf, len, "%llu/%llu%s",
+		 (unsigned long long)d->zw_episodes[BS_ZW_SENT],
+		 (unsigned long long)d->zw_episodes[BS_ZW_RECV], open ? "!" : "");
+	return buf;
+}
+
+/* Time inside zero-window episodes, both directions. */
+static const char *zw_ms_text(char *buf, const struct counts *d)
+{
+	uint64_t ns = d->zw_ns[BS_ZW_SENT] + d->zw_ns[BS_ZW_RECV];
+
+	if (!ns)
+		return "0";
+	if (ns < 10000000000ULL)
+		snprintf(buf, SIZE_LEN, "%.0fms", ns / 1e6);
+	else
+		snprintf(buf, SIZE_LEN, "%.0fs", ns / 1e9);
+	return buf;
+}
+
 static void sock_line(struct render *r, const struct sock_row *row, double secs,
 		      bool rates)
 {
 	const struct sock_entry *s = row->s;
 	char comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN];
 	char b1[SIZE_LEN], b2[SIZE_LEN], b3[SIZE_LEN], b4[SIZE_LEN], b5[SIZE_LEN],
-	     b6[SIZE_LEN], b7[SIZE_LEN];
+	     b6[SIZE_LEN], b7[SIZE_LEN], b8[SIZE_LEN], b9[SIZE_LEN], zw[SIZE_LEN];
 	double div = rates && secs > 0 ? secs : 1.0;
 	char pid[16];
 
@@ -76,7 +103,7 @@ static void sock_line(struct render *r, const struct sock_row *row, double secs,
 		snprintf(pid, sizeof(pid), "-%s", s->closed ? "*" : "");
 	else
 		snprintf(pid, sizeof(pid), "%u%s", s->pid, s->closed ? "*" : "");
-	fprintf(r->out, "%-8s %-15s %-22s %-22s %8.*f %7s %7s %7s %7s %7s %7s %5s\n",
+	fprintf(r->out, "%-8s %-15s %-22s %-22s %8.*f %7s %7s %7s %7s %7s %7s %5s %7s %7s %7s %5llu\n",
 		pid, safe_comm(comm, sizeof(comm), s->comm),
 		fmt_endpoint(l, sizeof(l), s->ep.family, s->ep.saddr, s->ep.sport),
 		fmt_endpoint(rem, sizeof(rem), s->ep.family, s->ep.daddr, s->ep.dport),
@@ -87,7 +114,10 @@ static void sock_line(struct render *r, const struct sock_row *row, double secs,
 		size_or_dash(b4, s->closed ? 0 : s->queue_bytes),
 		size_or_dash(b5, row->peak),
 		size_or_dash(b6, s->rcvbuf),
-		pct_or_dash(b7, view_fill_pct(s->closed ? 0 : s->rmem_alloc, s->rcvbuf)));
+		pct_or_dash(b7, view_fill_pct(s->closed ? 0 : s->rmem_alloc, s->rcvbuf)),
+		size_or_dash(b8, s->closed ? NAN : s->rcv_wnd),
+		zw_text(zw, sizeof(zw), &row->d, s), zw_ms_text(b9, &row->d),
+		(unsigned long long)row->d.drops);
 }
 
 static void proc_line(struct render *r, const struct proc_row *p, double secs,
@@ -109,6 +139,104 @@ static void proc_line(struct render *r, const struct proc_row *p, double secs,
 		pct_or_dash(b7, view_fill_pct(p->rmem_alloc, p->rcvbuf)));
 }
 
+#define EPISODE_LINES 5
+
+static void episode_line(struct render *r, const struct episode *e)
+{
+	const struct sock_entry *s = model_find(r->model, e->cookie), *owner;
+	const char *src = render_episode_owner(r, e, &owner);
+	char l[FMT_ENDPOINT_LEN] = "?", rem[FMT_ENDPOINT_LEN] = "?", comm[BS_COMM_LEN];
+	char q[SIZE_LEN], who[64];
+	uint64_t end = e->end_ns ? e->end_ns : (s ? s->sample_ns : e->start_ns);
+
+	if (s) {
+		fmt_endpoint(l, sizeof(l), s->ep.family, s->ep.saddr, s->ep.sport);
+		fmt_endpoint(rem, sizeof(rem), s->ep.family, s->ep.daddr, s->ep.dport);
+	}
+	if (owner)
+		snprintf(who, sizeof(who), "reader %u %s", owner->pid,
+			 safe_comm(comm, sizeof(comm), owner->comm));
+	else
+		snprintf(who, sizeof(who), "reader %s", src);
+	fprintf(r->out, "  %s %s>%s: %s %.1f ms, %s queued at start, %s\n",
+		e->dir == BS_ZW_SENT ? "window 0 sent    " : "window 0 received",
+		l, rem, e->end_ns ? "lasted" : "OPEN for",
+		end > e->start_ns ? (end - e->start_ns) / 1e6 : 0.0,
+		fmt_size(q, sizeof(q), e->queue), who);
+}
+
+static uint64_t episode_ns(const struct render *r, const struct episode *e)
+{
+	const struct sock_entry *s = model_find(r->model, e->cookie);
+	uint64_t end = e->end_ns ? e->end_ns : (s ? s->sample_ns : e->start_ns);
+
+	return end > e->start_ns ? end - e->start_ns : 0;
+}
+
+static bool episode_shown(const struct render *r, const struct episode *e,
+			  bool summary)
+{
+	const struct sock_entry *s = model_find(r->model, e->cookie);
+
+	return (summary || model_episode_due(e)) && (!s || model_visible(r->model, s));
+}
+
+/* Episodes begun, from the kernel's counters (the model's log is bounded). */
+static uint64_t episodes_in(const struct frame *f, int dir)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		n += f->rows[i].d.zw_episodes[dir];
+	return n;
+}
+
+/*
+ * An interval lists its episodes (open, or ended since the last interval), the
+ * first few of them; the summary counts them all and lists the longest.
+ */
+static void episode_lines(struct render *r, const struct frame *f)
+{
+	const struct model *m = r->model;
+	const struct episode *top[EPISODE_LINES];
+	size_t due = 0, ntop = 0;
+
+	for (size_t i = 0; m && i < m->nepisodes; i++) {
+		const struct episode *e = &m->episodes[i];
+		size_t k;
+
+		if (!episode_shown(r, e, f->summary))
+			continue;
+		due++;
+		if (!f->summary) {	/* the first few */
+			if (ntop < EPISODE_LINES)
+				top[ntop++] = e;
+			continue;
+		}
+		/* the longest few, longest first: insertion into a short list */
+		for (k = ntop; k > 0 && episode_ns(r, top[k - 1]) < episode_ns(r, e); k--)
+			if (k < EPISODE_LINES)
+				top[k] = top[k - 1];
+		if (k < EPISODE_LINES) {
+			top[k] = e;
+			if (ntop < EPISODE_LINES)
+				ntop++;
+		}
+	}
+	if (!due)
+		return;
+	if (f->summary)
+		fprintf(r->out, "zero-window episodes: %llu sent, %llu received; the longest:\n",
+			(unsigned long long)episodes_in(f, BS_ZW_SENT),
+			(unsigned long long)episodes_in(f, BS_ZW_RECV));
+	else
+		fputs("zero-window episodes:\n", r->out);
+	for (size_t k = 0; k < ntop; k++)
+		episode_line(r, top[k]);
+	if (!f->summary && due > ntop)
+		fprintf(r->out, "  ... and %zu more\n", due - ntop);
+}
+
 /* rates: an interval (per-second values); otherwise the run's totals. */
 static void frame_body(struct render *r, const struct frame *f, bool rates)
 {
@@ -127,9 +255,10 @@ static void frame_body(struct render *r, const struct frame *f, bool rates)
 	} else {
 		shown = rows_to_show(r, f->n);
 		frame_header(r, f, shown);
-		fprintf(r->out, "%-8s %-15s %-22s %-22s %8s %7s %7s %7s %7s %7s %7s %5s\n",
+		fprintf(r->out, "%-8s %-15s %-22s %-22s %8s %7s %7s %7s %7s %7s %7s %5s %7s %7s %7s %5s\n",
 			"PID", "COMM", "LOCAL", "REMOTE", reads, bytes, "AVG_REQ",
-			"AVG_RD", "QUEUE", "PEAK", "RCVBUF", "FILL%");
+			"AVG_RD", "QUEUE", "PEAK", "RCVBUF", "FILL%", "WND", "ZW",
+			"ZW_TIME", "DROPS");
 		for (size_t i = 0; i < shown; i++)
 			sock_line(r, &f->rows[i], f->elapsed_s, rates);
 		for (size_t i = 0; i < shown; i++) {
@@ -139,6 +268,7 @@ static void frame_body(struct render *r, const struct frame *f, bool rates)
 				break;
 			}
 		}
+		episode_lines(r, f);
 	}
 	if (!f->n)
 		fputs("(no TCP socket read from or holding unread data)\n", r->out);
@@ -199,6 +329,43 @@ void table_read(struct render *r, const struct bs_read_rec *rec)
 		sc ? sc : "other", req, ret_text(ret, sizeof(ret), rec->ret),
 		rec->queue_before, rec->queue_after,
 		rec->flags & BS_RF_PEEK ? " peek" : "");
+}
+
+void table_flow(struct render *r, const struct bs_flow_rec *rec)
+{
+	char t[24], comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN];
+	char sock[2 * FMT_ENDPOINT_LEN], pid[16], what[96], buf[32];
+
+	snprintf(sock, sizeof(sock), "%s>%s",
+		 fmt_endpoint(l, sizeof(l), rec->ep.family, rec->ep.saddr, rec->ep.sport),
+		 fmt_endpoint(rem, sizeof(rem), rec->ep.family, rec->ep.daddr, rec->ep.dport));
+	snprintf(pid, sizeof(pid), rec->reader.pid ? "%u" : "-", rec->reader.pid);
+	switch (rec->kind) {
+	case BS_REC_ZW_START:
+		snprintf(what, sizeof(what), "zero window %s: begins, %u bytes queued",
+			 rec->dir == BS_ZW_SENT ? "sent" : "received", rec->queue);
+		break;
+	case BS_REC_ZW_END:
+		snprintf(what, sizeof(what), "zero window %s: ends after %.3f ms, %llu probes",
+			 rec->dir == BS_ZW_SENT ? "sent" : "received",
+			 rec->duration_ns / 1e6, (unsigned long long)rec->probes);
+		break;
+	case BS_REC_DROP:
+		snprintf(what, sizeof(what), "drop: %s",
+			 drop_reason_name(r->reasons, rec->reason, buf, sizeof(buf)));
+		break;
+	case BS_REC_RCVBUF:
+		snprintf(what, sizeof(what), "rcvbuf %u -> %u", rec->old_rcvbuf,
+			 rec->new_rcvbuf);
+		break;
+	default:
+		return;
+	}
+	fprintf(r->out, "%-15s %-7s %-15s %-47s %s\n",
+		fmt_mono_clock(t, sizeof(t), rec->ts_ns), pid,
+		rec->reader.pid ? sanitize_text(comm, sizeof(comm), rec->reader.comm,
+						sizeof(rec->reader.comm)) : "-",
+		sock, what);
 }
 
 void table_close(struct render *r, const struct sock_entry *s)

@@ -187,7 +187,7 @@ static int take_pass(struct session *s)
 
 static void emit(struct session *s, bool summary, double elapsed)
 {
-	struct frame f = { .elapsed_s = elapsed };
+	struct frame f = { .summary = summary, .elapsed_s = elapsed };
 	long n, np;
 
 	n = summary ? model_summary(&s->model, &f.rows)
