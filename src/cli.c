@@ -46,7 +46,7 @@ static const char *const sort_names[SORT__COUNT] = {
 	[SORT_QUEUE] = "queue", [SORT_PEAK] = "peak", [SORT_BYTES] = "bytes",
 	[SORT_READS] = "reads", [SORT_REQ] = "req", [SORT_RET] = "ret",
 	[SORT_FILL] = "fill", [SORT_RCVBUF] = "rcvbuf", [SORT_PID] = "pid",
-	[SORT_COMM] = "comm",
+	[SORT_COMM] = "comm", [SORT_ZW] = "zw", [SORT_DROPS] = "drops",
 };
 
 const char *cli_command_name(enum command cmd)
@@ -78,7 +78,7 @@ static const char trace_options[] =
 static const char top_options[] =
 	"top options:\n"
 	"  -s, --sort COLUMN    queue (default), peak, bytes, reads, req, ret, fill,\n"
-	"                       rcvbuf, pid, comm\n"
+	"                       rcvbuf, pid, comm, zw (time in zero window), drops\n"
 	"  -n, --rows N         show at most N rows (default 20, 0 = all)\n"
 	"  -b, --by WHAT        socket (default) or process\n";
 
@@ -265,7 +265,7 @@ static int parse_option(int c, const char *arg, const char *optname,
 	case 's':
 		i = find_name(sort_names, SORT__COUNT, arg);
 		if (i < 0)
-			return fail(err, "columns: queue peak bytes reads req ret fill rcvbuf pid comm",
+			return fail(err, "columns: queue peak bytes reads req ret fill rcvbuf pid comm zw drops",
 				    "unknown sort column '%s'", arg);
 		o->sort = (enum sort_key)i;
 		return 0;

@@ -27,6 +27,7 @@ struct hook_def {
 	int btf_kind;
 	bool required;
 	const char *missing_hint;
+	int min_args;		/* a tracepoint's arguments the program reads */
 };
 
 static const struct hook_def hook_defs[HOOK__COUNT] = {
@@ -50,7 +51,8 @@ static const struct hook_def hook_defs[HOOK__COUNT] = {
 			     "the tcp:tcp_probe tracepoint is in Linux 4.16 and later" },
 	[HOOK_DROPS] = { "drops", "tracepoint", "tp_btf/kfree_skb",
 			 "btf_trace_kfree_skb", BTF_KIND_TYPEDEF, false,
-			 "skb:kfree_skb with the receiving socket is in Linux 6.11 and later" },
+			 "skb:kfree_skb with the receiving socket is in Linux 6.11 and later",
+			 4 /* skb, location, reason, rx_sk */ },
 };
 
 struct collector {
@@ -115,6 +117,26 @@ static struct btf *load_kernel_btf(void)
 	return btf;
 }
 
+/*
+ * Does the kernel have the hook, with at least the arguments we read? A
+ * tracepoint's btf_trace_<name> typedef points to a function prototype whose
+ * first parameter is the context, then the tracepoint's arguments.
+ */
+static bool hook_present(const struct btf *btf, const struct hook_def *d)
+{
+	int id = btf__find_by_name_kind(btf, d->btf_name, d->btf_kind);
+	const struct btf_type *t;
+
+	if (id < 0)
+		return false;
+	if (!d->min_args)
+		return true;
+	t = btf__type_by_id(btf, id);
+	while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t && btf_is_func_proto(t) && btf_vlen(t) - 1 >= d->min_args;
+}
+
 static void probe_hooks(const struct btf *btf, struct hook_status hooks[HOOK__COUNT])
 {
 	for (int i = 0; i < HOOK__COUNT; i++) {
@@ -123,8 +145,7 @@ static void probe_hooks(const struct btf *btf, struct hook_status hooks[HOOK__CO
 		hooks[i] = (struct hook_status){
 			.name = d->name, .tier = d->tier, .target = d->target,
 			.required = d->required,
-			.available = btf__find_by_name_kind(btf, d->btf_name,
-							    d->btf_kind) >= 0,
+			.available = hook_present(btf, d),
 		};
 		if (!hooks[i].available)
 			hooks[i].tier = "none";

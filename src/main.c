@@ -23,7 +23,7 @@ static int print_version(void)
 	if (collector_probe(hooks))
 		return 1;
 	for (int i = 0; i < HOOK__COUNT; i++)
-		printf("  %-8s %-10s %s%s\n", hooks[i].name, hooks[i].tier,
+		printf("  %-10s %-10s %s%s\n", hooks[i].name, hooks[i].tier,
 		       hooks[i].available ? hooks[i].target : "unavailable: no ",
 		       hooks[i].available ? "" : hooks[i].target);
 	return 0;

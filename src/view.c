@@ -56,6 +56,11 @@ static int compare_views(const struct sort_view *a, const struct sort_view *b,
 		y = nan_low(view_fill_pct(b->rmem, b->rcvbuf));
 		break;
 	case SORT_RCVBUF: x = a->rcvbuf; y = b->rcvbuf; break;
+	case SORT_ZW:
+		x = a->d->zw_ns[BS_ZW_SENT] + a->d->zw_ns[BS_ZW_RECV];
+		y = b->d->zw_ns[BS_ZW_SENT] + b->d->zw_ns[BS_ZW_RECV];
+		break;
+	case SORT_DROPS: x = a->d->drops; y = b->d->drops; break;
 	case SORT_PID:
 		if (a->pid != b->pid)
 			return a->pid < b->pid ? -1 : 1;
