@@ -29,6 +29,7 @@ extern const volatile char cfg_comm[BS_COMM_LEN];
 extern const volatile __u8 cfg_has_comm;
 extern const volatile __u16 cfg_port;		/* local or remote, 0 = any */
 extern const volatile __u8 cfg_trace_reads;	/* send a record per read */
+extern const volatile __u32 cfg_wakeup_bytes;	/* wake the reader past this */
 
 extern struct bs_kstats kstats;
 
@@ -43,6 +44,19 @@ extern struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
+
+/*
+ * Submit without waking user space, which polls at least every 100 ms: a
+ * wakeup is an inter-processor interrupt, microseconds in a virtual machine,
+ * once per record. Only a ring filling up (a busy trace) wakes the reader early.
+ */
+static __always_inline void submit_record(void *rec)
+{
+	__u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(rec, pending >= cfg_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+							    : BPF_RB_NO_WAKEUP);
+}
 
 static __always_inline void count_lost(void)
 {

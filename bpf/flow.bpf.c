@@ -41,18 +41,16 @@ static __always_inline void handle_egress(const struct sock *sk,
 {
 	struct bs_sock_state *st;
 	struct seq_state q;
-	__u64 now;
 
 	st = flow_state(sk, th->window == 0);
 	if (!st)
 		return;
 	read_seq_state(sk, &q);
-	now = bpf_ktime_get_ns();
 	/* A probe repeats the last acknowledged byte (tcp_xmit_probe_skb). */
 	if (st->f.zw[BS_ZW_RECV].start_ns && bpf_ntohl(th->seq) == q.snd_una - 1)
 		st->f.zw[BS_ZW_RECV].probes++;
 	window_seen(sk, st, BS_ZW_SENT, th->window, th->flags,
-		    queue_from(q.rcv_nxt, q.copied_seq, q.flags), now);
+		    queue_from(q.rcv_nxt, q.copied_seq, q.flags));
 }
 
 static __always_inline void handle_ingress(const struct sock *sk,
@@ -60,18 +58,16 @@ static __always_inline void handle_ingress(const struct sock *sk,
 {
 	struct bs_sock_state *st;
 	struct seq_state q;
-	__u64 now;
 
 	st = flow_state(sk, th->window == 0);
 	if (!st)
 		return;
 	remember_cookie(st, sk);	/* tcp_probe's sk is trusted */
 	read_seq_state(sk, &q);
-	now = bpf_ktime_get_ns();
 	if (st->f.zw[BS_ZW_SENT].start_ns && bpf_ntohl(th->seq) == q.rcv_nxt - 1)
 		st->f.zw[BS_ZW_SENT].probes++;
 	window_seen(sk, st, BS_ZW_RECV, th->window, th->flags,
-		    q.write_seq - q.snd_una, now);
+		    q.write_seq - q.snd_una);
 }
 
 extern struct {
@@ -104,7 +100,7 @@ static __always_inline void handle_drop(const struct sock *sk, __u32 reason)
 	if (!r)
 		return;
 	r->reason = reason;
-	bpf_ringbuf_submit(r, 0);
+	submit_record(r);
 }
 
 static __always_inline bool segment_selected(const struct sock *sk)

@@ -76,7 +76,7 @@ static __always_inline void note_rcvbuf(const struct sock *sk,
 		return;
 	r->old_rcvbuf = old;
 	r->new_rcvbuf = rcvbuf;
-	bpf_ringbuf_submit(r, 0);
+	submit_record(r);
 }
 
 /* Data arrived: remember up to where, and when. */
@@ -127,7 +127,7 @@ static __always_inline void episode_begin(const struct sock *sk,
 		return;
 	r->start_ns = now;
 	r->queue = queued;
-	bpf_ringbuf_submit(r, 0);
+	submit_record(r);
 }
 
 static __always_inline void episode_end(const struct sock *sk,
@@ -148,7 +148,7 @@ static __always_inline void episode_end(const struct sock *sk,
 	r->duration_ns = now - start;
 	r->queue = z->start_queue;
 	r->probes = (__u32)z->probes - z->start_probes;
-	bpf_ringbuf_submit(r, 0);
+	submit_record(r);
 }
 
 /*
@@ -159,21 +159,21 @@ static __always_inline void episode_end(const struct sock *sk,
  */
 static __always_inline void window_seen(const struct sock *sk,
 					struct bs_sock_state *st, __u32 dir,
-					__u16 window, __u8 flags, __u32 queued,
-					__u64 now)
+					__u16 window, __u8 flags, __u32 queued)
 {
 	struct bs_zw_side *z = &st->f.zw[dir & 1];
 
 	if (flags & (TCP_FLAG_SYN | TCP_FLAG_RST))
 		return;
+	/* the clock is read only when an episode begins or ends */
 	if (!window) {
 		if (flags & TCP_FLAG_FIN)
 			return;
 		z->segments++;
 		if (!z->start_ns)
-			episode_begin(sk, st, dir, queued, now);
+			episode_begin(sk, st, dir, queued, bpf_ktime_get_ns());
 	} else if (z->start_ns) {
-		episode_end(sk, st, dir, now);
+		episode_end(sk, st, dir, bpf_ktime_get_ns());
 	}
 }
 

@@ -12,6 +12,7 @@ const volatile char cfg_comm[BS_COMM_LEN] = {};
 const volatile __u8 cfg_has_comm = 0;
 const volatile __u16 cfg_port = 0;
 const volatile __u8 cfg_trace_reads = 0;
+const volatile __u32 cfg_wakeup_bytes = 64 * 1024;
 
 struct bs_kstats kstats = {};
 

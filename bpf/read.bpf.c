@@ -113,7 +113,7 @@ static __always_inline void emit_read(const struct sock *sk,
 	r->syscall_nr = (__u32)ri->nr;
 	r->pad = 0;
 	fill_endpoints(&r->ep, sk);
-	bpf_ringbuf_submit(r, 0);
+	submit_record(r);
 }
 
 /* The filters, applied by every entry wrapper before it does any work. */

@@ -114,6 +114,6 @@ int BPF_PROG(tp_tcp_destroy_sock, struct sock *sk)
 		return 0;
 	}
 	fill_sock_rec(rec, BS_REC_CLOSE, tp, st);
-	bpf_ringbuf_submit(rec, 0);
+	submit_record(rec);
 	return 0;
 }

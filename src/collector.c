@@ -218,6 +218,9 @@ static void set_filters(struct bufscope_bpf *skel, const struct collector_config
 	}
 	skel->rodata->cfg_port = cfg->port;
 	skel->rodata->cfg_trace_reads = cfg->trace_reads;
+	/* a quarter of the ring: early enough that it does not overflow */
+	skel->rodata->cfg_wakeup_bytes = (cfg->ringbuf_bytes ? cfg->ringbuf_bytes
+							     : DEFAULT_RINGBUF) / 4;
 }
 
 static int load(struct collector *c)
@@ -356,6 +359,9 @@ int collector_poll(struct collector *c, int timeout_ms, record_fn fn, void *ctx)
 	c->cur_ctx = ctx;
 	c->cb_err = 0;
 	n = ring_buffer__poll(c->rb, timeout_ms);
+	/* Records are mostly submitted without a wakeup: take what is there. */
+	if (n >= 0 && !c->cb_err)
+		n = ring_buffer__consume(c->rb);
 	c->cur_fn = NULL;
 	if (c->cb_err)
 		return c->cb_err;
