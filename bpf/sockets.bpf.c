@@ -84,7 +84,9 @@ int iter_tcp(struct bpf_iter__tcp *ctx)
 	fill_sock_rec(rec, BS_REC_SOCK, tp, st);
 	/* The peak is per interval: start the next one from what waits now. */
 	if (st) {
+		/* peak and byte age are per interval: the next one starts now */
 		st->c.queue_peak = rec->queue_bytes;
+		st->f.age_max_ns = 0;
 		if (!rec->queue_bytes)
 			st->f.nonempty_since_ns = 0;
 	}

@@ -149,6 +149,26 @@ static uint32_t max_u32(uint32_t a, uint32_t b)
 	return a > b ? a : b;
 }
 
+static struct episode *episode_open(struct model *m, uint64_t cookie, uint32_t dir);
+
+/*
+ * A socket destroyed inside an episode sends no end: the episode ends with it.
+ * Its probes come from the final state when there is one.
+ */
+static void end_episodes_of(struct model *m, const struct sock_entry *s,
+			    uint64_t when, const struct bs_flow_state *f)
+{
+	for (uint32_t d = 0; d < BS_ZW_N; d++) {
+		struct episode *e = episode_open(m, s->cookie, d);
+
+		if (!e)
+			continue;
+		e->end_ns = when > e->start_ns ? when : e->start_ns;
+		if (f)
+			e->probes = (uint32_t)f->zw[d].probes - f->zw[d].start_probes;
+	}
+}
+
 int model_apply(struct model *m, const struct bs_sock_rec *rec)
 {
 	struct sock_entry *s;
@@ -187,6 +207,7 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 			s->zw_open_ns[d] = st->f.zw[d].start_ns;
 		s->last_read_ns = st->c.last_read_ns;
 		s->nonempty_since_ns = st->f.nonempty_since_ns;
+		/* the kernel restarts it each pass: a maximum since the last one */
 		if (st->f.age_max_ns > s->age_max_interval_ns)
 			s->age_max_interval_ns = st->f.age_max_ns;
 		if (st->f.age_max_ns > s->age_max_run_ns)
@@ -204,8 +225,11 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 	s->peak_run = max_u32(s->peak_run, s->peak_interval);
 	if (counts_any(&s->total) || s->peak_run)
 		s->active = true;
-	if (rec->kind == BS_REC_CLOSE)
+	if (rec->kind == BS_REC_CLOSE) {
 		s->closed = true;
+		end_episodes_of(m, s, rec->ts_ns,
+				(rec->flags & BS_SF_HAS_STATE) ? &rec->state.f : NULL);
+	}
 	return 0;
 }
 
@@ -396,6 +420,7 @@ void model_end_pass(struct model *m)
 		if (!s->seen_in_pass && !s->closed) {
 			s->closed = true;
 			s->queue_bytes = 0;
+			end_episodes_of(m, s, s->sample_ns, NULL);
 		}
 	}
 }
@@ -430,6 +455,29 @@ bool model_visible(const struct model *m, const struct sock_entry *s)
 	return !f->has_comm || !strncmp(f->comm, s->comm, BS_COMM_LEN);
 }
 
+/* Drops the per-reason slots do not account for: reasons beyond the slots. */
+static uint64_t unlisted_drops(const struct sock_row *r)
+{
+	uint64_t listed = 0;
+
+	for (int k = 0; k < MODEL_DROP_REASONS; k++)
+		listed += r->drops_by[k];
+	/* the counter and the per-reason map are read a moment apart */
+	return r->d.drops > listed ? r->d.drops - listed : 0;
+}
+
+void model_row_totals(const struct sock_entry *s, struct sock_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->s = s;
+	r->d = s->total;
+	r->peak = s->peak_run;
+	r->age_max_ns = s->age_max_run_ns;
+	for (int k = 0; k < MODEL_DROP_REASONS; k++)
+		r->drops_by[k] = s->drops_by[k].total;
+	r->drops_other = unlisted_drops(r);
+}
+
 static long collect_rows(struct model *m, struct sock_row **out, bool interval)
 {
 	struct sock_row *rows;
@@ -448,16 +496,19 @@ static long collect_rows(struct model *m, struct sock_row **out, bool interval)
 
 		if (!s->active || !model_visible(m, s))
 			continue;
-		r->s = s;
 		if (interval) {
+			r->s = s;
 			counts_sub(&r->d, &s->total, &s->reported);
 			r->peak = s->peak_interval;
+			r->age_max_ns = s->age_max_interval_ns;
+			for (int k = 0; k < MODEL_DROP_REASONS; k++)
+				r->drops_by[k] = s->drops_by[k].total - s->drops_by[k].reported;
+			r->drops_other = unlisted_drops(r);
 			show = counts_any(&r->d) || r->peak ||
 			       (!s->closed && s->queue_bytes) ||
 			       (s->closed && !s->close_reported);
 		} else {
-			r->d = s->total;
-			r->peak = s->peak_run;
+			model_row_totals(s, r);
 			show = true;
 		}
 		if (show)

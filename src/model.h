@@ -25,7 +25,8 @@ struct counts {
 	uint64_t rcvbuf_changes;
 };
 
-#define MODEL_DROP_REASONS 8	/* distinct reasons kept per socket */
+#define MODEL_DROP_REASONS 8	/* distinct reasons named per socket; more are
+				 * shown together as OTHER */
 
 struct drop_count {
 	uint32_t reason;
@@ -64,7 +65,6 @@ struct sock_entry {
 	uint64_t last_read_ns, nonempty_since_ns, first_seen_ns;
 	uint64_t age_max_interval_ns, age_max_run_ns;
 	struct drop_count drops_by[MODEL_DROP_REASONS];
-	uint64_t drops_other;	/* reasons beyond MODEL_DROP_REASONS */
 	uint32_t peak_interval;	/* most bytes waiting since the last interval */
 	uint32_t peak_run;	/* most bytes waiting during the run */
 	uint32_t owner_misses;	/* /proc scans that did not find its holder */
@@ -94,11 +94,15 @@ struct model {
 
 #define MODEL_MAX_EPISODES 10000
 
-/* One line of a view: a socket (or a process) and its counts for the view. */
+/* One line of a view: a socket and its figures for the view, taken before
+ * the interval's baselines move. */
 struct sock_row {
 	const struct sock_entry *s;
 	struct counts d;	/* deltas (interval) or totals (summary) */
 	uint32_t peak;
+	uint64_t age_max_ns;	/* oldest byte a read took, in the view */
+	uint64_t drops_by[MODEL_DROP_REASONS];	/* per s->drops_by[k].reason */
+	uint64_t drops_other;	/* drops of reasons without a slot */
 };
 
 struct proc_row {
@@ -150,6 +154,9 @@ bool model_visible(const struct model *m, const struct sock_entry *s);
 long model_take_interval(struct model *m, struct sock_row **rows);
 /* The whole run: every active socket with its totals. */
 long model_summary(struct model *m, struct sock_row **rows);
+
+/* A row with the socket's totals for the whole run. */
+void model_row_totals(const struct sock_entry *s, struct sock_row *row);
 
 /* Per-process rollup of rows; returns count, -1 on ENOMEM. */
 long model_rollup(const struct sock_row *rows, size_t n, struct proc_row **out);

@@ -83,30 +83,30 @@ static const char *zw_open_name(const struct sock_entry *s)
 	return sent && recv ? "both" : sent ? "sent" : "recv";
 }
 
-static void json_drop_reasons(struct render *r, const struct sock_entry *s,
-			      bool interval)
+static void json_drop_reasons(struct render *r, const struct sock_row *row)
 {
 	struct json_writer *jw = &r->jw;
 	char buf[32];
 
 	jw_key(jw, "drop_reasons");
 	jw_begin_object(jw);
-	for (int k = 0; k < MODEL_DROP_REASONS; k++) {
-		const struct drop_count *dc = &s->drops_by[k];
-		uint64_t n = interval ? dc->total - dc->reported : dc->total;
-
-		if (dc->total && n)
-			jw_kv_u64(jw, drop_reason_name(r->reasons, dc->reason, buf,
-						       sizeof(buf)), n);
-	}
+	for (int k = 0; k < MODEL_DROP_REASONS; k++)
+		if (row->drops_by[k])
+			jw_kv_u64(jw, drop_reason_name(r->reasons,
+						       row->s->drops_by[k].reason, buf,
+						       sizeof(buf)),
+				  row->drops_by[k]);
+	if (row->drops_other)
+		jw_kv_u64(jw, "OTHER", row->drops_other);
 	jw_end_object(jw);
 }
 
 /* Flow control: zero windows both ways, window sizes, drops, buffer changes. */
-static void json_flow_fields(struct render *r, const struct sock_entry *s,
-			     const struct counts *d, bool interval)
+static void json_flow_fields(struct render *r, const struct sock_row *row)
 {
 	struct json_writer *jw = &r->jw;
+	const struct sock_entry *s = row->s;
+	const struct counts *d = &row->d;
 	const char *open = zw_open_name(s);
 	int64_t stall = model_reader_stall_ns(s);
 
@@ -124,7 +124,7 @@ static void json_flow_fields(struct render *r, const struct sock_entry *s,
 	else
 		jw_kv_null(jw, "zero_window_open");
 	jw_kv_u64(jw, "drops", d->drops);
-	json_drop_reasons(r, s, interval);
+	json_drop_reasons(r, row);
 	jw_kv_u64(jw, "rcv_wnd", s->closed ? 0 : s->rcv_wnd);
 	jw_kv_u64(jw, "peer_rcv_wnd", s->closed ? 0 : s->snd_wnd);
 	jw_kv_u64(jw, "send_queue", s->closed ? 0 : s->send_queue);
@@ -133,19 +133,19 @@ static void json_flow_fields(struct render *r, const struct sock_entry *s,
 		kv_ms(jw, "reader_stall_ms", (uint64_t)stall);
 	else
 		jw_kv_null(jw, "reader_stall_ms");
-	if (interval ? s->age_max_interval_ns : s->age_max_run_ns)
-		kv_ms(jw, "byte_age_max_ms",
-		      interval ? s->age_max_interval_ns : s->age_max_run_ns);
+	if (row->age_max_ns)
+		kv_ms(jw, "byte_age_max_ms", row->age_max_ns);
 	else
 		jw_kv_null(jw, "byte_age_max_ms");
 }
 
 /* The socket object of docs/json.md; the caller has opened the object. */
-static void json_socket_fields(struct render *r, const struct sock_entry *s,
-			       const struct counts *d, uint32_t peak, bool summary)
+static void json_socket_fields(struct render *r, const struct sock_row *row,
+			       bool hist)
 {
 	struct json_writer *jw = &r->jw;
-	bool hist = summary;
+	const struct sock_entry *s = row->s;
+	const struct counts *d = &row->d;
 	jw_kv_u64(jw, "cookie", s->cookie);
 	if (s->owner == OWNER_UNKNOWN) {
 		jw_kv_null(jw, "pid");
@@ -170,12 +170,12 @@ static void json_socket_fields(struct render *r, const struct sock_entry *s,
 	jw_kv_bool(jw, "closed", s->closed);
 	json_counts(jw, d);
 	jw_kv_u64(jw, "queue_bytes", s->closed ? 0 : s->queue_bytes);
-	jw_kv_u64(jw, "queue_peak", peak);
+	jw_kv_u64(jw, "queue_peak", row->peak);
 	jw_kv_u64(jw, "rcvbuf", s->rcvbuf);
 	jw_kv_u64(jw, "rmem_alloc", s->closed ? 0 : s->rmem_alloc);
 	kv_double_or_null(jw, "fill_pct",
 			  view_fill_pct(s->closed ? 0 : s->rmem_alloc, s->rcvbuf), 1);
-	json_flow_fields(r, s, d, !summary);
+	json_flow_fields(r, row);
 	if (hist) {
 		jw_key(jw, "hist");
 		jw_begin_object(jw);
@@ -289,8 +289,7 @@ static void json_frame(struct render *r, const struct frame *f, bool summary)
 	jw_begin_array(jw);
 	for (size_t i = 0; i < f->n; i++) {
 		jw_begin_object(jw);
-		json_socket_fields(r, f->rows[i].s, &f->rows[i].d, f->rows[i].peak,
-				   summary);
+		json_socket_fields(r, &f->rows[i], summary);
 		jw_end_object(jw);
 	}
 	jw_end_array(jw);
@@ -400,10 +399,12 @@ void json_flow(struct render *r, const struct bs_flow_rec *rec)
 void json_close(struct render *r, const struct sock_entry *s)
 {
 	struct json_writer *jw = &r->jw;
+	struct sock_row row;
 
+	model_row_totals(s, &row);
 	jw_begin_object(jw);
 	jw_kv_str(jw, "type", "close");
-	json_socket_fields(r, s, &s->total, s->peak_run, true);
+	json_socket_fields(r, &row, false);	/* totals, without histograms */
 	jw_end_object(jw);
 	jw_newline(jw);
 }

@@ -88,7 +88,8 @@ struct bs_flow_state {
 	__u64 drops;		/* receive-path drops charged to the socket */
 	__u64 rcvbuf_changes;	/* sk_rcvbuf changes seen (autotuning, SO_RCVBUF) */
 	__u64 nonempty_since_ns;	/* the queue has held data since; 0: empty */
-	__u64 age_max_ns;	/* oldest byte a read took: how long it had waited */
+	__u64 age_max_ns;	/* oldest byte a read took: how long it had waited,
+				 * since the iterator's last pass */
 	__u32 last_rcvbuf;	/* sk_rcvbuf as last seen */
 	__u32 mark_next;	/* next slot of marks[] to write */
 	struct bs_arrival_mark marks[BS_ARRIVAL_MARKS];

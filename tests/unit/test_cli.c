@@ -95,6 +95,7 @@ static void assert_defaults_common(const struct options *o)
 	assert_false(o->verbose);
 	assert_false(o->help);
 	assert_false(o->version);
+	assert_int_equal(o->events, EV_ALL);
 }
 
 static void test_defaults_no_command(void **state UNUSED)
@@ -598,6 +599,157 @@ static void test_help_text(void **state UNUSED)
 	free(t);
 }
 
+/* ---- -e/--events (trace) ------------------------------------------------- */
+
+static void test_event_mask_values(void **state UNUSED)
+{
+	/* The enum is a mask of distinct bits, and EV_ALL is exactly their union. */
+	assert_int_equal(EV_READ | EV_ZW | EV_DROP | EV_RCVBUF | EV_CLOSE, EV_ALL);
+	assert_int_equal(EV_READ & EV_ZW, 0);
+	assert_int_equal(EV_ZW & EV_DROP, 0);
+	assert_int_equal(EV_DROP & EV_RCVBUF, 0);
+	assert_int_equal(EV_RCVBUF & EV_CLOSE, 0);
+}
+
+static void test_events_each_name(void **state UNUSED)
+{
+	static const struct { const char *name; unsigned mask; } ev[] = {
+		{ "read", EV_READ }, { "zw", EV_ZW }, { "drop", EV_DROP },
+		{ "rcvbuf", EV_RCVBUF }, { "close", EV_CLOSE }, { "all", EV_ALL },
+	};
+	struct options o;
+
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
+		PARSE_OK(&o, "trace", "-e", ev[i].name);
+		assert_int_equal(o.cmd, CMD_TRACE);
+		if (o.events != ev[i].mask)
+			fail_msg("-e %s gave mask 0x%x, want 0x%x", ev[i].name,
+				 o.events, ev[i].mask);
+		PARSE_OK(&o, "trace", "--events", ev[i].name);
+		assert_int_equal(o.events, ev[i].mask);
+	}
+}
+
+static void test_events_lists(void **state UNUSED)
+{
+	struct options o;
+
+	PARSE_OK(&o, "trace", "-e", "zw,drop");
+	assert_int_equal(o.events, EV_ZW | EV_DROP);
+	PARSE_OK(&o, "trace", "--events=read,close");
+	assert_int_equal(o.events, EV_READ | EV_CLOSE);
+	PARSE_OK(&o, "trace", "-ercvbuf,zw");
+	assert_int_equal(o.events, EV_RCVBUF | EV_ZW);
+	PARSE_OK(&o, "trace", "-e", "close,rcvbuf,drop,zw,read");
+	assert_int_equal(o.events, EV_ALL);
+	/* a name given twice is the same bit */
+	PARSE_OK(&o, "trace", "-e", "drop,drop");
+	assert_int_equal(o.events, EV_DROP);
+	PARSE_OK(&o, "trace", "-e", "read,all");
+	assert_int_equal(o.events, EV_ALL);
+	/* other options keep working next to it */
+	PARSE_OK(&o, "trace", "-p", "7", "-e", "zw", "-o", "json");
+	assert_int_equal(o.events, EV_ZW);
+	assert_int_equal(o.npids, 1);
+	assert_int_equal(o.output, OUT_JSON);
+	/* without -e, trace prints everything */
+	PARSE_OK(&o, "trace", "-p", "7");
+	assert_int_equal(o.events, EV_ALL);
+}
+
+static void test_events_bad_names(void **state UNUSED)
+{
+	expect_error("event", "trace", "-e", "bogus", NULL);
+	expect_error("event", "trace", "-e", "read,bogus", NULL);
+	expect_error("event", "trace", "-e", "bogus,read", NULL);
+	expect_error("event", "trace", "-e", "READ", NULL);
+	expect_error("event", "trace", "-e", "zw drop", NULL);
+	expect_error("event", "trace", "-e", "reads", NULL);
+	expect_error("event", "trace", "-e", "al", NULL);
+	expect_error("event", "trace", "--events=drops", NULL);
+	/* the message quotes what was given */
+	expect_error("nosuch", "trace", "-e", "read,nosuch", NULL);
+}
+
+static void test_events_empty_list(void **state UNUSED)
+{
+	expect_error("event", "trace", "-e", "", NULL);
+	expect_error("event", "trace", "--events=", NULL);
+	expect_error("event", "trace", "-e", ",", NULL);
+	expect_error("event", "trace", "-e", ",,,", NULL);
+	expect_error("needs a value", "trace", "-e", NULL);
+	expect_error("needs a value", "trace", "--events", NULL);
+}
+
+static void test_events_too_long(void **state UNUSED)
+{
+	char longlist[400], huge[2048];
+	struct options o;
+	struct cli_error e;
+
+	/* 80 valid names: far beyond any sensible list */
+	longlist[0] = '\0';
+	for (int i = 0; i < 80; i++)
+		strcat(longlist, i ? ",zw" : "zw");
+	assert_true(strlen(longlist) > 200);
+	assert_int_equal(parse(&o, &e, "trace", "-e", longlist, NULL), -1);
+	assert_true(strlen(e.msg) > 0 && strlen(e.msg) < sizeof(e.msg));
+	assert_true(strlen(e.hint) > 0);
+
+	/* a huge bad value: the message stays bounded and names no more
+	 * than a prefix of it */
+	memset(huge, 'x', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+	assert_int_equal(parse(&o, &e, "trace", "-e", huge, NULL), -1);
+	assert_true(strlen(e.msg) < sizeof(e.msg));
+	assert_non_null(strstr(e.msg, "xxxxxxxx"));
+	assert_null(strstr(e.msg, huge + sizeof(huge) - 1 - 200));
+}
+
+static void test_events_only_for_trace(void **state UNUSED)
+{
+	struct options o;
+	struct cli_error e;
+
+	expect_error("--events", "top", "-e", "zw", NULL);
+	expect_error("--events", "top", "--events", "all", NULL);
+	expect_error("--events", "top", "--events=read", NULL);
+	expect_error("--events", "demo", "-e", "drop", NULL);
+	/* no command is top */
+	expect_error("--events", "-e", "read", NULL);
+	/* and the rejection is for --events, whatever its value */
+	assert_int_equal(parse(&o, &e, "top", "-e", "read", NULL), -1);
+	assert_null(strstr(e.msg, "'read'"));
+	/* top still parses its own options */
+	PARSE_OK(&o, "top", "-s", "peak");
+	assert_int_equal(o.events, EV_ALL);
+}
+
+static void test_events_parse_twice(void **state UNUSED)
+{
+	struct options o;
+
+	PARSE_OK(&o, "trace", "-e", "zw");
+	assert_int_equal(o.events, EV_ZW);
+	/* a new parse starts again from every event */
+	PARSE_OK(&o, "trace");
+	assert_int_equal(o.events, EV_ALL);
+	PARSE_OK(&o, "trace", "-e", "drop");
+	assert_int_equal(o.events, EV_DROP);
+}
+
+static void test_events_in_help(void **state UNUSED)
+{
+	char *t = capture_help(false, CMD_TRACE, true);
+
+	assert_non_null(strstr(t, "--events"));
+	assert_non_null(strstr(t, "rcvbuf"));
+	free(t);
+	t = capture_help(false, CMD_TOP, true);
+	assert_null(strstr(t, "--events"));	/* not an option of top */
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +783,15 @@ int main(void)
 		cmocka_unit_test(test_parse_twice),
 		cmocka_unit_test(test_error_cleared_on_success),
 		cmocka_unit_test(test_help_text),
+		cmocka_unit_test(test_event_mask_values),
+		cmocka_unit_test(test_events_each_name),
+		cmocka_unit_test(test_events_lists),
+		cmocka_unit_test(test_events_bad_names),
+		cmocka_unit_test(test_events_empty_list),
+		cmocka_unit_test(test_events_too_long),
+		cmocka_unit_test(test_events_only_for_trace),
+		cmocka_unit_test(test_events_parse_twice),
+		cmocka_unit_test(test_events_in_help),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -141,6 +141,11 @@ static void test_bad_kind_rejected(void **state)
 	assert_int_equal(model_apply(m, &r), -EINVAL);
 	rec_init(&r, 0, 5);
 	assert_int_equal(model_apply(m, &r), -EINVAL);
+	/* flow records are not socket records */
+	for (uint32_t k = BS_REC_ZW_START; k <= BS_REC_RCVBUF; k++) {
+		rec_init(&r, k, 5);
+		assert_int_equal(model_apply(m, &r), -EINVAL);
+	}
 	assert_null(model_find(m, 5));
 }
 
@@ -869,6 +874,32 @@ static void test_counts_helpers(void **state UNUSED)
 	assert_int_equal(d.bytes, 0);	/* clamped, not wrapped */
 	assert_int_equal(d.arrivals, 0);
 	assert_true(counts_any(&b));
+
+	/* the flow-control members are counts like the others */
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.rcvbuf_changes = 1;		/* the last member */
+	assert_true(counts_any(&a));
+	a.rcvbuf_changes = 0;
+	a.zw_ns[BS_ZW_RECV] = 1;
+	assert_true(counts_any(&a));
+	a.zw_segments[BS_ZW_SENT] = 9;
+	a.zw_episodes[BS_ZW_RECV] = 3;
+	a.zw_probes[BS_ZW_RECV] = 2;
+	a.drops = 7;
+	a.rcvbuf_changes = 5;
+	b.zw_segments[BS_ZW_SENT] = 4;
+	b.zw_ns[BS_ZW_RECV] = 6;
+	b.drops = 7;
+	b.rcvbuf_changes = 1;
+	counts_sub(&d, &a, &b);
+	assert_int_equal(d.zw_segments[BS_ZW_SENT], 5);
+	assert_int_equal(d.zw_segments[BS_ZW_RECV], 0);
+	assert_int_equal(d.zw_episodes[BS_ZW_RECV], 3);
+	assert_int_equal(d.zw_ns[BS_ZW_RECV], 0);	/* clamped */
+	assert_int_equal(d.zw_probes[BS_ZW_RECV], 2);
+	assert_int_equal(d.drops, 0);
+	assert_int_equal(d.rcvbuf_changes, 4);
 }
 
 static void test_init_free_reinit(void **state UNUSED)

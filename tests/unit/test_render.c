@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <bpf/btf.h>
 #include <cmocka.h>
 
 #include "cli.h"
 #include "collector.h"
+#include "drop_reasons.h"
 #include "model.h"
 #include "render.h"
 #include "view.h"
@@ -31,6 +33,9 @@ static const struct hook_status hooks[HOOK__COUNT] = {
 	[HOOK_ARRIVAL] = { "arrival", "tracepoint", "tp_btf/sk_data_ready", false, true, true },
 	[HOOK_CLOSE] = { "close", "tracepoint", "tp_btf/tcp_destroy_sock", false, true, true },
 	[HOOK_SOCKETS] = { "sockets", "iterator", "iter/tcp", true, true, true },
+	[HOOK_WINDOW_OUT] = { "window_out", "tracepoint", "tp_btf/net_dev_queue", true, true, true },
+	[HOOK_WINDOW_IN] = { "window_in", "tracepoint", "tp_btf/tcp_probe", true, true, true },
+	[HOOK_DROPS] = { "drops", "none", "tp_btf/kfree_skb", false, false, false },
 };
 
 /* ---- a minimal JSON syntax checker -------------------------------------- */
@@ -229,6 +234,7 @@ struct ctx {
 	struct model m;
 	struct options opt;
 	struct render r;
+	struct drop_reasons reasons;
 	FILE *f;
 	char *buf;
 	size_t len;
@@ -255,6 +261,9 @@ static void use_options(struct ctx *c, const char *const *args)
 	assert_non_null(c->f);
 	render_init(&c->r, c->f, &c->opt, hooks);
 	assert_false(c->r.redraw);	/* not a terminal */
+	/* as session_run does */
+	c->r.model = &c->m;
+	c->r.reasons = &c->reasons;
 }
 
 #define OPTS(c, ...)							\
@@ -269,11 +278,37 @@ static const char *output(struct ctx *c)
 	return c->buf;
 }
 
+/* Drop reason names as a kernel's BTF has them (values of Linux 6.18). */
+static int load_reasons(struct drop_reasons *dr)
+{
+	static const struct { const char *name; int value; } evs[] = {
+		{ "SKB_NOT_DROPPED_YET", 0 }, { "SKB_CONSUMED", 1 },
+		{ "SKB_DROP_REASON_NOT_SPECIFIED", 2 },
+		{ "SKB_DROP_REASON_SOCKET_RCVBUFF", 6 },
+		{ "SKB_DROP_REASON_TCP_ZEROWINDOW", 32 },
+		{ "SKB_DROP_REASON_TCP_OLD_SEQUENCE", 41 },
+	};
+	struct btf *btf = btf__new_empty();
+	int err = -1;
+
+	if (!btf)
+		return -1;
+	if (btf__add_enum(btf, "skb_drop_reason", 4) < 0)
+		goto out;
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		if (btf__add_enum_value(btf, evs[i].name, evs[i].value))
+			goto out;
+	err = drop_reasons_load(dr, btf);
+out:
+	btf__free(btf);
+	return err;
+}
+
 static int setup(void **state)
 {
 	struct ctx *c = calloc(1, sizeof(*c));
 
-	if (!c || model_init(&c->m))
+	if (!c || model_init(&c->m) || load_reasons(&c->reasons))
 		return -1;
 	*state = c;
 	return 0;
@@ -289,6 +324,7 @@ static int teardown(void **state)
 	free(c->rows);
 	free(c->procs);
 	model_free(&c->m);
+	drop_reasons_free(&c->reasons);
 	free(c);
 	return 0;
 }
@@ -361,6 +397,7 @@ static void make_frame(struct ctx *c, bool summary, double secs, uint64_t lost)
 	view_sort_socks(c->rows, (size_t)n, c->opt.sort);
 	view_sort_procs(c->procs, (size_t)np, c->opt.sort);
 	memset(&c->fr, 0, sizeof(c->fr));
+	c->fr.summary = summary;	/* as session.c's emit() */
 	c->fr.elapsed_s = secs;
 	c->fr.lost_events = lost;
 	c->fr.rows = c->rows;
@@ -408,9 +445,11 @@ static void test_json_interval_fields(void **state)
 	e = out + strlen(out);
 	FIELD(out, e, "interval_ms", "1000");
 	FIELD(out, e, "lost_events", "3");
+	FIELD(out, e, "episodes", "[]");
 	NO_FIELD(out, e, "attach");
 	NO_FIELD(out, e, "duration_ms");
 	NO_FIELD(out, e, "hist");
+	NO_FIELD(out, e, "episodes_forgotten");
 
 	/* Sorted by queue: 43 (65536), 42 (300), 44 (10). */
 	s = array_elem(out, "sockets", 1, &e);
@@ -447,10 +486,24 @@ static void test_json_interval_fields(void **state)
 	FIELD(s, e, "rcvbuf", "4000");
 	FIELD(s, e, "rmem_alloc", "1000");
 	FIELD(s, e, "fill_pct", "25.0");
-	FIELD(s, e, "zero_window_sent", "null");
-	FIELD(s, e, "zero_window_recv", "null");
-	FIELD(s, e, "zero_window_ms", "null");
-	FIELD(s, e, "drops", "null");
+	/* flow control measured, nothing happened: zeros, not nulls */
+	FIELD(s, e, "zero_window_sent", "0");
+	FIELD(s, e, "zero_window_recv", "0");
+	FIELD(s, e, "zero_window_episodes_sent", "0");
+	FIELD(s, e, "zero_window_episodes_recv", "0");
+	FIELD(s, e, "zero_window_sent_ms", "0.000");
+	FIELD(s, e, "zero_window_recv_ms", "0.000");
+	FIELD(s, e, "zero_window_ms", "0.000");
+	FIELD(s, e, "zero_window_probes_sent", "0");
+	FIELD(s, e, "zero_window_probes_recv", "0");
+	FIELD(s, e, "zero_window_open", "null");
+	FIELD(s, e, "drops", "0");
+	FIELD(s, e, "drop_reasons", "{}");
+	FIELD(s, e, "rcv_wnd", "0");
+	FIELD(s, e, "peer_rcv_wnd", "0");
+	FIELD(s, e, "send_queue", "0");
+	FIELD(s, e, "rcvbuf_changes", "0");
+	FIELD(s, e, "byte_age_max_ms", "null");
 	NO_FIELD(s, e, "hist");
 
 	/* Held by an fd: pid and comm from /proc, tid and cgroup null. */
@@ -564,7 +617,10 @@ static void test_json_summary(void **state)
 	NO_FIELD(out, e, "interval_ms");
 	assert_non_null(strstr(out, "\"attach\":{\"read\":\"tracepoint\","
 				    "\"arrival\":\"tracepoint\",\"close\":\"tracepoint\","
-				    "\"sockets\":\"iterator\"}"));
+				    "\"sockets\":\"iterator\",\"window_out\":\"tracepoint\","
+				    "\"window_in\":\"tracepoint\",\"drops\":\"none\"}"));
+	FIELD(out, e, "episodes", "[]");
+	FIELD(out, e, "episodes_forgotten", "0");
 
 	s = array_elem(out, "sockets", 0, &e);
 	assert_non_null(s);
@@ -574,7 +630,8 @@ static void test_json_summary(void **state)
 	FIELD(s, e, "queue_peak", "900");
 	assert_non_null(strstr(s, "\"hist\":{\"read_bytes\":[[1024,2048,3],[4096,8192,2]],"
 				  "\"req_bytes\":[[4096,8192,4]],"
-				  "\"queue_bytes\":[[0,1,1],[1073741824,null,1]]}"));
+				  "\"queue_bytes\":[[0,1,1],[1073741824,null,1]],"
+				  "\"byte_age_us\":[]}"));
 	assert_true(strstr(s, "\"hist\"") < e);
 }
 
@@ -617,9 +674,10 @@ static void test_json_empty_frame(void **state)
 	out = output(c);
 	assert_int_equal(assert_json_lines(out), 2);
 	assert_non_null(strstr(out, "\"interval_ms\":1000,\"lost_events\":0,"
-				    "\"sockets\":[],\"processes\":[]}\n"));
+				    "\"sockets\":[],\"processes\":[],\"episodes\":[]}\n"));
 	assert_non_null(strstr(out, "\"duration_ms\":10000,"));
-	assert_non_null(strstr(out, "\"lost_events\":0,\"sockets\":[],\"processes\":[]}\n"));
+	assert_non_null(strstr(out, "\"lost_events\":0,\"sockets\":[],\"processes\":[],"
+				    "\"episodes\":[],\"episodes_forgotten\":0}\n"));
 }
 
 static void test_json_escapes_comm(void **state)
@@ -760,9 +818,29 @@ static void test_json_close(void **state)
 	FIELD(out, e, "queue_peak", "900");	/* the run's peak */
 	FIELD(out, e, "pid", "1234");
 	FIELD(out, e, "owner", "\"reader\"");
-	FIELD(out, e, "zero_window_sent", "null");
-	NO_FIELD(out, e, "hist");
+	FIELD(out, e, "zero_window_sent", "0");
+	FIELD(out, e, "zero_window_open", "null");
+	FIELD(out, e, "reader_stall_ms", "null");	/* closed */
 	NO_FIELD(out, e, "sockets");
+	NO_FIELD(out, e, "episodes");
+}
+
+/* docs/json.md: a close object is a socket object "as in summary, without
+ * hist". */
+static void test_json_close_without_hist(void **state)
+{
+	struct ctx *c = *state;
+	struct bs_sock_rec r;
+	const char *out;
+
+	OPTS(c, "trace", "-o", "json");
+	rec_reader42(&r, BS_REC_CLOSE);
+	feed(c, &r);
+	render_close(&c->r, model_find(&c->m, 42));
+	out = output(c);
+	assert_int_equal(assert_json_lines(out), 1);
+	FIELD(out, out + strlen(out), "closed", "true");
+	NO_FIELD(out, out + strlen(out), "hist");
 }
 
 /* ---- tables ---------------------------------------------------------------- */
@@ -792,6 +870,28 @@ static void assert_no_escape(const char *out)
 				 (size_t)(p - (const unsigned char *)out));
 }
 
+/* The whitespace-separated fields of the line starting at l. */
+static int line_tokens(const char *l, char tok[][64], int max)
+{
+	int n = 0;
+
+	for (;;) {
+		size_t len;
+
+		while (*l == ' ')
+			l++;
+		if (!*l || *l == '\n')
+			return n;
+		len = strcspn(l, " \n");
+		assert_true(n < max);
+		assert_true(len < 64);
+		memcpy(tok[n], l, len);
+		tok[n][len] = '\0';
+		n++;
+		l += len;
+	}
+}
+
 static void test_table_interval(void **state)
 {
 	struct ctx *c = *state;
@@ -811,6 +911,7 @@ static void test_table_interval(void **state)
 		static const char *const cols[] = {
 			"PID", "COMM", "LOCAL", "REMOTE", "READS/s", "BYTES/s",
 			"AVG_REQ", "AVG_RD", "QUEUE", "PEAK", "RCVBUF", "FILL%",
+			"WND", "ZW", "ZW_TIME", "DROPS",
 		};
 		const char *hdr = strstr(out, "PID");
 		const char *prev = hdr;
@@ -862,13 +963,20 @@ static void test_table_interval(void **state)
 	/* unknown owner: "-" for pid and comm, "-" for fill without rcvbuf */
 	{
 		const char *l = strstr(out, "\n-  ");
-		char line[256];
+		char tok[20][64];
 
 		assert_non_null(l);
 		l++;
-		snprintf(line, sizeof(line), "%.*s", (int)(strchr(l, '\n') - l), l);
-		assert_non_null(strstr(line, "[::1]:80"));
-		assert_int_equal(line[strlen(line) - 1], '-');
+		assert_int_equal(line_tokens(l, tok, 20), 16);
+		assert_string_equal(tok[0], "-");
+		assert_string_equal(tok[1], "-");
+		assert_string_equal(tok[2], "[::1]:80");
+		assert_string_equal(tok[10], "0");	/* RCVBUF */
+		assert_string_equal(tok[11], "-");	/* FILL% */
+		assert_string_equal(tok[12], "0");	/* WND */
+		assert_string_equal(tok[13], "0/0");	/* ZW */
+		assert_string_equal(tok[14], "0");	/* ZW_TIME */
+		assert_string_equal(tok[15], "0");	/* DROPS */
 	}
 	assert_null(strstr(out, "closed during"));
 	assert_null(strstr(out, "(no TCP socket"));
@@ -1025,7 +1133,8 @@ static void test_table_verbose_attach(void **state)
 	table_interval(&c->r, &c->fr);
 	out = output(c);
 	assert_non_null(strstr(out, "attach: read=tracepoint arrival=tracepoint "
-				    "close=tracepoint sockets=iterator\n"));
+				    "close=tracepoint sockets=iterator window_out=tracepoint "
+				    "window_in=tracepoint drops=none\n"));
 }
 
 static void test_table_trace(void **state)
@@ -1122,6 +1231,999 @@ static void test_table_close_unknown_owner(void **state)
 		fail_msg("close line of an unknown owner claims pid 0: %s", out);
 }
 
+/* ---- flow control ------------------------------------------------------------ */
+
+#define MS 1000000ULL
+#define SEC 1000000000ULL
+
+/* Output written since *mark; moves the mark to the end. */
+static const char *take(struct ctx *c, size_t *mark)
+{
+	const char *p;
+
+	assert_int_equal(fflush(c->f), 0);
+	p = c->buf + *mark;
+	*mark = c->len;
+	return p;
+}
+
+/* Socket 42 at 10 s with flow state: an open episode of its own window,
+ * an ended one of the peer's, drops, buffer changes, windows. */
+static void rec_flow42(struct bs_sock_rec *r, uint32_t kind)
+{
+	struct bs_flow_state *f = &r->state.f;
+
+	rec_reader42(r, kind);
+	r->ts_ns = 10 * SEC;
+	r->rcv_wnd = 1000;
+	r->snd_wnd = 2000;
+	r->send_queue = 300;
+	r->state.c.last_read_ns = 9 * SEC + 500 * MS;
+	f->zw[BS_ZW_SENT].segments = 7;
+	f->zw[BS_ZW_SENT].episodes = 2;
+	f->zw[BS_ZW_SENT].ended = 1;
+	f->zw[BS_ZW_SENT].total_ns = 1500000;		/* 1.5 ms */
+	f->zw[BS_ZW_SENT].start_ns = 10 * SEC - 1 * MS;	/* open for 1 ms */
+	f->zw[BS_ZW_SENT].probes = 4;			/* received */
+	f->zw[BS_ZW_RECV].segments = 3;
+	f->zw[BS_ZW_RECV].episodes = 1;
+	f->zw[BS_ZW_RECV].ended = 1;
+	f->zw[BS_ZW_RECV].total_ns = 2 * MS;
+	f->zw[BS_ZW_RECV].probes = 5;			/* sent */
+	f->drops = 3;
+	f->rcvbuf_changes = 2;
+	f->nonempty_since_ns = 9 * SEC;
+	f->age_max_ns = 2500000;			/* 2.5 ms */
+}
+
+static void test_json_flow_fields(void **state)
+{
+	struct ctx *c = *state;
+	struct bs_sock_rec r;
+	const char *out, *s, *e;
+	size_t mark = 0;
+
+	OPTS(c, "top", "-o", "json");
+	rec_flow42(&r, BS_REC_SOCK);
+	feed(c, &r);
+	model_set_drops(&c->m, 42, 32, 3);
+
+	/* the first interval: everything so far */
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	out = take(c, &mark);
+	assert_int_equal(assert_json_lines(out), 1);
+	s = array_elem(out, "sockets", 0, &e);
+	assert_non_null(s);
+	FIELD(s, e, "zero_window_sent", "7");
+	FIELD(s, e, "zero_window_recv", "3");
+	FIELD(s, e, "zero_window_episodes_sent", "2");
+	FIELD(s, e, "zero_window_episodes_recv", "1");
+	FIELD(s, e, "zero_window_sent_ms", "2.500");	/* 1.5 ended + 1 open */
+	FIELD(s, e, "zero_window_recv_ms", "2.000");
+	FIELD(s, e, "zero_window_ms", "4.500");
+	/* probes: sent while the peer's window was 0, received while ours was */
+	FIELD(s, e, "zero_window_probes_sent", "5");
+	FIELD(s, e, "zero_window_probes_recv", "4");
+	FIELD(s, e, "zero_window_open", "\"sent\"");
+	FIELD(s, e, "drops", "3");
+	FIELD(s, e, "rcv_wnd", "1000");
+	FIELD(s, e, "peer_rcv_wnd", "2000");
+	FIELD(s, e, "send_queue", "300");
+	FIELD(s, e, "rcvbuf_changes", "2");
+	/* 300 bytes waiting; read at 9.5 s (after they began waiting at 9 s) */
+	FIELD(s, e, "reader_stall_ms", "500.000");
+
+	/* the next interval: only what changed */
+	r.ts_ns = 11 * SEC;
+	r.state.f.zw[BS_ZW_SENT].segments = 12;
+	r.state.f.zw[BS_ZW_RECV].segments = 4;
+	r.state.f.zw[BS_ZW_RECV].episodes = 2;
+	r.state.f.zw[BS_ZW_RECV].start_ns = 10 * SEC + 800 * MS;	/* 200 ms */
+	r.state.f.zw[BS_ZW_RECV].probes = 6;
+	r.state.f.drops = 4;
+	r.rcv_wnd = 0;
+	r.state.c.last_read_ns = 0;
+	feed(c, &r);
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	out = take(c, &mark);
+	assert_int_equal(assert_json_lines(out), 1);
+	s = array_elem(out, "sockets", 0, &e);
+	assert_non_null(s);
+	FIELD(s, e, "zero_window_sent", "5");
+	FIELD(s, e, "zero_window_recv", "1");
+	FIELD(s, e, "zero_window_episodes_sent", "0");
+	FIELD(s, e, "zero_window_episodes_recv", "1");
+	FIELD(s, e, "zero_window_sent_ms", "1000.000");	/* the open one ran on */
+	FIELD(s, e, "zero_window_recv_ms", "200.000");
+	FIELD(s, e, "zero_window_ms", "1200.000");
+	FIELD(s, e, "zero_window_probes_sent", "1");
+	FIELD(s, e, "zero_window_probes_recv", "0");
+	FIELD(s, e, "zero_window_open", "\"both\"");
+	FIELD(s, e, "drops", "1");
+	FIELD(s, e, "rcvbuf_changes", "0");
+	FIELD(s, e, "rcv_wnd", "0");
+	/* no read known any more: waiting since 9 s */
+	FIELD(s, e, "reader_stall_ms", "2000.000");
+
+	/* the summary: totals */
+	make_frame(c, true, 2.0, 0);
+	render_summary(&c->r, &c->fr);
+	out = take(c, &mark);
+	assert_int_equal(assert_json_lines(out), 1);
+	s = array_elem(out, "sockets", 0, &e);
+	assert_non_null(s);
+	FIELD(s, e, "zero_window_sent", "12");
+	FIELD(s, e, "zero_window_recv", "4");
+	FIELD(s, e, "zero_window_episodes_sent", "2");
+	FIELD(s, e, "zero_window_episodes_recv", "2");
+	FIELD(s, e, "zero_window_sent_ms", "1002.500");
+	FIELD(s, e, "zero_window_recv_ms", "202.000");
+	FIELD(s, e, "zero_window_ms", "1204.500");
+	FIELD(s, e, "zero_window_probes_sent", "6");
+	FIELD(s, e, "zero_window_probes_recv", "4");
+	FIELD(s, e, "drops", "4");
+	FIELD(s, e, "drop_reasons", "{\"TCP_ZEROWINDOW\":3,\"OTHER\":1}");	/* 4 drops, 3 with a named reason */
+	FIELD(s, e, "rcvbuf_changes", "2");
+	FIELD(s, e, "byte_age_max_ms", "2.500");
+}
+
+static void test_json_zero_window_open_values(void **state)
+{
+	struct ctx *c = *state;
+	struct bs_sock_rec r;
+	const char *out, *s, *e;
+
+	OPTS(c, "top", "-o", "json", "-s", "pid");
+	/* 42: only the peer's window is 0 */
+	rec_flow42(&r, BS_REC_SOCK);
+	r.state.f.zw[BS_ZW_SENT].start_ns = 0;
+	r.state.f.zw[BS_ZW_RECV].start_ns = 9 * SEC;
+	feed(c, &r);
+	/* 45: none open */
+	rec_flow42(&r, BS_REC_SOCK);
+	r.cookie = 45;
+	r.state.reader.pid = 1235;
+	r.state.f.zw[BS_ZW_SENT].start_ns = 0;
+	feed(c, &r);
+	/* 46: closed during an episode */
+	rec_flow42(&r, BS_REC_CLOSE);
+	r.cookie = 46;
+	r.state.reader.pid = 1236;
+	feed(c, &r);
+	make_frame(c, true, 1.0, 0);
+	render_summary(&c->r, &c->fr);
+	out = output(c);
+	assert_int_equal(assert_json_lines(out), 1);
+	s = array_elem(out, "sockets", 0, &e);
+	FIELD(s, e, "cookie", "42");
+	FIELD(s, e, "zero_window_open", "\"recv\"");
+	s = array_elem(out, "sockets", 1, &e);
+	FIELD(s, e, "cookie", "45");
+	FIELD(s, e, "zero_window_open", "null");
+	s = array_elem(out, "sockets", 2, &e);
+	FIELD(s, e, "cookie", "46");
+	FIELD(s, e, "closed", "true");
+	FIELD(s, e, "zero_window_open", "null");
+	/* a closed socket has no window and nothing in flight */
+	FIELD(s, e, "rcv_wnd", "0");
+	FIELD(s, e, "peer_rcv_wnd", "0");
+	FIELD(s, e, "send_queue", "0");
+	FIELD(s, e, "reader_stall_ms", "null");
+	/* its counters are kept */
+	FIELD(s, e, "zero_window_sent", "7");
+	FIELD(s, e, "drops", "3");
+}
+
+static void test_json_summary_drop_reasons(void **state)
+{
+	struct ctx *c = *state;
+	struct bs_sock_rec r;
+	const char *out, *s, *e;
+
+	OPTS(c, "top", "-o", "json");
+	rec_flow42(&r, BS_REC_SOCK);
+	r.state.f.drops = 10;
+	feed(c, &r);
+	model_set_drops(&c->m, 42, 32, 3);
+	model_set_drops(&c->m, 42, 6, 2);
+	model_set_drops(&c->m, 42, 77, 4);	/* not in the enum */
+	model_set_drops(&c->m, 42, 41, 1);
+	model_set_drops(&c->m, 42, 32, 3);
+	make_frame(c, false, 1.0, 0);
+	model_set_drops(&c->m, 42, 6, 5);
+	make_frame(c, true, 1.0, 0);
+	render_summary(&c->r, &c->fr);
+	out = output(c);
+	assert_int_equal(assert_json_lines(out), 1);
+	s = array_elem(out, "sockets", 0, &e);
+	FIELD(s, e, "drops", "10");
+	FIELD(s, e, "drop_reasons", "{\"TCP_ZEROWINDOW\":3,\"SOCKET_RCVBUFF\":5,"
+				    "\"REASON_77\":4,\"TCP_OLD_SEQUENCE\":1}");
+}
+
+/* An interval's drop_reasons are the drops of that interval (as its `drops`),
+ * rendered the way session.c renders: model_take_interval, then the frame. */
+static void test_json_interval_drop_reasons(void **state)
+{
+	struct ctx *c = *state;
+	struct bs_sock_rec r;
+	const char *out, *s, *e;
+	size_t mark = 0;
+
+	OPTS(c, "top", "-o", "json");
+	rec_flow42(&r, BS_REC_SOCK);
+	r.state.f.drops = 4;
+	feed(c, &r);
+	model_set_drops(&c->m, 42, 32, 3);
+	model_set_drops(&c->m, 42, 6, 1);
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	out = take(c, &mark);
+	s = array_elem(out, "sockets", 0, &e);
+	FIELD(s, e, "drops", "4");
+	FIELD(s, e, "drop_reasons", "{\"TCP_ZEROWINDOW\":3,\"SOCKET_RCVBUFF\":1}");
+
+	r.state.f.drops = 6;
+	feed(c, &r);
+	model_set_drops(&c->m, 42, 32, 5);
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	out = take(c, &mark);
+	s = array_elem(out, "sockets", 0, &e);
+	FIELD(s, e, "drops", "2");
+	FIELD(s, e, "drop_reasons", "{\"TCP_ZEROWINDOW\":2}");
+}
+
+/* byte_age_max_ms of an interval: the oldest byte a read took in it. */
+static void test_json_interval_byte_age(void **state)
+{
+	struct ctx *c = *state;
+	struct bs_sock_rec r;
+	const char *out, *s, *e;
+
+	OPTS(c, "top", "-o", "json");
+	rec_flow42(&r, BS_REC_SOCK);		/* age_max_ns 2.5 ms */
+	feed(c, &r);
+	assert_int_equal(model_find(&c->m, 42)->age_max_interval_ns, 2500000);
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	out = output(c);
+	s = array_elem(out, "sockets", 0, &e);
+	FIELD(s, e, "reads", "5");
+	FIELD(s, e, "byte_age_max_ms", "2.500");
+}
+
+/* ---- episodes ---------------------------------------------------------------- */
+
+static void flow_edge(struct ctx *c, uint32_t kind, uint64_t cookie, uint32_t dir,
+		      uint64_t start, uint64_t end, uint32_t queue, uint64_t probes)
+{
+	struct bs_flow_rec f;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = kind;
+	f.cookie = cookie;
+	f.dir = dir;
+	f.ts_ns = kind == BS_REC_ZW_START ? start : end;
+	f.start_ns = start;
+	f.duration_ns = kind == BS_REC_ZW_END ? end - start : 0;
+	f.queue = queue;
+	f.probes = probes;
+	assert_int_equal(model_apply_flow(&c->m, &f), 0);
+}
+
+/*
+ * Sockets at 3 s: 42 (reader 1234), 43 (held by fd 4321), 44 (IPv6, owner
+ * unknown), 51 (the local peer of 43, reader 999 "slowpoke"). Episodes:
+ *  E0 42 sent  1.0 s, open          65536 queued
+ *  E1 43 recv  1.5 s - 1.7 s, 2 probes   (the reader is 51's)
+ *  E2 42 recv  2.0 s - 2.1 s, end only   (the peer is not on this host)
+ *  E3 43 sent  2.5 s, open
+ *  E4 44 sent  2.95 s, open
+ */
+static void episode_world(struct ctx *c)
+{
+	struct bs_sock_rec r;
+
+	three_sockets(c);
+	rec_reader42(&r, BS_REC_SOCK);
+	r.ts_ns = 3 * SEC;
+	feed(c, &r);
+	rec_base(&r, BS_REC_SOCK, 43, "10.0.0.1", 5001, "10.0.0.3", 40001);
+	r.ts_ns = 3 * SEC;
+	r.queue_bytes = 65536;
+	feed(c, &r);
+	rec_base(&r, BS_REC_SOCK, 44, "::1", 80, "::1", 50000);
+	r.ts_ns = 3 * SEC;
+	r.queue_bytes = 10;
+	feed(c, &r);
+	rec_base(&r, BS_REC_SOCK, 51, "10.0.0.3", 40001, "10.0.0.1", 5001);
+	r.ts_ns = 3 * SEC;
+	r.flags = BS_SF_HAS_STATE | BS_SF_HAS_READER;
+	r.state.c.reads = 1;
+	r.state.reader.pid = 999;
+	strcpy(r.state.reader.comm, "slowpoke");
+	feed(c, &r);
+
+	flow_edge(c, BS_REC_ZW_START, 42, BS_ZW_SENT, 1 * SEC, 0, 65536, 0);
+	flow_edge(c, BS_REC_ZW_START, 43, BS_ZW_RECV, 1500 * MS, 0, 1000, 0);
+	flow_edge(c, BS_REC_ZW_END, 43, BS_ZW_RECV, 1500 * MS, 1700 * MS, 1000, 2);
+	flow_edge(c, BS_REC_ZW_END, 42, BS_ZW_RECV, 2000 * MS, 2100 * MS, 500, 1);
+	flow_edge(c, BS_REC_ZW_START, 43, BS_ZW_SENT, 2500 * MS, 0, 4096, 0);
+	flow_edge(c, BS_REC_ZW_START, 44, BS_ZW_SENT, 2950 * MS, 0, 10, 0);
+	assert_int_equal(c->m.nepisodes, 5);
+}
+
+/* The interval as session.c emits it: frame, render, mark the episodes. */
+static const char *json_interval_now(struct ctx *c, size_t *mark)
+{
+	const char *out;
+
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	model_mark_episodes_reported(&c->m);
+	out = take(c, mark);
+	assert_int_equal(assert_json_lines(out), 1);
+	return out;
+}
+
+static void test_json_interval_episodes(void **state)
+{
+	struct ctx *c = *state;
+	const char *out, *p, *e;
+	size_t mark = 0;
+
+	OPTS(c, "top", "-o", "json");
+	episode_world(c);
+	out = json_interval_now(c, &mark);
+
+	p = array_elem(out, "episodes", 0, &e);
+	assert_non_null(p);
+	FIELD(p, e, "cookie", "42");
+	FIELD(p, e, "direction", "\"sent\"");
+	FIELD(p, e, "family", "\"ipv4\"");
+	FIELD(p, e, "laddr", "\"10.0.0.1\"");
+	FIELD(p, e, "lport", "5000");
+	FIELD(p, e, "raddr", "\"10.0.0.2\"");
+	FIELD(p, e, "rport", "40000");
+	FIELD(p, e, "start_ns", "1000000000");
+	FIELD(p, e, "end_ns", "null");
+	FIELD(p, e, "open", "true");
+	FIELD(p, e, "duration_ms", "2000.000");	/* up to the sample at 3 s */
+	FIELD(p, e, "queued_bytes", "65536");
+	FIELD(p, e, "probes", "null");
+	FIELD(p, e, "reader_owner", "\"reader\"");
+	FIELD(p, e, "reader_pid", "1234");
+	FIELD(p, e, "reader_comm", "\"reader\"");
+
+	p = array_elem(out, "episodes", 1, &e);
+	assert_non_null(p);
+	FIELD(p, e, "cookie", "43");
+	FIELD(p, e, "direction", "\"recv\"");
+	FIELD(p, e, "lport", "5001");
+	FIELD(p, e, "start_ns", "1500000000");
+	FIELD(p, e, "end_ns", "1700000000");
+	FIELD(p, e, "open", "false");
+	FIELD(p, e, "duration_ms", "200.000");
+	FIELD(p, e, "queued_bytes", "1000");
+	FIELD(p, e, "probes", "2");
+	/* the peer's window: its reader is the local peer's, not 43's holder */
+	FIELD(p, e, "reader_owner", "\"reader\"");
+	FIELD(p, e, "reader_pid", "999");
+	FIELD(p, e, "reader_comm", "\"slowpoke\"");
+
+	p = array_elem(out, "episodes", 2, &e);
+	assert_non_null(p);
+	FIELD(p, e, "cookie", "42");
+	FIELD(p, e, "direction", "\"recv\"");
+	FIELD(p, e, "duration_ms", "100.000");
+	FIELD(p, e, "probes", "1");
+	FIELD(p, e, "reader_owner", "\"remote\"");
+	FIELD(p, e, "reader_pid", "null");
+	FIELD(p, e, "reader_comm", "null");
+
+	p = array_elem(out, "episodes", 3, &e);
+	assert_non_null(p);
+	FIELD(p, e, "cookie", "43");
+	FIELD(p, e, "direction", "\"sent\"");
+	FIELD(p, e, "open", "true");
+	FIELD(p, e, "duration_ms", "500.000");
+	FIELD(p, e, "reader_owner", "\"fd\"");
+	FIELD(p, e, "reader_pid", "4321");
+	FIELD(p, e, "reader_comm", "\"stalled\"");
+
+	p = array_elem(out, "episodes", 4, &e);
+	assert_non_null(p);
+	FIELD(p, e, "cookie", "44");
+	FIELD(p, e, "family", "\"ipv6\"");
+	FIELD(p, e, "laddr", "\"::1\"");
+	FIELD(p, e, "duration_ms", "50.000");
+	FIELD(p, e, "reader_owner", "\"unknown\"");
+	FIELD(p, e, "reader_pid", "null");
+	FIELD(p, e, "reader_comm", "null");
+	assert_null(array_elem(out, "episodes", 5, &e));
+
+	/* the next interval: the open ones only; the ended ones were shown */
+	out = json_interval_now(c, &mark);
+	p = array_elem(out, "episodes", 0, &e);
+	FIELD(p, e, "cookie", "42");
+	FIELD(p, e, "open", "true");
+	p = array_elem(out, "episodes", 1, &e);
+	FIELD(p, e, "cookie", "43");
+	FIELD(p, e, "direction", "\"sent\"");
+	p = array_elem(out, "episodes", 2, &e);
+	FIELD(p, e, "cookie", "44");
+	assert_null(array_elem(out, "episodes", 3, &e));
+
+	/* E0 ends: shown once as ended, then no more */
+	flow_edge(c, BS_REC_ZW_END, 42, BS_ZW_SENT, 1 * SEC, 4 * SEC, 65536, 7);
+	out = json_interval_now(c, &mark);
+	p = array_elem(out, "episodes", 0, &e);
+	FIELD(p, e, "cookie", "42");
+	FIELD(p, e, "direction", "\"sent\"");
+	FIELD(p, e, "end_ns", "4000000000");
+	FIELD(p, e, "open", "false");
+	FIELD(p, e, "duration_ms", "3000.000");
+	FIELD(p, e, "probes", "7");
+	assert_non_null(array_elem(out, "episodes", 2, &e));
+	assert_null(array_elem(out, "episodes", 3, &e));
+	out = json_interval_now(c, &mark);
+	p = array_elem(out, "episodes", 0, &e);
+	FIELD(p, e, "cookie", "43");
+	p = array_elem(out, "episodes", 1, &e);
+	FIELD(p, e, "cookie", "44");
+	assert_null(array_elem(out, "episodes", 2, &e));
+	NO_FIELD(out, out + strlen(out), "episodes_forgotten");
+}
+
+static void test_json_summary_episodes(void **state)
+{
+	struct ctx *c = *state;
+	const char *out, *p, *e;
+	size_t mark = 0;
+
+	OPTS(c, "top", "-o", "json");
+	episode_world(c);
+	json_interval_now(c, &mark);
+	json_interval_now(c, &mark);
+	c->m.episodes_forgotten = 12;	/* as if the log had overflowed */
+	make_frame(c, true, 5.0, 0);
+	render_summary(&c->r, &c->fr);
+	out = take(c, &mark);
+	assert_int_equal(assert_json_lines(out), 1);
+	/* every episode of the run, reported or not */
+	for (int i = 0; i < 5; i++)
+		assert_non_null(array_elem(out, "episodes", i, &e));
+	assert_null(array_elem(out, "episodes", 5, &e));
+	p = array_elem(out, "episodes", 1, &e);
+	FIELD(p, e, "cookie", "43");
+	FIELD(p, e, "probes", "2");
+	FIELD(p, e, "reader_pid", "999");
+	FIELD(out, out + strlen(out), "episodes_forgotten", "12");
+}
+
+/* With -p, episodes of sockets the filter hides are not shown either. */
+static void test_json_episodes_follow_filter(void **state)
+{
+	struct ctx *c = *state;
+	const char *out, *p, *e;
+	size_t mark = 0;
+
+	OPTS(c, "top", "-o", "json", "-p", "1234");
+	episode_world(c);
+	c->m.filter.npids = 1;	/* as session.c sets it from the options */
+	c->m.filter.pids[0] = 1234;
+	out = json_interval_now(c, &mark);
+	p = array_elem(out, "episodes", 0, &e);
+	FIELD(p, e, "cookie", "42");
+	FIELD(p, e, "direction", "\"sent\"");
+	p = array_elem(out, "episodes", 1, &e);
+	FIELD(p, e, "cookie", "42");
+	FIELD(p, e, "direction", "\"recv\"");
+	assert_null(array_elem(out, "episodes", 2, &e));
+	make_frame(c, true, 1.0, 0);
+	render_summary(&c->r, &c->fr);
+	out = take(c, &mark);
+	assert_non_null(array_elem(out, "episodes", 1, &e));
+	assert_null(array_elem(out, "episodes", 2, &e));
+}
+
+static void test_episode_owner(void **state)
+{
+	struct ctx *c = *state;
+	const struct sock_entry *owner;
+	struct episode ep = { 0 };
+
+	OPTS(c, "top");
+	episode_world(c);
+	ep.cookie = 42;
+	ep.dir = BS_ZW_SENT;
+	assert_string_equal(render_episode_owner(&c->r, &ep, &owner), "reader");
+	assert_ptr_equal(owner, model_find(&c->m, 42));
+	ep.dir = BS_ZW_RECV;		/* 42's peer is elsewhere */
+	assert_string_equal(render_episode_owner(&c->r, &ep, &owner), "remote");
+	assert_null(owner);
+	ep.cookie = 43;
+	assert_string_equal(render_episode_owner(&c->r, &ep, &owner), "reader");
+	assert_ptr_equal(owner, model_find(&c->m, 51));
+	ep.dir = BS_ZW_SENT;
+	assert_string_equal(render_episode_owner(&c->r, &ep, &owner), "fd");
+	assert_ptr_equal(owner, model_find(&c->m, 43));
+	ep.cookie = 51;			/* 51's peer is 43, held by fd */
+	ep.dir = BS_ZW_RECV;
+	assert_string_equal(render_episode_owner(&c->r, &ep, &owner), "fd");
+	assert_ptr_equal(owner, model_find(&c->m, 43));
+	ep.cookie = 44;
+	ep.dir = BS_ZW_SENT;
+	assert_string_equal(render_episode_owner(&c->r, &ep, &owner), "unknown");
+	assert_null(owner);
+}
+
+/* ---- trace events: JSON -------------------------------------------------------- */
+
+static void flow_event(struct bs_flow_rec *f, uint32_t kind)
+{
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->cookie = 42;
+	f->ts_ns = 5 * SEC;
+	f->ep.family = AF_INET;
+	inet_pton(AF_INET, "10.0.0.1", f->ep.saddr);
+	inet_pton(AF_INET, "10.0.0.2", f->ep.daddr);
+	f->ep.sport = 5000;
+	f->ep.dport = 40000;
+	f->reader.pid = 1234;
+	f->reader.tid = 1235;
+	strcpy(f->reader.comm, "reader");
+}
+
+static void test_json_flow_events(void **state)
+{
+	struct ctx *c = *state;
+	struct bs_flow_rec f;
+	const char *out, *l[6], *e;
+
+	OPTS(c, "trace", "-o", "json");
+	flow_event(&f, BS_REC_ZW_START);
+	f.dir = BS_ZW_SENT;
+	f.start_ns = 5 * SEC;
+	f.queue = 65536;
+	render_flow(&c->r, &f);
+	flow_event(&f, BS_REC_ZW_END);
+	f.dir = BS_ZW_RECV;
+	f.start_ns = 5 * SEC - 1500 * 1000;
+	f.duration_ns = 1500 * 1000;
+	f.queue = 1000;
+	f.probes = 3;
+	render_flow(&c->r, &f);
+	flow_event(&f, BS_REC_DROP);
+	f.reason = 32;
+	f.reader.pid = 0;		/* never read */
+	memset(f.reader.comm, 0, sizeof(f.reader.comm));
+	render_flow(&c->r, &f);
+	flow_event(&f, BS_REC_DROP);
+	f.reason = 77;			/* not in this kernel's enum */
+	strcpy(f.reader.comm, "\x1b[31mx\"");
+	render_flow(&c->r, &f);
+	flow_event(&f, BS_REC_RCVBUF);
+	f.old_rcvbuf = 131072;
+	f.new_rcvbuf = 262144;
+	render_flow(&c->r, &f);
+	/* not a flow record: nothing */
+	flow_event(&f, BS_REC_READ);
+	render_flow(&c->r, &f);
+	flow_event(&f, 99);
+	render_flow(&c->r, &f);
+	out = output(c);
+	assert_int_equal(assert_json_lines(out), 5);
+	assert_null(strchr(out, 0x1b));
+	l[0] = out;
+	for (int i = 1; i <= 5; i++)
+		l[i] = strchr(l[i - 1], '\n') + 1;
+
+	/* common fields, on every line */
+	for (int i = 0; i < 5; i++) {
+		e = l[i + 1];
+		assert_true(strncmp(l[i], "{\"type\":\"", 9) == 0);
+		assert_non_null(strstr(l[i], "\"time\":\""));
+		FIELD(l[i], e, "ts_ns", "5000000000");
+		FIELD(l[i], e, "cookie", "42");
+		FIELD(l[i], e, "family", "\"ipv4\"");
+		FIELD(l[i], e, "laddr", "\"10.0.0.1\"");
+		FIELD(l[i], e, "lport", "5000");
+		FIELD(l[i], e, "raddr", "\"10.0.0.2\"");
+		FIELD(l[i], e, "rport", "40000");
+	}
+
+	e = l[1];
+	FIELD(l[0], e, "type", "\"zero_window_start\"");
+	FIELD(l[0], e, "pid", "1234");
+	FIELD(l[0], e, "comm", "\"reader\"");
+	FIELD(l[0], e, "direction", "\"sent\"");
+	FIELD(l[0], e, "start_ns", "5000000000");
+	FIELD(l[0], e, "queued_bytes", "65536");
+	NO_FIELD(l[0], e, "duration_ms");
+	NO_FIELD(l[0], e, "reason");
+
+	e = l[2];
+	FIELD(l[1], e, "type", "\"zero_window_end\"");
+	FIELD(l[1], e, "direction", "\"recv\"");
+	FIELD(l[1], e, "start_ns", "4998500000");
+	FIELD(l[1], e, "queued_bytes", "1000");
+	FIELD(l[1], e, "duration_ms", "1.500");
+	FIELD(l[1], e, "probes", "3");
+
+	e = l[3];
+	FIELD(l[2], e, "type", "\"drop\"");
+	FIELD(l[2], e, "reason", "\"TCP_ZEROWINDOW\"");
+	FIELD(l[2], e, "reason_code", "32");
+	FIELD(l[2], e, "pid", "null");
+	FIELD(l[2], e, "comm", "null");
+	NO_FIELD(l[2], e, "direction");
+	NO_FIELD(l[2], e, "old_rcvbuf");
+
+	e = l[4];
+	FIELD(l[3], e, "type", "\"drop\"");
+	FIELD(l[3], e, "reason", "\"REASON_77\"");
+	FIELD(l[3], e, "reason_code", "77");
+	FIELD(l[3], e, "comm", "\"\\u001b[31mx\\\"\"");
+
+	e = l[5];
+	FIELD(l[4], e, "type", "\"rcvbuf\"");
+	FIELD(l[4], e, "old_rcvbuf", "131072");
+	FIELD(l[4], e, "new_rcvbuf", "262144");
+	FIELD(l[4], e, "pid", "1234");
+	NO_FIELD(l[4], e, "reason");
+	NO_FIELD(l[4], e, "direction");
+}
+
+/* ---- tables -------------------------------------------------------------------- */
+
+/* The line of the table (after `from`) that contains needle. */
+static const char *line_with(const char *from, const char *needle)
+{
+	const char *p = strstr(from, needle);
+
+	if (!p)
+		fail_msg("no line with \"%s\" in:\n%s", needle, from);
+	while (p > from && p[-1] != '\n')
+		p--;
+	return p;
+}
+
+/* Where the tok_index-th field of the line ends (offset from the line start). */
+static long token_end(const char *line, int tok_index, char tok[][64])
+{
+	const char *v = line;
+
+	assert_true(line_tokens(line, tok, 20) > tok_index);
+	for (int i = 0; i <= tok_index; i++) {
+		while (*v == ' ')
+			v++;
+		v += strlen(tok[i]);
+	}
+	return (long)(v - line);
+}
+
+/* The header's column `name` (field tok_index) ends where the row's value does. */
+static void assert_column_aligned(const char *hdr, const char *line,
+				  const char *name, int tok_index)
+{
+	char htok[20][64], vtok[20][64];
+	long h = token_end(hdr, tok_index, htok), v = token_end(line, tok_index, vtok);
+
+	assert_string_equal(htok[tok_index], name);
+	if (h != v)
+		fail_msg("column %s ends at %ld, its value \"%s\" at %ld", name, h,
+			 vtok[tok_index], v);
+}
+
+static void test_table_flow_columns(void **state)
+{
+	struct ctx *c = *state;
+	struct bs_sock_rec r;
+	const char *out, *hdr, *l;
+	char tok[20][64];
+	size_t mark = 0;
+
+	OPTS(c, "top", "-s", "pid");
+	rec_flow42(&r, BS_REC_SOCK);
+	r.rcv_wnd = 65536;
+	r.state.f.zw[BS_ZW_SENT].total_ns = 3600000;	/* + 1 ms open: 4.6 ms */
+	feed(c, &r);
+	/* 45: 12.4 s in episodes, none open */
+	rec_flow42(&r, BS_REC_SOCK);
+	r.cookie = 45;
+	r.state.reader.pid = 1300;
+	r.state.f.zw[BS_ZW_SENT].start_ns = 0;
+	r.state.f.zw[BS_ZW_SENT].total_ns = 12400 * MS;
+	r.state.f.zw[BS_ZW_RECV].episodes = 3;
+	r.state.f.drops = 1234;
+	feed(c, &r);
+	/* 46: closed during an episode */
+	rec_flow42(&r, BS_REC_CLOSE);
+	r.cookie = 46;
+	r.state.reader.pid = 1400;
+	feed(c, &r);
+
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	out = take(c, &mark);
+	assert_no_escape(out);
+	hdr = line_with(out, "DROPS");
+	l = line_with(out, "1234 ");
+	assert_int_equal(line_tokens(l, tok, 20), 16);
+	assert_string_equal(tok[12], "64K");	/* WND */
+	assert_string_equal(tok[13], "2/1!");	/* ZW: ours/peer's, one open */
+	assert_string_equal(tok[14], "7ms");	/* ZW_TIME: 4.6 + 2 ms, both ways */
+	assert_string_equal(tok[15], "3");	/* DROPS */
+	assert_column_aligned(hdr, l, "WND", 12);
+	assert_column_aligned(hdr, l, "ZW", 13);
+	assert_column_aligned(hdr, l, "ZW_TIME", 14);
+	assert_column_aligned(hdr, l, "DROPS", 15);
+
+	l = line_with(out, "1300 ");
+	assert_int_equal(line_tokens(l, tok, 20), 16);
+	assert_string_equal(tok[12], "1000");
+	assert_string_equal(tok[13], "2/3");
+	assert_string_equal(tok[14], "12s");	/* 12.4 s + 2 ms: seconds */
+	assert_string_equal(tok[15], "1234");
+	assert_column_aligned(hdr, l, "DROPS", 15);
+
+	l = line_with(out, "1400* ");
+	assert_int_equal(line_tokens(l, tok, 20), 16);
+	assert_string_equal(tok[12], "-");	/* closed: no window */
+	assert_string_equal(tok[13], "2/1");	/* closed: nothing open */
+
+	/* the next interval: deltas; 42's episode still open */
+	rec_flow42(&r, BS_REC_SOCK);
+	r.ts_ns = 11 * SEC;
+	r.rcv_wnd = 0;
+	r.state.f.zw[BS_ZW_SENT].total_ns = 3600000;
+	r.state.f.drops = 5;
+	feed(c, &r);
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	out = take(c, &mark);
+	l = line_with(out, "1234 ");
+	assert_int_equal(line_tokens(l, tok, 20), 16);
+	assert_string_equal(tok[12], "0");
+	assert_string_equal(tok[13], "0/0!");
+	assert_string_equal(tok[14], "1000ms");
+	assert_string_equal(tok[15], "2");
+}
+
+static void test_table_interval_episodes(void **state)
+{
+	struct ctx *c = *state;
+	const char *out, *sec;
+	size_t mark = 0;
+
+	OPTS(c, "top");
+	episode_world(c);
+	/* two more: 51 sent 2.2-2.5 s; 51 recv (its peer is 43) 2.6-2.62 s */
+	flow_edge(c, BS_REC_ZW_END, 51, BS_ZW_SENT, 2200 * MS, 2500 * MS, 8192, 0);
+	flow_edge(c, BS_REC_ZW_END, 51, BS_ZW_RECV, 2600 * MS, 2620 * MS, 100, 0);
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	model_mark_episodes_reported(&c->m);
+	out = take(c, &mark);
+	assert_no_escape(out);
+	sec = strstr(out, "\nzero-window episodes:\n");
+	assert_non_null(sec);
+	/* after the socket lines */
+	assert_true(strstr(out, "[::1]:80") < sec);
+	sec++;
+	assert_int_equal(count_lines_with(sec, "window 0 "), 5);
+	assert_non_null(strstr(sec, "\n  window 0 sent     10.0.0.1:5000>10.0.0.2:40000: "
+				    "OPEN for 2000.0 ms, 64K queued at start, "
+				    "reader 1234 reader\n"));
+	assert_non_null(strstr(sec, "\n  window 0 received 10.0.0.1:5001>10.0.0.3:40001: "
+				    "lasted 200.0 ms, 1000 queued at start, "
+				    "reader 999 slowpoke\n"));
+	assert_non_null(strstr(sec, "\n  window 0 received 10.0.0.1:5000>10.0.0.2:40000: "
+				    "lasted 100.0 ms, 500 queued at start, reader remote\n"));
+	assert_non_null(strstr(sec, "\n  window 0 sent     10.0.0.1:5001>10.0.0.3:40001: "
+				    "OPEN for 500.0 ms, 4.0K queued at start, "
+				    "reader 4321 stalled\n"));
+	assert_non_null(strstr(sec, "\n  window 0 sent     [::1]:80>[::1]:50000: "
+				    "OPEN for 50.0 ms, 10 queued at start, reader unknown\n"));
+	/* the first five, in order; then how many more */
+	assert_true(strstr(sec, "OPEN for 2000.0") < strstr(sec, "lasted 200.0"));
+	assert_true(strstr(sec, "lasted 200.0") < strstr(sec, "lasted 100.0"));
+	assert_true(strstr(sec, "lasted 100.0") < strstr(sec, "OPEN for 500.0"));
+	assert_true(strstr(sec, "OPEN for 500.0") < strstr(sec, "OPEN for 50.0"));
+	assert_null(strstr(sec, "lasted 300.0"));
+	assert_null(strstr(sec, "lasted 20.0"));
+	assert_non_null(strstr(sec, "\n  ... and 2 more\n"));
+
+	/* the next interval: the three open ones, nothing more */
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	model_mark_episodes_reported(&c->m);
+	out = take(c, &mark);
+	sec = strstr(out, "zero-window episodes:\n");
+	assert_non_null(sec);
+	assert_int_equal(count_lines_with(sec, "window 0 "), 3);
+	assert_int_equal(count_lines_with(sec, "OPEN for"), 3);
+	assert_null(strstr(sec, "more"));
+
+	/* all ended and shown: no section */
+	flow_edge(c, BS_REC_ZW_END, 42, BS_ZW_SENT, 1 * SEC, 4 * SEC, 65536, 1);
+	flow_edge(c, BS_REC_ZW_END, 43, BS_ZW_SENT, 2500 * MS, 4 * SEC, 4096, 1);
+	flow_edge(c, BS_REC_ZW_END, 44, BS_ZW_SENT, 2950 * MS, 4 * SEC, 10, 1);
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	model_mark_episodes_reported(&c->m);
+	out = take(c, &mark);
+	assert_int_equal(count_lines_with(out, "lasted"), 3);
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	out = take(c, &mark);
+	assert_null(strstr(out, "zero-window episodes"));
+	assert_null(strstr(out, "window 0"));
+}
+
+static void test_table_summary_episodes(void **state)
+{
+	struct ctx *c = *state;
+	struct bs_sock_rec r;
+	const char *out, *sec;
+	size_t mark = 0;
+
+	OPTS(c, "top");
+	/* the kernel's counters: more episodes than the log holds */
+	rec_reader42(&r, BS_REC_SOCK);
+	r.ts_ns = 3 * SEC;
+	r.state.f.zw[BS_ZW_SENT].episodes = 12;
+	r.state.f.zw[BS_ZW_RECV].episodes = 9;
+	feed(c, &r);
+	rec_base(&r, BS_REC_SOCK, 43, "10.0.0.1", 5001, "10.0.0.3", 40001);
+	r.ts_ns = 3 * SEC;
+	r.queue_bytes = 65536;
+	r.flags = BS_SF_HAS_STATE;
+	r.state.f.zw[BS_ZW_SENT].episodes = 1;
+	r.state.f.zw[BS_ZW_RECV].episodes = 3;
+	feed(c, &r);
+	model_set_owner(model_find(&c->m, 43), 4321, "stalled");
+	episode_world(c);
+	flow_edge(c, BS_REC_ZW_END, 51, BS_ZW_SENT, 2200 * MS, 2500 * MS, 8192, 0);
+	flow_edge(c, BS_REC_ZW_END, 51, BS_ZW_RECV, 2600 * MS, 2620 * MS, 100, 0);
+	/* episode_world re-fed 42 and 43 without flow state: counters again */
+	rec_reader42(&r, BS_REC_SOCK);
+	r.ts_ns = 3 * SEC;
+	r.state.f.zw[BS_ZW_SENT].episodes = 12;
+	r.state.f.zw[BS_ZW_SENT].start_ns = 1 * SEC;
+	r.state.f.zw[BS_ZW_RECV].episodes = 9;
+	feed(c, &r);
+	rec_base(&r, BS_REC_SOCK, 43, "10.0.0.1", 5001, "10.0.0.3", 40001);
+	r.ts_ns = 3 * SEC;
+	r.queue_bytes = 65536;
+	r.flags = BS_SF_HAS_STATE;
+	r.state.f.zw[BS_ZW_SENT].episodes = 1;
+	r.state.f.zw[BS_ZW_SENT].start_ns = 2500 * MS;
+	r.state.f.zw[BS_ZW_RECV].episodes = 3;
+	feed(c, &r);
+
+	/* intervals went by: the summary still lists the longest of the run */
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	model_mark_episodes_reported(&c->m);
+	take(c, &mark);
+	make_frame(c, true, 5.0, 0);
+	render_summary(&c->r, &c->fr);
+	out = take(c, &mark);
+	assert_no_escape(out);
+	sec = strstr(out, "zero-window episodes: 13 sent, 12 received; the longest:\n");
+	if (!sec)
+		fail_msg("no summary episode header with the counters' 13/12 in:\n%s", out);
+	assert_int_equal(count_lines_with(sec, "window 0 "), 5);
+	assert_null(strstr(sec, "more"));
+	/* longest first: 2000 (open), 500 (open), 300, 200, 100 ms */
+	{
+		const char *p[5] = {
+			strstr(sec, "OPEN for 2000.0 ms"), strstr(sec, "OPEN for 500.0 ms"),
+			strstr(sec, "lasted 300.0 ms"), strstr(sec, "lasted 200.0 ms"),
+			strstr(sec, "lasted 100.0 ms"),
+		};
+
+		for (int i = 0; i < 5; i++)
+			if (!p[i])
+				fail_msg("episode %d of the longest missing in:\n%s", i, sec);
+		for (int i = 1; i < 5; i++)
+			assert_true(p[i - 1] < p[i]);
+	}
+	assert_null(strstr(sec, "50.0 ms"));	/* 44's, sixth */
+	assert_null(strstr(sec, "20.0 ms"));	/* 51's recv, seventh */
+	assert_non_null(strstr(sec, "lasted 300.0 ms, 8.0K queued at start, reader 999 slowpoke"));
+}
+
+static void test_table_episode_comm_sanitized(void **state)
+{
+	struct ctx *c = *state;
+	struct bs_sock_rec r;
+	const char *out;
+
+	OPTS(c, "top");
+	rec_reader42(&r, BS_REC_SOCK);
+	strcpy(r.state.reader.comm, "\x1b[2Jevil");
+	feed(c, &r);
+	flow_edge(c, BS_REC_ZW_START, 42, BS_ZW_SENT, 0, 0, 1, 0);
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	make_frame(c, true, 1.0, 0);
+	render_summary(&c->r, &c->fr);
+	out = output(c);
+	assert_no_escape(out);
+	assert_int_equal(count_lines_with(out, "window 0 sent"), 2);
+	assert_int_equal(count_lines_with(out, "reader 1234 ?[2Jevil"), 2);
+}
+
+/* ---- trace events: table ------------------------------------------------------- */
+
+static void test_table_flow_events(void **state)
+{
+	struct ctx *c = *state;
+	struct bs_flow_rec f;
+	const char *out;
+
+	OPTS(c, "trace");
+	flow_event(&f, BS_REC_ZW_START);
+	f.queue = 100;
+	render_flow(&c->r, &f);
+	flow_event(&f, BS_REC_ZW_END);
+	f.dir = BS_ZW_RECV;
+	f.duration_ns = 1500 * 1000;
+	f.probes = 3;
+	render_flow(&c->r, &f);
+	flow_event(&f, BS_REC_DROP);
+	f.reason = 32;
+	strcpy(f.reader.comm, "\x1b]0;t\x07");
+	render_flow(&c->r, &f);
+	flow_event(&f, BS_REC_DROP);
+	f.reason = 77;
+	f.reader.pid = 0;
+	render_flow(&c->r, &f);
+	flow_event(&f, BS_REC_RCVBUF);
+	f.old_rcvbuf = 1000;
+	f.new_rcvbuf = 2000;
+	render_flow(&c->r, &f);
+	flow_event(&f, BS_REC_READ);	/* not a flow record */
+	render_flow(&c->r, &f);
+	out = output(c);
+	assert_no_escape(out);
+	assert_null(strchr(out, 0x1b));
+	assert_int_equal(count_lines_with(out, "\n"), 0);
+	assert_int_equal(count_lines_with(out, "10.0.0.1:5000>10.0.0.2:40000"), 5);
+	assert_int_equal(count_lines_with(out, "zero window sent: begins, 100 bytes queued"), 1);
+	assert_int_equal(count_lines_with(out, "zero window received: ends after 1.500 ms, 3 probes"), 1);
+	assert_int_equal(count_lines_with(out, "drop: TCP_ZEROWINDOW"), 1);
+	assert_int_equal(count_lines_with(out, "drop: REASON_77"), 1);
+	assert_int_equal(count_lines_with(out, "rcvbuf 1000 -> 2000"), 1);
+	assert_int_equal(count_lines_with(out, " 1234 "), 4);
+	assert_int_equal(count_lines_with(out, "?]0;t?"), 1);
+	{
+		/* no reader: "-" for pid and comm */
+		char tok[20][64];
+		const char *l = line_with(out, "REASON_77");
+
+		assert_true(line_tokens(l, tok, 20) >= 5);
+		assert_string_equal(tok[1], "-");
+		assert_string_equal(tok[2], "-");
+		assert_string_equal(tok[3], "10.0.0.1:5000>10.0.0.2:40000");
+	}
+	{
+		char tok[20][64];
+		const char *l = line_with(out, "zero window sent");
+
+		assert_true(line_tokens(l, tok, 20) >= 5);
+		assert_string_equal(tok[1], "1234");
+		assert_string_equal(tok[2], "reader");
+	}
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1136,6 +2238,7 @@ int main(void)
 		T(test_json_comm_full_16_bytes),
 		T(test_json_read),
 		T(test_json_close),
+		T(test_json_close_without_hist),
 		T(test_table_interval),
 		T(test_table_escape_in_comm),
 		T(test_table_escape_by_process),
@@ -1148,6 +2251,21 @@ int main(void)
 		T(test_json_mode_prints_no_trace_header),
 		T(test_table_close),
 		T(test_table_close_unknown_owner),
+		T(test_json_flow_fields),
+		T(test_json_zero_window_open_values),
+		T(test_json_summary_drop_reasons),
+		T(test_json_interval_drop_reasons),
+		T(test_json_interval_byte_age),
+		T(test_json_interval_episodes),
+		T(test_json_summary_episodes),
+		T(test_json_episodes_follow_filter),
+		T(test_episode_owner),
+		T(test_json_flow_events),
+		T(test_table_flow_columns),
+		T(test_table_interval_episodes),
+		T(test_table_summary_episodes),
+		T(test_table_episode_comm_sanitized),
+		T(test_table_flow_events),
 	};
 
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
