@@ -9,7 +9,7 @@
 static __always_inline void handle_arrival(const struct sock *sk)
 {
 	struct bs_sock_state *st;
-	struct tcp_sock *tp;
+	const struct tcp_sock *tp;
 	__u64 now;
 
 	if (!sk || !is_tcp(sk) || !port_selected(&sk->__sk_common))
@@ -22,7 +22,7 @@ static __always_inline void handle_arrival(const struct sock *sk)
 	tp = bpf_skc_to_tcp_sock((void *)sk);
 	if (!tp)
 		return;
-	now = bpf_ktime_get_ns();
+	now = tcp_now_ns(tp);	/* refreshed by tcp_rcv_established() */
 	remember_cookie(st, sk);
 	st->c.arrivals++;
 	raise_peak(st, queue_bytes(tp));

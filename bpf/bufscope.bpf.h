@@ -221,6 +221,17 @@ static __always_inline void raise_peak(struct bs_sock_state *st, __u32 q)
 		st->c.queue_peak = q;
 }
 
+/*
+ * TCP's own clock for the socket, in ns: tcp_mstamp (CLOCK_MONOTONIC, in
+ * microseconds) is refreshed by tcp_rcv_space_adjust() inside every read that
+ * copies data, and at the start of tcp_rcv_established() for every arrival.
+ * Right after those, it is "now" at no cost (bpf_ktime_get_ns() is a call).
+ */
+static __always_inline __u64 tcp_now_ns(const struct tcp_sock *tp)
+{
+	return tp->tcp_mstamp * 1000;
+}
+
 static __always_inline struct bs_sock_state *state_of(const struct sock *sk,
 						      bool create)
 {

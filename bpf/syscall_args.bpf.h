@@ -65,9 +65,9 @@ static __always_inline bool iov_total(__u64 uiov, __u64 cnt, __u64 *total)
  * returns whether the size is known. Kernel threads and io_uring workers have
  * no meaningful user registers; ia32 processes use other numbers.
  */
-static __always_inline bool requested_size(__u64 *req, __s32 *nr)
+static __always_inline bool requested_size(struct task_struct *task, __u64 *req,
+					   __s32 *nr)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct bs_user_msghdr msg;
 	struct pt_regs *regs;
 
