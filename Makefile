@@ -141,4 +141,33 @@ clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
 
+# Benchmark (bench/, docs/performance.md). `make bench` runs it in full and
+# rewrites the generated section of docs/performance.md; `make bench QUICK=1`
+# takes under a minute and only prints (and writes $(OUTPUT)/bench/report-quick.md).
+# BENCH_ARGS passes more options to bench/run.py (see its --help).
+BENCH_OUT := $(OUTPUT)/bench
+BENCH_BINS := $(BENCH_OUT)/loadgen $(BENCH_OUT)/manyconns
+BENCH_PKGS := bpftrace
+BENCH_QUICK := $(filter-out 0 no,$(QUICK))
+
+.PHONY: bench bench-deps
+
+$(BENCH_OUT):
+	$(Q)mkdir -p $@
+
+$(BENCH_OUT)/%: bench/%.c | $(BENCH_OUT)
+	$(call msg,CC,$<)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+
+# The build's packages plus what only the benchmark needs.
+bench-deps:
+	$(Q)$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) $(BENCH_PKGS)"
+
+bench: bench-deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
+	$(Q)$(PYTHON) bench/run.py --bufscope $(OUTPUT)/bufscope --bin $(BENCH_OUT) \
+		--json $(BENCH_OUT)/results$(if $(BENCH_QUICK),-quick).json \
+		--report $(BENCH_OUT)/report$(if $(BENCH_QUICK),-quick).md \
+		$(if $(BENCH_QUICK),--quick,--doc docs/performance.md) $(BENCH_ARGS)
+
 -include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/src/*.d)
