@@ -78,25 +78,6 @@ const char *fmt_time_iso(char *buf, size_t len)
 	return buf;
 }
 
-const char *fmt_mono_clock(char *buf, size_t len, uint64_t mono_ns)
-{
-	struct timespec real, mono;
-	int64_t wall_ns;
-	time_t secs;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &real);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	wall_ns = (int64_t)real.tv_sec * 1000000000LL + real.tv_nsec -
-		  ((int64_t)mono.tv_sec * 1000000000LL + mono.tv_nsec) +
-		  (int64_t)mono_ns;
-	secs = (time_t)(wall_ns / 1000000000LL);
-	localtime_r(&secs, &tm);
-	snprintf(buf, len, "%02d:%02d:%02d.%06lld", tm.tm_hour, tm.tm_min,
-		 tm.tm_sec, (long long)(wall_ns % 1000000000LL) / 1000);
-	return buf;
-}
-
 const char *fmt_syscall(int32_t nr)
 {
 	switch (nr) {
@@ -107,4 +88,55 @@ const char *fmt_syscall(int32_t nr)
 	case BS_NR_PREADV2: return "preadv2";
 	}
 	return NULL;
+}
+
+void wallclock_init(struct wallclock *wc)
+{
+	struct timespec real, mono;
+
+	memset(wc, 0, sizeof(*wc));
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	wc->offset_ns = ((int64_t)real.tv_sec - mono.tv_sec) * 1000000000LL +
+			(real.tv_nsec - mono.tv_nsec);
+	wc->iso_sec = wc->hms_sec = -1;
+}
+
+static int64_t wall_ns(const struct wallclock *wc, uint64_t mono_ns)
+{
+	return (int64_t)mono_ns + wc->offset_ns;
+}
+
+const char *wallclock_iso(struct wallclock *wc, uint64_t mono_ns, char *buf,
+			  size_t len)
+{
+	int64_t ns = wall_ns(wc, mono_ns), sec = ns / 1000000000LL;
+
+	if (sec != wc->iso_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(wc->iso, sizeof(wc->iso), "%Y-%m-%dT%H:%M:%S", &tm);
+		wc->iso_sec = sec;
+	}
+	snprintf(buf, len, "%s.%03dZ", wc->iso, (int)((ns % 1000000000LL) / 1000000));
+	return buf;
+}
+
+const char *wallclock_hms(struct wallclock *wc, uint64_t mono_ns, char *buf,
+			  size_t len)
+{
+	int64_t ns = wall_ns(wc, mono_ns), sec = ns / 1000000000LL;
+
+	if (sec != wc->hms_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		strftime(wc->hms, sizeof(wc->hms), "%H:%M:%S", &tm);
+		wc->hms_sec = sec;
+	}
+	snprintf(buf, len, "%s.%06d", wc->hms, (int)((ns % 1000000000LL) / 1000));
+	return buf;
 }

@@ -19,8 +19,26 @@ const char *fmt_tcp_state(unsigned state);
 const char *fmt_size(char *buf, size_t len, double bytes);
 /* ISO 8601 UTC with milliseconds, from CLOCK_REALTIME now. */
 const char *fmt_time_iso(char *buf, size_t len);
-/* HH:MM:SS.uuuuuu local time of a CLOCK_MONOTONIC timestamp. */
-const char *fmt_mono_clock(char *buf, size_t len, uint64_t mono_ns);
+/*
+ * Kernel (CLOCK_MONOTONIC) timestamps as wall-clock text, for event streams:
+ * the offset between the clocks is taken once, and the calendar part is
+ * recomputed only when the second changes.
+ */
+struct wallclock {
+	int64_t offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	int64_t iso_sec, hms_sec;
+	char iso[24];		/* "2026-11-26T10:00:01" */
+	char hms[12];		/* "10:00:01" (local time) */
+};
+
+void wallclock_init(struct wallclock *wc);
+/* "2026-11-26T10:00:01.123Z" */
+const char *wallclock_iso(struct wallclock *wc, uint64_t mono_ns, char *buf,
+			  size_t len);
+/* "10:00:01.123456", local time */
+const char *wallclock_hms(struct wallclock *wc, uint64_t mono_ns, char *buf,
+			  size_t len);
+
 /* The x86-64 system call a read came through, NULL if unknown. */
 const char *fmt_syscall(int32_t nr);
 

@@ -1,8 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
 #include "json.h"
+
+/*
+ * `trace` writes a JSON object per read, hundreds of thousands a second: the
+ * output goes through the unlocked stdio calls (one thread writes) and
+ * integers are formatted by hand rather than by printf.
+ */
+static void put(struct json_writer *jw, char c)
+{
+	putc_unlocked(c, jw->out);
+}
+
+static void puts_n(struct json_writer *jw, const char *s, size_t n)
+{
+	fwrite_unlocked(s, 1, n, jw->out);
+}
+
+static void put_u64(struct json_writer *jw, uint64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	puts_n(jw, p, (size_t)(buf + sizeof(buf) - p));
+}
 
 void jw_init(struct json_writer *jw, FILE *out)
 {
@@ -18,7 +45,7 @@ static void jw_sep(struct json_writer *jw)
 		return;
 	}
 	if (jw->depth > 0 && jw->need_comma[jw->depth])
-		fputc(',', jw->out);
+		put(jw, ',');
 	if (jw->depth > 0)
 		jw->need_comma[jw->depth] = true;
 }
@@ -26,7 +53,7 @@ static void jw_sep(struct json_writer *jw)
 static void jw_open(struct json_writer *jw, char c)
 {
 	jw_sep(jw);
-	fputc(c, jw->out);
+	put(jw, c);
 	if (jw->depth < JW_MAX_DEPTH - 1)
 		jw->depth++;
 	jw->need_comma[jw->depth] = false;
@@ -34,7 +61,7 @@ static void jw_open(struct json_writer *jw, char c)
 
 static void jw_close(struct json_writer *jw, char c)
 {
-	fputc(c, jw->out);
+	put(jw, c);
 	if (jw->depth > 0)
 		jw->depth--;
 }
@@ -51,31 +78,36 @@ void jw_end_array(struct json_writer *jw) { jw_close(jw, ']'); }
  */
 static void jw_escaped(struct json_writer *jw, const char *s, size_t n)
 {
-	fputc('"', jw->out);
+	static const char hex[] = "0123456789abcdef";
+
+	put(jw, '"');
 	for (size_t i = 0; i < n && s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		switch (c) {
-		case '"': fputs("\\\"", jw->out); break;
-		case '\\': fputs("\\\\", jw->out); break;
-		case '\n': fputs("\\n", jw->out); break;
-		case '\t': fputs("\\t", jw->out); break;
-		case '\r': fputs("\\r", jw->out); break;
+		case '"': puts_n(jw, "\\\"", 2); break;
+		case '\\': puts_n(jw, "\\\\", 2); break;
+		case '\n': puts_n(jw, "\\n", 2); break;
+		case '\t': puts_n(jw, "\\t", 2); break;
+		case '\r': puts_n(jw, "\\r", 2); break;
 		default:
-			if (c < 0x20 || c >= 0x7f)
-				fprintf(jw->out, "\\u%04x", c);
-			else
-				fputc(c, jw->out);
+			if (c < 0x20 || c >= 0x7f) {
+				char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+				puts_n(jw, u, sizeof(u));
+			} else {
+				put(jw, (char)c);
+			}
 		}
 	}
-	fputc('"', jw->out);
+	put(jw, '"');
 }
 
 void jw_key(struct json_writer *jw, const char *key)
 {
 	jw_sep(jw);
 	jw_escaped(jw, key, strlen(key));
-	fputc(':', jw->out);
+	put(jw, ':');
 	jw->after_key = true;
 }
 
@@ -94,13 +126,18 @@ void jw_strn(struct json_writer *jw, const char *s, size_t n)
 void jw_u64(struct json_writer *jw, uint64_t v)
 {
 	jw_sep(jw);
-	fprintf(jw->out, "%" PRIu64, v);
+	put_u64(jw, v);
 }
 
 void jw_i64(struct json_writer *jw, int64_t v)
 {
 	jw_sep(jw);
-	fprintf(jw->out, "%" PRId64, v);
+	if (v < 0) {
+		put(jw, '-');
+		put_u64(jw, (uint64_t)0 - (uint64_t)v);
+	} else {
+		put_u64(jw, (uint64_t)v);
+	}
 }
 
 void jw_double(struct json_writer *jw, double v, int decimals)
@@ -115,18 +152,21 @@ void jw_double(struct json_writer *jw, double v, int decimals)
 void jw_bool(struct json_writer *jw, bool v)
 {
 	jw_sep(jw);
-	fputs(v ? "true" : "false", jw->out);
+	if (v)
+		puts_n(jw, "true", 4);
+	else
+		puts_n(jw, "false", 5);
 }
 
 void jw_null(struct json_writer *jw)
 {
 	jw_sep(jw);
-	fputs("null", jw->out);
+	puts_n(jw, "null", 4);
 }
 
 void jw_newline(struct json_writer *jw)
 {
-	fputc('\n', jw->out);
+	put(jw, '\n');
 	jw->depth = 0;
 	jw->after_key = false;
 	memset(jw->need_comma, 0, sizeof(jw->need_comma));

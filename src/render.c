@@ -10,6 +10,7 @@ void render_init(struct render *r, FILE *out, const struct options *opt,
 	r->hooks = hooks;
 	r->redraw = opt->output == OUT_TABLE && isatty(fileno(out));
 	jw_init(&r->jw, out);
+	wallclock_init(&r->clock);
 }
 
 static bool json(const struct render *r)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include "cli.h"
 #include "collector.h"
+#include "fmt.h"
 #include "json.h"
 #include "model.h"
 
@@ -20,6 +21,7 @@ struct render {
 	const struct drop_reasons *reasons;
 	bool redraw;		/* a terminal: redraw the table in place */
 	struct json_writer jw;
+	struct wallclock clock;	/* event timestamps as wall-clock text */
 };
 
 /* What one interval, or the whole run, looks like. */

@@ -321,7 +321,7 @@ void json_read(struct render *r, const struct bs_read_rec *rec)
 
 	jw_begin_object(jw);
 	jw_kv_str(jw, "type", "read");
-	jw_kv_str(jw, "time", fmt_time_iso(t, sizeof(t)));
+	jw_kv_str(jw, "time", wallclock_iso(&r->clock, rec->ts_ns, t, sizeof(t)));
 	jw_kv_u64(jw, "ts_ns", rec->ts_ns);
 	jw_kv_u64(jw, "pid", rec->pid);
 	jw_kv_u64(jw, "tid", rec->tid);
@@ -359,7 +359,7 @@ void json_flow(struct render *r, const struct bs_flow_rec *rec)
 		return;
 	jw_begin_object(jw);
 	jw_kv_str(jw, "type", types[rec->kind]);
-	jw_kv_str(jw, "time", fmt_time_iso(t, sizeof(t)));
+	jw_kv_str(jw, "time", wallclock_iso(&r->clock, rec->ts_ns, t, sizeof(t)));
 	jw_kv_u64(jw, "ts_ns", rec->ts_ns);
 	jw_kv_u64(jw, "cookie", rec->cookie);
 	json_endpoints(jw, &rec->ep);

@@ -41,7 +41,7 @@ static void clear_screen(struct render *r)
 
 static void frame_header(struct render *r, const struct frame *f, size_t shown)
 {
-	char hooks[128], now[16];
+	char hooks[256], now[16];
 	time_t t = time(NULL);
 	struct tm tm;
 
@@ -324,7 +324,7 @@ void table_read(struct render *r, const struct bs_read_rec *rec)
 	else
 		snprintf(req, sizeof(req), "?");
 	fprintf(r->out, "%-15s %-7u %-15s %-47s %-8s %8s %8s %u>%u%s\n",
-		fmt_mono_clock(t, sizeof(t), rec->ts_ns), rec->pid,
+		wallclock_hms(&r->clock, rec->ts_ns, t, sizeof(t)), rec->pid,
 		sanitize_text(comm, sizeof(comm), rec->comm, sizeof(rec->comm)), sock,
 		sc ? sc : "other", req, ret_text(ret, sizeof(ret), rec->ret),
 		rec->queue_before, rec->queue_after,
@@ -362,7 +362,7 @@ void table_flow(struct render *r, const struct bs_flow_rec *rec)
 		return;
 	}
 	fprintf(r->out, "%-15s %-7s %-15s %-47s %s\n",
-		fmt_mono_clock(t, sizeof(t), rec->ts_ns), pid,
+		wallclock_hms(&r->clock, rec->ts_ns, t, sizeof(t)), pid,
 		rec->reader.pid ? sanitize_text(comm, sizeof(comm), rec->reader.comm,
 						sizeof(rec->reader.comm)) : "-",
 		sock, what);

@@ -295,7 +295,7 @@ int session_run(const struct options *opt, const struct session_hooks *hooks)
 {
 	struct collector_config cfg;
 	struct session s = { .opt = opt };
-	char desc[128];
+	char desc[256];
 	double start;
 	int err, status = 1;
 

@@ -200,13 +200,15 @@ static void test_mono_clock(void **state UNUSED)
 	time_t now;
 	char buf[32];
 	int h, mi, sec, us, got, want, diff;
+	struct wallclock wc;
 	uint64_t ns;
 
+	wallclock_init(&wc);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	now = time(NULL);
 	localtime_r(&now, &tm);
 	ns = (uint64_t)mono.tv_sec * 1000000000ULL + (uint64_t)mono.tv_nsec;
-	fmt_mono_clock(buf, sizeof(buf), ns);
+	wallclock_hms(&wc, ns, buf, sizeof(buf));
 	assert_int_equal(strlen(buf), 15);
 	assert_int_equal(sscanf(buf, "%2d:%2d:%2d.%6d", &h, &mi, &sec, &us), 4);
 	assert_int_equal(buf[2], ':');
@@ -225,13 +227,45 @@ static void test_mono_clock(void **state UNUSED)
 		int h2, m2, s2, u2;
 		long long d;
 
-		fmt_mono_clock(b2, sizeof(b2), ns - 1500000000ULL);
+		wallclock_hms(&wc, ns - 1500000000ULL, b2, sizeof(b2));
 		assert_int_equal(sscanf(b2, "%2d:%2d:%2d.%6d", &h2, &m2, &s2, &u2), 4);
 		d = ((long long)(h * 3600 + mi * 60 + sec) * 1000000 + us) -
 		    ((long long)(h2 * 3600 + m2 * 60 + s2) * 1000000 + u2);
 		if (d < 0)
 			d += 86400LL * 1000000;
 		assert_int_equal(d, 1500000);
+	}
+}
+
+/* ISO 8601 UTC from a monotonic timestamp; the cached second is refreshed. */
+static void test_wallclock_iso(void **state UNUSED)
+{
+	struct timespec mono, real;
+	struct wallclock wc;
+	char a[40], b[40], want[32];
+	struct tm tm;
+	uint64_t ns;
+	time_t t;
+
+	wallclock_init(&wc);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	ns = (uint64_t)mono.tv_sec * 1000000000ULL + (uint64_t)mono.tv_nsec;
+	wallclock_iso(&wc, ns, a, sizeof(a));
+	assert_int_equal(strlen(a), 24);
+	assert_int_equal(a[23], 'Z');
+	assert_int_equal(a[19], '.');
+	t = real.tv_sec;
+	gmtime_r(&t, &tm);
+	strftime(want, sizeof(want), "%Y-%m-%dT%H:%M", &tm);
+	assert_memory_equal(a, want, 16);	/* same minute (a race at :59 aside) */
+	/* 2.25 s later: the second part moves on, the milliseconds follow */
+	wallclock_iso(&wc, ns + 2250000000ULL, b, sizeof(b));
+	{
+		int s1 = atoi(a + 17), s2 = atoi(b + 17), m1 = atoi(a + 20), m2 = atoi(b + 20);
+		int d = ((s2 - s1 + 60) % 60) * 1000 + (m2 - m1);
+
+		assert_int_equal(d, 2250);
 	}
 }
 
@@ -250,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_syscall),
 		cmocka_unit_test(test_time_iso_shape),
 		cmocka_unit_test(test_mono_clock),
+		cmocka_unit_test(test_wallclock_iso),
 	};
 
 	return cmocka_run_group_tests_name("fmt", tests, NULL, NULL);
