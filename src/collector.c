@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include "bufscope.skel.h"
 #include "collector.h"
 #include "drop_reasons.h"
+#include "netns.h"
 #include "log.h"
 
 #define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
@@ -61,6 +65,8 @@ struct collector {
 	struct bpf_link *links[HOOK__COUNT];
 	struct hook_status hooks[HOOK__COUNT];
 	struct drop_reasons reasons;
+	int own_netns;		/* to come back after creating an iterator */
+	bool warned_netns;
 	record_fn cur_fn;
 	void *cur_ctx;
 	int cb_err;
@@ -292,6 +298,13 @@ int collector_open(struct collector **out, const struct collector_config *cfg)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	c->own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (c->own_netns < 0) {
+		err = -errno;
+		log_error(NULL, "cannot open /proc/self/ns/net: %s", strerror(-err));
+		free(c);
+		return err;
+	}
 	btf = load_kernel_btf();
 	if (!btf) {
 		err = -errno;
@@ -348,6 +361,8 @@ void collector_close(struct collector *c)
 		bpf_link__destroy(c->links[i]);
 	bufscope_bpf__destroy(c->skel);
 	drop_reasons_free(&c->reasons);
+	if (c->own_netns >= 0)
+		close(c->own_netns);
 	free(c);
 }
 
@@ -368,15 +383,12 @@ int collector_poll(struct collector *c, int timeout_ms, record_fn fn, void *ctx)
 	return n < 0 ? n : 0;
 }
 
-int collector_scan(struct collector *c, record_fn fn, void *ctx)
+static int read_iter(int fd, record_fn fn, void *ctx)
 {
 	char buf[SCAN_CHUNK * sizeof(struct bs_sock_rec)];
 	size_t have = 0;
-	int fd, err = 0;
+	int err = 0;
 
-	fd = bpf_iter_create(bpf_link__fd(c->links[HOOK_SOCKETS]));
-	if (fd < 0)
-		return -errno;
 	for (;;) {
 		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
 		size_t off = 0;
@@ -399,7 +411,49 @@ int collector_scan(struct collector *c, record_fn fn, void *ctx)
 		if (err)
 			break;
 	}
-	close(fd);
+	return err;
+}
+
+/* An iterator over the sockets of the namespace behind ns_fd (-1: ours). */
+static int iter_in(struct collector *c, int ns_fd)
+{
+	int fd, err = 0;
+
+	if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNET))
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(c->links[HOOK_SOCKETS]));
+	if (fd < 0)
+		err = -errno;
+	if (ns_fd >= 0 && setns(c->own_netns, CLONE_NEWNET)) {
+		/* stranded in another namespace: nothing after this is right */
+		log_error(NULL, "cannot return to bufscope's own network namespace: %s",
+			  strerror(errno));
+		exit(1);
+	}
+	return fd < 0 ? err : fd;
+}
+
+int collector_scan(struct collector *c, const struct netns_set *ns,
+		   record_fn fn, void *ctx)
+{
+	int err = 0;
+	bool any = ns && ns->n;	/* none known: our own namespace at least */
+
+	for (size_t i = 0; i < (any ? ns->n : 1) && !err; i++) {
+		int ns_fd = any ? ns->ents[i].fd : -1;
+		int fd = iter_in(c, ns_fd);
+
+		if (fd == -EPERM && !c->warned_netns) {
+			log_warn("cannot enter other network namespaces (%s): their "
+				 "sockets are seen only through their events",
+				 strerror(EPERM));
+			c->warned_netns = true;
+		}
+		if (fd < 0)
+			continue;	/* a namespace that just ended */
+		err = read_iter(fd, fn, ctx);
+		close(fd);
+	}
 	return err;
 }
 

@@ -48,8 +48,12 @@ void collector_close(struct collector *c);
 
 /* Ring-buffer records (reads, closes) to fn, waiting up to timeout_ms. */
 int collector_poll(struct collector *c, int timeout_ms, record_fn fn, void *ctx);
-/* One pass of the socket iterator: a BS_REC_SOCK record per socket to fn. */
-int collector_scan(struct collector *c, record_fn fn, void *ctx);
+struct netns_set;
+
+/* One pass of the socket iterator in each namespace of ns (NULL: ours only):
+ * a BS_REC_SOCK record per socket to fn. */
+int collector_scan(struct collector *c, const struct netns_set *ns,
+		   record_fn fn, void *ctx);
 
 /* The per-socket, per-reason drop totals; fn returns true to forget the
  * entry (its socket is gone). */

@@ -227,6 +227,7 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 		s->active = true;
 	if (rec->kind == BS_REC_CLOSE) {
 		s->closed = true;
+		s->destroyed = true;
 		end_episodes_of(m, s, rec->ts_ns,
 				(rec->flags & BS_SF_HAS_STATE) ? &rec->state.f : NULL);
 	}
@@ -267,6 +268,18 @@ static struct episode *episode_open(struct model *m, uint64_t cookie, uint32_t d
 		struct episode *e = &m->episodes[i];
 
 		if (e->cookie == cookie && e->dir == dir && !e->end_ns)
+			return e;
+	}
+	return NULL;
+}
+
+static struct episode *episode_started(struct model *m, uint64_t cookie,
+				       uint32_t dir, uint64_t start_ns)
+{
+	for (size_t i = m->nepisodes; i-- > 0;) {
+		struct episode *e = &m->episodes[i];
+
+		if (e->cookie == cookie && e->dir == dir && e->start_ns == start_ns)
 			return e;
 	}
 	return NULL;
@@ -322,6 +335,8 @@ int model_apply_flow(struct model *m, const struct bs_flow_rec *rec)
 			s->zw_open_ns[dir] = rec->start_ns;
 		return 0;
 	}
+	if (!e)	/* ended early when its socket seemed gone: the same episode */
+		e = episode_started(m, rec->cookie, dir, rec->start_ns);
 	if (!e) {	/* its start record was lost */
 		e = episode_add(m);
 		if (!e)

@@ -69,6 +69,7 @@ struct sock_entry {
 	uint32_t peak_run;	/* most bytes waiting during the run */
 	uint32_t owner_misses;	/* /proc scans that did not find its holder */
 	bool closed;		/* destroyed, or gone from the socket table */
+	bool destroyed;		/* its close record came: nothing more will */
 	bool close_reported;	/* an interval has shown it closed */
 	bool seen_in_pass;
 	bool active;		/* had reads or bytes waiting: worth reporting */

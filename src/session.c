@@ -7,6 +7,7 @@
 #include "collector.h"
 #include "log.h"
 #include "model.h"
+#include "netns.h"
 #include "owners.h"
 #include "render.h"
 #include "session.h"
@@ -56,8 +57,12 @@ struct session {
 	struct render render;
 	uint64_t lost_reported;
 	uint64_t passes;
+	struct netns_set netns;
 	int err;
 };
+
+/* Namespaces come and go with containers: looked for again this often. */
+#define NETNS_REFRESH_PASSES 5
 
 /* A socket /proc could not place is looked for again only this often. */
 #define OWNER_RETRY_PASSES 8
@@ -120,14 +125,14 @@ static int on_record(void *ctx, const void *data, size_t size)
 	return 0;
 }
 
-/* Per-reason drop totals; a closed socket's entries are then forgotten. */
+/* Per-reason drop totals; a destroyed socket's entries are then forgotten. */
 static bool on_drops(void *ctx, uint64_t cookie, uint32_t reason, uint64_t total)
 {
 	struct session *s = ctx;
 	const struct sock_entry *e = model_find(&s->model, cookie);
 
 	model_set_drops(&s->model, cookie, reason, total);
-	return e && e->closed;
+	return e && e->destroyed;
 }
 
 /*
@@ -172,8 +177,14 @@ static int take_pass(struct session *s)
 
 	if (err && err != -EINTR)
 		return err;
+	if (s->passes % NETNS_REFRESH_PASSES == 0) {
+		int n = netns_refresh(&s->netns, s->opt->pids, s->opt->npids);
+
+		if (n < 0)
+			log_debug("looking for network namespaces: %s", strerror(-n));
+	}
 	model_begin_pass(&s->model);
-	err = collector_scan(s->col, on_record, s);
+	err = collector_scan(s->col, &s->netns, on_record, s);
 	if (err)
 		return err;
 	model_end_pass(&s->model);
@@ -312,6 +323,8 @@ int session_run(const struct options *opt, const struct session_hooks *hooks)
 	}
 	model_filter_from(&s.model.filter, opt);
 	owners_init(&s.owners, "/proc");
+	if (netns_init(&s.netns, "/proc", "/run/netns"))
+		log_warn("cannot read /proc/self/ns/net: other namespaces not scanned");
 	render_init(&s.render, stdout, opt, collector_hooks(s.col));
 	s.render.model = &s.model;
 	s.render.reasons = collector_drop_reasons(s.col);
@@ -333,6 +346,7 @@ int session_run(const struct options *opt, const struct session_hooks *hooks)
 	status = s.err ? 1 : 0;
 out:
 	owners_free(&s.owners);
+	netns_free(&s.netns);
 	model_free(&s.model);
 	collector_close(s.col);
 	return status;

@@ -12,12 +12,21 @@ on stderr, lets the workloads run, stops bufscope and compares what bufscope
 reports with what the workloads counted themselves. Prints `PASS name` or
 `FAIL name: reason` per test and finally `integration: N passed, M failed`.
 
+The flow-control scenarios (flow_*) run the `flow` workload inside a network
+namespace they create (bufscope-test-<pid>, deleted afterwards) and compare
+bufscope with a tcpdump capture of the namespace's lo (parsed here), the
+namespace's TcpExt counters (nstat) and `ss` there; bufscope itself runs in the
+root namespace with -P <port>.
+
 Options: --only REGEX runs the scenarios having a test whose name matches
 (all of that scenario's tests are reported); --list prints the test names;
--v prints each scenario's duration on stderr.
+-v prints each scenario's duration on stderr; --flow-bufscope-in-netns runs
+bufscope inside the flow scenarios' namespace instead of the root one
+(diagnostics: tells a namespace problem of bufscope from other failures).
 
-Standard library only. Every child process is killed on exit (also on
-SIGINT/SIGTERM/SIGHUP of the harness and on failures and timeouts).
+Standard library only. Every child process is killed and every network
+namespace deleted on exit (also on SIGINT/SIGTERM/SIGHUP of the harness and on
+failures and timeouts).
 """
 
 import argparse
@@ -25,9 +34,12 @@ import atexit
 import json
 import os
 import re
+import shutil
 import signal
+import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -175,6 +187,7 @@ def kill_all():
     for proc in ALL_PROCS:
         proc.kill()
     ALL_PROCS.clear()
+    cleanup_netns()     # the flow scenarios' network namespaces
 
 
 def kill_started_since(n):
@@ -307,9 +320,9 @@ def bufscope_result(bs, sig=signal.SIGINT):
 
 # ------------------------------------------------------------------ system
 
-def ss_sockets(all_states=False):
-    """TCP sockets as `ss -tn[a]mH` shows them."""
-    argv = ["ss", "-tnmH"] + (["-a"] if all_states else [])
+def ss_sockets(all_states=False, prefix=()):
+    """TCP sockets as `ss -tn[a]mH` shows them (prefix: e.g. `ip netns exec NS`)."""
+    argv = list(prefix) + ["ss", "-tnmH"] + (["-a"] if all_states else [])
     try:
         res = subprocess.run(argv, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired) as e:
@@ -1305,6 +1318,994 @@ def t_demo(ctx, rec):
     rec.check("demo_consistent", check)
 
 
+# ------------------------------------------------------------ flow control
+#
+# Zero windows, window probes, receive-path drops, receive-buffer changes and
+# reader stalls (docs/json.md, bpf/flow.bpf.h). Each scenario runs the `flow`
+# workload -- receiver and forked sender -- inside a network namespace it
+# creates (bufscope-test-<pid>), so that the namespace's TcpExt counters
+# (`ip netns exec NS nstat`) and a capture on its `lo` (tcpdump) concern that
+# one connection only. bufscope runs in the root namespace, filtered with -P.
+# Ground truth: the capture (parsed here), nstat deltas, `ss` in the namespace,
+# and the workload's own CLOCK_MONOTONIC timestamps (the clock of
+# bpf_ktime_get_ns and of time.monotonic_ns).
+#
+# --flow-bufscope-in-netns starts bufscope inside that namespace instead
+# (diagnostics only: separates "bufscope does not see other namespaces" from
+# every other kind of failure).
+
+FLOW_PORT_BASE = 23310     # below the ephemeral range (32768-60999)
+TH_FIN, TH_SYN, TH_RST, TH_ACK = 0x01, 0x02, 0x04, 0x10
+NETNS_ACTIVE = []
+FLOW_ENVS = []
+# Slack for comparing a bufscope CLOCK_MONOTONIC time with one the workload
+# took: bpf_ktime_get_ns() and clock_gettime() read the same clock; the slack
+# only absorbs the fast (NMI-safe) clock accessor's last-tick rounding.
+CLOCK_SLACK_NS = 1000000
+# A capture timestamp is taken as the segment enters lo's receive path,
+# bufscope's as the same segment is queued to lo: at most this far apart
+# (loopback hands the segment over on the same CPU, in the same softirq run).
+CAPTURE_SLACK_MS = 2.0
+# How long one sampling pass of bufscope (ring buffer, iterator, drop map) may
+# take on a loaded 2-core machine; it takes milliseconds.
+PASS_SLACK_MS = 100.0
+
+
+def run_cmd(argv, what, timeout=15, env=None, check=True):
+    try:
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise Failure("prerequisite: cannot run %s: %s" % (what, e))
+    if check and res.returncode != 0:
+        raise Failure("prerequisite: `%s` failed (exit %d): %s"
+                      % (" ".join(argv), res.returncode, one_line(res.stderr)))
+    return res.stdout
+
+
+def netns_delete(name):
+    """Kills what still runs in the namespace (only this harness's children
+    live there) and deletes it."""
+    try:
+        out = subprocess.run(["ip", "netns", "pids", name], capture_output=True,
+                             text=True, timeout=10).stdout
+        for pid in out.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ValueError, ProcessLookupError):
+                pass
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    if name in NETNS_ACTIVE:
+        NETNS_ACTIVE.remove(name)
+
+
+def cleanup_netns():
+    """Every flow scenario's namespace and scratch directory (kill_all)."""
+    for env in list(FLOW_ENVS):
+        env.close()
+    for name in list(NETNS_ACTIVE):
+        netns_delete(name)
+
+
+class FlowEnv:
+    """A scenario's network namespace and scratch directory; close()
+    removes both."""
+
+    def __init__(self, ctx):
+        self.tmp = tempfile.mkdtemp(prefix="bufscope-flow-")
+        self.ns = None
+        FLOW_ENVS.append(self)
+        self.bufscope_in_netns = ctx.flow_bufscope_in_netns
+        name = "bufscope-test-%d" % os.getpid()
+        try:
+            if name in run_cmd(["ip", "netns", "list"], "ip netns list").split():
+                netns_delete(name)     # ours: left over by an earlier scenario
+            NETNS_ACTIVE.append(name)
+            self.ns = name
+            run_cmd(["ip", "netns", "add", name], "ip netns add")
+            run_cmd(["ip", "-n", name, "link", "set", "lo", "up"], "ip link set lo up")
+        except BaseException:
+            self.close()
+            raise
+
+    def prefix(self):
+        return ["ip", "netns", "exec", self.ns]
+
+    def bufscope(self, ctx, args):
+        """bufscope in the root namespace (or, for diagnostics, in this one)."""
+        return Bufscope(ctx, args, prefix=self.prefix() if self.bufscope_in_netns else ())
+
+    def close(self):
+        if self.ns:
+            netns_delete(self.ns)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self in FLOW_ENVS:
+            FLOW_ENVS.remove(self)
+
+    def nstat(self):
+        """Absolute TcpExt/Tcp/Ip counters of the namespace (no history file
+        of the real user is read or written)."""
+        env = dict(os.environ, NSTAT_HISTORY=os.path.join(self.tmp, "nstat.history"))
+        out = run_cmd(self.prefix() + ["nstat", "-asz"], "nstat", env=env)
+        vals = {}
+        for line in out.splitlines():
+            f = line.split()
+            if len(f) >= 2 and not line.startswith("#") and f[1].isdigit():
+                vals[f[0]] = int(f[1])
+        if not vals:
+            raise Failure("prerequisite: nstat printed no counters")
+        return vals
+
+    def ss(self, lport, rport):
+        return [r for r in ss_sockets(prefix=self.prefix())
+                if r["lport"] == lport and r["rport"] == rport]
+
+
+def nstat_delta(before, after, name):
+    if name not in after or name not in before:
+        raise Failure("prerequisite: nstat shows no counter %s" % name)
+    return after[name] - before[name]
+
+
+class FlowWorkload:
+    """The flow workload, in the scenario's namespace."""
+
+    def __init__(self, ctx, env, args):
+        path = os.path.join(ctx.workloads, "flow")
+        if not os.access(path, os.X_OK):
+            raise Failure("workload flow is not built (%s missing): make -C %s workloads"
+                          % (path, os.getcwd()))
+        self.proc = Proc(env.prefix() + [path] + list(args), label="flow")
+        line = self.proc.wait_line("out", lambda l: b'"ready"' in l, WORKLOAD_READY_TIMEOUT)
+        if line is None:
+            raise Failure("workload flow %s: no ready line within %gs; stderr: %s"
+                          % (" ".join(args), WORKLOAD_READY_TIMEOUT, one_line(self.proc.err())))
+        self.ready = json.loads(line)
+        self.pid = self.ready["pid"]
+        self.comm = self.ready["comm"]
+        c = self.ready["conns"][0]
+        self.rconn = {"family": c["family"], "lport": c["lport"], "rport": c["rport"]}
+        self.sconn = {"family": c["family"], "lport": c["rport"], "rport": c["lport"]}
+        self.done = None
+
+    def go(self):
+        self.proc.send("go\n")
+
+    def wait_done(self, timeout=WORKLOAD_DONE_TIMEOUT):
+        line = self.proc.wait_line("out", lambda l: b'"done"' in l, timeout)
+        if line is None:
+            raise Failure("workload flow did not finish within %gs; stderr: %s"
+                          % (timeout, one_line(self.proc.err())))
+        self.done = json.loads(line)
+        return self.done
+
+    def finish(self):
+        self.proc.close_stdin()
+        rc = self.proc.wait(10)
+        if rc is None:
+            self.proc.kill()
+            raise Failure("workload flow did not exit after stdin closed")
+        if rc != 0:
+            raise Failure("workload flow exited %d: %s" % (rc, one_line(self.proc.err())))
+
+
+# ------------------------------------------------------------------ pcap
+
+def read_pcap(path):
+    """The TCP segments of a classic pcap file (Ethernet link type, as tcpdump
+    writes for `lo`): a list of dicts with ts_ns (capture clock: realtime),
+    sport, dport, seq, ack, flags, win (the raw 16-bit field), len (payload)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise Failure("capture file unreadable: %s" % e)
+    if len(data) < 24:
+        raise Failure("capture file %s is %d bytes: no pcap header" % (path, len(data)))
+    magic = data[:4]
+    formats = {b"\xd4\xc3\xb2\xa1": ("<", 1000), b"\xa1\xb2\xc3\xd4": (">", 1000),
+               b"\x4d\x3c\xb2\xa1": ("<", 1), b"\xa1\xb2\x3c\x4d": (">", 1)}
+    if magic not in formats:
+        raise Failure("capture file: not a pcap file (magic %r)" % magic)
+    end, frac_ns = formats[magic]
+    linktype = struct.unpack(end + "I", data[20:24])[0] & 0x0fffffff
+    if linktype != 1:
+        raise Failure("capture: link type %d, expected 1 (Ethernet, as on lo)" % linktype)
+    pkts, off, n = [], 24, 0
+    while off < len(data):
+        if off + 16 > len(data):
+            raise Failure("capture: truncated packet header at byte %d" % off)
+        sec, frac, incl, _orig = struct.unpack(end + "IIII", data[off:off + 16])
+        off += 16
+        frame = data[off:off + incl]
+        off += incl
+        n += 1
+        if len(frame) < incl:
+            raise Failure("capture: packet %d truncated" % n)
+        ts = sec * 1000000000 + frac * frac_ns
+        if len(frame) < 14:
+            raise Failure("capture: packet %d shorter than an Ethernet header" % n)
+        ethertype = struct.unpack(">H", frame[12:14])[0]
+        ip = frame[14:]
+        if ethertype == 0x0800 and len(ip) >= 20 and ip[0] >> 4 == 4:
+            ihl = (ip[0] & 15) * 4
+            if ip[9] != 6:
+                continue
+            ip_payload = struct.unpack(">H", ip[2:4])[0] - ihl
+            tcp = ip[ihl:]
+        elif ethertype == 0x86DD and len(ip) >= 40 and ip[0] >> 4 == 6:
+            if ip[6] != 6:
+                raise Failure("capture: packet %d: IPv6 next header %d (extension "
+                              "headers are not parsed)" % (n, ip[6]))
+            ip_payload = struct.unpack(">H", ip[4:6])[0]
+            tcp = ip[40:]
+        else:
+            raise Failure("capture: packet %d: ethertype 0x%04x not parsed" % (n, ethertype))
+        if len(tcp) < 20:
+            raise Failure("capture: packet %d: TCP header cut (snap length)" % n)
+        sport, dport, seq, ack, doff, flags, win = struct.unpack(">HHIIBBH", tcp[:16])
+        plen = ip_payload - (doff >> 4) * 4
+        if plen < 0:
+            raise Failure("capture: packet %d: bad lengths" % n)
+        pkts.append({"ts_ns": ts, "sport": sport, "dport": dport, "seq": seq, "ack": ack,
+                     "flags": flags, "win": win, "len": plen})
+    return pkts
+
+
+def seq_before(a, b):
+    return ((a - b) & 0xffffffff) >= 0x80000000
+
+
+class Capture:
+    """tcpdump on the namespace's lo, port `port`, from start to stop()."""
+
+    def __init__(self, env, port):
+        self.path = os.path.join(env.tmp, "capture.pcap")
+        # -U --immediate-mode: each packet is written as it comes (with the
+        # default TPACKET_V3 buffering, packets still in an unfinished block
+        # are lost when tcpdump is stopped). -Z root: write the file as root.
+        self.proc = Proc(env.prefix() + ["tcpdump", "-i", "lo", "-nn", "-U", "--immediate-mode",
+                                         "-s", "200", "-Z", "root",
+                                         "--time-stamp-precision=nano", "-w", self.path,
+                                         "tcp port %d" % port], stdin=False, label="tcpdump")
+        if self.proc.wait_line("err", lambda l: b"listening on" in l, 10) is None:
+            raise Failure("prerequisite: tcpdump did not start: %s" % one_line(self.proc.err()))
+        self.pkts = None
+        self.error = None
+
+    def stop(self):
+        """Stops tcpdump; the packets, or self.error saying why the capture
+        cannot be trusted (the capture checks then fail with it)."""
+        self.proc.signal(signal.SIGINT)
+        rc = self.proc.wait(10)
+        if rc is None:
+            self.proc.kill()
+            self.error = "tcpdump did not stop on SIGINT"
+            return None
+        err = self.proc.err().decode("utf-8", "replace")
+        stats = {}
+        for what in ("captured", "received by filter", "dropped by kernel"):
+            m = re.search(r"(\d+) packets? %s" % what, err)
+            stats[what] = int(m.group(1)) if m else None
+        try:
+            self.pkts = read_pcap(self.path)
+        except Failure as e:
+            self.error = str(e)
+            return None
+        if None in stats.values():
+            self.error = "tcpdump printed no packet statistics: %s" % one_line(err)
+        elif stats["dropped by kernel"]:
+            self.error = "tcpdump: %d packets dropped by kernel" % stats["dropped by kernel"]
+        elif stats["captured"] != len(self.pkts):
+            self.error = "tcpdump says %d packets captured, the file holds %d" % (
+                stats["captured"], len(self.pkts))
+        elif stats["received by filter"] > 2 * stats["captured"]:
+            # On lo every packet passes the packet socket twice (out and in);
+            # libpcap keeps one copy. More than twice: some were not written.
+            self.error = "tcpdump: %d received by filter but only %d captured" % (
+                stats["received by filter"], stats["captured"])
+        return self.pkts
+
+    def need(self):
+        if self.error:
+            raise Failure("capture unusable: %s" % self.error)
+        if self.pkts is None:
+            raise Failure("capture not taken")
+        return self.pkts
+
+
+def analyze_capture(pkts, rport):
+    """The receiver is the socket with local port rport (the listener's port).
+    Applies the rules of bpf/flow.bpf.h to the captured segments:
+      zw_segments: receiver segments with window 0 and none of SYN/FIN/RST;
+      episodes: [start_ns, end_ns or None] -- begins at such a segment when
+        none is open, ends at the first non-SYN/RST segment with a window;
+      probes: sender segments without payload (no SYN/FIN/RST) whose seq is the
+        receiver's last ACK - 1 while the receiver's last window was 0;
+      old_seq: sender segments (no SYN/RST) ending before the receiver's last
+        ACK, i.e. before rcv_wup: tcp_sequence() drops them (OLD_SEQUENCE)."""
+    res = {"zw_segments": 0, "episodes": [], "probes": 0, "old_seq": 0,
+           "receiver_segments": 0, "sender_segments": 0}
+    open_ep = None
+    last_ack = last_win = None
+    for p in pkts:
+        fl = p["flags"]
+        if p["sport"] == rport:
+            res["receiver_segments"] += 1
+            if fl & TH_ACK:
+                last_ack, last_win = p["ack"], p["win"]
+            if fl & (TH_SYN | TH_RST):
+                continue
+            if p["win"] == 0:
+                if fl & TH_FIN:
+                    continue
+                res["zw_segments"] += 1
+                if open_ep is None:
+                    open_ep = [p["ts_ns"], None]
+                    res["episodes"].append(open_ep)
+            elif open_ep is not None:
+                open_ep[1] = p["ts_ns"]
+                open_ep = None
+        elif p["dport"] == rport:
+            res["sender_segments"] += 1
+            if fl & (TH_SYN | TH_RST) or last_ack is None:
+                continue
+            end_seq = (p["seq"] + p["len"] + (1 if fl & TH_FIN else 0)) & 0xffffffff
+            if seq_before(end_seq, last_ack):
+                res["old_seq"] += 1
+            if p["len"] == 0 and not fl & TH_FIN and last_win == 0 and \
+                    p["seq"] == (last_ack - 1) & 0xffffffff:
+                res["probes"] += 1
+    return res
+
+
+# ------------------------------------------------------------ flow checks
+
+def flow_episodes(summary, cookie, direction):
+    eps = [e for e in summary.get("episodes", []) if e.get("cookie") == cookie
+           and e.get("direction") == direction]
+    return sorted(eps, key=lambda e: e.get("start_ns") or 0)
+
+
+def num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def check_open_socket(errs, where, s):
+    """The workloads keep their sockets open until bufscope has stopped."""
+    if s.get("closed") is not False or s.get("state") != "ESTABLISHED":
+        errs.append("%s listed with closed %r, state %r: the socket is open and ESTABLISHED "
+                    "until bufscope stops" % (where, s.get("closed"), s.get("state")))
+
+
+def check_episode_shape(errs, where, eps):
+    """Each ended episode: end_ns > start_ns, duration_ms = (end - start) / 1e6."""
+    for i, e in enumerate(eps):
+        s, t, d = e.get("start_ns"), e.get("end_ns"), e.get("duration_ms")
+        if e.get("open") is not False:
+            errs.append("%s episode %d is open: %r" % (where, i, e))
+            continue
+        if not (isinstance(s, int) and isinstance(t, int) and num(d) and t > s):
+            errs.append("%s episode %d: start_ns %r end_ns %r duration_ms %r" % (where, i, s, t, d))
+        elif abs(d - (t - s) / 1e6) > 0.002:
+            errs.append("%s episode %d: duration_ms %r but end_ns - start_ns = %.3f ms"
+                        % (where, i, d, (t - s) / 1e6))
+
+
+def compare_durations(errs, where, eps, cap_eps, slack_ms=CAPTURE_SLACK_MS):
+    """Ended bufscope episodes against the capture's, one by one, in order."""
+    got = [e.get("duration_ms") for e in eps]
+    want = [(c[1] - c[0]) / 1e6 for c in cap_eps if c[1] is not None]
+    if len(got) != len(want):
+        errs.append("%s: %d ended episodes, the capture shows %d (durations ms: bufscope %s, "
+                    "capture %s)" % (where, len(got), len(want), fmt_ms(got), fmt_ms(want)))
+        return
+    for i, (g, w) in enumerate(zip(got, want)):
+        if not num(g) or abs(g - w) > slack_ms:
+            errs.append("%s episode %d: duration_ms %r, the capture shows %.3f (slack %g ms)"
+                        % (where, i, g, w, slack_ms))
+
+
+def fmt_ms(vals):
+    out = ["%.2f" % v if num(v) else repr(v) for v in vals[:12]]
+    return "[" + ", ".join(out) + (", ..." if len(vals) > 12 else "") + "]"
+
+
+@scenario("flow_zw_sent_vs_capture", "flow_zw_recv_vs_capture", "flow_zw_episodes_vs_nstat",
+          "flow_zw_episodes_vs_capture", "flow_zw_episode_fields", "flow_zw_probes_vs_nstat",
+          "flow_drop_old_sequence", "flow_trace_zw_events", "flow_trace_drop_events")
+def t_flow_zero_windows(ctx, rec):
+    """A receiver with SO_RCVBUF 64 KiB (set before listen) reads nothing for
+    1.2 s while the sender pushes 1 MB (the window closes; the sender probes
+    it), then reads 4 KiB every millisecond (the window closes and reopens
+    again and again). `top` and `trace -e zw,drop` watch it at once."""
+    port = FLOW_PORT_BASE
+    env = FlowEnv(ctx)
+    try:
+        w = FlowWorkload(ctx, env, ["--mode", "zw", "--port", str(port), "--rcvbuf", "65536",
+                                    "--bytes", "1000000", "--stall-ms", "1200",
+                                    "--read", "4096", "--sleep-us", "1000"])
+        top = env.bufscope(ctx, ["top", "-o", "json", "-i", "1", "-P", str(port)])
+        trace = env.bufscope(ctx, ["trace", "-e", "zw,drop", "-o", "json", "-P", str(port)])
+        top.wait_ready()
+        trace.wait_ready()
+        cap = Capture(env, port)
+        n0 = env.nstat()
+        w.go()
+        done = w.wait_done()
+        time.sleep(0.5)         # stray ACKs and tail-loss probes settle
+        n1 = env.nstat()
+        cap.stop()
+        objs, summary = bufscope_result(top)
+        tobjs, tsummary = bufscope_result(trace)
+        w.finish()
+    finally:
+        env.close()
+
+    def d(name):
+        return nstat_delta(n0, n1, name)
+
+    def socks(summ=None, where="top summary"):
+        summ = summary if summ is None else summ
+        return (find_socket(summ.get("sockets", []), w.rconn, where + " (receiver)"),
+                find_socket(summ.get("sockets", []), w.sconn, where + " (sender)"))
+
+    def capture():
+        a = analyze_capture(cap.need(), port)
+        if a["zw_segments"] == 0:
+            raise Failure("the capture shows no zero-window segment: the workload did not "
+                          "close the window (%d receiver segments)" % a["receiver_segments"])
+        return a
+
+    def sent_vs_capture(errs):
+        a = capture()
+        r, _ = socks()
+        errs.eq("receiver zero_window_sent (capture: its window-0 segments, no SYN/FIN/RST)",
+                r.get("zero_window_sent"), a["zw_segments"])
+        check_lost(errs, objs, summary)
+    rec.check("flow_zw_sent_vs_capture", sent_vs_capture)
+
+    def recv_vs_capture(errs):
+        a = capture()
+        _, s = socks()
+        errs.eq("sender zero_window_recv (capture: the receiver's window-0 segments)",
+                s.get("zero_window_recv"), a["zw_segments"])
+        errs.eq("sender zero_window_sent (the sender's window never closes)",
+                s.get("zero_window_sent"), 0)
+        errs.eq("receiver zero_window_recv", socks()[0].get("zero_window_recv"), 0)
+        got = s.get("zero_window_recv")
+        if isinstance(got, int) and 0 < got < a["zw_segments"]:
+            # ACKs that wait in a busy socket's backlog may be merged there
+            # (tcp_add_backlog) and reach TCP, and tcp_probe, as one segment.
+            errs.append("(for the analysis: nstat TcpExtTCPBacklogCoalesce moved by %d)"
+                        % d("TcpExtTCPBacklogCoalesce"))
+    rec.check("flow_zw_recv_vs_capture", recv_vs_capture)
+
+    def episodes_vs_nstat(errs):
+        to0, from0 = d("TcpExtTCPToZeroWindowAdv"), d("TcpExtTCPFromZeroWindowAdv")
+        if to0 == 0:
+            raise Failure("nstat: TcpExtTCPToZeroWindowAdv did not move: no zero window")
+        r, s = socks()
+        errs.eq("receiver zero_window_episodes_sent (nstat TcpExtTCPToZeroWindowAdv)",
+                r.get("zero_window_episodes_sent"), to0)
+        ended = [e for e in flow_episodes(summary, r.get("cookie"), "sent")
+                 if e.get("open") is False]
+        errs.eq("receiver's ended sent episodes in the summary (nstat TcpExtTCPFromZeroWindowAdv)",
+                len(ended), from0)
+        errs.eq("sender zero_window_episodes_recv (= receiver's zero_window_episodes_sent)",
+                s.get("zero_window_episodes_recv"), r.get("zero_window_episodes_sent"))
+        errs.eq("sender zero_window_episodes_recv (nstat TcpExtTCPToZeroWindowAdv)",
+                s.get("zero_window_episodes_recv"), to0)
+        if to0 == from0:        # every episode ended: none may be open
+            errs.eq("receiver zero_window_open", r.get("zero_window_open"), None)
+            errs.eq("sender zero_window_open", s.get("zero_window_open"), None)
+    rec.check("flow_zw_episodes_vs_nstat", episodes_vs_nstat)
+
+    def episodes_vs_capture(errs):
+        a = capture()
+        r, s = socks()
+        errs.eq("receiver zero_window_episodes_sent (capture episodes)",
+                r.get("zero_window_episodes_sent"), len(a["episodes"]))
+        errs.eq("sender zero_window_episodes_recv (capture episodes)",
+                s.get("zero_window_episodes_recv"), len(a["episodes"]))
+        reps = flow_episodes(summary, r.get("cookie"), "sent")
+        seps = flow_episodes(summary, s.get("cookie"), "recv")
+        check_episode_shape(errs, "receiver sent", reps)
+        check_episode_shape(errs, "sender recv", seps)
+        compare_durations(errs, "receiver sent episodes", reps, a["episodes"])
+        compare_durations(errs, "sender recv episodes", seps, a["episodes"])
+        total = sum(e.get("duration_ms") or 0 for e in reps)
+        ms = r.get("zero_window_sent_ms")
+        errs.true("receiver zero_window_sent_ms %r, its episodes sum to %.3f" % (ms, total),
+                  num(ms) and abs(ms - total) <= 0.01 * len(reps) + 0.01)
+        ms = s.get("zero_window_recv_ms")
+        total = sum(e.get("duration_ms") or 0 for e in seps)
+        errs.true("sender zero_window_recv_ms %r, its episodes sum to %.3f" % (ms, total),
+                  num(ms) and abs(ms - total) <= 0.01 * len(seps) + 0.01)
+    rec.check("flow_zw_episodes_vs_capture", episodes_vs_capture)
+
+    def episode_fields(errs):
+        r, s = socks()
+        check_open_socket(errs, "receiver", r)
+        check_open_socket(errs, "sender", s)
+        reps = flow_episodes(summary, r.get("cookie"), "sent")
+        if not reps:
+            raise Failure("the summary has no sent episode of the receiver")
+        first = reps[0]
+        # The stall: the reader reads nothing from go until t_resume; the first
+        # episode begins when the window closes (the workload saw that through
+        # TCP_INFO at t_closed; the segment is sent under the socket lock
+        # before) and ends at the window update sent by a read after t_resume.
+        # While the window is 0 no data is accepted, so what was queued when it
+        # closed is what the workload found queued at t_resume.
+        st, en = first.get("start_ns"), first.get("end_ns")
+        if not (isinstance(st, int) and isinstance(en, int)):
+            raise Failure("first episode start_ns %r end_ns %r" % (st, en))
+        errs.true("first episode starts at %d, before go (%d)" % (st, done["t_go"]),
+                  st >= done["t_go"] - CLOCK_SLACK_NS)
+        errs.true("first episode starts %.3f ms after the workload saw the window closed"
+                  % ((st - done["t_closed"]) / 1e6), st <= done["t_closed"] + CLOCK_SLACK_NS)
+        errs.true("first episode ends %.3f ms before the reader resumed"
+                  % ((done["t_resume"] - en) / 1e6), en >= done["t_resume"] - CLOCK_SLACK_NS)
+        errs.eq("first episode queued_bytes (workload SIOCINQ during the stall)",
+                first.get("queued_bytes"), done["stall_queue"])
+        for i, e in enumerate(reps):
+            if e.get("reader_owner") != "reader" or e.get("reader_pid") != w.pid \
+                    or e.get("reader_comm") != w.comm:
+                errs.append("receiver episode %d reader %r/%r/%r, want reader/%d/%s"
+                            % (i, e.get("reader_owner"), e.get("reader_pid"),
+                               e.get("reader_comm"), w.pid, w.comm))
+                break
+        for i, e in enumerate(flow_episodes(summary, s.get("cookie"), "recv")):
+            if e.get("reader_pid") != w.pid:
+                errs.append("sender episode %d reader_pid %r, want the peer's reader %d"
+                            % (i, e.get("reader_pid"), w.pid))
+                break
+        for i, e in enumerate(reps):
+            if not isinstance(e.get("queued_bytes"), int) or e["queued_bytes"] <= 0:
+                errs.append("receiver episode %d queued_bytes %r: a window closes on a "
+                            "non-empty queue" % (i, e.get("queued_bytes")))
+                break
+        errs.eq("receiver send_queue (it sends no data)", r.get("send_queue"), 0)
+        errs.true("receiver rcv_wnd %r: the reader drained everything" % r.get("rcv_wnd"),
+                  isinstance(r.get("rcv_wnd"), int) and r["rcv_wnd"] > 0)
+        errs.eq("sender peer_rcv_wnd (the receiver's rcv_wnd)", s.get("peer_rcv_wnd"),
+                r.get("rcv_wnd"))
+    rec.check("flow_zw_episode_fields", episode_fields)
+
+    def probes_vs_nstat(errs):
+        a = capture()
+        wp = d("TcpExtTCPWinProbe")
+        if wp == 0:
+            raise Failure("nstat: TcpExtTCPWinProbe did not move: the stall produced no probe")
+        r, s = socks()
+        if a["probes"] != wp:
+            errs.append("ground truth disagrees: the capture shows %d probes, nstat "
+                        "TcpExtTCPWinProbe %d" % (a["probes"], wp))
+        errs.eq("sender zero_window_probes_sent (nstat TcpExtTCPWinProbe)",
+                s.get("zero_window_probes_sent"), wp)
+        errs.eq("receiver zero_window_probes_recv (capture probes)",
+                r.get("zero_window_probes_recv"), a["probes"])
+        errs.eq("receiver zero_window_probes_sent", r.get("zero_window_probes_sent"), 0)
+        eps = flow_episodes(summary, r.get("cookie"), "sent")
+        errs.eq("sum of the receiver's episodes' probes", sum(e.get("probes") or 0 for e in eps),
+                r.get("zero_window_probes_recv"))
+    rec.check("flow_zw_probes_vs_nstat", probes_vs_nstat)
+
+    def old_sequence(errs):
+        a = capture()
+        wp = d("TcpExtTCPWinProbe")
+        r, _ = socks()
+        reasons = r.get("drop_reasons")
+        if not isinstance(reasons, dict):
+            raise Failure("receiver drop_reasons %r" % (reasons,))
+        got = reasons.get("TCP_OLD_SEQUENCE", 0)
+        # Probes repeat the last acknowledged byte: before rcv_wup, so
+        # tcp_validate_incoming() drops each with SKB_DROP_REASON_TCP_OLD_SEQUENCE.
+        # Any other segment ending before rcv_wup is dropped the same way.
+        other = a["old_seq"] - a["probes"]
+        errs.eq("receiver drop_reasons.TCP_OLD_SEQUENCE (capture: %d probes + %d other "
+                "segments ending before the receiver's last ACK)" % (a["probes"], other),
+                got, a["old_seq"])
+        errs.eq("receiver drop_reasons.TCP_OLD_SEQUENCE (nstat TcpExtTCPWinProbe %d + %d)"
+                % (wp, other), got, wp + other)
+        errs.eq("receiver drops (sum of drop_reasons %s)" % reasons, r.get("drops"),
+                sum(v for v in reasons.values() if isinstance(v, int)))
+    rec.check("flow_drop_old_sequence", old_sequence)
+
+    def trace_zw(errs):
+        check_lost(errs, tobjs, tsummary)
+        to0, from0 = d("TcpExtTCPToZeroWindowAdv"), d("TcpExtTCPFromZeroWindowAdv")
+        tr, ts = socks(tsummary, "trace summary")
+        r, _ = socks()
+        evs = [o for o in tobjs if o["type"] in ("zero_window_start", "zero_window_end")]
+        starts = [o for o in evs if o["type"] == "zero_window_start"
+                  and o.get("cookie") == tr.get("cookie") and o.get("direction") == "sent"]
+        ends = [o for o in evs if o["type"] == "zero_window_end"
+                and o.get("cookie") == tr.get("cookie") and o.get("direction") == "sent"]
+        errs.eq("zero_window_start events of the receiver (its zero_window_episodes_sent)",
+                len(starts), tr.get("zero_window_episodes_sent"))
+        errs.eq("zero_window_start events of the receiver (nstat TcpExtTCPToZeroWindowAdv)",
+                len(starts), to0)
+        errs.eq("zero_window_end events of the receiver (nstat TcpExtTCPFromZeroWindowAdv)",
+                len(ends), from0)
+        errs.eq("the receiver's zero_window_episodes_sent in top and in trace",
+                tr.get("zero_window_episodes_sent"), r.get("zero_window_episodes_sent"))
+        sstarts = [o for o in evs if o["type"] == "zero_window_start"
+                   and o.get("cookie") == ts.get("cookie") and o.get("direction") == "recv"]
+        errs.eq("zero_window_start events of the sender (its zero_window_episodes_recv)",
+                len(sstarts), ts.get("zero_window_episodes_recv"))
+        odd = [o for o in evs if o.get("cookie") not in (tr.get("cookie"), ts.get("cookie"))]
+        errs.true("zw events of other sockets with -P %d: %r" % (port, odd[:2]), not odd)
+        start_ns = [o.get("start_ns") for o in starts]
+        for o in starts:
+            if o.get("start_ns") != o.get("ts_ns"):
+                errs.append("zero_window_start start_ns %r != ts_ns %r"
+                            % (o.get("start_ns"), o.get("ts_ns")))
+                break
+        for o in ends:
+            if o.get("start_ns") not in start_ns:
+                errs.append("zero_window_end with start_ns %r has no zero_window_start"
+                            % (o.get("start_ns"),))
+                break
+            if not num(o.get("duration_ms")) or \
+                    abs(o["duration_ms"] - (o["ts_ns"] - o["start_ns"]) / 1e6) > 0.002:
+                errs.append("zero_window_end duration_ms %r, ts_ns - start_ns = %r"
+                            % (o.get("duration_ms"), o.get("ts_ns", 0) - o.get("start_ns", 0)))
+                break
+        eps = [e for e in flow_episodes(tsummary, tr.get("cookie"), "sent") if not e.get("open")]
+        errs.eq("trace: ended episodes (start_ns, end_ns, duration_ms, probes) vs "
+                "zero_window_end events",
+                [(e.get("start_ns"), e.get("end_ns"), e.get("duration_ms"), e.get("probes"))
+                 for e in eps],
+                [(o.get("start_ns"), o.get("ts_ns"), o.get("duration_ms"), o.get("probes"))
+                 for o in sorted(ends, key=lambda o: o.get("start_ns") or 0)])
+        teps = [e for e in flow_episodes(summary, r.get("cookie"), "sent") if not e.get("open")]
+        got = [o.get("duration_ms") for o in sorted(ends, key=lambda o: o.get("start_ns") or 0)]
+        want = [e.get("duration_ms") for e in teps]
+        # top and trace time the same segments with their own programs: a few us apart
+        if len(got) != len(want) or any(not num(g) or not num(x) or abs(g - x) > 0.1
+                                        for g, x in zip(got, want)):
+            errs.append("zero_window_end durations %s, top's summary episodes %s"
+                        % (fmt_ms(got), fmt_ms(want)))
+    rec.check("flow_trace_zw_events", trace_zw)
+
+    def trace_drops(errs):
+        a = capture()
+        tr, _ = socks(tsummary, "trace summary")
+        drops = [o for o in tobjs if o["type"] == "drop" and o.get("cookie") == tr.get("cookie")]
+        by = {}
+        for o in drops:
+            by[o.get("reason")] = by.get(o.get("reason"), 0) + 1
+        errs.eq("trace drop events of the receiver by reason (trace summary drop_reasons)",
+                by, tr.get("drop_reasons"))
+        errs.eq("trace drop events with reason TCP_OLD_SEQUENCE (capture)",
+                by.get("TCP_OLD_SEQUENCE", 0), a["old_seq"])
+        for o in drops:
+            if not isinstance(o.get("reason_code"), int):
+                errs.append("drop event reason_code %r" % (o.get("reason_code"),))
+                break
+    rec.check("flow_trace_drop_events", trace_drops)
+
+
+@scenario("flow_stalls_count", "flow_stalls_timing", "flow_stalls_vs_capture")
+def t_flow_stalls(ctx, rec):
+    """One IPv6 connection; the reader stalls three times (300, 600, 900 ms,
+    counted from the moment its window is seen closed) and reads everything
+    at once in between, so exactly three episodes happen."""
+    port = FLOW_PORT_BASE + 1
+    stalls = [300, 600, 900]
+    env = FlowEnv(ctx)
+    try:
+        w = FlowWorkload(ctx, env, ["--mode", "stalls", "--ipv6", "--port", str(port),
+                                    "--rcvbuf", "65536",
+                                    "--stalls", ",".join(str(s) for s in stalls)])
+        bs = env.bufscope(ctx, ["top", "-o", "json", "-i", "1", "-P", str(port)])
+        bs.wait_ready()
+        cap = Capture(env, port)
+        w.go()
+        done = w.wait_done()
+        time.sleep(0.3)
+        cap.stop()
+        objs, summary = bufscope_result(bs)
+        w.finish()
+    finally:
+        env.close()
+
+    def receiver():
+        return find_socket(summary.get("sockets", []), w.rconn, "summary (receiver)")
+
+    def count(errs):
+        check_lost(errs, objs, summary)
+        r = receiver()
+        check_open_socket(errs, "receiver", r)
+        eps = flow_episodes(summary, r.get("cookie"), "sent")
+        errs.eq("receiver zero_window_episodes_sent (%d stalls)" % len(stalls),
+                r.get("zero_window_episodes_sent"), len(stalls))
+        errs.eq("receiver's sent episodes in the summary", len(eps), len(stalls))
+        errs.eq("receiver's open episodes", sum(1 for e in eps if e.get("open") is not False), 0)
+        errs.eq("receiver zero_window_open", r.get("zero_window_open"), None)
+    rec.check("flow_stalls_count", count)
+
+    def timing(errs):
+        r = receiver()
+        eps = flow_episodes(summary, r.get("cookie"), "sent")
+        check_episode_shape(errs, "receiver", eps)
+        if len(eps) != len(stalls):
+            raise Failure("%d episodes for %d stalls: %s" % (
+                len(eps), len(stalls), fmt_ms([e.get("duration_ms") for e in eps])))
+        # Stall k: the reader stops reading at t_stop and has the sender write
+        # 1.5 windows; the window closes when the queue is full -- the
+        # zero-window segment is sent under the socket lock, which the
+        # workload's TCP_INFO poll takes too, so the episode starts in
+        # [t_stop, t_closed]. The workload sleeps the stall from t_closed, so
+        # t_resume - t_closed >= stall. Its first read (from t_resume to
+        # t_read) frees the whole queue, and tcp_cleanup_rbuf() sends the
+        # window update inside that read: the episode ends in [t_resume,
+        # t_read]. Hence stall <= duration <= stall + (t_closed - t_stop) +
+        # (t_read - t_resume) + the sleep's overshoot, all measured.
+        for k, (e, st) in enumerate(zip(eps, done["stalls"])):
+            s0, s1 = e.get("start_ns"), e.get("end_ns")
+            if not (isinstance(s0, int) and isinstance(s1, int)):
+                continue
+            where = "stall %d (%d ms)" % (k, st["stall_ms"])
+            errs.true("%s: episode starts %.3f ms before the reader stopped"
+                      % (where, (st["t_stop"] - s0) / 1e6), s0 >= st["t_stop"] - CLOCK_SLACK_NS)
+            errs.true("%s: episode starts %.3f ms after the window was seen closed"
+                      % (where, (s0 - st["t_closed"]) / 1e6),
+                      s0 <= st["t_closed"] + CLOCK_SLACK_NS)
+            errs.true("%s: episode ends %.3f ms before the reader resumed"
+                      % (where, (st["t_resume"] - s1) / 1e6),
+                      s1 >= st["t_resume"] - CLOCK_SLACK_NS)
+            errs.true("%s: episode ends %.3f ms after the first read returned"
+                      % (where, (s1 - st["t_read"]) / 1e6), s1 <= st["t_read"] + CLOCK_SLACK_NS)
+            dur = e.get("duration_ms")
+            hi = (st["t_read"] - st["t_stop"]) / 1e6
+            errs.true("%s: duration_ms %r < the stall" % (where, dur),
+                      num(dur) and dur >= st["stall_ms"] - CLOCK_SLACK_NS / 1e6)
+            errs.true("%s: duration_ms %r > t_read - t_stop = %.3f" % (where, dur, hi),
+                      num(dur) and dur <= hi + CLOCK_SLACK_NS / 1e6)
+            errs.eq("%s: queued_bytes (workload SIOCINQ during the stall)" % where,
+                    e.get("queued_bytes"), st["queue"])
+    rec.check("flow_stalls_timing", timing)
+
+    def vs_capture(errs):
+        a = analyze_capture(cap.need(), port)
+        if len(a["episodes"]) != len(stalls):
+            raise Failure("the capture shows %d zero-window episodes for %d stalls: the "
+                          "workload did not produce its pattern" % (len(a["episodes"]), len(stalls)))
+        r = receiver()
+        errs.eq("receiver zero_window_sent (capture)", r.get("zero_window_sent"),
+                a["zw_segments"])
+        errs.eq("receiver zero_window_probes_recv (capture probes)",
+                r.get("zero_window_probes_recv"), a["probes"])
+        compare_durations(errs, "receiver sent episodes",
+                          flow_episodes(summary, r.get("cookie"), "sent"), a["episodes"])
+    rec.check("flow_stalls_vs_capture", vs_capture)
+
+
+@scenario("flow_rcvbuf_growth", "flow_rcvbuf_trace_events")
+def t_flow_rcvbuf(ctx, rec):
+    """Autotuning: no SO_RCVBUF, 4 MB read with 256 KiB reads as fast as the
+    reader can; the socket stays open (idle) while ss and bufscope are read."""
+    port = FLOW_PORT_BASE + 2
+    env = FlowEnv(ctx)
+    try:
+        w = FlowWorkload(ctx, env, ["--mode", "grow", "--port", str(port), "--bytes", "4000000"])
+        bs = env.bufscope(ctx, ["trace", "-e", "rcvbuf", "-o", "json", "-P", str(port)])
+        bs.wait_ready()
+        w.go()
+        done = w.wait_done()
+        time.sleep(0.3)
+        ss_after = env.ss(w.rconn["lport"], w.rconn["rport"])
+        objs, summary = bufscope_result(bs)
+        w.finish()
+    finally:
+        env.close()
+    if done["rcvbuf_after"] <= done["rcvbuf_before"]:
+        raise Failure("autotuning did not grow the receive buffer (SO_RCVBUF %d -> %d): "
+                      "nothing to compare" % (done["rcvbuf_before"], done["rcvbuf_after"]))
+
+    def growth(errs):
+        check_lost(errs, objs, summary)
+        r = find_socket(summary.get("sockets", []), w.rconn, "trace summary (receiver)")
+        check_open_socket(errs, "receiver", r)
+        ch = r.get("rcvbuf_changes")
+        errs.true("receiver rcvbuf_changes %r, want > 0 (SO_RCVBUF %d -> %d)"
+                  % (ch, done["rcvbuf_before"], done["rcvbuf_after"]),
+                  isinstance(ch, int) and ch > 0)
+        errs.eq("receiver rcvbuf (getsockopt SO_RCVBUF at the end)", r.get("rcvbuf"),
+                done["rcvbuf_after"])
+        if len(ss_after) != 1:
+            raise Failure("ss in the namespace shows %d sockets :%d -> :%d"
+                          % (len(ss_after), w.rconn["lport"], w.rconn["rport"]))
+        if "rb" not in ss_after[0]["skmem"]:
+            raise Failure("prerequisite: ss -m shows no skmem: %s" % ss_after[0]["text"])
+        errs.eq("receiver rcvbuf (ss rb)", r.get("rcvbuf"), ss_after[0]["skmem"]["rb"])
+    rec.check("flow_rcvbuf_growth", growth)
+
+    def events(errs):
+        r = find_socket(summary.get("sockets", []), w.rconn, "trace summary (receiver)")
+        evs = [o for o in objs if o["type"] == "rcvbuf" and o.get("cookie") == r.get("cookie")]
+        if not evs:
+            raise Failure("no rcvbuf event for the receiver (SO_RCVBUF %d -> %d)"
+                          % (done["rcvbuf_before"], done["rcvbuf_after"]))
+        errs.eq("rcvbuf events (receiver rcvbuf_changes)", len(evs), r.get("rcvbuf_changes"))
+        pairs = [(o.get("old_rcvbuf"), o.get("new_rcvbuf")) for o in evs]
+        errs.eq("first event old_rcvbuf (SO_RCVBUF before any data)", pairs[0][0],
+                done["rcvbuf_before"])
+        for i, (old, new) in enumerate(pairs):
+            if not (isinstance(old, int) and isinstance(new, int) and new > old):
+                errs.append("event %d: %r -> %r does not grow" % (i, old, new))
+                break
+            if i and old != pairs[i - 1][1]:
+                errs.append("event %d old_rcvbuf %r, the previous event's new_rcvbuf %r"
+                            % (i, old, pairs[i - 1][1]))
+                break
+        errs.eq("last event new_rcvbuf (getsockopt SO_RCVBUF at the end)", pairs[-1][1],
+                done["rcvbuf_after"])
+        errs.eq("last event new_rcvbuf (summary rcvbuf)", pairs[-1][1], r.get("rcvbuf"))
+        other = [o for o in objs if o["type"] not in ("rcvbuf", "summary")]
+        errs.true("trace -e rcvbuf printed other objects: %r" % other[:2], not other)
+    rec.check("flow_rcvbuf_trace_events", events)
+
+
+# Drop reasons of the receive path and the TcpExt counters that count the same
+# drops (net/ipv4/tcp_input.c): PROTO_MEM is both an in-order segment refused
+# for memory (TCPRcvQDrop) and an out-of-order one (TCPOFODrop).
+DROP_COUNTERS = {
+    "PROTO_MEM": ("TcpExtTCPRcvQDrop", "TcpExtTCPOFODrop"),
+    "TCP_ZEROWINDOW": ("TcpExtTCPZeroWindowDrop",),
+}
+
+
+@scenario("flow_drop_rcvq", "flow_drop_rcvq_trace", "flow_drop_nomem_episode")
+def t_flow_drop_rcvq(ctx, rec):
+    """The reader opens a wide window (SO_RCVBUF 1 MiB, 1 MB read), then
+    shrinks SO_RCVBUF to 1 KiB while the sender writes 1 MB more: what arrives
+    inside the window already offered no longer fits and is dropped. After
+    300 ms it restores the buffer and reads everything."""
+    port = FLOW_PORT_BASE + 3
+    env = FlowEnv(ctx)
+    try:
+        w = FlowWorkload(ctx, env, ["--mode", "shrink", "--port", str(port),
+                                    "--rcvbuf", "1048576", "--bytes", "1000000",
+                                    "--shrink-to", "1024", "--stall-ms", "300"])
+        bs = env.bufscope(ctx, ["trace", "-e", "drop,zw", "-o", "json", "-P", str(port)])
+        bs.wait_ready()
+        cap = Capture(env, port)
+        n0 = env.nstat()
+        w.go()
+        w.wait_done()
+        time.sleep(0.3)
+        n1 = env.nstat()
+        cap.stop()
+        objs, summary = bufscope_result(bs)
+        w.finish()
+    finally:
+        env.close()
+
+    def receiver():
+        return find_socket(summary.get("sockets", []), w.rconn, "trace summary (receiver)")
+
+    def counts(errs):
+        check_lost(errs, objs, summary)
+        want = {k: sum(nstat_delta(n0, n1, c) for c in cs) for k, cs in DROP_COUNTERS.items()}
+        if want["PROTO_MEM"] == 0:
+            raise Failure("not reproduced: nstat TcpExtTCPRcvQDrop + TcpExtTCPOFODrop did "
+                          "not move")
+        r = receiver()
+        check_open_socket(errs, "receiver", r)
+        reasons = r.get("drop_reasons")
+        if not isinstance(reasons, dict):
+            raise Failure("receiver drop_reasons %r" % (reasons,))
+        for reason, n in want.items():
+            errs.eq("receiver drop_reasons.%s (nstat %s)" % (reason, " + ".join(
+                DROP_COUNTERS[reason])), reasons.get(reason, 0), n)
+        # TCP_INVALID_SEQUENCE / _END_SEQUENCE: beyond the window (BeyondWindow)
+        beyond = nstat_delta(n0, n1, "TcpExtBeyondWindow")
+        errs.eq("receiver drop_reasons TCP_INVALID_SEQUENCE + TCP_INVALID_END_SEQUENCE "
+                "(nstat TcpExtBeyondWindow)", reasons.get("TCP_INVALID_SEQUENCE", 0) +
+                reasons.get("TCP_INVALID_END_SEQUENCE", 0), beyond)
+        errs.eq("receiver drops (sum of drop_reasons %s)" % reasons, r.get("drops"),
+                sum(v for v in reasons.values() if isinstance(v, int)))
+    rec.check("flow_drop_rcvq", counts)
+
+    def trace(errs):
+        r = receiver()
+        by = {}
+        for o in objs:
+            if o["type"] == "drop" and o.get("cookie") == r.get("cookie"):
+                by[o.get("reason")] = by.get(o.get("reason"), 0) + 1
+        errs.eq("drop events of the receiver by reason (summary drop_reasons)", by,
+                r.get("drop_reasons"))
+        want = sum(nstat_delta(n0, n1, c) for c in DROP_COUNTERS["PROTO_MEM"])
+        errs.eq("drop events with reason PROTO_MEM (nstat %s)"
+                % " + ".join(DROP_COUNTERS["PROTO_MEM"]), by.get("PROTO_MEM", 0), want)
+        errs.eq("drop events with reason TCP_INVALID_SEQUENCE or TCP_INVALID_END_SEQUENCE "
+                "(nstat TcpExtBeyondWindow)", by.get("TCP_INVALID_SEQUENCE", 0) +
+                by.get("TCP_INVALID_END_SEQUENCE", 0), nstat_delta(n0, n1, "TcpExtBeyondWindow"))
+    rec.check("flow_drop_rcvq_trace", trace)
+
+    def nomem_episode(errs):
+        # A refused segment makes the receiver advertise a zero window at once
+        # (ICSK_ACK_NOMEM); the kernel does not count that one in
+        # TCPToZeroWindowAdv, so the capture is the reference here.
+        a = analyze_capture(cap.need(), port)
+        if not a["episodes"]:
+            raise Failure("the capture shows no zero-window episode")
+        r = receiver()
+        errs.eq("receiver zero_window_sent (capture)", r.get("zero_window_sent"),
+                a["zw_segments"])
+        errs.eq("receiver zero_window_episodes_sent (capture)",
+                r.get("zero_window_episodes_sent"), len(a["episodes"]))
+        compare_durations(errs, "receiver sent episodes",
+                          flow_episodes(summary, r.get("cookie"), "sent"), a["episodes"])
+    rec.check("flow_drop_nomem_episode", nomem_episode)
+
+
+@scenario("flow_reader_stall")
+def t_flow_reader_stall(ctx, rec):
+    """100 kB arrive and wait, never read, for 2 s; bufscope is stopped at
+    once. reader_stall_ms counts from when data began waiting."""
+    port = FLOW_PORT_BASE + 4
+    stall_s = 2
+    env = FlowEnv(ctx)
+    try:
+        w = FlowWorkload(ctx, env, ["--mode", "idle", "--port", str(port), "--bytes", "100000",
+                                    "--stall-ms", str(stall_s * 1000)])
+        bs = env.bufscope(ctx, ["top", "-o", "json", "-i", "1", "-P", str(port)])
+        bs.wait_ready()
+        w.go()
+        done = w.wait_done()
+        t_sig = time.monotonic_ns()
+        bs.proc.signal(signal.SIGINT)
+        rc = bs.wait_exit("after SIGINT")
+        t_exit = time.monotonic_ns()
+        objs = bs.objects()
+        w.finish()
+    finally:
+        env.close()
+
+    def check(errs):
+        if rc != 0:
+            raise Failure("`%s` exited %d: %s" % (bs.cmdline, rc, one_line(bs.proc.err())))
+        ivs = [o for o in objs if o["type"] == "interval"]
+        sums = [o for o in objs if o["type"] == "summary"]
+        if not ivs or len(sums) != 1:
+            raise Failure("%d interval and %d summary objects" % (len(ivs), len(sums)))
+        last = find_socket(ivs[-1].get("sockets", []), w.rconn, "last interval")
+        # Data began waiting (bufscope: the first arrival) between t_cmd and
+        # t_full; the final sample is taken after SIGINT (t_sig) and before
+        # bufscope exits (t_exit) -- or, if SIGINT came while a regular pass
+        # was under way, by that pass, a few ms before t_sig (PASS_SLACK_MS).
+        # So reader_stall_ms lies in [t_sig - t_full - PASS_SLACK_MS,
+        # t_exit - t_cmd], where t_sig - t_full >= S s: far tighter than
+        # "S s minus one interval".
+        lo = (t_sig - done["t_full"]) / 1e6 - PASS_SLACK_MS
+        hi = (t_exit - done["t_cmd"]) / 1e6
+        for where, s in (("last interval", last),
+                         ("summary", find_socket(sums[0].get("sockets", []), w.rconn, "summary"))):
+            check_open_socket(errs, where, s)
+            v = s.get("reader_stall_ms")
+            errs.true("%s reader_stall_ms %r, want %.1f..%.1f (stall %d s, bufscope stopped "
+                      "%.1f ms after it)" % (where, v, lo, hi, stall_s,
+                                            (t_sig - done["t_done"]) / 1e6),
+                      num(v) and lo - CLOCK_SLACK_NS / 1e6 <= v <= hi + CLOCK_SLACK_NS / 1e6)
+            errs.eq("%s queue_bytes" % where, s.get("queue_bytes"), done["queue"])
+            errs.eq("%s byte_age_max_ms (no read)" % where, s.get("byte_age_max_ms"), None)
+        prev = None
+        for o in ivs:
+            for s in o.get("sockets", []):
+                if s.get("lport") == w.rconn["lport"] and s.get("rport") == w.rconn["rport"]:
+                    v = s.get("reader_stall_ms")
+                    if not num(v) or (prev is not None and v < prev):
+                        errs.append("interval reader_stall_ms %r after %r" % (v, prev))
+                    prev = v if num(v) else prev
+    rec.check("flow_reader_stall", check)
+
+
 # ------------------------------------------------------------ bad input
 
 NOBODY = object()
@@ -1452,6 +2453,9 @@ def main():
     ap.add_argument("--only", help="run only tests whose name matches this regex")
     ap.add_argument("--list", action="store_true", help="list the test names")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--flow-bufscope-in-netns", action="store_true",
+                    help="diagnostics: run bufscope inside the flow scenarios' network "
+                         "namespace instead of the root namespace")
     ctx = ap.parse_args()
     if ctx.list:
         for _, names in SCENARIOS:

@@ -930,6 +930,36 @@ static void test_drops_more_reasons_than_slots(void **state)
 	}
 }
 
+/* A socket taken for gone (missing from a scan) inside an episode: the episode
+ * ends there, and when the real end arrives it is the same episode. */
+static void test_vanished_then_end_is_one_episode(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	size_t count = 0;
+
+	sock_rec(&r, BS_REC_SOCK, 140, 2 * SEC);
+	r.state.c.reads = 1;
+	r.state.f.zw[BS_ZW_SENT].episodes = 1;
+	r.state.f.zw[BS_ZW_SENT].start_ns = 1 * SEC;
+	feed(m, &r);
+	zw_start(m, 140, BS_ZW_SENT, 1 * SEC, 100);
+	model_begin_pass(m);
+	model_end_pass(m);	/* not seen: closed, its episode ended */
+	assert_true(model_find(m, 140)->closed);
+	zw_end(m, 140, BS_ZW_SENT, 1 * SEC, 3 * SEC, 100, 0);
+	for (size_t i = 0; i < m->nepisodes; i++)
+		count += m->episodes[i].cookie == 140;
+	assert_int_equal(count, 1);
+	assert_int_equal(m->episodes[0].end_ns, 3 * SEC);
+	/* not destroyed: its drop entries are kept */
+	assert_false(model_find(m, 140)->destroyed);
+	r.kind = BS_REC_CLOSE;
+	r.ts_ns = 4 * SEC;
+	feed(m, &r);
+	assert_true(model_find(m, 140)->destroyed);
+}
+
 /* ---- peers ------------------------------------------------------------------- */
 
 static struct sock_entry *add_sock(struct model *m, uint64_t cookie,
@@ -1088,6 +1118,7 @@ int main(void)
 		T(test_episode_log_full_of_open),
 		T(test_drops_by_reason),
 		T(test_drops_more_reasons_than_slots),
+		T(test_vanished_then_end_is_one_episode),
 		T(test_peer_ipv4),
 		T(test_peer_ipv6_and_family),
 		T(test_reader_stall),
