@@ -14,9 +14,6 @@ struct {
 	__type(value, struct bs_sock_rec);
 } rec_scratch SEC(".maps");
 
-/* Never written: the empty state of a socket without storage. */
-static const struct bs_sock_state zero_state;
-
 static __always_inline __u64 socket_inode(const struct tcp_sock *tp)
 {
 	struct socket *sock = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_socket);
@@ -50,9 +47,6 @@ static __always_inline void fill_sock_rec(struct bs_sock_rec *rec, __u32 kind,
 		rec->flags |= BS_SF_HAS_STATE;
 		if (rec->state.reader.pid)
 			rec->flags |= BS_SF_HAS_READER;
-	} else {
-		/* too large to clear inline: copy from a zeroed global */
-		bpf_probe_read_kernel(&rec->state, sizeof(rec->state), &zero_state);
 	}
 }
 
@@ -90,7 +84,8 @@ int iter_tcp(struct bpf_iter__tcp *ctx)
 		if (!rec->queue_bytes)
 			st->f.nonempty_since_ns = 0;
 	}
-	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
+	/* most sockets on a busy host never had an event: send them short */
+	bpf_seq_write(ctx->meta->seq, rec, st ? sizeof(*rec) : BS_SOCK_REC_HEAD);
 	return 0;
 }
 

@@ -155,12 +155,13 @@ static struct episode *episode_open(struct model *m, uint64_t cookie, uint32_t d
  * A socket destroyed inside an episode sends no end: the episode ends with it.
  * Its probes come from the final state when there is one.
  */
-static void end_episodes_of(struct model *m, const struct sock_entry *s,
+static void end_episodes_of(struct model *m, struct sock_entry *s,
 			    uint64_t when, const struct bs_flow_state *f)
 {
 	for (uint32_t d = 0; d < BS_ZW_N; d++) {
 		struct episode *e = episode_open(m, s->cookie, d);
 
+		s->open_episode[d] = 0;
 		if (!e)
 			continue;
 		e->end_ns = when > e->start_ns ? when : e->start_ns;
@@ -178,6 +179,10 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 	s = model_find(m, rec->cookie);
 	if (s && s->closed && rec->kind == BS_REC_SOCK)
 		return 0;	/* a late sample of a socket already closed */
+	/* An idle socket (no state, nothing waiting) is not worth an entry:
+	 * a host has thousands, and they would only be listed as idle. */
+	if (!s && !(rec->flags & BS_SF_HAS_STATE) && !rec->queue_bytes)
+		return 0;
 	if (!s) {
 		s = model_add(m, rec->cookie);
 		if (!s)
@@ -234,20 +239,38 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 	return 0;
 }
 
+/* Forgets the oldest ended episodes; open ones stay, and their sockets are
+ * told where they moved. */
+static void episodes_compact(struct model *m)
+{
+	size_t kept = 0, forgotten = 0;
+
+	for (size_t i = 0; i < m->nepisodes; i++) {
+		struct episode *e = &m->episodes[i];
+
+		if (e->end_ns && forgotten < MODEL_FORGET_EPISODES) {
+			forgotten++;
+			continue;
+		}
+		m->episodes[kept++] = *e;
+	}
+	m->nepisodes = kept;
+	m->episodes_forgotten += forgotten;
+	for (size_t i = 0; i < m->nepisodes; i++) {
+		const struct episode *e = &m->episodes[i];
+		struct sock_entry *s;
+
+		if (!e->end_ns && (s = model_find(m, e->cookie)))
+			s->open_episode[e->dir] = (uint32_t)(i + 1);
+	}
+}
+
 static struct episode *episode_add(struct model *m)
 {
-	if (m->nepisodes == MODEL_MAX_EPISODES) {
-		/* forget the oldest ended episode; keep open ones */
-		size_t i = 0;
-
-		while (i < m->nepisodes && !m->episodes[i].end_ns)
-			i++;
-		if (i == m->nepisodes)
-			return NULL;
-		memmove(&m->episodes[i], &m->episodes[i + 1],
-			(m->nepisodes - i - 1) * sizeof(*m->episodes));
-		m->nepisodes--;
-		m->episodes_forgotten++;
+	if (m->nepisodes >= MODEL_MAX_EPISODES) {
+		episodes_compact(m);
+		if (m->nepisodes >= MODEL_MAX_EPISODES)
+			return NULL;	/* all open: nothing to forget */
 	}
 	if (m->nepisodes == m->episodes_cap) {
 		size_t cap = m->episodes_cap ? m->episodes_cap * 2 : 64;
@@ -262,15 +285,17 @@ static struct episode *episode_add(struct model *m)
 	return &m->episodes[m->nepisodes++];
 }
 
+/* The socket's open episode in direction dir: no search, its index is kept. */
 static struct episode *episode_open(struct model *m, uint64_t cookie, uint32_t dir)
 {
-	for (size_t i = m->nepisodes; i-- > 0;) {
-		struct episode *e = &m->episodes[i];
+	struct sock_entry *s = model_find(m, cookie);
+	uint32_t i = s ? s->open_episode[dir] : 0;
+	struct episode *e;
 
-		if (e->cookie == cookie && e->dir == dir && !e->end_ns)
-			return e;
-	}
-	return NULL;
+	if (!i || i > m->nepisodes)
+		return NULL;
+	e = &m->episodes[i - 1];
+	return e->cookie == cookie && e->dir == dir && !e->end_ns ? e : NULL;
 }
 
 static struct episode *episode_started(struct model *m, uint64_t cookie,
@@ -323,14 +348,17 @@ int model_apply_flow(struct model *m, const struct bs_flow_rec *rec)
 	s->active = true;
 	e = episode_open(m, rec->cookie, dir);
 	if (rec->kind == BS_REC_ZW_START) {
-		if (!e)
+		if (!e) {
 			e = episode_add(m);
+			s = model_find(m, rec->cookie);	/* compaction keeps sockets */
+		}
 		if (!e)
 			return -ENOMEM;
 		e->cookie = rec->cookie;
 		e->dir = dir;
 		e->start_ns = rec->start_ns;
 		e->queue = rec->queue;
+		s->open_episode[dir] = (uint32_t)(e - m->episodes + 1);
 		if (!s->closed)
 			s->zw_open_ns[dir] = rec->start_ns;
 		return 0;
@@ -349,6 +377,7 @@ int model_apply_flow(struct model *m, const struct bs_flow_rec *rec)
 	e->end_ns = rec->ts_ns;
 	e->probes = rec->probes;
 	s->zw_open_ns[dir] = 0;
+	s->open_episode[dir] = 0;
 	return 0;
 }
 

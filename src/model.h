@@ -62,6 +62,7 @@ struct sock_entry {
 	uint32_t rcv_wnd, snd_wnd, send_queue;
 	uint64_t sample_ns;	/* CLOCK_MONOTONIC of the latest record */
 	uint64_t zw_open_ns[BS_ZW_N];	/* start of the open episode, 0: none */
+	uint32_t open_episode[BS_ZW_N];	/* its index in the log + 1, 0: none */
 	uint64_t last_read_ns, nonempty_since_ns, first_seen_ns;
 	uint64_t age_max_interval_ns, age_max_run_ns;
 	struct drop_count drops_by[MODEL_DROP_REASONS];
@@ -94,6 +95,9 @@ struct model {
 };
 
 #define MODEL_MAX_EPISODES 10000
+/* At the bound, this many of the oldest ended episodes are forgotten at once:
+ * one compaction per batch, not a shift of the whole log per episode. */
+#define MODEL_FORGET_EPISODES (MODEL_MAX_EPISODES / 10)
 
 /* One line of a view: a socket and its figures for the view, taken before
  * the interval's baselines move. */
@@ -121,7 +125,9 @@ int model_init(struct model *m);
 void model_free(struct model *m);
 struct sock_entry *model_find(const struct model *m, uint64_t cookie);
 
-/* A BS_REC_SOCK (iterator) or BS_REC_CLOSE (destroyed) record. */
+/* A BS_REC_SOCK (iterator) or BS_REC_CLOSE (destroyed) record; `state` is
+ * read only when BS_SF_HAS_STATE says it was sent. Idle sockets without state
+ * and without bytes waiting get no entry. */
 int model_apply(struct model *m, const struct bs_sock_rec *rec);
 
 /* An episode edge, drop or rcvbuf record (struct bs_flow_rec). */

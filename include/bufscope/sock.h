@@ -130,7 +130,11 @@ struct bs_endpoints {
 	__u8 pad;
 };
 
-/* One socket as the iterator sees it now, or as it closes. */
+/*
+ * One socket as the iterator sees it now, or as it closes. A socket without
+ * state (no event since bufscope attached) is sent without `state`: the
+ * record is BS_SOCK_REC_HEAD bytes, and BS_SF_HAS_STATE is clear.
+ */
 struct bs_sock_rec {
 	__u32 kind;		/* BS_REC_SOCK or BS_REC_CLOSE */
 	__u32 flags;		/* enum bs_sock_flags */
@@ -146,6 +150,8 @@ struct bs_sock_rec {
 	__u32 send_queue;	/* write_seq - snd_una: written, not yet acknowledged */
 	struct bs_sock_state state;
 };
+
+#define BS_SOCK_REC_HEAD __builtin_offsetof(struct bs_sock_rec, state)
 
 enum bs_read_flags {
 	BS_RF_PEEK = 1 << 0,		/* MSG_PEEK */

@@ -755,7 +755,8 @@ static void test_episode_due_and_reported(void **state)
 	assert_false(model_episode_due(&m->episodes[3]));
 }
 
-/* The log keeps at most MODEL_MAX_EPISODES: the oldest ended one goes. */
+/* The log keeps at most MODEL_MAX_EPISODES: at the bound the oldest ended
+ * ones go, MODEL_FORGET_EPISODES at once, never an open one. */
 static void test_episode_log_bound(void **state)
 {
 	struct model *m = *state;
@@ -768,34 +769,34 @@ static void test_episode_log_bound(void **state)
 	assert_int_equal(m->episodes_forgotten, 0);
 
 	zw_end(m, 9, BS_ZW_SENT, t, t + 5, 777777, 0);
-	assert_int_equal(m->nepisodes, MODEL_MAX_EPISODES);
-	assert_int_equal(m->episodes_forgotten, 1);
-	/* the open one is still first; the oldest ended (queue 1) is gone */
+	assert_int_equal(m->nepisodes, MODEL_MAX_EPISODES - MODEL_FORGET_EPISODES + 1);
+	assert_int_equal(m->episodes_forgotten, MODEL_FORGET_EPISODES);
+	/* the open one is still first; the oldest ended ones (queue 1...) are gone */
 	assert_int_equal(m->episodes[0].cookie, 1);
 	assert_int_equal(m->episodes[0].end_ns, 0);
 	assert_int_equal(m->episodes[0].queue, 11);
-	assert_int_equal(m->episodes[1].queue, 2);
-	assert_int_equal(m->episodes[MODEL_MAX_EPISODES - 1].queue, 777777);
-	assert_int_equal(m->episodes[MODEL_MAX_EPISODES - 1].cookie, 9);
+	assert_int_equal(m->episodes[1].queue, MODEL_FORGET_EPISODES + 1);
+	assert_int_equal(m->episodes[m->nepisodes - 1].queue, 777777);
+	assert_int_equal(m->episodes[m->nepisodes - 1].cookie, 9);
 
-	/* a start also makes room, the same way */
+	/* a start appends; nothing is forgotten until the bound again */
 	zw_start(m, 10, BS_ZW_RECV, t + 100, 888888);
-	assert_int_equal(m->nepisodes, MODEL_MAX_EPISODES);
-	assert_int_equal(m->episodes_forgotten, 2);
-	assert_int_equal(m->episodes[1].queue, 3);
-	assert_int_equal(m->episodes[MODEL_MAX_EPISODES - 1].queue, 888888);
+	assert_int_equal(m->episodes_forgotten, MODEL_FORGET_EPISODES);
+	assert_int_equal(m->episodes[m->nepisodes - 1].queue, 888888);
 
 	/* and the open one from the start can still be ended */
 	zw_end(m, 1, BS_ZW_SENT, SEC, t + 200, 11, 6);
 	assert_int_equal(m->episodes[0].end_ns, t + 200);
 	assert_int_equal(m->episodes[0].probes, 6);
-	assert_int_equal(m->nepisodes, MODEL_MAX_EPISODES);
-	assert_int_equal(m->episodes_forgotten, 2);
-	/* now it is the oldest ended one: next to go */
-	zw_end(m, 12, BS_ZW_SENT, t, t + 300, 999999, 0);
-	assert_int_equal(m->episodes_forgotten, 3);
-	assert_int_equal(m->episodes[0].queue, 3);
-	assert_int_equal(m->episodes[0].cookie, 2);	/* i = 3 */
+	assert_int_equal(m->episodes_forgotten, MODEL_FORGET_EPISODES);
+	/* at the bound again, it is among the oldest ended ones: it goes */
+	while (m->nepisodes < MODEL_MAX_EPISODES) {	/* distinct episodes */
+		t += 1000;
+		zw_end(m, 12, BS_ZW_SENT, t, t + 300, 999999, 0);
+	}
+	zw_end(m, 12, BS_ZW_SENT, t + 1000, t + 1300, 999999, 0);
+	assert_int_equal(m->episodes_forgotten, 2 * MODEL_FORGET_EPISODES);
+	assert_int_not_equal(m->episodes[0].cookie, 1);
 }
 
 /* When every episode in the log is open, none is forgotten. */
