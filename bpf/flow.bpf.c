@@ -36,38 +36,33 @@ static __always_inline void read_seq_state(const struct sock *sk,
 	s->flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
 }
 
-static __always_inline void handle_egress(const struct sock *sk,
-					  const struct bs_tcp_wire *th)
+/*
+ * A segment's window, going out (dir BS_ZW_SENT: the window this socket
+ * advertises) or coming in (BS_ZW_RECV: the peer's). A zero-window probe is
+ * a segment that repeats the last byte its receiver acknowledged, sent while
+ * that receiver's window is 0 (tcp_xmit_probe_skb): outgoing, our snd_una - 1
+ * while the peer's window is closed; incoming, our rcv_nxt - 1 while ours is.
+ */
+static __always_inline void handle_segment(const struct sock *sk,
+					   const struct bs_tcp_wire *th,
+					   __u32 dir, bool trusted_sk)
 {
+	__u32 other = dir ^ 1, probe_seq, queued;
 	struct bs_sock_state *st;
 	struct seq_state q;
 
 	st = flow_state(sk, th->window == 0);
 	if (!st)
 		return;
+	if (trusted_sk)
+		remember_cookie(st, sk);
 	read_seq_state(sk, &q);
-	/* A probe repeats the last acknowledged byte (tcp_xmit_probe_skb). */
-	if (st->f.zw[BS_ZW_RECV].start_ns && bpf_ntohl(th->seq) == q.snd_una - 1)
-		st->f.zw[BS_ZW_RECV].probes++;
-	window_seen(sk, st, BS_ZW_SENT, th->window, th->flags,
-		    queue_from(q.rcv_nxt, q.copied_seq, q.flags));
-}
-
-static __always_inline void handle_ingress(const struct sock *sk,
-					   const struct bs_tcp_wire *th)
-{
-	struct bs_sock_state *st;
-	struct seq_state q;
-
-	st = flow_state(sk, th->window == 0);
-	if (!st)
-		return;
-	remember_cookie(st, sk);	/* tcp_probe's sk is trusted */
-	read_seq_state(sk, &q);
-	if (st->f.zw[BS_ZW_SENT].start_ns && bpf_ntohl(th->seq) == q.rcv_nxt - 1)
-		st->f.zw[BS_ZW_SENT].probes++;
-	window_seen(sk, st, BS_ZW_RECV, th->window, th->flags,
-		    q.write_seq - q.snd_una);
+	probe_seq = dir == BS_ZW_SENT ? q.snd_una - 1 : q.rcv_nxt - 1;
+	if (st->f.zw[other & 1].start_ns && bpf_ntohl(th->seq) == probe_seq)
+		st->f.zw[other & 1].probes++;
+	queued = dir == BS_ZW_SENT ? queue_from(q.rcv_nxt, q.copied_seq, q.flags)
+				   : q.write_seq - q.snd_una;
+	window_seen(sk, st, dir, th->window, th->flags, queued);
 }
 
 extern struct {
@@ -116,7 +111,7 @@ int BPF_PROG(tp_net_dev_queue, struct sk_buff *skb)
 
 	if (!segment_selected(sk) || read_tcp_header(skb, &th))
 		return 0;
-	handle_egress(sk, &th);
+	handle_segment(sk, &th, BS_ZW_SENT, false);	/* skb->sk: RCU pointer */
 	return 0;
 }
 
@@ -127,7 +122,7 @@ int BPF_PROG(tp_tcp_probe, struct sock *sk, const struct sk_buff *skb)
 
 	if (!segment_selected(sk) || read_tcp_header(skb, &th))
 		return 0;
-	handle_ingress(sk, &th);
+	handle_segment(sk, &th, BS_ZW_RECV, true);
 	return 0;
 }
 

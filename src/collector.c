@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include "bufscope/sock.h"
 #include "bufscope.skel.h"
+#include "array.h"
 #include "collector.h"
 #include "drop_reasons.h"
 #include "netns.h"
@@ -480,16 +481,9 @@ int collector_scan_drops(struct collector *c, drop_fn fn, void *ctx)
 		if (bpf_map_lookup_elem(fd, &key, &total) ||
 		    !fn(ctx, key.cookie, key.reason, total))
 			continue;
-		if (ngone == cap) {
-			struct bs_drop_key *g = realloc(gone, (cap ? cap * 2 : 16) * sizeof(*g));
-
-			if (!g) {
-				err = -ENOMEM;
-				break;
-			}
-			gone = g;
-			cap = cap ? cap * 2 : 16;
-		}
+		err = array_reserve(&gone, &cap, ngone, sizeof(*gone), 16);
+		if (err)
+			break;
 		gone[ngone++] = key;
 	}
 	for (size_t i = 0; i < ngone; i++)

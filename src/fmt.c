@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -107,20 +108,33 @@ static int64_t wall_ns(const struct wallclock *wc, uint64_t mono_ns)
 	return (int64_t)mono_ns + wc->offset_ns;
 }
 
+/* The calendar part of a second, formatted only when the second changes. */
+static const char *calendar(int64_t sec, int64_t *cached_sec, char *cache,
+			    size_t len, const char *format, bool utc)
+{
+	if (sec != *cached_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		if (utc)
+			gmtime_r(&t, &tm);
+		else
+			localtime_r(&t, &tm);
+		strftime(cache, len, format, &tm);
+		*cached_sec = sec;
+	}
+	return cache;
+}
+
 const char *wallclock_iso(struct wallclock *wc, uint64_t mono_ns, char *buf,
 			  size_t len)
 {
 	int64_t ns = wall_ns(wc, mono_ns), sec = ns / 1000000000LL;
 
-	if (sec != wc->iso_sec) {
-		time_t t = (time_t)sec;
-		struct tm tm;
-
-		gmtime_r(&t, &tm);
-		strftime(wc->iso, sizeof(wc->iso), "%Y-%m-%dT%H:%M:%S", &tm);
-		wc->iso_sec = sec;
-	}
-	snprintf(buf, len, "%s.%03dZ", wc->iso, (int)((ns % 1000000000LL) / 1000000));
+	snprintf(buf, len, "%s.%03dZ",
+		 calendar(sec, &wc->iso_sec, wc->iso, sizeof(wc->iso),
+			  "%Y-%m-%dT%H:%M:%S", true),
+		 (int)((ns % 1000000000LL) / 1000000));
 	return buf;
 }
 
@@ -129,14 +143,9 @@ const char *wallclock_hms(struct wallclock *wc, uint64_t mono_ns, char *buf,
 {
 	int64_t ns = wall_ns(wc, mono_ns), sec = ns / 1000000000LL;
 
-	if (sec != wc->hms_sec) {
-		time_t t = (time_t)sec;
-		struct tm tm;
-
-		localtime_r(&t, &tm);
-		strftime(wc->hms, sizeof(wc->hms), "%H:%M:%S", &tm);
-		wc->hms_sec = sec;
-	}
-	snprintf(buf, len, "%s.%06d", wc->hms, (int)((ns % 1000000000LL) / 1000));
+	snprintf(buf, len, "%s.%06d",
+		 calendar(sec, &wc->hms_sec, wc->hms, sizeof(wc->hms), "%H:%M:%S",
+			  false),
+		 (int)((ns % 1000000000LL) / 1000));
 	return buf;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "model.h"
 
 #define MODEL_MIN_SLOTS 1024
@@ -71,15 +72,8 @@ static struct sock_entry *model_add(struct model *m, uint64_t cookie)
 		return NULL;
 	if ((m->n + 1) * 2 > m->nslots && rehash(m, m->nslots * 2))
 		return NULL;
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
-		struct sock_entry *socks = realloc(m->socks, cap * sizeof(*socks));
-
-		if (!socks)
-			return NULL;
-		m->socks = socks;
-		m->cap = cap;
-	}
+	if (array_reserve(&m->socks, &m->cap, m->n, sizeof(*m->socks), 256))
+		return NULL;
 	s = &m->socks[m->n];
 	memset(s, 0, sizeof(*s));
 	s->cookie = cookie;
@@ -272,15 +266,9 @@ static struct episode *episode_add(struct model *m)
 		if (m->nepisodes >= MODEL_MAX_EPISODES)
 			return NULL;	/* all open: nothing to forget */
 	}
-	if (m->nepisodes == m->episodes_cap) {
-		size_t cap = m->episodes_cap ? m->episodes_cap * 2 : 64;
-		struct episode *e = realloc(m->episodes, cap * sizeof(*e));
-
-		if (!e)
-			return NULL;
-		m->episodes = e;
-		m->episodes_cap = cap;
-	}
+	if (array_reserve(&m->episodes, &m->episodes_cap, m->nepisodes,
+			  sizeof(*m->episodes), 64))
+		return NULL;
 	memset(&m->episodes[m->nepisodes], 0, sizeof(*m->episodes));
 	return &m->episodes[m->nepisodes++];
 }

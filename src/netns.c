@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "array.h"
 #include "netns.h"
 
 int netns_init(struct netns_set *s, const char *proc_root, const char *run_netns)
@@ -60,15 +61,8 @@ static int consider(struct netns_set *s, const char *path)
 		e->seen = s->gen;
 		return 0;
 	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct netns_ent *n = realloc(s->ents, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		s->ents = n;
-		s->cap = cap;
-	}
+	if (array_reserve(&s->ents, &s->cap, s->n, sizeof(*s->ents), 16))
+		return -ENOMEM;
 	self = st.st_dev == s->self_dev && st.st_ino == s->self_ino;
 	e = &s->ents[s->n];
 	e->dev = st.st_dev;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "array.h"
 #include "owners.h"
 
 void owners_init(struct owners *o, const char *proc_root)
@@ -26,15 +27,8 @@ void owners_free(struct owners *o)
 static int owners_push(struct owners *o, uint64_t inode, uint32_t pid,
 		       const char *comm)
 {
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 256;
-		struct owner_ent *e = realloc(o->ents, cap * sizeof(*e));
-
-		if (!e)
-			return -ENOMEM;
-		o->ents = e;
-		o->cap = cap;
-	}
+	if (array_reserve(&o->ents, &o->cap, o->n, sizeof(*o->ents), 256))
+		return -ENOMEM;
 	o->ents[o->n].inode = inode;
 	o->ents[o->n].pid = pid;
 	memcpy(o->ents[o->n].comm, comm, BS_COMM_LEN);
