@@ -322,6 +322,21 @@ static struct sock_entry *entry_from_flow(struct model *m,
 	return s;
 }
 
+/* A new episode in the log, as a start or end record describes it. */
+static struct episode *episode_from(struct model *m, const struct bs_flow_rec *rec,
+				    uint32_t dir)
+{
+	struct episode *e = episode_add(m);
+
+	if (e) {
+		e->cookie = rec->cookie;
+		e->dir = dir;
+		e->start_ns = rec->start_ns;
+		e->queue = rec->queue;
+	}
+	return e;
+}
+
 int model_apply_flow(struct model *m, const struct bs_flow_rec *rec)
 {
 	struct sock_entry *s;
@@ -336,16 +351,10 @@ int model_apply_flow(struct model *m, const struct bs_flow_rec *rec)
 	s->active = true;
 	e = episode_open(m, rec->cookie, dir);
 	if (rec->kind == BS_REC_ZW_START) {
-		if (!e) {
-			e = episode_add(m);
-			s = model_find(m, rec->cookie);	/* compaction keeps sockets */
-		}
+		if (!e)
+			e = episode_from(m, rec, dir);
 		if (!e)
 			return -ENOMEM;
-		e->cookie = rec->cookie;
-		e->dir = dir;
-		e->start_ns = rec->start_ns;
-		e->queue = rec->queue;
 		s->open_episode[dir] = (uint32_t)(e - m->episodes + 1);
 		if (!s->closed)
 			s->zw_open_ns[dir] = rec->start_ns;
@@ -353,15 +362,10 @@ int model_apply_flow(struct model *m, const struct bs_flow_rec *rec)
 	}
 	if (!e)	/* ended early when its socket seemed gone: the same episode */
 		e = episode_started(m, rec->cookie, dir, rec->start_ns);
-	if (!e) {	/* its start record was lost */
-		e = episode_add(m);
-		if (!e)
-			return -ENOMEM;
-		e->cookie = rec->cookie;
-		e->dir = dir;
-		e->start_ns = rec->start_ns;
-		e->queue = rec->queue;
-	}
+	if (!e)	/* its start record was lost */
+		e = episode_from(m, rec, dir);
+	if (!e)
+		return -ENOMEM;
 	e->end_ns = rec->ts_ns;
 	e->probes = rec->probes;
 	s->zw_open_ns[dir] = 0;
