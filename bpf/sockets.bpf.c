@@ -64,28 +64,31 @@ int iter_tcp(struct bpf_iter__tcp *ctx)
 	tp = bpf_skc_to_tcp_sock(skc);	/* NULL for time-wait and request socks */
 	if (!tp || skc->skc_state == TCP_LISTEN || !port_selected(skc))
 		return 0;
-	st = bpf_sk_storage_get(&sock_state, (struct sock *)tp, NULL, 0);
-	if (st)
-		remember_cookie(st, (struct sock *)tp);
+	/*
+	 * A socket with bytes waiting is tracked from now on, even if nothing
+	 * happened to it since bufscope attached (a stalled reader): it gets
+	 * state, and so a final record when it closes. Every other socket
+	 * without state is idle and not reported: a host has thousands.
+	 */
+	st = bpf_sk_storage_get(&sock_state, (struct sock *)tp, NULL,
+				queue_bytes(tp) ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	if (!st)
+		return 0;
+	remember_cookie(st, (struct sock *)tp);
 	/* A socket read by someone else is skipped; an unread one is kept, and
 	 * user space finds its owner through /proc. */
-	if (st && st->reader.pid && has_task_filter() &&
-	    !reader_selected(&st->reader))
+	if (st->reader.pid && has_task_filter() && !reader_selected(&st->reader))
 		return 0;
 	rec = bpf_map_lookup_elem(&rec_scratch, &zero);
 	if (!rec)
 		return 0;
 	fill_sock_rec(rec, BS_REC_SOCK, tp, st);
-	/* The peak is per interval: start the next one from what waits now. */
-	if (st) {
-		/* peak and byte age are per interval: the next one starts now */
-		st->c.queue_peak = rec->queue_bytes;
-		st->f.age_max_ns = 0;
-		if (!rec->queue_bytes)
-			st->f.nonempty_since_ns = 0;
-	}
-	/* most sockets on a busy host never had an event: send them short */
-	bpf_seq_write(ctx->meta->seq, rec, st ? sizeof(*rec) : BS_SOCK_REC_HEAD);
+	/* peak and byte age are per interval: the next one starts now */
+	st->c.queue_peak = rec->queue_bytes;
+	st->f.age_max_ns = 0;
+	if (!rec->queue_bytes)
+		st->f.nonempty_since_ns = 0;
+	bpf_seq_write(ctx->meta->seq, rec, sizeof(*rec));
 	return 0;
 }
 

@@ -403,16 +403,9 @@ static int read_iter(int fd, record_fn fn, void *ctx)
 		if (n == 0)
 			break;
 		have += (size_t)n;
-		/* records are whole or head-only (a socket without state) */
-		while (have - off >= BS_SOCK_REC_HEAD && !err) {
-			const struct bs_sock_rec *rec = (const void *)(buf + off);
-			size_t size = rec->flags & BS_SF_HAS_STATE ? sizeof(*rec)
-								   : BS_SOCK_REC_HEAD;
-
-			if (have - off < size)
-				break;
-			err = fn(ctx, buf + off, size);
-			off += size;
+		while (have - off >= sizeof(struct bs_sock_rec) && !err) {
+			err = fn(ctx, buf + off, sizeof(struct bs_sock_rec));
+			off += sizeof(struct bs_sock_rec);
 		}
 		memmove(buf, buf + off, have - off);
 		have -= off;

@@ -126,8 +126,8 @@ void model_free(struct model *m);
 struct sock_entry *model_find(const struct model *m, uint64_t cookie);
 
 /* A BS_REC_SOCK (iterator) or BS_REC_CLOSE (destroyed) record; `state` is
- * read only when BS_SF_HAS_STATE says it was sent. Idle sockets without state
- * and without bytes waiting get no entry. */
+ * used only when BS_SF_HAS_STATE says it is valid. A socket without state and
+ * without bytes waiting gets no entry. */
 int model_apply(struct model *m, const struct bs_sock_rec *rec);
 
 /* An episode edge, drop or rcvbuf record (struct bs_flow_rec). */

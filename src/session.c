@@ -112,9 +112,9 @@ static int on_record(void *ctx, const void *data, size_t size)
 	}
 	if (flow_event(kind) && size >= sizeof(struct bs_flow_rec))
 		return on_flow_record(s, data);
-	if (size < BS_SOCK_REC_HEAD)
+	if (size < sizeof(*sr))
 		return 0;
-	err = model_apply(&s->model, sr);	/* reads state only if it is there */
+	err = model_apply(&s->model, sr);
 	if (err)
 		return err;
 	if (sr->kind == BS_REC_CLOSE && tracing(s, EV_CLOSE)) {

@@ -131,9 +131,9 @@ struct bs_endpoints {
 };
 
 /*
- * One socket as the iterator sees it now, or as it closes. A socket without
- * state (no event since bufscope attached) is sent without `state`: the
- * record is BS_SOCK_REC_HEAD bytes, and BS_SF_HAS_STATE is clear.
+ * One socket as the iterator sees it now, or as it closes. The iterator sends
+ * only sockets with state: those with events since bufscope attached, and
+ * those it found with bytes waiting (it gives them state).
  */
 struct bs_sock_rec {
 	__u32 kind;		/* BS_REC_SOCK or BS_REC_CLOSE */
@@ -151,7 +151,6 @@ struct bs_sock_rec {
 	struct bs_sock_state state;
 };
 
-#define BS_SOCK_REC_HEAD __builtin_offsetof(struct bs_sock_rec, state)
 
 enum bs_read_flags {
 	BS_RF_PEEK = 1 << 0,		/* MSG_PEEK */
