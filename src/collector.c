@@ -48,6 +48,10 @@ static const struct hook_def hook_defs[HOOK__COUNT] = {
 	[HOOK_SOCKETS] = { "sockets", "iterator", "iter/tcp", "bpf_iter_tcp",
 			   BTF_KIND_FUNC, true,
 			   "TCP socket iterators are in Linux 5.9 and later" },
+	[HOOK_STATE] = { "state", "iterator", "iter/bpf_sk_storage_map",
+			 "bpf_iter_bpf_sk_storage_map", BTF_KIND_FUNC, false,
+			 "socket-storage iterators are in Linux 5.9 and later; every "
+			 "interval walks the whole socket table instead" },
 	[HOOK_WINDOW_OUT] = { "window_out", "tracepoint", "tp_btf/net_dev_queue",
 			      "btf_trace_net_dev_queue", BTF_KIND_TYPEDEF, true,
 			      "the net:net_dev_queue tracepoint is in Linux 3.15 and later" },
@@ -187,6 +191,7 @@ static struct bpf_program *hook_program(struct bufscope_bpf *skel, enum hook_id 
 	case HOOK_ARRIVAL: return skel->progs.tp_sk_data_ready;
 	case HOOK_CLOSE: return skel->progs.tp_tcp_destroy_sock;
 	case HOOK_SOCKETS: return skel->progs.iter_tcp;
+	case HOOK_STATE: return skel->progs.iter_state;
 	case HOOK_WINDOW_OUT: return skel->progs.tp_net_dev_queue;
 	case HOOK_WINDOW_IN: return skel->progs.tp_tcp_probe;
 	case HOOK_DROPS: return skel->progs.tp_kfree_skb;
@@ -259,8 +264,19 @@ static int attach(struct collector *c)
 
 		if (!h->available)
 			continue;
-		link = i == HOOK_SOCKETS ? bpf_program__attach_iter(prog, NULL)
-					 : bpf_program__attach(prog);
+		if (i == HOOK_SOCKETS) {
+			link = bpf_program__attach_iter(prog, NULL);
+		} else if (i == HOOK_STATE) {
+			union bpf_iter_link_info info = {
+				.map.map_fd = bpf_map__fd(c->skel->maps.sock_state),
+			};
+			LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
+				    .link_info_len = sizeof(info));
+
+			link = bpf_program__attach_iter(prog, &opts);
+		} else {
+			link = bpf_program__attach(prog);
+		}
 		if (!link) {
 			err = -errno;
 			log_error("-v shows libbpf's log",
@@ -434,11 +450,21 @@ static int iter_in(struct collector *c, int ns_fd)
 	return fd < 0 ? err : fd;
 }
 
-int collector_scan(struct collector *c, const struct netns_set *ns,
+int collector_scan(struct collector *c, const struct netns_set *ns, bool full,
 		   record_fn fn, void *ctx)
 {
 	int err = 0;
 	bool any = ns && ns->n;	/* none known: our own namespace at least */
+
+	if (!full && c->links[HOOK_STATE]) {
+		int fd = bpf_iter_create(bpf_link__fd(c->links[HOOK_STATE]));
+
+		if (fd < 0)
+			return -errno;
+		err = read_iter(fd, fn, ctx);
+		close(fd);
+		return err;
+	}
 
 	for (size_t i = 0; i < (any ? ns->n : 1) && !err; i++) {
 		int ns_fd = any ? ns->ents[i].fd : -1;

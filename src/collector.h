@@ -12,7 +12,7 @@
 #include "bufscope/sock.h"
 
 enum hook_id {
-	HOOK_READ, HOOK_ARRIVAL, HOOK_CLOSE, HOOK_SOCKETS,
+	HOOK_READ, HOOK_ARRIVAL, HOOK_CLOSE, HOOK_SOCKETS, HOOK_STATE,
 	HOOK_WINDOW_OUT, HOOK_WINDOW_IN, HOOK_DROPS, HOOK__COUNT
 };
 
@@ -50,9 +50,13 @@ void collector_close(struct collector *c);
 int collector_poll(struct collector *c, int timeout_ms, record_fn fn, void *ctx);
 struct netns_set;
 
-/* One pass of the socket iterator in each namespace of ns (NULL: ours only):
- * a BS_REC_SOCK record per socket to fn. */
-int collector_scan(struct collector *c, const struct netns_set *ns,
+/*
+ * One pass over the sockets, a BS_REC_SOCK record each to fn. `full`: the
+ * whole socket table of each namespace of ns (NULL: ours only), which finds
+ * sockets with bytes waiting that had no event; otherwise only the sockets
+ * with state (all namespaces), when the kernel has that iterator.
+ */
+int collector_scan(struct collector *c, const struct netns_set *ns, bool full,
 		   record_fn fn, void *ctx);
 
 /* The per-socket, per-reason drop totals; fn returns true to forget the

@@ -57,12 +57,18 @@ struct session {
 	struct render render;
 	uint64_t lost_reported;
 	uint64_t passes;
+	bool final;		/* the last pass walks everything */
 	struct netns_set netns;
 	int err;
 };
 
-/* Namespaces come and go with containers: looked for again this often. */
-#define NETNS_REFRESH_PASSES 5
+/*
+ * The whole socket table (every namespace) is walked this often, to find
+ * sockets with bytes waiting that had no event (a stalled reader); the passes
+ * between walk only sockets bufscope already tracks. Namespaces, which come
+ * and go with containers, are looked for again at the same pace.
+ */
+#define FULL_WALK_PASSES 5
 
 /* A socket /proc could not place is looked for again only this often. */
 #define OWNER_RETRY_PASSES 8
@@ -177,14 +183,16 @@ static int take_pass(struct session *s)
 
 	if (err && err != -EINTR)
 		return err;
-	if (s->passes % NETNS_REFRESH_PASSES == 0) {
+	bool full = s->passes % FULL_WALK_PASSES == 0 || s->final;
+
+	if (s->passes % FULL_WALK_PASSES == 0) {
 		int n = netns_refresh(&s->netns, s->opt->pids, s->opt->npids);
 
 		if (n < 0)
 			log_debug("looking for network namespaces: %s", strerror(-n));
 	}
 	model_begin_pass(&s->model);
-	err = collector_scan(s->col, &s->netns, on_record, s);
+	err = collector_scan(s->col, &s->netns, full, on_record, s);
 	if (err)
 		return err;
 	model_end_pass(&s->model);
@@ -289,6 +297,7 @@ static int run_loop(struct session *s, double start)
 			return err;
 		t = now_s();
 		if (top || stop_signal || (end && t >= end)) {
+			s->final = stop_signal || (end && t >= end);
 			err = take_pass(s);
 			if (err)
 				return err;

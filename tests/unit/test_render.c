@@ -33,6 +33,7 @@ static const struct hook_status hooks[HOOK__COUNT] = {
 	[HOOK_ARRIVAL] = { "arrival", "tracepoint", "tp_btf/sk_data_ready", false, true, true },
 	[HOOK_CLOSE] = { "close", "tracepoint", "tp_btf/tcp_destroy_sock", false, true, true },
 	[HOOK_SOCKETS] = { "sockets", "iterator", "iter/tcp", true, true, true },
+	[HOOK_STATE] = { "state", "iterator", "iter/bpf_sk_storage_map", false, true, true },
 	[HOOK_WINDOW_OUT] = { "window_out", "tracepoint", "tp_btf/net_dev_queue", true, true, true },
 	[HOOK_WINDOW_IN] = { "window_in", "tracepoint", "tp_btf/tcp_probe", true, true, true },
 	[HOOK_DROPS] = { "drops", "none", "tp_btf/kfree_skb", false, false, false },
@@ -617,7 +618,7 @@ static void test_json_summary(void **state)
 	NO_FIELD(out, e, "interval_ms");
 	assert_non_null(strstr(out, "\"attach\":{\"read\":\"tracepoint\","
 				    "\"arrival\":\"tracepoint\",\"close\":\"tracepoint\","
-				    "\"sockets\":\"iterator\",\"window_out\":\"tracepoint\","
+				    "\"sockets\":\"iterator\",\"state\":\"iterator\",\"window_out\":\"tracepoint\","
 				    "\"window_in\":\"tracepoint\",\"drops\":\"none\"}"));
 	FIELD(out, e, "episodes", "[]");
 	FIELD(out, e, "episodes_forgotten", "0");
@@ -1133,7 +1134,7 @@ static void test_table_verbose_attach(void **state)
 	table_interval(&c->r, &c->fr);
 	out = output(c);
 	assert_non_null(strstr(out, "attach: read=tracepoint arrival=tracepoint "
-				    "close=tracepoint sockets=iterator window_out=tracepoint "
+				    "close=tracepoint sockets=iterator state=iterator window_out=tracepoint "
 				    "window_in=tracepoint drops=none\n"));
 }
 
