@@ -48,11 +48,11 @@ WORKLOADS := $(patsubst tests/integration/workloads/%.c,$(OUTPUT)/tests/%,$(WORK
 
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
-	libcmocka-dev pkg-config python3 iproute2 tcpdump util-linux
+	libzstd-dev libcmocka-dev pkg-config python3 iproute2 tcpdump util-linux
 
 .DELETE_ON_ERROR:
 .PHONY: all deps vmlinux check test test-unit test-integration demo install \
-	clean workloads
+	clean workloads static
 
 all: $(OUTPUT)/bufscope
 
@@ -102,6 +102,14 @@ $(OUTPUT)/src/%.o: src/%.c | $(OUTPUT)/src
 $(OUTPUT)/bufscope: $(OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+
+# One self-contained binary to copy to a server: libbpf, libelf, zlib, zstd
+# and libc linked in.
+static: $(OUTPUT)/bufscope-static
+
+$(OUTPUT)/bufscope-static: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -static $(LDFLAGS) $^ -lbpf -lelf -lz -lzstd -lm -o $@
 
 $(OUTPUT)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests/unit
 	$(call msg,CC,$<)
