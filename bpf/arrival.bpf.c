@@ -14,9 +14,7 @@ static __always_inline void handle_arrival(const struct sock *sk)
 
 	if (!sk || !is_tcp(sk) || !port_selected(&sk->__sk_common))
 		return;
-	/* With -p/-c the reader is unknown here (softirq context): only track
-	 * sockets the selected readers already read from. */
-	st = state_of(sk, !has_task_filter());
+	st = state_taskless(sk, true);	/* softirq: the reader is unknown */
 	if (!st)
 		return;
 	tp = bpf_skc_to_tcp_sock((void *)sk);

@@ -81,63 +81,49 @@ static __always_inline bool port_selected(const struct sock_common *skc)
 	       bpf_ntohs(skc->skc_dport) == cfg_port;
 }
 
+static __always_inline bool pid_selected(__u32 tgid)
+{
+	if (!cfg_npids)
+		return true;
+	for (int i = 0; i < BS_MAX_PIDS; i++) {
+		if (i >= cfg_npids)
+			break;
+		if (cfg_pids[i] == tgid)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool comm_selected(const char *comm)
+{
+	if (!cfg_has_comm)
+		return true;
+	for (int i = 0; i < BS_COMM_LEN; i++) {
+		if (comm[i] != cfg_comm[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
 /* -p and -c: is the current task one we were asked to watch? */
 static __always_inline bool task_selected(__u32 tgid)
 {
-	if (cfg_npids) {
-		bool hit = false;
+	char comm[BS_COMM_LEN];
 
-		for (int i = 0; i < BS_MAX_PIDS; i++) {
-			if (i >= cfg_npids)
-				break;
-			if (cfg_pids[i] == tgid) {
-				hit = true;
-				break;
-			}
-		}
-		if (!hit)
-			return false;
-	}
-	if (cfg_has_comm) {
-		char comm[BS_COMM_LEN];
-
-		bpf_get_current_comm(comm, sizeof(comm));
-		for (int i = 0; i < BS_COMM_LEN; i++) {
-			if (comm[i] != cfg_comm[i])
-				return false;
-			if (!comm[i])
-				break;
-		}
-	}
-	return true;
+	if (!pid_selected(tgid))
+		return false;
+	if (!cfg_has_comm)
+		return true;	/* the name is fetched only when it matters */
+	bpf_get_current_comm(comm, sizeof(comm));
+	return comm_selected(comm);
 }
 
 /* The same test for a reader recorded earlier (the iterator has no task). */
 static __always_inline bool reader_selected(const struct bs_reader *r)
 {
-	if (cfg_npids) {
-		bool hit = false;
-
-		for (int i = 0; i < BS_MAX_PIDS; i++) {
-			if (i >= cfg_npids)
-				break;
-			if (cfg_pids[i] == r->pid) {
-				hit = true;
-				break;
-			}
-		}
-		if (!hit)
-			return false;
-	}
-	if (cfg_has_comm) {
-		for (int i = 0; i < BS_COMM_LEN; i++) {
-			if (r->comm[i] != cfg_comm[i])
-				return false;
-			if (!r->comm[i])
-				break;
-		}
-	}
-	return true;
+	return pid_selected(r->pid) && comm_selected(r->comm);
 }
 
 static __always_inline bool has_task_filter(void)
@@ -247,6 +233,17 @@ static __always_inline struct bs_sock_state *state_of(const struct sock *sk,
 	if (!st->c.first_ns)
 		st->c.first_ns = bpf_ktime_get_ns();
 	return st;
+}
+
+/*
+ * State for a socket seen where the current task is not its reader (softirq,
+ * segments, drops): created only when no -p/-c filter says whose sockets to
+ * track; with one, only sockets a selected reader already has are updated.
+ */
+static __always_inline struct bs_sock_state *state_taskless(const struct sock *sk,
+							     bool create)
+{
+	return state_of(sk, create && !has_task_filter());
 }
 
 /*

@@ -7,14 +7,6 @@
 #include "bufscope.bpf.h"
 #include "flow.bpf.h"
 
-/* Storage exists once a socket had a zero window (or reads, or arrivals);
- * a non-zero window on a socket without it changes nothing. */
-static __always_inline struct bs_sock_state *flow_state(const struct sock *sk,
-							 bool zero)
-{
-	return state_of(sk, zero && !has_task_filter());
-}
-
 /*
  * The sequence state a segment is judged against. skb->sk is an RCU pointer
  * that bpf_skc_to_tcp_sock() refuses, so these are CO-RE probe reads.
@@ -51,7 +43,8 @@ static __always_inline void handle_segment(const struct sock *sk,
 	struct bs_sock_state *st;
 	struct seq_state q;
 
-	st = flow_state(sk, th->window == 0);
+	/* a non-zero window on a socket without state changes nothing */
+	st = state_taskless(sk, th->window == 0);
 	if (!st)
 		return;
 	if (trusted_sk)
@@ -80,7 +73,7 @@ static __always_inline void handle_drop(const struct sock *sk, __u32 reason)
 	__u64 one = 1, *cnt;
 	__u64 now;
 
-	st = state_of(sk, !has_task_filter());
+	st = state_taskless(sk, true);
 	if (!st)
 		return;
 	now = bpf_ktime_get_ns();

@@ -60,7 +60,7 @@ static __always_inline void report_socket(struct seq_file *seq, struct tcp_sock 
 	remember_cookie(st, (struct sock *)tp);
 	/* A socket read by someone else is skipped; an unread one is kept, and
 	 * user space finds its owner through /proc. */
-	if (st->reader.pid && has_task_filter() && !reader_selected(&st->reader))
+	if (st->reader.pid && !reader_selected(&st->reader))
 		return;
 	rec = bpf_map_lookup_elem(&rec_scratch, &zero);
 	if (!rec)
