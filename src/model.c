@@ -418,6 +418,22 @@ bool model_episode_due(const struct episode *e)
 	return !e->end_ns || !e->reported_end;
 }
 
+bool model_episode_shown(const struct model *m, const struct episode *e,
+			 bool summary)
+{
+	const struct sock_entry *s = model_find(m, e->cookie);
+
+	return (summary || model_episode_due(e)) && (!s || model_visible(m, s));
+}
+
+uint64_t model_episode_ns(const struct model *m, const struct episode *e)
+{
+	const struct sock_entry *s = model_find(m, e->cookie);
+	uint64_t end = e->end_ns ? e->end_ns : (s ? s->sample_ns : e->start_ns);
+
+	return end > e->start_ns ? end - e->start_ns : 0;
+}
+
 void model_mark_episodes_reported(struct model *m)
 {
 	for (size_t i = 0; i < m->nepisodes; i++) {

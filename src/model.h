@@ -140,6 +140,11 @@ const struct sock_entry *model_peer(const struct model *m,
 				    const struct sock_entry *s);
 /* Should an interval show this episode: open, or ended since the last one? */
 bool model_episode_due(const struct episode *e);
+/* Is it in a view: due (or any, for the summary), of a visible socket? */
+bool model_episode_shown(const struct model *m, const struct episode *e,
+			 bool summary);
+/* Its duration; an open one's up to its socket's latest sample. */
+uint64_t model_episode_ns(const struct model *m, const struct episode *e);
 void model_mark_episodes_reported(struct model *m);
 /* How long the reader has left data waiting, at the socket's last sample;
  * -1 when the queue is empty. */

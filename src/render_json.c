@@ -215,7 +215,6 @@ static void json_episode(struct render *r, const struct episode *e)
 	struct json_writer *jw = &r->jw;
 	const struct sock_entry *s = model_find(r->model, e->cookie), *owner;
 	const char *src = render_episode_owner(r, e, &owner);
-	uint64_t now = s && s->sample_ns > e->start_ns ? s->sample_ns : e->start_ns;
 
 	jw_begin_object(jw);
 	jw_kv_u64(jw, "cookie", e->cookie);
@@ -229,7 +228,7 @@ static void json_episode(struct render *r, const struct episode *e)
 		jw_kv_null(jw, "end_ns");
 	jw_kv_bool(jw, "open", !e->end_ns);
 	/* an open episode: its running duration at the socket's last sample */
-	kv_ms(jw, "duration_ms", (e->end_ns ? e->end_ns : now) - e->start_ns);
+	kv_ms(jw, "duration_ms", model_episode_ns(r->model, e));
 	jw_kv_u64(jw, "queued_bytes", e->queue);
 	if (e->end_ns)
 		jw_kv_u64(jw, "probes", e->probes);
@@ -256,11 +255,8 @@ static void json_episodes(struct render *r, bool summary)
 	jw_key(jw, "episodes");
 	jw_begin_array(jw);
 	for (size_t i = 0; m && i < m->nepisodes; i++) {
-		const struct episode *e = &m->episodes[i];
-		const struct sock_entry *s = model_find(m, e->cookie);
-
-		if ((summary || model_episode_due(e)) && (!s || model_visible(m, s)))
-			json_episode(r, e);
+		if (model_episode_shown(m, &m->episodes[i], summary))
+			json_episode(r, &m->episodes[i]);
 	}
 	jw_end_array(jw);
 	if (summary && m)

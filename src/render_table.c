@@ -147,7 +147,6 @@ static void episode_line(struct render *r, const struct episode *e)
 	const char *src = render_episode_owner(r, e, &owner);
 	char l[FMT_ENDPOINT_LEN] = "?", rem[FMT_ENDPOINT_LEN] = "?", comm[BS_COMM_LEN];
 	char q[SIZE_LEN], who[64];
-	uint64_t end = e->end_ns ? e->end_ns : (s ? s->sample_ns : e->start_ns);
 
 	if (s) {
 		fmt_endpoint(l, sizeof(l), s->ep.family, s->ep.saddr, s->ep.sport);
@@ -161,24 +160,8 @@ static void episode_line(struct render *r, const struct episode *e)
 	fprintf(r->out, "  %s %s>%s: %s %.1f ms, %s queued at start, %s\n",
 		e->dir == BS_ZW_SENT ? "window 0 sent    " : "window 0 received",
 		l, rem, e->end_ns ? "lasted" : "OPEN for",
-		end > e->start_ns ? (end - e->start_ns) / 1e6 : 0.0,
+		model_episode_ns(r->model, e) / 1e6,
 		fmt_size(q, sizeof(q), e->queue), who);
-}
-
-static uint64_t episode_ns(const struct render *r, const struct episode *e)
-{
-	const struct sock_entry *s = model_find(r->model, e->cookie);
-	uint64_t end = e->end_ns ? e->end_ns : (s ? s->sample_ns : e->start_ns);
-
-	return end > e->start_ns ? end - e->start_ns : 0;
-}
-
-static bool episode_shown(const struct render *r, const struct episode *e,
-			  bool summary)
-{
-	const struct sock_entry *s = model_find(r->model, e->cookie);
-
-	return (summary || model_episode_due(e)) && (!s || model_visible(r->model, s));
 }
 
 /* Episodes begun, from the kernel's counters (the model's log is bounded). */
@@ -205,7 +188,7 @@ static void episode_lines(struct render *r, const struct frame *f)
 		const struct episode *e = &m->episodes[i];
 		size_t k;
 
-		if (!episode_shown(r, e, f->summary))
+		if (!model_episode_shown(m, e, f->summary))
 			continue;
 		due++;
 		if (!f->summary) {	/* the first few */
@@ -214,7 +197,7 @@ static void episode_lines(struct render *r, const struct frame *f)
 			continue;
 		}
 		/* the longest few, longest first: insertion into a short list */
-		for (k = ntop; k > 0 && episode_ns(r, top[k - 1]) < episode_ns(r, e); k--)
+		for (k = ntop; k > 0 && model_episode_ns(m, top[k - 1]) < model_episode_ns(m, e); k--)
 			if (k < EPISODE_LINES)
 				top[k] = top[k - 1];
 		if (k < EPISODE_LINES) {

@@ -183,9 +183,10 @@ static int take_pass(struct session *s)
 
 	if (err && err != -EINTR)
 		return err;
-	bool full = s->passes % FULL_WALK_PASSES == 0 || s->final;
+	bool walk_due = s->passes % FULL_WALK_PASSES == 0;
+	bool full = walk_due || s->final;
 
-	if (s->passes % FULL_WALK_PASSES == 0) {
+	if (walk_due) {	/* the namespaces a full walk will visit */
 		int n = netns_refresh(&s->netns, s->opt->pids, s->opt->npids);
 
 		if (n < 0)
