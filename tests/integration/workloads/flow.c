@@ -159,57 +159,6 @@ static unsigned long long wait_window_closed(int fd)
 	die("the receive window did not close within 10 s (queue %d)", inq(fd));
 }
 
-/* A connection whose listener is bound to loopback:port. */
-static void conn_open_port(struct wl_conn *c, int family, unsigned port, int rcvbuf)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int one = 1;
-
-	memset(c, 0, sizeof(*c));
-	c->family = family;
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sin->sin_port = htons((uint16_t)port);
-		len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_loopback;
-		sin6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*sin6);
-	}
-	c->lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->lfd < 0)
-		die("socket: %s", strerror(errno));
-	setsockopt(c->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (rcvbuf > 0)
-		set_rcvbuf(c->lfd, rcvbuf);
-	if (bind(c->lfd, (struct sockaddr *)&ss, len))
-		die("bind port %u: %s", port, strerror(errno));
-	if (listen(c->lfd, 4))
-		die("listen: %s", strerror(errno));
-	c->sfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->sfd < 0)
-		die("socket: %s", strerror(errno));
-	if (connect(c->sfd, (struct sockaddr *)&ss, len))
-		die("connect: %s", strerror(errno));
-	c->rfd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (c->rfd < 0)
-		die("accept: %s", strerror(errno));
-	close(c->lfd);
-	c->lfd = -1;
-	c->lport = sock_port(c->rfd, 0);
-	c->rport = sock_port(c->rfd, 1);
-	if (c->rport != sock_port(c->sfd, 0) || c->lport != port)
-		die("port mismatch");
-}
-
 struct totals {
 	unsigned long long reads, bytes;
 };

@@ -150,11 +150,12 @@ WL_UNUSED static unsigned sock_port(int fd, int peer)
 }
 
 /*
- * A loopback connection: listener on port 0, connect, accept. rcvbuf > 0 sets
- * SO_RCVBUF on the listener before listen(), so the accepted socket inherits
- * it and the window scale is negotiated for it.
+ * A loopback connection: listener on `port` (0: one the kernel picks),
+ * connect, accept. rcvbuf > 0 sets SO_RCVBUF on the listener before listen(),
+ * so the accepted socket inherits it and the window scale is negotiated for it.
  */
-WL_UNUSED static void conn_open(struct wl_conn *c, int family, int rcvbuf)
+WL_UNUSED static void conn_open_port(struct wl_conn *c, int family,
+				     unsigned port, int rcvbuf)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -168,12 +169,14 @@ WL_UNUSED static void conn_open(struct wl_conn *c, int family, int rcvbuf)
 
 		sin->sin_family = AF_INET;
 		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sin->sin_port = htons((uint16_t)port);
 		len = sizeof(*sin);
 	} else {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_addr = in6addr_loopback;
+		sin6->sin6_port = htons((uint16_t)port);
 		len = sizeof(*sin6);
 	}
 	c->lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -184,7 +187,7 @@ WL_UNUSED static void conn_open(struct wl_conn *c, int family, int rcvbuf)
 	    setsockopt(c->lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
 		die("SO_RCVBUF: %s", strerror(errno));
 	if (bind(c->lfd, (struct sockaddr *)&ss, len))
-		die("bind: %s", strerror(errno));
+		die("bind port %u: %s", port, strerror(errno));
 	if (listen(c->lfd, 4))
 		die("listen: %s", strerror(errno));
 	len = sizeof(ss);
@@ -202,8 +205,13 @@ WL_UNUSED static void conn_open(struct wl_conn *c, int family, int rcvbuf)
 	c->lfd = -1;
 	c->lport = sock_port(c->rfd, 0);
 	c->rport = sock_port(c->rfd, 1);
-	if (c->rport != sock_port(c->sfd, 0))
+	if (c->rport != sock_port(c->sfd, 0) || (port && c->lport != port))
 		die("port mismatch");
+}
+
+WL_UNUSED static void conn_open(struct wl_conn *c, int family, int rcvbuf)
+{
+	conn_open_port(c, family, 0, rcvbuf);
 }
 
 WL_UNUSED static void set_nonblock(int fd, int on)
