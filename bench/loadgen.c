@@ -144,6 +144,25 @@ static void writer(int fd, unsigned long long total, size_t wsize, int cpu)
 	_exit(0);
 }
 
+/* One read() into buf, counted; returns 0 at EOF (-1 for EINTR, retried). */
+static inline ssize_t counted_read(int fd, char *buf, size_t bsize,
+				   unsigned long long *reads,
+				   unsigned long long *bytes,
+				   unsigned long long *short_reads)
+{
+	ssize_t n = read(fd, buf, bsize);
+
+	if (n > 0) {
+		(*reads)++;
+		*bytes += (unsigned long long)n;
+		if ((size_t)n < bsize)
+			(*short_reads)++;
+	} else if (n < 0 && errno != EINTR) {
+		die("read");
+	}
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long long total = 0, reads = 0, bytes = 0, short_reads = 0;
@@ -211,20 +230,8 @@ int main(int argc, char **argv)
 
 	if (total) {
 		/* Fixed amount: read to EOF, no clock in the loop. */
-		for (;;) {
-			ssize_t n = read(sfd, buf, bsize);
-
-			if (n > 0) {
-				reads++;
-				bytes += n;
-				if ((size_t)n < bsize)
-					short_reads++;
-			} else if (n == 0) {
-				break;
-			} else if (errno != EINTR) {
-				die("read");
-			}
-		}
+		while (counted_read(sfd, buf, bsize, &reads, &bytes, &short_reads))
+			;
 		t1 = now_s();
 	} else {
 		/*
@@ -235,18 +242,8 @@ int main(int argc, char **argv)
 		unsigned check = rate ? 8 : 256;
 
 		for (;;) {
-			ssize_t n = read(sfd, buf, bsize);
-
-			if (n > 0) {
-				reads++;
-				bytes += n;
-				if ((size_t)n < bsize)
-					short_reads++;
-			} else if (n == 0) {
+			if (!counted_read(sfd, buf, bsize, &reads, &bytes, &short_reads))
 				die("EOF before the deadline");
-			} else if (errno != EINTR) {
-				die("read");
-			}
 			if (reads % check)
 				continue;
 			t1 = now_s();
