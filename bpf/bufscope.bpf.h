@@ -22,6 +22,14 @@
 #define MSG_DONTWAIT 0x40
 #define EAGAIN 11
 
+/*
+ * A field of a kernel object. `direct` (a constant at every call site) says
+ * the verifier knows the pointer's type (tp_btf, fentry/fexit, iterators):
+ * a plain load. Otherwise (kprobes: a bare address) a CO-RE probe read, a
+ * helper call. The compiler drops the branch not taken.
+ */
+#define BS_LOAD(direct, p, field) ((direct) ? (p)->field : BPF_CORE_READ(p, field))
+
 /* Settings written by the collector before load (read-only to the verifier). */
 extern const volatile __u32 cfg_pids[BS_MAX_PIDS];
 extern const volatile __u32 cfg_npids;
@@ -30,6 +38,7 @@ extern const volatile __u8 cfg_has_comm;
 extern const volatile __u16 cfg_port;		/* local or remote, 0 = any */
 extern const volatile __u8 cfg_trace_reads;	/* send a record per read */
 extern const volatile __u32 cfg_wakeup_bytes;	/* wake the reader past this */
+extern const volatile __u8 cfg_state_hash;	/* per-socket state in sock_state_hash */
 
 extern struct bs_kstats kstats;
 
@@ -39,6 +48,19 @@ extern struct {
 	__type(key, int);
 	__type(value, struct bs_sock_state);
 } sock_state SEC(".maps");
+
+/*
+ * The same state keyed by the socket's address, for when a kprobe-tier hook is
+ * attached: kprobe programs cannot use socket storage. Entries go when the
+ * socket is destroyed (tcp_destroy_sock).
+ */
+extern struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BS_HASH_SOCKETS);
+	__type(key, __u64);
+	__type(value, struct bs_sock_state);
+} sock_state_hash SEC(".maps");
 
 extern struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -63,23 +85,6 @@ static __always_inline void count_lost(void)
 	__sync_fetch_and_add(&kstats.lost_events, 1);
 }
 
-/* TCP over IPv4 or IPv6, stream sockets only (not MPTCP subflows' parents). */
-static __always_inline bool is_tcp(const struct sock *sk)
-{
-	__u16 family = sk->__sk_common.skc_family;
-
-	if (family != AF_INET && family != AF_INET6)
-		return false;
-	return sk->sk_protocol == IPPROTO_TCP && sk->sk_type == SOCK_STREAM;
-}
-
-static __always_inline bool port_selected(const struct sock_common *skc)
-{
-	if (!cfg_port)
-		return true;
-	return skc->skc_num == cfg_port ||
-	       bpf_ntohs(skc->skc_dport) == cfg_port;
-}
 
 static __always_inline bool pid_selected(__u32 tgid)
 {
@@ -148,10 +153,32 @@ static __always_inline __u32 queue_from(__u32 rcv_nxt, __u32 copied_seq,
 	return q > 0 ? (__u32)q : 0;
 }
 
-static __always_inline __u32 queue_bytes(const struct tcp_sock *tp)
+static __always_inline __u32 queue_bytes(const struct tcp_sock *tp, bool direct)
 {
-	return queue_from(tp->rcv_nxt, tp->copied_seq,
-			  tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags);
+	return queue_from(BS_LOAD(direct, tp, rcv_nxt),
+			  BS_LOAD(direct, tp, copied_seq),
+			  BS_LOAD(direct, tp, inet_conn.icsk_inet.sk.__sk_common.skc_flags));
+}
+
+
+/* TCP over IPv4 or IPv6, stream sockets only (not MPTCP subflows' parents). */
+static __always_inline bool is_tcp(const struct sock *sk, bool direct)
+{
+	__u16 family = BS_LOAD(direct, sk, __sk_common.skc_family);
+
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	return BS_LOAD(direct, sk, sk_protocol) == IPPROTO_TCP &&
+	       BS_LOAD(direct, sk, sk_type) == SOCK_STREAM;
+}
+
+static __always_inline bool port_selected(const struct sock_common *skc,
+					  bool direct)
+{
+	if (!cfg_port)
+		return true;
+	return BS_LOAD(direct, skc, skc_num) == cfg_port ||
+	       bpf_ntohs(BS_LOAD(direct, skc, skc_dport)) == cfg_port;
 }
 
 /*
@@ -159,17 +186,20 @@ static __always_inline __u32 queue_bytes(const struct tcp_sock *tp)
  * unhashed, before tcp_destroy_sock fires.
  */
 static __always_inline void fill_endpoints(struct bs_endpoints *ep,
-					   const struct sock *sk)
+					   const struct sock *sk, bool direct)
 {
 	const struct sock_common *skc = &sk->__sk_common;
 
-	ep->family = skc->skc_family;
+	ep->family = BS_LOAD(direct, skc, skc_family);
 	ep->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
-	ep->dport = bpf_ntohs(skc->skc_dport);
-	ep->tcp_state = skc->skc_state;
-	if (ep->family == AF_INET) {
+	ep->dport = bpf_ntohs(BS_LOAD(direct, skc, skc_dport));
+	ep->tcp_state = BS_LOAD(direct, skc, skc_state);
+	if (ep->family == AF_INET && direct) {
 		__builtin_memcpy(ep->saddr, &skc->skc_rcv_saddr, 4);
 		__builtin_memcpy(ep->daddr, &skc->skc_daddr, 4);
+	} else if (ep->family == AF_INET) {
+		BPF_CORE_READ_INTO(ep->saddr, skc, skc_rcv_saddr);
+		BPF_CORE_READ_INTO(ep->daddr, skc, skc_daddr);
 	} else {
 		BPF_CORE_READ_INTO(&ep->saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
 		BPF_CORE_READ_INTO(&ep->daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
@@ -213,18 +243,57 @@ static __always_inline void raise_peak(struct bs_sock_state *st, __u32 q)
  * copies data, and at the start of tcp_rcv_established() for every arrival.
  * Right after those, it is "now" at no cost (bpf_ktime_get_ns() is a call).
  */
-static __always_inline __u64 tcp_now_ns(const struct tcp_sock *tp)
+static __always_inline __u64 tcp_now_ns(const struct tcp_sock *tp, bool direct)
 {
-	return tp->tcp_mstamp * 1000;
+	return BS_LOAD(direct, tp, tcp_mstamp) * 1000;
+}
+
+/* A new socket's state in sock_state_hash starts as this. */
+static const struct bs_sock_state bs_zero_state;
+
+static __always_inline struct bs_sock_state *hashed_state(const struct sock *sk,
+							  bool create)
+{
+	__u64 key = (__u64)(unsigned long)sk;
+	struct bs_sock_state *st;
+
+	st = bpf_map_lookup_elem(&sock_state_hash, &key);
+	if (st || !create)
+		return st;
+	/* another CPU may have added it meanwhile: then look it up */
+	bpf_map_update_elem(&sock_state_hash, &key, &bs_zero_state, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&sock_state_hash, &key);
+}
+
+/*
+ * The socket's state: socket storage, or (kprobe tier) the hash map. The
+ * branch is on a constant set before load: the verifier sees only one path,
+ * so kprobe programs never meet bpf_sk_storage_get(), which they may not call.
+ */
+static __always_inline struct bs_sock_state *stored_state(const struct sock *sk,
+							  bool create)
+{
+	if (cfg_state_hash)
+		return hashed_state(sk, create);
+	return bpf_sk_storage_get(&sock_state, (struct sock *)sk, NULL,
+				  create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+}
+
+/* The socket is being destroyed: socket storage goes with it, the hash entry
+ * must be deleted (its address will be reused). */
+static __always_inline void forget_state(const struct sock *sk)
+{
+	__u64 key = (__u64)(unsigned long)sk;
+
+	if (cfg_state_hash)
+		bpf_map_delete_elem(&sock_state_hash, &key);
 }
 
 static __always_inline struct bs_sock_state *state_of(const struct sock *sk,
 						      bool create)
 {
-	struct bs_sock_state *st;
+	struct bs_sock_state *st = stored_state(sk, create);
 
-	st = bpf_sk_storage_get(&sock_state, (struct sock *)sk, NULL,
-				create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
 	if (!st) {
 		if (create)
 			__sync_fetch_and_add(&kstats.storage_failures, 1);

@@ -84,7 +84,7 @@ static __always_inline void handle_drop(const struct sock *sk, __u32 reason)
 		__sync_fetch_and_add(cnt, 1);
 	else if (bpf_map_update_elem(&drop_counts, &key, &one, BPF_NOEXIST))
 		__sync_fetch_and_add(&kstats.lost_events, 1);
-	emit_flow(sk, st, BS_REC_DROP, 0, now, &r);
+	emit_flow(sk, st, BS_REC_DROP, 0, now, true, &r);
 	if (!r)
 		return;
 	r->reason = reason;
@@ -93,7 +93,7 @@ static __always_inline void handle_drop(const struct sock *sk, __u32 reason)
 
 static __always_inline bool segment_selected(const struct sock *sk)
 {
-	return sk && is_tcp(sk) && port_selected(&sk->__sk_common);
+	return sk && is_tcp(sk, true) && port_selected(&sk->__sk_common, true);
 }
 
 SEC("tp_btf/net_dev_queue")
@@ -115,6 +115,13 @@ int BPF_PROG(tp_tcp_probe, struct sock *sk, const struct sk_buff *skb)
 
 	if (!segment_selected(sk) || read_tcp_header(skb, &th))
 		return 0;
+	/*
+	 * With the kprobe read hook (state in the hash map) nothing else may
+	 * have made the socket's cookie before its first read, which can only
+	 * read it: every segment that brings data passes here first.
+	 */
+	if (cfg_state_hash && !sk->__sk_common.skc_cookie.counter)
+		bpf_get_socket_cookie(sk);
 	handle_segment(sk, &th, BS_ZW_RECV, true);
 	return 0;
 }

@@ -37,7 +37,7 @@ static __always_inline int read_tcp_header(const struct sk_buff *skb,
 
 static __always_inline void emit_flow(const struct sock *sk,
 				      const struct bs_sock_state *st, __u32 kind,
-				      __u32 dir, __u64 now,
+				      __u32 dir, __u64 now, bool direct,
 				      struct bs_flow_rec **out)
 {
 	struct bs_flow_rec *r;
@@ -54,15 +54,19 @@ static __always_inline void emit_flow(const struct sock *sk,
 	r->cookie = cookie_of(st, sk);
 	r->ts_ns = now;
 	r->reader = st->reader;
-	fill_endpoints(&r->ep, sk);
+	fill_endpoints(&r->ep, sk, direct);
 	*out = r;
 }
 
-/* sk_rcvbuf moved (autotuning grew it, or SO_RCVBUF set it): record it. */
+/*
+ * sk_rcvbuf moved (autotuning grew it, or SO_RCVBUF set it): record it.
+ * `direct`: see BS_LOAD.
+ */
 static __always_inline void note_rcvbuf(const struct sock *sk,
-					struct bs_sock_state *st, __u64 now)
+					struct bs_sock_state *st, __u64 now,
+					bool direct)
 {
-	__u32 rcvbuf = sk->sk_rcvbuf, old = st->f.last_rcvbuf;
+	__u32 rcvbuf = BS_LOAD(direct, sk, sk_rcvbuf), old = st->f.last_rcvbuf;
 	struct bs_flow_rec *r;
 
 	if (rcvbuf == old)
@@ -71,7 +75,7 @@ static __always_inline void note_rcvbuf(const struct sock *sk,
 	if (!old)
 		return;		/* first sight, not a change */
 	st->f.rcvbuf_changes++;
-	emit_flow(sk, st, BS_REC_RCVBUF, 0, now, &r);
+	emit_flow(sk, st, BS_REC_RCVBUF, 0, now, direct, &r);
 	if (!r)
 		return;
 	r->old_rcvbuf = old;
@@ -122,7 +126,7 @@ static __always_inline void episode_begin(const struct sock *sk,
 	z->start_ns = now;
 	z->start_queue = queued;
 	z->start_probes = (__u32)z->probes;
-	emit_flow(sk, st, BS_REC_ZW_START, dir, now, &r);
+	emit_flow(sk, st, BS_REC_ZW_START, dir, now, true, &r);
 	if (!r)
 		return;
 	r->start_ns = now;
@@ -141,7 +145,7 @@ static __always_inline void episode_end(const struct sock *sk,
 	z->ended++;
 	z->total_ns += now - start;
 	z->start_ns = 0;
-	emit_flow(sk, st, BS_REC_ZW_END, dir, now, &r);
+	emit_flow(sk, st, BS_REC_ZW_END, dir, now, true, &r);
 	if (!r)
 		return;
 	r->start_ns = start;

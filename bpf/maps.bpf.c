@@ -13,6 +13,7 @@ const volatile __u8 cfg_has_comm = 0;
 const volatile __u16 cfg_port = 0;
 const volatile __u8 cfg_trace_reads = 0;
 const volatile __u32 cfg_wakeup_bytes = 64 * 1024;
+const volatile __u8 cfg_state_hash = 0;
 
 struct bs_kstats kstats = {};
 
@@ -22,6 +23,14 @@ struct {
 	__type(key, int);
 	__type(value, struct bs_sock_state);
 } sock_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BS_HASH_SOCKETS);
+	__type(key, __u64);
+	__type(value, struct bs_sock_state);
+} sock_state_hash SEC(".maps");
 
 /* Resized by the collector before load: small for `top`, large for `trace`. */
 struct {

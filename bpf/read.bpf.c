@@ -18,6 +18,7 @@ struct read_info {
 	__u32 queue_before;
 	__u32 queue_after;
 	__u32 copied_seq;	/* after the read: the next byte to read */
+	__u64 now;		/* TCP's clock for the socket, ns */
 };
 
 static __always_inline void note_reader(struct bs_sock_state *st, __u64 pid_tgid)
@@ -88,7 +89,7 @@ static __always_inline void account_read(struct bs_sock_state *st,
 static __always_inline void emit_read(const struct sock *sk,
 				      const struct bs_sock_state *st,
 				      const struct read_info *ri,
-				      __u64 pid_tgid, __u64 now)
+				      __u64 pid_tgid, bool direct)
 {
 	struct bs_read_rec *r;
 
@@ -102,7 +103,7 @@ static __always_inline void emit_read(const struct sock *sk,
 		   (ri->flags & MSG_DONTWAIT ? BS_RF_DONTWAIT : 0) |
 		   (ri->req_known ? BS_RF_REQ_KNOWN : 0);
 	r->cookie = cookie_of(st, sk);
-	r->ts_ns = now;
+	r->ts_ns = ri->now;
 	r->pid = pid_tgid >> 32;
 	r->tid = (__u32)pid_tgid;
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
@@ -112,33 +113,57 @@ static __always_inline void emit_read(const struct sock *sk,
 	r->queue_after = ri->queue_after;
 	r->syscall_nr = (__u32)ri->nr;
 	r->pad = 0;
-	fill_endpoints(&r->ep, sk);
+	fill_endpoints(&r->ep, sk, direct);
 	submit_record(r);
 }
 
 /* The filters, applied by every entry wrapper before it does any work. */
-static __always_inline bool read_selected(const struct sock *sk, __u64 pid_tgid)
+static __always_inline bool read_selected(const struct sock *sk, __u64 pid_tgid,
+					  bool direct)
 {
-	return sk && is_tcp(sk) && port_selected(&sk->__sk_common) &&
+	return sk && is_tcp(sk, direct) &&
+	       port_selected(&sk->__sk_common, direct) &&
 	       task_selected(pid_tgid >> 32);
 }
 
-/* One selected read has finished and its read_info is filled in. */
+/*
+ * The queue after the read, from the socket as the read left it, and before
+ * it: what is left plus what was taken (the same rule in every tier). TCP's
+ * clock was refreshed by tcp_rcv_space_adjust() inside a read that copied
+ * data; other reads record no time.
+ */
+static __always_inline void read_queue(struct read_info *ri,
+				       const struct tcp_sock *tp, bool direct)
+{
+	ri->queue_after = queue_bytes(tp, direct);
+	ri->copied_seq = BS_LOAD(direct, tp, copied_seq);
+	ri->queue_before = ri->queue_after;
+	if (ri->ret > 0 && !(ri->flags & MSG_PEEK))
+		ri->queue_before += ri->ret;
+	ri->now = tcp_now_ns(tp, direct);
+}
+
+/*
+ * One selected read has finished and its read_info is filled in. `direct`:
+ * sk is a pointer the verifier knows (see BS_LOAD); only then may the
+ * socket's cookie be asked for.
+ */
 static __always_inline void handle_read(const struct sock *sk,
 					const struct read_info *ri,
-					__u64 pid_tgid, __u64 now)
+					__u64 pid_tgid, bool direct)
 {
 	struct bs_sock_state *st;
 
 	st = state_of(sk, true);
 	if (!st)
 		return;
-	remember_cookie(st, sk);
+	if (direct)
+		remember_cookie(st, sk);
 	note_reader(st, pid_tgid);
-	account_read(st, ri, now);
-	note_rcvbuf(sk, st, now);
+	account_read(st, ri, ri->now);
+	note_rcvbuf(sk, st, ri->now, direct);
 	if (cfg_trace_reads)
-		emit_read(sk, st, ri, pid_tgid, now);
+		emit_read(sk, st, ri, pid_tgid, direct);
 }
 
 /*
@@ -147,9 +172,10 @@ static __always_inline void handle_read(const struct sock *sk,
  * helper call; on this project's machines every call and return costs
  * ~25-35 ns (the SRSO "safe RET" mitigation), a third of the read hook.
  * (Declared in this file only: libbpf 1.1's linker cannot merge a kfunc
- * extern that several objects declare.)
+ * extern that several objects declare. Weak: a kernel without it, 6.1,
+ * loads the object as long as this tier's program is not loaded.)
  */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 static __always_inline const struct tcp_sock *tcp_view(const struct sock *sk)
 {
@@ -157,37 +183,112 @@ static __always_inline const struct tcp_sock *tcp_view(const struct sock *sk)
 }
 
 /*
- * Tracepoint tier: sock:sock_recv_length fires after every sock_recvmsg(),
- * so it covers read, readv, recv, recvfrom, recvmsg, recvmmsg and io_uring.
- * The queue before the read is derived: what is left plus what was taken.
- * Three helper calls on the common path: the task (for the pid and the
- * syscall's registers), its registers, and the socket's storage.
+ * Tracepoint tier (Linux 6.3+): sock:sock_recv_length fires after every
+ * sock_recvmsg(), so it covers read, readv, recv, recvfrom, recvmsg,
+ * recvmmsg and io_uring. It has no requested size: that comes from the
+ * system call's saved registers. Three helper calls on the common path: the
+ * task (for the pid and the registers), its registers, the socket's storage.
  */
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(tp_sock_recv_length, struct sock *sk, int ret, int flags)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 pid_tgid = (__u64)task->tgid << 32 | (__u32)task->pid;
-	struct read_info ri = {};
-	const struct tcp_sock *tp;
-	__u64 now;
+	struct read_info ri = { .ret = ret, .flags = flags, .nr = -1 };
 
-	if (!read_selected(sk, pid_tgid))
+	if (!read_selected(sk, pid_tgid, true))
 		return 0;
-	tp = tcp_view(sk);
-	ri.ret = ret;
-	ri.flags = flags;
-	ri.nr = -1;
-	ri.queue_after = queue_bytes(tp);
-	ri.copied_seq = tp->copied_seq;
-	ri.queue_before = ri.queue_after;
-	if (ret > 0 && !(flags & MSG_PEEK))
-		ri.queue_before += ret;
+	read_queue(&ri, tcp_view(sk), true);
 	/* Counters need the size of data reads only; a trace shows it for all. */
 	if (ret > 0 || cfg_trace_reads)
 		ri.req_known = requested_size(task, &ri.req, &ri.nr);
-	/* fresh after a data read; other reads record no time */
-	now = tcp_now_ns(tp);
-	handle_read(sk, &ri, pid_tgid, now);
+	handle_read(sk, &ri, pid_tgid, true);
+	return 0;
+}
+
+/*
+ * fentry tier: fexit on tcp_recvmsg sees the socket, the requested length
+ * (the iovecs' total, for every caller: system calls, io_uring, ia32) and
+ * the result in one place. Its first four arguments (sk, msg, len, flags)
+ * are the same since Linux 5.19; a fifth (addr_len) went in 6.18, so the
+ * result comes from bpf_get_func_ret(), which the verifier inlines, rather
+ * than from a fixed slot. bpf_skc_to_tcp_sock() rather than tcp_view():
+ * bpf_rdonly_cast() needs Linux 6.2.
+ */
+SEC("fexit/tcp_recvmsg")
+int fexit_tcp_recvmsg(__u64 *ctx)
+{
+	struct sock *sk = (struct sock *)ctx[0];
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), ret = 0;
+	struct read_info ri = { .flags = (int)ctx[3], .req = ctx[2],
+				.req_known = true, .nr = -1 };
+	struct tcp_sock *tp;
+
+	if (!read_selected(sk, pid_tgid, true))
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	bpf_get_func_ret(ctx, &ret);
+	ri.ret = (int)ret;
+	read_queue(&ri, tp, true);
+	if (cfg_trace_reads)
+		ri.nr = current_syscall_nr();
+	handle_read(sk, &ri, pid_tgid, true);
+	return 0;
+}
+
+/*
+ * kprobe tier: the entry saves the arguments per thread, the return does the
+ * work. The socket is a bare address here: fields come through probe reads,
+ * and state lives in sock_state_hash (kprobes cannot use socket storage).
+ */
+struct recv_call {
+	__u64 sk;
+	__u64 len;
+	__s32 flags;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);		/* pid_tgid */
+	__type(value, struct recv_call);
+} recv_calls SEC(".maps");
+
+SEC("kprobe/tcp_recvmsg")
+int BPF_KPROBE(kp_tcp_recvmsg, struct sock *sk, struct msghdr *msg, size_t len,
+	       int flags)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct recv_call call = { .sk = (__u64)(unsigned long)sk, .len = len,
+				  .flags = flags };
+
+	if (!read_selected(sk, pid_tgid, false))
+		return 0;
+	bpf_map_update_elem(&recv_calls, &pid_tgid, &call, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe/tcp_recvmsg")
+int BPF_KRETPROBE(krp_tcp_recvmsg, int ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct read_info ri = { .ret = ret, .req_known = true, .nr = -1 };
+	struct recv_call *call;
+	struct sock *sk;
+
+	call = bpf_map_lookup_elem(&recv_calls, &pid_tgid);
+	if (!call)
+		return 0;
+	sk = (struct sock *)(unsigned long)call->sk;
+	ri.req = call->len;
+	ri.flags = call->flags;
+	bpf_map_delete_elem(&recv_calls, &pid_tgid);
+	read_queue(&ri, (const struct tcp_sock *)sk, false);
+	if (cfg_trace_reads)
+		ri.nr = current_syscall_nr();
+	handle_read(sk, &ri, pid_tgid, false);
 	return 0;
 }

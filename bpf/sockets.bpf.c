@@ -36,8 +36,8 @@ static __always_inline void fill_sock_rec(struct bs_sock_rec *rec, __u32 kind,
 	rec->cookie = bpf_get_socket_cookie((void *)sk);
 	rec->ts_ns = bpf_ktime_get_ns();
 	rec->inode = socket_inode(tp);
-	fill_endpoints(&rec->ep, sk);
-	rec->queue_bytes = queue_bytes(tp);
+	fill_endpoints(&rec->ep, sk, true);
+	rec->queue_bytes = queue_bytes(tp, true);
 	rec->rcvbuf = sk->sk_rcvbuf;
 	rec->rmem_alloc = sk->sk_backlog.rmem_alloc.counter;
 	rec->rcv_wnd = tp->rcv_wnd;
@@ -90,10 +90,9 @@ int iter_tcp(struct bpf_iter__tcp *ctx)
 	if (!skc)
 		return 0;
 	tp = bpf_skc_to_tcp_sock(skc);	/* NULL for time-wait and request socks */
-	if (!tp || skc->skc_state == TCP_LISTEN || !port_selected(skc))
+	if (!tp || skc->skc_state == TCP_LISTEN || !port_selected(skc, true))
 		return 0;
-	st = bpf_sk_storage_get(&sock_state, (struct sock *)tp, NULL,
-				queue_bytes(tp) ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	st = stored_state((struct sock *)tp, queue_bytes(tp, true) != 0);
 	if (st)
 		report_socket(ctx->meta->seq, tp, st);
 	return 0;
@@ -115,7 +114,7 @@ int iter_state(struct bpf_iter__bpf_sk_storage_map *ctx)
 		return 0;
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp || sk->__sk_common.skc_state == TCP_LISTEN ||
-	    !port_selected(&sk->__sk_common))
+	    !port_selected(&sk->__sk_common, true))
 		return 0;
 	report_socket(ctx->meta->seq, tp, st);
 	return 0;
@@ -129,20 +128,19 @@ int BPF_PROG(tp_tcp_destroy_sock, struct sock *sk)
 	struct bs_sock_rec *rec;
 	struct tcp_sock *tp;
 
-	if (!sk || !is_tcp(sk))
+	if (!sk || !is_tcp(sk, true))
 		return 0;
 	st = state_of(sk, false);
 	if (!st)
 		return 0;
 	tp = bpf_skc_to_tcp_sock(sk);
-	if (!tp)
-		return 0;
-	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
-	if (!rec) {
+	rec = tp ? bpf_ringbuf_reserve(&events, sizeof(*rec), 0) : NULL;
+	if (rec) {
+		fill_sock_rec(rec, BS_REC_CLOSE, tp, st);
+		submit_record(rec);
+	} else if (tp) {
 		count_lost();
-		return 0;
 	}
-	fill_sock_rec(rec, BS_REC_CLOSE, tp, st);
-	submit_record(rec);
+	forget_state(sk);
 	return 0;
 }

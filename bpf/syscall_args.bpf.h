@@ -61,23 +61,39 @@ static __always_inline bool iov_total(__u64 uiov, __u64 cnt, __u64 *total)
 }
 
 /*
+ * The user registers of the system call the task is in; NULL for kernel
+ * threads and io_uring workers (no meaningful user registers) and for ia32
+ * processes (other numbers and registers).
+ */
+static __always_inline struct pt_regs *syscall_regs(struct task_struct *task)
+{
+	if (task->flags & (BS_PF_KTHREAD | BS_PF_IO_WORKER))
+		return NULL;
+	if (bpf_core_field_exists(task->thread_info.status) &&
+	    (task->thread_info.status & BS_TS_COMPAT))
+		return NULL;
+	return (struct pt_regs *)bpf_task_pt_regs(task);
+}
+
+/* The current system call's number, -1 if unknown (for trace records). */
+static __always_inline __s32 current_syscall_nr(void)
+{
+	struct pt_regs *regs = syscall_regs(bpf_get_current_task_btf());
+
+	return regs ? (__s32)regs->orig_ax : -1;
+}
+
+/*
  * Sets *nr to the system call number (or -1) and *req to the requested size;
- * returns whether the size is known. Kernel threads and io_uring workers have
- * no meaningful user registers; ia32 processes use other numbers.
+ * returns whether the size is known.
  */
 static __always_inline bool requested_size(struct task_struct *task, __u64 *req,
 					   __s32 *nr)
 {
 	struct bs_user_msghdr msg;
-	struct pt_regs *regs;
+	struct pt_regs *regs = syscall_regs(task);
 
 	*nr = -1;
-	if (task->flags & (BS_PF_KTHREAD | BS_PF_IO_WORKER))
-		return false;
-	if (bpf_core_field_exists(task->thread_info.status) &&
-	    (task->thread_info.status & BS_TS_COMPAT))
-		return false;
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!regs)
 		return false;
 	*nr = (__s32)regs->orig_ax;

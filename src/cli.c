@@ -67,6 +67,9 @@ static const char common_options[] =
 	"  -i, --interval S     seconds between updates (default 1)\n"
 	"  -d, --duration S     stop after S seconds (default: at Ctrl-C or SIGTERM)\n"
 	"  -o, --output MODE    table (default) or json: one JSON object per line\n"
+	"      --attach TIER    auto (default), fentry, kprobe or tracepoint: how the\n"
+	"                       read and arrival hooks attach (auto: the best that\n"
+	"                       works here; --version shows the choice)\n"
 	"  -v, --verbose        say what is attached and show libbpf's messages\n"
 	"  -h, --help           this help; --version: version and attach tiers\n";
 
@@ -290,6 +293,16 @@ static int parse_option(int c, const char *arg, const char *optname,
 			return fail(err, "events: read, zw, drop, rcvbuf, close or all, comma-separated",
 				    "bad event list '%.64s'", arg);
 		return 0;
+	case 'A':
+		i = -1;
+		for (int m = ATTACH_AUTO; m <= ATTACH_TRACEPOINT && i < 0; m++)
+			if (!strcmp(arg, attach_mode_name((enum attach_mode)m)))
+				i = m;
+		if (i < 0)
+			return fail(err, "use --attach auto, fentry, kprobe or tracepoint",
+				    "unknown attach tier '%.64s'", arg);
+		o->attach = (enum attach_mode)i;
+		return 0;
 	case 'v':
 		o->verbose = true;
 		return 0;
@@ -330,6 +343,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 		{ "rows", required_argument, NULL, 'n' },
 		{ "by", required_argument, NULL, 'b' },
 		{ "events", required_argument, NULL, 'e' },
+		{ "attach", required_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },

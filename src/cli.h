@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "bufscope/sock.h"
+#include "hooks.h"
 
 enum command { CMD_TOP, CMD_TRACE, CMD_DEMO, CMD__COUNT };
 enum output_mode { OUT_TABLE, OUT_JSON };
@@ -41,6 +42,7 @@ struct options {
 	enum sort_key sort;
 	unsigned rows;		/* 0: all */
 	enum group_by by;
+	enum attach_mode attach;	/* --attach */
 	bool verbose;
 	bool help;
 	bool version;

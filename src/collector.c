@@ -24,54 +24,15 @@
 #define DEFAULT_RINGBUF (256 * 1024)
 #define SCAN_CHUNK 64
 
-struct hook_def {
-	const char *name;
-	const char *tier;
-	const char *target;
-	const char *btf_name;	/* what the kernel's BTF must have */
-	int btf_kind;
-	bool required;
-	const char *missing_hint;
-	int min_args;		/* a tracepoint's arguments the program reads */
-};
-
-static const struct hook_def hook_defs[HOOK__COUNT] = {
-	[HOOK_READ] = { "read", "tracepoint", "tp_btf/sock_recv_length",
-			"btf_trace_sock_recv_length", BTF_KIND_TYPEDEF, true,
-			"the sock:sock_recv_length tracepoint is in Linux 6.3 and later" },
-	[HOOK_ARRIVAL] = { "arrival", "tracepoint", "tp_btf/sk_data_ready",
-			   "btf_trace_sk_data_ready", BTF_KIND_TYPEDEF, false,
-			   "the sock:sk_data_ready tracepoint is in Linux 6.6 and later" },
-	[HOOK_CLOSE] = { "close", "tracepoint", "tp_btf/tcp_destroy_sock",
-			 "btf_trace_tcp_destroy_sock", BTF_KIND_TYPEDEF, true,
-			 "the tcp:tcp_destroy_sock tracepoint is in Linux 5.12 and later" },
-	[HOOK_SOCKETS] = { "sockets", "iterator", "iter/tcp", "bpf_iter_tcp",
-			   BTF_KIND_FUNC, true,
-			   "TCP socket iterators are in Linux 5.9 and later" },
-	[HOOK_STATE] = { "state", "iterator", "iter/bpf_sk_storage_map",
-			 "bpf_iter_bpf_sk_storage_map", BTF_KIND_FUNC, false,
-			 "socket-storage iterators are in Linux 5.9 and later; every "
-			 "interval walks the whole socket table instead" },
-	[HOOK_WINDOW_OUT] = { "window_out", "tracepoint", "tp_btf/net_dev_queue",
-			      "btf_trace_net_dev_queue", BTF_KIND_TYPEDEF, true,
-			      "the net:net_dev_queue tracepoint is in Linux 3.15 and later" },
-	[HOOK_WINDOW_IN] = { "window_in", "tracepoint", "tp_btf/tcp_probe",
-			     "btf_trace_tcp_probe", BTF_KIND_TYPEDEF, true,
-			     "the tcp:tcp_probe tracepoint is in Linux 4.16 and later" },
-	[HOOK_DROPS] = { "drops", "tracepoint", "tp_btf/kfree_skb",
-			 "btf_trace_kfree_skb", BTF_KIND_TYPEDEF, false,
-			 "skb:kfree_skb with the receiving socket is in Linux 6.11 and later",
-			 4 /* skb, location, reason, rx_sk */ },
-};
-
 struct collector {
 	struct bufscope_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[HOOK__COUNT];
+	struct bpf_link *links[HOOK__COUNT][2];	/* a kprobe hook has two */
 	struct hook_status hooks[HOOK__COUNT];
 	struct drop_reasons reasons;
 	int own_netns;		/* to come back after creating an iterator */
 	bool warned_netns;
+	bool force_hash;	/* BUFSCOPE_STATE_HASH=1: as if a kprobe hook were used */
 	record_fn cur_fn;
 	void *cur_ctx;
 	int cb_err;
@@ -128,93 +89,85 @@ static struct btf *load_kernel_btf(void)
 	return btf;
 }
 
-/*
- * Does the kernel have the hook, with at least the arguments we read? A
- * tracepoint's btf_trace_<name> typedef points to a function prototype whose
- * first parameter is the context, then the tracepoint's arguments.
- */
-static bool hook_present(const struct btf *btf, const struct hook_def *d)
-{
-	int id = btf__find_by_name_kind(btf, d->btf_name, d->btf_kind);
-	const struct btf_type *t;
-
-	if (id < 0)
-		return false;
-	if (!d->min_args)
-		return true;
-	t = btf__type_by_id(btf, id);
-	while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
-		t = btf__type_by_id(btf, t->type);
-	return t && btf_is_func_proto(t) && btf_vlen(t) - 1 >= d->min_args;
-}
-
-static void probe_hooks(const struct btf *btf, struct hook_status hooks[HOOK__COUNT])
-{
-	for (int i = 0; i < HOOK__COUNT; i++) {
-		const struct hook_def *d = &hook_defs[i];
-
-		hooks[i] = (struct hook_status){
-			.name = d->name, .tier = d->tier, .target = d->target,
-			.required = d->required,
-			.available = hook_present(btf, d),
-		};
-		if (!hooks[i].available)
-			hooks[i].tier = "none";
-	}
-}
-
-int collector_probe(struct hook_status hooks[HOOK__COUNT])
+/* Fills hooks[] with the tiers this kernel offers, without loading bufscope. */
+int collector_probe(enum attach_mode mode, struct hook_status hooks[HOOK__COUNT])
 {
 	struct btf *btf = load_kernel_btf();
 
 	if (!btf)
 		return -errno;
-	probe_hooks(btf, hooks);
+	/* the trials load programs: root only; otherwise the BTF alone */
+	hooks_probe(btf, mode, geteuid() == 0, hooks);
 	btf__free(btf);
 	return 0;
 }
 
-void collector_describe(const struct hook_status *hooks, char *buf, size_t len)
+/* The programs of hook id in tier t: one, or a kprobe and its kretprobe. */
+static int hook_programs(struct bufscope_bpf *skel, enum hook_id id, enum tier t,
+			 struct bpf_program *p[2])
 {
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < HOOK__COUNT && off < len; i++)
-		off += snprintf(buf + off, len - off, "%s%s=%s", i ? " " : "",
-				hooks[i].name, hooks[i].tier);
-}
-
-static struct bpf_program *hook_program(struct bufscope_bpf *skel, enum hook_id id)
-{
+	p[1] = NULL;
 	switch (id) {
-	case HOOK_READ: return skel->progs.tp_sock_recv_length;
-	case HOOK_ARRIVAL: return skel->progs.tp_sk_data_ready;
-	case HOOK_CLOSE: return skel->progs.tp_tcp_destroy_sock;
-	case HOOK_SOCKETS: return skel->progs.iter_tcp;
-	case HOOK_STATE: return skel->progs.iter_state;
-	case HOOK_WINDOW_OUT: return skel->progs.tp_net_dev_queue;
-	case HOOK_WINDOW_IN: return skel->progs.tp_tcp_probe;
-	case HOOK_DROPS: return skel->progs.tp_kfree_skb;
-	default: return NULL;
+	case HOOK_READ:
+		if (t == TIER_FENTRY)
+			p[0] = skel->progs.fexit_tcp_recvmsg;
+		else if (t == TIER_KPROBE)
+			p[0] = skel->progs.kp_tcp_recvmsg, p[1] = skel->progs.krp_tcp_recvmsg;
+		else
+			p[0] = skel->progs.tp_sock_recv_length;
+		break;
+	case HOOK_ARRIVAL:
+		p[0] = t == TIER_FENTRY ? skel->progs.fentry_sock_def_readable :
+		       t == TIER_KPROBE ? skel->progs.kp_sock_def_readable :
+					  skel->progs.tp_sk_data_ready;
+		break;
+	case HOOK_CLOSE: p[0] = skel->progs.tp_tcp_destroy_sock; break;
+	case HOOK_SOCKETS: p[0] = skel->progs.iter_tcp; break;
+	case HOOK_STATE: p[0] = skel->progs.iter_state; break;
+	case HOOK_WINDOW_OUT: p[0] = skel->progs.tp_net_dev_queue; break;
+	case HOOK_WINDOW_IN: p[0] = skel->progs.tp_tcp_probe; break;
+	case HOOK_DROPS: p[0] = skel->progs.tp_kfree_skb; break;
+	default: p[0] = NULL;
 	}
+	return p[1] ? 2 : 1;
 }
 
-static int check_hooks(struct collector *c)
+/*
+ * With a kprobe-tier hook, per-socket state lives in a hash map (kprobe
+ * programs cannot use socket storage), which the socket-storage iterator
+ * cannot walk: every interval then walks the whole socket table.
+ */
+static bool state_in_hash(const struct collector *c)
 {
+	return hooks_use_tier(c->hooks, TIER_KPROBE) || c->force_hash;
+}
+
+/* A required hook with no usable tier is an error; an optional one is off. */
+static int check_hooks(struct collector *c, enum attach_mode mode, bool warn)
+{
+	char why[4 * HOOK_WHY_LEN];
+
+	if (state_in_hash(c) && c->hooks[HOOK_STATE].available) {
+		c->hooks[HOOK_STATE].available = false;
+		c->hooks[HOOK_STATE].tier = "none";
+		log_debug("state hook off: the kprobe tier keeps socket state in a hash "
+			  "map; every interval walks the whole socket table");
+	}
 	for (int i = 0; i < HOOK__COUNT; i++) {
 		struct hook_status *h = &c->hooks[i];
 
-		if (h->available)
+		if (h->available || (i == HOOK_STATE && state_in_hash(c)))
 			continue;
+		hooks_explain(h, (enum hook_id)i, why, sizeof(why));
 		if (h->required) {
-			log_error(hook_defs[i].missing_hint,
-				  "this kernel has no %s, which bufscope's %s hook needs",
-				  h->target, h->name);
+			log_error(hooks_hint((enum hook_id)i, mode),
+				  "no way to attach the %s hook%s%s: %s", h->name,
+				  mode == ATTACH_AUTO ? "" : " with --attach ",
+				  mode == ATTACH_AUTO ? "" : attach_mode_name(mode), why);
 			return -ENOENT;
 		}
-		log_warn("no %s on this kernel: %s hook off (%s)", h->target,
-			 h->name, hook_defs[i].missing_hint);
-		bpf_program__set_autoload(hook_program(c->skel, (enum hook_id)i), false);
+		if (warn)
+			log_warn("%s hook off: %s", h->name, why);
 	}
 	return 0;
 }
@@ -235,12 +188,8 @@ static void set_filters(struct bufscope_bpf *skel, const struct collector_config
 							     : DEFAULT_RINGBUF) / 4;
 }
 
-static int load(struct collector *c)
+static void log_load_error(int err)
 {
-	int err = bufscope_bpf__load(c->skel);
-
-	if (!err)
-		return 0;
 	if (err == -EPERM)
 		log_error("run as root; kernel lockdown or a BPF LSM policy may also forbid it (-v shows libbpf's log)",
 			  "the kernel refused to load bufscope's BPF programs: %s",
@@ -251,44 +200,150 @@ static int load(struct collector *c)
 	else
 		log_error("-v shows libbpf's and the verifier's log",
 			  "failed to load bufscope's BPF programs: %s", strerror(-err));
-	return err;
 }
 
-static int attach(struct collector *c)
+/* Opens the object with the chosen hooks' programs, and only them, to load. */
+static int open_object(struct collector *c, const struct collector_config *cfg)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+	struct bpf_program *prog, *p[2];
+	int err;
+
+	if (getenv("BUFSCOPE_BTF"))
+		open_opts.btf_custom_path = btf_path();
+	c->skel = bufscope_bpf__open_opts(&open_opts);
+	if (!c->skel) {
+		err = -errno;
+		log_error("-v shows libbpf's log", "cannot open bufscope's BPF object: %s",
+			  strerror(-err));
+		return err;
+	}
+	bpf_object__for_each_program(prog, c->skel->obj)
+		bpf_program__set_autoload(prog, false);
+	for (int i = 0; i < HOOK__COUNT; i++) {
+		if (!c->hooks[i].available)
+			continue;
+		for (int n = hook_programs(c->skel, (enum hook_id)i,
+					   hooks_tier(&c->hooks[i], (enum hook_id)i), p); n--; )
+			bpf_program__set_autoload(p[n], true);
+	}
+	set_filters(c->skel, cfg);
+	c->skel->rodata->cfg_state_hash = state_in_hash(c);
+	return bpf_map__set_max_entries(c->skel->maps.events,
+					cfg->ringbuf_bytes ? cfg->ringbuf_bytes
+							   : DEFAULT_RINGBUF);
+}
+
+static void close_object(struct collector *c)
 {
 	for (int i = 0; i < HOOK__COUNT; i++) {
+		for (int j = 0; j < 2; j++) {
+			bpf_link__destroy(c->links[i][j]);
+			c->links[i][j] = NULL;
+		}
+		c->hooks[i].attached = false;
+	}
+	bufscope_bpf__destroy(c->skel);
+	c->skel = NULL;
+}
+
+static struct bpf_link *attach_program(struct collector *c, enum hook_id id,
+				       struct bpf_program *prog)
+{
+	union bpf_iter_link_info info = {
+		.map.map_fd = bpf_map__fd(c->skel->maps.sock_state),
+	};
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
+		    .link_info_len = sizeof(info));
+
+	if (id == HOOK_SOCKETS)
+		return bpf_program__attach_iter(prog, NULL);
+	if (id == HOOK_STATE)
+		return bpf_program__attach_iter(prog, &opts);
+	return bpf_program__attach(prog);
+}
+
+/* Attaches every chosen hook; on failure, *failed is the hook that failed. */
+static int attach(struct collector *c, int *failed)
+{
+	struct bpf_program *p[2];
+
+	for (int i = 0; i < HOOK__COUNT; i++) {
 		struct hook_status *h = &c->hooks[i];
-		struct bpf_program *prog = hook_program(c->skel, (enum hook_id)i);
-		struct bpf_link *link;
-		int err;
+		int n;
 
 		if (!h->available)
 			continue;
-		if (i == HOOK_SOCKETS) {
-			link = bpf_program__attach_iter(prog, NULL);
-		} else if (i == HOOK_STATE) {
-			union bpf_iter_link_info info = {
-				.map.map_fd = bpf_map__fd(c->skel->maps.sock_state),
-			};
-			LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
-				    .link_info_len = sizeof(info));
-
-			link = bpf_program__attach_iter(prog, &opts);
-		} else {
-			link = bpf_program__attach(prog);
+		n = hook_programs(c->skel, (enum hook_id)i,
+				  hooks_tier(h, (enum hook_id)i), p);
+		for (int j = 0; j < n; j++) {
+			c->links[i][j] = attach_program(c, (enum hook_id)i, p[j]);
+			if (!c->links[i][j]) {
+				*failed = i;
+				return -errno;
+			}
 		}
-		if (!link) {
-			err = -errno;
-			log_error("-v shows libbpf's log",
-				  "cannot attach the %s hook (%s): %s", h->name,
-				  h->target, strerror(-err));
-			return err;
-		}
-		c->links[i] = link;
 		h->attached = true;
 		log_debug("attached %s hook: %s (%s tier)", h->name, h->target, h->tier);
 	}
 	return 0;
+}
+
+/*
+ * The first hook on a tier whose trial can pass while bufscope's own program
+ * still fails to load (a verifier or helper difference): the one to move to
+ * its next tier when loading fails.
+ */
+static int first_fallible_hook(const struct collector *c)
+{
+	for (int i = 0; i < HOOK__COUNT; i++) {
+		enum tier t = hooks_tier(&c->hooks[i], (enum hook_id)i);
+
+		if (c->hooks[i].available && (t == TIER_FENTRY || t == TIER_KPROBE))
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Open, load and attach with the tiers the probe chose; a hook whose program
+ * then fails to load or attach moves to its next tier and everything is
+ * tried again (each round removes one choice, so this ends).
+ */
+static int load_and_attach(struct collector *c, const struct btf *btf,
+			   const struct collector_config *cfg)
+{
+	char why[HOOK_WHY_LEN];
+	int err, failed;
+
+	for (;;) {
+		err = check_hooks(c, cfg->attach, false);
+		if (err)
+			return err;
+		err = open_object(c, cfg);
+		if (err)
+			return err;
+		err = bufscope_bpf__load(c->skel);
+		if (err) {
+			failed = first_fallible_hook(c);
+			if (failed < 0) {
+				log_load_error(err);
+				return err;
+			}
+			snprintf(why, sizeof(why), "bufscope's program failed to load: %s",
+				 strerror(-err));
+		} else {
+			err = attach(c, &failed);
+			if (!err)
+				return check_hooks(c, cfg->attach, true);
+			snprintf(why, sizeof(why), "attaching bufscope's program failed: %s",
+				 strerror(-err));
+		}
+		log_debug("%s hook, %s tier: %s", c->hooks[failed].name,
+			  c->hooks[failed].tier, why);
+		close_object(c);
+		hooks_demote(btf, cfg->attach, true, c->hooks, (enum hook_id)failed, why);
+	}
 }
 
 static int on_ring_record(void *ctx, void *data, size_t size)
@@ -306,7 +361,6 @@ static int on_ring_record(void *ctx, void *data, size_t size)
 
 int collector_open(struct collector **out, const struct collector_config *cfg)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
 	struct collector *c;
 	struct btf *btf;
 	int err;
@@ -327,32 +381,14 @@ int collector_open(struct collector **out, const struct collector_config *cfg)
 		err = -errno;
 		goto fail;
 	}
-	probe_hooks(btf, c->hooks);
+	hooks_probe(btf, cfg->attach, true, c->hooks);
+	/* a test seam: the kprobe tier's state path on kernels without kprobes */
+	c->force_hash = getenv("BUFSCOPE_STATE_HASH") &&
+			!strcmp(getenv("BUFSCOPE_STATE_HASH"), "1");
 	if (drop_reasons_load(&c->reasons, btf))
 		log_debug("no enum skb_drop_reason in the kernel's BTF: drops shown by number");
+	err = load_and_attach(c, btf, cfg);
 	btf__free(btf);
-	if (getenv("BUFSCOPE_BTF"))
-		open_opts.btf_custom_path = btf_path();
-	c->skel = bufscope_bpf__open_opts(&open_opts);
-	if (!c->skel) {
-		err = -errno;
-		log_error("-v shows libbpf's log", "cannot open bufscope's BPF object: %s",
-			  strerror(-err));
-		goto fail;
-	}
-	err = check_hooks(c);
-	if (err)
-		goto fail;
-	set_filters(c->skel, cfg);
-	err = bpf_map__set_max_entries(c->skel->maps.events,
-				       cfg->ringbuf_bytes ? cfg->ringbuf_bytes
-							  : DEFAULT_RINGBUF);
-	if (err)
-		goto fail;
-	err = load(c);
-	if (err)
-		goto fail;
-	err = attach(c);
 	if (err)
 		goto fail;
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_ring_record,
@@ -374,9 +410,7 @@ void collector_close(struct collector *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
-	for (int i = 0; i < HOOK__COUNT; i++)
-		bpf_link__destroy(c->links[i]);
-	bufscope_bpf__destroy(c->skel);
+	close_object(c);
 	drop_reasons_free(&c->reasons);
 	if (c->own_netns >= 0)
 		close(c->own_netns);
@@ -438,7 +472,7 @@ static int iter_in(struct collector *c, int ns_fd)
 
 	if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNET))
 		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(c->links[HOOK_SOCKETS]));
+	fd = bpf_iter_create(bpf_link__fd(c->links[HOOK_SOCKETS][0]));
 	if (fd < 0)
 		err = -errno;
 	if (ns_fd >= 0 && setns(c->own_netns, CLONE_NEWNET)) {
@@ -456,8 +490,8 @@ int collector_scan(struct collector *c, const struct netns_set *ns, bool full,
 	int err = 0;
 	bool any = ns && ns->n;	/* none known: our own namespace at least */
 
-	if (!full && c->links[HOOK_STATE]) {
-		int fd = bpf_iter_create(bpf_link__fd(c->links[HOOK_STATE]));
+	if (!full && c->links[HOOK_STATE][0]) {
+		int fd = bpf_iter_create(bpf_link__fd(c->links[HOOK_STATE][0]));
 
 		if (fd < 0)
 			return -errno;

@@ -10,20 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bufscope/sock.h"
-
-enum hook_id {
-	HOOK_READ, HOOK_ARRIVAL, HOOK_CLOSE, HOOK_SOCKETS, HOOK_STATE,
-	HOOK_WINDOW_OUT, HOOK_WINDOW_IN, HOOK_DROPS, HOOK__COUNT
-};
-
-struct hook_status {
-	const char *name;	/* "read", "arrival", "close", "sockets", ... */
-	const char *tier;	/* "tracepoint", "iterator", or "none" */
-	const char *target;	/* e.g. "tp_btf/sock_recv_length" */
-	bool required;
-	bool available;		/* the kernel has the hook */
-	bool attached;
-};
+#include "hooks.h"
 
 struct collector_config {
 	const uint32_t *pids;
@@ -32,6 +19,7 @@ struct collector_config {
 	uint16_t port;		/* 0: any */
 	bool trace_reads;	/* a ring-buffer record for every read */
 	uint32_t ringbuf_bytes;	/* power of two; 0: default */
+	enum attach_mode attach;	/* --attach */
 };
 
 struct drop_reasons;
@@ -69,10 +57,8 @@ const struct drop_reasons *collector_drop_reasons(const struct collector *c);
 uint64_t collector_lost(const struct collector *c);
 const struct hook_status *collector_hooks(const struct collector *c);
 
-/* Fills hooks[] with what this kernel offers, without loading anything. */
-int collector_probe(struct hook_status hooks[HOOK__COUNT]);
-/* "read=tracepoint arrival=tracepoint ..." */
-void collector_describe(const struct hook_status *hooks, char *buf, size_t len);
+/* Fills hooks[] with the tier each hook would get (trials need root). */
+int collector_probe(enum attach_mode mode, struct hook_status hooks[HOOK__COUNT]);
 
 /* 0 if we may load BPF (root, or CAP_BPF+CAP_PERFMON), else logs -EPERM. */
 int collector_check_privileges(void);

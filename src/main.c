@@ -15,17 +15,28 @@
 #define BUFSCOPE_VERSION "0.0.0"
 #endif
 
-static int print_version(void)
+/*
+ * The version, then the tier each hook gets on this kernel and why better
+ * tiers were passed over. As root every candidate is tried for real;
+ * otherwise only the kernel's BTF is checked.
+ */
+static int print_version(const struct options *opt)
 {
 	struct hook_status hooks[HOOK__COUNT];
+	char why[4 * HOOK_WHY_LEN];
 
 	printf("bufscope %s\n", BUFSCOPE_VERSION);
-	if (collector_probe(hooks))
+	if (collector_probe(opt->attach, hooks))
 		return 1;
-	for (int i = 0; i < HOOK__COUNT; i++)
-		printf("  %-10s %-10s %s%s\n", hooks[i].name, hooks[i].tier,
-		       hooks[i].available ? hooks[i].target : "unavailable: no ",
-		       hooks[i].available ? "" : hooks[i].target);
+	for (int i = 0; i < HOOK__COUNT; i++) {
+		hooks_explain(&hooks[i], (enum hook_id)i, why, sizeof(why));
+		printf("  %-10s %-10s %s\n", hooks[i].name, hooks[i].tier,
+		       hooks[i].available ? hooks[i].target : "unavailable");
+		if (why[0])
+			printf("  %-10s %-10s (%s)\n", "", "", why);
+	}
+	if (geteuid())
+		printf("(not root: only the kernel's BTF was checked, no tier was tried)\n");
 	return 0;
 }
 
@@ -70,7 +81,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (opt.version)
-		return print_version();
+		return print_version(&opt);
 	if (check_pids(&opt))
 		return 1;
 	return runners[opt.cmd](&opt);

@@ -47,7 +47,7 @@ static void frame_header(struct render *r, const struct frame *f, size_t shown)
 
 	localtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%H:%M:%S", &tm);
-	collector_describe(r->hooks, hooks, sizeof(hooks));
+	hooks_describe(r->hooks, hooks, sizeof(hooks));
 	fprintf(r->out, "bufscope %s  %s  %.1fs  %zu %s (%zu shown)  lost events %llu%s\n",
 		cli_command_name(r->opt->cmd), now, f->elapsed_s,
 		r->opt->by == BY_PROCESS ? f->np : f->n,

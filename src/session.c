@@ -251,6 +251,7 @@ static void collector_config_from(struct collector_config *cfg,
 	cfg->port = opt->port;
 	cfg->trace_reads = opt->cmd == CMD_TRACE && (opt->events & EV_READ);
 	cfg->ringbuf_bytes = opt->cmd == CMD_TRACE ? TRACE_RINGBUF : TOP_RINGBUF;
+	cfg->attach = opt->attach;
 }
 
 static void model_filter_from(struct model_filter *f, const struct options *opt)
@@ -338,7 +339,7 @@ int session_run(const struct options *opt, const struct session_hooks *hooks)
 	render_init(&s.render, stdout, opt, collector_hooks(s.col));
 	s.render.model = &s.model;
 	s.render.reasons = collector_drop_reasons(s.col);
-	collector_describe(collector_hooks(s.col), desc, sizeof(desc));
+	hooks_describe(collector_hooks(s.col), desc, sizeof(desc));
 	log_info("ready: attached %s", desc);
 	fflush(stderr);
 	if (hooks && hooks->on_ready && (status = hooks->on_ready(hooks->ctx)))

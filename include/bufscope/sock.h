@@ -18,6 +18,7 @@
 #define BS_MAX_PIDS 16		/* -p/--pid may be given this many times */
 
 #define BS_ARRIVAL_MARKS 8	/* recent arrivals remembered, for byte ages */
+#define BS_HASH_SOCKETS 65536	/* sockets with state when a kprobe hook is used */
 
 enum bs_hist_kind {
 	BS_HIST_RET = 0,	/* bytes returned by each data read */

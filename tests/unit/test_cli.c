@@ -96,6 +96,7 @@ static void assert_defaults_common(const struct options *o)
 	assert_false(o->help);
 	assert_false(o->version);
 	assert_int_equal(o->events, EV_ALL);
+	assert_int_equal(o->attach, ATTACH_AUTO);
 }
 
 static void test_defaults_no_command(void **state UNUSED)
@@ -750,6 +751,30 @@ static void test_events_in_help(void **state UNUSED)
 	free(t);
 }
 
+static void test_attach_tiers(void **state UNUSED)
+{
+	static const struct { const char *arg; enum attach_mode mode; } cases[] = {
+		{ "auto", ATTACH_AUTO }, { "fentry", ATTACH_FENTRY },
+		{ "kprobe", ATTACH_KPROBE }, { "tracepoint", ATTACH_TRACEPOINT },
+	};
+	struct options o;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		PARSE_OK(&o, "top", "--attach", cases[i].arg);
+		assert_int_equal(o.attach, cases[i].mode);
+		PARSE_OK(&o, "trace", "--attach", cases[i].arg);
+		assert_int_equal(o.attach, cases[i].mode);
+	}
+}
+
+static void test_attach_errors(void **state UNUSED)
+{
+	expect_error("fexit", "top", "--attach", "fexit", NULL);
+	expect_error(NULL, "top", "--attach", "KPROBE", NULL);
+	expect_error(NULL, "top", "--attach", "", NULL);
+	expect_error("--attach", "top", "--attach", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -792,6 +817,8 @@ int main(void)
 		cmocka_unit_test(test_events_only_for_trace),
 		cmocka_unit_test(test_events_parse_twice),
 		cmocka_unit_test(test_events_in_help),
+		cmocka_unit_test(test_attach_tiers),
+		cmocka_unit_test(test_attach_errors),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
