@@ -32,6 +32,8 @@ extern const volatile __u8 cfg_trace_reads;	/* send a record per read */
 extern const volatile __u32 cfg_wakeup_bytes;	/* wake the reader past this */
 
 extern struct bs_kstats kstats;
+extern __u32 sample_count;
+extern __u32 iter_full;
 
 extern struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);

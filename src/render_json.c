@@ -47,11 +47,12 @@ static const char *owner_name(enum owner_source o)
 	return o == OWNER_READER ? "reader" : o == OWNER_FD ? "fd" : "unknown";
 }
 
+/* slots NULL: an empty histogram */
 static void json_hist(struct json_writer *jw, const char *name, const uint64_t *slots)
 {
 	jw_key(jw, name);
 	jw_begin_array(jw);
-	for (unsigned i = 0; i < BS_HIST_SLOTS; i++) {
+	for (unsigned i = 0; slots && i < BS_HIST_SLOTS; i++) {
 		uint64_t high = hist_slot_high(i);
 
 		if (!slots[i])
@@ -139,6 +140,11 @@ static void json_flow_fields(struct render *r, const struct sock_row *row)
 		jw_kv_null(jw, "byte_age_max_ms");
 }
 
+static const uint64_t *hist_of(const struct sock_entry *s, int kind)
+{
+	return s->hist ? s->hist + (size_t)kind * BS_HIST_SLOTS : NULL;
+}
+
 /* The socket object of docs/json.md; the caller has opened the object. */
 static void json_socket_fields(struct render *r, const struct sock_row *row,
 			       bool hist)
@@ -179,10 +185,10 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 	if (hist) {
 		jw_key(jw, "hist");
 		jw_begin_object(jw);
-		json_hist(jw, "read_bytes", s->hist[BS_HIST_RET]);
-		json_hist(jw, "req_bytes", s->hist[BS_HIST_REQ]);
-		json_hist(jw, "queue_bytes", s->hist[BS_HIST_QUEUE]);
-		json_hist(jw, "byte_age_us", s->hist[BS_HIST_AGE]);
+		json_hist(jw, "read_bytes", hist_of(s, BS_HIST_RET));
+		json_hist(jw, "req_bytes", hist_of(s, BS_HIST_REQ));
+		json_hist(jw, "queue_bytes", hist_of(s, BS_HIST_QUEUE));
+		json_hist(jw, "byte_age_us", hist_of(s, BS_HIST_AGE));
 		jw_end_object(jw);
 	}
 }

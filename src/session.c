@@ -118,7 +118,11 @@ static int on_record(void *ctx, const void *data, size_t size)
 	}
 	if (flow_event(kind) && size >= sizeof(struct bs_flow_rec))
 		return on_flow_record(s, data);
-	if (size < sizeof(*sr))
+	if (kind == BS_REC_ALIVE && size >= sizeof(struct bs_alive_rec)) {
+		model_alive(&s->model, ((const struct bs_alive_rec *)data)->cookie);
+		return 0;
+	}
+	if (size < (kind == BS_REC_SAMPLE ? BS_SAMPLE_SIZE : sizeof(*sr)))
 		return 0;
 	err = model_apply(&s->model, sr);
 	if (err)
@@ -193,7 +197,8 @@ static int take_pass(struct session *s)
 			log_debug("looking for network namespaces: %s", strerror(-n));
 	}
 	model_begin_pass(&s->model);
-	err = collector_scan(s->col, &s->netns, full, on_record, s);
+	/* the last pass sends whole records: the summary's histograms */
+	err = collector_scan(s->col, &s->netns, full, s->final, on_record, s);
 	if (err)
 		return err;
 	model_end_pass(&s->model);
