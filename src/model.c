@@ -574,7 +574,7 @@ static long collect_rows(struct model *m, struct sock_row **out, bool interval)
 	*out = NULL;
 	if (!m->n)
 		return 0;
-	rows = calloc(m->n, sizeof(*rows));
+	rows = malloc(m->n * sizeof(*rows));	/* every kept row is filled in */
 	if (!rows)
 		return -1;
 	for (size_t i = 0; i < m->n; i++) {

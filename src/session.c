@@ -229,7 +229,10 @@ static void emit(struct session *s, bool summary, double elapsed)
 		return;
 	}
 	f.np = (size_t)np;
-	view_sort_socks(f.rows, f.n, s->opt->sort);
+	/* a table shows its first rows only: the rest need no order */
+	view_top_socks(f.rows, f.n, s->opt->sort,
+		       s->opt->output == OUT_TABLE && s->opt->by != BY_PROCESS
+		       ? s->opt->rows : 0);
 	view_sort_procs(f.procs, f.np, s->opt->sort);
 	if (summary) {
 		f.lost_events = collector_lost(s->col);
