@@ -6,11 +6,12 @@
 #include "view.h"
 #include "drop_reasons.h"
 
-static void kv_double_or_null(struct json_writer *jw, const char *k, double v,
-			      int decimals)
+/* num / den, null when den is 0 */
+static void kv_ratio(struct json_writer *jw, const char *k, uint64_t num,
+		     uint64_t den, int decimals)
 {
 	jw_key(jw, k);
-	jw_double(jw, v, decimals);	/* NAN prints as null */
+	jw_ratio(jw, num, den, decimals);
 }
 
 static void json_counts(struct json_writer *jw, const struct counts *d)
@@ -21,8 +22,9 @@ static void json_counts(struct json_writer *jw, const struct counts *d)
 	jw_kv_u64(jw, "req_bytes", d->req_bytes);
 	jw_kv_u64(jw, "full_reads", d->full_reads);
 	jw_kv_u64(jw, "partial_reads", view_partial_reads(d));
-	kv_double_or_null(jw, "avg_req_bytes", view_avg_req(d), 1);
-	kv_double_or_null(jw, "avg_read_bytes", view_avg_ret(d), 1);
+	/* view_avg_req() and view_avg_ret(), printed without printf */
+	kv_ratio(jw, "avg_req_bytes", d->req_bytes, d->req_reads, 1);
+	kv_ratio(jw, "avg_read_bytes", d->bytes, d->reads, 1);
 	jw_kv_u64(jw, "eof_reads", d->eof_reads);
 	jw_kv_u64(jw, "eagain_reads", d->eagain_reads);
 	jw_kv_u64(jw, "error_reads", d->error_reads);
@@ -71,8 +73,7 @@ static void json_hist(struct json_writer *jw, const char *name, const uint64_t *
 
 static void kv_ms(struct json_writer *jw, const char *k, uint64_t ns)
 {
-	jw_key(jw, k);
-	jw_double(jw, ns / 1e6, 3);
+	kv_ratio(jw, k, ns, 1000000, 3);	/* ns / 1e6 */
 }
 
 static const char *zw_open_name(const struct sock_entry *s)
@@ -179,8 +180,9 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 	jw_kv_u64(jw, "queue_peak", row->peak);
 	jw_kv_u64(jw, "rcvbuf", s->rcvbuf);
 	jw_kv_u64(jw, "rmem_alloc", s->closed ? 0 : s->rmem_alloc);
-	kv_double_or_null(jw, "fill_pct",
-			  view_fill_pct(s->closed ? 0 : s->rmem_alloc, s->rcvbuf), 1);
+	/* view_fill_pct(): 100 * rmem_alloc / rcvbuf */
+	kv_ratio(jw, "fill_pct", 100 * (uint64_t)(s->closed ? 0 : s->rmem_alloc),
+		 s->rcvbuf, 1);
 	json_flow_fields(r, row);
 	if (hist) {
 		jw_key(jw, "hist");
