@@ -97,9 +97,29 @@ void jw_end_array(struct json_writer *jw) { jw_close(jw, ']'); }
  * a process name is arbitrary bytes, and the output must stay valid JSON
  * (and valid UTF-8) whatever it holds.
  */
+/* Bytes that go out as they are: printable ASCII but '"' and '\\'. */
+static bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 static void jw_escaped(struct json_writer *jw, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
+
+	/* the common case, a plain string: one copy */
+	while (run < n && s[run] && plain((unsigned char)s[run]))
+		run++;
+	if (run == n || !s[run]) {
+		if (run + 2 <= sizeof(jw->buf) - jw->len) {
+			jw->buf[jw->len++] = '"';
+			memcpy(jw->buf + jw->len, s, run);
+			jw->len += run;
+			jw->buf[jw->len++] = '"';
+			return;
+		}
+	}
 
 	put(jw, '"');
 	for (size_t i = 0; i < n && s[i]; i++) {
@@ -107,8 +127,7 @@ static void jw_escaped(struct json_writer *jw, const char *s, size_t n)
 		size_t j = i;
 
 		/* a run that needs no escape goes out in one piece */
-		while (j < n && s[j] && (unsigned char)s[j] >= 0x20 &&
-		       (unsigned char)s[j] < 0x7f && s[j] != '"' && s[j] != '\\')
+		while (j < n && s[j] && plain((unsigned char)s[j]))
 			j++;
 		if (j > i) {
 			puts_n(jw, s + i, j - i);
