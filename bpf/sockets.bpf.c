@@ -213,6 +213,9 @@ int iter_tcp(struct bpf_iter__tcp *ctx)
 
 	if (!skc)
 		return 0;
+	/* time-wait and request socks have no state: no helper call for them */
+	if (skc->skc_state == BPF_TCP_TIME_WAIT || skc->skc_state == BPF_TCP_NEW_SYN_RECV)
+		return 0;
 	tp = bpf_skc_to_tcp_sock(skc);	/* NULL for time-wait and request socks */
 	if (!tp || skc->skc_state == TCP_LISTEN || !port_selected(skc))
 		return 0;
