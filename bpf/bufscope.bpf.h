@@ -41,6 +41,8 @@ extern const volatile __u32 cfg_wakeup_bytes;	/* wake the reader past this */
 extern const volatile __u8 cfg_state_hash;	/* per-socket state in sock_state_hash */
 
 extern struct bs_kstats kstats;
+extern __u32 sample_count;
+extern __u32 iter_full;
 
 extern struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);

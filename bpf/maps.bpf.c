@@ -17,6 +17,22 @@ const volatile __u8 cfg_state_hash = 0;
 
 struct bs_kstats kstats = {};
 
+/* The socket iterator's samples: its output, read by user space through a
+ * mapping of `samples` (no copy, no system call per record). Written by the
+ * iterator only; user space zeroes sample_count before each walk. */
+__u32 sample_count = 0;
+/* Set by user space for the last walk: full records, histograms included. */
+__u32 iter_full = 0;
+
+/* Resized by the collector before load to the sockets it expects. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__uint(value_size, BS_SAMPLE_SIZE);
+} samples SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -25,15 +25,17 @@ static __always_inline __u64 socket_inode(const struct tcp_sock *tp)
 	return BPF_CORE_READ(sa, vfs_inode.i_ino);
 }
 
-static __always_inline void fill_sock_rec(struct bs_sock_rec *rec, __u32 kind,
-					  const struct tcp_sock *tp,
-					  const struct bs_sock_state *st)
+/* The record's head: the socket now, as the kernel has it. */
+static __always_inline void fill_sock_head(struct bs_sock_rec *rec, __u32 kind,
+					   const struct tcp_sock *tp,
+					   const struct bs_sock_state *st)
 {
 	const struct sock *sk = &tp->inet_conn.icsk_inet.sk;
 
 	rec->kind = kind;
 	rec->flags = 0;
-	rec->cookie = bpf_get_socket_cookie((void *)sk);
+	rec->cookie = st && st->cookie ? st->cookie
+				       : bpf_get_socket_cookie((void *)sk);
 	rec->ts_ns = bpf_ktime_get_ns();
 	rec->inode = socket_inode(tp);
 	fill_endpoints(&rec->ep, sk, true);
@@ -43,35 +45,157 @@ static __always_inline void fill_sock_rec(struct bs_sock_rec *rec, __u32 kind,
 	rec->rcv_wnd = tp->rcv_wnd;
 	rec->snd_wnd = tp->snd_wnd;
 	rec->send_queue = tp->write_seq - tp->snd_una;
-	if (st && !bpf_probe_read_kernel(&rec->state, sizeof(rec->state), st)) {
-		rec->flags |= BS_SF_HAS_STATE;
-		if (rec->state.reader.pid)
-			rec->flags |= BS_SF_HAS_READER;
+}
+
+static __always_inline void set_state_flags(struct bs_sock_rec *rec)
+{
+	rec->flags |= BS_SF_HAS_STATE;
+	if (rec->state.reader.pid)
+		rec->flags |= BS_SF_HAS_READER;
+}
+
+/* A full record: the whole state, histograms included. */
+static __always_inline void fill_sock_rec(struct bs_sock_rec *rec, __u32 kind,
+					  const struct tcp_sock *tp,
+					  const struct bs_sock_state *st)
+{
+	fill_sock_head(rec, kind, tp, st);
+	if (st && !bpf_probe_read_kernel(&rec->state, sizeof(rec->state), st))
+		set_state_flags(rec);
+}
+
+#define SAMPLE_STATE_BYTES (BS_SAMPLE_SIZE - __builtin_offsetof(struct bs_sock_rec, state))
+
+/*
+ * A sample: the state up to the arrival marks (BS_SAMPLE_SIZE bytes). Every
+ * interval, for every socket that changed, so it is built with plain loads:
+ * no probe reads, no cookie or inode lookups unless they are needed.
+ */
+static __always_inline void fill_sample(struct bs_sock_rec *rec,
+					const struct tcp_sock *tp,
+					const struct bs_sock_state *st)
+{
+	const struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+	const struct sock_common *skc = &sk->__sk_common;
+	struct bs_endpoints *ep = &rec->ep;
+
+	rec->kind = BS_REC_SAMPLE;
+	rec->flags = BS_SF_HAS_STATE;
+	rec->cookie = st->cookie;	/* remembered before */
+	rec->ts_ns = bpf_ktime_get_ns();
+	ep->family = skc->skc_family;
+	ep->sport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+	ep->dport = bpf_ntohs(skc->skc_dport);
+	ep->tcp_state = skc->skc_state;
+	ep->pad = 0;
+	if (ep->family == AF_INET) {
+		__builtin_memset(ep->saddr, 0, sizeof(ep->saddr));
+		__builtin_memset(ep->daddr, 0, sizeof(ep->daddr));
+		__builtin_memcpy(ep->saddr, &skc->skc_rcv_saddr, 4);
+		__builtin_memcpy(ep->daddr, &skc->skc_daddr, 4);
+	} else {
+		__builtin_memcpy(ep->saddr, &skc->skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(ep->daddr, &skc->skc_v6_daddr, 16);
+	}
+	rec->queue_bytes = queue_bytes(tp, true);
+	rec->rcvbuf = sk->sk_rcvbuf;
+	rec->rmem_alloc = sk->sk_backlog.rmem_alloc.counter;
+	rec->rcv_wnd = tp->rcv_wnd;
+	rec->snd_wnd = tp->snd_wnd;
+	rec->send_queue = tp->write_seq - tp->snd_una;
+	__builtin_memcpy(&rec->state, st, SAMPLE_STATE_BYTES);
+	if (rec->state.reader.pid) {
+		rec->flags |= BS_SF_HAS_READER;
+		rec->inode = 0;		/* the owner is known: not needed */
+	} else {
+		rec->inode = socket_inode(tp);
 	}
 }
 
-/* One socket with state into an iterator's output, filters applied. */
-static __always_inline void report_socket(struct seq_file *seq, struct tcp_sock *tp,
+extern struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__uint(value_size, BS_SAMPLE_SIZE);
+} samples SEC(".maps");
+
+/* The next free slot of `samples`, NULL when they are all taken. */
+static __always_inline void *sample_slot(__u32 *idx)
+{
+	*idx = sample_count;
+	return bpf_map_lookup_elem(&samples, idx);
+}
+
+/* Nothing a sample shows has changed since the last one sent. */
+static __always_inline bool unchanged(const struct bs_sock_state *st, __u32 queue)
+{
+	return !queue && !st->c.queue_peak && !st->f.zw[BS_ZW_SENT].start_ns &&
+	       !st->f.zw[BS_ZW_RECV].start_ns &&
+	       st->sample_sum == bs_sample_sum(&st->c, &st->f);
+}
+
+/* Only the cookie, so that user space knows the socket is still there. */
+static __always_inline void report_alive(struct seq_file *seq,
+					 const struct bs_sock_state *st)
+{
+	struct bs_alive_rec a = { .kind = BS_REC_ALIVE, .cookie = st->cookie }, *slot;
+	__u32 idx;
+
+	slot = sample_slot(&idx);
+	if (!slot) {
+		bpf_seq_write(seq, &a, sizeof(a));	/* refused: shown again */
+		return;
+	}
+	*slot = a;
+	sample_count = idx + 1;
+}
+
+/*
+ * One socket with state into an iterator's output, filters applied: a sample
+ * in the next slot of `samples` (the seq_file when they are full), or a full
+ * record on the last walk; an unchanged socket only as alive. The per-pass
+ * marks move only once the record is out: a record the seq_file refuses is
+ * shown again on the next read().
+ */
+static __always_inline void report_socket(struct seq_file *seq, struct sock *sk,
+					  const struct tcp_sock *tp,
 					  struct bs_sock_state *st)
 {
+	bool full = iter_full;
 	struct bs_sock_rec *rec;
-	__u32 zero = 0;
+	__u32 zero = 0, idx = 0;
 
-	remember_cookie(st, (struct sock *)tp);
+	remember_cookie(st, sk);
 	/* A socket read by someone else is skipped; an unread one is kept, and
 	 * user space finds its owner through /proc. */
 	if (st->reader.pid && !reader_selected(&st->reader))
 		return;
-	rec = bpf_map_lookup_elem(&rec_scratch, &zero);
-	if (!rec)
+	if (!full && unchanged(st, queue_bytes(tp, true))) {
+		report_alive(seq, st);
 		return;
-	fill_sock_rec(rec, BS_REC_SOCK, tp, st);
+	}
+	rec = full ? NULL : sample_slot(&idx);
+	if (rec) {
+		fill_sample(rec, tp, st);
+		sample_count = idx + 1;
+	} else {
+		rec = bpf_map_lookup_elem(&rec_scratch, &zero);
+		if (!rec)
+			return;
+		if (full)
+			fill_sock_rec(rec, BS_REC_SOCK, tp, st);
+		else
+			fill_sample(rec, tp, st);
+		if (bpf_seq_write(seq, rec, full ? sizeof(*rec) : BS_SAMPLE_SIZE))
+			return;
+	}
+	st->sample_sum = bs_sample_sum(&rec->state.c, &rec->state.f);
 	/* peak and byte age are per interval: the next one starts now */
 	st->c.queue_peak = rec->queue_bytes;
 	st->f.age_max_ns = 0;
 	if (!rec->queue_bytes)
 		st->f.nonempty_since_ns = 0;
-	bpf_seq_write(seq, rec, sizeof(*rec));
 }
 
 /*
@@ -89,12 +213,15 @@ int iter_tcp(struct bpf_iter__tcp *ctx)
 
 	if (!skc)
 		return 0;
+	/* time-wait and request socks have no state: no helper call for them */
+	if (skc->skc_state == BPF_TCP_TIME_WAIT || skc->skc_state == BPF_TCP_NEW_SYN_RECV)
+		return 0;
 	tp = bpf_skc_to_tcp_sock(skc);	/* NULL for time-wait and request socks */
 	if (!tp || skc->skc_state == TCP_LISTEN || !port_selected(skc, true))
 		return 0;
 	st = stored_state((struct sock *)tp, queue_bytes(tp, true) != 0);
 	if (st)
-		report_socket(ctx->meta->seq, tp, st);
+		report_socket(ctx->meta->seq, (struct sock *)tp, tp, st);
 	return 0;
 }
 
@@ -108,15 +235,18 @@ int iter_state(struct bpf_iter__bpf_sk_storage_map *ctx)
 {
 	struct bs_sock_state *st = ctx->value;
 	struct sock *sk = ctx->sk;
+
 	struct tcp_sock *tp;
 
 	if (!sk || !st)
 		return 0;
+	/* (bpf_rdonly_cast() would save this helper call, but libbpf 1.1's
+	 * linker cannot take the kfunc from two objects: see read.bpf.c) */
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp || sk->__sk_common.skc_state == TCP_LISTEN ||
 	    !port_selected(&sk->__sk_common, true))
 		return 0;
-	report_socket(ctx->meta->seq, tp, st);
+	report_socket(ctx->meta->seq, sk, tp, st);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,10 @@
 #define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
 #define DEFAULT_RINGBUF (256 * 1024)
 #define SCAN_CHUNK 64
+/* Sample slots: room for the TCP sockets there are now, and a quarter more.
+ * A walk that finds more sends the rest through the iterator's read(). */
+#define SAMPLES_MIN 1024
+#define SAMPLES_MAX 65536
 
 struct collector {
 	struct bufscope_bpf *skel;
@@ -36,6 +41,9 @@ struct collector {
 	record_fn cur_fn;
 	void *cur_ctx;
 	int cb_err;
+	const char *samples;	/* the `samples` map, mapped read-only */
+	size_t samples_len;
+	uint32_t nsamples;	/* its slots */
 };
 
 int collector_check_privileges(void)
@@ -188,6 +196,51 @@ static void set_filters(struct bufscope_bpf *skel, const struct collector_config
 							     : DEFAULT_RINGBUF) / 4;
 }
 
+/* TCP sockets in use now (all namespaces), from /proc/net/sockstat. */
+static unsigned long tcp_sockets_now(void)
+{
+	unsigned long inuse = 0, tw = 0;
+	char line[256];
+	FILE *f = fopen("/proc/net/sockstat", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "TCP: inuse %lu orphan %*u tw %lu", &inuse, &tw) >= 1)
+			break;
+	fclose(f);
+	return inuse;
+}
+
+static uint32_t samples_wanted(void)
+{
+	unsigned long n = tcp_sockets_now();
+
+	n += n / 4;
+	if (n < SAMPLES_MIN)
+		return SAMPLES_MIN;
+	return n > SAMPLES_MAX ? SAMPLES_MAX : (uint32_t)n;
+}
+
+static int map_samples(struct collector *c)
+{
+	struct bpf_map *m = c->skel->maps.samples;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = (size_t)bpf_map__max_entries(m) * BS_SAMPLE_SIZE;
+	void *p;
+
+	len = (len + page - 1) / page * page;
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	if (p == MAP_FAILED) {
+		log_error(NULL, "cannot map the sample slots: %s", strerror(errno));
+		return -errno;
+	}
+	c->samples = p;
+	c->samples_len = len;
+	c->nsamples = bpf_map__max_entries(m);
+	return 0;
+}
+
 static void log_load_error(int err)
 {
 	if (err == -EPERM)
@@ -229,9 +282,11 @@ static int open_object(struct collector *c, const struct collector_config *cfg)
 	}
 	set_filters(c->skel, cfg);
 	c->skel->rodata->cfg_state_hash = state_in_hash(c);
-	return bpf_map__set_max_entries(c->skel->maps.events,
-					cfg->ringbuf_bytes ? cfg->ringbuf_bytes
-							   : DEFAULT_RINGBUF);
+	err = bpf_map__set_max_entries(c->skel->maps.events,
+				       cfg->ringbuf_bytes ? cfg->ringbuf_bytes
+							  : DEFAULT_RINGBUF);
+	return err ? err : bpf_map__set_max_entries(c->skel->maps.samples,
+						    samples_wanted());
 }
 
 static void close_object(struct collector *c)
@@ -391,6 +446,9 @@ int collector_open(struct collector **out, const struct collector_config *cfg)
 	btf__free(btf);
 	if (err)
 		goto fail;
+	err = map_samples(c);
+	if (err)
+		goto fail;
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_ring_record,
 				 c, NULL);
 	if (!c->rb) {
@@ -410,6 +468,8 @@ void collector_close(struct collector *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
+	if (c->samples)
+		munmap((void *)c->samples, c->samples_len);
 	close_object(c);
 	drop_reasons_free(&c->reasons);
 	if (c->own_netns >= 0)
@@ -434,7 +494,43 @@ int collector_poll(struct collector *c, int timeout_ms, record_fn fn, void *ctx)
 	return n < 0 ? n : 0;
 }
 
-static int read_iter(int fd, record_fn fn, void *ctx)
+/* The size of an iterator record of this kind, 0 if none is. */
+static size_t iter_rec_size(uint32_t kind)
+{
+	switch (kind) {
+	case BS_REC_SOCK: return sizeof(struct bs_sock_rec);
+	case BS_REC_SAMPLE: return BS_SAMPLE_SIZE;
+	case BS_REC_ALIVE: return sizeof(struct bs_alive_rec);
+	default: return 0;
+	}
+}
+
+/* What the iterator put in the sample slots during the walk. */
+static int take_samples(struct collector *c, record_fn fn, void *ctx)
+{
+	uint32_t n = __atomic_load_n(&c->skel->bss->sample_count, __ATOMIC_ACQUIRE);
+	int err = 0;
+
+	if (n > c->nsamples)
+		n = c->nsamples;
+	for (uint32_t i = 0; i < n && !err; i++) {
+		const char *rec = c->samples + (size_t)i * BS_SAMPLE_SIZE;
+		size_t size = iter_rec_size(*(const uint32_t *)rec);
+
+		if (size && size <= BS_SAMPLE_SIZE)
+			err = fn(ctx, rec, size);
+	}
+	return err;
+}
+
+/*
+ * One walk: records in the sample slots, and what did not fit them through
+ * read(). Every read() that stops inside the walk makes the kernel find its
+ * place again from the start of a hash bucket (the socket-storage map has as
+ * many buckets as CPUs): the slots keep the walk to one read() in the
+ * common case.
+ */
+static int read_iter(struct collector *c, int fd, record_fn fn, void *ctx)
 {
 	char buf[SCAN_CHUNK * sizeof(struct bs_sock_rec)];
 	size_t have = 0;
@@ -442,7 +538,7 @@ static int read_iter(int fd, record_fn fn, void *ctx)
 
 	for (;;) {
 		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
-		size_t off = 0;
+		size_t off = 0, size;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -453,16 +549,32 @@ static int read_iter(int fd, record_fn fn, void *ctx)
 		if (n == 0)
 			break;
 		have += (size_t)n;
-		while (have - off >= sizeof(struct bs_sock_rec) && !err) {
-			err = fn(ctx, buf + off, sizeof(struct bs_sock_rec));
-			off += sizeof(struct bs_sock_rec);
+		while (!err && have - off >= sizeof(uint32_t)) {
+			size = iter_rec_size(*(const uint32_t *)(buf + off));
+			if (!size) {
+				err = -EPROTO;
+				break;
+			}
+			if (have - off < size)
+				break;
+			err = fn(ctx, buf + off, size);
+			off += size;
 		}
 		memmove(buf, buf + off, have - off);
 		have -= off;
 		if (err)
 			break;
 	}
+	if (!err)
+		err = take_samples(c, fn, ctx);
 	return err;
+}
+
+/* A walk's iterator, the sample slots emptied first. */
+static int iter_start(struct collector *c, int link_fd)
+{
+	__atomic_store_n(&c->skel->bss->sample_count, 0, __ATOMIC_RELEASE);
+	return bpf_iter_create(link_fd);
 }
 
 /* An iterator over the sockets of the namespace behind ns_fd (-1: ours). */
@@ -472,7 +584,7 @@ static int iter_in(struct collector *c, int ns_fd)
 
 	if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNET))
 		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(c->links[HOOK_SOCKETS][0]));
+	fd = iter_start(c, bpf_link__fd(c->links[HOOK_SOCKETS][0]));
 	if (fd < 0)
 		err = -errno;
 	if (ns_fd >= 0 && setns(c->own_netns, CLONE_NEWNET)) {
@@ -485,17 +597,18 @@ static int iter_in(struct collector *c, int ns_fd)
 }
 
 int collector_scan(struct collector *c, const struct netns_set *ns, bool full,
-		   record_fn fn, void *ctx)
+		   bool records, record_fn fn, void *ctx)
 {
 	int err = 0;
 	bool any = ns && ns->n;	/* none known: our own namespace at least */
 
+	c->skel->bss->iter_full = records;
 	if (!full && c->links[HOOK_STATE][0]) {
-		int fd = bpf_iter_create(bpf_link__fd(c->links[HOOK_STATE][0]));
+		int fd = iter_start(c, bpf_link__fd(c->links[HOOK_STATE][0]));
 
 		if (fd < 0)
 			return -errno;
-		err = read_iter(fd, fn, ctx);
+		err = read_iter(c, fd, fn, ctx);
 		close(fd);
 		return err;
 	}
@@ -512,7 +625,7 @@ int collector_scan(struct collector *c, const struct netns_set *ns, bool full,
 		}
 		if (fd < 0)
 			continue;	/* a namespace that just ended */
-		err = read_iter(fd, fn, ctx);
+		err = read_iter(c, fd, fn, ctx);
 		close(fd);
 	}
 	return err;

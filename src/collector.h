@@ -39,13 +39,17 @@ int collector_poll(struct collector *c, int timeout_ms, record_fn fn, void *ctx)
 struct netns_set;
 
 /*
- * One pass over the sockets, a BS_REC_SOCK record each to fn. `full`: the
- * whole socket table of each namespace of ns (NULL: ours only), which finds
- * sockets with bytes waiting that had no event; otherwise only the sockets
- * with state (all namespaces), when the kernel has that iterator.
+ * One pass over the sockets, a record each to fn: BS_REC_SAMPLE (a
+ * bs_sock_rec without arrival marks and histograms) for a socket that changed
+ * since its last sample or has bytes waiting or an open zero-window episode,
+ * BS_REC_ALIVE for one that did not; with `records`, a full BS_REC_SOCK for
+ * every socket instead. `full`: the whole socket table of each namespace of
+ * ns (NULL: ours only), which finds sockets with bytes waiting that had no
+ * event; otherwise only the sockets with state (all namespaces), when the
+ * kernel has that iterator.
  */
 int collector_scan(struct collector *c, const struct netns_set *ns, bool full,
-		   record_fn fn, void *ctx);
+		   bool records, record_fn fn, void *ctx);
 
 /* The per-socket, per-reason drop totals; fn returns true to forget the
  * entry (its socket is gone). */

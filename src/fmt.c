@@ -8,8 +8,33 @@
 #include "fmt.h"
 #include "bufscope/syscalls.h"
 
+/* Dotted decimal, as inet_ntop() writes it (which does it with sprintf). */
+static bool ipv4_text(char *buf, size_t len, const uint8_t *addr)
+{
+	char tmp[16], *p = tmp;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = addr[i];
+
+		if (i)
+			*p++ = '.';
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+	}
+	*p = '\0';
+	if ((size_t)(p - tmp) >= len)
+		return false;
+	memcpy(buf, tmp, (size_t)(p - tmp) + 1);
+	return true;
+}
+
 const char *fmt_addr(char *buf, size_t len, uint16_t family, const uint8_t *addr)
 {
+	if (family != AF_INET6 && ipv4_text(buf, len, addr))
+		return buf;
 	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf,
 		       (socklen_t)len))
 		snprintf(buf, len, "?");

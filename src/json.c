@@ -6,18 +6,36 @@
 #include "json.h"
 
 /*
- * `trace` writes a JSON object per read, hundreds of thousands a second: the
- * output goes through the unlocked stdio calls (one thread writes) and
- * integers are formatted by hand rather than by printf.
+ * `trace` writes a JSON object per read, hundreds of thousands a second, and
+ * `top -o json` thousands of sockets a second: the output is gathered in the
+ * writer's buffer and goes to the unlocked stdio calls (one thread writes) a
+ * line at a time, and numbers are formatted by hand rather than by printf.
  */
+void jw_flush(struct json_writer *jw)
+{
+	if (jw->len)
+		fwrite_unlocked(jw->buf, 1, jw->len, jw->out);
+	jw->len = 0;
+}
+
 static void put(struct json_writer *jw, char c)
 {
-	putc_unlocked(c, jw->out);
+	if (jw->len == sizeof(jw->buf))
+		jw_flush(jw);
+	jw->buf[jw->len++] = c;
 }
 
 static void puts_n(struct json_writer *jw, const char *s, size_t n)
 {
-	fwrite_unlocked(s, 1, n, jw->out);
+	if (n > sizeof(jw->buf) - jw->len) {
+		jw_flush(jw);
+		if (n > sizeof(jw->buf)) {
+			fwrite_unlocked(s, 1, n, jw->out);
+			return;
+		}
+	}
+	memcpy(jw->buf + jw->len, s, n);
+	jw->len += n;
 }
 
 static void put_u64(struct json_writer *jw, uint64_t v)
@@ -33,8 +51,11 @@ static void put_u64(struct json_writer *jw, uint64_t v)
 
 void jw_init(struct json_writer *jw, FILE *out)
 {
-	memset(jw, 0, sizeof(*jw));
 	jw->out = out;
+	jw->len = 0;
+	jw->depth = 0;
+	jw->after_key = false;
+	memset(jw->need_comma, 0, sizeof(jw->need_comma));
 }
 
 /* Called before every value: a comma between siblings, none after a key. */
@@ -76,14 +97,43 @@ void jw_end_array(struct json_writer *jw) { jw_close(jw, ']'); }
  * a process name is arbitrary bytes, and the output must stay valid JSON
  * (and valid UTF-8) whatever it holds.
  */
+/* Bytes that go out as they are: printable ASCII but '"' and '\\'. */
+static bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 static void jw_escaped(struct json_writer *jw, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
+
+	/* the common case, a plain string: one copy */
+	while (run < n && s[run] && plain((unsigned char)s[run]))
+		run++;
+	if (run == n || !s[run]) {
+		if (run + 2 <= sizeof(jw->buf) - jw->len) {
+			jw->buf[jw->len++] = '"';
+			memcpy(jw->buf + jw->len, s, run);
+			jw->len += run;
+			jw->buf[jw->len++] = '"';
+			return;
+		}
+	}
 
 	put(jw, '"');
 	for (size_t i = 0; i < n && s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
+		size_t j = i;
 
+		/* a run that needs no escape goes out in one piece */
+		while (j < n && s[j] && plain((unsigned char)s[j]))
+			j++;
+		if (j > i) {
+			puts_n(jw, s + i, j - i);
+			i = j - 1;
+			continue;
+		}
 		switch (c) {
 		case '"': puts_n(jw, "\\\"", 2); break;
 		case '\\': puts_n(jw, "\\\\", 2); break;
@@ -142,11 +192,67 @@ void jw_i64(struct json_writer *jw, int64_t v)
 
 void jw_double(struct json_writer *jw, double v, int decimals)
 {
+	char buf[352];	/* DBL_MAX with its decimals */
+	int n;
+
 	jw_sep(jw);
-	if (!isfinite(v))
-		fputs("null", jw->out);
-	else
-		fprintf(jw->out, "%.*f", decimals, v);
+	if (!isfinite(v)) {
+		puts_n(jw, "null", 4);
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	if (n > 0)
+		puts_n(jw, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* 10^d for the decimals a ratio may have */
+static const uint64_t pow10_u64[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
+
+void jw_ratio(struct json_writer *jw, uint64_t num, uint64_t den, int decimals)
+{
+	uint64_t scale, q, r, whole, frac;
+	char buf[8], *p;
+
+	if (!den) {
+		jw_null(jw);
+		return;
+	}
+	if (decimals < 0 || decimals >= (int)(sizeof(pow10_u64) / sizeof(pow10_u64[0])))
+		decimals = 0;
+	scale = pow10_u64[decimals];
+	/*
+	 * Exactly as printf("%.*f") prints the double num / den: that double is
+	 * the quotient correctly rounded, within (num / den) * 2^-53 of it, and
+	 * a quotient that is not halfway between two outputs is at least
+	 * 1 / (2 * den * 10^d) away from the middle, farther than that error
+	 * while num * 10^d < 2^52. So the integers decide, except for a tie
+	 * (printf then looks at the double's binary value) or larger numbers.
+	 */
+	if (num >= (1ULL << 52) / scale || den >= (1ULL << 53)) {
+		jw_double(jw, (double)num / (double)den, decimals);
+		return;
+	}
+	q = num * scale / den;
+	r = num * scale % den;
+	if (2 * r == den) {
+		jw_double(jw, (double)num / (double)den, decimals);
+		return;
+	}
+	if (2 * r > den)
+		q++;
+	whole = q / scale;
+	frac = q % scale;
+	jw_sep(jw);
+	put_u64(jw, whole);
+	if (!decimals)
+		return;
+	p = buf + sizeof(buf);
+	for (int i = 0; i < decimals; i++) {
+		*--p = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	*--p = '.';
+	puts_n(jw, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void jw_bool(struct json_writer *jw, bool v)
@@ -167,6 +273,7 @@ void jw_null(struct json_writer *jw)
 void jw_newline(struct json_writer *jw)
 {
 	put(jw, '\n');
+	jw_flush(jw);
 	jw->depth = 0;
 	jw->after_key = false;
 	memset(jw->need_comma, 0, sizeof(jw->need_comma));

@@ -8,9 +8,14 @@
 #include <stdio.h>
 
 #define JW_MAX_DEPTH 16
+#define JW_BUF 8192
 
+/* Output is gathered in buf and handed to out at the end of each line (or
+ * when buf is full): one stdio call per object, not one per token. */
 struct json_writer {
 	FILE *out;
+	size_t len;
+	char buf[JW_BUF];
 	int depth;
 	bool need_comma[JW_MAX_DEPTH];
 	bool after_key;
@@ -28,9 +33,15 @@ void jw_strn(struct json_writer *jw, const char *s, size_t n);
 void jw_u64(struct json_writer *jw, uint64_t v);
 void jw_i64(struct json_writer *jw, int64_t v);
 void jw_double(struct json_writer *jw, double v, int decimals);
+/* num / den with `decimals` decimals (at most 6), exactly as
+ * jw_double(num / (double)den) prints it, without printf; null when den is 0. */
+void jw_ratio(struct json_writer *jw, uint64_t num, uint64_t den, int decimals);
 void jw_bool(struct json_writer *jw, bool v);
 void jw_null(struct json_writer *jw);
+/* Ends the line and hands it to out. */
 void jw_newline(struct json_writer *jw);
+/* Hands what is gathered to out (jw_newline does it). */
+void jw_flush(struct json_writer *jw);
 
 void jw_kv_str(struct json_writer *jw, const char *k, const char *v);
 void jw_kv_u64(struct json_writer *jw, const char *k, uint64_t v);

@@ -43,6 +43,8 @@ int model_init(struct model *m)
 
 void model_free(struct model *m)
 {
+	for (size_t i = 0; i < m->n; i++)
+		free(m->socks[i].hist);
 	free(m->socks);
 	free(m->slots);
 	free(m->episodes);
@@ -164,14 +166,47 @@ static void end_episodes_of(struct model *m, struct sock_entry *s,
 	}
 }
 
+static bool hist_any(const uint64_t *h)
+{
+	for (size_t i = 0; i < BS_HIST_N * BS_HIST_SLOTS; i++)
+		if (h[i])
+			return true;
+	return false;
+}
+
+/* A full record's histograms; an entry without any stays without memory. */
+static int take_hist(struct sock_entry *s, const struct bs_sock_state *st)
+{
+	const uint64_t *h = (const uint64_t *)&st->hist[0][0];
+
+	if (!s->hist) {
+		if (!hist_any(h))
+			return 0;
+		s->hist = malloc(sizeof(st->hist));
+		if (!s->hist)
+			return -ENOMEM;
+	}
+	memcpy(s->hist, h, sizeof(st->hist));
+	return 0;
+}
+
+void model_alive(struct model *m, uint64_t cookie)
+{
+	struct sock_entry *s = model_find(m, cookie);
+
+	if (s)
+		s->seen_in_pass = true;
+}
+
 int model_apply(struct model *m, const struct bs_sock_rec *rec)
 {
+	bool sample = rec->kind == BS_REC_SAMPLE;
 	struct sock_entry *s;
 
-	if (rec->kind != BS_REC_SOCK && rec->kind != BS_REC_CLOSE)
+	if (rec->kind != BS_REC_SOCK && rec->kind != BS_REC_CLOSE && !sample)
 		return -EINVAL;
 	s = model_find(m, rec->cookie);
-	if (s && s->closed && rec->kind == BS_REC_SOCK)
+	if (s && s->closed && rec->kind != BS_REC_CLOSE)
 		return 0;	/* a late sample of a socket already closed */
 	/* An idle socket (no state, nothing waiting) is not worth an entry:
 	 * a host has thousands, and they would only be listed as idle. */
@@ -201,7 +236,8 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 
 		counts_from_kernel(&s->total, &st->c);
 		counts_from_flow(&s->total, &st->f, rec->ts_ns);
-		memcpy(s->hist, st->hist, sizeof(s->hist));
+		if (!sample && take_hist(s, st))
+			return -ENOMEM;
 		for (int d = 0; d < BS_ZW_N; d++)
 			s->zw_open_ns[d] = st->f.zw[d].start_ns;
 		s->last_read_ns = st->c.last_read_ns;
@@ -538,7 +574,7 @@ static long collect_rows(struct model *m, struct sock_row **out, bool interval)
 	*out = NULL;
 	if (!m->n)
 		return 0;
-	rows = calloc(m->n, sizeof(*rows));
+	rows = malloc(m->n * sizeof(*rows));	/* every kept row is filled in */
 	if (!rows)
 		return -1;
 	for (size_t i = 0; i < m->n; i++) {

@@ -57,7 +57,9 @@ struct sock_entry {
 	char comm[BS_COMM_LEN];
 	struct counts total;	/* cumulative, as the kernel counted */
 	struct counts reported;	/* total at the last interval boundary */
-	uint64_t hist[BS_HIST_N][BS_HIST_SLOTS];
+	/* [BS_HIST_N][BS_HIST_SLOTS] from the last full record (close, last
+	 * pass); NULL until one had any (samples carry none) */
+	uint64_t *hist;
 	uint32_t queue_bytes, rcvbuf, rmem_alloc;
 	uint32_t rcv_wnd, snd_wnd, send_queue;
 	uint64_t sample_ns;	/* CLOCK_MONOTONIC of the latest record */
@@ -125,10 +127,14 @@ int model_init(struct model *m);
 void model_free(struct model *m);
 struct sock_entry *model_find(const struct model *m, uint64_t cookie);
 
-/* A BS_REC_SOCK (iterator) or BS_REC_CLOSE (destroyed) record; `state` is
- * used only when BS_SF_HAS_STATE says it is valid. A socket without state and
- * without bytes waiting gets no entry. */
+/* A BS_REC_SOCK (iterator) or BS_REC_CLOSE (destroyed) record, or a
+ * BS_REC_SAMPLE (its first BS_SAMPLE_SIZE bytes only: no arrival marks, no
+ * histograms); `state` is used only when BS_SF_HAS_STATE says it is valid.
+ * A socket without state and without bytes waiting gets no entry. */
 int model_apply(struct model *m, const struct bs_sock_rec *rec);
+/* A BS_REC_ALIVE record: the socket is still there, nothing changed since
+ * its last sample. */
+void model_alive(struct model *m, uint64_t cookie);
 
 /* An episode edge, drop or rcvbuf record (struct bs_flow_rec). */
 int model_apply_flow(struct model *m, const struct bs_flow_rec *rec);

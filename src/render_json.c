@@ -6,11 +6,12 @@
 #include "view.h"
 #include "drop_reasons.h"
 
-static void kv_double_or_null(struct json_writer *jw, const char *k, double v,
-			      int decimals)
+/* num / den, null when den is 0 */
+static void kv_ratio(struct json_writer *jw, const char *k, uint64_t num,
+		     uint64_t den, int decimals)
 {
 	jw_key(jw, k);
-	jw_double(jw, v, decimals);	/* NAN prints as null */
+	jw_ratio(jw, num, den, decimals);
 }
 
 static void json_counts(struct json_writer *jw, const struct counts *d)
@@ -21,8 +22,9 @@ static void json_counts(struct json_writer *jw, const struct counts *d)
 	jw_kv_u64(jw, "req_bytes", d->req_bytes);
 	jw_kv_u64(jw, "full_reads", d->full_reads);
 	jw_kv_u64(jw, "partial_reads", view_partial_reads(d));
-	kv_double_or_null(jw, "avg_req_bytes", view_avg_req(d), 1);
-	kv_double_or_null(jw, "avg_read_bytes", view_avg_ret(d), 1);
+	/* view_avg_req() and view_avg_ret(), printed without printf */
+	kv_ratio(jw, "avg_req_bytes", d->req_bytes, d->req_reads, 1);
+	kv_ratio(jw, "avg_read_bytes", d->bytes, d->reads, 1);
 	jw_kv_u64(jw, "eof_reads", d->eof_reads);
 	jw_kv_u64(jw, "eagain_reads", d->eagain_reads);
 	jw_kv_u64(jw, "error_reads", d->error_reads);
@@ -47,11 +49,12 @@ static const char *owner_name(enum owner_source o)
 	return o == OWNER_READER ? "reader" : o == OWNER_FD ? "fd" : "unknown";
 }
 
+/* slots NULL: an empty histogram */
 static void json_hist(struct json_writer *jw, const char *name, const uint64_t *slots)
 {
 	jw_key(jw, name);
 	jw_begin_array(jw);
-	for (unsigned i = 0; i < BS_HIST_SLOTS; i++) {
+	for (unsigned i = 0; slots && i < BS_HIST_SLOTS; i++) {
 		uint64_t high = hist_slot_high(i);
 
 		if (!slots[i])
@@ -70,8 +73,7 @@ static void json_hist(struct json_writer *jw, const char *name, const uint64_t *
 
 static void kv_ms(struct json_writer *jw, const char *k, uint64_t ns)
 {
-	jw_key(jw, k);
-	jw_double(jw, ns / 1e6, 3);
+	kv_ratio(jw, k, ns, 1000000, 3);	/* ns / 1e6 */
 }
 
 static const char *zw_open_name(const struct sock_entry *s)
@@ -139,6 +141,11 @@ static void json_flow_fields(struct render *r, const struct sock_row *row)
 		jw_kv_null(jw, "byte_age_max_ms");
 }
 
+static const uint64_t *hist_of(const struct sock_entry *s, int kind)
+{
+	return s->hist ? s->hist + (size_t)kind * BS_HIST_SLOTS : NULL;
+}
+
 /* The socket object of docs/json.md; the caller has opened the object. */
 static void json_socket_fields(struct render *r, const struct sock_row *row,
 			       bool hist)
@@ -173,16 +180,17 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 	jw_kv_u64(jw, "queue_peak", row->peak);
 	jw_kv_u64(jw, "rcvbuf", s->rcvbuf);
 	jw_kv_u64(jw, "rmem_alloc", s->closed ? 0 : s->rmem_alloc);
-	kv_double_or_null(jw, "fill_pct",
-			  view_fill_pct(s->closed ? 0 : s->rmem_alloc, s->rcvbuf), 1);
+	/* view_fill_pct(): 100 * rmem_alloc / rcvbuf */
+	kv_ratio(jw, "fill_pct", 100 * (uint64_t)(s->closed ? 0 : s->rmem_alloc),
+		 s->rcvbuf, 1);
 	json_flow_fields(r, row);
 	if (hist) {
 		jw_key(jw, "hist");
 		jw_begin_object(jw);
-		json_hist(jw, "read_bytes", s->hist[BS_HIST_RET]);
-		json_hist(jw, "req_bytes", s->hist[BS_HIST_REQ]);
-		json_hist(jw, "queue_bytes", s->hist[BS_HIST_QUEUE]);
-		json_hist(jw, "byte_age_us", s->hist[BS_HIST_AGE]);
+		json_hist(jw, "read_bytes", hist_of(s, BS_HIST_RET));
+		json_hist(jw, "req_bytes", hist_of(s, BS_HIST_REQ));
+		json_hist(jw, "queue_bytes", hist_of(s, BS_HIST_QUEUE));
+		json_hist(jw, "byte_age_us", hist_of(s, BS_HIST_AGE));
 		jw_end_object(jw);
 	}
 }

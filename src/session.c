@@ -118,7 +118,11 @@ static int on_record(void *ctx, const void *data, size_t size)
 	}
 	if (flow_event(kind) && size >= sizeof(struct bs_flow_rec))
 		return on_flow_record(s, data);
-	if (size < sizeof(*sr))
+	if (kind == BS_REC_ALIVE && size >= sizeof(struct bs_alive_rec)) {
+		model_alive(&s->model, ((const struct bs_alive_rec *)data)->cookie);
+		return 0;
+	}
+	if (size < (kind == BS_REC_SAMPLE ? BS_SAMPLE_SIZE : sizeof(*sr)))
 		return 0;
 	err = model_apply(&s->model, sr);
 	if (err)
@@ -193,7 +197,8 @@ static int take_pass(struct session *s)
 			log_debug("looking for network namespaces: %s", strerror(-n));
 	}
 	model_begin_pass(&s->model);
-	err = collector_scan(s->col, &s->netns, full, on_record, s);
+	/* the last pass sends whole records: the summary's histograms */
+	err = collector_scan(s->col, &s->netns, full, s->final, on_record, s);
 	if (err)
 		return err;
 	model_end_pass(&s->model);
@@ -224,7 +229,10 @@ static void emit(struct session *s, bool summary, double elapsed)
 		return;
 	}
 	f.np = (size_t)np;
-	view_sort_socks(f.rows, f.n, s->opt->sort);
+	/* a table shows its first rows only: the rest need no order */
+	view_top_socks(f.rows, f.n, s->opt->sort,
+		       s->opt->output == OUT_TABLE && s->opt->by != BY_PROCESS
+		       ? s->opt->rows : 0);
 	view_sort_procs(f.procs, f.np, s->opt->sort);
 	if (summary) {
 		f.lost_events = collector_lost(s->col);

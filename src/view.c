@@ -120,6 +120,88 @@ void view_sort_socks(struct sock_row *rows, size_t n, enum sort_key key)
 		qsort_r(rows, n, sizeof(*rows), cmp_socks, &key);
 }
 
+/* Is row a after row b in the order (b kept, a not, when only k are)? */
+static bool sock_after(const struct sock_row *a, const struct sock_row *b,
+		       enum sort_key key)
+{
+	return cmp_socks(a, b, &key) > 0;
+}
+
+/* Max-heap of row indices, the row last in the order on top. */
+static void heap_down(size_t *h, size_t n, size_t i, const struct sock_row *rows,
+		      enum sort_key key)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < n && sock_after(&rows[h[l]], &rows[h[m]], key))
+			m = l;
+		if (r < n && sock_after(&rows[h[r]], &rows[h[m]], key))
+			m = r;
+		if (m == i)
+			return;
+		size_t t = h[i];
+
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void view_top_socks(struct sock_row *rows, size_t n, enum sort_key key, size_t k)
+{
+	size_t *h, *front, nfront = 0;
+
+	if (!k || k >= n / 4) {
+		view_sort_socks(rows, n, key);
+		return;
+	}
+	h = malloc(2 * k * sizeof(*h));
+	if (!h) {
+		view_sort_socks(rows, n, key);
+		return;
+	}
+	front = h + k;
+	/* the first k rows of the order: a heap of k, its last row on top */
+	for (size_t i = 0; i < k; i++)
+		h[i] = i;
+	for (size_t i = k / 2; i-- > 0;)
+		heap_down(h, k, i, rows, key);
+	for (size_t i = k; i < n; i++) {
+		if (!sock_after(&rows[h[0]], &rows[i], key))
+			continue;
+		h[0] = i;
+		heap_down(h, k, 0, rows, key);
+	}
+	/* Move them to the front: each chosen row beyond it trades places with
+	 * a front row that was not chosen. */
+	qsort(h, k, sizeof(*h), cmp_size);
+	for (size_t i = 0, j = 0; i < k; i++) {
+		while (j < k && h[j] < i)
+			j++;
+		if (j < k && h[j] == i)
+			continue;
+		front[nfront++] = i;	/* a front slot to fill */
+	}
+	for (size_t i = 0, f = 0; i < k; i++) {
+		if (h[i] < k)
+			continue;
+		struct sock_row t = rows[front[f]];
+
+		rows[front[f++]] = rows[h[i]];
+		rows[h[i]] = t;
+	}
+	free(h);
+	view_sort_socks(rows, k, key);
+}
+
 void view_sort_procs(struct proc_row *rows, size_t n, enum sort_key key)
 {
 	if (n > 1)

@@ -103,7 +103,25 @@ struct bs_sock_state {
 	struct bs_reader reader;
 	struct bs_flow_state f;
 	__u64 hist[BS_HIST_N][BS_HIST_SLOTS];
+	/* The socket iterator's own mark: bs_sample_sum() of what it last sent
+	 * user space (0: nothing yet). Equal now means nothing changed. */
+	__u64 sample_sum;
 };
+
+/*
+ * Every hook that changes a socket's state increments one of these monotonic
+ * counters, so their sum moves whenever anything a sample shows has changed
+ * (the reader, peak, byte age, arrival marks and histograms change only
+ * together with one of them). Plus one, so that 0 means "never sent".
+ */
+static inline __u64 bs_sample_sum(const struct bs_read_counters *c,
+				  const struct bs_flow_state *f)
+{
+	return 1 + c->reads + c->eof_reads + c->eagain_reads + c->error_reads +
+	       c->peek_reads + c->arrivals + f->drops + f->rcvbuf_changes +
+	       f->zw[0].segments + f->zw[0].episodes + f->zw[0].ended + f->zw[0].probes +
+	       f->zw[1].segments + f->zw[1].episodes + f->zw[1].ended + f->zw[1].probes;
+}
 
 enum bs_rec_kind {
 	BS_REC_SOCK = 1,	/* struct bs_sock_rec from the socket iterator */
@@ -113,6 +131,11 @@ enum bs_rec_kind {
 	BS_REC_ZW_END = 5,	/* struct bs_flow_rec: ... and ended */
 	BS_REC_DROP = 6,	/* struct bs_flow_rec: a receive-path drop */
 	BS_REC_RCVBUF = 7,	/* struct bs_flow_rec: sk_rcvbuf changed */
+	BS_REC_SAMPLE = 8,	/* the first BS_SAMPLE_SIZE bytes of a bs_sock_rec
+				 * from the socket iterator: no arrival marks, no
+				 * histograms (only the last pass sends them) */
+	BS_REC_ALIVE = 9,	/* struct bs_alive_rec: a socket the iterator
+				 * passed, unchanged since its last sample */
 };
 
 enum bs_sock_flags {
@@ -150,6 +173,16 @@ struct bs_sock_rec {
 	__u32 snd_wnd;		/* the window the peer advertised, bytes */
 	__u32 send_queue;	/* write_seq - snd_una: written, not yet acknowledged */
 	struct bs_sock_state state;
+};
+
+/* A BS_REC_SAMPLE record: a bs_sock_rec cut before the arrival marks. */
+#define BS_SAMPLE_SIZE __builtin_offsetof(struct bs_sock_rec, state.f.marks)
+
+/* A socket still there and unchanged: only its cookie. */
+struct bs_alive_rec {
+	__u32 kind;		/* BS_REC_ALIVE */
+	__u32 pad;
+	__u64 cookie;
 };
 
 

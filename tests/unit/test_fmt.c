@@ -44,6 +44,27 @@ static void test_addr_ipv4(void **state UNUSED)
 	assert_string_equal(fmt_addr(buf, sizeof(buf), AF_INET, a), "0.0.0.0");
 }
 
+/* fmt_addr writes IPv4 itself: byte for byte what inet_ntop writes. */
+static void test_addr_ipv4_as_inet_ntop(void **state UNUSED)
+{
+	char buf[FMT_ADDR_LEN], want[INET_ADDRSTRLEN];
+	uint8_t a[16] = { 0 };
+
+	for (unsigned v = 0; v < 256; v++) {
+		for (int i = 0; i < 4; i++) {
+			memset(a, 0, 4);
+			a[i] = (uint8_t)v;
+			a[(i + 1) % 4] = (uint8_t)(255 - v);
+			assert_non_null(inet_ntop(AF_INET, a, want, sizeof(want)));
+			assert_string_equal(fmt_addr(buf, sizeof(buf), AF_INET, a), want);
+		}
+	}
+	/* a buffer too small: "?" as before, never a cut address */
+	a[0] = 192, a[1] = 168, a[2] = 100, a[3] = 200;
+	assert_string_equal(fmt_addr(buf, 15, AF_INET, a), "?");
+	assert_string_equal(fmt_addr(buf, 16, AF_INET, a), "192.168.100.200");
+}
+
 static void test_addr_ipv6(void **state UNUSED)
 {
 	char buf[FMT_ADDR_LEN];
@@ -273,6 +294,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_ipv4),
+		cmocka_unit_test(test_addr_ipv4_as_inet_ntop),
 		cmocka_unit_test(test_addr_ipv6),
 		cmocka_unit_test(test_addr_too_small_buffer),
 		cmocka_unit_test(test_endpoint),

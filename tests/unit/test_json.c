@@ -34,6 +34,7 @@ static void start(struct cap *c)
 
 static const char *finish(struct cap *c)
 {
+	jw_flush(&c->jw);
 	assert_int_equal(fclose(c->f), 0);
 	c->f = NULL;
 	return c->buf;
@@ -245,6 +246,69 @@ static void test_double_nan_as_member(void **state)
 	assert_string_equal(finish(c), "{\"avg\":null,\"fill\":50.0}");
 }
 
+/* jw_ratio(num, den, d) must print what printf("%.*f", d, num / (double)den)
+ * prints, for every value; one case at a time, against printf itself. */
+static void ratio_is_printf(uint64_t num, uint64_t den, int d)
+{
+	struct cap c;
+	char want[64];
+
+	start(&c);
+	jw_ratio(&c.jw, num, den, d);
+	snprintf(want, sizeof(want), "%.*f", d, (double)num / (double)den);
+	assert_string_equal(finish(&c), want);
+	free(c.buf);
+}
+
+static void test_ratio_as_printf(void **state UNUSED)
+{
+	static const uint64_t dens[] = { 1, 2, 3, 7, 10, 16, 20, 1000, 1000000,
+					 131072, 4096, 999999, 1ULL << 40 };
+	struct cap *c = *state;
+	uint64_t x = 88172645463325252ULL;
+
+	/* ties (x.x5 exactly), around them, and the averages top shows */
+	for (uint64_t num = 0; num < 3000; num++)
+		for (size_t k = 0; k < sizeof(dens) / sizeof(dens[0]); k++)
+			for (int d = 0; d <= 3; d++)
+				ratio_is_printf(num, dens[k], d);
+	/* nanoseconds as milliseconds: ties at 500 ns, long episodes */
+	for (uint64_t ns = 0; ns < 200000; ns += 7)
+		ratio_is_printf(ns, 1000000, 3);
+	ratio_is_printf(1500, 1000000, 3);
+	ratio_is_printf(2500, 1000000, 3);
+	ratio_is_printf(4503599627370495ULL, 1000000, 3);	/* past the fast range */
+	ratio_is_printf(UINT64_MAX, 1000000, 3);
+	ratio_is_printf(UINT64_MAX, 3, 1);
+	ratio_is_printf(5, UINT64_MAX, 1);
+	/* random sizes and counts, fill percentages */
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		ratio_is_printf(x >> (x % 60), (x >> 20) % 5000 + 1, (int)(x % 4));
+		ratio_is_printf(100 * ((x >> 8) % 400000), (x >> 30) % 300000 + 1, 1);
+	}
+	/* null without a denominator, and commas like any value */
+	jw_begin_array(&c->jw);
+	jw_ratio(&c->jw, 5, 0, 1);
+	jw_ratio(&c->jw, 5, 2, 1);
+	jw_end_array(&c->jw);
+	assert_string_equal(finish(c), "[null,2.5]");
+}
+
+static void test_escape_runs(void **state)
+{
+	struct cap *c = *state;
+
+	jw_begin_array(&c->jw);
+	jw_str(&c->jw, "plain text");
+	jw_str(&c->jw, "a\"b\\c\x01" "d\xc3\xa9" "e");
+	jw_strn(&c->jw, "abc\"def", 5);
+	jw_end_array(&c->jw);
+	assert_string_equal(finish(c), "[\"plain text\",\"a\\\"b\\\\c\\u0001d\\u00c3\\u00a9e\",\"abc\\\"d\"]");
+}
+
 static void test_empty_string_and_key(void **state)
 {
 	struct cap *c = *state;
@@ -291,6 +355,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_empty_containers),
+		T(test_ratio_as_printf),
+		T(test_escape_runs),
 		T(test_object_members_commas),
 		T(test_array_elements_commas),
 		T(test_nested),

@@ -179,7 +179,8 @@ static void test_socket_appears_with_counters(void **state)
 	assert_int_equal(s->queue_bytes, 300);
 	assert_int_equal(s->rcvbuf, 131072);
 	assert_int_equal(s->rmem_alloc, 600);
-	assert_int_equal(s->hist[BS_HIST_RET][11], 5);
+	assert_non_null(s->hist);
+	assert_int_equal(s->hist[BS_HIST_RET * BS_HIST_SLOTS + 11], 5);
 	assert_int_equal(s->ep.sport, 5000);
 	assert_int_equal(s->ep.dport, 40042);
 	assert_int_equal(s->ep.tcp_state, 1);
@@ -918,6 +919,112 @@ static void test_init_free_reinit(void **state UNUSED)
 	free(m);
 }
 
+/* A sample is a record cut at BS_SAMPLE_SIZE: the model must read no further. */
+static void apply_sample(struct model *m, const struct bs_sock_rec *full)
+{
+	char *buf = malloc(BS_SAMPLE_SIZE);
+	uint32_t kind = BS_REC_SAMPLE;
+
+	assert_non_null(buf);
+	memcpy(buf, full, BS_SAMPLE_SIZE);
+	memcpy(buf, &kind, sizeof(kind));	/* kind is the first field */
+	assert_int_equal(model_apply(m, (const struct bs_sock_rec *)buf), 0);
+	free(buf);
+}
+
+static void test_sample_counts_without_histograms(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	struct sock_entry *s;
+	long n;
+
+	rec_read(&r, BS_REC_SOCK, 1, 100, "app", 5, 500, 0);
+	apply_sample(m, &r);
+	s = model_find(m, 1);
+	assert_non_null(s);
+	assert_int_equal(s->total.reads, 5);
+	assert_int_equal(s->total.bytes, 500);
+	assert_int_equal(s->pid, 100);
+	assert_null(s->hist);	/* samples carry none */
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].d.reads, 5);
+	free(rows);
+	/* the last pass's full record brings them, and later samples keep them */
+	rec_read(&r, BS_REC_SOCK, 1, 100, "app", 7, 700, 0);
+	apply(m, &r);
+	assert_non_null(s->hist);
+	assert_int_equal(s->hist[BS_HIST_RET * BS_HIST_SLOTS + 11], 7);
+	rec_read(&r, BS_REC_SOCK, 1, 100, "app", 9, 900, 0);
+	apply_sample(m, &r);
+	assert_int_equal(s->total.reads, 9);
+	assert_int_equal(s->hist[BS_HIST_RET * BS_HIST_SLOTS + 11], 7);
+	/* a full record without any histogram allocates nothing */
+	rec_read(&r, BS_REC_SOCK, 2, 100, "app", 0, 0, 10);
+	apply(m, &r);
+	assert_null(model_find(m, 2)->hist);
+}
+
+static void test_alive_keeps_socket_open(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	long n;
+
+	rec_read(&r, BS_REC_SOCK, 1, 100, "app", 5, 500, 0);
+	apply_sample(m, &r);
+	rec_read(&r, BS_REC_SOCK, 2, 100, "app", 3, 300, 0);
+	apply_sample(m, &r);
+	take_and_free(m);
+	/* next pass: 1 unchanged (alive only), 2 not reported at all: gone */
+	model_begin_pass(m);
+	model_alive(m, 1);
+	model_alive(m, 99);	/* unknown: ignored */
+	model_end_pass(m);
+	assert_false(model_find(m, 1)->closed);
+	assert_true(model_find(m, 2)->closed);
+	assert_null(model_find(m, 99));
+	/* the unchanged socket is not listed; the gone one is, once */
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].s->cookie, 2);
+	free(rows);
+	/* a late sample of the closed one changes nothing */
+	rec_read(&r, BS_REC_SOCK, 2, 100, "app", 4, 400, 0);
+	apply_sample(m, &r);
+	assert_int_equal(model_find(m, 2)->total.reads, 3);
+}
+
+static void test_sample_queue_listed(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	long n;
+
+	/* an unread socket with bytes waiting, first seen in a sample */
+	rec_init(&r, BS_REC_SOCK, 3);
+	r.flags = BS_SF_HAS_STATE;
+	r.queue_bytes = 4000;
+	apply_sample(m, &r);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].s->queue_bytes, 4000);
+	assert_int_equal(rows[0].s->inode, 10003);
+	free(rows);
+	/* drained by a read: the sample says so, the socket leaves the list */
+	rec_read(&r, BS_REC_SOCK, 3, 100, "app", 1, 4000, 0);
+	r.inode = 0;	/* not sent once the reader is known */
+	apply_sample(m, &r);
+	assert_int_equal(model_find(m, 3)->inode, 10003);
+	take_and_free(m);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_model, teardown_model)
 
 int main(void)
@@ -944,6 +1051,9 @@ int main(void)
 		T(test_waiting_socket_listed_each_interval),
 		T(test_many_sockets_hash_growth),
 		T(test_rollup),
+		T(test_sample_counts_without_histograms),
+		T(test_alive_keeps_socket_open),
+		T(test_sample_queue_listed),
 		cmocka_unit_test(test_counts_helpers),
 		cmocka_unit_test(test_init_free_reinit),
 	};

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -140,6 +141,58 @@ static void test_sort_queue_desc(void **state UNUSED)
 	build(&f);
 	view_sort_socks(f.rows, NS, SORT_QUEUE);
 	order_is(f.rows, NS, want);
+}
+
+/* The first k of view_top_socks are the first k of the full sort, and the
+ * rest are the other rows: for every key, sizes around the cut-over, ties. */
+#define TOP_N 203
+
+static void top_case(enum sort_key key, size_t n, size_t k, unsigned seed)
+{
+	static struct sock_entry s[TOP_N];
+	static struct sock_row full[TOP_N], top[TOP_N];
+	static const char *const comms[] = { "a", "b", "c" };
+	uint64_t seen[TOP_N] = { 0 };
+
+	srand(seed);
+	memset(s, 0, sizeof(s));
+	memset(full, 0, sizeof(full));
+	for (size_t i = 0; i < n; i++) {
+		s[i].cookie = i + 1;
+		s[i].pid = (uint32_t)(rand() % 5);
+		strcpy(s[i].comm, comms[rand() % 3]);
+		s[i].queue_bytes = (uint32_t)(rand() % 4) * 100;	/* many ties */
+		s[i].rcvbuf = (uint32_t)(rand() % 3) * 1000;
+		s[i].rmem_alloc = (uint32_t)(rand() % 3) * 100;
+		full[i].s = &s[i];
+		/* unique bytes: the order is then total, whatever the key */
+		full[i].d.bytes = (uint64_t)(rand() % 50) * 1000 + i;
+		full[i].d.reads = (uint64_t)(rand() % 7);
+		full[i].d.req_reads = (uint64_t)(rand() % 3);
+		full[i].d.req_bytes = full[i].d.req_reads * 512;
+		full[i].peak = (uint32_t)(rand() % 4);
+	}
+	memcpy(top, full, sizeof(full));
+	view_sort_socks(full, n, key);
+	view_top_socks(top, n, key, k);
+	for (size_t i = 0; i < (k && k < n ? k : n); i++)
+		assert_int_equal(top[i].s->cookie, full[i].s->cookie);
+	for (size_t i = 0; i < n; i++) {	/* the same rows, each once */
+		assert_int_equal(seen[top[i].s->cookie - 1], 0);
+		seen[top[i].s->cookie - 1] = 1;
+	}
+}
+
+static void test_top_socks_matches_sort(void **state UNUSED)
+{
+	static const size_t ns[] = { 0, 1, 2, 7, 20, 21, 80, 81, 100, 203 };
+	static const size_t ks[] = { 0, 1, 3, 5, 20, 250 };
+
+	for (int key = 0; key < SORT__COUNT; key++)
+		for (size_t a = 0; a < sizeof(ns) / sizeof(ns[0]); a++)
+			for (size_t b = 0; b < sizeof(ks) / sizeof(ks[0]); b++)
+				top_case((enum sort_key)key, ns[a], ks[b],
+					 (unsigned)(key * 100 + a * 10 + b));
 }
 
 static void test_sort_queue_closed_counts_as_zero(void **state UNUSED)
@@ -337,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_sort_rcvbuf),
 		cmocka_unit_test(test_sort_empty_and_single),
 		cmocka_unit_test(test_sort_procs),
+		cmocka_unit_test(test_top_socks_matches_sort),
 	};
 
 	return cmocka_run_group_tests_name("view", tests, NULL, NULL);
