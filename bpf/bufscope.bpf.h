@@ -200,8 +200,11 @@ static __always_inline void fill_endpoints(struct bs_endpoints *ep,
 		__builtin_memcpy(ep->saddr, &skc->skc_rcv_saddr, 4);
 		__builtin_memcpy(ep->daddr, &skc->skc_daddr, 4);
 	} else if (ep->family == AF_INET) {
-		BPF_CORE_READ_INTO(ep->saddr, skc, skc_rcv_saddr);
-		BPF_CORE_READ_INTO(ep->daddr, skc, skc_daddr);
+		__u32 saddr = BPF_CORE_READ(skc, skc_rcv_saddr);
+		__u32 daddr = BPF_CORE_READ(skc, skc_daddr);
+
+		__builtin_memcpy(ep->saddr, &saddr, 4);
+		__builtin_memcpy(ep->daddr, &daddr, 4);
 	} else {
 		BPF_CORE_READ_INTO(&ep->saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
 		BPF_CORE_READ_INTO(&ep->daddr, skc, skc_v6_daddr.in6_u.u6_addr8);

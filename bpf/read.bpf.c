@@ -271,6 +271,20 @@ int BPF_KPROBE(kp_tcp_recvmsg, struct sock *sk, struct msghdr *msg, size_t len,
 	return 0;
 }
 
+/*
+ * A kprobe program cannot make a socket's cookie (bpf_get_socket_cookie() is
+ * not for kprobes), and a new socket may be read (EAGAIN) before the
+ * tcp_probe hook, which makes it in this mode, sees a segment: the kprobe
+ * tier's read hook also makes it when a TCP socket becomes established.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tp_cookie_at_connect, const struct sock *sk, int oldstate, int newstate)
+{
+	if (newstate == BPF_TCP_ESTABLISHED && sk && is_tcp(sk, true))
+		bpf_get_socket_cookie((void *)sk);
+	return 0;
+}
+
 SEC("kretprobe/tcp_recvmsg")
 int BPF_KRETPROBE(krp_tcp_recvmsg, int ret)
 {

@@ -23,6 +23,7 @@
 
 #define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
 #define DEFAULT_RINGBUF (256 * 1024)
+#define HOOK_MAX_PROGS 3	/* programs one hook's tier may need */
 #define SCAN_CHUNK 64
 /* Sample slots: room for the TCP sockets there are now, and a quarter more.
  * A walk that finds more sends the rest through the iterator's read(). */
@@ -32,7 +33,7 @@
 struct collector {
 	struct bufscope_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[HOOK__COUNT][2];	/* a kprobe hook has two */
+	struct bpf_link *links[HOOK__COUNT][HOOK_MAX_PROGS];
 	struct hook_status hooks[HOOK__COUNT];
 	struct drop_reasons reasons;
 	int own_netns;		/* to come back after creating an iterator */
@@ -110,19 +111,25 @@ int collector_probe(enum attach_mode mode, struct hook_status hooks[HOOK__COUNT]
 	return 0;
 }
 
-/* The programs of hook id in tier t: one, or a kprobe and its kretprobe. */
+/*
+ * The programs of hook id in tier t: one; for the kprobe tier's read hook the
+ * kprobe, its kretprobe and the program that makes new sockets' cookies.
+ */
 static int hook_programs(struct bufscope_bpf *skel, enum hook_id id, enum tier t,
-			 struct bpf_program *p[2])
+			 struct bpf_program *p[HOOK_MAX_PROGS])
 {
-	p[1] = NULL;
+	p[1] = p[2] = NULL;
 	switch (id) {
 	case HOOK_READ:
-		if (t == TIER_FENTRY)
+		if (t == TIER_FENTRY) {
 			p[0] = skel->progs.fexit_tcp_recvmsg;
-		else if (t == TIER_KPROBE)
-			p[0] = skel->progs.kp_tcp_recvmsg, p[1] = skel->progs.krp_tcp_recvmsg;
-		else
+		} else if (t == TIER_KPROBE) {
+			p[0] = skel->progs.kp_tcp_recvmsg;
+			p[1] = skel->progs.krp_tcp_recvmsg;
+			p[2] = skel->progs.tp_cookie_at_connect;
+		} else {
 			p[0] = skel->progs.tp_sock_recv_length;
+		}
 		break;
 	case HOOK_ARRIVAL:
 		p[0] = t == TIER_FENTRY ? skel->progs.fentry_sock_def_readable :
@@ -137,7 +144,7 @@ static int hook_programs(struct bufscope_bpf *skel, enum hook_id id, enum tier t
 	case HOOK_DROPS: p[0] = skel->progs.tp_kfree_skb; break;
 	default: p[0] = NULL;
 	}
-	return p[1] ? 2 : 1;
+	return p[2] ? 3 : p[1] ? 2 : 1;
 }
 
 /*
@@ -259,7 +266,7 @@ static void log_load_error(int err)
 static int open_object(struct collector *c, const struct collector_config *cfg)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
-	struct bpf_program *prog, *p[2];
+	struct bpf_program *prog, *p[HOOK_MAX_PROGS];
 	int err;
 
 	if (getenv("BUFSCOPE_BTF"))
@@ -292,7 +299,7 @@ static int open_object(struct collector *c, const struct collector_config *cfg)
 static void close_object(struct collector *c)
 {
 	for (int i = 0; i < HOOK__COUNT; i++) {
-		for (int j = 0; j < 2; j++) {
+		for (int j = 0; j < HOOK_MAX_PROGS; j++) {
 			bpf_link__destroy(c->links[i][j]);
 			c->links[i][j] = NULL;
 		}
@@ -321,7 +328,7 @@ static struct bpf_link *attach_program(struct collector *c, enum hook_id id,
 /* Attaches every chosen hook; on failure, *failed is the hook that failed. */
 static int attach(struct collector *c, int *failed)
 {
-	struct bpf_program *p[2];
+	struct bpf_program *p[HOOK_MAX_PROGS];
 
 	for (int i = 0; i < HOOK__COUNT; i++) {
 		struct hook_status *h = &c->hooks[i];

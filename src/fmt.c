@@ -112,6 +112,7 @@ const char *fmt_syscall(int32_t nr)
 	case BS_NR_RECVFROM: return "recvfrom";
 	case BS_NR_RECVMSG: return "recvmsg";
 	case BS_NR_PREADV2: return "preadv2";
+	case BS_NR_RECVMMSG: return "recvmmsg";
 	}
 	return NULL;
 }
