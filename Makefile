@@ -45,6 +45,9 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
 WORKLOAD_SRCS := $(wildcard tests/integration/workloads/*.c)
 WORKLOADS := $(patsubst tests/integration/workloads/%.c,$(OUTPUT)/tests/%,$(WORKLOAD_SRCS))
+# The same, statically linked, for the VM tests' guests (tests/vm/).
+WORKLOADS_STATIC := $(patsubst tests/integration/workloads/%.c,$(OUTPUT)/tests-static/%,\
+	$(WORKLOAD_SRCS))
 
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
@@ -52,7 +55,7 @@ DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 
 .DELETE_ON_ERROR:
 .PHONY: all deps vmlinux check test test-unit test-integration demo install \
-	clean workloads static
+	clean workloads static workloads-static vm-deps vm-test
 
 all: $(OUTPUT)/bufscope
 
@@ -77,7 +80,8 @@ vmlinux:
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp
 	$(Q)mv $(VMLINUX).tmp $(VMLINUX)
 
-$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/tests/unit:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/tests/unit \
+		$(OUTPUT)/tests-static:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/bpf
@@ -122,6 +126,13 @@ $(OUTPUT)/tests/%: tests/integration/workloads/%.c $(wildcard tests/integration/
 
 workloads: $(WORKLOADS)
 
+$(OUTPUT)/tests-static/%: tests/integration/workloads/%.c \
+		$(wildcard tests/integration/workloads/*.h) | $(OUTPUT)/tests-static
+	$(call msg,CC,$< (static))
+	$(Q)$(CC) -static -O2 -Wall -Wextra -o $@ $<
+
+workloads-static: $(WORKLOADS_STATIC)
+
 test-unit: $(UNIT_BINS)
 	$(Q)fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
 
@@ -131,10 +142,12 @@ test-integration: $(OUTPUT)/bufscope $(WORKLOADS)
 
 test: test-unit test-integration
 
-# The README's test command: set up, build, run every test.
+# The README's test command: set up, build, run every test, the VM matrix
+# included (it leaves docs/kernels.md alone; `make vm-test` rewrites it).
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory test
+	$(Q)$(MAKE) --no-print-directory vm-test VM_DOC=
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -177,5 +190,23 @@ bench: bench-deps
 		--json $(BENCH_OUT)/results$(if $(BENCH_QUICK),-quick).json \
 		--report $(BENCH_OUT)/report$(if $(BENCH_QUICK),-quick).md \
 		$(if $(BENCH_QUICK),--quick,--doc docs/performance.md) $(BENCH_ARGS)
+
+# VM test matrix (tests/vm/run.py, docs/testing.md): boots Debian's 6.1 and
+# 6.12 kernels under qemu (software emulation) and runs the ground-truth
+# scenarios inside with each attach tier; the host kernel runs them natively.
+# Rewrites the generated section of docs/kernels.md when that file exists.
+# Downloads are cached in $BUFSCOPE_VM_CACHE (default /var/cache/bufscope-vm).
+# VM_ARGS passes more options to tests/vm/run.py (see its --help).
+VM_PKGS := qemu-system-x86 busybox-static python3.11
+VM_DOC := $(wildcard docs/kernels.md)
+
+vm-deps:
+	$(Q)$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) $(VM_PKGS)"
+
+vm-test: vm-deps
+	$(Q)$(MAKE) --no-print-directory static workloads-static
+	$(Q)$(PYTHON) tests/vm/run.py --bufscope $(OUTPUT)/bufscope-static \
+		--workloads $(OUTPUT)/tests-static --out $(OUTPUT)/vm \
+		$(if $(VM_DOC),--doc $(VM_DOC)) $(VM_ARGS)
 
 -include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/src/*.d)

@@ -19,10 +19,17 @@ namespace's TcpExt counters (nstat) and `ss` there; bufscope itself runs in the
 root namespace with -P <port>.
 
 Options: --only REGEX runs the scenarios having a test whose name matches
-(all of that scenario's tests are reported); --list prints the test names;
+(all of that scenario's tests are reported); --list prints the test names
+(with --only, those that would run);
 -v prints each scenario's duration on stderr; --flow-bufscope-in-netns runs
 bufscope inside the flow scenarios' namespace instead of the root one
 (diagnostics: tells a namespace problem of bufscope from other failures).
+--attach TIER adds `--attach TIER` to every bufscope command the harness runs
+(right after the command word, or at the end when there is none), so that
+the whole suite runs on one attach tier; --timeout-scale F multiplies every
+timeout (waits for a ready line, an exit, a helper command) by F, for a slow
+machine such as an emulated VM (tests/vm/); it changes no tolerance of a check
+and no sleep.
 
 Standard library only. Every child process is killed and every network
 namespace deleted on exit (also on SIGINT/SIGTERM/SIGHUP of the harness and on
@@ -49,6 +56,14 @@ WORKLOAD_READY_TIMEOUT = 10.0
 WORKLOAD_DONE_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0         # bufscope: SIGINT/SIGTERM to exit
 SETTLE = 2.3                # after the last read: > 2 intervals of -i 1
+TIMEOUT_SCALE = 1.0         # --timeout-scale: applied to every timeout above and below
+ATTACH = None               # --attach TIER: added to every bufscope command
+
+
+def scaled(seconds):
+    """A timeout (not a sleep, not a tolerance) scaled by --timeout-scale."""
+    return seconds * TIMEOUT_SCALE
+
 
 COUNT_FIELDS = ("reads", "bytes", "req_reads", "req_bytes", "full_reads",
                 "eof_reads", "eagain_reads", "error_reads", "peek_reads",
@@ -237,7 +252,7 @@ class Workload:
     def finish(self):
         """Lets the workload close its sockets and exit; it must exit 0."""
         self.proc.close_stdin()
-        rc = self.proc.wait(10)
+        rc = self.proc.wait(scaled(10))
         if rc is None:
             self.proc.kill()
             raise Failure("workload %s did not exit after stdin closed" % self.name)
@@ -248,9 +263,21 @@ class Workload:
 
 # ---------------------------------------------------------------- bufscope
 
+def with_attach(args):
+    """args with `--attach ATTACH` added (--attach given): after the command
+    word (top, trace, demo, ...) when args start with one, else at the end;
+    args that choose a tier themselves are left alone."""
+    args = list(args)
+    if not ATTACH or "--attach" in args:
+        return args
+    if args and not args[0].startswith("-"):
+        return args[:1] + ["--attach", ATTACH] + args[1:]
+    return args + ["--attach", ATTACH]
+
+
 class Bufscope:
     def __init__(self, ctx, args, env=None, prefix=()):
-        self.args = list(args)
+        self.args = with_attach(args)
         self.cmdline = "bufscope " + " ".join(self.args)
         self.proc = Proc(list(prefix) + [ctx.bufscope] + self.args, env=env,
                          stdin=False, label="bufscope")
@@ -271,7 +298,8 @@ class Bufscope:
         self.proc.signal(sig)
         return self.wait_exit("after %s" % signal.Signals(sig).name)
 
-    def wait_exit(self, why="", timeout=STOP_TIMEOUT):
+    def wait_exit(self, why="", timeout=None):
+        timeout = STOP_TIMEOUT if timeout is None else timeout
         rc = self.proc.wait(timeout)
         if rc is None:
             self.proc.kill()
@@ -324,7 +352,7 @@ def ss_sockets(all_states=False, prefix=()):
     """TCP sockets as `ss -tn[a]mH` shows them (prefix: e.g. `ip netns exec NS`)."""
     argv = list(prefix) + ["ss", "-tnmH"] + (["-a"] if all_states else [])
     try:
-        res = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=scaled(10))
     except (OSError, subprocess.TimeoutExpired) as e:
         raise Failure("prerequisite: cannot run ss: %s" % e)
     if res.returncode != 0:
@@ -995,7 +1023,7 @@ def t_closed_unread(ctx, rec):
     w.wait_done()
     time.sleep(1.5)     # at least one interval sees the socket alive
     w.proc.send("close\n")
-    if w.proc.wait_line("out", lambda l: b'"closed"' in l, 10) is None:
+    if w.proc.wait_line("out", lambda l: b'"closed"' in l, scaled(10)) is None:
         raise Failure("stalled did not close its socket; stderr: %s" % one_line(w.proc.err()))
     wait_sockets_gone([conn])
     time.sleep(SETTLE)
@@ -1127,7 +1155,8 @@ def t_filter_port(ctx, rec):
         "socket :%r -> :%r listed with -P %d" % (s.get("lport"), s.get("rport"), port)))
 
 
-def wait_sockets_gone(conns, timeout=5.0):
+def wait_sockets_gone(conns, timeout=None):
+    timeout = scaled(5.0) if timeout is None else timeout
     deadline = time.monotonic() + timeout
     while True:
         left = [c for c in conns if ss_find(c["lport"], c["rport"], all_states=True)]
@@ -1351,7 +1380,8 @@ CAPTURE_SLACK_MS = 2.0
 PASS_SLACK_MS = 100.0
 
 
-def run_cmd(argv, what, timeout=15, env=None, check=True):
+def run_cmd(argv, what, timeout=None, env=None, check=True):
+    timeout = scaled(15) if timeout is None else timeout
     try:
         res = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
     except (OSError, subprocess.TimeoutExpired) as e:
@@ -1367,13 +1397,13 @@ def netns_delete(name):
     live there) and deletes it."""
     try:
         out = subprocess.run(["ip", "netns", "pids", name], capture_output=True,
-                             text=True, timeout=10).stdout
+                             text=True, timeout=scaled(10)).stdout
         for pid in out.split():
             try:
                 os.kill(int(pid), signal.SIGKILL)
             except (ValueError, ProcessLookupError):
                 pass
-        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=scaled(10))
     except (OSError, subprocess.TimeoutExpired):
         pass
     if name in NETNS_ACTIVE:
@@ -1472,7 +1502,8 @@ class FlowWorkload:
     def go(self):
         self.proc.send("go\n")
 
-    def wait_done(self, timeout=WORKLOAD_DONE_TIMEOUT):
+    def wait_done(self, timeout=None):
+        timeout = WORKLOAD_DONE_TIMEOUT if timeout is None else timeout
         line = self.proc.wait_line("out", lambda l: b'"done"' in l, timeout)
         if line is None:
             raise Failure("workload flow did not finish within %gs; stderr: %s"
@@ -1482,7 +1513,7 @@ class FlowWorkload:
 
     def finish(self):
         self.proc.close_stdin()
-        rc = self.proc.wait(10)
+        rc = self.proc.wait(scaled(10))
         if rc is None:
             self.proc.kill()
             raise Failure("workload flow did not exit after stdin closed")
@@ -1569,7 +1600,7 @@ class Capture:
                                          "-s", "200", "-Z", "root",
                                          "--time-stamp-precision=nano", "-w", self.path,
                                          "tcp port %d" % port], stdin=False, label="tcpdump")
-        if self.proc.wait_line("err", lambda l: b"listening on" in l, 10) is None:
+        if self.proc.wait_line("err", lambda l: b"listening on" in l, scaled(10)) is None:
             raise Failure("prerequisite: tcpdump did not start: %s" % one_line(self.proc.err()))
         self.pkts = None
         self.error = None
@@ -1578,7 +1609,7 @@ class Capture:
         """Stops tcpdump; the packets, or self.error saying why the capture
         cannot be trusted (the capture checks then fail with it)."""
         self.proc.signal(signal.SIGINT)
-        rc = self.proc.wait(10)
+        rc = self.proc.wait(scaled(10))
         if rc is None:
             self.proc.kill()
             self.error = "tcpdump did not stop on SIGINT"
@@ -2339,6 +2370,7 @@ def usage_cases():
     add("port_not_number", ["top", "-P", "abc"], 2, r"abc")
     add("unknown_command", ["frobnicate"], 2, r"frobnicate")
     add("comm_too_long", ["top", "-c", "a_name_of_20_chars__"], 2, r"comm|15|long")
+    add("attach_unknown", ["top", "--attach", "fexit"], 2, r"attach tier 'fexit'")
     add("too_many_pids", ["top"] + ["-p", pid] * 17, 2, r"16|too many|pid")
     add("no_btf", ["top", "-i", "1", "-d", "1"], 1, r"BTF", env={"BUFSCOPE_BTF": "/nonexistent"})
     add("no_btf_json", ["top", "-o", "json", "-i", "1", "-d", "1"], 1, r"BTF",
@@ -2374,7 +2406,7 @@ def run_case(ctx, case):
         if not os.access(ctx.bufscope, os.X_OK):
             raise Failure("%s is not executable" % ctx.bufscope)
     bs = Bufscope(ctx, case["argv"], env=env, prefix=prefix)
-    rc = bs.wait_exit("(expected exit %d)" % case["rc"], timeout=15)
+    rc = bs.wait_exit("(expected exit %d)" % case["rc"], timeout=scaled(15))
     out, err = bs.proc.out(), bs.proc.err()
     errs.eq("exit status of `%s`" % bs.cmdline, rc, case["rc"])
     text = err.decode("utf-8", "replace")
@@ -2419,6 +2451,66 @@ def run_case(ctx, case):
     return errs
 
 
+KPROBE_PMU = "/sys/bus/event_source/devices/kprobe/type"
+
+
+def version_read_tier(ctx, tier):
+    """(tier, why) of the read hook in `bufscope --version --attach TIER`."""
+    p = subprocess.run([ctx.bufscope, "--version", "--attach", tier],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=scaled(20))
+    if p.returncode != 0:
+        raise Failure("`bufscope --version --attach %s` exited %d: %s"
+                      % (tier, p.returncode, one_line(p.stderr)))
+    lines = p.stdout.decode("utf-8", "replace").splitlines()
+    for i, line in enumerate(lines):
+        f = line.split()
+        if f and f[0] == "read":
+            why = ""
+            if i + 1 < len(lines) and lines[i + 1].strip().startswith("("):
+                why = lines[i + 1].strip()[1:-1]
+            return f[1], why
+    raise Failure("`bufscope --version` lists no read hook: %r" % lines)
+
+
+@scenario("attach_auto", "attach_fentry", "attach_kprobe", "attach_tracepoint")
+def t_attach_tiers(ctx, rec):
+    """Each --attach tier either works here -- the summary's `attach` names it
+    and the workload's reads and bytes are counted exactly -- or bufscope
+    refuses to start: exit 1, one error line naming the read hook, the tier
+    and the reason `--version` gives. auto must work. A kprobe refusal must
+    say 'no kprobes' exactly when the kernel has no kprobe PMU."""
+    for tier in ("auto", "fentry", "kprobe", "tracepoint"):
+        def check(errs, tier=tier):
+            got, why = version_read_tier(ctx, tier)
+            if tier == "auto" or got == tier:
+                errs.true("--attach auto: --version gives the read hook no tier",
+                          got != "none")
+                wls, objs, summary, bs = run_top(
+                    ctx, [("reader_mix", [])],
+                    lambda wls: ["top", "-o", "json", "-i", "1", "--attach", tier])
+                errs.eq("summary attach.read", summary.get("attach", {}).get("read"), got)
+                conn = wls[0].done["conns"][0]
+                sock = find_socket(summary.get("sockets", []), conn, "summary")
+                for f in ("reads", "bytes", "eof_reads"):
+                    errs.eq(f + " (workload)", sock.get(f), conn[f])
+                check_lost(errs, objs, summary)
+                return
+            errs.eq("--version read tier with --attach %s" % tier, got, "none")
+            bs = Bufscope(ctx, ["top", "--attach", tier, "-d", "1"])
+            rc = bs.wait_exit("(--attach %s is refused here)" % tier, timeout=scaled(20))
+            err = bs.proc.err().decode("utf-8", "replace").strip()
+            errs.eq("exit status of `%s`" % bs.cmdline, rc, 1)
+            want = "bufscope: no way to attach the read hook with --attach %s: %s (hint:" \
+                % (tier, why)
+            errs.true("stderr %r is not one line starting %r" % (err[:400], want),
+                      err.startswith(want) and "\n" not in err)
+            if tier == "kprobe":
+                errs.eq("refusal says 'no kprobes' (kprobe PMU %s)"
+                        % ("present" if os.path.exists(KPROBE_PMU) else "absent"),
+                        "no kprobes" in why, not os.path.exists(KPROBE_PMU))
+        rec.check("attach_" + tier, check)
+
+
 @scenario(*["usage:" + c["name"] for c in usage_cases()])
 def t_usage(ctx, rec):
     for case in usage_cases():
@@ -2434,7 +2526,7 @@ def t_max_pids(ctx, rec):
         for s in sleepers:
             args += ["-p", str(s.p.pid)]
         bs = Bufscope(ctx, args)
-        rc = bs.wait_exit("(-d 1 given)", timeout=READY_TIMEOUT + 5)
+        rc = bs.wait_exit("(-d 1 given)", timeout=READY_TIMEOUT + scaled(5))
         errs.eq("exit status with 16 -p", rc, 0)
         if rc == 0:
             objs = bs.objects()
@@ -2446,6 +2538,22 @@ def t_max_pids(ctx, rec):
 
 # ------------------------------------------------------------------ main
 
+def set_read_tier(ctx):
+    """The read hook's tier decides which requests have a known size: with
+    fentry and kprobe (tcp_recvmsg's length) all of them; the workloads count
+    accordingly (WL_REQ_ALL, inherited by every workload)."""
+    try:
+        tier, _ = version_read_tier(ctx, ATTACH or "auto")
+    except Failure as e:
+        print("integration: cannot tell the read hook's tier: %s" % e, file=sys.stderr)
+        return
+    if tier in ("fentry", "kprobe"):
+        os.environ["WL_REQ_ALL"] = "1"
+    else:
+        os.environ.pop("WL_REQ_ALL", None)
+    print("integration: read hook on the %s tier" % tier, file=sys.stderr, flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bufscope", default=".output/bufscope")
@@ -2456,9 +2564,26 @@ def main():
     ap.add_argument("--flow-bufscope-in-netns", action="store_true",
                     help="diagnostics: run bufscope inside the flow scenarios' network "
                          "namespace instead of the root namespace")
+    ap.add_argument("--attach", metavar="TIER",
+                    help="add `--attach TIER` to every bufscope command (auto, fentry, "
+                         "kprobe, tracepoint)")
+    ap.add_argument("--timeout-scale", type=float, default=1.0, metavar="F",
+                    help="multiply every timeout by F (slow machines, emulated VMs)")
     ctx = ap.parse_args()
+    global TIMEOUT_SCALE, ATTACH, READY_TIMEOUT, WORKLOAD_READY_TIMEOUT, \
+        WORKLOAD_DONE_TIMEOUT, STOP_TIMEOUT
+    if not ctx.timeout_scale > 0:
+        ap.error("--timeout-scale must be > 0")
+    TIMEOUT_SCALE = ctx.timeout_scale
+    READY_TIMEOUT = scaled(READY_TIMEOUT)
+    WORKLOAD_READY_TIMEOUT = scaled(WORKLOAD_READY_TIMEOUT)
+    WORKLOAD_DONE_TIMEOUT = scaled(WORKLOAD_DONE_TIMEOUT)
+    STOP_TIMEOUT = scaled(STOP_TIMEOUT)
+    ATTACH = ctx.attach
     if ctx.list:
         for _, names in SCENARIOS:
+            if ctx.only and not any(re.search(ctx.only, n) for n in names):
+                continue
             for n in names:
                 print(n)
         return 0
@@ -2486,6 +2611,7 @@ def main():
                 if not ctx.only or re.search(ctx.only, n):
                     runner.result(n, [pre])
     else:
+        set_read_tier(ctx)
         runner.run(ctx.only)
     kill_all()
     print("integration: %d passed, %d failed" % (runner.passed, runner.failed), flush=True)

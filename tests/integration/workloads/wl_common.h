@@ -364,16 +364,16 @@ enum wl_method {
 };
 
 /* The system call each method enters, as bufscope's trace names it. */
-enum wl_sc { SC_READ, SC_READV, SC_RECVFROM, SC_RECVMSG, SC_PREADV2, SC_NULL, SC_N };
+enum wl_sc { SC_READ, SC_READV, SC_RECVFROM, SC_RECVMSG, SC_PREADV2, SC_RECVMMSG, SC_N };
 
 WL_UNUSED static const char *const sc_names[SC_N] = {
-	"read", "readv", "recvfrom", "recvmsg", "preadv2", "null",
+	"read", "readv", "recvfrom", "recvmsg", "preadv2", "recvmmsg",
 };
 
 WL_UNUSED static const enum wl_sc method_sc[M_N] = {
 	[M_READ] = SC_READ, [M_RECV] = SC_RECVFROM, [M_RECVFROM] = SC_RECVFROM,
 	[M_READV] = SC_READV, [M_RECVMSG] = SC_RECVMSG,
-	[M_PREADV2] = SC_PREADV2, [M_RECVMMSG] = SC_NULL,
+	[M_PREADV2] = SC_PREADV2, [M_RECVMMSG] = SC_RECVMMSG,
 };
 
 struct wl_counts {
@@ -406,6 +406,23 @@ WL_UNUSED static unsigned hist_slot(unsigned long long v)
  * "at most 64 iovecs"; a longer array makes the requested size unknown.
  */
 #define WL_REQ_MAX_IOV 64
+
+/*
+ * WL_REQ_ALL=1 in the environment: bufscope's read hook is tcp_recvmsg (the
+ * fentry and kprobe tiers), whose length argument is every request's size,
+ * whatever the system call or the number of iovecs.
+ */
+static int wl_req_all(void)
+{
+	static int all = -1;
+
+	if (all < 0) {
+		const char *e = getenv("WL_REQ_ALL");
+
+		all = e && !strcmp(e, "1");
+	}
+	return all;
+}
 
 /* Describes one read request: its iovec lengths (one for plain reads). */
 struct wl_req {
@@ -465,7 +482,7 @@ WL_UNUSED static long wl_read(struct wl_conn *c, struct wl_counts *k, enum wl_me
 	struct msghdr msg;
 	struct mmsghdr mm;
 	size_t req = req_total(r);
-	int req_known = m != M_RECVMMSG && r->niov <= WL_REQ_MAX_IOV;
+	int req_known = wl_req_all() || (m != M_RECVMMSG && r->niov <= WL_REQ_MAX_IOV);
 	int peek = (flags & MSG_PEEK) != 0;
 	long ret;
 
