@@ -273,15 +273,28 @@ int BPF_KPROBE(kp_tcp_recvmsg, struct sock *sk, struct msghdr *msg, size_t len,
 
 /*
  * A kprobe program cannot make a socket's cookie (bpf_get_socket_cookie() is
- * not for kprobes), and a new socket may be read (EAGAIN) before the
- * tcp_probe hook, which makes it in this mode, sees a segment: the kprobe
- * tier's read hook also makes it when a TCP socket becomes established.
+ * not for kprobes), and a socket may be read before the tcp_probe hook, which
+ * makes it in this mode, sees a segment (a new socket read empty, data that
+ * arrived before bufscope started): the kprobe tier's read hook also makes it
+ * when a TCP socket becomes established ...
  */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_cookie_at_connect, const struct sock *sk, int oldstate, int newstate)
 {
 	if (newstate == BPF_TCP_ESTABLISHED && sk && is_tcp(sk, true))
 		bpf_get_socket_cookie((void *)sk);
+	return 0;
+}
+
+/* ... and for the sockets that exist when it attaches, one pass at start. */
+SEC("iter/tcp")
+int iter_make_cookies(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+
+	if (skc && skc->skc_state != BPF_TCP_TIME_WAIT &&
+	    skc->skc_state != BPF_TCP_NEW_SYN_RECV)
+		bpf_get_socket_cookie(skc);
 	return 0;
 }
 

@@ -23,7 +23,7 @@
 
 #define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
 #define DEFAULT_RINGBUF (256 * 1024)
-#define HOOK_MAX_PROGS 3	/* programs one hook's tier may need */
+#define HOOK_MAX_PROGS 4	/* programs one hook's tier may need */
 #define SCAN_CHUNK 64
 /* Sample slots: room for the TCP sockets there are now, and a quarter more.
  * A walk that finds more sends the rest through the iterator's read(). */
@@ -113,12 +113,13 @@ int collector_probe(enum attach_mode mode, struct hook_status hooks[HOOK__COUNT]
 
 /*
  * The programs of hook id in tier t: one; for the kprobe tier's read hook the
- * kprobe, its kretprobe and the program that makes new sockets' cookies.
+ * kprobe, its kretprobe and the two programs that make sockets' cookies (see
+ * read.bpf.c), at connection and, for existing sockets, once at start.
  */
 static int hook_programs(struct bufscope_bpf *skel, enum hook_id id, enum tier t,
 			 struct bpf_program *p[HOOK_MAX_PROGS])
 {
-	p[1] = p[2] = NULL;
+	p[1] = p[2] = p[3] = NULL;
 	switch (id) {
 	case HOOK_READ:
 		if (t == TIER_FENTRY) {
@@ -127,6 +128,7 @@ static int hook_programs(struct bufscope_bpf *skel, enum hook_id id, enum tier t
 			p[0] = skel->progs.kp_tcp_recvmsg;
 			p[1] = skel->progs.krp_tcp_recvmsg;
 			p[2] = skel->progs.tp_cookie_at_connect;
+			p[3] = skel->progs.iter_make_cookies;
 		} else {
 			p[0] = skel->progs.tp_sock_recv_length;
 		}
@@ -144,7 +146,7 @@ static int hook_programs(struct bufscope_bpf *skel, enum hook_id id, enum tier t
 	case HOOK_DROPS: p[0] = skel->progs.tp_kfree_skb; break;
 	default: p[0] = NULL;
 	}
-	return p[2] ? 3 : p[1] ? 2 : 1;
+	return p[3] ? 4 : p[2] ? 3 : p[1] ? 2 : 1;
 }
 
 /*
@@ -318,10 +320,10 @@ static struct bpf_link *attach_program(struct collector *c, enum hook_id id,
 	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
 		    .link_info_len = sizeof(info));
 
-	if (id == HOOK_SOCKETS)
-		return bpf_program__attach_iter(prog, NULL);
 	if (id == HOOK_STATE)
 		return bpf_program__attach_iter(prog, &opts);
+	if (bpf_program__expected_attach_type(prog) == BPF_TRACE_ITER)
+		return bpf_program__attach_iter(prog, NULL);
 	return bpf_program__attach(prog);
 }
 
@@ -585,13 +587,13 @@ static int iter_start(struct collector *c, int link_fd)
 }
 
 /* An iterator over the sockets of the namespace behind ns_fd (-1: ours). */
-static int iter_in(struct collector *c, int ns_fd)
+static int iter_in(struct collector *c, int ns_fd, struct bpf_link *link)
 {
 	int fd, err = 0;
 
 	if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNET))
 		return -errno;
-	fd = iter_start(c, bpf_link__fd(c->links[HOOK_SOCKETS][0]));
+	fd = iter_start(c, bpf_link__fd(link));
 	if (fd < 0)
 		err = -errno;
 	if (ns_fd >= 0 && setns(c->own_netns, CLONE_NEWNET)) {
@@ -622,7 +624,7 @@ int collector_scan(struct collector *c, const struct netns_set *ns, bool full,
 
 	for (size_t i = 0; i < (any ? ns->n : 1) && !err; i++) {
 		int ns_fd = any ? ns->ents[i].fd : -1;
-		int fd = iter_in(c, ns_fd);
+		int fd = iter_in(c, ns_fd, c->links[HOOK_SOCKETS][0]);
 
 		if (fd == -EPERM && !c->warned_netns) {
 			log_warn("cannot enter other network namespaces (%s): their "
@@ -636,6 +638,29 @@ int collector_scan(struct collector *c, const struct netns_set *ns, bool full,
 		close(fd);
 	}
 	return err;
+}
+
+void collector_prime(struct collector *c, const struct netns_set *ns)
+{
+	struct bpf_link *link = c->links[HOOK_READ][3];
+	bool any = ns && ns->n;
+	char buf[64];
+
+	if (!link)
+		return;		/* only the kprobe tier's read hook needs it */
+	for (size_t i = 0; i < (any ? ns->n : 1); i++) {
+		int fd = iter_in(c, any ? ns->ents[i].fd : -1, link);
+
+		if (fd < 0)
+			continue;
+		for (;;) {	/* the program writes nothing: it runs to the end */
+			ssize_t n = read(fd, buf, sizeof(buf));
+
+			if (n <= 0 && !(n < 0 && errno == EINTR))
+				break;
+		}
+		close(fd);
+	}
 }
 
 int collector_scan_drops(struct collector *c, drop_fn fn, void *ctx)

@@ -48,6 +48,13 @@ struct netns_set;
  * event; otherwise only the sockets with state (all namespaces), when the
  * kernel has that iterator.
  */
+/*
+ * Before the first interval: one pass over the sockets of every namespace
+ * for what the chosen tiers need at start (the kprobe tier: every existing
+ * socket's cookie, which its programs cannot make). Nothing is reported.
+ */
+void collector_prime(struct collector *c, const struct netns_set *ns);
+
 int collector_scan(struct collector *c, const struct netns_set *ns, bool full,
 		   bool records, record_fn fn, void *ctx);
 

@@ -344,6 +344,7 @@ int session_run(const struct options *opt, const struct session_hooks *hooks)
 	owners_init(&s.owners, "/proc");
 	if (netns_init(&s.netns, "/proc", "/run/netns"))
 		log_warn("cannot read /proc/self/ns/net: other namespaces not scanned");
+	collector_prime(s.col, &s.netns);
 	render_init(&s.render, stdout, opt, collector_hooks(s.col));
 	s.render.model = &s.model;
 	s.render.reasons = collector_drop_reasons(s.col);
