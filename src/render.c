@@ -13,6 +13,11 @@ void render_init(struct render *r, FILE *out, const struct options *opt,
 	wallclock_init(&r->clock);
 }
 
+bool render_hook_on(const struct render *r, enum hook_id id)
+{
+	return !r->hooks || r->hooks[id].attached;
+}
+
 static bool json(const struct render *r)
 {
 	return r->opt->output == OUT_JSON;

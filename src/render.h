@@ -37,6 +37,11 @@ struct frame {
 
 void render_init(struct render *r, FILE *out, const struct options *opt,
 		 const struct hook_status *hooks);
+/*
+ * Is the hook attached? Counts only it makes (arrivals, drops) are shown as
+ * unknown, not 0, when it is not. Without hook information (tests), yes.
+ */
+bool render_hook_on(const struct render *r, enum hook_id id);
 void render_interval(struct render *r, const struct frame *f);
 void render_summary(struct render *r, const struct frame *f);
 void render_trace_header(struct render *r);

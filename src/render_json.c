@@ -14,8 +14,10 @@ static void kv_ratio(struct json_writer *jw, const char *k, uint64_t num,
 	jw_ratio(jw, num, den, decimals);
 }
 
-static void json_counts(struct json_writer *jw, const struct counts *d)
+static void json_counts(struct render *r, const struct counts *d)
 {
+	struct json_writer *jw = &r->jw;
+
 	jw_kv_u64(jw, "reads", d->reads);
 	jw_kv_u64(jw, "bytes", d->bytes);
 	jw_kv_u64(jw, "req_reads", d->req_reads);
@@ -30,7 +32,10 @@ static void json_counts(struct json_writer *jw, const struct counts *d)
 	jw_kv_u64(jw, "error_reads", d->error_reads);
 	jw_kv_u64(jw, "peek_reads", d->peek_reads);
 	jw_kv_u64(jw, "peek_bytes", d->peek_bytes);
-	jw_kv_u64(jw, "arrivals", d->arrivals);
+	if (render_hook_on(r, HOOK_ARRIVAL))
+		jw_kv_u64(jw, "arrivals", d->arrivals);
+	else
+		jw_kv_null(jw, "arrivals");
 }
 
 static void json_endpoints(struct json_writer *jw, const struct bs_endpoints *ep)
@@ -125,8 +130,13 @@ static void json_flow_fields(struct render *r, const struct sock_row *row)
 		jw_kv_str(jw, "zero_window_open", open);
 	else
 		jw_kv_null(jw, "zero_window_open");
-	jw_kv_u64(jw, "drops", d->drops);
-	json_drop_reasons(r, row);
+	if (render_hook_on(r, HOOK_DROPS)) {
+		jw_kv_u64(jw, "drops", d->drops);
+		json_drop_reasons(r, row);
+	} else {
+		jw_kv_null(jw, "drops");
+		jw_kv_null(jw, "drop_reasons");
+	}
 	jw_kv_u64(jw, "rcv_wnd", s->closed ? 0 : s->rcv_wnd);
 	jw_kv_u64(jw, "peer_rcv_wnd", s->closed ? 0 : s->snd_wnd);
 	jw_kv_u64(jw, "send_queue", s->closed ? 0 : s->send_queue);
@@ -175,7 +185,7 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 	json_endpoints(jw, &s->ep);
 	jw_kv_str(jw, "state", s->closed ? "CLOSED" : fmt_tcp_state(s->ep.tcp_state));
 	jw_kv_bool(jw, "closed", s->closed);
-	json_counts(jw, d);
+	json_counts(r, d);
 	jw_kv_u64(jw, "queue_bytes", s->closed ? 0 : s->queue_bytes);
 	jw_kv_u64(jw, "queue_peak", row->peak);
 	jw_kv_u64(jw, "rcvbuf", s->rcvbuf);
@@ -195,8 +205,10 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 	}
 }
 
-static void json_process(struct json_writer *jw, const struct proc_row *p)
+static void json_process(struct render *r, const struct proc_row *p)
 {
+	struct json_writer *jw = &r->jw;
+
 	jw_begin_object(jw);
 	if (p->pid) {
 		jw_kv_u64(jw, "pid", p->pid);
@@ -207,7 +219,7 @@ static void json_process(struct json_writer *jw, const struct proc_row *p)
 		jw_kv_null(jw, "comm");
 	}
 	jw_kv_u64(jw, "sockets", p->sockets);
-	json_counts(jw, &p->d);
+	json_counts(r, &p->d);
 	jw_kv_u64(jw, "queue_bytes", p->queue_bytes);
 	jw_kv_u64(jw, "queue_peak", p->peak);
 	jw_end_object(jw);
@@ -300,7 +312,7 @@ static void json_frame(struct render *r, const struct frame *f, bool summary)
 	jw_key(jw, "processes");
 	jw_begin_array(jw);
 	for (size_t i = 0; i < f->np; i++)
-		json_process(jw, &f->procs[i]);
+		json_process(r, &f->procs[i]);
 	jw_end_array(jw);
 	json_episodes(r, summary);
 	jw_end_object(jw);

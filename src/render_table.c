@@ -97,13 +97,15 @@ static void sock_line(struct render *r, const struct sock_row *row, double secs,
 	char b1[SIZE_LEN], b2[SIZE_LEN], b3[SIZE_LEN], b4[SIZE_LEN], b5[SIZE_LEN],
 	     b6[SIZE_LEN], b7[SIZE_LEN], b8[SIZE_LEN], b9[SIZE_LEN], zw[SIZE_LEN];
 	double div = rates && secs > 0 ? secs : 1.0;
-	char pid[16];
+	char pid[16], drops[24] = "-";
 
+	if (render_hook_on(r, HOOK_DROPS))
+		snprintf(drops, sizeof(drops), "%llu", (unsigned long long)row->d.drops);
 	if (s->owner == OWNER_UNKNOWN)
 		snprintf(pid, sizeof(pid), "-%s", s->closed ? "*" : "");
 	else
 		snprintf(pid, sizeof(pid), "%u%s", s->pid, s->closed ? "*" : "");
-	fprintf(r->out, "%-8s %-15s %-22s %-22s %8.*f %7s %7s %7s %7s %7s %7s %5s %7s %7s %7s %5llu\n",
+	fprintf(r->out, "%-8s %-15s %-22s %-22s %8.*f %7s %7s %7s %7s %7s %7s %5s %7s %7s %7s %5s\n",
 		pid, safe_comm(comm, sizeof(comm), s->comm),
 		fmt_endpoint(l, sizeof(l), s->ep.family, s->ep.saddr, s->ep.sport),
 		fmt_endpoint(rem, sizeof(rem), s->ep.family, s->ep.daddr, s->ep.dport),
@@ -117,7 +119,7 @@ static void sock_line(struct render *r, const struct sock_row *row, double secs,
 		pct_or_dash(b7, view_fill_pct(s->closed ? 0 : s->rmem_alloc, s->rcvbuf)),
 		size_or_dash(b8, s->closed ? NAN : s->rcv_wnd),
 		zw_text(zw, sizeof(zw), &row->d, s), zw_ms_text(b9, &row->d),
-		(unsigned long long)row->d.drops);
+		drops);
 }
 
 static void proc_line(struct render *r, const struct proc_row *p, double secs,

@@ -28,15 +28,19 @@
 
 #define UNUSED __attribute__((unused))
 
-static const struct hook_status hooks[HOOK__COUNT] = {
-	[HOOK_READ] = { "read", "tracepoint", "tp_btf/sock_recv_length", true, true, true },
-	[HOOK_ARRIVAL] = { "arrival", "tracepoint", "tp_btf/sk_data_ready", false, true, true },
-	[HOOK_CLOSE] = { "close", "tracepoint", "tp_btf/tcp_destroy_sock", false, true, true },
-	[HOOK_SOCKETS] = { "sockets", "iterator", "iter/tcp", true, true, true },
-	[HOOK_STATE] = { "state", "iterator", "iter/bpf_sk_storage_map", false, true, true },
-	[HOOK_WINDOW_OUT] = { "window_out", "tracepoint", "tp_btf/net_dev_queue", true, true, true },
-	[HOOK_WINDOW_IN] = { "window_in", "tracepoint", "tp_btf/tcp_probe", true, true, true },
-	[HOOK_DROPS] = { "drops", "none", "tp_btf/kfree_skb", false, false, false },
+#define HOOK(n, t, tg, req) { .name = n, .tier = t, .target = tg, .required = req, \
+				 .available = true, .attached = true }
+
+/* As the collector fills them; test_hooks_off switches two off. */
+static struct hook_status hooks[HOOK__COUNT] = {
+	[HOOK_READ] = HOOK("read", "tracepoint", "tp_btf/sock_recv_length", true),
+	[HOOK_ARRIVAL] = HOOK("arrival", "tracepoint", "tp_btf/sk_data_ready", false),
+	[HOOK_CLOSE] = HOOK("close", "tracepoint", "tp_btf/tcp_destroy_sock", true),
+	[HOOK_SOCKETS] = HOOK("sockets", "iterator", "iter/tcp", true),
+	[HOOK_STATE] = HOOK("state", "iterator", "iter/bpf_sk_storage_map", false),
+	[HOOK_WINDOW_OUT] = HOOK("window_out", "tracepoint", "tp_btf/net_dev_queue", true),
+	[HOOK_WINDOW_IN] = HOOK("window_in", "tracepoint", "tp_btf/tcp_probe", true),
+	[HOOK_DROPS] = HOOK("drops", "tracepoint", "tp_btf/kfree_skb", false),
 };
 
 /* ---- a minimal JSON syntax checker -------------------------------------- */
@@ -311,6 +315,7 @@ static int setup(void **state)
 
 	if (!c || model_init(&c->m) || load_reasons(&c->reasons))
 		return -1;
+	hooks[HOOK_DROPS].attached = hooks[HOOK_ARRIVAL].attached = true;
 	*state = c;
 	return 0;
 }
@@ -619,7 +624,7 @@ static void test_json_summary(void **state)
 	assert_non_null(strstr(out, "\"attach\":{\"read\":\"tracepoint\","
 				    "\"arrival\":\"tracepoint\",\"close\":\"tracepoint\","
 				    "\"sockets\":\"iterator\",\"state\":\"iterator\",\"window_out\":\"tracepoint\","
-				    "\"window_in\":\"tracepoint\",\"drops\":\"none\"}"));
+				    "\"window_in\":\"tracepoint\",\"drops\":\"tracepoint\"}"));
 	FIELD(out, e, "episodes", "[]");
 	FIELD(out, e, "episodes_forgotten", "0");
 
@@ -1135,7 +1140,7 @@ static void test_table_verbose_attach(void **state)
 	out = output(c);
 	assert_non_null(strstr(out, "attach: read=tracepoint arrival=tracepoint "
 				    "close=tracepoint sockets=iterator state=iterator window_out=tracepoint "
-				    "window_in=tracepoint drops=none\n"));
+				    "window_in=tracepoint drops=tracepoint\n"));
 }
 
 static void test_table_trace(void **state)
@@ -2227,6 +2232,43 @@ static void test_table_flow_events(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* Counts only an absent hook makes are unknown (null, "-"), never 0. */
+static void test_hooks_off(void **state)
+{
+	struct ctx *c = *state;
+	struct bs_sock_rec r;
+	const char *out, *s, *e, *l;
+	char tok[20][64];
+	size_t mark = 0;
+
+	hooks[HOOK_DROPS].attached = hooks[HOOK_ARRIVAL].attached = false;
+	OPTS(c, "top", "-o", "json");
+	rec_flow42(&r, BS_REC_SOCK);
+	feed(c, &r);
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	out = take(c, &mark);
+	s = array_elem(out, "sockets", 0, &e);
+	assert_non_null(s);
+	FIELD(s, e, "drops", "null");
+	FIELD(s, e, "drop_reasons", "null");
+	FIELD(s, e, "arrivals", "null");
+	FIELD(s, e, "zero_window_sent", "7");
+	s = array_elem(out, "processes", 0, &e);
+	assert_non_null(s);
+	FIELD(s, e, "arrivals", "null");
+
+	OPTS(c, "top");
+	mark = 0;
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	out = take(c, &mark);
+	l = line_with(out, "1234 ");
+	assert_int_equal(line_tokens(l, tok, 20), 16);
+	assert_string_equal(tok[15], "-");	/* DROPS */
+	assert_column_aligned(line_with(out, "DROPS"), l, "DROPS", 15);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2253,6 +2295,7 @@ int main(void)
 		T(test_table_close),
 		T(test_table_close_unknown_owner),
 		T(test_json_flow_fields),
+		T(test_hooks_off),
 		T(test_json_zero_window_open_values),
 		T(test_json_summary_drop_reasons),
 		T(test_json_interval_drop_reasons),
