@@ -25,6 +25,20 @@ static __always_inline __u64 socket_inode(const struct tcp_sock *tp)
 	return BPF_CORE_READ(sa, vfs_inode.i_ino);
 }
 
+/* The queue, buffer and windows now: both record forms carry them. */
+static __always_inline void fill_queues(struct bs_sock_rec *rec,
+					const struct tcp_sock *tp)
+{
+	const struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+
+	rec->queue_bytes = queue_bytes(tp, true);
+	rec->rcvbuf = sk->sk_rcvbuf;
+	rec->rmem_alloc = sk->sk_backlog.rmem_alloc.counter;
+	rec->rcv_wnd = tp->rcv_wnd;
+	rec->snd_wnd = tp->snd_wnd;
+	rec->send_queue = tp->write_seq - tp->snd_una;
+}
+
 /* The record's head: the socket now, as the kernel has it. */
 static __always_inline void fill_sock_head(struct bs_sock_rec *rec, __u32 kind,
 					   const struct tcp_sock *tp,
@@ -39,12 +53,7 @@ static __always_inline void fill_sock_head(struct bs_sock_rec *rec, __u32 kind,
 	rec->ts_ns = bpf_ktime_get_ns();
 	rec->inode = socket_inode(tp);
 	fill_endpoints(&rec->ep, sk, true);
-	rec->queue_bytes = queue_bytes(tp, true);
-	rec->rcvbuf = sk->sk_rcvbuf;
-	rec->rmem_alloc = sk->sk_backlog.rmem_alloc.counter;
-	rec->rcv_wnd = tp->rcv_wnd;
-	rec->snd_wnd = tp->snd_wnd;
-	rec->send_queue = tp->write_seq - tp->snd_una;
+	fill_queues(rec, tp);
 }
 
 static __always_inline void set_state_flags(struct bs_sock_rec *rec)
@@ -97,12 +106,7 @@ static __always_inline void fill_sample(struct bs_sock_rec *rec,
 		__builtin_memcpy(ep->saddr, &skc->skc_v6_rcv_saddr, 16);
 		__builtin_memcpy(ep->daddr, &skc->skc_v6_daddr, 16);
 	}
-	rec->queue_bytes = queue_bytes(tp, true);
-	rec->rcvbuf = sk->sk_rcvbuf;
-	rec->rmem_alloc = sk->sk_backlog.rmem_alloc.counter;
-	rec->rcv_wnd = tp->rcv_wnd;
-	rec->snd_wnd = tp->snd_wnd;
-	rec->send_queue = tp->write_seq - tp->snd_una;
+	fill_queues(rec, tp);
 	__builtin_memcpy(&rec->state, st, SAMPLE_STATE_BYTES);
 	if (rec->state.reader.pid) {
 		rec->flags |= BS_SF_HAS_READER;
