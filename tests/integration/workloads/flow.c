@@ -17,7 +17,7 @@
  *
  *  zw      --bytes N --stall-ms S --read R --sleep-us U
  *          The sender writes N bytes. The reader reads nothing for S ms from
- *          go (t_go): the window closes (t_closed: TCP_INFO shows it) and
+ *          go (t_go): the window closes (t_closed: seen closed, see below) and
  *          stays closed, and the sender probes it. Then (t_resume) it reads R
  *          bytes at a time with a pause of U us after each read until all N
  *          bytes are read. done: those times, and the queue during the stall.
@@ -30,7 +30,7 @@
  *          (t_stop), the sender writes X = 3W/2 bytes (more than the window
  *          holds, so it closes; less than two windows, so what is left after
  *          the first read fits and the window does not close again); the
- *          reader polls TCP_INFO until its advertised window is 0 (t_closed),
+ *          reader polls until it sees its advertised window 0 (t_closed),
  *          sleeps S_k ms from then, then (t_resume) one read with a buffer
  *          larger than X (t_read: it returned), then reads the rest of X.
  *
@@ -49,9 +49,27 @@
  *          but no longer fit the buffer: the kernel drops them. After S ms it
  *          sets SO_RCVBUF back and reads all N.
  *
+ * How the window is seen closed (zw, stalls; "window_seen" in their done line):
+ *  rcv_wnd       the reader's own TCP_INFO tcpi_rcv_wnd is 0 (Linux 6.2+, the
+ *                window this socket last advertised);
+ *  peer_snd_wnd  kernels without tcpi_rcv_wnd: the sender socket's TCP_INFO
+ *                tcpi_snd_wnd (Linux 5.4+) is 0, read by the reader through
+ *                sock_diag (NETLINK_SOCK_DIAG, INET_DIAG_INFO), so the sender
+ *                process and its sockets stay as they are. The sender's window
+ *                is 0 only once the reader's window-0 segment has reached it,
+ *                so t_closed is, as with rcv_wnd, after the window closed:
+ *                later by that segment's trip through loopback (microseconds)
+ *                plus at most the 0.5 ms poll.
+ * rcv_wnd is used where the kernel has it; WL_FLOW_WINDOW=peer_snd_wnd in the
+ * environment forces the fallback (to measure it on a newer kernel).
+ *
  * The process stays alive, its sockets open, until stdin reaches EOF.
  */
 #include "wl_common.h"
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -121,22 +139,41 @@ static void set_rcvbuf(int fd, int v)
 
 /*
  * tcpi_rcv_wnd (Linux 6.2+: tp->rcv_wnd, the window this socket last
- * advertised, bytes) directly follows tcpi_snd_wnd (offset 228) in the UAPI
- * struct tcp_info, which only ever grows at its end. glibc's and older
- * kernel headers lack the field, so it is read at its offset from a raw buffer.
+ * advertised, bytes) directly follows tcpi_snd_wnd (Linux 5.4+: tp->snd_wnd,
+ * the window the peer last advertised, offset 228) in the UAPI struct
+ * tcp_info, which only ever grows at its end. glibc's and older kernel
+ * headers lack the fields, so they are read at their offsets from a raw buffer.
  */
+#define TCPI_SND_WND_OFFSET 228
 #define TCPI_RCV_WND_OFFSET 232
+
+enum window_seen { SEEN_RCV_WND, SEEN_PEER_SND_WND };
+
+static const char *const window_seen_names[] = {
+	[SEEN_RCV_WND] = "rcv_wnd",
+	[SEEN_PEER_SND_WND] = "peer_snd_wnd",
+};
+
+static enum window_seen window_seen = SEEN_RCV_WND;
+
+/* The kernel's struct tcp_info of fd, raw; returns its length. */
+static socklen_t tcp_info_raw(int fd, unsigned char *buf, socklen_t size)
+{
+	socklen_t len = size;
+
+	memset(buf, 0, size);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, buf, &len))
+		die("TCP_INFO: %s", strerror(errno));
+	return len;
+}
 
 static unsigned advertised_window(int fd)
 {
 	const size_t off = TCPI_RCV_WND_OFFSET;
 	unsigned char buf[512];
-	socklen_t len = sizeof(buf);
+	socklen_t len = tcp_info_raw(fd, buf, sizeof(buf));
 	__u32 v;
 
-	memset(buf, 0, sizeof(buf));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, buf, &len))
-		die("TCP_INFO: %s", strerror(errno));
 	if (len < off + sizeof(v))
 		die("TCP_INFO has no tcpi_rcv_wnd (kernel older than 6.2?)");
 	memcpy(&v, buf + off, sizeof(v));
@@ -144,15 +181,145 @@ static unsigned advertised_window(int fd)
 }
 
 /*
+ * The fallback: the sender's socket, found by sock_diag with its exact
+ * address and ports (the reader's peer and local ones). The request is built
+ * once; each poll sends it and reads tcpi_snd_wnd from the INET_DIAG_INFO
+ * attribute of the answer.
+ */
+static struct {
+	int fd;
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg;
+} diag = { .fd = -1 };
+
+static void sock_addr(int fd, int peer, int family, __be32 out[4])
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int r = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+		     : getsockname(fd, (struct sockaddr *)&ss, &len);
+
+	if (r || ss.ss_family != family)
+		die("socket address: %s", r ? strerror(errno) : "wrong family");
+	memset(out, 0, 4 * sizeof(__be32));
+	if (family == AF_INET)
+		out[0] = ((struct sockaddr_in *)&ss)->sin_addr.s_addr;
+	else
+		memcpy(out, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+}
+
+static void diag_open(const struct wl_conn *c)
+{
+	struct inet_diag_req_v2 *r = &diag.msg.req;
+
+	diag.fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (diag.fd < 0)
+		die("NETLINK_SOCK_DIAG socket: %s", strerror(errno));
+	memset(&diag.msg, 0, sizeof(diag.msg));
+	diag.msg.nlh.nlmsg_len = sizeof(diag.msg);
+	diag.msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	diag.msg.nlh.nlmsg_flags = NLM_F_REQUEST;
+	r->sdiag_family = (__u8)c->family;
+	r->sdiag_protocol = IPPROTO_TCP;
+	r->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+	r->idiag_states = ~0U;
+	/* the sender's socket: its local end is the reader's peer */
+	r->id.idiag_sport = htons((uint16_t)c->rport);
+	r->id.idiag_dport = htons((uint16_t)c->lport);
+	sock_addr(c->rfd, 1, c->family, r->id.idiag_src);
+	sock_addr(c->rfd, 0, c->family, r->id.idiag_dst);
+	r->id.idiag_cookie[0] = r->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+}
+
+/* The sender socket's tcpi_snd_wnd: the window the reader last advertised. */
+static unsigned peer_send_window(void)
+{
+	static unsigned char buf[16384];
+	const size_t off = TCPI_SND_WND_OFFSET;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	ssize_t n;
+
+	diag.msg.nlh.nlmsg_seq++;
+	if (send(diag.fd, &diag.msg, sizeof(diag.msg), 0) != (ssize_t)sizeof(diag.msg))
+		die("sock_diag request: %s", strerror(errno));
+	do
+		n = recv(diag.fd, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		die("sock_diag answer: %s", strerror(errno));
+	for (int len = (int)n; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
+		struct inet_diag_msg *m = NLMSG_DATA(nlh);
+		struct rtattr *a;
+		unsigned alen;
+		__u32 v;
+
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+			die("sock_diag: the sender's socket: %s (tcp_diag module missing?)",
+			    strerror(-e->error));
+		}
+		if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+		    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+			continue;
+		a = (struct rtattr *)((char *)m + NLMSG_ALIGN(sizeof(*m)));
+		alen = nlh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*m)));
+		for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+			if (a->rta_type != INET_DIAG_INFO)
+				continue;
+			if (RTA_PAYLOAD(a) < off + sizeof(v))
+				die("sock_diag TCP_INFO has no tcpi_snd_wnd (kernel older than 5.4?)");
+			memcpy(&v, (char *)RTA_DATA(a) + off, sizeof(v));
+			return v;
+		}
+		die("sock_diag: no INET_DIAG_INFO for the sender's socket");
+	}
+	die("sock_diag: no answer for the sender's socket");
+}
+
+/*
+ * Chooses how the window is seen closed: tcpi_rcv_wnd where TCP_INFO has it,
+ * else (or with WL_FLOW_WINDOW=peer_snd_wnd) the sender's tcpi_snd_wnd.
+ */
+static void window_seen_init(const struct wl_conn *c)
+{
+	const char *e = getenv("WL_FLOW_WINDOW");
+	unsigned char buf[512];
+
+	if (e && *e) {
+		if (!strcmp(e, window_seen_names[SEEN_PEER_SND_WND]))
+			window_seen = SEEN_PEER_SND_WND;
+		else if (strcmp(e, window_seen_names[SEEN_RCV_WND]))
+			die("bad WL_FLOW_WINDOW %s (rcv_wnd or peer_snd_wnd)", e);
+	} else if (tcp_info_raw(c->rfd, buf, sizeof(buf)) < TCPI_RCV_WND_OFFSET + sizeof(__u32)) {
+		window_seen = SEEN_PEER_SND_WND;
+	}
+	if (window_seen == SEEN_PEER_SND_WND) {
+		diag_open(c);
+		(void)peer_send_window();	/* fails now, before ready, if it cannot work */
+	}
+}
+
+static int window_closed(int fd)
+{
+	if (window_seen == SEEN_PEER_SND_WND)
+		return peer_send_window() == 0;
+	return advertised_window(fd) == 0;
+}
+
+/*
  * Polls (every 0.5 ms, up to 10 s) until the socket has advertised a zero
  * window; returns the monotonic time it saw that. The zero window is set and
  * its segment sent under the socket lock, which TCP_INFO takes too: when this
- * sees 0, the segment has already been handed to the device.
+ * sees 0, the segment has already been handed to the device. (The fallback
+ * sees it later still: when the segment has reached the sender.)
  */
 static unsigned long long wait_window_closed(int fd)
 {
 	for (int i = 0; i < 20000; i++) {
-		if (advertised_window(fd) == 0)
+		if (window_closed(fd))
 			return mono_ns();
 		sleep_ns(500000ULL);
 	}
@@ -276,6 +443,8 @@ int main(int argc, char **argv)
 		die("bad --read");
 	conn_open_port(&c, family, (unsigned)port, (int)rcvbuf);
 	sender_start(&s, &c, 1);
+	if (!strcmp(mode, "zw") || !strcmp(mode, "stalls"))
+		window_seen_init(&c);
 
 	if (!strcmp(mode, "zw")) {
 		unsigned long long t_go, t_closed, t_resume, t_end;
@@ -301,8 +470,10 @@ int main(int argc, char **argv)
 		t_end = mono_ns();
 		print_head("done", &s, &c);
 		printf(",\"sent\":%llu,\"reads\":%llu,\"bytes\":%llu,\"t_go\":%llu,"
-		       "\"t_closed\":%llu,\"t_resume\":%llu,\"t_end\":%llu,\"stall_queue\":%d}\n",
-		       bytes, t.reads, t.bytes, t_go, t_closed, t_resume, t_end, q);
+		       "\"t_closed\":%llu,\"t_resume\":%llu,\"t_end\":%llu,\"stall_queue\":%d,"
+		       "\"window_seen\":\"%s\"}\n",
+		       bytes, t.reads, t.bytes, t_go, t_closed, t_resume, t_end, q,
+		       window_seen_names[window_seen]);
 	} else if (!strcmp(mode, "stalls")) {
 		unsigned long long t_stop[MAX_STALLS], t_closed[MAX_STALLS], t_resume[MAX_STALLS];
 		unsigned long long t_read[MAX_STALLS], t_done[MAX_STALLS], x;
@@ -336,7 +507,8 @@ int main(int argc, char **argv)
 		}
 		print_head("done", &s, &c);
 		printf(",\"sent\":%llu,\"reads\":%llu,\"bytes\":%llu,\"window_queue\":%d,\"x\":%llu,"
-		       "\"stalls\":[", x * nstalls, t.reads, t.bytes, w, x);
+		       "\"window_seen\":\"%s\",\"stalls\":[", x * nstalls, t.reads, t.bytes, w, x,
+		       window_seen_names[window_seen]);
 		for (unsigned k = 0; k < nstalls; k++)
 			printf("%s{\"stall_ms\":%llu,\"t_stop\":%llu,\"t_closed\":%llu,"
 			       "\"t_resume\":%llu,\"t_read\":%llu,\"t_done\":%llu,\"queue\":%d}",
