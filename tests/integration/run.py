@@ -212,6 +212,17 @@ def kill_started_since(n):
 
 # --------------------------------------------------------------- workloads
 
+def no_done_line(name, proc, timeout):
+    """The failure of a workload that printed no done line: it ended without
+    one (wait_line returns at end of output), or it is still running."""
+    if proc.eof["out"]:
+        rc = proc.wait(scaled(2))
+        why = "ended (exit status %s) without its done line" % rc
+    else:
+        why = "did not finish within %gs" % timeout
+    return Failure("workload %s %s; stderr: %s" % (name, why, one_line(proc.err())))
+
+
 class Workload:
     def __init__(self, ctx, name, args=()):
         path = os.path.join(ctx.workloads, name)
@@ -244,8 +255,7 @@ class Workload:
         line = self.proc.wait_line("out", lambda l: b'"done"' in l,
                                    WORKLOAD_DONE_TIMEOUT)
         if line is None:
-            raise Failure("workload %s did not finish within %gs; stderr: %s"
-                          % (self.name, WORKLOAD_DONE_TIMEOUT, one_line(self.proc.err())))
+            raise no_done_line(self.name, self.proc, WORKLOAD_DONE_TIMEOUT)
         self.done = json.loads(line)
         return self.done
 
@@ -1506,8 +1516,7 @@ class FlowWorkload:
         timeout = WORKLOAD_DONE_TIMEOUT if timeout is None else timeout
         line = self.proc.wait_line("out", lambda l: b'"done"' in l, timeout)
         if line is None:
-            raise Failure("workload flow did not finish within %gs; stderr: %s"
-                          % (timeout, one_line(self.proc.err())))
+            raise no_done_line("flow", self.proc, timeout)
         self.done = json.loads(line)
         return self.done
 
