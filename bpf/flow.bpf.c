@@ -115,13 +115,6 @@ int BPF_PROG(tp_tcp_probe, struct sock *sk, const struct sk_buff *skb)
 
 	if (!segment_selected(sk) || read_tcp_header(skb, &th))
 		return 0;
-	/*
-	 * With the kprobe read hook (state in the hash map) nothing else may
-	 * have made the socket's cookie before its first read, which can only
-	 * read it: every segment that brings data passes here first.
-	 */
-	if (cfg_state_hash && !sk->__sk_common.skc_cookie.counter)
-		bpf_get_socket_cookie(sk);
 	handle_segment(sk, &th, BS_ZW_RECV, true);
 	return 0;
 }

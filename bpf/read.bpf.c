@@ -273,10 +273,10 @@ int BPF_KPROBE(kp_tcp_recvmsg, struct sock *sk, struct msghdr *msg, size_t len,
 
 /*
  * A kprobe program cannot make a socket's cookie (bpf_get_socket_cookie() is
- * not for kprobes), and a socket may be read before the tcp_probe hook, which
- * makes it in this mode, sees a segment (a new socket read empty, data that
- * arrived before bufscope started): the kprobe tier's read hook also makes it
- * when a TCP socket becomes established ...
+ * not for kprobes), and a socket may be read before any hook that can has
+ * seen it (a new socket read empty, data that arrived before bufscope
+ * started): the kprobe tier's read hook makes it when a TCP socket becomes
+ * established ...
  */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_cookie_at_connect, const struct sock *sk, int oldstate, int newstate)

@@ -164,16 +164,18 @@ static int check_hooks(struct collector *c, enum attach_mode mode, bool warn)
 {
 	char why[4 * HOOK_WHY_LEN];
 
-	if (state_in_hash(c) && c->hooks[HOOK_STATE].available) {
-		c->hooks[HOOK_STATE].available = false;
-		c->hooks[HOOK_STATE].tier = "none";
+	struct hook_status *state = &c->hooks[HOOK_STATE];
+
+	/* chosen by the probe, off while state is hashed (tiers can change) */
+	state->available = state->variant >= 0 && !state_in_hash(c);
+	state->tier = state->available ? tier_name(TIER_ITERATOR) : "none";
+	if (warn && state->variant >= 0 && !state->available)
 		log_debug("state hook off: the kprobe tier keeps socket state in a hash "
 			  "map; every interval walks the whole socket table");
-	}
 	for (int i = 0; i < HOOK__COUNT; i++) {
 		struct hook_status *h = &c->hooks[i];
 
-		if (h->available || (i == HOOK_STATE && state_in_hash(c)))
+		if (h->available || (i == HOOK_STATE && state->variant >= 0))
 			continue;
 		hooks_explain(h, (enum hook_id)i, why, sizeof(why));
 		if (h->required) {
