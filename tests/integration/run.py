@@ -2563,6 +2563,21 @@ def t_max_pids(ctx, rec):
     rec.check("max_pids_accepted", check)
 
 
+# ------------------------------------------------- scenarios in other files
+
+def load_scenario_modules():
+    """Scenarios with real programs and other concerns live beside this file
+    as scen_*.py; each does `from harness import *` and registers with
+    @scenario like the ones above, after them, in file-name order."""
+    sys.modules.setdefault("harness", sys.modules[__name__])
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    for name in sorted(os.listdir(here)):
+        if name.startswith("scen_") and name.endswith(".py"):
+            __import__(name[:-3])
+
+
 # ------------------------------------------------------------------ main
 
 def set_read_tier(ctx):
@@ -2607,6 +2622,7 @@ def main():
     WORKLOAD_DONE_TIMEOUT = scaled(WORKLOAD_DONE_TIMEOUT)
     STOP_TIMEOUT = scaled(STOP_TIMEOUT)
     ATTACH = ctx.attach
+    load_scenario_modules()  # after the globals above: modules copy them
     if ctx.list:
         for _, names in SCENARIOS:
             if ctx.only and not any(re.search(ctx.only, n) for n in names):
