@@ -348,6 +348,7 @@ int session_run(const struct options *opt, const struct session_hooks *hooks)
 	render_init(&s.render, stdout, opt, collector_hooks(s.col));
 	s.render.model = &s.model;
 	s.render.reasons = collector_drop_reasons(s.col);
+	s.model.reasons = s.render.reasons;	/* drops lost or expected */
 	hooks_describe(collector_hooks(s.col), desc, sizeof(desc));
 	log_info("ready: attached %s", desc);
 	fflush(stderr);
