@@ -559,6 +559,19 @@ bool model_visible(const struct model *m, const struct sock_entry *s)
 	return !f->has_comm || !strncmp(f->comm, s->comm, BS_COMM_LEN);
 }
 
+bool model_any_read(const struct model *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct sock_entry *s = &m->socks[i];
+		const struct counts *c = &s->total;
+
+		if (c->reads + c->eof_reads + c->eagain_reads + c->error_reads +
+		    c->peek_reads && model_visible(m, s))
+			return true;
+	}
+	return false;
+}
+
 /* Drops the per-reason slots do not account for: reasons beyond the slots. */
 static uint64_t unlisted_drops(const struct sock_row *r)
 {

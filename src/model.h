@@ -174,6 +174,9 @@ void model_end_pass(struct model *m);
 void model_set_owner(struct sock_entry *s, uint32_t pid, const char *comm);
 /* Does the socket pass -p/-c? Unknown owners pass only without filters. */
 bool model_visible(const struct model *m, const struct sock_entry *s);
+/* Did a visible socket see a read call of any kind (data, EOF, EAGAIN,
+ * error, peek)? */
+bool model_any_read(const struct model *m);
 
 /*
  * The interval that just ended: rows for sockets with activity or bytes
