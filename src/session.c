@@ -228,8 +228,12 @@ static void filter_hint(struct session *s, bool summary)
 	struct filter_census c;
 	char text[512];
 
-	if (s->hinted || (!o->npids && !o->has_comm) || model_any_read(&s->model))
+	if (s->hinted || (!o->npids && !o->has_comm))
 		return;
+	if (model_any_read(&s->model)) {
+		s->hinted = true;	/* a selected process reads: nothing to say */
+		return;
+	}
 	if (!summary && (s->render.redraw || now_s() - s->start < HINT_AFTER_S))
 		return;
 	s->hinted = true;
