@@ -26,6 +26,14 @@ EXPECTED_REASONS = ("TCP_OLD_SEQUENCE", "TCP_OLD_DATA", "TCP_OFOMERGE", "TCP_OFO
                     "TCP_CLOSE", "TCP_ABORT_ON_DATA", "TCP_RFC7323_TW_PAWS")
 
 
+def pipe_env():
+    """The environment for a table read through a pipe: without $COLUMNS, so
+    that it has every column whatever the shell that started the tests."""
+    env = dict(os.environ)
+    env.pop("COLUMNS", None)
+    return env
+
+
 def summary_table(text):
     """The summary's table of a `top` table output: (header names, rows as
     lists of cells), the rows of socket lines only."""
@@ -93,7 +101,8 @@ def flow_run(ctx, port, wl_args):
     try:
         w = FlowWorkload(ctx, env, ["--port", str(port)] + wl_args)
         js = env.bufscope(ctx, ["top", "-o", "json", "-i", "1", "-P", str(port)])
-        tb = env.bufscope(ctx, ["top", "-i", "1", "-n", "0", "-P", str(port)])
+        tb = Bufscope(ctx, ["top", "-i", "1", "-n", "0", "-P", str(port)], env=pipe_env(),
+                      prefix=env.prefix() if env.bufscope_in_netns else ())
         js.wait_ready()
         tb.wait_ready()
         cap = Capture(env, port)
@@ -336,9 +345,9 @@ def t_nginx(ctx, rec):
         byname = Bufscope(ctx, ["top", "-c", "nginx", "-P", str(port), "-o", "json",
                                 "-i", "1", "-d", "4"])
         byproc = Bufscope(ctx, ["top", "-c", "nginx", "-P", str(port), "--by", "process",
-                                "-i", "1", "-d", "4"])
+                                "-i", "1", "-d", "4"], env=pipe_env())
         master = Bufscope(ctx, ["top", "-p", str(ngx.master), "-P", str(port),
-                                "-i", "1", "-d", "4"])
+                                "-i", "1", "-d", "4"], env=pipe_env())
         for bs in (byname, byproc, master):
             bs.wait_ready()
         ngx.requests(20)
@@ -446,7 +455,8 @@ def t_closed_listener(ctx, rec):
         if py.wait_line("out", lambda l: b"listening" in l, scaled(10)) is None:
             raise Failure("the listener script did not start: %s" % one_line(py.err()))
         bs = Bufscope(ctx, ["top", "-o", "json", "-i", "1", "-P", str(port)])
-        tb = Bufscope(ctx, ["top", "-i", "1", "--by", "process", "-P", str(port)])
+        tb = Bufscope(ctx, ["top", "-i", "1", "--by", "process", "-P", str(port)],
+                      env=pipe_env())
         bs.wait_ready()
         tb.wait_ready()
         py.send("go\n")

@@ -264,6 +264,7 @@ static void use_options(struct ctx *c, const char *const *args)
 	c->len = 0;
 	c->f = open_memstream(&c->buf, &c->len);
 	assert_non_null(c->f);
+	unsetenv("COLUMNS");	/* a stream gets every column (test_render_fit) */
 	render_init(&c->r, c->f, &c->opt, hooks);
 	assert_false(c->r.redraw);	/* not a terminal */
 	/* as session_run does */
