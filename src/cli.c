@@ -82,6 +82,7 @@ static const char top_options[] =
 	"top options:\n"
 	"  -s, --sort COLUMN    queue (default), peak, bytes, reads, req, ret, fill,\n"
 	"                       rcvbuf, pid, comm, zw (time in zero window), drops\n"
+	"                       (data lost)\n"
 	"  -n, --rows N         show at most N rows (default 20, 0 = all)\n"
 	"  -b, --by WHAT        socket (default) or process\n"
 	"  -w, --wide           every column; otherwise a terminal gets the columns\n"
