@@ -4,6 +4,7 @@ discards (against a capture and the namespace's TcpExt counters), the table
 that shows them, nginx selected by its master's pid (the hint) or by name,
 and a closed listener that must not be listed."""
 
+import shlex
 import socket
 
 from harness import *
@@ -49,7 +50,8 @@ def summary_table(text):
     rows = []
     for l in lines[hdr + 1:]:
         cells = l.split()
-        if len(cells) != len(names):
+        # a row starts with its pid ('*': closed; '-': owner unknown)
+        if len(cells) != len(names) or not re.match(r"^(\d+|-)\*?$", cells[0]):
             break
         rows.append(cells)
     return names, rows
@@ -509,3 +511,59 @@ def t_closed_listener(ctx, rec):
                             "(the listener): %r" % l)
                 break
     rec.check("table_closed_listener_not_listed", check)
+
+
+# ---------------------------------------------------------------- terminal
+
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@scenario("table_terminal_width")
+def t_terminal_width(ctx, rec):
+    """`top` on a real terminal of 80 columns (a pty from script(1), its size
+    set with stty): the width comes from the terminal (TIOCGWINSZ), every line
+    it prints fits, the least important columns are left out and the flow's
+    two sockets are there, with the zero-window episodes wrapped."""
+    port = TABLE_PORT_BASE + 30
+
+    def check(errs):
+        if not shutil.which("script") or not shutil.which("stty"):
+            raise Failure("prerequisite: script(1) and stty are needed (util-linux, coreutils)")
+        env = FlowEnv(ctx)
+        try:
+            w = FlowWorkload(ctx, env, ["--mode", "zw", "--port", str(port), "--rcvbuf", "65536",
+                                        "--bytes", "600000", "--stall-ms", "1000",
+                                        "--read", "4096", "--sleep-us", "1000"])
+            args = with_attach(["top", "-i", "1", "-d", "4", "-P", str(port)])
+            cmd = "stty cols 80 rows 60; exec %s" % " ".join(
+                shlex.quote(a) for a in [ctx.bufscope] + args)
+            term = Proc(["script", "-qfec", cmd, "/dev/null"], env=pipe_env(), stdin=False,
+                        label="script")
+            if term.wait_line("out", lambda l: b"ready" in l, READY_TIMEOUT) is None:
+                raise Failure("bufscope on a terminal printed no ready line: %s"
+                              % one_line(term.out()))
+            w.go()
+            w.wait_done()
+            rc = term.wait(scaled(15))
+            if rc != 0:
+                raise Failure("bufscope on a terminal exited %r: %s" % (rc, one_line(term.out())))
+            w.finish()
+        finally:
+            env.close()
+        text = ANSI.sub(b"", term.out()).replace(b"\r", b"").decode("utf-8", "replace")
+        # stderr shares the terminal: its lines are the log's, not the table's
+        lines = [l for l in text.split("\n") if not l.startswith("bufscope:")]
+        long = [l for l in lines if len(l) > 80]
+        errs.true("%d lines longer than the terminal's 80 columns, e.g. %r"
+                  % (len(long), long[:1]), not long)
+        names, rows = summary_table(text)
+        errs.true("the 80-column summary has PID COMM LOCAL and leaves DISC out: %s" % names,
+                  names[:3] == ["PID", "COMM", "LOCAL"] and "DISC" not in names)
+        local = ["%s:%d" % ("127.0.0.1", p) for p in (w.rconn["lport"], w.sconn["lport"])]
+        got = sorted(r[2] for r in rows)
+        errs.eq("the flow's two sockets in the summary (LOCAL)", got, sorted(local))
+        errs.true("no zero-window episode listed (the flow stalls its reader for 1 s)",
+                  "window 0 sent" in text)
+        errs.true("no episode line wrapped to fit (a continuation indented by 4)",
+                  any(l.startswith("    ") and "queued at start" in l for l in lines))
+    rec.check("table_terminal_width", check)
