@@ -19,7 +19,8 @@ static __always_inline void handle_arrival(const struct sock *sk, bool direct)
 	struct bs_sock_state *st;
 	__u64 now;
 
-	if (!sk || !is_tcp(sk, direct) || !port_selected(&sk->__sk_common, direct))
+	if (!sk || !is_tcp(sk, direct) || is_listener(sk, direct) ||
+	    !port_selected(&sk->__sk_common, direct))
 		return;
 	st = state_taskless(sk, true);	/* softirq: the reader is unknown */
 	if (!st)

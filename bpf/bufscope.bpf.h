@@ -174,6 +174,16 @@ static __always_inline bool is_tcp(const struct sock *sk, bool direct)
 	       BS_LOAD(direct, sk, sk_type) == SOCK_STREAM;
 }
 
+/*
+ * A listening socket is not a connection: it queues no data (its
+ * sk_data_ready only says a connection can be accepted), the iterators skip
+ * it, and no hook gives it state, or its close record would list it.
+ */
+static __always_inline bool is_listener(const struct sock *sk, bool direct)
+{
+	return BS_LOAD(direct, sk, __sk_common.skc_state) == TCP_LISTEN;
+}
+
 static __always_inline bool port_selected(const struct sock_common *skc,
 					  bool direct)
 {

@@ -82,8 +82,11 @@ static const char top_options[] =
 	"top options:\n"
 	"  -s, --sort COLUMN    queue (default), peak, bytes, reads, req, ret, fill,\n"
 	"                       rcvbuf, pid, comm, zw (time in zero window), drops\n"
+	"                       (data lost)\n"
 	"  -n, --rows N         show at most N rows (default 20, 0 = all)\n"
-	"  -b, --by WHAT        socket (default) or process\n";
+	"  -b, --by WHAT        socket (default) or process\n"
+	"  -w, --wide           every column; otherwise a terminal gets the columns\n"
+	"                       that fit its width (a pipe gets them all)\n";
 
 void cli_print_usage_all(void)
 {
@@ -303,6 +306,9 @@ static int parse_option(int c, const char *arg, const char *optname,
 				    "unknown attach tier '%.64s'", arg);
 		o->attach = (enum attach_mode)i;
 		return 0;
+	case 'w':
+		o->wide = true;
+		return 0;
 	case 'v':
 		o->verbose = true;
 		return 0;
@@ -319,13 +325,14 @@ static int parse_option(int c, const char *arg, const char *optname,
 	}
 }
 
-/* --sort, --rows and --by shape top's table; NULL for other options. */
+/* --sort, --rows, --by and --wide shape top's table; NULL for other options. */
 static const char *top_only_option(int c)
 {
 	switch (c) {
 	case 's': return "--sort";
 	case 'n': return "--rows";
 	case 'b': return "--by";
+	case 'w': return "--wide";
 	default: return NULL;
 	}
 }
@@ -342,6 +349,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 		{ "sort", required_argument, NULL, 's' },
 		{ "rows", required_argument, NULL, 'n' },
 		{ "by", required_argument, NULL, 'b' },
+		{ "wide", no_argument, NULL, 'w' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "attach", required_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -360,7 +368,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 	opterr = 0;
 	argv += first - 1;
 	argc -= first - 1;
-	while ((c = getopt_long(argc, argv, "+:p:c:P:i:d:o:s:n:b:e:vh", longopts,
+	while ((c = getopt_long(argc, argv, "+:p:c:P:i:d:o:s:n:b:e:wvh", longopts,
 				NULL)) != -1) {
 		/* An unknown short option may sit in a group ("-vx"): name it alone.
 		 * A long one keeps its name; glibc also sets optopt for a flag given
@@ -379,7 +387,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 		if (parse_option(c, optarg, name, o, err))
 			return -1;
 		if (top_only_option(c) && o->cmd == CMD_TRACE)
-			return fail(err, "--sort, --rows and --by are options of top",
+			return fail(err, "--sort, --rows, --by and --wide are options of top",
 				    "option '%s' does not apply to trace",
 				    top_only_option(c));
 		if (c == 'e' && o->cmd != CMD_TRACE)

@@ -42,6 +42,7 @@ struct options {
 	enum sort_key sort;
 	unsigned rows;		/* 0: all */
 	enum group_by by;
+	bool wide;		/* -w: every column, whatever the width */
 	enum attach_mode attach;	/* --attach */
 	bool verbose;
 	bool help;

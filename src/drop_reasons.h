@@ -6,13 +6,26 @@
 #ifndef BUFSCOPE_DROP_REASONS_H
 #define BUFSCOPE_DROP_REASONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct btf;
 
+/*
+ * What a drop means for the receiver (docs/metrics.md, "Drops on the receive
+ * path"): data it did not have and threw away, so it is lost until the
+ * sender retransmits it; or a discard TCP makes on a healthy connection by
+ * design (a duplicate, a zero-window probe, a segment after close).
+ */
+enum drop_class {
+	DROP_LOST,
+	DROP_EXPECTED,
+};
+
 struct drop_reasons {
 	char **names;		/* by value; NULL where the enum has a gap */
+	bool *expected;		/* by value: drop_class_of_name() is DROP_EXPECTED */
 	size_t n;
 };
 
@@ -23,5 +36,14 @@ void drop_reasons_free(struct drop_reasons *dr);
  * value is unknown (buf holds it). */
 const char *drop_reason_name(const struct drop_reasons *dr, uint32_t value,
 			     char *buf, size_t len);
+/*
+ * The class of a reason by its name without the prefix ("TCP_OLD_SEQUENCE").
+ * A name bufscope does not know (a newer kernel's) is DROP_LOST: a false
+ * alarm can be looked into, a loss counted as expected would be hidden.
+ */
+enum drop_class drop_class_of_name(const char *name);
+/* The class of a value of the running kernel; DROP_LOST when it has no name
+ * (dr NULL or without the enum included). */
+enum drop_class drop_reason_class(const struct drop_reasons *dr, uint32_t value);
 
 #endif

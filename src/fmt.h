@@ -11,6 +11,8 @@
 #define FMT_ENDPOINT_LEN 56	/* "[addr]:port" */
 
 const char *fmt_addr(char *buf, size_t len, uint16_t family, const uint8_t *addr);
+/* "10.0.0.1:80", "[::1]:80"; a v4-mapped IPv6 address (::ffff:10.0.0.1) as
+ * the IPv4 address it stands for: tables are for reading, JSON keeps it. */
 const char *fmt_endpoint(char *buf, size_t len, uint16_t family,
 			 const uint8_t *addr, uint16_t port);
 const char *fmt_family(uint16_t family);

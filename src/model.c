@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "array.h"
+#include "drop_reasons.h"
 #include "model.h"
 
 #define MODEL_MIN_SLOTS 1024
@@ -190,6 +191,16 @@ static int take_hist(struct sock_entry *s, const struct bs_sock_state *st)
 	return 0;
 }
 
+/*
+ * A socket without a peer port is no connection: a listener (the kernel side
+ * gives listeners no state, but a record of one must not list it either) or
+ * a socket that never connected. Neither has anything to report.
+ */
+static bool is_connection(const struct bs_endpoints *ep)
+{
+	return ep->dport != 0;
+}
+
 void model_alive(struct model *m, uint64_t cookie)
 {
 	struct sock_entry *s = model_find(m, cookie);
@@ -211,6 +222,8 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 	/* An idle socket (no state, nothing waiting) is not worth an entry:
 	 * a host has thousands, and they would only be listed as idle. */
 	if (!s && !(rec->flags & BS_SF_HAS_STATE) && !rec->queue_bytes)
+		return 0;
+	if (!s && !is_connection(&rec->ep))
 		return 0;
 	if (!s) {
 		s = model_add(m, rec->cookie);
@@ -381,6 +394,8 @@ int model_apply_flow(struct model *m, const struct bs_flow_rec *rec)
 
 	if (rec->kind != BS_REC_ZW_START && rec->kind != BS_REC_ZW_END)
 		return 0;	/* drops and rcvbuf changes are counted in the state */
+	if (!model_find(m, rec->cookie) && !is_connection(&rec->ep))
+		return 0;
 	s = entry_from_flow(m, rec);
 	if (!s)
 		return -ENOMEM;
@@ -422,6 +437,7 @@ void model_set_drops(struct model *m, uint64_t cookie, uint32_t reason,
 		if (d->total && d->reason != reason)
 			continue;
 		d->reason = reason;
+		d->expected = drop_reason_class(m->reasons, reason) == DROP_EXPECTED;
 		d->total = total;
 		s->active = true;
 		return;
@@ -543,6 +559,19 @@ bool model_visible(const struct model *m, const struct sock_entry *s)
 	return !f->has_comm || !strncmp(f->comm, s->comm, BS_COMM_LEN);
 }
 
+bool model_any_read(const struct model *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct sock_entry *s = &m->socks[i];
+		const struct counts *c = &s->total;
+
+		if (c->reads + c->eof_reads + c->eagain_reads + c->error_reads +
+		    c->peek_reads && model_visible(m, s))
+			return true;
+	}
+	return false;
+}
+
 /* Drops the per-reason slots do not account for: reasons beyond the slots. */
 static uint64_t unlisted_drops(const struct sock_row *r)
 {
@@ -552,6 +581,19 @@ static uint64_t unlisted_drops(const struct sock_row *r)
 		listed += r->drops_by[k];
 	/* the counter and the per-reason map are read a moment apart */
 	return r->d.drops > listed ? r->d.drops - listed : 0;
+}
+
+/* The row's drops by class: what its per-reason counts say. */
+static void split_drops(struct sock_row *r)
+{
+	r->drops_lost = r->drops_other;
+	r->drops_expected = 0;
+	for (int k = 0; k < MODEL_DROP_REASONS; k++) {
+		if (r->s->drops_by[k].expected)
+			r->drops_expected += r->drops_by[k];
+		else
+			r->drops_lost += r->drops_by[k];
+	}
 }
 
 void model_row_totals(const struct sock_entry *s, struct sock_row *r)
@@ -564,6 +606,7 @@ void model_row_totals(const struct sock_entry *s, struct sock_row *r)
 	for (int k = 0; k < MODEL_DROP_REASONS; k++)
 		r->drops_by[k] = s->drops_by[k].total;
 	r->drops_other = unlisted_drops(r);
+	split_drops(r);
 }
 
 static long collect_rows(struct model *m, struct sock_row **out, bool interval)
@@ -592,6 +635,7 @@ static long collect_rows(struct model *m, struct sock_row **out, bool interval)
 			for (int k = 0; k < MODEL_DROP_REASONS; k++)
 				r->drops_by[k] = s->drops_by[k].total - s->drops_by[k].reported;
 			r->drops_other = unlisted_drops(r);
+			split_drops(r);
 			show = counts_any(&r->d) || r->peak ||
 			       (!s->closed && s->queue_bytes) ||
 			       (s->closed && !s->close_reported);
@@ -674,10 +718,13 @@ long model_rollup(const struct sock_row *rows, size_t n, struct proc_row **out)
 		}
 		p->sockets++;
 		counts_add(&p->d, &rows[i].d);
+		p->drops_lost += rows[i].drops_lost;
+		p->drops_expected += rows[i].drops_expected;
 		if (!s->closed) {
 			p->queue_bytes += s->queue_bytes;
 			p->rcvbuf += s->rcvbuf;
 			p->rmem_alloc += s->rmem_alloc;
+			p->zw_open |= s->zw_open_ns[BS_ZW_SENT] || s->zw_open_ns[BS_ZW_RECV];
 		}
 		p->peak = max_u32(p->peak, rows[i].peak);
 	}

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include "bufscope/sock.h"
 
+struct drop_reasons;
+
 /* Cumulative counters; every member is a uint64_t (counts_sub relies on it). */
 struct counts {
 	uint64_t reads, bytes, req_reads, req_bytes, full_reads, eof_reads,
@@ -30,6 +32,7 @@ struct counts {
 
 struct drop_count {
 	uint32_t reason;
+	bool expected;		/* drop_reason_class() is DROP_EXPECTED */
 	uint64_t total;
 	uint64_t reported;
 };
@@ -94,6 +97,9 @@ struct model {
 	struct episode *episodes;	/* oldest first */
 	size_t nepisodes, episodes_cap;
 	uint64_t episodes_forgotten;	/* dropped from the log to bound memory */
+	/* the running kernel's drop reasons, which classify drops as lost or
+	 * expected; NULL: every drop counts as lost */
+	const struct drop_reasons *reasons;
 };
 
 #define MODEL_MAX_EPISODES 10000
@@ -110,6 +116,9 @@ struct sock_row {
 	uint64_t age_max_ns;	/* oldest byte a read took, in the view */
 	uint64_t drops_by[MODEL_DROP_REASONS];	/* per s->drops_by[k].reason */
 	uint64_t drops_other;	/* drops of reasons without a slot */
+	/* drops_by and drops_other split by class; drops_other is lost (its
+	 * reasons are unknown) */
+	uint64_t drops_lost, drops_expected;
 };
 
 struct proc_row {
@@ -121,6 +130,8 @@ struct proc_row {
 	uint32_t peak;
 	uint64_t rcvbuf;
 	uint64_t rmem_alloc;
+	uint64_t drops_lost, drops_expected;	/* sums of the rows' */
+	bool zw_open;		/* one of its open sockets is in an episode */
 };
 
 int model_init(struct model *m);
@@ -163,6 +174,9 @@ void model_end_pass(struct model *m);
 void model_set_owner(struct sock_entry *s, uint32_t pid, const char *comm);
 /* Does the socket pass -p/-c? Unknown owners pass only without filters. */
 bool model_visible(const struct model *m, const struct sock_entry *s);
+/* Did a visible socket see a read call of any kind (data, EOF, EAGAIN,
+ * error, peek)? */
+bool model_any_read(const struct model *m);
 
 /*
  * The interval that just ended: rows for sockets with activity or bytes

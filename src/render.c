@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include "render.h"
+
+#define DEFAULT_TERM_WIDTH 80
+#define MAX_WIDTH 100000
 
 void render_init(struct render *r, FILE *out, const struct options *opt,
 		 const struct hook_status *hooks)
@@ -8,9 +13,45 @@ void render_init(struct render *r, FILE *out, const struct options *opt,
 	r->out = out;
 	r->opt = opt;
 	r->hooks = hooks;
-	r->redraw = opt->output == OUT_TABLE && isatty(fileno(out));
+	r->tty = isatty(fileno(out));
+	r->redraw = opt->output == OUT_TABLE && r->tty;
 	jw_init(&r->jw, out);
 	wallclock_init(&r->clock);
+}
+
+/* $COLUMNS as a width, 0 when unset or not a number from 1 up */
+static unsigned columns_value(const char *env)
+{
+	char *end;
+	long v;
+
+	if (!env || !*env)
+		return 0;
+	v = strtol(env, &end, 10);
+	return *end || v < 1 || v > MAX_WIDTH ? 0 : (unsigned)v;
+}
+
+unsigned render_fit_width(bool wide, bool tty, unsigned winsize_cols,
+			  const char *columns_env)
+{
+	unsigned env = columns_value(columns_env);
+
+	if (wide)
+		return 0;
+	if (!tty)
+		return env;
+	if (winsize_cols)
+		return winsize_cols;
+	return env ? env : DEFAULT_TERM_WIDTH;
+}
+
+unsigned render_width(const struct render *r)
+{
+	struct winsize ws = { 0 };
+
+	if (r->tty && ioctl(fileno(r->out), TIOCGWINSZ, &ws))
+		ws.ws_col = 0;
+	return render_fit_width(r->opt->wide, r->tty, ws.ws_col, getenv("COLUMNS"));
 }
 
 bool render_hook_on(const struct render *r, enum hook_id id)

@@ -20,6 +20,8 @@ struct render {
 	const struct model *model;	/* episodes, and peers of sockets */
 	const struct drop_reasons *reasons;
 	bool redraw;		/* a terminal: redraw the table in place */
+	bool tty;		/* out is a terminal: tables fit its width */
+	unsigned line_width;	/* the frame being printed fits this; 0: any */
 	struct json_writer jw;
 	struct wallclock clock;	/* event timestamps as wall-clock text */
 };
@@ -37,6 +39,16 @@ struct frame {
 
 void render_init(struct render *r, FILE *out, const struct options *opt,
 		 const struct hook_status *hooks);
+/*
+ * The width a table must fit, 0 for none: none with --wide; a terminal's
+ * width (winsize_cols, else $COLUMNS, else 80); when out is not a terminal,
+ * $COLUMNS when it is set, else none, so that a pipe or a file gets every
+ * column whatever terminal started it.
+ */
+unsigned render_fit_width(bool wide, bool tty, unsigned winsize_cols,
+			  const char *columns_env);
+/* render_fit_width() for r's stream now (a terminal may have been resized). */
+unsigned render_width(const struct render *r);
 /*
  * Is the hook attached? Counts only it makes (arrivals, drops) are shown as
  * unknown, not 0, when it is not. Without hook information (tests), yes.

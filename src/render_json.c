@@ -108,6 +108,24 @@ static void json_drop_reasons(struct render *r, const struct sock_row *row)
 	jw_end_object(jw);
 }
 
+/* drops, and the same split into data lost and expected discards; null
+ * without the drops hook. */
+static void json_drop_split(struct render *r, uint64_t drops, uint64_t lost,
+			    uint64_t expected)
+{
+	struct json_writer *jw = &r->jw;
+
+	if (!render_hook_on(r, HOOK_DROPS)) {
+		jw_kv_null(jw, "drops");
+		jw_kv_null(jw, "drops_lost");
+		jw_kv_null(jw, "drops_expected");
+		return;
+	}
+	jw_kv_u64(jw, "drops", drops);
+	jw_kv_u64(jw, "drops_lost", lost);
+	jw_kv_u64(jw, "drops_expected", expected);
+}
+
 /* Flow control: zero windows both ways, window sizes, drops, buffer changes. */
 static void json_flow_fields(struct render *r, const struct sock_row *row)
 {
@@ -130,13 +148,11 @@ static void json_flow_fields(struct render *r, const struct sock_row *row)
 		jw_kv_str(jw, "zero_window_open", open);
 	else
 		jw_kv_null(jw, "zero_window_open");
-	if (render_hook_on(r, HOOK_DROPS)) {
-		jw_kv_u64(jw, "drops", d->drops);
+	json_drop_split(r, d->drops, row->drops_lost, row->drops_expected);
+	if (render_hook_on(r, HOOK_DROPS))
 		json_drop_reasons(r, row);
-	} else {
-		jw_kv_null(jw, "drops");
+	else
 		jw_kv_null(jw, "drop_reasons");
-	}
 	jw_kv_u64(jw, "rcv_wnd", s->closed ? 0 : s->rcv_wnd);
 	jw_kv_u64(jw, "peer_rcv_wnd", s->closed ? 0 : s->snd_wnd);
 	jw_kv_u64(jw, "send_queue", s->closed ? 0 : s->send_queue);
@@ -222,6 +238,11 @@ static void json_process(struct render *r, const struct proc_row *p)
 	json_counts(r, &p->d);
 	jw_kv_u64(jw, "queue_bytes", p->queue_bytes);
 	jw_kv_u64(jw, "queue_peak", p->peak);
+	/* who is stalled or blocked, and what it lost: as its sockets' */
+	jw_kv_u64(jw, "zero_window_episodes_sent", p->d.zw_episodes[BS_ZW_SENT]);
+	jw_kv_u64(jw, "zero_window_episodes_recv", p->d.zw_episodes[BS_ZW_RECV]);
+	kv_ms(jw, "zero_window_ms", p->d.zw_ns[BS_ZW_SENT] + p->d.zw_ns[BS_ZW_RECV]);
+	json_drop_split(r, p->d.drops, p->drops_lost, p->drops_expected);
 	jw_end_object(jw);
 }
 

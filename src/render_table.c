@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 #include <time.h>
+#include "columns.h"
 #include "fmt.h"
 #include "render.h"
 #include "sanitize.h"
@@ -39,6 +41,21 @@ static void clear_screen(struct render *r)
 		fputs("\033[H\033[2J", r->out);
 }
 
+/* A line of a frame, fitted to its width (continuation lines indented). */
+static void text_line(struct render *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void text_line(struct render *r, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	col_print_text(r->out, line, r->line_width, 4);
+}
+
 static void frame_header(struct render *r, const struct frame *f, size_t shown)
 {
 	char hooks[256], now[16];
@@ -48,14 +65,14 @@ static void frame_header(struct render *r, const struct frame *f, size_t shown)
 	localtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%H:%M:%S", &tm);
 	hooks_describe(r->hooks, hooks, sizeof(hooks));
-	fprintf(r->out, "bufscope %s  %s  %.1fs  %zu %s (%zu shown)  lost events %llu%s\n",
-		cli_command_name(r->opt->cmd), now, f->elapsed_s,
-		r->opt->by == BY_PROCESS ? f->np : f->n,
-		r->opt->by == BY_PROCESS ? "processes" : "sockets", shown,
-		(unsigned long long)f->lost_events,
-		f->lost_events ? " (counts are low)" : "");
+	text_line(r, "bufscope %s  %s  %.1fs  %zu %s (%zu shown)  lost events %llu%s",
+		  cli_command_name(r->opt->cmd), now, f->elapsed_s,
+		  r->opt->by == BY_PROCESS ? f->np : f->n,
+		  r->opt->by == BY_PROCESS ? "processes" : "sockets", shown,
+		  (unsigned long long)f->lost_events,
+		  f->lost_events ? " (counts are low)" : "");
 	if (r->opt->verbose)
-		fprintf(r->out, "attach: %s\n", hooks);
+		text_line(r, "attach: %s", hooks);
 }
 
 static size_t rows_to_show(const struct render *r, size_t n)
@@ -64,81 +81,197 @@ static size_t rows_to_show(const struct render *r, size_t n)
 }
 
 /* Zero-window episodes begun, ours/peer's, and '!' while one is open. */
-static const char *zw_text(char *buf, size_t len, const struct counts *d,
-			   const struct sock_entry *s)
+static void zw_text(char *buf, size_t len, const struct counts *d, bool open)
 {
-	bool open = !s->closed && (s->zw_open_ns[BS_ZW_SENT] || s->zw_open_ns[BS_ZW_RECV]);
-
 	snprintf(buf, len, "%llu/%llu%s",
 		 (unsigned long long)d->zw_episodes[BS_ZW_SENT],
 		 (unsigned long long)d->zw_episodes[BS_ZW_RECV], open ? "!" : "");
-	return buf;
+}
+
+static bool sock_zw_open(const struct sock_entry *s)
+{
+	return !s->closed && (s->zw_open_ns[BS_ZW_SENT] || s->zw_open_ns[BS_ZW_RECV]);
 }
 
 /* Time inside zero-window episodes, both directions. */
-static const char *zw_ms_text(char *buf, const struct counts *d)
+static void zw_ms_text(char *buf, size_t len, const struct counts *d)
 {
 	uint64_t ns = d->zw_ns[BS_ZW_SENT] + d->zw_ns[BS_ZW_RECV];
 
 	if (!ns)
-		return "0";
-	if (ns < 10000000000ULL)
-		snprintf(buf, SIZE_LEN, "%.0fms", ns / 1e6);
+		snprintf(buf, len, "0");
+	else if (ns < 10000000000ULL)
+		snprintf(buf, len, "%.0fms", ns / 1e6);
 	else
-		snprintf(buf, SIZE_LEN, "%.0fs", ns / 1e9);
-	return buf;
+		snprintf(buf, len, "%.0fs", ns / 1e9);
 }
 
-static void sock_line(struct render *r, const struct sock_row *row, double secs,
-		      bool rates)
+/* A count only the drops hook makes: '-' (unknown) without it. */
+static void drops_text(const struct render *r, char *buf, size_t len, uint64_t v)
+{
+	if (render_hook_on(r, HOOK_DROPS))
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	else
+		snprintf(buf, len, "-");
+}
+
+static void size_cell(char *cell, double v)
+{
+	char b[SIZE_LEN];
+
+	snprintf(cell, COL_CELL_LEN, "%s", size_or_dash(b, v));
+}
+
+static void pct_cell(char *cell, double v)
+{
+	char b[SIZE_LEN];
+
+	snprintf(cell, COL_CELL_LEN, "%s", pct_or_dash(b, v));
+}
+
+/*
+ * The columns, and the order in which a table too wide for its terminal
+ * leaves them out (`drop`, highest first; docs/bufscope.8, "The table"):
+ * the socket's identity stays, then how much waits and flows, who is stalled
+ * and what was lost; sizes, windows and expected discards go first.
+ */
+enum sock_col {
+	SC_PID, SC_COMM, SC_LOCAL, SC_REMOTE, SC_READS, SC_BYTES, SC_AVG_REQ,
+	SC_AVG_RD, SC_QUEUE, SC_PEAK, SC_RCVBUF, SC_FILL, SC_WND, SC_ZW,
+	SC_ZW_TIME, SC_DROPS, SC_DISC, SC__COUNT
+};
+
+static const struct col_spec sock_cols[SC__COUNT] = {
+	[SC_PID] = { "PID", 5, COL_LEFT, 0, 0 },
+	[SC_COMM] = { "COMM", 0, COL_LEFT, 0, 6 },
+	[SC_LOCAL] = { "LOCAL", 0, COL_LEFT, 0, 0 },
+	[SC_REMOTE] = { "REMOTE", 0, COL_LEFT, 1, 0 },
+	[SC_READS] = { "READS/s", 7, COL_RIGHT, 6, 0 },
+	[SC_BYTES] = { "BYTES/s", 7, COL_RIGHT, 3, 0 },
+	[SC_AVG_REQ] = { "AVG_REQ", 7, COL_RIGHT, 9, 0 },
+	[SC_AVG_RD] = { "AVG_RD", 7, COL_RIGHT, 8, 0 },
+	[SC_QUEUE] = { "QUEUE", 7, COL_RIGHT, 2, 0 },
+	[SC_PEAK] = { "PEAK", 7, COL_RIGHT, 12, 0 },
+	[SC_RCVBUF] = { "RCVBUF", 7, COL_RIGHT, 10, 0 },
+	[SC_FILL] = { "FILL%", 5, COL_RIGHT, 7, 0 },
+	[SC_WND] = { "WND", 7, COL_RIGHT, 11, 0 },
+	[SC_ZW] = { "ZW", 5, COL_RIGHT, 4, 0 },
+	[SC_ZW_TIME] = { "ZW_TIME", 7, COL_RIGHT, 13, 0 },
+	[SC_DROPS] = { "DROPS", 5, COL_RIGHT, 5, 0 },
+	[SC_DISC] = { "DISC", 5, COL_RIGHT, 14, 0 },
+};
+
+enum proc_col {
+	PC_PID, PC_COMM, PC_SOCKS, PC_READS, PC_BYTES, PC_AVG_REQ, PC_AVG_RD,
+	PC_QUEUE, PC_PEAK, PC_RCVBUF, PC_FILL, PC_ZW, PC_ZW_TIME, PC_DROPS,
+	PC_DISC, PC__COUNT
+};
+
+static const struct col_spec proc_cols[PC__COUNT] = {
+	[PC_PID] = { "PID", 5, COL_LEFT, 0, 0 },
+	[PC_COMM] = { "COMM", 0, COL_LEFT, 0, 6 },
+	[PC_SOCKS] = { "SOCKS", 5, COL_RIGHT, 6, 0 },
+	[PC_READS] = { "READS/s", 7, COL_RIGHT, 5, 0 },
+	[PC_BYTES] = { "BYTES/s", 7, COL_RIGHT, 2, 0 },
+	[PC_AVG_REQ] = { "AVG_REQ", 7, COL_RIGHT, 9, 0 },
+	[PC_AVG_RD] = { "AVG_RD", 7, COL_RIGHT, 8, 0 },
+	[PC_QUEUE] = { "QUEUE", 7, COL_RIGHT, 1, 0 },
+	[PC_PEAK] = { "PEAK", 7, COL_RIGHT, 11, 0 },
+	[PC_RCVBUF] = { "RCVBUF", 7, COL_RIGHT, 10, 0 },
+	[PC_FILL] = { "FILL%", 5, COL_RIGHT, 7, 0 },
+	[PC_ZW] = { "ZW", 5, COL_RIGHT, 3, 0 },
+	[PC_ZW_TIME] = { "ZW_TIME", 7, COL_RIGHT, 12, 0 },
+	[PC_DROPS] = { "DROPS", 5, COL_RIGHT, 4, 0 },
+	[PC_DISC] = { "DISC", 5, COL_RIGHT, 13, 0 },
+};
+
+/* How a frame shows its rows: per second (an interval) or totals. */
+struct frame_view {
+	struct render *r;
+	const struct frame *f;
+	double div;		/* rates: the interval's seconds; totals: 1 */
+	bool rates;
+};
+
+static void sock_cells(const struct frame_view *v, const struct sock_row *row,
+		       struct col_row *c)
 {
 	const struct sock_entry *s = row->s;
-	char comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN];
-	char b1[SIZE_LEN], b2[SIZE_LEN], b3[SIZE_LEN], b4[SIZE_LEN], b5[SIZE_LEN],
-	     b6[SIZE_LEN], b7[SIZE_LEN], b8[SIZE_LEN], b9[SIZE_LEN], zw[SIZE_LEN];
-	double div = rates && secs > 0 ? secs : 1.0;
-	char pid[16], drops[24] = "-";
+	char comm[BS_COMM_LEN];
 
-	if (render_hook_on(r, HOOK_DROPS))
-		snprintf(drops, sizeof(drops), "%llu", (unsigned long long)row->d.drops);
 	if (s->owner == OWNER_UNKNOWN)
-		snprintf(pid, sizeof(pid), "-%s", s->closed ? "*" : "");
+		snprintf(c->cell[SC_PID], COL_CELL_LEN, "-%s", s->closed ? "*" : "");
 	else
-		snprintf(pid, sizeof(pid), "%u%s", s->pid, s->closed ? "*" : "");
-	fprintf(r->out, "%-8s %-15s %-22s %-22s %8.*f %7s %7s %7s %7s %7s %7s %5s %7s %7s %7s %5s\n",
-		pid, safe_comm(comm, sizeof(comm), s->comm),
-		fmt_endpoint(l, sizeof(l), s->ep.family, s->ep.saddr, s->ep.sport),
-		fmt_endpoint(rem, sizeof(rem), s->ep.family, s->ep.daddr, s->ep.dport),
-		rates ? 1 : 0, row->d.reads / div,
-		size_or_dash(b1, row->d.bytes / div),
-		size_or_dash(b2, view_avg_req(&row->d)),
-		size_or_dash(b3, view_avg_ret(&row->d)),
-		size_or_dash(b4, s->closed ? 0 : s->queue_bytes),
-		size_or_dash(b5, row->peak),
-		size_or_dash(b6, s->rcvbuf),
-		pct_or_dash(b7, view_fill_pct(s->closed ? 0 : s->rmem_alloc, s->rcvbuf)),
-		size_or_dash(b8, s->closed ? NAN : s->rcv_wnd),
-		zw_text(zw, sizeof(zw), &row->d, s), zw_ms_text(b9, &row->d),
-		drops);
+		snprintf(c->cell[SC_PID], COL_CELL_LEN, "%u%s", s->pid, s->closed ? "*" : "");
+	snprintf(c->cell[SC_COMM], COL_CELL_LEN, "%s", safe_comm(comm, sizeof(comm), s->comm));
+	fmt_endpoint(c->cell[SC_LOCAL], COL_CELL_LEN, s->ep.family, s->ep.saddr, s->ep.sport);
+	fmt_endpoint(c->cell[SC_REMOTE], COL_CELL_LEN, s->ep.family, s->ep.daddr, s->ep.dport);
+	snprintf(c->cell[SC_READS], COL_CELL_LEN, "%.*f", v->rates ? 1 : 0,
+		 row->d.reads / v->div);
+	size_cell(c->cell[SC_BYTES], row->d.bytes / v->div);
+	size_cell(c->cell[SC_AVG_REQ], view_avg_req(&row->d));
+	size_cell(c->cell[SC_AVG_RD], view_avg_ret(&row->d));
+	size_cell(c->cell[SC_QUEUE], s->closed ? 0 : s->queue_bytes);
+	size_cell(c->cell[SC_PEAK], row->peak);
+	size_cell(c->cell[SC_RCVBUF], s->rcvbuf);
+	pct_cell(c->cell[SC_FILL], view_fill_pct(s->closed ? 0 : s->rmem_alloc, s->rcvbuf));
+	size_cell(c->cell[SC_WND], s->closed ? NAN : s->rcv_wnd);
+	zw_text(c->cell[SC_ZW], COL_CELL_LEN, &row->d, sock_zw_open(s));
+	zw_ms_text(c->cell[SC_ZW_TIME], COL_CELL_LEN, &row->d);
+	drops_text(v->r, c->cell[SC_DROPS], COL_CELL_LEN, row->drops_lost);
+	drops_text(v->r, c->cell[SC_DISC], COL_CELL_LEN, row->drops_expected);
 }
 
-static void proc_line(struct render *r, const struct proc_row *p, double secs,
-		      bool rates)
+static void proc_cells(const struct frame_view *v, const struct proc_row *p,
+		       struct col_row *c)
 {
-	char comm[BS_COMM_LEN], pid[16];
-	char b1[SIZE_LEN], b2[SIZE_LEN], b3[SIZE_LEN], b4[SIZE_LEN], b5[SIZE_LEN],
-	     b6[SIZE_LEN], b7[SIZE_LEN];
-	double div = rates && secs > 0 ? secs : 1.0;
+	char comm[BS_COMM_LEN];
 
-	snprintf(pid, sizeof(pid), p->pid ? "%u" : "-", p->pid);
-	fprintf(r->out, "%-8s %-15s %5u %8.*f %7s %7s %7s %7s %7s %7s %5s\n", pid,
-		safe_comm(comm, sizeof(comm), p->comm), p->sockets, rates ? 1 : 0,
-		p->d.reads / div, size_or_dash(b1, p->d.bytes / div),
-		size_or_dash(b2, view_avg_req(&p->d)),
-		size_or_dash(b3, view_avg_ret(&p->d)),
-		size_or_dash(b4, p->queue_bytes), size_or_dash(b5, p->peak),
-		size_or_dash(b6, p->rcvbuf),
-		pct_or_dash(b7, view_fill_pct(p->rmem_alloc, p->rcvbuf)));
+	snprintf(c->cell[PC_PID], COL_CELL_LEN, p->pid ? "%u" : "-", p->pid);
+	snprintf(c->cell[PC_COMM], COL_CELL_LEN, "%s", safe_comm(comm, sizeof(comm), p->comm));
+	snprintf(c->cell[PC_SOCKS], COL_CELL_LEN, "%u", p->sockets);
+	snprintf(c->cell[PC_READS], COL_CELL_LEN, "%.*f", v->rates ? 1 : 0,
+		 p->d.reads / v->div);
+	size_cell(c->cell[PC_BYTES], p->d.bytes / v->div);
+	size_cell(c->cell[PC_AVG_REQ], view_avg_req(&p->d));
+	size_cell(c->cell[PC_AVG_RD], view_avg_ret(&p->d));
+	size_cell(c->cell[PC_QUEUE], p->queue_bytes);
+	size_cell(c->cell[PC_PEAK], p->peak);
+	size_cell(c->cell[PC_RCVBUF], p->rcvbuf);
+	pct_cell(c->cell[PC_FILL], view_fill_pct(p->rmem_alloc, p->rcvbuf));
+	zw_text(c->cell[PC_ZW], COL_CELL_LEN, &p->d, p->zw_open);
+	zw_ms_text(c->cell[PC_ZW_TIME], COL_CELL_LEN, &p->d);
+	drops_text(v->r, c->cell[PC_DROPS], COL_CELL_LEN, p->drops_lost);
+	drops_text(v->r, c->cell[PC_DISC], COL_CELL_LEN, p->drops_expected);
+}
+
+/* The first n rows of a frame as a table fitted to the frame's width. */
+static void print_table(const struct frame_view *v, struct col_spec *cols,
+			size_t ncols, size_t n, bool procs)
+{
+	struct col_layout l;
+	struct col_row row;
+
+	cols[procs ? PC_READS : SC_READS].header = v->rates ? "READS/s" : "READS";
+	cols[procs ? PC_BYTES : SC_BYTES].header = v->rates ? "BYTES/s" : "BYTES";
+	col_layout_init(&l, cols, ncols);
+	for (int pass = 0; pass < 2; pass++) {	/* measure, then print */
+		if (pass) {
+			col_fit(&l, v->r->line_width);
+			col_print_header(v->r->out, &l);
+		}
+		for (size_t i = 0; i < n; i++) {
+			memset(&row, 0, sizeof(row));
+			if (procs)
+				proc_cells(v, &v->f->procs[i], &row);
+			else
+				sock_cells(v, &v->f->rows[i], &row);
+			if (pass)
+				col_print_row(v->r->out, &l, &row);
+			else
+				col_measure(&l, &row);
+		}
+	}
 }
 
 #define EPISODE_LINES 5
@@ -159,13 +292,12 @@ static void episode_line(struct render *r, const struct episode *e)
 			 safe_comm(comm, sizeof(comm), owner->comm));
 	else
 		snprintf(who, sizeof(who), "reader %s", src);
-	fprintf(r->out, "  %s %s>%s: %s %.1f ms, %s queued at start, %s\n",
-		e->dir == BS_ZW_SENT ? "window 0 sent    " : "window 0 received",
-		l, rem, e->end_ns ? "lasted" : "OPEN for",
-		model_episode_ns(r->model, e) / 1e6,
-		fmt_size(q, sizeof(q), e->queue), who);
+	text_line(r, "  %s %s>%s: %s %.1f ms, %s queued at start, %s",
+		  e->dir == BS_ZW_SENT ? "window 0 sent    " : "window 0 received",
+		  l, rem, e->end_ns ? "lasted" : "OPEN for",
+		  model_episode_ns(r->model, e) / 1e6,
+		  fmt_size(q, sizeof(q), e->queue), who);
 }
-
 /* Episodes begun, from the kernel's counters (the model's log is bounded). */
 static uint64_t episodes_in(const struct frame *f, int dir)
 {
@@ -211,52 +343,48 @@ static void episode_lines(struct render *r, const struct frame *f)
 	if (!due)
 		return;
 	if (f->summary)
-		fprintf(r->out, "zero-window episodes: %llu sent, %llu received; the longest:\n",
-			(unsigned long long)episodes_in(f, BS_ZW_SENT),
-			(unsigned long long)episodes_in(f, BS_ZW_RECV));
+		text_line(r, "zero-window episodes: %llu sent, %llu received; the longest:",
+			  (unsigned long long)episodes_in(f, BS_ZW_SENT),
+			  (unsigned long long)episodes_in(f, BS_ZW_RECV));
 	else
-		fputs("zero-window episodes:\n", r->out);
+		text_line(r, "zero-window episodes:");
 	for (size_t k = 0; k < ntop; k++)
 		episode_line(r, top[k]);
 	if (!f->summary && due > ntop)
-		fprintf(r->out, "  ... and %zu more\n", due - ntop);
+		text_line(r, "  ... and %zu more", due - ntop);
 }
 
 /* rates: an interval (per-second values); otherwise the run's totals. */
 static void frame_body(struct render *r, const struct frame *f, bool rates)
 {
-	const char *reads = rates ? "READS/s" : "READS";
-	const char *bytes = rates ? "BYTES/s" : "BYTES";
+	struct frame_view v = {
+		.r = r, .f = f, .rates = rates,
+		.div = rates && f->elapsed_s > 0 ? f->elapsed_s : 1.0,
+	};
+	struct col_spec cols[COL_MAX];
 	size_t shown;
 
+	r->line_width = render_width(r);
 	if (r->opt->by == BY_PROCESS) {
 		shown = rows_to_show(r, f->np);
 		frame_header(r, f, shown);
-		fprintf(r->out, "%-8s %-15s %5s %8s %7s %7s %7s %7s %7s %7s %5s\n",
-			"PID", "COMM", "SOCKS", reads, bytes, "AVG_REQ", "AVG_RD",
-			"QUEUE", "PEAK", "RCVBUF", "FILL%");
-		for (size_t i = 0; i < shown; i++)
-			proc_line(r, &f->procs[i], f->elapsed_s, rates);
+		memcpy(cols, proc_cols, sizeof(proc_cols));
+		print_table(&v, cols, PC__COUNT, shown, true);
 	} else {
 		shown = rows_to_show(r, f->n);
 		frame_header(r, f, shown);
-		fprintf(r->out, "%-8s %-15s %-22s %-22s %8s %7s %7s %7s %7s %7s %7s %5s %7s %7s %7s %5s\n",
-			"PID", "COMM", "LOCAL", "REMOTE", reads, bytes, "AVG_REQ",
-			"AVG_RD", "QUEUE", "PEAK", "RCVBUF", "FILL%", "WND", "ZW",
-			"ZW_TIME", "DROPS");
-		for (size_t i = 0; i < shown; i++)
-			sock_line(r, &f->rows[i], f->elapsed_s, rates);
+		memcpy(cols, sock_cols, sizeof(sock_cols));
+		print_table(&v, cols, SC__COUNT, shown, false);
 		for (size_t i = 0; i < shown; i++) {
 			if (f->rows[i].s->closed) {
-				fprintf(r->out, "* closed during the %s\n",
-					rates ? "interval" : "run");
+				text_line(r, "* closed during the %s", rates ? "interval" : "run");
 				break;
 			}
 		}
 		episode_lines(r, f);
 	}
 	if (!f->n)
-		fputs("(no TCP socket read from or holding unread data)\n", r->out);
+		text_line(r, "(no TCP socket read from or holding unread data)");
 }
 
 void table_interval(struct render *r, const struct frame *f)
@@ -269,7 +397,9 @@ void table_interval(struct render *r, const struct frame *f)
 
 void table_summary(struct render *r, const struct frame *f)
 {
-	fputs("\nSummary of the whole run (totals, not rates):\n", r->out);
+	r->line_width = render_width(r);
+	fputc('\n', r->out);
+	text_line(r, "Summary of the whole run (totals, not rates):");
 	frame_body(r, f, false);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "collector.h"
+#include "filter_hint.h"
 #include "log.h"
 #include "model.h"
 #include "netns.h"
@@ -58,6 +59,8 @@ struct session {
 	uint64_t lost_reported;
 	uint64_t passes;
 	bool final;		/* the last pass walks everything */
+	bool hinted;		/* the filter hint was considered */
+	double start;		/* CLOCK_MONOTONIC seconds at the first pass */
 	struct netns_set netns;
 	int err;
 };
@@ -210,6 +213,39 @@ static int take_pass(struct session *s)
 	return 0;
 }
 
+/* A filter's processes get this long to read before the hint. */
+#define HINT_AFTER_S 5.0
+
+/*
+ * -p/-c selected processes that hold TCP sockets but have not read from one
+ * (nginx's master, not its workers): say so, once, on stderr; after a few
+ * seconds of the run, or at its end; only at the end when the table is
+ * redrawn on the terminal, which would clear it at once.
+ */
+static void filter_hint(struct session *s, bool summary)
+{
+	const struct options *o = s->opt;
+	struct filter_census c;
+	char text[512];
+
+	if (s->hinted || (!o->npids && !o->has_comm))
+		return;
+	if (model_any_read(&s->model)) {
+		s->hinted = true;	/* a selected process reads: nothing to say */
+		return;
+	}
+	if (!summary && (s->render.redraw || now_s() - s->start < HINT_AFTER_S))
+		return;
+	s->hinted = true;
+	if (filter_census("/proc", o->pids, o->npids, o->has_comm ? o->comm : NULL, &c)) {
+		log_debug("looking in /proc for the filter's processes failed");
+		return;
+	}
+	if (filter_hint_text(&c, o->pids, o->npids, o->has_comm ? o->comm : NULL,
+			     text, sizeof(text)))
+		log_info("hint: %s", text);
+}
+
 static void emit(struct session *s, bool summary, double elapsed)
 {
 	struct frame f = { .summary = summary, .elapsed_s = elapsed };
@@ -222,6 +258,7 @@ static void emit(struct session *s, bool summary, double elapsed)
 		return;
 	}
 	f.n = (size_t)n;
+	filter_hint(s, summary);
 	np = model_rollup(f.rows, f.n, &f.procs);
 	if (np < 0) {
 		free(f.rows);
@@ -348,6 +385,7 @@ int session_run(const struct options *opt, const struct session_hooks *hooks)
 	render_init(&s.render, stdout, opt, collector_hooks(s.col));
 	s.render.model = &s.model;
 	s.render.reasons = collector_drop_reasons(s.col);
+	s.model.reasons = s.render.reasons;	/* drops lost or expected */
 	hooks_describe(collector_hooks(s.col), desc, sizeof(desc));
 	log_info("ready: attached %s", desc);
 	fflush(stderr);
@@ -356,7 +394,7 @@ int session_run(const struct options *opt, const struct session_hooks *hooks)
 	status = 1;
 	if (opt->cmd == CMD_TRACE)
 		render_trace_header(&s.render);
-	start = now_s();
+	start = s.start = now_s();
 	err = run_loop(&s, start);
 	if (err) {
 		log_error("-v shows more", "collection failed: %s", strerror(-err));

@@ -29,6 +29,7 @@ uint64_t view_partial_reads(const struct counts *d)
 struct sort_view {
 	const struct counts *d;
 	uint64_t queue, peak, rcvbuf, rmem;
+	uint64_t drops_lost;	/* --sort drops: the drops that cost data */
 	uint32_t pid;
 	const char *comm;
 };
@@ -60,7 +61,7 @@ static int compare_views(const struct sort_view *a, const struct sort_view *b,
 		x = a->d->zw_ns[BS_ZW_SENT] + a->d->zw_ns[BS_ZW_RECV];
 		y = b->d->zw_ns[BS_ZW_SENT] + b->d->zw_ns[BS_ZW_RECV];
 		break;
-	case SORT_DROPS: x = a->d->drops; y = b->d->drops; break;
+	case SORT_DROPS: x = a->drops_lost; y = b->drops_lost; break;
 	case SORT_PID:
 		if (a->pid != b->pid)
 			return a->pid < b->pid ? -1 : 1;
@@ -87,7 +88,7 @@ static struct sort_view sock_view(const struct sock_row *r)
 	return (struct sort_view){
 		.d = &r->d, .queue = r->s->closed ? 0 : r->s->queue_bytes,
 		.peak = r->peak, .rcvbuf = r->s->rcvbuf, .rmem = r->s->rmem_alloc,
-		.pid = r->s->pid, .comm = r->s->comm,
+		.drops_lost = r->drops_lost, .pid = r->s->pid, .comm = r->s->comm,
 	};
 }
 
@@ -95,8 +96,8 @@ static struct sort_view proc_view(const struct proc_row *r)
 {
 	return (struct sort_view){
 		.d = &r->d, .queue = r->queue_bytes, .peak = r->peak,
-		.rcvbuf = r->rcvbuf, .rmem = r->rmem_alloc, .pid = r->pid,
-		.comm = r->comm,
+		.rcvbuf = r->rcvbuf, .rmem = r->rmem_alloc,
+		.drops_lost = r->drops_lost, .pid = r->pid, .comm = r->comm,
 	};
 }
 

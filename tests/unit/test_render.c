@@ -264,11 +264,13 @@ static void use_options(struct ctx *c, const char *const *args)
 	c->len = 0;
 	c->f = open_memstream(&c->buf, &c->len);
 	assert_non_null(c->f);
+	unsetenv("COLUMNS");	/* a stream gets every column (test_render_fit) */
 	render_init(&c->r, c->f, &c->opt, hooks);
 	assert_false(c->r.redraw);	/* not a terminal */
 	/* as session_run does */
 	c->r.model = &c->m;
 	c->r.reasons = &c->reasons;
+	c->m.reasons = &c->reasons;	/* drops lost or expected */
 }
 
 #define OPTS(c, ...)							\
@@ -591,6 +593,12 @@ static void test_json_interval_processes(void **state)
 	FIELD(p, e, "peek_bytes", "120");
 	FIELD(p, e, "queue_bytes", "350");
 	FIELD(p, e, "queue_peak", "2000");
+	FIELD(p, e, "zero_window_episodes_sent", "0");
+	FIELD(p, e, "zero_window_episodes_recv", "0");
+	FIELD(p, e, "zero_window_ms", "0.000");
+	FIELD(p, e, "drops", "0");
+	FIELD(p, e, "drops_lost", "0");
+	FIELD(p, e, "drops_expected", "0");
 
 	p = array_elem(out, "processes", 2, &e);
 	assert_non_null(p);
@@ -917,7 +925,7 @@ static void test_table_interval(void **state)
 		static const char *const cols[] = {
 			"PID", "COMM", "LOCAL", "REMOTE", "READS/s", "BYTES/s",
 			"AVG_REQ", "AVG_RD", "QUEUE", "PEAK", "RCVBUF", "FILL%",
-			"WND", "ZW", "ZW_TIME", "DROPS",
+			"WND", "ZW", "ZW_TIME", "DROPS", "DISC",
 		};
 		const char *hdr = strstr(out, "PID");
 		const char *prev = hdr;
@@ -973,7 +981,7 @@ static void test_table_interval(void **state)
 
 		assert_non_null(l);
 		l++;
-		assert_int_equal(line_tokens(l, tok, 20), 16);
+		assert_int_equal(line_tokens(l, tok, 20), 17);
 		assert_string_equal(tok[0], "-");
 		assert_string_equal(tok[1], "-");
 		assert_string_equal(tok[2], "[::1]:80");
@@ -983,6 +991,7 @@ static void test_table_interval(void **state)
 		assert_string_equal(tok[13], "0/0");	/* ZW */
 		assert_string_equal(tok[14], "0");	/* ZW_TIME */
 		assert_string_equal(tok[15], "0");	/* DROPS */
+		assert_string_equal(tok[16], "0");	/* DISC */
 	}
 	assert_null(strstr(out, "closed during"));
 	assert_null(strstr(out, "(no TCP socket"));
@@ -1447,6 +1456,14 @@ static void test_json_summary_drop_reasons(void **state)
 	FIELD(s, e, "drops", "10");
 	FIELD(s, e, "drop_reasons", "{\"TCP_ZEROWINDOW\":3,\"SOCKET_RCVBUFF\":5,"
 				    "\"REASON_77\":4,\"TCP_OLD_SEQUENCE\":1}");
+	/* by class: a probe is expected; the rest, the unnamed one too, lost.
+	 * The reasons, read after the counter, already have 3 more drops. */
+	FIELD(s, e, "drops_lost", "12");
+	FIELD(s, e, "drops_expected", "1");
+	s = array_elem(out, "processes", 0, &e);
+	FIELD(s, e, "drops", "10");
+	FIELD(s, e, "drops_lost", "12");
+	FIELD(s, e, "drops_expected", "1");
 }
 
 /* An interval's drop_reasons are the drops of that interval (as its `drops`),
@@ -1480,6 +1497,24 @@ static void test_json_interval_drop_reasons(void **state)
 	s = array_elem(out, "sockets", 0, &e);
 	FIELD(s, e, "drops", "2");
 	FIELD(s, e, "drop_reasons", "{\"TCP_ZEROWINDOW\":2}");
+	FIELD(s, e, "drops_lost", "2");
+	FIELD(s, e, "drops_expected", "0");
+
+	/* zero-window probes: expected discards, not lost */
+	r.state.f.drops = 9;
+	feed(c, &r);
+	model_set_drops(&c->m, 42, 41, 3);
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	out = take(c, &mark);
+	s = array_elem(out, "sockets", 0, &e);
+	FIELD(s, e, "drops", "3");
+	FIELD(s, e, "drop_reasons", "{\"TCP_OLD_SEQUENCE\":3}");
+	FIELD(s, e, "drops_lost", "0");
+	FIELD(s, e, "drops_expected", "3");
+	s = array_elem(out, "processes", 0, &e);
+	FIELD(s, e, "drops_lost", "0");
+	FIELD(s, e, "drops_expected", "3");
 }
 
 /* byte_age_max_ms of an interval: the oldest byte a read took in it. */
@@ -1960,18 +1995,19 @@ static void test_table_flow_columns(void **state)
 	assert_no_escape(out);
 	hdr = line_with(out, "DROPS");
 	l = line_with(out, "1234 ");
-	assert_int_equal(line_tokens(l, tok, 20), 16);
+	assert_int_equal(line_tokens(l, tok, 20), 17);
 	assert_string_equal(tok[12], "64K");	/* WND */
 	assert_string_equal(tok[13], "2/1!");	/* ZW: ours/peer's, one open */
 	assert_string_equal(tok[14], "7ms");	/* ZW_TIME: 4.6 + 2 ms, both ways */
-	assert_string_equal(tok[15], "3");	/* DROPS */
+	assert_string_equal(tok[15], "3");	/* DROPS: no reason known, so lost */
+	assert_string_equal(tok[16], "0");	/* DISC */
 	assert_column_aligned(hdr, l, "WND", 12);
 	assert_column_aligned(hdr, l, "ZW", 13);
 	assert_column_aligned(hdr, l, "ZW_TIME", 14);
 	assert_column_aligned(hdr, l, "DROPS", 15);
 
 	l = line_with(out, "1300 ");
-	assert_int_equal(line_tokens(l, tok, 20), 16);
+	assert_int_equal(line_tokens(l, tok, 20), 17);
 	assert_string_equal(tok[12], "1000");
 	assert_string_equal(tok[13], "2/3");
 	assert_string_equal(tok[14], "12s");	/* 12.4 s + 2 ms: seconds */
@@ -1979,7 +2015,7 @@ static void test_table_flow_columns(void **state)
 	assert_column_aligned(hdr, l, "DROPS", 15);
 
 	l = line_with(out, "1400* ");
-	assert_int_equal(line_tokens(l, tok, 20), 16);
+	assert_int_equal(line_tokens(l, tok, 20), 17);
 	assert_string_equal(tok[12], "-");	/* closed: no window */
 	assert_string_equal(tok[13], "2/1");	/* closed: nothing open */
 
@@ -1994,7 +2030,7 @@ static void test_table_flow_columns(void **state)
 	render_interval(&c->r, &c->fr);
 	out = take(c, &mark);
 	l = line_with(out, "1234 ");
-	assert_int_equal(line_tokens(l, tok, 20), 16);
+	assert_int_equal(line_tokens(l, tok, 20), 17);
 	assert_string_equal(tok[12], "0");
 	assert_string_equal(tok[13], "0/0!");
 	assert_string_equal(tok[14], "1000ms");
@@ -2251,12 +2287,18 @@ static void test_hooks_off(void **state)
 	s = array_elem(out, "sockets", 0, &e);
 	assert_non_null(s);
 	FIELD(s, e, "drops", "null");
+	FIELD(s, e, "drops_lost", "null");
+	FIELD(s, e, "drops_expected", "null");
 	FIELD(s, e, "drop_reasons", "null");
 	FIELD(s, e, "arrivals", "null");
 	FIELD(s, e, "zero_window_sent", "7");
 	s = array_elem(out, "processes", 0, &e);
 	assert_non_null(s);
 	FIELD(s, e, "arrivals", "null");
+	FIELD(s, e, "drops", "null");
+	FIELD(s, e, "drops_lost", "null");
+	FIELD(s, e, "drops_expected", "null");
+	FIELD(s, e, "zero_window_episodes_sent", "2");
 
 	OPTS(c, "top");
 	mark = 0;
@@ -2264,9 +2306,11 @@ static void test_hooks_off(void **state)
 	render_interval(&c->r, &c->fr);
 	out = take(c, &mark);
 	l = line_with(out, "1234 ");
-	assert_int_equal(line_tokens(l, tok, 20), 16);
+	assert_int_equal(line_tokens(l, tok, 20), 17);
 	assert_string_equal(tok[15], "-");	/* DROPS */
+	assert_string_equal(tok[16], "-");	/* DISC */
 	assert_column_aligned(line_with(out, "DROPS"), l, "DROPS", 15);
+	assert_column_aligned(line_with(out, "DROPS"), l, "DISC", 16);
 }
 
 int main(void)
