@@ -206,6 +206,23 @@ static int trial_tracing(int btf_id, enum bpf_attach_type type, char *why, size_
 	return err;
 }
 
+static int trial_iter(int btf_id, char *why, size_t len)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_ITER,
+		    .attach_btf_id = btf_id);
+	int prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "bufscope_trial", "GPL",
+				 noop_prog, 2, &opts);
+
+	if (prog < 0) {
+		int err = -errno;
+
+		snprintf(why, len, "the kernel refused the program: %s", strerror(-err));
+		return err;
+	}
+	close(prog);
+	return 0;
+}
+
 static int kprobe_pmu_type(void)
 {
 	FILE *f = fopen(KPROBE_PMU_TYPE, "r");
@@ -271,7 +288,9 @@ static int check_variant(const struct btf *btf, enum hook_id id, int i, bool tri
 	case TIER_KPROBE:
 		return trial_kprobe(v->btf_name, why, HOOK_WHY_LEN);
 	default:
-		return 0;	/* iterators: the BTF says it all */
+		/* iterators: loaded only (attaching one needs bufscope's map);
+		 * some kernels refuse one kind but not another */
+		return trial_iter(btf_id, why, HOOK_WHY_LEN);
 	}
 }
 
