@@ -76,6 +76,7 @@ struct sock_entry {
 	bool close_reported;	/* an interval has shown it closed */
 	bool seen_in_pass;
 	bool active;		/* had reads or bytes waiting: worth reporting */
+	bool peer_indexed;	/* its endpoints are in the model's peer index */
 };
 
 struct model_filter {
@@ -90,6 +91,10 @@ struct model {
 	size_t n, cap;
 	uint32_t *slots;	/* open addressing: index + 1, 0 = empty */
 	size_t nslots;
+	/* The same, keyed by the endpoints (IPv4 and v4-mapped IPv6 alike), so
+	 * a socket's local peer is found without a scan; nslots long too. */
+	uint32_t *peer_slots;
+	size_t peer_used;	/* slots taken in peer_slots, stale ones included */
 	struct model_filter filter;
 	struct episode *episodes;	/* oldest first */
 	size_t nepisodes, episodes_cap;
@@ -141,7 +146,9 @@ int model_apply_flow(struct model *m, const struct bs_flow_rec *rec);
 /* The kernel's per-socket count of drops for one reason. */
 void model_set_drops(struct model *m, uint64_t cookie, uint32_t reason,
 		     uint64_t total);
-/* The socket that is the other end of s on this host, if bufscope sees it. */
+/* The socket that is the other end of s on this host, if bufscope sees it:
+ * IPv4 and v4-mapped IPv6 addresses (an IPv6 socket talking to an IPv4 one)
+ * match; the newest socket when an old one had the same endpoints. */
 const struct sock_entry *model_peer(const struct model *m,
 				    const struct sock_entry *s);
 /* Should an interval show this episode: open, or ended since the last one? */
