@@ -298,6 +298,19 @@ void model_alive(struct model *m, uint64_t cookie)
 		s->seen_in_pass = true;
 }
 
+/* The reader the kernel recorded, or (tid 0) the process that closed a
+ * socket nobody read. */
+static void owner_from_kernel(struct sock_entry *s, const struct bs_reader *r)
+{
+	if (!r->pid)
+		return;
+	s->owner = r->tid ? OWNER_READER : OWNER_CLOSER;
+	s->pid = r->pid;
+	s->tid = r->tid;
+	s->cgroup_id = r->cgroup_id;
+	memcpy(s->comm, r->comm, sizeof(s->comm));
+}
+
 int model_apply(struct model *m, const struct bs_sock_rec *rec)
 {
 	bool sample = rec->kind == BS_REC_SAMPLE;
@@ -342,6 +355,7 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 		for (int d = 0; d < BS_ZW_N; d++)
 			s->zw_open_ns[d] = st->f.zw[d].start_ns;
 		s->last_read_ns = st->c.last_read_ns;
+		s->incomplete |= st->f.incomplete;
 		s->nonempty_since_ns = st->f.nonempty_since_ns;
 		/* the kernel restarts it each pass: a maximum since the last one */
 		if (st->f.age_max_ns > s->age_max_interval_ns)
@@ -351,13 +365,8 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 		s->peak_interval = max_u32(s->peak_interval,
 					   peak > UINT32_MAX ? UINT32_MAX : (uint32_t)peak);
 	}
-	if (rec->flags & BS_SF_HAS_READER) {
-		s->owner = OWNER_READER;
-		s->pid = rec->state.reader.pid;
-		s->tid = rec->state.reader.tid;
-		s->cgroup_id = rec->state.reader.cgroup_id;
-		memcpy(s->comm, rec->state.reader.comm, sizeof(s->comm));
-	}
+	if (rec->flags & BS_SF_HAS_READER)
+		owner_from_kernel(s, &rec->state.reader);
 	s->peak_run = max_u32(s->peak_run, s->peak_interval);
 	if (counts_any(&s->total) || s->peak_run)
 		s->active = true;
@@ -448,13 +457,7 @@ static struct sock_entry *entry_from_flow(struct model *m,
 		return NULL;
 	s->first_seen_ns = rec->ts_ns;
 	s->sample_ns = rec->ts_ns;
-	if (rec->reader.pid) {
-		s->owner = OWNER_READER;
-		s->pid = rec->reader.pid;
-		s->tid = rec->reader.tid;
-		s->cgroup_id = rec->reader.cgroup_id;
-		memcpy(s->comm, rec->reader.comm, sizeof(s->comm));
-	}
+	owner_from_kernel(s, &rec->reader);
 	return s;
 }
 
@@ -618,7 +621,7 @@ void model_end_pass(struct model *m)
 
 void model_set_owner(struct sock_entry *s, uint32_t pid, const char *comm)
 {
-	if (s->owner == OWNER_READER)
+	if (s->owner == OWNER_READER || s->owner == OWNER_CLOSER)
 		return;
 	s->owner = OWNER_FD;
 	s->pid = pid;

@@ -45,7 +45,9 @@ struct episode {
 	bool reported_end;	/* an interval showed it ended */
 };
 
-enum owner_source { OWNER_UNKNOWN, OWNER_FD, OWNER_READER };
+/* OWNER_CLOSER: nobody read the socket; the process that closed it (its
+ * writer, usually) is known from the kernel (reader.tid 0 in the state). */
+enum owner_source { OWNER_UNKNOWN, OWNER_FD, OWNER_READER, OWNER_CLOSER };
 
 struct sock_entry {
 	uint64_t cookie;
@@ -71,6 +73,7 @@ struct sock_entry {
 	uint32_t peak_interval;	/* most bytes waiting since the last interval */
 	uint32_t peak_run;	/* most bytes waiting during the run */
 	uint32_t owner_misses;	/* /proc scans that did not find its holder */
+	uint32_t incomplete;	/* enum bs_incomplete, as the kernel flagged */
 	bool closed;		/* destroyed, or gone from the socket table */
 	bool destroyed;		/* its close record came: nothing more will */
 	bool close_reported;	/* an interval has shown it closed */

@@ -63,15 +63,17 @@ static size_t rows_to_show(const struct render *r, size_t n)
 	return r->opt->rows && r->opt->rows < n ? r->opt->rows : n;
 }
 
-/* Zero-window episodes begun, ours/peer's, and '!' while one is open. */
+/* Zero-window episodes begun, ours/peer's ('+' after it: at least that
+ * many, some were not seen), and '!' while one is open. */
 static const char *zw_text(char *buf, size_t len, const struct counts *d,
 			   const struct sock_entry *s)
 {
 	bool open = !s->closed && (s->zw_open_ns[BS_ZW_SENT] || s->zw_open_ns[BS_ZW_RECV]);
 
-	snprintf(buf, len, "%llu/%llu%s",
+	snprintf(buf, len, "%llu/%llu%s%s",
 		 (unsigned long long)d->zw_episodes[BS_ZW_SENT],
-		 (unsigned long long)d->zw_episodes[BS_ZW_RECV], open ? "!" : "");
+		 (unsigned long long)d->zw_episodes[BS_ZW_RECV],
+		 s->incomplete & BS_INC_ZW_RECV ? "+" : "", open ? "!" : "");
 	return buf;
 }
 
