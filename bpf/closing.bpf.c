@@ -12,7 +12,6 @@
 #include "closing.bpf.h"
 
 #define TCP_FIN_WAIT1 4
-#define TCP_CLOSE_WAIT 8
 #define TCP_LAST_ACK 9
 #define TCP_CLOSING 11
 
@@ -42,8 +41,6 @@ static __always_inline void note_closer(struct bs_sock_state *st, __u64 pid_tgid
 	bpf_get_current_comm(st->reader.comm, sizeof(st->reader.comm));
 }
 
-static const struct bs_closing bs_zero_closing;
-
 /* The socket left ESTABLISHED: track it while it has data to send. */
 static __always_inline void closing_begin(const struct sock *sk, int newstate)
 {
@@ -52,8 +49,6 @@ static __always_inline void closing_begin(const struct sock *sk, int newstate)
 	bool by_close = newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct bs_sock_state *st;
-	struct bs_conn_key k;
-	struct bs_closing *e;
 	bool create;
 
 	create = unsent && (by_close ? task_selected(pid_tgid >> 32) : !has_task_filter());
@@ -65,20 +60,7 @@ static __always_inline void closing_begin(const struct sock *sk, int newstate)
 		note_closer(st, pid_tgid);
 	if (!unsent && !st->f.zw[BS_ZW_RECV].start_ns)
 		return;		/* nothing to send, nothing waiting: nothing to see */
-	conn_key_of(&k, sk);
-	if (bpf_map_update_elem(&closing_socks, &k, &bs_zero_closing, BPF_NOEXIST)) {
-		if (!bpf_map_lookup_elem(&closing_socks, &k))
-			st->f.incomplete |= BS_INC_ZW_RECV;	/* full */
-		return;		/* (or already there: CLOSE_WAIT -> LAST_ACK) */
-	}
-	__sync_fetch_and_add(&closing_count, 1);
-	e = bpf_map_lookup_elem(&closing_socks, &k);
-	if (!e)
-		return;
-	e->sk = (__u64)(unsigned long)sk;
-	e->st.cookie = st->cookie;
-	e->st.reader = st->reader;
-	e->st.f.zw[BS_ZW_RECV] = st->f.zw[BS_ZW_RECV];
+	closing_insert(sk, st);	/* (CLOSE_WAIT -> LAST_ACK: already there) */
 }
 
 SEC("tp_btf/inet_sock_set_state")

@@ -82,6 +82,53 @@ static __always_inline void closing_sync(const struct sock *sk,
 		st->f.zw[BS_ZW_RECV] = e->st.f.zw[BS_ZW_RECV];
 }
 
+static const struct bs_closing bs_zero_closing;
+
+/* From now on the socket's received windows are counted in an entry. */
+static __always_inline void closing_insert(const struct sock *sk,
+					   struct bs_sock_state *st)
+{
+	struct bs_conn_key k;
+	struct bs_closing *e;
+
+	conn_key_of(&k, sk);
+	if (bpf_map_update_elem(&closing_socks, &k, &bs_zero_closing, BPF_NOEXIST)) {
+		if (!bpf_map_lookup_elem(&closing_socks, &k))
+			st->f.incomplete |= BS_INC_ZW_RECV;	/* full */
+		return;		/* (or there already) */
+	}
+	__sync_fetch_and_add(&closing_count, 1);
+	e = bpf_map_lookup_elem(&closing_socks, &k);
+	if (!e)
+		return;
+	e->sk = (__u64)(unsigned long)sk;
+	e->st.cookie = st->cookie;
+	e->st.reader = st->reader;
+	e->st.f.zw[BS_ZW_RECV] = st->f.zw[BS_ZW_RECV];
+}
+
+#define TCP_CLOSE_WAIT 8
+
+/*
+ * A socket in CLOSE_WAIT (the peer closed) that sends data it wrote after
+ * the peer's FIN: it had nothing to send when it left ESTABLISHED, so it is
+ * tracked from its first unacknowledged byte (the send hook, for every
+ * segment: one load of the state unless the socket is in CLOSE_WAIT).
+ */
+static __always_inline void closing_sending(const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	struct bs_sock_state *st;
+
+	if (sk->__sk_common.skc_state != TCP_CLOSE_WAIT ||
+	    BPF_CORE_READ(tp, write_seq) == BPF_CORE_READ(tp, snd_una) ||
+	    closing_entry(sk))
+		return;
+	st = state_of(sk, false);
+	if (st && st->cookie)	/* skb->sk cannot make the cookie: wait for it */
+		closing_insert(sk, st);
+}
+
 /* The socket is done sending (or destroyed): its side goes home. */
 static __always_inline void closing_end(const struct sock *sk,
 					struct bs_sock_state *st)

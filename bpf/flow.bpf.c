@@ -108,6 +108,7 @@ int BPF_PROG(tp_net_dev_queue, struct sk_buff *skb)
 
 	if (!segment_selected(sk) || read_tcp_header(skb, &th))
 		return 0;
+	closing_sending(sk);
 	handle_segment(sk, &th, BS_ZW_SENT, false);	/* skb->sk: RCU pointer */
 	return 0;
 }

@@ -155,16 +155,20 @@ print("read %d" % n, flush=True)
 """
 
 
+CLOSING_STATES = ("FIN-WAIT-1", "CLOSE-WAIT", "LAST-ACK", "CLOSING")
+
+
 def watch_closing(env, port, side, until, timeout):
     """Polls ss until until() is true: the most bytes seen unsent on a
-    FIN-WAIT-1 socket whose `side` port ("lport" or "rport") is port."""
-    most, deadline = 0, time.monotonic() + timeout
+    socket whose `side` port ("lport" or "rport") is port, in a state past
+    ESTABLISHED where it can still send."""
+    most, deadline = {}, time.monotonic() + timeout
     while not until() and time.monotonic() < deadline:
         for r in ss_sockets(prefix=env.prefix()):
-            if r[side] == port and r["state"] == "FIN-WAIT-1":
-                most = max(most, r["sendq"])
+            if r[side] == port and r["state"] in CLOSING_STATES:
+                most[r["state"]] = max(most.get(r["state"], 0), r["sendq"])
         time.sleep(0.05)
-    return most
+    return {k: v for k, v in most.items() if v}
 
 
 def capture_receiver_port(pkts, port):
@@ -175,7 +179,8 @@ def capture_receiver_port(pkts, port):
     raise Failure("the capture has no SYN to port %d" % port)
 
 
-def closing_sender_checks(ctx, rec, prefix, run, side, writer_comm, nbytes):
+def closing_sender_checks(ctx, rec, prefix, run, side, writer_comm, nbytes,
+                          want_states=("FIN-WAIT-1",)):
     """The sender socket (its `side` port is run.port) against the capture
     and nstat: every window-0 segment it received, the episodes, the probes
     it sent, in ESTABLISHED and after it closed with data unsent; listed,
@@ -203,14 +208,14 @@ def closing_sender_checks(ctx, rec, prefix, run, side, writer_comm, nbytes):
         a = capture()
         if ctx.verbose:
             print("  %s: capture: %d window-0 segments, %d episodes, %d probes; bufscope: "
-                  "%r, %r, %r; owner %r; %d bytes unsent in FIN-WAIT-1" % (
+                  "%r, %r, %r; owner %r; most bytes unsent by state (ss): %r" % (
                       prefix, a["zw_segments"], len(a["episodes"]), a["probes"],
                       s.get("zero_window_recv"), s.get("zero_window_episodes_recv"),
                       s.get("zero_window_probes_sent"), s.get("owner"), run["unsent"]),
                   file=sys.stderr)
-        if not run["unsent"]:
-            raise Failure("prerequisite: ss never showed the writer's socket in FIN-WAIT-1 "
-                          "with data unsent")
+        if not set(run["unsent"]) & set(want_states):
+            raise Failure("prerequisite: ss never showed the writer's socket in %s with "
+                          "data unsent (it did in: %r)" % ("/".join(want_states), run["unsent"]))
         errs.eq("bytes the reader got (the writer's payload)", run["got"], nbytes)
         errs.eq("sender zero_window_recv (capture: the reader's window-0 segments)",
                 s.get("zero_window_recv"), a["zw_segments"])
@@ -338,7 +343,7 @@ def t_closing_socat(ctx, rec):
 @scenario("closing_http_vs_capture", "closing_http_vs_nstat", "closing_http_listed")
 def t_closing_http(ctx, rec):
     """python3 -m http.server sends a 2 MB file to curl --limit-rate 100k,
-    stopped (SIGSTOP) for a second 0.3 s after it starts: the server writes
+    stopped (SIGSTOP) for a second as soon as it has connected: the server writes
     the response, closes with most of it unsent (FIN_WAIT1) and is blocked by
     curl's zero windows. The server's
     socket: every window it received, its episodes and probes, and the
@@ -363,9 +368,13 @@ def t_closing_http(ctx, rec):
                                               "%{size_download}\n", "--limit-rate", "100k",
                                               "http://127.0.0.1:%d/payload" % port],
                               stdin=False, label="curl")
-            # stopped for a second, curl reads nothing: its window closes
-            # whatever its rate limiter does
-            time.sleep(0.3)
+            # stopped for a second as soon as it is connected, curl reads
+            # nothing: its window closes whatever its rate limiter does
+            deadline = time.monotonic() + scaled(5)
+            while time.monotonic() < deadline and not any(
+                    r["lport"] == port and r["state"] != "LISTEN"
+                    for r in ss_sockets(all_states=True, prefix=env.prefix())):
+                time.sleep(0.005)
             state["c"].signal(signal.SIGSTOP)
             t = threading.Timer(1.0, state["c"].signal, (signal.SIGCONT,))
             t.start()
@@ -381,3 +390,83 @@ def t_closing_http(ctx, rec):
         env.close()
         shutil.rmtree(tmp, ignore_errors=True)
     closing_sender_checks(ctx, rec, "closing_http", run, "lport", "python3", nbytes)
+
+
+# Reads until the peer's FIN, then writes NBYTES and closes a second later:
+# its socket is in CLOSE_WAIT with nothing to send when the FIN comes, then
+# sends (CLOSE_WAIT), then closes with data unsent (LAST_ACK).
+HALF_CLOSED_WRITER = r"""
+import os, socket, sys, time
+port, nbytes = int(sys.argv[1]), int(sys.argv[2])
+ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", port))
+ls.listen(1)
+print("listening", flush=True)
+c, _ = ls.accept()
+while c.recv(4096):
+    pass
+c.sendall(os.urandom(nbytes))
+time.sleep(1.0)
+c.close()
+print("sent", flush=True)
+"""
+
+# Connects, sends a line and shuts its side down, reads nothing for STALL_S,
+# then reads 4 KiB every millisecond to the end and prints the bytes read.
+HALF_CLOSING_READER = r"""
+import socket, sys, time
+port, stall = int(sys.argv[1]), float(sys.argv[2])
+c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+c.connect(("127.0.0.1", port))
+c.sendall(b"GET\n")
+c.shutdown(socket.SHUT_WR)
+time.sleep(stall)
+n = 0
+while True:
+    b = c.recv(4096)
+    if not b:
+        break
+    n += len(b)
+    time.sleep(0.001)
+print("read %d" % n, flush=True)
+"""
+
+
+@scenario("closing_close_wait_vs_capture", "closing_close_wait_vs_nstat",
+          "closing_close_wait_listed")
+def t_closing_close_wait(ctx, rec):
+    """A client sends a line, shuts its side down (the server's socket goes to
+    CLOSE_WAIT with nothing to send) and reads nothing for 1.5 s; the server
+    then writes 2 MB and closes a second later (LAST_ACK, most of it unsent). The server's
+    socket is blocked by the zero window in CLOSE_WAIT and in LAST_ACK: every
+    window it received, the episodes, its probes."""
+    port = CLOSING_PORT_BASE + 3
+    nbytes = 2 * 1024 * 1024
+    env = FlowEnv(ctx)
+    try:
+        server = Proc(env.prefix() + ["python3", "-c", HALF_CLOSED_WRITER, str(port),
+                                      str(nbytes)], stdin=False, label="half-closed writer")
+        if server.wait_line("out", lambda l: l.startswith(b"listening"), scaled(10)) is None:
+            raise Failure("prerequisite: the writer did not start: %s" % one_line(server.err()))
+        state = {}
+
+        def start():
+            state["c"] = Proc(env.prefix() + ["python3", "-c", HALF_CLOSING_READER, str(port),
+                                              "1.5"], stdin=False, label="half-closing reader")
+            return server.p.pid, lambda: state["c"].p.poll() is not None
+
+        def finish():
+            c = state["c"]
+            if c.wait(scaled(30)) != 0:
+                raise Failure("the reader failed: %s" % one_line(c.err()))
+            if server.wait(scaled(10)) != 0:
+                raise Failure("the writer failed: %s" % one_line(server.err()))
+            line = c.wait_line("out", lambda l: l.startswith(b"read "), 1)
+            return int(line.split()[1]) if line else None
+        run = run_closing(ctx, env, port, start, finish, "lport")
+    finally:
+        env.close()
+    closing_sender_checks(ctx, rec, "closing_close_wait", run, "lport", "python3", nbytes,
+                          want_states=("CLOSE-WAIT", "LAST-ACK"))
