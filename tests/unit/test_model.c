@@ -1157,6 +1157,38 @@ static void test_peer_many_pairs(void **state)
 	}
 }
 
+/* A socket nobody read, closed by its writer: the kernel records the closer
+ * with tid 0. It is the owner until someone reads; /proc does not replace it. */
+static void test_closer_owner(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_entry *s;
+
+	rec_read(&r, BS_REC_SOCK, 7, 4321, "socat", 0, 0, 0);
+	r.state.reader.tid = 0;
+	r.state.f.incomplete = BS_INC_ZW_RECV;
+	apply(m, &r);
+	s = model_find(m, 7);
+	assert_non_null(s);
+	assert_int_equal(s->owner, OWNER_CLOSER);
+	assert_int_equal(s->pid, 4321);
+	assert_string_equal(s->comm, "socat");
+	assert_int_equal(s->cgroup_id, 777);
+	assert_int_equal(s->incomplete, BS_INC_ZW_RECV);
+	model_set_owner(s, 99, "other");
+	assert_int_equal(s->owner, OWNER_CLOSER);
+	assert_int_equal(s->pid, 4321);
+	/* the flag stays once set, even if a later record lacks it */
+	r.state.f.incomplete = 0;
+	rec_read(&r, BS_REC_SOCK, 7, 555, "reader", 1, 1, 0);
+	apply(m, &r);
+	assert_int_equal(s->owner, OWNER_READER);
+	assert_int_equal(s->pid, 555);
+	assert_int_equal(s->tid, 556);
+	assert_int_equal(s->incomplete, BS_INC_ZW_RECV);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_model, teardown_model)
 
 int main(void)
@@ -1191,6 +1223,7 @@ int main(void)
 		T(test_peer_mismatches),
 		T(test_peer_newest_and_moved),
 		T(test_peer_many_pairs),
+		T(test_closer_owner),
 		cmocka_unit_test(test_counts_helpers),
 		cmocka_unit_test(test_init_free_reinit),
 	};
