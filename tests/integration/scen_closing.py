@@ -398,9 +398,9 @@ def t_closing_http(ctx, rec):
 HALF_CLOSED_WRITER = r"""
 import os, socket, sys, time
 port, nbytes = int(sys.argv[1]), int(sys.argv[2])
-ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.1", port))
+ls.bind(("::1", port))
 ls.listen(1)
 print("listening", flush=True)
 c, _ = ls.accept()
@@ -417,9 +417,9 @@ print("sent", flush=True)
 HALF_CLOSING_READER = r"""
 import socket, sys, time
 port, stall = int(sys.argv[1]), float(sys.argv[2])
-c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+c = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-c.connect(("127.0.0.1", port))
+c.connect(("::1", port))
 c.sendall(b"GET\n")
 c.shutdown(socket.SHUT_WR)
 time.sleep(stall)
@@ -437,7 +437,7 @@ print("read %d" % n, flush=True)
 @scenario("closing_close_wait_vs_capture", "closing_close_wait_vs_nstat",
           "closing_close_wait_listed")
 def t_closing_close_wait(ctx, rec):
-    """A client sends a line, shuts its side down (the server's socket goes to
+    """Over IPv6 (::1), a client sends a line, shuts its side down (the server's socket goes to
     CLOSE_WAIT with nothing to send) and reads nothing for 1.5 s; the server
     then writes 2 MB and closes a second later (LAST_ACK, most of it unsent). The server's
     socket is blocked by the zero window in CLOSE_WAIT and in LAST_ACK: every
