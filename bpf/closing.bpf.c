@@ -69,10 +69,10 @@ int BPF_PROG(tp_closing_state, const struct sock *sk, int oldstate, int newstate
 	if (!sk || !is_tcp(sk, true) || !port_selected(&sk->__sk_common, true))
 		return 0;
 	if (closing_state(newstate)) {
-		if (!closing_state(oldstate))
+		/* CLOSE_WAIT -> LAST_ACK: close(), the closer to note; a socket
+		 * already in the map stays there */
+		if (!closing_state(oldstate) || newstate == TCP_LAST_ACK)
 			closing_begin(sk, newstate);
-		else if (newstate == TCP_LAST_ACK)
-			closing_begin(sk, newstate);	/* the closer; the entry stays */
 		return 0;
 	}
 	if (closing_state(oldstate))

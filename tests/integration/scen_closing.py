@@ -40,8 +40,9 @@ def t_local_peer_v4_mapped(ctx, rec):
     env = FlowEnv(ctx)
     try:
         # curl has no SO_RCVBUF option: the namespace's receive buffers stay
-        # at 64 KiB, so that a slow curl closes its window
-        run_cmd(env.prefix() + ["sysctl", "-qw", "net.ipv4.tcp_rmem=4096 65536 65536"],
+        # at 16 KiB, so that curl's rate limiter reads from a full buffer
+        # (with a larger one it lets the first megabytes through at once)
+        run_cmd(env.prefix() + ["sysctl", "-qw", "net.ipv4.tcp_rmem=4096 16384 16384"],
                 "sysctl net.ipv4.tcp_rmem")
         server = Proc(env.prefix() + ["iperf3", "-s", "-p", str(port), "-1", "--forceflush"],
                       stdin=False, label="iperf3 -s")
@@ -342,20 +343,20 @@ def t_closing_socat(ctx, rec):
 
 @scenario("closing_http_vs_capture", "closing_http_vs_nstat", "closing_http_listed")
 def t_closing_http(ctx, rec):
-    """python3 -m http.server sends a 2 MB file to curl --limit-rate 100k,
-    stopped (SIGSTOP) for a second as soon as it has connected: the server writes
-    the response, closes with most of it unsent (FIN_WAIT1) and is blocked by
-    curl's zero windows. The server's
+    """python3 -m http.server sends a 1 MB file to curl --limit-rate 600k
+    (receive buffers of 16 KiB): the server writes the response, closes with
+    most of it unsent (FIN_WAIT1) and is blocked by curl's zero windows. The server's
     socket: every window it received, its episodes and probes, and the
     python3 server as its process."""
     port = CLOSING_PORT_BASE + 2
-    nbytes = 2 * 1024 * 1024
+    nbytes = 1024 * 1024
     tmp = payload_file(nbytes)
     env = FlowEnv(ctx)
     try:
         # curl has no SO_RCVBUF option: the namespace's receive buffers stay
-        # at 64 KiB, so that a slow curl closes its window
-        run_cmd(env.prefix() + ["sysctl", "-qw", "net.ipv4.tcp_rmem=4096 65536 65536"],
+        # at 16 KiB, so that curl's rate limiter reads from a full buffer
+        # (with a larger one it lets the first megabytes through at once)
+        run_cmd(env.prefix() + ["sysctl", "-qw", "net.ipv4.tcp_rmem=4096 16384 16384"],
                 "sysctl net.ipv4.tcp_rmem")
         server = Proc(env.prefix() + ["python3", "-m", "http.server", str(port), "--bind",
                                       "127.0.0.1", "--directory", tmp],
@@ -365,19 +366,9 @@ def t_closing_http(ctx, rec):
 
         def start():
             state["c"] = Proc(env.prefix() + ["curl", "-s", "-o", "/dev/null", "-w",
-                                              "%{size_download}\n", "--limit-rate", "100k",
+                                              "%{size_download}\n", "--limit-rate", "600k",
                                               "http://127.0.0.1:%d/payload" % port],
                               stdin=False, label="curl")
-            # stopped for a second as soon as it is connected, curl reads
-            # nothing: its window closes whatever its rate limiter does
-            deadline = time.monotonic() + scaled(5)
-            while time.monotonic() < deadline and not any(
-                    r["lport"] == port and r["state"] != "LISTEN"
-                    for r in ss_sockets(all_states=True, prefix=env.prefix())):
-                time.sleep(0.005)
-            state["c"].signal(signal.SIGSTOP)
-            t = threading.Timer(1.0, state["c"].signal, (signal.SIGCONT,))
-            t.start()
             return server.p.pid, lambda: state["c"].p.poll() is not None
 
         def finish():
