@@ -80,48 +80,54 @@ int BPF_PROG(tp_closing_state, const struct sock *sk, int oldstate, int newstate
 	return 0;
 }
 
-/* The first bytes of an IPv6 header, or of an IPv4 one with its options. */
+/* An IPv6 header and the TCP header after it; an IPv4 header without
+ * options and the TCP header after it fit too. */
 struct ip_wire {
-	__u8 b[40];
+	__u8 b[40 + sizeof(struct bs_tcp_wire)];
 };
 
 /*
  * The TCP header of a received packet and its socket's key, from the IP
- * header at skb->data (the link header is already pulled at this point).
- * IPv6 extension headers and IPv4 fragments are not followed: TCP segments
- * on Linux carry neither.
+ * header at skb->data (the link header is already pulled at this point): one
+ * probe read, two for IPv4 with options. A packet to a local port without
+ * closing sockets stops before its key is made. IPv6 extension headers and
+ * IPv4 fragments are not followed: TCP segments on Linux carry neither.
  */
 static __always_inline int parse_segment(const struct sk_buff *skb,
 					 struct bs_conn_key *k,
 					 struct bs_tcp_wire *th)
 {
-	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-	unsigned char *data = BPF_CORE_READ(skb, data);
+	__u16 proto = bpf_ntohs(skb->protocol);
+	unsigned char *data = skb->data;
 	struct ip_wire ip;
 	__u32 off, a4;
+	bool v4;
 
+	if (proto != ETH_P_IP && proto != ETH_P_IPV6)
+		return -1;
+	if (bpf_probe_read_kernel(&ip, sizeof(ip), data))
+		return -1;
+	v4 = proto == ETH_P_IP;
+	if (v4 ? ip.b[0] >> 4 != 4 || ip.b[9] != IPPROTO_TCP || (ip.b[6] & 0x3f) || ip.b[7]
+	       : ip.b[0] >> 4 != 6 || ip.b[6] != IPPROTO_TCP)
+		return -1;
+	off = v4 ? (ip.b[0] & 15) * 4 : 40;
+	if (off == 20 || off == 40)
+		__builtin_memcpy(th, &ip.b[off == 20 ? 20 : 40], sizeof(*th));
+	else if (off < 20 || bpf_probe_read_kernel(th, sizeof(*th), data + off))
+		return -1;
+	if (!closing_ports[th->dport])
+		return -1;
 	__builtin_memset(k, 0, sizeof(*k));
-	if (proto == ETH_P_IP) {
-		if (bpf_probe_read_kernel(&ip, 20, data) || ip.b[0] >> 4 != 4 ||
-		    ip.b[9] != IPPROTO_TCP || (ip.b[6] & 0x3f) || ip.b[7])
-			return -1;
-		off = (ip.b[0] & 15) * 4;
+	if (v4) {
 		__builtin_memcpy(&a4, &ip.b[16], 4);
 		v4_mapped(k->laddr, a4);
 		__builtin_memcpy(&a4, &ip.b[12], 4);
 		v4_mapped(k->raddr, a4);
-	} else if (proto == ETH_P_IPV6) {
-		if (bpf_probe_read_kernel(&ip, 40, data) || ip.b[0] >> 4 != 6 ||
-		    ip.b[6] != IPPROTO_TCP)
-			return -1;
-		off = 40;
+	} else {
 		__builtin_memcpy(k->laddr, &ip.b[24], 16);
 		__builtin_memcpy(k->raddr, &ip.b[8], 16);
-	} else {
-		return -1;
 	}
-	if (off < 20 || bpf_probe_read_kernel(th, sizeof(*th), data + off))
-		return -1;
 	k->lport = th->dport;
 	k->rport = th->sport;
 	k->net = (__u64)(unsigned long)BPF_CORE_READ(skb, dev, nd_net.net);

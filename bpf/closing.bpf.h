@@ -24,6 +24,7 @@ extern struct {
 } closing_socks SEC(".maps");
 
 extern __u32 closing_count;
+extern __u32 closing_ports[65536];
 
 /* An address of either family in IPv6 form: IPv4 as ::ffff:a.b.c.d. */
 static __always_inline void v4_mapped(__u8 out[16], __u32 addr)
@@ -98,6 +99,7 @@ static __always_inline void closing_insert(const struct sock *sk,
 		return;		/* (or there already) */
 	}
 	__sync_fetch_and_add(&closing_count, 1);
+	__sync_fetch_and_add(&closing_ports[k.lport], 1);
 	e = bpf_map_lookup_elem(&closing_socks, &k);
 	if (!e)
 		return;
@@ -144,8 +146,10 @@ static __always_inline void closing_end(const struct sock *sk,
 		return;
 	if (st)
 		st->f.zw[BS_ZW_RECV] = e->st.f.zw[BS_ZW_RECV];
-	if (!bpf_map_delete_elem(&closing_socks, &k))
+	if (!bpf_map_delete_elem(&closing_socks, &k)) {
 		__sync_fetch_and_add(&closing_count, -1);
+		__sync_fetch_and_add(&closing_ports[k.lport], -1);
+	}
 }
 
 #endif /* BUFSCOPE_CLOSING_BPF_H */

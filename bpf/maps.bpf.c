@@ -74,3 +74,6 @@ struct {
 
 /* Entries in closing_socks: 0 lets the receive hook return at once. */
 __u32 closing_count = 0;
+/* ... and per local port (network order): a packet to a port without any
+ * is passed over before its endpoints are hashed. */
+__u32 closing_ports[65536] = {};
