@@ -6,6 +6,7 @@
  */
 #include "bufscope.bpf.h"
 #include "flow.bpf.h"
+#include "closing.bpf.h"
 
 /*
  * The sequence state a segment is judged against. skb->sk is an RCU pointer
@@ -39,8 +40,9 @@ static __always_inline void handle_segment(const struct sock *sk,
 					   const struct bs_tcp_wire *th,
 					   __u32 dir, bool trusted_sk)
 {
-	__u32 other = dir ^ 1, probe_seq, queued;
+	__u32 probe_seq, queued;
 	struct bs_sock_state *st;
+	struct bs_zw_side *other;
 	struct seq_state q;
 
 	/* a non-zero window on a socket without state changes nothing */
@@ -51,11 +53,13 @@ static __always_inline void handle_segment(const struct sock *sk,
 		remember_cookie(st, sk);
 	read_seq_state(sk, &q);
 	probe_seq = dir == BS_ZW_SENT ? q.snd_una - 1 : q.rcv_nxt - 1;
-	if (st->f.zw[other & 1].start_ns && bpf_ntohl(th->seq) == probe_seq)
-		st->f.zw[other & 1].probes++;
+	/* a closing socket's received windows are counted in its entry */
+	other = dir == BS_ZW_SENT ? recv_side(sk, st) : &st->f.zw[BS_ZW_SENT];
+	if (other->start_ns && bpf_ntohl(th->seq) == probe_seq)
+		other->probes++;
 	queued = dir == BS_ZW_SENT ? queue_from(q.rcv_nxt, q.copied_seq, q.flags)
 				   : q.write_seq - q.snd_una;
-	window_seen(sk, st, dir, th->window, th->flags, queued);
+	window_seen(sk, st, dir, th->window, th->flags, queued, true);
 }
 
 extern struct {
@@ -105,6 +109,7 @@ int BPF_PROG(tp_net_dev_queue, struct sk_buff *skb)
 
 	if (!segment_selected(sk) || read_tcp_header(skb, &th))
 		return 0;
+	closing_sending(sk);
 	handle_segment(sk, &th, BS_ZW_SENT, false);	/* skb->sk: RCU pointer */
 	return 0;
 }

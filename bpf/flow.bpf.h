@@ -115,9 +115,10 @@ static __always_inline __u64 arrival_of(const struct bs_sock_state *st, __u32 se
 	return best;
 }
 
+/* `direct`: see BS_LOAD (the closing-socket hook has only an address). */
 static __always_inline void episode_begin(const struct sock *sk,
 					  struct bs_sock_state *st, __u32 dir,
-					  __u32 queued, __u64 now)
+					  __u32 queued, __u64 now, bool direct)
 {
 	struct bs_zw_side *z = &st->f.zw[dir & 1];
 	struct bs_flow_rec *r;
@@ -126,7 +127,7 @@ static __always_inline void episode_begin(const struct sock *sk,
 	z->start_ns = now;
 	z->start_queue = queued;
 	z->start_probes = (__u32)z->probes;
-	emit_flow(sk, st, BS_REC_ZW_START, dir, now, true, &r);
+	emit_flow(sk, st, BS_REC_ZW_START, dir, now, direct, &r);
 	if (!r)
 		return;
 	r->start_ns = now;
@@ -136,7 +137,7 @@ static __always_inline void episode_begin(const struct sock *sk,
 
 static __always_inline void episode_end(const struct sock *sk,
 					struct bs_sock_state *st, __u32 dir,
-					__u64 now)
+					__u64 now, bool direct)
 {
 	struct bs_zw_side *z = &st->f.zw[dir & 1];
 	__u64 start = z->start_ns;
@@ -145,7 +146,7 @@ static __always_inline void episode_end(const struct sock *sk,
 	z->ended++;
 	z->total_ns += now - start;
 	z->start_ns = 0;
-	emit_flow(sk, st, BS_REC_ZW_END, dir, now, true, &r);
+	emit_flow(sk, st, BS_REC_ZW_END, dir, now, direct, &r);
 	if (!r)
 		return;
 	r->start_ns = start;
@@ -163,7 +164,8 @@ static __always_inline void episode_end(const struct sock *sk,
  */
 static __always_inline void window_seen(const struct sock *sk,
 					struct bs_sock_state *st, __u32 dir,
-					__u16 window, __u8 flags, __u32 queued)
+					__u16 window, __u8 flags, __u32 queued,
+					bool direct)
 {
 	struct bs_zw_side *z = &st->f.zw[dir & 1];
 
@@ -175,9 +177,9 @@ static __always_inline void window_seen(const struct sock *sk,
 			return;
 		z->segments++;
 		if (!z->start_ns)
-			episode_begin(sk, st, dir, queued, bpf_ktime_get_ns());
+			episode_begin(sk, st, dir, queued, bpf_ktime_get_ns(), direct);
 	} else if (z->start_ns) {
-		episode_end(sk, st, dir, bpf_ktime_get_ns());
+		episode_end(sk, st, dir, bpf_ktime_get_ns(), direct);
 	}
 }
 

@@ -3,6 +3,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "bufscope/sock.h"
+#include "closing_types.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -61,3 +62,18 @@ struct {
 	__type(key, struct bs_drop_key);
 	__type(value, __u64);
 } drop_counts SEC(".maps");
+
+/* Sockets closing with data to send, by endpoints (see closing.bpf.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BS_CLOSING_SOCKETS);
+	__type(key, struct bs_conn_key);
+	__type(value, struct bs_closing);
+} closing_socks SEC(".maps");
+
+/* Entries in closing_socks: 0 lets the receive hook return at once. */
+__u32 closing_count = 0;
+/* ... and per local port (network order): a packet to a port without any
+ * is passed over before its endpoints are hashed. */
+__u32 closing_ports[65536] = {};

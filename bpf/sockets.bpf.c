@@ -5,6 +5,7 @@
  * seen), and the final totals of each socket as it is destroyed.
  */
 #include "bufscope.bpf.h"
+#include "closing.bpf.h"
 
 /* One record is larger than the BPF stack: build it in per-CPU scratch. */
 struct {
@@ -171,6 +172,7 @@ static __always_inline void report_socket(struct seq_file *seq, struct sock *sk,
 	__u32 zero = 0, idx = 0;
 
 	remember_cookie(st, sk);
+	closing_sync(sk, st);
 	/* A socket read by someone else is skipped; an unread one is kept, and
 	 * user space finds its owner through /proc. */
 	if (st->reader.pid && !reader_selected(&st->reader))
@@ -265,6 +267,7 @@ int BPF_PROG(tp_tcp_destroy_sock, struct sock *sk)
 	if (!sk || !is_tcp(sk, true))
 		return 0;
 	st = state_of(sk, false);
+	closing_end(sk, st);
 	if (!st)
 		return 0;
 	tp = bpf_skc_to_tcp_sock(sk);

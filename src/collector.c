@@ -142,7 +142,13 @@ static int hook_programs(struct bufscope_bpf *skel, enum hook_id id, enum tier t
 	case HOOK_SOCKETS: p[0] = skel->progs.iter_tcp; break;
 	case HOOK_STATE: p[0] = skel->progs.iter_state; break;
 	case HOOK_WINDOW_OUT: p[0] = skel->progs.tp_net_dev_queue; break;
-	case HOOK_WINDOW_IN: p[0] = skel->progs.tp_tcp_probe; break;
+	case HOOK_WINDOW_IN:
+		/* tcp_probe fires for ESTABLISHED sockets only; closing.bpf.c
+		 * covers those that left it with data still to send */
+		p[0] = skel->progs.tp_tcp_probe;
+		p[1] = skel->progs.tp_closing_state;
+		p[2] = skel->progs.tp_netif_receive_skb;
+		break;
 	case HOOK_DROPS: p[0] = skel->progs.tp_kfree_skb; break;
 	default: p[0] = NULL;
 	}

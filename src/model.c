@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "array.h"
 #include "drop_reasons.h"
 #include "model.h"
@@ -17,22 +18,120 @@ static size_t slot_of(uint64_t cookie, size_t nslots)
 	return (size_t)(cookie & (nslots - 1));
 }
 
+/*
+ * A socket's endpoints, the address of either family in IPv6 form (IPv4 as
+ * v4-mapped, ::ffff:a.b.c.d), so that an IPv4 socket and its peer accepted
+ * by an IPv6 listener name the same addresses.
+ */
+struct tuple {
+	uint8_t laddr[16], raddr[16];
+	uint16_t lport, rport;
+};
+
+static void addr_as_v6(uint8_t out[16], uint16_t family, const uint8_t *a)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (family == AF_INET6) {
+		memcpy(out, a, 16);
+		return;
+	}
+	memcpy(out, mapped, sizeof(mapped));
+	memcpy(out + 12, a, 4);
+}
+
+/* The tuple as the socket sees it, or as its peer does (`reversed`). */
+static void tuple_of(struct tuple *t, const struct bs_endpoints *ep, bool reversed)
+{
+	memset(t, 0, sizeof(*t));
+	addr_as_v6(reversed ? t->raddr : t->laddr, ep->family, ep->saddr);
+	addr_as_v6(reversed ? t->laddr : t->raddr, ep->family, ep->daddr);
+	t->lport = reversed ? ep->dport : ep->sport;
+	t->rport = reversed ? ep->sport : ep->dport;
+}
+
+static size_t tuple_slot(const struct tuple *t, size_t nslots)
+{
+	const uint8_t *p = (const uint8_t *)t;
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	for (size_t i = 0; i < sizeof(*t); i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return slot_of(h, nslots);
+}
+
+static bool tuple_eq(const struct tuple *a, const struct tuple *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+static void peer_insert(uint32_t *slots, size_t nslots, const struct sock_entry *s,
+			uint32_t idx)
+{
+	struct tuple t;
+	size_t k;
+
+	tuple_of(&t, &s->ep, false);
+	k = tuple_slot(&t, nslots);
+	while (slots[k])
+		k = (k + 1) & (nslots - 1);
+	slots[k] = idx + 1;
+}
+
+/*
+ * Both indexes from the entries: by cookie, and by endpoints for those whose
+ * endpoints are known. Rebuilding also drops the index's stale slots (a
+ * socket whose endpoints changed is indexed again under the new ones).
+ */
 static int rehash(struct model *m, size_t nslots)
 {
 	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	uint32_t *peers = calloc(nslots, sizeof(*peers));
 
-	if (!slots)
+	if (!slots || !peers) {
+		free(slots);
+		free(peers);
 		return -ENOMEM;
+	}
+	m->peer_used = 0;
 	for (size_t i = 0; i < m->n; i++) {
 		size_t k = slot_of(m->socks[i].cookie, nslots);
 
 		while (slots[k])
 			k = (k + 1) & (nslots - 1);
 		slots[k] = (uint32_t)(i + 1);
+		if (m->socks[i].peer_indexed) {
+			peer_insert(peers, nslots, &m->socks[i], (uint32_t)i);
+			m->peer_used++;
+		}
 	}
 	free(m->slots);
+	free(m->peer_slots);
 	m->slots = slots;
+	m->peer_slots = peers;
 	m->nslots = nslots;
+	return 0;
+}
+
+/* The endpoints a record gives; indexed for model_peer when they are new. */
+static int set_endpoints(struct model *m, struct sock_entry *s,
+			 const struct bs_endpoints *ep)
+{
+	struct tuple was, now;
+
+	tuple_of(&was, &s->ep, false);
+	tuple_of(&now, ep, false);
+	s->ep = *ep;
+	if (s->peer_indexed && (tuple_eq(&was, &now) || !ep->family))
+		return 0;
+	s->peer_indexed = ep->family != 0;
+	if (!s->peer_indexed)
+		return 0;
+	/* the slots of changed endpoints stay until a rebuild clears them */
+	if ((m->peer_used + 1) * 2 > m->nslots)
+		return rehash(m, m->nslots);
+	peer_insert(m->peer_slots, m->nslots, s, (uint32_t)(s - m->socks));
+	m->peer_used++;
 	return 0;
 }
 
@@ -48,6 +147,7 @@ void model_free(struct model *m)
 		free(m->socks[i].hist);
 	free(m->socks);
 	free(m->slots);
+	free(m->peer_slots);
 	free(m->episodes);
 	memset(m, 0, sizeof(*m));
 }
@@ -209,6 +309,19 @@ void model_alive(struct model *m, uint64_t cookie)
 		s->seen_in_pass = true;
 }
 
+/* The reader the kernel recorded, or (tid 0) the process that closed a
+ * socket nobody read. */
+static void owner_from_kernel(struct sock_entry *s, const struct bs_reader *r)
+{
+	if (!r->pid)
+		return;
+	s->owner = r->tid ? OWNER_READER : OWNER_CLOSER;
+	s->pid = r->pid;
+	s->tid = r->tid;
+	s->cgroup_id = r->cgroup_id;
+	memcpy(s->comm, r->comm, sizeof(s->comm));
+}
+
 int model_apply(struct model *m, const struct bs_sock_rec *rec)
 {
 	bool sample = rec->kind == BS_REC_SAMPLE;
@@ -231,7 +344,8 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 			return -ENOMEM;
 	}
 	s->inode = rec->inode ? rec->inode : s->inode;
-	s->ep = rec->ep;
+	if (set_endpoints(m, s, &rec->ep))
+		return -ENOMEM;
 	s->queue_bytes = rec->queue_bytes;
 	s->rcvbuf = rec->rcvbuf;
 	s->rmem_alloc = rec->rmem_alloc;
@@ -254,6 +368,7 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 		for (int d = 0; d < BS_ZW_N; d++)
 			s->zw_open_ns[d] = st->f.zw[d].start_ns;
 		s->last_read_ns = st->c.last_read_ns;
+		s->incomplete |= st->f.incomplete;
 		s->nonempty_since_ns = st->f.nonempty_since_ns;
 		/* the kernel restarts it each pass: a maximum since the last one */
 		if (st->f.age_max_ns > s->age_max_interval_ns)
@@ -263,13 +378,8 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 		s->peak_interval = max_u32(s->peak_interval,
 					   peak > UINT32_MAX ? UINT32_MAX : (uint32_t)peak);
 	}
-	if (rec->flags & BS_SF_HAS_READER) {
-		s->owner = OWNER_READER;
-		s->pid = rec->state.reader.pid;
-		s->tid = rec->state.reader.tid;
-		s->cgroup_id = rec->state.reader.cgroup_id;
-		memcpy(s->comm, rec->state.reader.comm, sizeof(s->comm));
-	}
+	if (rec->flags & BS_SF_HAS_READER)
+		owner_from_kernel(s, &rec->state.reader);
 	s->peak_run = max_u32(s->peak_run, s->peak_interval);
 	if (counts_any(&s->total) || s->peak_run)
 		s->active = true;
@@ -356,18 +466,11 @@ static struct sock_entry *entry_from_flow(struct model *m,
 	if (s)
 		return s;
 	s = model_add(m, rec->cookie);
-	if (!s)
+	if (!s || set_endpoints(m, s, &rec->ep))
 		return NULL;
-	s->ep = rec->ep;
 	s->first_seen_ns = rec->ts_ns;
 	s->sample_ns = rec->ts_ns;
-	if (rec->reader.pid) {
-		s->owner = OWNER_READER;
-		s->pid = rec->reader.pid;
-		s->tid = rec->reader.tid;
-		s->cgroup_id = rec->reader.cgroup_id;
-		memcpy(s->comm, rec->reader.comm, sizeof(s->comm));
-	}
+	owner_from_kernel(s, &rec->reader);
 	return s;
 }
 
@@ -444,25 +547,28 @@ void model_set_drops(struct model *m, uint64_t cookie, uint32_t reason,
 	}
 }
 
-static bool same_addr(const struct bs_endpoints *a, const uint8_t *x,
-		      const uint8_t *y)
-{
-	return !memcmp(x, y, a->family == 10 ? 16 : 4);
-}
-
 const struct sock_entry *model_peer(const struct model *m,
 				    const struct sock_entry *s)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		const struct sock_entry *p = &m->socks[i];
+	const struct sock_entry *best = NULL;
+	struct tuple want, t;
+	size_t k;
 
-		if (p != s && p->ep.family == s->ep.family &&
-		    p->ep.sport == s->ep.dport && p->ep.dport == s->ep.sport &&
-		    same_addr(&s->ep, p->ep.saddr, s->ep.daddr) &&
-		    same_addr(&s->ep, p->ep.daddr, s->ep.saddr))
-			return p;
+	if (!s->ep.family)
+		return NULL;
+	tuple_of(&want, &s->ep, true);
+	/* the cluster holds every socket with these endpoints: take the newest */
+	for (k = tuple_slot(&want, m->nslots); m->peer_slots[k];
+	     k = (k + 1) & (m->nslots - 1)) {
+		const struct sock_entry *p = &m->socks[m->peer_slots[k] - 1];
+
+		if (p == s || !p->peer_indexed || (best && p < best))
+			continue;
+		tuple_of(&t, &p->ep, false);
+		if (tuple_eq(&t, &want))
+			best = p;
 	}
-	return NULL;
+	return best;
 }
 
 bool model_episode_due(const struct episode *e)
@@ -531,7 +637,7 @@ void model_end_pass(struct model *m)
 
 void model_set_owner(struct sock_entry *s, uint32_t pid, const char *comm)
 {
-	if (s->owner == OWNER_READER)
+	if (s->owner == OWNER_READER || s->owner == OWNER_CLOSER)
 		return;
 	s->owner = OWNER_FD;
 	s->pid = pid;

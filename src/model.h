@@ -48,7 +48,9 @@ struct episode {
 	bool reported_end;	/* an interval showed it ended */
 };
 
-enum owner_source { OWNER_UNKNOWN, OWNER_FD, OWNER_READER };
+/* OWNER_CLOSER: nobody read the socket; the process that closed it (its
+ * writer, usually) is known from the kernel (reader.tid 0 in the state). */
+enum owner_source { OWNER_UNKNOWN, OWNER_FD, OWNER_READER, OWNER_CLOSER };
 
 struct sock_entry {
 	uint64_t cookie;
@@ -74,11 +76,13 @@ struct sock_entry {
 	uint32_t peak_interval;	/* most bytes waiting since the last interval */
 	uint32_t peak_run;	/* most bytes waiting during the run */
 	uint32_t owner_misses;	/* /proc scans that did not find its holder */
+	uint32_t incomplete;	/* enum bs_incomplete, as the kernel flagged */
 	bool closed;		/* destroyed, or gone from the socket table */
 	bool destroyed;		/* its close record came: nothing more will */
 	bool close_reported;	/* an interval has shown it closed */
 	bool seen_in_pass;
 	bool active;		/* had reads or bytes waiting: worth reporting */
+	bool peer_indexed;	/* its endpoints are in the model's peer index */
 };
 
 struct model_filter {
@@ -93,6 +97,10 @@ struct model {
 	size_t n, cap;
 	uint32_t *slots;	/* open addressing: index + 1, 0 = empty */
 	size_t nslots;
+	/* The same, keyed by the endpoints (IPv4 and v4-mapped IPv6 alike), so
+	 * a socket's local peer is found without a scan; nslots long too. */
+	uint32_t *peer_slots;
+	size_t peer_used;	/* slots taken in peer_slots, stale ones included */
 	struct model_filter filter;
 	struct episode *episodes;	/* oldest first */
 	size_t nepisodes, episodes_cap;
@@ -152,7 +160,9 @@ int model_apply_flow(struct model *m, const struct bs_flow_rec *rec);
 /* The kernel's per-socket count of drops for one reason. */
 void model_set_drops(struct model *m, uint64_t cookie, uint32_t reason,
 		     uint64_t total);
-/* The socket that is the other end of s on this host, if bufscope sees it. */
+/* The socket that is the other end of s on this host, if bufscope sees it:
+ * IPv4 and v4-mapped IPv6 addresses (an IPv6 socket talking to an IPv4 one)
+ * match; the newest socket when an old one had the same endpoints. */
 const struct sock_entry *model_peer(const struct model *m,
 				    const struct sock_entry *s);
 /* Should an interval show this episode: open, or ended since the last one? */

@@ -110,5 +110,6 @@ const char *render_episode_owner(const struct render *r, const struct episode *e
 	if (s->owner == OWNER_UNKNOWN)
 		return "unknown";
 	*owner = s;
-	return s->owner == OWNER_READER ? "reader" : "fd";
+	return s->owner == OWNER_READER ? "reader" :
+	       s->owner == OWNER_CLOSER ? "closer" : "fd";
 }

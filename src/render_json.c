@@ -51,7 +51,8 @@ static void json_endpoints(struct json_writer *jw, const struct bs_endpoints *ep
 
 static const char *owner_name(enum owner_source o)
 {
-	return o == OWNER_READER ? "reader" : o == OWNER_FD ? "fd" : "unknown";
+	return o == OWNER_READER ? "reader" : o == OWNER_FD ? "fd" :
+	       o == OWNER_CLOSER ? "closer" : "unknown";
 }
 
 /* slots NULL: an empty histogram */
@@ -144,6 +145,9 @@ static void json_flow_fields(struct render *r, const struct sock_row *row)
 	kv_ms(jw, "zero_window_ms", d->zw_ns[BS_ZW_SENT] + d->zw_ns[BS_ZW_RECV]);
 	jw_kv_u64(jw, "zero_window_probes_sent", d->zw_probes[BS_ZW_RECV]);
 	jw_kv_u64(jw, "zero_window_probes_recv", d->zw_probes[BS_ZW_SENT]);
+	/* the received windows above are a lower bound (see docs/metrics.md) */
+	jw_kv_bool(jw, "zero_window_recv_incomplete",
+		   (s->incomplete & BS_INC_ZW_RECV) != 0);
 	if (open)
 		jw_kv_str(jw, "zero_window_open", open);
 	else
@@ -194,7 +198,7 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 		jw_strn(jw, s->comm, sizeof(s->comm));
 	}
 	jw_kv_str(jw, "owner", owner_name(s->owner));
-	if (s->owner == OWNER_READER)
+	if (s->owner == OWNER_READER || s->owner == OWNER_CLOSER)
 		jw_kv_u64(jw, "cgroup_id", s->cgroup_id);
 	else
 		jw_kv_null(jw, "cgroup_id");

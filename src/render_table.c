@@ -80,12 +80,15 @@ static size_t rows_to_show(const struct render *r, size_t n)
 	return r->opt->rows && r->opt->rows < n ? r->opt->rows : n;
 }
 
-/* Zero-window episodes begun, ours/peer's, and '!' while one is open. */
-static void zw_text(char *buf, size_t len, const struct counts *d, bool open)
+/* Zero-window episodes begun, ours/peer's ('+' after it: at least that
+ * many, some were not seen), and '!' while one is open. */
+static void zw_text(char *buf, size_t len, const struct counts *d,
+		    bool incomplete, bool open)
 {
-	snprintf(buf, len, "%llu/%llu%s",
+	snprintf(buf, len, "%llu/%llu%s%s",
 		 (unsigned long long)d->zw_episodes[BS_ZW_SENT],
-		 (unsigned long long)d->zw_episodes[BS_ZW_RECV], open ? "!" : "");
+		 (unsigned long long)d->zw_episodes[BS_ZW_RECV],
+		 incomplete ? "+" : "", open ? "!" : "");
 }
 
 static bool sock_zw_open(const struct sock_entry *s)
@@ -216,7 +219,8 @@ static void sock_cells(const struct frame_view *v, const struct sock_row *row,
 	size_cell(c->cell[SC_RCVBUF], s->rcvbuf);
 	pct_cell(c->cell[SC_FILL], view_fill_pct(s->closed ? 0 : s->rmem_alloc, s->rcvbuf));
 	size_cell(c->cell[SC_WND], s->closed ? NAN : s->rcv_wnd);
-	zw_text(c->cell[SC_ZW], COL_CELL_LEN, &row->d, sock_zw_open(s));
+	zw_text(c->cell[SC_ZW], COL_CELL_LEN, &row->d, s->incomplete & BS_INC_ZW_RECV,
+		sock_zw_open(s));
 	zw_ms_text(c->cell[SC_ZW_TIME], COL_CELL_LEN, &row->d);
 	drops_text(v->r, c->cell[SC_DROPS], COL_CELL_LEN, row->drops_lost);
 	drops_text(v->r, c->cell[SC_DISC], COL_CELL_LEN, row->drops_expected);
@@ -239,7 +243,7 @@ static void proc_cells(const struct frame_view *v, const struct proc_row *p,
 	size_cell(c->cell[PC_PEAK], p->peak);
 	size_cell(c->cell[PC_RCVBUF], p->rcvbuf);
 	pct_cell(c->cell[PC_FILL], view_fill_pct(p->rmem_alloc, p->rcvbuf));
-	zw_text(c->cell[PC_ZW], COL_CELL_LEN, &p->d, p->zw_open);
+	zw_text(c->cell[PC_ZW], COL_CELL_LEN, &p->d, false, p->zw_open);
 	zw_ms_text(c->cell[PC_ZW_TIME], COL_CELL_LEN, &p->d);
 	drops_text(v->r, c->cell[PC_DROPS], COL_CELL_LEN, p->drops_lost);
 	drops_text(v->r, c->cell[PC_DISC], COL_CELL_LEN, p->drops_expected);

@@ -77,6 +77,16 @@ struct bs_zw_side {
 	__u32 start_probes;	/* probes (low 32 bits) when it began */
 };
 
+/*
+ * Counts of a socket that miss events bufscope could not see: shown as
+ * incomplete ("at least") rather than as exact.
+ */
+enum bs_incomplete {
+	/* received windows (segments, episodes, and so the probes sent) after
+	 * it left ESTABLISHED with data to send: the closing-socket map was full */
+	BS_INC_ZW_RECV = 1 << 0,
+};
+
 /* When data arrived: rcv_nxt after an arrival, and the time. */
 struct bs_arrival_mark {
 	__u32 seq;
@@ -93,6 +103,8 @@ struct bs_flow_state {
 				 * since the iterator's last pass */
 	__u32 last_rcvbuf;	/* sk_rcvbuf as last seen */
 	__u32 mark_next;	/* next slot of marks[] to write */
+	__u32 incomplete;	/* enum bs_incomplete: counts known to be short */
+	__u32 pad;
 	struct bs_arrival_mark marks[BS_ARRIVAL_MARKS];
 };
 
@@ -120,7 +132,8 @@ static inline __u64 bs_sample_sum(const struct bs_read_counters *c,
 	return 1 + c->reads + c->eof_reads + c->eagain_reads + c->error_reads +
 	       c->peek_reads + c->arrivals + f->drops + f->rcvbuf_changes +
 	       f->zw[0].segments + f->zw[0].episodes + f->zw[0].ended + f->zw[0].probes +
-	       f->zw[1].segments + f->zw[1].episodes + f->zw[1].ended + f->zw[1].probes;
+	       f->zw[1].segments + f->zw[1].episodes + f->zw[1].ended + f->zw[1].probes +
+	       f->incomplete;
 }
 
 enum bs_rec_kind {

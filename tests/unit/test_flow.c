@@ -987,7 +987,8 @@ static void test_peer_ipv4(void **state)
 	b = add_sock(m, 101, "127.0.0.2", 40000, "127.0.0.1", 5000);
 	lone = add_sock(m, 105, "10.9.9.9", 1, "10.9.9.8", 2);
 	assert_ptr_equal(model_peer(m, a), b);
-	assert_ptr_equal(model_peer(m, b), a);	/* not e: the first match */
+	/* e has a's endpoints and came later: a's successor, b's peer now */
+	assert_ptr_equal(model_peer(m, b), e);
 	assert_ptr_equal(model_peer(m, e), b);
 	assert_null(model_peer(m, c));
 	assert_null(model_peer(m, d));
@@ -997,7 +998,7 @@ static void test_peer_ipv4(void **state)
 	a->ep.saddr[7] = 0xaa;
 	b->ep.daddr[9] = 0xbb;
 	assert_ptr_equal(model_peer(m, a), b);
-	assert_ptr_equal(model_peer(m, b), a);
+	assert_ptr_equal(model_peer(m, b), e);
 }
 
 static void test_peer_ipv6_and_family(void **state)

@@ -1025,6 +1025,170 @@ static void test_sample_queue_listed(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* ---- local peers ------------------------------------------------------- */
+
+/* A socket from laddr:lport to raddr:rport, in the family of its addresses. */
+static void rec_ends(struct bs_sock_rec *r, uint64_t cookie, int family,
+		     const char *laddr, uint16_t lport, const char *raddr,
+		     uint16_t rport)
+{
+	rec_read(r, BS_REC_SOCK, cookie, (uint32_t)cookie, "peer", 1, 1, 0);
+	memset(&r->ep, 0, sizeof(r->ep));
+	r->ep.family = (uint16_t)family;
+	assert_int_equal(inet_pton(family, laddr, r->ep.saddr), 1);
+	assert_int_equal(inet_pton(family, raddr, r->ep.daddr), 1);
+	r->ep.sport = lport;
+	r->ep.dport = rport;
+	r->ep.tcp_state = 1;
+}
+
+static const struct sock_entry *peer_of(struct model *m, uint64_t cookie)
+{
+	const struct sock_entry *s = model_find(m, cookie);
+
+	assert_non_null(s);
+	return model_peer(m, s);
+}
+
+static uint64_t peer_cookie(struct model *m, uint64_t cookie)
+{
+	const struct sock_entry *p = peer_of(m, cookie);
+
+	return p ? p->cookie : 0;
+}
+
+static void test_peer_same_family(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+
+	rec_ends(&r, 1, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5201);
+	apply(m, &r);
+	assert_null(peer_of(m, 1));	/* its peer is not known yet */
+	rec_ends(&r, 2, AF_INET, "127.0.0.1", 5201, "127.0.0.1", 40001);
+	apply(m, &r);
+	rec_ends(&r, 3, AF_INET6, "::1", 5201, "::1", 40002);
+	apply(m, &r);
+	rec_ends(&r, 4, AF_INET6, "::1", 40002, "::1", 5201);
+	apply(m, &r);
+	assert_int_equal(peer_cookie(m, 1), 2);
+	assert_int_equal(peer_cookie(m, 2), 1);
+	assert_int_equal(peer_cookie(m, 3), 4);
+	assert_int_equal(peer_cookie(m, 4), 3);
+}
+
+/* An IPv4 client of an IPv6 listener: its peer has v4-mapped addresses. */
+static void test_peer_v4_mapped(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+
+	rec_ends(&r, 1, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5201);
+	apply(m, &r);
+	rec_ends(&r, 2, AF_INET6, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40001);
+	apply(m, &r);
+	assert_int_equal(peer_cookie(m, 1), 2);
+	assert_int_equal(peer_cookie(m, 2), 1);
+}
+
+/* Near misses: another port, another address, IPv4-compatible (not mapped)
+ * IPv6, and the socket itself (a connection to itself) are no peers. */
+static void test_peer_mismatches(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+
+	rec_ends(&r, 1, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5201);
+	apply(m, &r);
+	rec_ends(&r, 2, AF_INET6, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40002);
+	apply(m, &r);
+	rec_ends(&r, 3, AF_INET6, "::ffff:127.0.0.2", 5201, "::ffff:127.0.0.1", 40001);
+	apply(m, &r);
+	rec_ends(&r, 4, AF_INET6, "::127.0.0.1", 5201, "::127.0.0.1", 40001);
+	apply(m, &r);
+	rec_ends(&r, 5, AF_INET, "127.0.0.1", 5201, "127.0.0.1", 5201);
+	apply(m, &r);
+	assert_int_equal(peer_cookie(m, 1), 0);
+	assert_int_equal(peer_cookie(m, 5), 0);
+}
+
+/* Endpoints reused by a later connection: the newest socket is the peer; a
+ * socket whose endpoints a later record changes is found under the new ones. */
+static void test_peer_newest_and_moved(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+
+	rec_ends(&r, 1, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5201);
+	apply(m, &r);
+	rec_ends(&r, 2, AF_INET, "127.0.0.1", 5201, "127.0.0.1", 40001);
+	apply(m, &r);
+	rec_ends(&r, 3, AF_INET6, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40001);
+	apply(m, &r);
+	assert_int_equal(peer_cookie(m, 1), 3);
+	rec_ends(&r, 3, AF_INET6, "::ffff:127.0.0.1", 5202, "::ffff:127.0.0.1", 40001);
+	apply(m, &r);
+	assert_int_equal(peer_cookie(m, 1), 2);
+	rec_ends(&r, 6, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5202);
+	apply(m, &r);
+	assert_int_equal(peer_cookie(m, 6), 3);
+}
+
+/* Thousands of connected pairs, the index grown many times: each finds its own. */
+static void test_peer_many_pairs(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	const int N = 3000;
+
+	for (int i = 0; i < N; i++) {
+		uint16_t port = (uint16_t)(20000 + i);
+
+		rec_ends(&r, 2 * (uint64_t)i + 1, AF_INET, "10.0.0.1", port,
+			 "10.0.0.2", 80);
+		apply(m, &r);
+		rec_ends(&r, 2 * (uint64_t)i + 2, AF_INET6, "::ffff:10.0.0.2", 80,
+			 "::ffff:10.0.0.1", port);
+		apply(m, &r);
+	}
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(peer_cookie(m, 2 * (uint64_t)i + 1), 2 * (uint64_t)i + 2);
+		assert_int_equal(peer_cookie(m, 2 * (uint64_t)i + 2), 2 * (uint64_t)i + 1);
+	}
+}
+
+/* A socket nobody read, closed by its writer: the kernel records the closer
+ * with tid 0. It is the owner until someone reads; /proc does not replace it. */
+static void test_closer_owner(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_entry *s;
+
+	rec_read(&r, BS_REC_SOCK, 7, 4321, "socat", 0, 0, 0);
+	r.state.reader.tid = 0;
+	r.state.f.incomplete = BS_INC_ZW_RECV;
+	apply(m, &r);
+	s = model_find(m, 7);
+	assert_non_null(s);
+	assert_int_equal(s->owner, OWNER_CLOSER);
+	assert_int_equal(s->pid, 4321);
+	assert_string_equal(s->comm, "socat");
+	assert_int_equal(s->cgroup_id, 777);
+	assert_int_equal(s->incomplete, BS_INC_ZW_RECV);
+	model_set_owner(s, 99, "other");
+	assert_int_equal(s->owner, OWNER_CLOSER);
+	assert_int_equal(s->pid, 4321);
+	/* the flag stays once set, even if a later record lacks it */
+	r.state.f.incomplete = 0;
+	rec_read(&r, BS_REC_SOCK, 7, 555, "reader", 1, 1, 0);
+	apply(m, &r);
+	assert_int_equal(s->owner, OWNER_READER);
+	assert_int_equal(s->pid, 555);
+	assert_int_equal(s->tid, 556);
+	assert_int_equal(s->incomplete, BS_INC_ZW_RECV);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_model, teardown_model)
 
 int main(void)
@@ -1054,6 +1218,12 @@ int main(void)
 		T(test_sample_counts_without_histograms),
 		T(test_alive_keeps_socket_open),
 		T(test_sample_queue_listed),
+		T(test_peer_same_family),
+		T(test_peer_v4_mapped),
+		T(test_peer_mismatches),
+		T(test_peer_newest_and_moved),
+		T(test_peer_many_pairs),
+		T(test_closer_owner),
 		cmocka_unit_test(test_counts_helpers),
 		cmocka_unit_test(test_init_free_reinit),
 	};

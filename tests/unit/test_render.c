@@ -1585,6 +1585,7 @@ static void episode_world(struct ctx *c)
 	r.flags = BS_SF_HAS_STATE | BS_SF_HAS_READER;
 	r.state.c.reads = 1;
 	r.state.reader.pid = 999;
+	r.state.reader.tid = 999;
 	strcpy(r.state.reader.comm, "slowpoke");
 	feed(c, &r);
 
