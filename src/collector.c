@@ -266,6 +266,29 @@ static void log_load_error(int err)
 			  "failed to load bufscope's BPF programs: %s", strerror(-err));
 }
 
+/*
+ * A test knob: BUFSCOPE_STATE_HASH_SIZE=N makes the kprobe tier's state map
+ * (sock_state_hash) hold N sockets instead of BS_HASH_SOCKETS, so that a test
+ * with a few dozen connections can fill it (docs/testing.md).
+ */
+static int set_hash_size(struct bufscope_bpf *skel)
+{
+	const char *v = getenv("BUFSCOPE_STATE_HASH_SIZE");
+	char *end;
+	unsigned long n;
+
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || !n || n > BS_HASH_SOCKETS) {
+		log_error("give a number of sockets from 1 to 65536",
+			  "BUFSCOPE_STATE_HASH_SIZE=%s is not a valid size", v);
+		return -EINVAL;
+	}
+	return bpf_map__set_max_entries(skel->maps.sock_state_hash, (uint32_t)n);
+}
+
 /* Opens the object with the chosen hooks' programs, and only them, to load. */
 static int open_object(struct collector *c, const struct collector_config *cfg)
 {
@@ -293,6 +316,9 @@ static int open_object(struct collector *c, const struct collector_config *cfg)
 	}
 	set_filters(c->skel, cfg);
 	c->skel->rodata->cfg_state_hash = state_in_hash(c);
+	err = set_hash_size(c->skel);
+	if (err)
+		return err;
 	err = bpf_map__set_max_entries(c->skel->maps.events,
 				       cfg->ringbuf_bytes ? cfg->ringbuf_bytes
 							  : DEFAULT_RINGBUF);
@@ -700,6 +726,15 @@ const struct drop_reasons *collector_drop_reasons(const struct collector *c)
 uint64_t collector_lost(const struct collector *c)
 {
 	return c->skel->bss->kstats.lost_events;
+}
+
+void collector_losses(const struct collector *c, struct losses *l)
+{
+	const volatile struct bs_kstats *k = &c->skel->bss->kstats;
+
+	l->events = k->lost_events;
+	l->missed_reads = k->missed_reads;
+	l->untracked_sockets = k->untracked_sockets;
 }
 
 const struct hook_status *collector_hooks(const struct collector *c)
