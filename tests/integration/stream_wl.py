@@ -18,9 +18,10 @@ conns: N connections; B bytes are sent on each, and one reader takes them
 with recv(4096) socket after socket.
 threads: N connections, one reader thread each. Phase 1: every thread blocks
 in recv() at once (checked in /proc: each thread sleeping in recvfrom), then
-100 bytes go to each. Phase 2: 100 more bytes and the end of stream to each,
-and the threads read them one at a time (a lock), then read the end of
-stream: never more than one of them inside tcp_recvmsg. With the kprobe
+100 bytes go to each. Phase 2, once every phase-1 read has returned:
+100 more bytes and the end of stream to each, and the threads read them one
+at a time (a lock), then read the end of stream: never more than one of them
+inside tcp_recvmsg. With the kprobe
 tier, only maxactive (max(10, 2 x CPUs)) of the phase-1 reads get a
 kretprobe instance; every thread reads again after its phase-1 read, so
 bufscope can tell each lost one. "blocked_at_once" says how many were.
@@ -154,6 +155,7 @@ def threads(args, lst):
     tids = [None] * n
     counts = [None] * n
     one_at_a_time = threading.Lock()
+    phase1_done = threading.Barrier(n + 1)
     phase2 = threading.Event()
 
     def reader(i, a):
@@ -166,6 +168,7 @@ def threads(args, lst):
             if not k:
                 die("early end of stream")
             got, data = got + k, data + 1
+        phase1_done.wait()          # back from tcp_recvmsg: instance free
         phase2.wait()
         with one_at_a_time:         # phase 2: one reader inside at a time
             got = 0
@@ -181,7 +184,7 @@ def threads(args, lst):
     ths = [threading.Thread(target=reader, args=(i, a)) for i, (_, a) in enumerate(ps)]
     for t in ths:
         t.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120     # emulated CPUs (tests/vm/) are slow
     while True:
         states = [thread_state(t) if t else (None, None) for t in tids]
         blocked = sum(1 for s, nr in states if s == "S" and nr == NR_RECVFROM)
@@ -192,7 +195,7 @@ def threads(args, lst):
         time.sleep(0.01)
     for c, _ in ps:
         c.sendall(b"a" * 100)
-    time.sleep(0.2)
+    phase1_done.wait()              # every phase-1 read has returned
     for c, _ in ps:
         c.sendall(b"b" * 100)
         c.shutdown(socket.SHUT_WR)
