@@ -74,6 +74,14 @@ struct losses {
 	uint64_t untracked_sockets;	/* sockets that could not get state */
 };
 void collector_losses(const struct collector *c, struct losses *l);
+
+/*
+ * kprobe tier: reads whose return was missed and that no later read of their
+ * thread will reveal: the thread is gone (its stash is deleted), or, at the
+ * end of the run (`final`), it is not inside any read. Counted in
+ * missed_reads.
+ */
+void collector_sweep_calls(struct collector *c, bool final);
 const struct hook_status *collector_hooks(const struct collector *c);
 
 /* Fills hooks[] with the tier each hook would get (trials need root). */

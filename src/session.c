@@ -220,6 +220,7 @@ static int take_pass(struct session *s)
 	err = collector_scan_drops(s->col, on_drops, s);
 	if (err)
 		return err;
+	collector_sweep_calls(s->col, s->final);
 	s->passes++;
 	resolve_owners(s);
 	return 0;

@@ -3,7 +3,7 @@
 
     python3 stream_wl.py flood   --port P --bytes N [--chunk C] [--comm NAME]
     python3 stream_wl.py conns   --port P --conns N [--bytes B]
-    python3 stream_wl.py threads --port P --threads N
+    python3 stream_wl.py threads --port P --threads N [--quit K]
 
 Prints {"ready": ..., "pid": ..., "conns": [{"lport", "rport"}...]} (the
 reading sockets' ports), waits for `go` on stdin, does its reads, prints
@@ -21,10 +21,12 @@ in recv() at once (checked in /proc: each thread sleeping in recvfrom), then
 100 bytes go to each. Phase 2, once every phase-1 read has returned:
 100 more bytes and the end of stream to each, and the threads read them one
 at a time (a lock), then read the end of stream: never more than one of them
-inside tcp_recvmsg. With the kprobe
+inside tcp_recvmsg. With --quit K, the first K threads end after phase 1
+instead (a read missed there is found only by the thread being gone). With
+the kprobe
 tier, only maxactive (max(10, 2 x CPUs)) of the phase-1 reads get a
-kretprobe instance; every thread reads again after its phase-1 read, so
-bufscope can tell each lost one. "blocked_at_once" says how many were.
+kretprobe instance; a thread that reads again after its phase-1 read, or
+ends, tells bufscope that read was lost. "blocked_at_once" says how many were.
 
 Standard library only (it also runs in the VM guests' pruned Python).
 """
@@ -148,7 +150,7 @@ def thread_state(tid):
 
 
 def threads(args, lst):
-    n = args["threads"]
+    n, quit = args["threads"], args.get("quit", 0)
     ps = pairs(lst, n)
     out(ready=True, pid=os.getpid(), conns=conn_ports(ps))
     wait_go()
@@ -169,6 +171,9 @@ def threads(args, lst):
                 die("early end of stream")
             got, data = got + k, data + 1
         phase1_done.wait()          # back from tcp_recvmsg: instance free
+        if i < quit:                # ends without another read
+            counts[i] = (calls, data, eof)
+            return
         phase2.wait()
         with one_at_a_time:         # phase 2: one reader inside at a time
             got = 0
@@ -196,14 +201,15 @@ def threads(args, lst):
     for c, _ in ps:
         c.sendall(b"a" * 100)
     phase1_done.wait()              # every phase-1 read has returned
-    for c, _ in ps:
+    for c, _ in ps[quit:]:
         c.sendall(b"b" * 100)
         c.shutdown(socket.SHUT_WR)
     phase2.set()
     for t in ths:
         t.join()
     out(done=True, calls=sum(c[0] for c in counts), reads=sum(c[1] for c in counts),
-        eof_reads=sum(c[2] for c in counts), bytes=200 * n, blocked_at_once=blocked)
+        eof_reads=sum(c[2] for c in counts), bytes=200 * n - 100 * quit,
+        blocked_at_once=blocked)
     return ps
 
 
