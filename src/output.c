@@ -52,12 +52,31 @@ static ssize_t cookie_write(void *cookie, const char *buf, size_t len)
 	return (ssize_t)len;
 }
 
+/* A closed stdin or stderr becomes /dev/null: the next file opened (a BPF
+ * object, /proc) would otherwise take its number, and diagnostics with it. */
+static void keep_open(int target)
+{
+	int fd;
+
+	if (fcntl(target, F_GETFD) >= 0)
+		return;
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && fd != target) {
+		dup2(fd, target);	/* without O_CLOEXEC, as it was inherited */
+		close(fd);
+	} else if (fd == target) {
+		fcntl(fd, F_SETFD, 0);
+	}
+}
+
 int output_setup(void)
 {
 	static char buf[OUTPUT_BUF];
 	cookie_io_functions_t io = { .write = cookie_write };
 	FILE *f;
 
+	keep_open(STDIN_FILENO);
+	keep_open(STDERR_FILENO);
 	if (fcntl(STDOUT_FILENO, F_GETFD) < 0)
 		return -EBADF;
 	f = fopencookie(NULL, "w", io);
