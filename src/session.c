@@ -20,8 +20,18 @@
 
 static volatile sig_atomic_t stop_signal;
 
+/*
+ * The first signal asks for the summary; a second one ends bufscope at once,
+ * by that signal (a run blocked writing to a reader that never reads again
+ * can still be stopped).
+ */
 static void on_signal(int sig)
 {
+	if (stop_signal) {
+		signal(sig, SIG_DFL);
+		raise(sig);	/* delivered when the handler returns */
+		return;
+	}
 	stop_signal = sig;
 }
 
