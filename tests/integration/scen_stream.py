@@ -394,8 +394,21 @@ def one_error_line(errs, bs, want):
               len(after) == 1 and after[0].startswith(want))
 
 
-@scenario("stream_dev_full_top", "stream_dev_full_trace")
+@scenario("stream_dev_full_top", "stream_dev_full_trace", "stream_dev_full_help")
 def t_dev_full(ctx, rec):
+    def help_check(errs):
+        for args in (["--help"], ["--version"], ["trace", "--help"]):
+            with open("/dev/full", "wb") as full:
+                res = subprocess.run([ctx.bufscope] + args, stdout=full,
+                                     stderr=subprocess.PIPE, timeout=scaled(30))
+            lines = res.stderr.decode("utf-8", "replace").splitlines()
+            errs.eq("`bufscope %s > /dev/full` exit status" % " ".join(args), res.returncode, 1)
+            errs.true("`bufscope %s > /dev/full`: stderr is not one line saying so: %r"
+                      % (" ".join(args), lines),
+                      len(lines) == 1 and lines[0].startswith(
+                          "bufscope: cannot write to standard output: No space left"))
+    rec.check("stream_dev_full_help", help_check)
+
     for name, cmd in (("stream_dev_full_top", "top"), ("stream_dev_full_trace", "trace")):
         def check(errs, cmd=cmd):
             with open("/dev/full", "wb") as full:
