@@ -268,11 +268,11 @@ int BPF_PROG(tp_tcp_destroy_sock, struct sock *sk)
 
 	if (!sk || !is_tcp(sk, true))
 		return 0;
+	/* also a socket that got state after it had been refused some */
+	forget_untracked(sk);
 	st = state_of(sk, false);
-	if (!st) {
-		forget_untracked(sk);
+	if (!st)
 		return 0;
-	}
 	tp = bpf_skc_to_tcp_sock(sk);
 	rec = tp ? bpf_ringbuf_reserve(&events, sizeof(*rec), 0) : NULL;
 	if (rec) {

@@ -2,7 +2,7 @@
 """Workloads of scen_stream.py: loopback readers that count their own reads.
 
     python3 stream_wl.py flood   --port P --bytes N [--chunk C] [--comm NAME]
-    python3 stream_wl.py conns   --port P --conns N [--bytes B]
+    python3 stream_wl.py conns   --port P --conns N [--bytes B] [--rounds R]
     python3 stream_wl.py threads --port P --threads N [--quit K]
 
 Prints {"ready": ..., "pid": ..., "conns": [{"lport", "rport"}...]} (the
@@ -15,7 +15,8 @@ socket is destroyed while bufscope runs unless the test wants it.
 flood: one connection; a sender thread writes N bytes, the reader takes
 them with recv(C) until it has them all.
 conns: N connections; B bytes are sent on each, and one reader takes them
-with recv(4096) socket after socket.
+with recv(4096) socket after socket; with --rounds R, R times, the previous
+round's connections closed first.
 threads: N connections, one reader thread each. Phase 1: every thread blocks
 in recv() at once (checked in /proc: each thread sleeping in recvfrom), then
 100 bytes go to each. Phase 2, once every phase-1 read has returned:
@@ -115,23 +116,32 @@ def flood(args, lst):
 
 
 def conns(args, lst):
-    ps = pairs(lst, args["conns"])
-    per = args.get("bytes", 1000)
+    """--rounds R: R times N connections; all but the last round's are closed
+    (both ends) before the next round begins."""
+    n, per, rounds = args["conns"], args.get("bytes", 1000), args.get("rounds", 1)
+    ps = pairs(lst, n)
     out(ready=True, pid=os.getpid(), conns=conn_ports(ps))
     wait_go()
-    for c, _ in ps:
-        c.sendall(b"y" * per)
     res = []
-    for _, a in ps:
-        got = calls = 0
-        while got < per:
-            n = len(a.recv(4096))
-            calls += 1
-            if n == 0:
-                die("end of stream")
-            got += n
-        res.append({"lport": a.getsockname()[1], "rport": a.getpeername()[1],
-                    "reads": calls, "bytes": got})
+    for r in range(rounds):
+        if r:
+            for c, a in ps:
+                c.close()
+                a.close()
+            time.sleep(0.5)         # every closed socket destroyed
+            ps = pairs(lst, n)
+        for c, _ in ps:
+            c.sendall(b"y" * per)
+        for _, a in ps:
+            got = calls = 0
+            while got < per:
+                k = len(a.recv(4096))
+                calls += 1
+                if k == 0:
+                    die("end of stream")
+                got += k
+            res.append({"lport": a.getsockname()[1], "rport": a.getpeername()[1],
+                        "reads": calls, "bytes": got, "round": r})
     out(done=True, calls=sum(r["reads"] for r in res), reads=sum(r["reads"] for r in res),
         eof_reads=0, bytes=sum(r["bytes"] for r in res), per_conn=res)
     return ps
