@@ -319,7 +319,7 @@ static __always_inline void note_untracked(const struct sock *sk)
 		__sync_fetch_and_add(&kstats.untracked_sockets, 1);
 }
 
-/* A destroyed socket without state: its address may come back as another. */
+/* A destroyed socket leaves the set: its address may come back as another. */
 static __always_inline void forget_untracked(const struct sock *sk)
 {
 	__u64 key = (__u64)(unsigned long)sk;

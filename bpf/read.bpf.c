@@ -264,7 +264,6 @@ int BPF_KPROBE(kp_tcp_recvmsg, struct sock *sk, struct msghdr *msg, size_t len,
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct recv_call call = { .sk = (__u64)(unsigned long)sk, .len = len,
 				  .flags = flags };
-
 	long err;
 
 	if (!read_selected(sk, pid_tgid, false))
