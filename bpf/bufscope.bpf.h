@@ -65,6 +65,14 @@ extern struct {
 } sock_state_hash SEC(".maps");
 
 extern struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BS_HASH_SOCKETS);
+	__type(key, __u64);
+	__type(value, __u8);
+} untracked SEC(".maps");
+
+extern struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
@@ -304,6 +312,32 @@ static __always_inline void forget_state(const struct sock *sk)
 		bpf_map_delete_elem(&sock_state_hash, &key);
 }
 
+#define EEXIST 17
+
+/*
+ * A socket that should have had state and could not get it: nothing of it is
+ * counted from now on. Counted once per socket (the `untracked` set; a set
+ * that is itself full counts the socket again: too many rather than too few).
+ */
+static __always_inline void note_untracked(const struct sock *sk)
+{
+	__u64 key = (__u64)(unsigned long)sk;
+	__u8 one = 1;
+
+	__sync_fetch_and_add(&kstats.storage_failures, 1);
+	if (bpf_map_update_elem(&untracked, &key, &one, BPF_NOEXIST) != -EEXIST)
+		__sync_fetch_and_add(&kstats.untracked_sockets, 1);
+}
+
+/* A destroyed socket leaves the set: its address may come back as another. */
+static __always_inline void forget_untracked(const struct sock *sk)
+{
+	__u64 key = (__u64)(unsigned long)sk;
+
+	if (kstats.untracked_sockets)	/* none ever: no helper call */
+		bpf_map_delete_elem(&untracked, &key);
+}
+
 static __always_inline struct bs_sock_state *state_of(const struct sock *sk,
 						      bool create)
 {
@@ -311,7 +345,7 @@ static __always_inline struct bs_sock_state *state_of(const struct sock *sk,
 
 	if (!st) {
 		if (create)
-			__sync_fetch_and_add(&kstats.storage_failures, 1);
+			note_untracked(sk);
 		return NULL;
 	}
 	if (!st->c.first_ns)

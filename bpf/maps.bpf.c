@@ -49,6 +49,19 @@ struct {
 	__type(value, struct bs_sock_state);
 } sock_state_hash SEC(".maps");
 
+/*
+ * Sockets that could not get state (the state map full, or no memory), by
+ * address, so that each is counted once in kstats.untracked_sockets; an entry
+ * goes when its socket is destroyed (the address is then reused).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BS_HASH_SOCKETS);
+	__type(key, __u64);
+	__type(value, __u8);
+} untracked SEC(".maps");
+
 /* Resized by the collector before load: small for `top`, large for `trace`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

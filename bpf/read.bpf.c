@@ -264,10 +264,22 @@ int BPF_KPROBE(kp_tcp_recvmsg, struct sock *sk, struct msghdr *msg, size_t len,
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct recv_call call = { .sk = (__u64)(unsigned long)sk, .len = len,
 				  .flags = flags };
+	long err;
 
 	if (!read_selected(sk, pid_tgid, false))
 		return 0;
-	bpf_map_update_elem(&recv_calls, &pid_tgid, &call, BPF_ANY);
+	err = bpf_map_update_elem(&recv_calls, &pid_tgid, &call, BPF_NOEXIST);
+	if (!err)
+		return 0;
+	/*
+	 * The thread's previous call is still there: its kretprobe did not run
+	 * (every instance was taken, maxactive = max(10, 2 * CPUs) reads in
+	 * flight at once, or the program could not run), so that read was not
+	 * counted. Or the map is full, and this one will not be.
+	 */
+	__sync_fetch_and_add(&kstats.missed_reads, 1);
+	if (err == -EEXIST)
+		bpf_map_update_elem(&recv_calls, &pid_tgid, &call, BPF_ANY);
 	return 0;
 }
 

@@ -216,6 +216,7 @@ int iter_tcp(struct bpf_iter__tcp *ctx)
 	struct sock_common *skc = ctx->sk_common;
 	struct bs_sock_state *st;
 	struct tcp_sock *tp;
+	bool waiting;
 
 	if (!skc)
 		return 0;
@@ -225,9 +226,12 @@ int iter_tcp(struct bpf_iter__tcp *ctx)
 	tp = bpf_skc_to_tcp_sock(skc);	/* NULL for time-wait and request socks */
 	if (!tp || skc->skc_state == TCP_LISTEN || !port_selected(skc, true))
 		return 0;
-	st = stored_state((struct sock *)tp, queue_bytes(tp, true) != 0);
+	waiting = queue_bytes(tp, true) != 0;
+	st = stored_state((struct sock *)tp, waiting);
 	if (st)
 		report_socket(ctx->meta->seq, (struct sock *)tp, tp, st);
+	else if (waiting)
+		note_untracked((struct sock *)tp);
 	return 0;
 }
 
@@ -266,6 +270,8 @@ int BPF_PROG(tp_tcp_destroy_sock, struct sock *sk)
 
 	if (!sk || !is_tcp(sk, true))
 		return 0;
+	/* also a socket that got state after it had been refused some */
+	forget_untracked(sk);
 	st = state_of(sk, false);
 	closing_end(sk, st);
 	if (!st)

@@ -65,7 +65,7 @@ static const char common_options[] =
 	"  -c, --comm NAME      only processes with this name (exact, 15 chars max)\n"
 	"  -P, --port PORT      only sockets with this local or remote port\n"
 	"  -i, --interval S     seconds between updates (default 1)\n"
-	"  -d, --duration S     stop after S seconds (default: at Ctrl-C or SIGTERM)\n"
+	"  -d, --duration S     stop after S seconds (default: Ctrl-C, SIGTERM, SIGHUP)\n"
 	"  -o, --output MODE    table (default) or json: one JSON object per line\n"
 	"      --attach TIER    auto (default), fentry, kprobe or tracepoint: how the\n"
 	"                       read and arrival hooks attach (auto: the best that\n"

@@ -45,6 +45,7 @@ struct collector {
 	const char *samples;	/* the `samples` map, mapped read-only */
 	size_t samples_len;
 	uint32_t nsamples;	/* its slots */
+	uint64_t missed_swept;	/* kprobe tier: stashed reads found stale here */
 };
 
 int collector_check_privileges(void)
@@ -272,6 +273,29 @@ static void log_load_error(int err)
 			  "failed to load bufscope's BPF programs: %s", strerror(-err));
 }
 
+/*
+ * A test knob: BUFSCOPE_STATE_HASH_SIZE=N makes the kprobe tier's state map
+ * (sock_state_hash) hold N sockets instead of BS_HASH_SOCKETS, so that a test
+ * with a few dozen connections can fill it (docs/testing.md).
+ */
+static int set_hash_size(struct bufscope_bpf *skel)
+{
+	const char *v = getenv("BUFSCOPE_STATE_HASH_SIZE");
+	char *end;
+	unsigned long n;
+
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || !n || n > BS_HASH_SOCKETS) {
+		log_error("give a number of sockets from 1 to 65536",
+			  "BUFSCOPE_STATE_HASH_SIZE=%s is not a valid size", v);
+		return -EINVAL;
+	}
+	return bpf_map__set_max_entries(skel->maps.sock_state_hash, (uint32_t)n);
+}
+
 /* Opens the object with the chosen hooks' programs, and only them, to load. */
 static int open_object(struct collector *c, const struct collector_config *cfg)
 {
@@ -299,6 +323,9 @@ static int open_object(struct collector *c, const struct collector_config *cfg)
 	}
 	set_filters(c->skel, cfg);
 	c->skel->rodata->cfg_state_hash = state_in_hash(c);
+	err = set_hash_size(c->skel);
+	if (err)
+		return err;
 	err = bpf_map__set_max_entries(c->skel->maps.events,
 				       cfg->ringbuf_bytes ? cfg->ringbuf_bytes
 							  : DEFAULT_RINGBUF);
@@ -698,6 +725,71 @@ int collector_scan_drops(struct collector *c, drop_fn fn, void *ctx)
 	return err;
 }
 
+/* System calls that can be inside tcp_recvmsg() (x86-64): read, pread64,
+ * readv, recvfrom, recvmsg, preadv, recvmmsg, preadv2, io_uring_enter. */
+static bool may_be_reading(long nr)
+{
+	static const long nrs[] = { 0, 17, 19, 45, 47, 295, 299, 327, 426 };
+
+	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
+		if (nr == nrs[i])
+			return true;
+	return false;
+}
+
+/*
+ * A stashed call (kprobe tier) whose thread cannot be inside it any more: the
+ * thread is gone, or (unless `gone_only`) it is in a system call that cannot
+ * be a read. "running" or no system call (a kernel thread, an io_uring
+ * worker) may still be reading: not stale.
+ */
+static bool stale_call(uint64_t pid_tgid, bool gone_only)
+{
+	char path[64], buf[64];
+	uint32_t tgid = pid_tgid >> 32, tid = (uint32_t)pid_tgid;
+	long nr;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/syscall", tgid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	n = gone_only ? 0 : read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	if (sscanf(buf, "%ld", &nr) != 1 || nr < 0)
+		return false;
+	return !may_be_reading(nr);
+}
+
+void collector_sweep_calls(struct collector *c, bool final)
+{
+	int fd = bpf_map__fd(c->skel->maps.recv_calls);
+	uint64_t key, next, *gone = NULL;
+	size_t ngone = 0, cap = 0;
+	bool first = true;
+
+	if (fd < 0)
+		return;
+	/* a walk restarts if its current key is deleted: delete afterwards */
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (!stale_call(key, !final))
+			continue;
+		c->missed_swept++;
+		if (!final && !array_reserve(&gone, &cap, ngone, sizeof(*gone), 16))
+			gone[ngone++] = key;
+	}
+	/* the thread is gone: nobody else touches its entry */
+	for (size_t i = 0; i < ngone; i++)
+		bpf_map_delete_elem(fd, &gone[i]);
+	free(gone);
+}
+
 const struct drop_reasons *collector_drop_reasons(const struct collector *c)
 {
 	return &c->reasons;
@@ -706,6 +798,15 @@ const struct drop_reasons *collector_drop_reasons(const struct collector *c)
 uint64_t collector_lost(const struct collector *c)
 {
 	return c->skel->bss->kstats.lost_events;
+}
+
+void collector_losses(const struct collector *c, struct losses *l)
+{
+	const volatile struct bs_kstats *k = &c->skel->bss->kstats;
+
+	l->events = k->lost_events;
+	l->missed_reads = k->missed_reads + c->missed_swept;
+	l->untracked_sockets = k->untracked_sockets;
 }
 
 const struct hook_status *collector_hooks(const struct collector *c)

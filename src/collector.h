@@ -66,6 +66,22 @@ int collector_scan_drops(struct collector *c, drop_fn fn, void *ctx);
 const struct drop_reasons *collector_drop_reasons(const struct collector *c);
 
 uint64_t collector_lost(const struct collector *c);
+
+/* What was not counted, since the start (docs/json.md). */
+struct losses {
+	uint64_t events;		/* ring-buffer records that could not be sent */
+	uint64_t missed_reads;		/* kprobe tier: reads whose return was missed */
+	uint64_t untracked_sockets;	/* sockets that could not get state */
+};
+void collector_losses(const struct collector *c, struct losses *l);
+
+/*
+ * kprobe tier: reads whose return was missed and that no later read of their
+ * thread will reveal: the thread is gone (its stash is deleted), or, at the
+ * end of the run (`final`), it is not inside any read. Counted in
+ * missed_reads.
+ */
+void collector_sweep_calls(struct collector *c, bool final);
 const struct hook_status *collector_hooks(const struct collector *c);
 
 /* Fills hooks[] with the tier each hook would get (trials need root). */

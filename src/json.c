@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 #include "json.h"
+#include "sanitize.h"
 
 /*
  * `trace` writes a JSON object per read, hundreds of thousands a second, and
@@ -93,9 +94,11 @@ void jw_begin_array(struct json_writer *jw) { jw_open(jw, '['); }
 void jw_end_array(struct json_writer *jw) { jw_close(jw, ']'); }
 
 /*
- * Control characters and bytes that are not ASCII are escaped as \u00XX:
- * a process name is arbitrary bytes, and the output must stay valid JSON
- * (and valid UTF-8) whatever it holds.
+ * Strings are UTF-8 as they are, escaped only where JSON needs it ('"', '\\',
+ * control characters) and, to be safe where the text is shown, C1 controls
+ * and U+2028/U+2029. A byte that is not part of valid UTF-8 (a process name is
+ * arbitrary bytes) becomes \u00XX, the character of that value: the output
+ * stays valid JSON and valid UTF-8 whatever the name holds.
  */
 /* Bytes that go out as they are: printable ASCII but '"' and '\\'. */
 static bool plain(unsigned char c)
@@ -103,9 +106,43 @@ static bool plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-static void jw_escaped(struct json_writer *jw, const char *s, size_t n)
+static void put_u_escape(struct json_writer *jw, uint32_t cp)
 {
 	static const char hex[] = "0123456789abcdef";
+	char u[6] = { '\\', 'u', hex[cp >> 12 & 15], hex[cp >> 8 & 15],
+		      hex[cp >> 4 & 15], hex[cp & 15] };
+
+	puts_n(jw, u, sizeof(u));
+}
+
+/* The character at s (not plain ASCII): escaped or copied; its length. */
+static size_t put_special(struct json_writer *jw, const char *s, size_t n)
+{
+	unsigned char c = (unsigned char)s[0];
+	uint32_t cp;
+	size_t len;
+
+	switch (c) {
+	case '"': puts_n(jw, "\\\"", 2); return 1;
+	case '\\': puts_n(jw, "\\\\", 2); return 1;
+	case '\n': puts_n(jw, "\\n", 2); return 1;
+	case '\t': puts_n(jw, "\\t", 2); return 1;
+	case '\r': puts_n(jw, "\\r", 2); return 1;
+	}
+	len = c >= 0x80 ? utf8_char(s, n, &cp) : 0;
+	if (!len) {
+		put_u_escape(jw, c);	/* a control byte, DEL, or invalid */
+		return 1;
+	}
+	if ((cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029)
+		put_u_escape(jw, cp);
+	else
+		puts_n(jw, s, len);
+	return len;
+}
+
+static void jw_escaped(struct json_writer *jw, const char *s, size_t n)
+{
 	size_t run = 0;
 
 	/* the common case, a plain string: one copy */
@@ -122,8 +159,7 @@ static void jw_escaped(struct json_writer *jw, const char *s, size_t n)
 	}
 
 	put(jw, '"');
-	for (size_t i = 0; i < n && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (size_t i = 0; i < n && s[i]; ) {
 		size_t j = i;
 
 		/* a run that needs no escape goes out in one piece */
@@ -131,24 +167,10 @@ static void jw_escaped(struct json_writer *jw, const char *s, size_t n)
 			j++;
 		if (j > i) {
 			puts_n(jw, s + i, j - i);
-			i = j - 1;
+			i = j;
 			continue;
 		}
-		switch (c) {
-		case '"': puts_n(jw, "\\\"", 2); break;
-		case '\\': puts_n(jw, "\\\\", 2); break;
-		case '\n': puts_n(jw, "\\n", 2); break;
-		case '\t': puts_n(jw, "\\t", 2); break;
-		case '\r': puts_n(jw, "\\r", 2); break;
-		default:
-			if (c < 0x20 || c >= 0x7f) {
-				char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-
-				puts_n(jw, u, sizeof(u));
-			} else {
-				put(jw, (char)c);
-			}
-		}
+		i += put_special(jw, s + i, n - i);
 	}
 	put(jw, '"');
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "json.h"
+#include "output.h"
 
 static struct {
 	bool verbose;
@@ -21,6 +23,8 @@ bool log_verbose(void)
 	return log_cfg.verbose;
 }
 
+static void json_error(const char *msg, const char *hint);
+
 void log_error(const char *hint, const char *fmt, ...)
 {
 	char msg[512];
@@ -33,19 +37,34 @@ void log_error(const char *hint, const char *fmt, ...)
 		fprintf(stderr, "bufscope: %s (hint: %s)\n", msg, hint);
 	else
 		fprintf(stderr, "bufscope: %s\n", msg);
-	if (log_cfg.json) {
-		struct json_writer jw;
+	if (log_cfg.json)
+		json_error(msg, hint);
+}
 
-		jw_init(&jw, stdout);
-		jw_begin_object(&jw);
-		jw_kv_str(&jw, "type", "error");
-		jw_kv_str(&jw, "error", msg);
-		if (hint)
-			jw_kv_str(&jw, "hint", hint);
-		jw_end_object(&jw);
-		jw_newline(&jw);
-		fflush(stdout);
-	}
+/*
+ * The error object goes out past stdio, on a line of its own: it may follow a
+ * write that failed half-way (docs/json.md).
+ */
+static void json_error(const char *msg, const char *hint)
+{
+	struct json_writer jw;
+	char *line = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&line, &len);
+
+	if (!mem)
+		return;
+	jw_init(&jw, mem);
+	jw_begin_object(&jw);
+	jw_kv_str(&jw, "type", "error");
+	jw_kv_str(&jw, "error", msg);
+	if (hint)
+		jw_kv_str(&jw, "hint", hint);
+	jw_end_object(&jw);
+	jw_newline(&jw);
+	if (!fclose(mem))
+		output_line(line, len);
+	free(line);
 }
 
 static void log_prefixed(const char *prefix, const char *fmt, va_list ap)

@@ -9,6 +9,7 @@
 #include "collector.h"
 #include "demo.h"
 #include "log.h"
+#include "output.h"
 #include "session.h"
 
 #ifndef BUFSCOPE_VERSION
@@ -64,10 +65,25 @@ static int (*const runners[CMD__COUNT])(const struct options *) = {
 	[CMD_DEMO] = demo_run,
 };
 
+/*
+ * What is still buffered goes out; a write that failed makes the exit status
+ * 1, with one line saying why (the session has said it already, if it ran).
+ */
+static int output_finish(int status)
+{
+	bool said = output_error() != 0;
+
+	if (fflush(stdout) && !said)
+		log_error("check where standard output goes: a full disk, a closed pipe",
+			  "cannot write to standard output: %s", strerror(output_error()));
+	return output_error() ? 1 : status;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
 	struct cli_error err;
+	int status;
 
 	if (cli_parse(argc, argv, &opt, &err)) {
 		log_setup(false, false);
@@ -76,13 +92,18 @@ int main(int argc, char **argv)
 	}
 	log_setup(opt.verbose, opt.output == OUT_JSON);
 	log_libbpf_setup();
+	if (output_setup()) {
+		log_error("give it somewhere to write, e.g. > FILE or | less",
+			  "standard output is closed");
+		return 1;
+	}
 	if (opt.help) {
 		cli_print_help(opt.cmd, argc > 1 && argv[1][0] != '-');
-		return 0;
+		status = 0;
+	} else if (opt.version) {
+		status = print_version(&opt);
+	} else {
+		status = check_pids(&opt) ? 1 : runners[opt.cmd](&opt);
 	}
-	if (opt.version)
-		return print_version(&opt);
-	if (check_pids(&opt))
-		return 1;
-	return runners[opt.cmd](&opt);
+	return output_finish(status);
 }

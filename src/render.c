@@ -97,6 +97,11 @@ void render_flow(struct render *r, const struct bs_flow_rec *rec)
 	json(r) ? json_flow(r, rec) : table_flow(r, rec);
 }
 
+void render_lost(struct render *r, const struct losses *d)
+{
+	json(r) ? json_lost(r, d) : table_lost(r, d);
+}
+
 const char *render_episode_owner(const struct render *r, const struct episode *e,
 				 const struct sock_entry **owner)
 {

@@ -31,6 +31,8 @@ struct frame {
 	bool summary;		/* the whole run, not an interval */
 	double elapsed_s;	/* length of the interval or of the run */
 	uint64_t lost_events;	/* in the interval, or in the run */
+	uint64_t missed_reads;	/* kprobe tier: reads not seen, likewise */
+	uint64_t untracked_sockets;	/* sockets without state, likewise */
 	struct sock_row *rows;
 	size_t n;
 	struct proc_row *procs;
@@ -60,6 +62,8 @@ void render_trace_header(struct render *r);
 void render_read(struct render *r, const struct bs_read_rec *rec);
 void render_close(struct render *r, const struct sock_entry *s);
 void render_flow(struct render *r, const struct bs_flow_rec *rec);
+/* trace: records were lost (d: since the last such line), noticed now. */
+void render_lost(struct render *r, const struct losses *d);
 
 /* Who held the reading side of an episode: "reader"/"fd" of this socket
  * (sent) or of its local peer (recv), "remote" when the peer is elsewhere. */
@@ -72,11 +76,13 @@ void json_summary(struct render *r, const struct frame *f);
 void json_read(struct render *r, const struct bs_read_rec *rec);
 void json_close(struct render *r, const struct sock_entry *s);
 void json_flow(struct render *r, const struct bs_flow_rec *rec);
+void json_lost(struct render *r, const struct losses *d);
 void table_interval(struct render *r, const struct frame *f);
 void table_summary(struct render *r, const struct frame *f);
 void table_trace_header(struct render *r);
 void table_read(struct render *r, const struct bs_read_rec *rec);
 void table_close(struct render *r, const struct sock_entry *s);
 void table_flow(struct render *r, const struct bs_flow_rec *rec);
+void table_lost(struct render *r, const struct losses *d);
 
 #endif

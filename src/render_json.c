@@ -308,6 +308,15 @@ static void json_episodes(struct render *r, bool summary)
 		jw_kv_u64(jw, "episodes_forgotten", m->episodes_forgotten);
 }
 
+/* What was not counted: the same three fields in frames and `lost` records. */
+static void json_losses(struct json_writer *jw, uint64_t events, uint64_t missed,
+			uint64_t untracked)
+{
+	jw_kv_u64(jw, "lost_events", events);
+	jw_kv_u64(jw, "missed_reads", missed);
+	jw_kv_u64(jw, "untracked_sockets", untracked);
+}
+
 static void json_frame(struct render *r, const struct frame *f, bool summary)
 {
 	struct json_writer *jw = &r->jw;
@@ -325,7 +334,7 @@ static void json_frame(struct render *r, const struct frame *f, bool summary)
 			jw_kv_str(jw, r->hooks[i].name, r->hooks[i].tier);
 		jw_end_object(jw);
 	}
-	jw_kv_u64(jw, "lost_events", f->lost_events);
+	json_losses(jw, f->lost_events, f->missed_reads, f->untracked_sockets);
 	jw_key(jw, "sockets");
 	jw_begin_array(jw);
 	for (size_t i = 0; i < f->n; i++) {
@@ -446,6 +455,19 @@ void json_close(struct render *r, const struct sock_entry *s)
 	jw_begin_object(jw);
 	jw_kv_str(jw, "type", "close");
 	json_socket_fields(r, &row, false);	/* totals, without histograms */
+	jw_end_object(jw);
+	jw_newline(jw);
+}
+
+void json_lost(struct render *r, const struct losses *d)
+{
+	struct json_writer *jw = &r->jw;
+	char t[40];
+
+	jw_begin_object(jw);
+	jw_kv_str(jw, "type", "lost");
+	jw_kv_str(jw, "time", fmt_time_iso(t, sizeof(t)));
+	json_losses(jw, d->events, d->missed_reads, d->untracked_sockets);
 	jw_end_object(jw);
 	jw_newline(jw);
 }

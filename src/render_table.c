@@ -65,12 +65,23 @@ static void frame_header(struct render *r, const struct frame *f, size_t shown)
 	localtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%H:%M:%S", &tm);
 	hooks_describe(r->hooks, hooks, sizeof(hooks));
-	text_line(r, "bufscope %s  %s  %.1fs  %zu %s (%zu shown)  lost events %llu%s",
+	char more[96] = "";
+	size_t m = 0;
+
+	/* the rarer losses only when there are some: the header stays short */
+	if (f->missed_reads)
+		m += snprintf(more + m, sizeof(more) - m, "  missed reads %llu",
+			      (unsigned long long)f->missed_reads);
+	if (f->untracked_sockets && m < sizeof(more))
+		snprintf(more + m, sizeof(more) - m, "  untracked sockets %llu",
+			 (unsigned long long)f->untracked_sockets);
+	text_line(r, "bufscope %s  %s  %.1fs  %zu %s (%zu shown)  lost events %llu%s%s",
 		  cli_command_name(r->opt->cmd), now, f->elapsed_s,
 		  r->opt->by == BY_PROCESS ? f->np : f->n,
 		  r->opt->by == BY_PROCESS ? "processes" : "sockets", shown,
-		  (unsigned long long)f->lost_events,
-		  f->lost_events ? " (counts are low)" : "");
+		  (unsigned long long)f->lost_events, more,
+		  f->lost_events || f->missed_reads || f->untracked_sockets
+		  ? " (counts are low)" : "");
 	if (r->opt->verbose)
 		text_line(r, "attach: %s", hooks);
 }
@@ -501,4 +512,19 @@ void table_close(struct render *r, const struct sock_entry *s)
 		fmt_endpoint(rem, sizeof(rem), s->ep.family, s->ep.daddr, s->ep.dport),
 		(unsigned long long)s->total.reads, (unsigned long long)s->total.bytes,
 		s->peak_run);
+}
+
+/* Where the trace lost records: a line in the stream, at the place noticed. */
+void table_lost(struct render *r, const struct losses *d)
+{
+	char t[24];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	fprintf(r->out, "%-15s lost: %llu events (ring buffer full), %llu reads missed, "
+		"%llu sockets untracked: the trace is incomplete here\n",
+		wallclock_hms(&r->clock, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec,
+			      t, sizeof(t)),
+		(unsigned long long)d->events, (unsigned long long)d->missed_reads,
+		(unsigned long long)d->untracked_sockets);
 }

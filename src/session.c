@@ -9,6 +9,7 @@
 #include "log.h"
 #include "model.h"
 #include "netns.h"
+#include "output.h"
 #include "owners.h"
 #include "render.h"
 #include "session.h"
@@ -20,8 +21,18 @@
 
 static volatile sig_atomic_t stop_signal;
 
+/*
+ * The first signal asks for the summary; a second one ends bufscope at once,
+ * by that signal (a run blocked writing to a reader that never reads again
+ * can still be stopped).
+ */
 static void on_signal(int sig)
 {
+	if (stop_signal) {
+		signal(sig, SIG_DFL);
+		raise(sig);	/* delivered when the handler returns */
+		return;
+	}
 	stop_signal = sig;
 }
 
@@ -30,15 +41,27 @@ bool session_stopping(void)
 	return stop_signal != 0;
 }
 
+/*
+ * SIGINT, SIGTERM and SIGHUP (a closed terminal or a service manager's
+ * reload) end the run with its summary. SA_RESTART: a write blocked on a slow
+ * reader goes on after the handler (a line cut there would be spliced with
+ * the next); poll() and epoll_wait() still return EINTR, and the loop looks
+ * at the flag at least every POLL_SLICE_MS anyway.
+ */
 static int install_signals(void)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;	/* no SA_RESTART: poll() returns EINTR */
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
-		return -errno;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL))
+			return -errno;
 	return 0;
 }
 
@@ -56,13 +79,15 @@ struct session {
 	struct model model;
 	struct owners owners;
 	struct render render;
-	uint64_t lost_reported;
+	struct losses lost_interval;	/* at the last interval (top) */
+	struct losses lost_traced;	/* at the last `lost` record (trace) */
 	uint64_t passes;
 	bool final;		/* the last pass walks everything */
 	bool hinted;		/* the filter hint was considered */
 	double start;		/* CLOCK_MONOTONIC seconds at the first pass */
 	struct netns_set netns;
 	int err;
+	int out_err;		/* standard output failed: this errno */
 };
 
 /*
@@ -208,6 +233,7 @@ static int take_pass(struct session *s)
 	err = collector_scan_drops(s->col, on_drops, s);
 	if (err)
 		return err;
+	collector_sweep_calls(s->col, s->final);
 	s->passes++;
 	resolve_owners(s);
 	return 0;
@@ -246,9 +272,32 @@ static void filter_hint(struct session *s, bool summary)
 		log_info("hint: %s", text);
 }
 
+/* What was lost since *mark (everything with mark NULL); *mark moves to now. */
+static void take_losses(struct session *s, struct losses *d, struct losses *mark)
+{
+	struct losses now;
+
+	collector_losses(s->col, &now);
+	*d = now;
+	if (!mark)
+		return;
+	d->events -= mark->events;
+	d->missed_reads -= mark->missed_reads;
+	d->untracked_sockets -= mark->untracked_sockets;
+	*mark = now;
+}
+
+static void frame_losses(struct frame *f, const struct losses *d)
+{
+	f->lost_events = d->events;
+	f->missed_reads = d->missed_reads;
+	f->untracked_sockets = d->untracked_sockets;
+}
+
 static void emit(struct session *s, bool summary, double elapsed)
 {
 	struct frame f = { .summary = summary, .elapsed_s = elapsed };
+	struct losses lost;
 	long n, np;
 
 	n = summary ? model_summary(&s->model, &f.rows)
@@ -271,14 +320,11 @@ static void emit(struct session *s, bool summary, double elapsed)
 		       s->opt->output == OUT_TABLE && s->opt->by != BY_PROCESS
 		       ? s->opt->rows : 0);
 	view_sort_procs(f.procs, f.np, s->opt->sort);
+	take_losses(s, &lost, summary ? NULL : &s->lost_interval);
+	frame_losses(&f, &lost);
 	if (summary) {
-		f.lost_events = collector_lost(s->col);
 		render_summary(&s->render, &f);
 	} else {
-		uint64_t lost = collector_lost(s->col);
-
-		f.lost_events = lost - s->lost_reported;
-		s->lost_reported = lost;
 		render_interval(&s->render, &f);
 		model_mark_episodes_reported(&s->model);
 	}
@@ -307,18 +353,47 @@ static void model_filter_from(struct model_filter *f, const struct options *opt)
 	f->has_comm = opt->has_comm;
 }
 
-/* Polls the ring buffer until `until` (or a signal). */
+/*
+ * trace: a `lost` record (a line in a table) where losses are noticed, so
+ * that a stream cut short still says where it has gaps.
+ */
+static void trace_losses(struct session *s)
+{
+	struct losses d;
+
+	if (s->opt->cmd != CMD_TRACE)
+		return;
+	take_losses(s, &d, &s->lost_traced);
+	if (d.events || d.missed_reads || d.untracked_sockets)
+		render_lost(&s->render, &d);
+}
+
+/*
+ * A failed write, or a reader of standard output that went away (found
+ * without writing: a trace with nothing to say still ends promptly), ends
+ * the run: nothing more can be delivered.
+ */
+static bool output_lost(struct session *s)
+{
+	if (!output_closed())
+		return false;
+	s->out_err = output_error();
+	return true;
+}
+
+/* Polls the ring buffer until `until` (or a signal, or lost output). */
 static int wait_until(struct session *s, double until)
 {
 	double left;
 
-	while (!stop_signal && (left = until - now_s()) > 0) {
+	while (!stop_signal && (left = until - now_s()) > 0 && !output_lost(s)) {
 		int ms = (int)(left * 1000) + 1;
 		int err = collector_poll(s->col, ms < POLL_SLICE_MS ? ms : POLL_SLICE_MS,
 					 on_record, s);
 
 		if (err && err != -EINTR)
 			return err;
+		trace_losses(s);
 		if (s->opt->cmd == CMD_TRACE)
 			fflush(s->render.out);	/* a reader of a pipe sees lines live */
 	}
@@ -340,7 +415,7 @@ static int run_loop(struct session *s, double start)
 		if (end && next > end)
 			next = end;
 		err = wait_until(s, next);
-		if (err)
+		if (err || s->out_err)
 			return err;
 		t = now_s();
 		if (top || stop_signal || (end && t >= end)) {
@@ -348,11 +423,14 @@ static int run_loop(struct session *s, double start)
 			err = take_pass(s);
 			if (err)
 				return err;
+			trace_losses(s);
 		}
 		if (top) {
 			emit(s, false, t - last);
 			last = t;
 		}
+		if (output_lost(s))
+			return 0;
 		if (stop_signal || (end && t >= end) || s->err)
 			return s->err;
 	}
@@ -400,7 +478,15 @@ int session_run(const struct options *opt, const struct session_hooks *hooks)
 		log_error("-v shows more", "collection failed: %s", strerror(-err));
 		goto out;
 	}
-	emit(&s, true, now_s() - start);
+	if (!s.out_err) {
+		emit(&s, true, now_s() - start);
+		output_lost(&s);
+	}
+	if (s.out_err) {
+		log_error("check where standard output goes: a full disk, a closed pipe",
+			  "cannot write to standard output: %s", strerror(s.out_err));
+		goto out;
+	}
 	status = s.err ? 1 : 0;
 out:
 	owners_free(&s.owners);

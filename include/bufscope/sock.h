@@ -250,7 +250,12 @@ struct bs_drop_key {
 /* Counters the BPF side keeps about itself (in .bss). */
 struct bs_kstats {
 	__u64 lost_events;	/* ring-buffer records that could not be reserved */
-	__u64 storage_failures;	/* sockets whose state could not be allocated */
+	__u64 storage_failures;	/* events of sockets whose state could not be
+				 * allocated (one socket may fail many times) */
+	__u64 untracked_sockets;	/* sockets that could not get state: none of
+					 * their reads or segments is counted */
+	__u64 missed_reads;	/* kprobe tier: reads whose return was not seen
+				 * (kretprobe instances exhausted, recv_calls full) */
 };
 
 #endif /* BUFSCOPE_SOCK_H */

@@ -191,13 +191,52 @@ static void test_escape_control_bytes(void **state)
 static void test_escape_high_bytes(void **state)
 {
 	struct cap *c = *state;
-	const char *out;
 
+	/* valid UTF-8 stays as it is; bytes that are not part of it are \u00XX */
 	jw_str(&c->jw, "caf\xc3\xa9 \x80\xff");
-	out = finish(c);
-	assert_string_equal(out, "\"caf\\u00c3\\u00a9 \\u0080\\u00ff\"");
-	for (const unsigned char *p = (const unsigned char *)out; *p; p++)
-		assert_true(*p >= 0x20 && *p < 0x7f);
+	assert_string_equal(finish(c), "\"caf\xc3\xa9 \\u0080\\u00ff\"");
+}
+
+/* A process name of valid UTF-8 comes out unchanged (issue 9, é漢). */
+static void test_utf8_kept(void **state)
+{
+	struct cap *c = *state;
+
+	jw_begin_array(&c->jw);
+	jw_str(&c->jw, "\xc3\xa9\xe6\xbc\xa2");		/* é漢 */
+	jw_str(&c->jw, "a\xf0\x9f\x98\x80z");		/* U+1F600, 4 bytes */
+	jw_str(&c->jw, "\xf4\x8f\xbf\xbf");		/* U+10FFFF, the last */
+	jw_end_array(&c->jw);
+	assert_string_equal(finish(c), "[\"\xc3\xa9\xe6\xbc\xa2\",\"a\xf0\x9f\x98\x80z\","
+				       "\"\xf4\x8f\xbf\xbf\"]");
+}
+
+/* Invalid sequences: each byte escaped, the rest of the string unharmed. */
+static void test_utf8_invalid_escaped(void **state)
+{
+	struct cap *c = *state;
+
+	jw_begin_array(&c->jw);
+	jw_str(&c->jw, "\xc0\xaf");			/* overlong '/' */
+	jw_str(&c->jw, "\xed\xa0\x80");		/* a UTF-16 surrogate */
+	jw_str(&c->jw, "\xf4\x90\x80\x80");		/* beyond U+10FFFF */
+	jw_str(&c->jw, "\xe6\xbc");			/* cut short at the end */
+	jw_str(&c->jw, "\xe6\xbcx\xc3\xa9");		/* cut short, then valid */
+	jw_strn(&c->jw, "\xc3\xa9\xc3\xa9", 3);		/* cut by n */
+	jw_end_array(&c->jw);
+	assert_string_equal(finish(c),
+		"[\"\\u00c0\\u00af\",\"\\u00ed\\u00a0\\u0080\","
+		"\"\\u00f4\\u0090\\u0080\\u0080\",\"\\u00e6\\u00bc\","
+		"\"\\u00e6\\u00bcx\xc3\xa9\",\"\xc3\xa9\\u00c3\"]");
+}
+
+/* C1 controls and the JavaScript line separators are escaped though valid. */
+static void test_utf8_controls_escaped(void **state)
+{
+	struct cap *c = *state;
+
+	jw_str(&c->jw, "\xc2\x9b[31m\xe2\x80\xa8\xe2\x80\xa9\x7f");
+	assert_string_equal(finish(c), "\"\\u009b[31m\\u2028\\u2029\\u007f\"");
 }
 
 static void test_strn_stops_at_n(void **state)
@@ -306,7 +345,7 @@ static void test_escape_runs(void **state)
 	jw_str(&c->jw, "a\"b\\c\x01" "d\xc3\xa9" "e");
 	jw_strn(&c->jw, "abc\"def", 5);
 	jw_end_array(&c->jw);
-	assert_string_equal(finish(c), "[\"plain text\",\"a\\\"b\\\\c\\u0001d\\u00c3\\u00a9e\",\"abc\\\"d\"]");
+	assert_string_equal(finish(c), "[\"plain text\",\"a\\\"b\\\\c\\u0001d\xc3\xa9" "e\",\"abc\\\"d\"]");
 }
 
 static void test_empty_string_and_key(void **state)
@@ -364,6 +403,9 @@ int main(void)
 		T(test_escape_quotes_backslash),
 		T(test_escape_control_bytes),
 		T(test_escape_high_bytes),
+		T(test_utf8_kept),
+		T(test_utf8_invalid_escaped),
+		T(test_utf8_controls_escaped),
 		T(test_strn_stops_at_n),
 		T(test_double),
 		T(test_double_nan_as_member),

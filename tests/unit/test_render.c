@@ -688,9 +688,11 @@ static void test_json_empty_frame(void **state)
 	out = output(c);
 	assert_int_equal(assert_json_lines(out), 2);
 	assert_non_null(strstr(out, "\"interval_ms\":1000,\"lost_events\":0,"
+				    "\"missed_reads\":0,\"untracked_sockets\":0,"
 				    "\"sockets\":[],\"processes\":[],\"episodes\":[]}\n"));
 	assert_non_null(strstr(out, "\"duration_ms\":10000,"));
-	assert_non_null(strstr(out, "\"lost_events\":0,\"sockets\":[],\"processes\":[],"
+	assert_non_null(strstr(out, "\"lost_events\":0,\"missed_reads\":0,"
+				    "\"untracked_sockets\":0,\"sockets\":[],\"processes\":[],"
 				    "\"episodes\":[],\"episodes_forgotten\":0}\n"));
 }
 
@@ -1016,7 +1018,9 @@ static void test_table_escape_in_comm(void **state)
 	out = output(c);
 	assert_null(strchr(out, 0x1b));
 	assert_no_escape(out);
-	assert_int_equal(count_lines_with(out, "?[31mevil???"), 3);
+	/* é is one character: one '?' */
+	assert_int_equal(count_lines_with(out, "?[31mevil??"), 3);
+	assert_int_equal(count_lines_with(out, "?[31mevil???"), 0);
 }
 
 static void test_table_escape_by_process(void **state)
@@ -1136,6 +1140,64 @@ static void test_table_empty(void **state)
 	out = output(c);
 	assert_non_null(strstr(out, "0 sockets (0 shown)"));
 	assert_non_null(strstr(out, "(no TCP socket read from or holding unread data)"));
+}
+
+/* Losses other than the ring buffer's: in the header when there are some. */
+static void test_table_losses_in_header(void **state)
+{
+	struct ctx *c = *state;
+	const char *out;
+
+	OPTS(c, "top");
+	make_frame(c, false, 1.0, 0);
+	table_interval(&c->r, &c->fr);
+	make_frame(c, false, 1.0, 2);
+	c->fr.missed_reads = 5;
+	c->fr.untracked_sockets = 7;
+	table_interval(&c->r, &c->fr);
+	out = output(c);
+	assert_int_equal(count_lines_with(out, "lost events 0"), 1);
+	assert_int_equal(count_lines_with(out, "lost events 2  missed reads 5  "
+					  "untracked sockets 7 (counts are low)"), 1);
+	assert_int_equal(count_lines_with(out, "missed reads"), 1);
+	assert_int_equal(count_lines_with(out, "untracked sockets"), 1);
+}
+
+static void test_json_losses(void **state)
+{
+	struct ctx *c = *state;
+	struct losses d = { .events = 3, .missed_reads = 4, .untracked_sockets = 5 };
+	const char *out, *e;
+
+	OPTS(c, "trace", "-o", "json");
+	render_lost(&c->r, &d);
+	make_frame(c, true, 2.0, 3);
+	c->fr.missed_reads = 4;
+	c->fr.untracked_sockets = 5;
+	render_summary(&c->r, &c->fr);
+	out = output(c);
+	assert_int_equal(assert_json_lines(out), 2);
+	assert_true(strncmp(out, "{\"type\":\"lost\",\"time\":\"", 23) == 0);
+	e = strchr(out, '\n');
+	FIELD(out, e, "lost_events", "3");
+	FIELD(out, e, "missed_reads", "4");
+	FIELD(out, e, "untracked_sockets", "5");
+	e = out + strlen(out);
+	FIELD(strchr(out, '\n') + 1, e, "lost_events", "3");
+	FIELD(strchr(out, '\n') + 1, e, "missed_reads", "4");
+	FIELD(strchr(out, '\n') + 1, e, "untracked_sockets", "5");
+}
+
+static void test_table_lost_line(void **state)
+{
+	struct ctx *c = *state;
+	struct losses d = { .events = 12, .missed_reads = 0, .untracked_sockets = 1 };
+
+	OPTS(c, "trace");
+	render_lost(&c->r, &d);
+	assert_int_equal(count_lines_with(output(c), " lost: 12 events (ring buffer full), "
+					  "0 reads missed, 1 sockets untracked: the trace "
+					  "is incomplete here"), 1);
 }
 
 static void test_table_verbose_attach(void **state)
@@ -2334,6 +2396,9 @@ int main(void)
 		T(test_table_by_process),
 		T(test_table_summary_and_closed),
 		T(test_table_empty),
+		T(test_table_losses_in_header),
+		T(test_json_losses),
+		T(test_table_lost_line),
 		T(test_table_verbose_attach),
 		T(test_table_trace),
 		T(test_json_mode_prints_no_trace_header),

@@ -49,12 +49,40 @@ static void test_non_printable_bytes(void **state UNUSED)
 	}
 }
 
-static void test_utf8_each_byte_replaced(void **state UNUSED)
+static void test_utf8_one_mark_per_character(void **state UNUSED)
 {
 	char dst[16];
 
 	sanitize_text(dst, sizeof(dst), "caf\xc3\xa9", 16);
-	assert_string_equal(dst, "caf??");
+	assert_string_equal(dst, "caf?");
+	sanitize_text(dst, sizeof(dst), "\xc3\xa9\xe6\xbc\xa2x", 16);	/* é漢x */
+	assert_string_equal(dst, "?" "?x");
+	/* invalid or cut short: a '?' per byte, nothing raw reaches the screen */
+	sanitize_text(dst, sizeof(dst), "\xe6\xbc" "a\xc2\x9b" "b\xff", 16);
+	assert_string_equal(dst, "??a?b?");
+	/* a character cut by n is invalid */
+	sanitize_text(dst, sizeof(dst), "\xe6\xbc\xa2", 2);
+	assert_string_equal(dst, "??");
+}
+
+static void test_utf8_char(void **state UNUSED)
+{
+	uint32_t cp = 0;
+
+	assert_int_equal(utf8_char("\xc3\xa9", 2, &cp), 2);
+	assert_int_equal(cp, 0xe9);
+	assert_int_equal(utf8_char("\xe6\xbc\xa2", 3, &cp), 3);
+	assert_int_equal(cp, 0x6f22);
+	assert_int_equal(utf8_char("\xf0\x9f\x98\x80", 4, &cp), 4);
+	assert_int_equal(cp, 0x1f600);
+	assert_int_equal(utf8_char("a", 1, &cp), 0);
+	assert_int_equal(utf8_char("\xc3\xa9", 1, &cp), 0);		/* cut */
+	assert_int_equal(utf8_char("\xc1\xbf", 2, &cp), 0);		/* overlong */
+	assert_int_equal(utf8_char("\xe0\x9f\xbf", 3, &cp), 0);	/* overlong */
+	assert_int_equal(utf8_char("\xed\xbf\xbf", 3, &cp), 0);	/* surrogate */
+	assert_int_equal(utf8_char("\xf4\x90\x80\x80", 4, &cp), 0);	/* > U+10FFFF */
+	assert_int_equal(utf8_char("\xc3\x28", 2, &cp), 0);		/* bad tail */
+	assert_int_equal(utf8_char("\x80", 1, &cp), 0);		/* a tail alone */
 }
 
 static void test_stops_at_nul(void **state UNUSED)
@@ -124,7 +152,8 @@ int main(void)
 		cmocka_unit_test(test_printable_kept),
 		cmocka_unit_test(test_escape_sequence_replaced),
 		cmocka_unit_test(test_non_printable_bytes),
-		cmocka_unit_test(test_utf8_each_byte_replaced),
+		cmocka_unit_test(test_utf8_one_mark_per_character),
+		cmocka_unit_test(test_utf8_char),
 		cmocka_unit_test(test_stops_at_nul),
 		cmocka_unit_test(test_stops_at_n),
 		cmocka_unit_test(test_respects_dstlen),
