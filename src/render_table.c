@@ -48,12 +48,15 @@ static void frame_header(struct render *r, const struct frame *f, size_t shown)
 	localtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%H:%M:%S", &tm);
 	hooks_describe(r->hooks, hooks, sizeof(hooks));
-	fprintf(r->out, "bufscope %s  %s  %.1fs  %zu %s (%zu shown)  lost events %llu%s\n",
+	fprintf(r->out, "bufscope %s  %s  %.1fs  %zu %s (%zu shown)  lost events %llu%s"
+		"  folded closes %llu%s\n",
 		cli_command_name(r->opt->cmd), now, f->elapsed_s,
 		r->opt->by == BY_PROCESS ? f->np : f->n,
 		r->opt->by == BY_PROCESS ? "processes" : "sockets", shown,
 		(unsigned long long)f->lost_events,
-		f->lost_events ? " (counts are low)" : "");
+		f->lost_events ? " (counts are low)" : "",
+		(unsigned long long)f->close_folded,
+		f->close_fold_unowned ? " (some without owner: filtered counts are low)" : "");
 	if (r->opt->verbose)
 		fprintf(r->out, "attach: %s\n", hooks);
 }
@@ -101,15 +104,22 @@ static void sock_line(struct render *r, const struct sock_row *row, double secs,
 
 	if (render_hook_on(r, HOOK_DROPS))
 		snprintf(drops, sizeof(drops), "%llu", (unsigned long long)row->d.drops);
+	/* '*' closed; '+' closed without its record: counts at least these */
 	if (s->owner == OWNER_UNKNOWN)
-		snprintf(pid, sizeof(pid), "-%s", s->closed ? "*" : "");
+		snprintf(pid, sizeof(pid), "-%s%s", s->closed ? "*" : "",
+			 s->vanished ? "+" : "");
 	else
-		snprintf(pid, sizeof(pid), "%u%s", s->pid, s->closed ? "*" : "");
+		snprintf(pid, sizeof(pid), "%u%s%s", s->pid, s->closed ? "*" : "",
+			 s->vanished ? "+" : "");
+	if (s->folded) {
+		snprintf(l, sizeof(l), "(folded closes)");
+		snprintf(rem, sizeof(rem), "%llu sockets", (unsigned long long)row->folded);
+	} else {
+		fmt_endpoint(l, sizeof(l), s->ep.family, s->ep.saddr, s->ep.sport);
+		fmt_endpoint(rem, sizeof(rem), s->ep.family, s->ep.daddr, s->ep.dport);
+	}
 	fprintf(r->out, "%-8s %-15s %-22s %-22s %8.*f %7s %7s %7s %7s %7s %7s %5s %7s %7s %7s %5s\n",
-		pid, safe_comm(comm, sizeof(comm), s->comm),
-		fmt_endpoint(l, sizeof(l), s->ep.family, s->ep.saddr, s->ep.sport),
-		fmt_endpoint(rem, sizeof(rem), s->ep.family, s->ep.daddr, s->ep.dport),
-		rates ? 1 : 0, row->d.reads / div,
+		pid, safe_comm(comm, sizeof(comm), s->comm), l, rem, rates ? 1 : 0, row->d.reads / div,
 		size_or_dash(b1, row->d.bytes / div),
 		size_or_dash(b2, view_avg_req(&row->d)),
 		size_or_dash(b3, view_avg_ret(&row->d)),
@@ -250,6 +260,14 @@ static void frame_body(struct render *r, const struct frame *f, bool rates)
 			if (f->rows[i].s->closed) {
 				fprintf(r->out, "* closed during the %s\n",
 					rates ? "interval" : "run");
+				break;
+			}
+		}
+		for (size_t i = 0; i < shown; i++) {
+			if (f->rows[i].s->vanished) {
+				fputs("+ closed without its final record: counts are at least "
+				      "these; the rest is in its process's folded closes\n",
+				      r->out);
 				break;
 			}
 		}

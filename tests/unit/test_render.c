@@ -680,9 +680,13 @@ static void test_json_empty_frame(void **state)
 	out = output(c);
 	assert_int_equal(assert_json_lines(out), 2);
 	assert_non_null(strstr(out, "\"interval_ms\":1000,\"lost_events\":0,"
+				    "\"close_folded\":0,\"close_fold_unowned\":0,"
+				    "\"drops_after_close\":0,"
 				    "\"sockets\":[],\"processes\":[],\"episodes\":[]}\n"));
 	assert_non_null(strstr(out, "\"duration_ms\":10000,"));
-	assert_non_null(strstr(out, "\"lost_events\":0,\"sockets\":[],\"processes\":[],"
+	assert_non_null(strstr(out, "\"lost_events\":0,\"close_folded\":0,"
+				    "\"close_fold_unowned\":0,\"drops_after_close\":0,"
+				    "\"sockets\":[],\"processes\":[],"
 				    "\"episodes\":[],\"episodes_forgotten\":0}\n"));
 }
 
@@ -911,7 +915,7 @@ static void test_table_interval(void **state)
 	assert_no_escape(out);
 	assert_true(strncmp(out, "bufscope top ", 13) == 0);
 	assert_non_null(strstr(out, "3 sockets (3 shown)"));
-	assert_non_null(strstr(out, "lost events 0\n"));
+	assert_non_null(strstr(out, "lost events 0  folded closes 0\n"));
 	assert_int_equal(count_lines_with(out, "PID"), 1);
 	{
 		static const char *const cols[] = {
