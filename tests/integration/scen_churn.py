@@ -188,9 +188,6 @@ def run_churn(ctx, port, requests, stop_s=0.0, env=None):
 
 def check_churn(rec, prefix, res, requests, want_folds):
     objs, summary, log, ab, workers, ab_pid = res
-    if os.environ.get("CHURN_DUMP"):
-        with open(os.environ["CHURN_DUMP"], "w") as f:
-            json.dump({"objs": objs, "workers": workers, "ab": ab_pid}, f)
 
     def sources(errs):
         # the independent counts agree with each other first
