@@ -499,7 +499,7 @@ const struct sock_entry *model_peer(const struct model *m,
 	for (size_t i = 0; i < m->n; i++) {
 		const struct sock_entry *p = &m->socks[i];
 
-		if (p != s && p->ep.family == s->ep.family &&
+		if (p != s && !p->folded && p->ep.family == s->ep.family &&
 		    p->ep.sport == s->ep.dport && p->ep.dport == s->ep.sport &&
 		    same_addr(&s->ep, p->ep.saddr, s->ep.daddr) &&
 		    same_addr(&s->ep, p->ep.daddr, s->ep.saddr))
