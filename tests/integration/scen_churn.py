@@ -16,7 +16,7 @@ import tempfile
 
 CHURN_PORT_BASE = 21080     # below the ephemeral range; this part's ports
 CHURN_REQUESTS = 20000      # about 1-2 s at ab's full rate on 2 cores
-CHURN_STOP_REQUESTS = 60000  # long enough to stop bufscope in the middle
+CHURN_STOP_REQUESTS = 40000  # long enough to stop bufscope in the middle
 CHURN_STOP_S = 2.0          # bufscope stopped: the ring must overflow
 CHURN_INDEX_BYTES = 300
 CHURN_CONCURRENCY = 10
