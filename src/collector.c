@@ -738,11 +738,6 @@ struct bs_kstats collector_kstats(const struct collector *c)
 	return k;
 }
 
-uint64_t collector_lost(const struct collector *c)
-{
-	return c->skel->bss->kstats.lost_events;
-}
-
 const struct hook_status *collector_hooks(const struct collector *c)
 {
 	return c->hooks;

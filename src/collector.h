@@ -75,7 +75,6 @@ typedef int (*fold_fn)(void *ctx, const struct bs_fold_key *key, bool unowned,
 		       const struct bs_fold *f);
 int collector_scan_folds(struct collector *c, fold_fn fn, void *ctx);
 
-uint64_t collector_lost(const struct collector *c);
 /* The kernel side's own counters: losses, folds. */
 struct bs_kstats collector_kstats(const struct collector *c);
 const struct hook_status *collector_hooks(const struct collector *c);

@@ -59,6 +59,7 @@ struct session {
 	struct model model;
 	struct owners owners;
 	struct render render;
+	struct bs_kstats kstats_pass;	/* as the last pass read them */
 	struct bs_kstats kstats_reported;	/* as the last interval showed them */
 	/* Cookies of per-reason drop counts with no socket in the model, at
 	 * the last drop scan [0] and this one [1] (see on_drops). */
@@ -268,6 +269,9 @@ static int take_pass(struct session *s)
 	err = collector_poll(s->col, 0, on_record, s);
 	if (err && err != -EINTR)
 		return err;
+	/* before the folds: each close counted has been folded by then, so
+	 * the folds read next hold at least the closes counted */
+	s->kstats_pass = collector_kstats(s->col);
 	err = collector_scan_folds(s->col, on_fold, s);
 	if (err)
 		return err;
@@ -304,7 +308,7 @@ static void emit(struct session *s, bool summary, double elapsed)
 		       s->opt->output == OUT_TABLE && s->opt->by != BY_PROCESS
 		       ? s->opt->rows : 0);
 	view_sort_procs(f.procs, f.np, s->opt->sort);
-	struct bs_kstats k = collector_kstats(s->col);
+	struct bs_kstats k = s->kstats_pass;
 
 	if (summary) {
 		f.lost_events = k.lost_events;
