@@ -160,16 +160,19 @@ def proc_sum(rows, field):
     return sum(p[field] for p in rows)
 
 
-def run_churn(ctx, port, requests, stop_s=0.0, env=None):
-    """nginx, bufscope on its workers and ab, then ab's requests; with
-    stop_s, bufscope is stopped (SIGSTOP) that long while ab runs. Returns
-    (objs, summary, nginx log lines, ab's report, worker pids, ab pid)."""
+def run_churn(ctx, port, requests, stop_s=0.0, env=None, by_port=False):
+    """nginx, bufscope on its workers and ab (`by_port`: on nginx's port, no
+    process filter), then ab's requests; with stop_s, bufscope is stopped (SIGSTOP) that long
+    while ab runs. Returns (objs, summary, nginx log lines, ab's report,
+    worker pids, ab pid)."""
     ngx = Nginx(port)
     try:
         ab = Ab(port, requests)
         args = ["top", "-o", "json", "-i", "1"]
-        for pid in ngx.workers + [ab.pid]:
+        for pid in [] if by_port else ngx.workers + [ab.pid]:
             args += ["-p", str(pid)]
+        if by_port:
+            args += ["-P", str(port)]
         bs = Bufscope(ctx, args, env=env)
         bs.wait_ready()
         ab.go()
@@ -269,8 +272,10 @@ def t_churn_stopped(ctx, rec):
 @scenario("churn_hash_sources", "churn_hash_server", "churn_hash_client",
           "churn_hash_folds")
 def t_churn_hash(ctx, rec):
-    """The kprobe tier's state (a hash map): the same folds."""
+    """The kprobe tier's state (a hash map): the same folds. With no process
+    filter (-P: the port only), every socket gets state at its first arrival,
+    before any read, as without filters."""
     env = dict(os.environ, BUFSCOPE_STATE_HASH="1")
     res = run_churn(ctx, CHURN_PORT_BASE + 2, CHURN_STOP_REQUESTS,
-                    stop_s=CHURN_STOP_S, env=env)
+                    stop_s=CHURN_STOP_S, env=env, by_port=True)
     check_churn(rec, "churn_hash", res, CHURN_STOP_REQUESTS, True)
