@@ -248,9 +248,16 @@ def check_churn(rec, prefix, res, requests, want_folds):
                 sum(p["bytes"] for o in ivs for p in o["processes"]
                     if p["pid"] == ab_pid),
                 proc_sum(proc_rows(summary, [ab_pid]), "bytes"))
+        incomplete = 0
         for s in summary["sockets"]:
             if s["folded"]:
                 errs.true("a folded entry is not closed: %r" % s["cookie"], s["closed"])
+            incomplete += not s["totals_complete"]
+        # a socket's counts are "at least" only when its close was folded
+        errs.true("%d sockets with totals_complete false, but no close folded"
+                  % incomplete, folded or not incomplete)
+        errs.true("%d sockets with totals_complete false, more than closes folded (%d)"
+                  % (incomplete, folded), incomplete <= folded)
         print("  %s: ab %.0f requests/s, close_folded %d of %d sockets"
               % (prefix, ab["rate"], folded, 2 * requests), file=sys.stderr, flush=True)
     rec.check(prefix + "_folds", folds)
