@@ -355,6 +355,8 @@ static __always_inline void report_socket(struct seq_file *seq, struct sock *sk,
 	 * hook on another CPU may have moved since */
 	totals_of(&st->reported, &rec->state, rec->ts_ns);
 	st->sample_sum = bs_sample_sum(&rec->state.c, &rec->state.f);
+	if (full)
+		st->hist_sent = 1;
 	/* peak and byte age are per interval: the next one starts now */
 	st->c.queue_peak = rec->queue_bytes;
 	st->f.age_max_ns = 0;
@@ -437,7 +439,10 @@ static __always_inline void fold_close(struct bs_sock_state *st)
 	/* `reported` is being written by the iterator: all now, it takes out
 	 * its part when it gives the gate back */
 	fold_add(v, &fin, was == BS_GATE_REPORTING ? NULL : &st->reported, false);
-	fold_hist(v, &st->hist[0][0], false);
+	/* after the last pass's full record, user space has the histograms
+	 * (all but the reads since, in the last milliseconds of the run) */
+	if (was == BS_GATE_REPORTING || !st->hist_sent)
+		fold_hist(v, &st->hist[0][0], false);
 	/* a socket user space has a row for is counted there */
 	if (was == BS_GATE_REPORTING || !st->sample_sum)
 		__sync_fetch_and_add(&v->sockets, 1);

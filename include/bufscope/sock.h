@@ -139,7 +139,8 @@ struct bs_sock_state {
 	 * its totals beyond these into close_folds (user space has the rest). */
 	struct bs_totals reported;
 	__u32 gate;		/* enum bs_gate */
-	__u32 gate_pad;
+	__u32 hist_sent;	/* a full record (histograms) was sent: the last
+				 * pass's; user space has the histograms */
 };
 
 /*
