@@ -92,6 +92,10 @@ $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/bpf
 	$(call msg,BPF,$<)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
+# The socket reports and closes hand a socket over with compare-and-exchange
+# (BPF_ATOMIC: Linux 5.12+), which needs the v3 instruction set.
+$(OUTPUT)/bpf/sockets.bpf.o: BPF_CFLAGS += -mcpu=v3
+
 # The per-concern objects are linked into one object and one skeleton.
 $(OUTPUT)/bufscope.bpf.o: $(BPF_OBJS)
 	$(call msg,LINK,$@)

@@ -17,6 +17,7 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define SOCK_STREAM 1
+#define TCP_CLOSE 7
 #define TCP_LISTEN 10
 #define MSG_PEEK 0x2
 #define MSG_DONTWAIT 0x40
@@ -37,6 +38,9 @@ extern const volatile char cfg_comm[BS_COMM_LEN];
 extern const volatile __u8 cfg_has_comm;
 extern const volatile __u16 cfg_port;		/* local or remote, 0 = any */
 extern const volatile __u8 cfg_trace_reads;	/* send a record per read */
+/* Drop and rcvbuf-change records are for `trace` only (top counts them in
+ * the state): without them, a full ring buffer loses none (bs_flow_records). */
+extern const volatile __u8 cfg_flow_records;
 extern const volatile __u32 cfg_wakeup_bytes;	/* wake the reader past this */
 extern const volatile __u8 cfg_state_hash;	/* per-socket state in sock_state_hash */
 

@@ -76,11 +76,20 @@ static __always_inline void handle_drop(const struct sock *sk, __u32 reason)
 	struct bs_flow_rec *r;
 	__u64 one = 1, *cnt;
 	__u64 now;
+	bool closed;
 
-	st = state_taskless(sk, true);
+	/* A socket already closed gets no new state: nothing would report
+	 * it (and a hash entry would outlive it). */
+	closed = BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE;
+	st = state_taskless(sk, !closed);
 	if (!st)
 		return;
-	now = bpf_ktime_get_ns();
+	/* Its final totals are out (the receive queue purged as the socket is
+	 * freed, QUEUE_PURGE): counted on their own, not per socket. */
+	if (st->gate >= BS_GATE_CLOSED) {
+		__sync_fetch_and_add(&kstats.drops_after_close, 1);
+		return;
+	}
 	st->f.drops++;
 	key.cookie = cookie_of(st, sk);
 	cnt = bpf_map_lookup_elem(&drop_counts, &key);
@@ -88,6 +97,9 @@ static __always_inline void handle_drop(const struct sock *sk, __u32 reason)
 		__sync_fetch_and_add(cnt, 1);
 	else if (bpf_map_update_elem(&drop_counts, &key, &one, BPF_NOEXIST))
 		__sync_fetch_and_add(&kstats.lost_events, 1);
+	if (!(cfg_flow_records & BS_FR_DROP))
+		return;
+	now = bpf_ktime_get_ns();
 	emit_flow(sk, st, BS_REC_DROP, 0, now, true, &r);
 	if (!r)
 		return;

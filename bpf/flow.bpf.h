@@ -75,6 +75,8 @@ static __always_inline void note_rcvbuf(const struct sock *sk,
 	if (!old)
 		return;		/* first sight, not a change */
 	st->f.rcvbuf_changes++;
+	if (!(cfg_flow_records & BS_FR_RCVBUF))
+		return;
 	emit_flow(sk, st, BS_REC_RCVBUF, 0, now, direct, &r);
 	if (!r)
 		return;

@@ -13,6 +13,7 @@ const volatile char cfg_comm[BS_COMM_LEN] = {};
 const volatile __u8 cfg_has_comm = 0;
 const volatile __u16 cfg_port = 0;
 const volatile __u8 cfg_trace_reads = 0;
+const volatile __u8 cfg_flow_records = 0;
 const volatile __u32 cfg_wakeup_bytes = 64 * 1024;
 const volatile __u8 cfg_state_hash = 0;
 
@@ -90,3 +91,23 @@ __u32 closing_count = 0;
 /* ... and per local port (network order): a packet to a port without any
  * is passed over before its endpoints are hashed. */
 __u32 closing_ports[65536] = {};
+/*
+ * Closes the ring buffer had no room for, folded per reader (struct
+ * bs_fold): user space reads them each pass and never deletes. Distinct
+ * readers with such closes are few; past this many, the spill slot below.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct bs_fold_key);
+	__type(value, struct bs_fold);
+} close_folds SEC(".maps");
+
+/* Folds whose reader found no room in close_folds: owner unknown. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bs_fold);
+} close_fold_spill SEC(".maps");

@@ -7,6 +7,9 @@
 #include "bufscope.bpf.h"
 #include "closing.bpf.h"
 
+/* A new fold starts as this. */
+static const struct bs_fold bs_zero_fold;
+
 /* One record is larger than the BPF stack: build it in per-CPU scratch. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -156,6 +159,156 @@ static __always_inline void report_alive(struct seq_file *seq,
 	sample_count = idx + 1;
 }
 
+extern struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct bs_fold_key);
+	__type(value, struct bs_fold);
+} close_folds SEC(".maps");
+
+extern struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bs_fold);
+} close_fold_spill SEC(".maps");
+
+/* Time in zero-window episodes up to `now`, the open one included: as
+ * src/model.c's zw_time() counts it from a record taken at `now`. */
+static __always_inline __u64 zw_time(const struct bs_zw_side *z, __u64 now)
+{
+	return z->total_ns + (z->start_ns && now > z->start_ns ? now - z->start_ns : 0);
+}
+
+/* The totals user space derives from a record of state st taken at `now`. */
+static __always_inline void totals_of(struct bs_totals *t,
+				      const struct bs_sock_state *st, __u64 now)
+{
+	const struct bs_read_counters *c = &st->c;
+	const struct bs_flow_state *f = &st->f;
+
+	t->reads = c->reads;
+	t->bytes = c->bytes;
+	t->req_reads = c->req_reads;
+	t->req_bytes = c->req_bytes;
+	t->full_reads = c->full_reads;
+	t->eof_reads = c->eof_reads;
+	t->eagain_reads = c->eagain_reads;
+	t->error_reads = c->error_reads;
+	t->peek_reads = c->peek_reads;
+	t->peek_bytes = c->peek_bytes;
+	t->arrivals = c->arrivals;
+	for (int d = 0; d < BS_ZW_N; d++) {
+		t->zw_segments[d] = f->zw[d].segments;
+		t->zw_episodes[d] = f->zw[d].episodes;
+		t->zw_ns[d] = zw_time(&f->zw[d], now);
+		t->zw_probes[d] = f->zw[d].probes;
+	}
+	t->drops = f->drops;
+	t->rcvbuf_changes = f->rcvbuf_changes;
+}
+
+/*
+ * The fold of the socket's reader: its entry in close_folds, made if need
+ * be; the spill slot when the map is full (*unowned set). Entries are never
+ * deleted, so a later look-up for the same reader finds the same place.
+ */
+static __always_inline struct bs_fold *fold_of(const struct bs_reader *r,
+					       bool *unowned)
+{
+	struct bs_fold_key key = { .pid = r->pid };
+	struct bs_fold *v;
+	__u32 zero = 0;
+
+	*unowned = false;
+	if (r->pid)
+		__builtin_memcpy(key.comm, r->comm, sizeof(key.comm));
+	v = bpf_map_lookup_elem(&close_folds, &key);
+	if (v)
+		return v;
+	/* BPF_NOEXIST: another CPU may have made it meanwhile; then use it */
+	bpf_map_update_elem(&close_folds, &key, &bs_zero_fold, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(&close_folds, &key);
+	if (v)
+		return v;
+	*unowned = true;
+	return bpf_map_lookup_elem(&close_fold_spill, &zero);
+}
+
+/*
+ * v += sign * (a - b), field by field, atomically: two CPUs may fold sockets
+ * of the same reader at once. Differences wrap modulo 2^64, so the sum user
+ * space makes (what it had + the fold) is exact whatever the order.
+ */
+static __always_inline void fold_add(struct bs_fold *v, const struct bs_totals *a,
+				     const struct bs_totals *b, bool negate)
+{
+	const __u64 *pa = (const __u64 *)a, *pb = (const __u64 *)b;
+	__u64 *pv = (__u64 *)&v->t;
+
+#pragma unroll
+	for (int i = 0; i < BS_TOTALS_N; i++) {
+		__u64 d = pa[i] - (pb ? pb[i] : 0);
+
+		if (d)
+			__sync_fetch_and_add(&pv[i], negate ? -d : d);
+	}
+}
+
+/* v's histograms += sign * h: the model takes histograms whole. */
+static __always_inline void fold_hist(struct bs_fold *v, const __u64 *h, bool negate)
+{
+	__u64 *pv = &v->hist[0][0];
+
+	for (int i = 0; i < BS_HIST_N * BS_HIST_SLOTS; i++) {
+		__u64 x = h[i];
+
+		if (x)
+			__sync_fetch_and_add(&pv[i], negate ? -x : x);
+	}
+}
+
+/*
+ * The gate hands `reported` between the iterator and the socket's close,
+ * which may run on another CPU at the same time (the socket-storage walk
+ * takes no socket lock). The iterator takes it (FREE -> REPORTING) before
+ * sending a record and gives it back after updating `reported`; a close
+ * swaps in CLOSED or FOLDED whatever it held. A close that found REPORTING
+ * cannot trust `reported` (being written) and folds the socket's whole
+ * totals; the iterator, finding FOLDED when it gives the gate back, takes
+ * out of the fold what user space has of the socket (`reported`, and the
+ * histograms of a full record it sent).
+ */
+static __always_inline bool gate_take(struct bs_sock_state *st)
+{
+	return __sync_val_compare_and_swap(&st->gate, BS_GATE_FREE,
+					   BS_GATE_REPORTING) == BS_GATE_FREE;
+}
+
+static __always_inline void gate_give(struct bs_sock_state *st, bool sent_full)
+{
+	struct bs_sock_rec *rec;
+	struct bs_fold *v;
+	__u32 zero = 0;
+	bool unowned;
+
+	if (__sync_val_compare_and_swap(&st->gate, BS_GATE_REPORTING,
+					BS_GATE_FREE) != BS_GATE_FOLDED)
+		return;
+	v = fold_of(&st->reader, &unowned);
+	if (!v)
+		return;
+	fold_add(v, &st->reported, NULL, true);
+	/* the close counted it as a socket user space never saw */
+	if (st->sample_sum)
+		__sync_fetch_and_add(&v->sockets, -1);
+	/* a full record is built in rec_scratch, still there */
+	rec = sent_full ? bpf_map_lookup_elem(&rec_scratch, &zero) : NULL;
+	if (rec)
+		fold_hist(v, &rec->state.hist[0][0], true);
+}
+
 /*
  * One socket with state into an iterator's output, filters applied: a sample
  * in the next slot of `samples` (the seq_file when they are full), or a full
@@ -181,6 +334,8 @@ static __always_inline void report_socket(struct seq_file *seq, struct sock *sk,
 		report_alive(seq, st);
 		return;
 	}
+	if (!gate_take(st))
+		return;		/* destroyed: its close says the rest */
 	rec = full ? NULL : sample_slot(&idx);
 	if (rec) {
 		fill_sample(rec, tp, st);
@@ -188,20 +343,29 @@ static __always_inline void report_socket(struct seq_file *seq, struct sock *sk,
 	} else {
 		rec = bpf_map_lookup_elem(&rec_scratch, &zero);
 		if (!rec)
-			return;
+			goto out;
 		if (full)
 			fill_sock_rec(rec, BS_REC_SOCK, tp, st);
 		else
 			fill_sample(rec, tp, st);
-		if (bpf_seq_write(seq, rec, full ? sizeof(*rec) : BS_SAMPLE_SIZE))
-			return;
+		if (bpf_seq_write(seq, rec, full ? sizeof(*rec) : BS_SAMPLE_SIZE)) {
+			rec = NULL;
+			goto out;
+		}
 	}
+	/* what user space now has: from the record, not from st, which a
+	 * hook on another CPU may have moved since */
+	totals_of(&st->reported, &rec->state, rec->ts_ns);
 	st->sample_sum = bs_sample_sum(&rec->state.c, &rec->state.f);
+	if (full)
+		st->hist_sent = 1;
 	/* peak and byte age are per interval: the next one starts now */
 	st->c.queue_peak = rec->queue_bytes;
 	st->f.age_max_ns = 0;
 	if (!rec->queue_bytes)
 		st->f.nonempty_since_ns = 0;
+out:
+	gate_give(st, rec && full);
 }
 
 /*
@@ -260,6 +424,39 @@ int iter_state(struct bpf_iter__bpf_sk_storage_map *ctx)
 	return 0;
 }
 
+/*
+ * No room in the ring for the close record: what it would have added to
+ * what user space has goes to the reader's fold, which user space reads each
+ * pass. Histograms whole: user space takes them from full records only.
+ */
+static __always_inline void fold_close(struct bs_sock_state *st)
+{
+	__u32 was = __sync_lock_test_and_set(&st->gate, BS_GATE_FOLDED);
+	struct bs_totals fin;
+	struct bs_fold *v;
+	bool unowned;
+
+	v = fold_of(&st->reader, &unowned);
+	if (!v) {
+		count_lost();
+		return;
+	}
+	totals_of(&fin, st, bpf_ktime_get_ns());
+	/* `reported` is being written by the iterator: all now, it takes out
+	 * its part when it gives the gate back */
+	fold_add(v, &fin, was == BS_GATE_REPORTING ? NULL : &st->reported, false);
+	/* after the last pass's full record, user space has the histograms
+	 * (all but the reads since, in the last milliseconds of the run) */
+	if (was == BS_GATE_REPORTING || !st->hist_sent)
+		fold_hist(v, &st->hist[0][0], false);
+	/* a socket user space has a row for is counted there */
+	if (was == BS_GATE_REPORTING || !st->sample_sum)
+		__sync_fetch_and_add(&v->sockets, 1);
+	__sync_fetch_and_add(&kstats.close_folded, 1);
+	if (unowned)
+		__sync_fetch_and_add(&kstats.close_fold_unowned, 1);
+}
+
 /* tcp:tcp_destroy_sock: the socket's last moment; no read can follow. */
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(tp_tcp_destroy_sock, struct sock *sk)
@@ -279,10 +476,11 @@ int BPF_PROG(tp_tcp_destroy_sock, struct sock *sk)
 	tp = bpf_skc_to_tcp_sock(sk);
 	rec = tp ? bpf_ringbuf_reserve(&events, sizeof(*rec), 0) : NULL;
 	if (rec) {
+		__sync_lock_test_and_set(&st->gate, BS_GATE_CLOSED);
 		fill_sock_rec(rec, BS_REC_CLOSE, tp, st);
 		submit_record(rec);
 	} else if (tp) {
-		count_lost();
+		fold_close(st);
 	}
 	forget_state(sk);
 	return 0;

@@ -209,6 +209,7 @@ static void set_filters(struct bufscope_bpf *skel, const struct collector_config
 	}
 	skel->rodata->cfg_port = cfg->port;
 	skel->rodata->cfg_trace_reads = cfg->trace_reads;
+	skel->rodata->cfg_flow_records = cfg->flow_records;
 	/* a quarter of the ring: early enough that it does not overflow */
 	skel->rodata->cfg_wakeup_bytes = (cfg->ringbuf_bytes ? cfg->ringbuf_bytes
 							     : DEFAULT_RINGBUF) / 4;
@@ -795,9 +796,47 @@ const struct drop_reasons *collector_drop_reasons(const struct collector *c)
 	return &c->reasons;
 }
 
-uint64_t collector_lost(const struct collector *c)
+int collector_scan_folds(struct collector *c, fold_fn fn, void *ctx)
 {
-	return c->skel->bss->kstats.lost_events;
+	int fd = bpf_map__fd(c->skel->maps.close_folds);
+	struct bs_fold_key key, next, none = { 0 };
+	struct bs_fold f;
+	bool first = true;
+	__u32 zero = 0;
+	int err = 0;
+
+	/* never deleted while walked: the walk cannot restart */
+	while (!err && !bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (!bpf_map_lookup_elem(fd, &key, &f))
+			err = fn(ctx, &key, false, &f);
+	}
+	if (err)
+		return err;
+	fd = bpf_map__fd(c->skel->maps.close_fold_spill);
+	if (!bpf_map_lookup_elem(fd, &zero, &f) && f.sockets)
+		err = fn(ctx, &none, true, &f);
+	return err;
+}
+
+struct bs_kstats collector_kstats(const struct collector *c)
+{
+	struct bs_kstats k;
+
+	/* each counter is one aligned word: read whole, if not all at once */
+	k.lost_events = __atomic_load_n(&c->skel->bss->kstats.lost_events, __ATOMIC_RELAXED);
+	k.storage_failures = __atomic_load_n(&c->skel->bss->kstats.storage_failures,
+					     __ATOMIC_RELAXED);
+	k.untracked_sockets = __atomic_load_n(&c->skel->bss->kstats.untracked_sockets,
+					      __ATOMIC_RELAXED);
+	k.missed_reads = __atomic_load_n(&c->skel->bss->kstats.missed_reads, __ATOMIC_RELAXED);
+	k.close_folded = __atomic_load_n(&c->skel->bss->kstats.close_folded, __ATOMIC_RELAXED);
+	k.close_fold_unowned = __atomic_load_n(&c->skel->bss->kstats.close_fold_unowned,
+					       __ATOMIC_RELAXED);
+	k.drops_after_close = __atomic_load_n(&c->skel->bss->kstats.drops_after_close,
+					      __ATOMIC_RELAXED);
+	return k;
 }
 
 void collector_losses(const struct collector *c, struct losses *l)

@@ -18,6 +18,7 @@ struct collector_config {
 	const char *comm;	/* NULL: any */
 	uint16_t port;		/* 0: any */
 	bool trace_reads;	/* a ring-buffer record for every read */
+	uint8_t flow_records;	/* enum bs_flow_records: drop, rcvbuf records */
 	uint32_t ringbuf_bytes;	/* power of two; 0: default */
 	enum attach_mode attach;	/* --attach */
 };
@@ -65,8 +66,6 @@ typedef bool (*drop_fn)(void *ctx, uint64_t cookie, uint32_t reason,
 int collector_scan_drops(struct collector *c, drop_fn fn, void *ctx);
 const struct drop_reasons *collector_drop_reasons(const struct collector *c);
 
-uint64_t collector_lost(const struct collector *c);
-
 /* What was not counted, since the start (docs/json.md). */
 struct losses {
 	uint64_t events;		/* ring-buffer records that could not be sent */
@@ -82,6 +81,17 @@ void collector_losses(const struct collector *c, struct losses *l);
  * missed_reads.
  */
 void collector_sweep_calls(struct collector *c, bool final);
+/*
+ * The kernel's close folds (struct bs_fold): one call per reader with closes
+ * folded, and one for the spill slot (unowned) if it holds any. Cumulative:
+ * nothing is deleted, the kernel may be adding to them meanwhile.
+ */
+typedef int (*fold_fn)(void *ctx, const struct bs_fold_key *key, bool unowned,
+		       const struct bs_fold *f);
+int collector_scan_folds(struct collector *c, fold_fn fn, void *ctx);
+
+/* The kernel side's own counters: losses, folds. */
+struct bs_kstats collector_kstats(const struct collector *c);
 const struct hook_status *collector_hooks(const struct collector *c);
 
 /* Fills hooks[] with the tier each hook would get (trials need root). */

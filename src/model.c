@@ -275,19 +275,20 @@ static bool hist_any(const uint64_t *h)
 	return false;
 }
 
-/* A full record's histograms; an entry without any stays without memory. */
-static int take_hist(struct sock_entry *s, const struct bs_sock_state *st)
-{
-	const uint64_t *h = (const uint64_t *)&st->hist[0][0];
+#define HIST_BYTES (BS_HIST_N * BS_HIST_SLOTS * sizeof(uint64_t))
 
+/* A full record's (or a fold's) histograms, [BS_HIST_N][BS_HIST_SLOTS];
+ * an entry without any stays without memory. */
+static int take_hist(struct sock_entry *s, const uint64_t *h)
+{
 	if (!s->hist) {
 		if (!hist_any(h))
 			return 0;
-		s->hist = malloc(sizeof(st->hist));
+		s->hist = malloc(HIST_BYTES);
 		if (!s->hist)
 			return -ENOMEM;
 	}
-	memcpy(s->hist, h, sizeof(st->hist));
+	memcpy(s->hist, h, HIST_BYTES);
 	return 0;
 }
 
@@ -330,8 +331,14 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 	if (rec->kind != BS_REC_SOCK && rec->kind != BS_REC_CLOSE && !sample)
 		return -EINVAL;
 	s = model_find(m, rec->cookie);
-	if (s && s->closed && rec->kind != BS_REC_CLOSE)
+	if (s && s->destroyed && rec->kind != BS_REC_CLOSE)
 		return 0;	/* a late sample of a socket already closed */
+	if (s && s->vanished) {
+		/* missed by a pass, or its close record came: the kernel
+		 * counts it as having what this record says */
+		s->closed = false;
+		s->vanished = false;
+	}
 	/* An idle socket (no state, nothing waiting) is not worth an entry:
 	 * a host has thousands, and they would only be listed as idle. */
 	if (!s && !(rec->flags & BS_SF_HAS_STATE) && !rec->queue_bytes)
@@ -363,7 +370,7 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 
 		counts_from_kernel(&s->total, &st->c);
 		counts_from_flow(&s->total, &st->f, rec->ts_ns);
-		if (!sample && take_hist(s, st))
+		if (!sample && take_hist(s, (const uint64_t *)&st->hist[0][0]))
 			return -ENOMEM;
 		for (int d = 0; d < BS_ZW_N; d++)
 			s->zw_open_ns[d] = st->f.zw[d].start_ns;
@@ -527,6 +534,58 @@ int model_apply_flow(struct model *m, const struct bs_flow_rec *rec)
 	return 0;
 }
 
+/* struct counts is struct bs_totals member for member (bs_totals_to_counts). */
+_Static_assert(sizeof(struct counts) == sizeof(struct bs_totals), "counts layout");
+_Static_assert(offsetof(struct counts, zw_ns) == offsetof(struct bs_totals, zw_ns),
+	       "counts layout");
+_Static_assert(offsetof(struct counts, rcvbuf_changes) ==
+	       offsetof(struct bs_totals, rcvbuf_changes), "counts layout");
+
+/* The folded entry of a reader, made the first time its closes are folded. */
+static struct sock_entry *fold_entry(struct model *m, uint32_t pid,
+				     const char *comm, bool unowned)
+{
+	struct sock_entry *s;
+
+	for (size_t i = 0; i < m->nfolds; i++) {
+		s = model_find(m, MODEL_FOLD_COOKIE(i));
+		if (s && s->fold_spill == unowned &&
+		    (unowned || (s->pid == pid && !strncmp(s->comm, comm, BS_COMM_LEN))))
+			return s;
+	}
+	s = model_add(m, MODEL_FOLD_COOKIE(m->nfolds));
+	if (!s)
+		return NULL;
+	m->nfolds++;
+	s->folded = true;
+	s->fold_spill = unowned;
+	s->closed = true;
+	s->destroyed = true;
+	if (pid && !unowned) {
+		s->owner = OWNER_READER;
+		s->pid = pid;
+		memcpy(s->comm, comm, BS_COMM_LEN);
+		s->comm[BS_COMM_LEN - 1] = 0;
+	}
+	return s;
+}
+
+int model_apply_fold(struct model *m, uint32_t pid, const char *comm,
+		     bool unowned, const struct bs_fold *f)
+{
+	struct sock_entry *s = fold_entry(m, pid, comm, unowned);
+
+	if (!s)
+		return -ENOMEM;
+	memcpy(&s->total, &f->t, sizeof(s->total));
+	s->folded_sockets = f->sockets;
+	if (take_hist(s, (const uint64_t *)&f->hist[0][0]))
+		return -ENOMEM;
+	if (f->sockets || counts_any(&s->total))
+		s->active = true;
+	return 0;
+}
+
 void model_set_drops(struct model *m, uint64_t cookie, uint32_t reason,
 		     uint64_t total)
 {
@@ -562,7 +621,7 @@ const struct sock_entry *model_peer(const struct model *m,
 	     k = (k + 1) & (m->nslots - 1)) {
 		const struct sock_entry *p = &m->socks[m->peer_slots[k] - 1];
 
-		if (p == s || !p->peer_indexed || (best && p < best))
+		if (p == s || p->folded || !p->peer_indexed || (best && p < best))
 			continue;
 		tuple_of(&t, &p->ep, false);
 		if (tuple_eq(&t, &want))
@@ -629,6 +688,7 @@ void model_end_pass(struct model *m)
 
 		if (!s->seen_in_pass && !s->closed) {
 			s->closed = true;
+			s->vanished = true;
 			s->queue_bytes = 0;
 			end_episodes_of(m, s, s->sample_ns, NULL);
 		}
@@ -713,6 +773,7 @@ void model_row_totals(const struct sock_entry *s, struct sock_row *r)
 		r->drops_by[k] = s->drops_by[k].total;
 	r->drops_other = unlisted_drops(r);
 	split_drops(r);
+	r->folded = s->folded_sockets;
 }
 
 static long collect_rows(struct model *m, struct sock_row **out, bool interval)
@@ -742,7 +803,8 @@ static long collect_rows(struct model *m, struct sock_row **out, bool interval)
 				r->drops_by[k] = s->drops_by[k].total - s->drops_by[k].reported;
 			r->drops_other = unlisted_drops(r);
 			split_drops(r);
-			show = counts_any(&r->d) || r->peak ||
+			r->folded = s->folded_sockets - s->folded_reported;
+			show = r->folded || counts_any(&r->d) || r->peak ||
 			       (!s->closed && s->queue_bytes) ||
 			       (s->closed && !s->close_reported);
 		} else {
@@ -771,6 +833,7 @@ long model_take_interval(struct model *m, struct sock_row **rows)
 		struct sock_entry *s = &m->socks[i];
 
 		s->reported = s->total;
+		s->folded_reported = s->folded_sockets;
 		s->peak_interval = s->closed ? 0 : s->queue_bytes;
 		s->age_max_interval_ns = 0;
 		for (int k = 0; k < MODEL_DROP_REASONS; k++)
@@ -822,7 +885,8 @@ long model_rollup(const struct sock_row *rows, size_t n, struct proc_row **out)
 			p->pid = pid;
 			memcpy(p->comm, s->comm, sizeof(p->comm));
 		}
-		p->sockets++;
+		/* a folded entry stands for the sockets folded into it */
+		p->sockets += s->folded ? (unsigned)rows[i].folded : 1;
 		counts_add(&p->d, &rows[i].d);
 		p->drops_lost += rows[i].drops_lost;
 		p->drops_expected += rows[i].drops_expected;

@@ -83,7 +83,20 @@ struct sock_entry {
 	bool seen_in_pass;
 	bool active;		/* had reads or bytes waiting: worth reporting */
 	bool peer_indexed;	/* its endpoints are in the model's peer index */
+	/* gone from the socket table without its close record: its totals
+	 * are those of its last record, at least; the rest of them went to
+	 * its reader's folded entry (see model_apply_fold) */
+	bool vanished;
+	/* not a socket: the closes of one reader that the kernel folded
+	 * (struct bs_fold), with their totals; cookie MODEL_FOLD_COOKIE(i) */
+	bool folded;
+	bool fold_spill;	/* the kernel's spill slot: owner lost */
+	uint64_t folded_sockets;	/* sockets folded into it */
+	uint64_t folded_reported;	/* folded_sockets at the last interval */
 };
+
+/* Folded entries' cookies: from the top down, far above any socket's. */
+#define MODEL_FOLD_COOKIE(i) (UINT64_MAX - (uint64_t)(i))
 
 struct model_filter {
 	uint32_t pids[BS_MAX_PIDS];
@@ -108,6 +121,7 @@ struct model {
 	/* the running kernel's drop reasons, which classify drops as lost or
 	 * expected; NULL: every drop counts as lost */
 	const struct drop_reasons *reasons;
+	size_t nfolds;		/* folded entries made so far */
 };
 
 #define MODEL_MAX_EPISODES 10000
@@ -127,6 +141,7 @@ struct sock_row {
 	/* drops_by and drops_other split by class; drops_other is lost (its
 	 * reasons are unknown) */
 	uint64_t drops_lost, drops_expected;
+	uint64_t folded;	/* a folded entry: the sockets it holds, in the view */
 };
 
 struct proc_row {
@@ -157,6 +172,13 @@ void model_alive(struct model *m, uint64_t cookie);
 
 /* An episode edge, drop or rcvbuf record (struct bs_flow_rec). */
 int model_apply_flow(struct model *m, const struct bs_flow_rec *rec);
+/*
+ * The kernel's fold of the closes of one reader (pid 0 and "" for sockets
+ * never read; `unowned`: the spill slot, owner unknown), cumulative: its
+ * totals become those of one folded entry, closed, with that owner.
+ */
+int model_apply_fold(struct model *m, uint32_t pid, const char *comm,
+		     bool unowned, const struct bs_fold *f);
 /* The kernel's per-socket count of drops for one reason. */
 void model_set_drops(struct model *m, uint64_t cookie, uint32_t reason,
 		     uint64_t total);

@@ -33,6 +33,9 @@ struct frame {
 	uint64_t lost_events;	/* in the interval, or in the run */
 	uint64_t missed_reads;	/* kprobe tier: reads not seen, likewise */
 	uint64_t untracked_sockets;	/* sockets without state, likewise */
+	uint64_t close_folded;	/* closes folded in the kernel (no record) */
+	uint64_t close_fold_unowned;	/* of those, folded without their owner */
+	uint64_t drops_after_close;	/* drops after a socket's final totals */
 	struct sock_row *rows;
 	size_t n;
 	struct proc_row *procs;

@@ -205,6 +205,13 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 	json_endpoints(jw, &s->ep);
 	jw_kv_str(jw, "state", s->closed ? "CLOSED" : fmt_tcp_state(s->ep.tcp_state));
 	jw_kv_bool(jw, "closed", s->closed);
+	/* false: closed without its final record, counts are at least these */
+	jw_kv_bool(jw, "totals_complete", !s->vanished);
+	jw_kv_bool(jw, "folded", s->folded);
+	if (s->folded)
+		jw_kv_u64(jw, "folded_sockets", row->folded);
+	else
+		jw_kv_null(jw, "folded_sockets");
 	json_counts(r, d);
 	jw_kv_u64(jw, "queue_bytes", s->closed ? 0 : s->queue_bytes);
 	jw_kv_u64(jw, "queue_peak", row->peak);
@@ -335,6 +342,9 @@ static void json_frame(struct render *r, const struct frame *f, bool summary)
 		jw_end_object(jw);
 	}
 	json_losses(jw, f->lost_events, f->missed_reads, f->untracked_sockets);
+	jw_kv_u64(jw, "close_folded", f->close_folded);
+	jw_kv_u64(jw, "close_fold_unowned", f->close_fold_unowned);
+	jw_kv_u64(jw, "drops_after_close", f->drops_after_close);
 	jw_key(jw, "sockets");
 	jw_begin_array(jw);
 	for (size_t i = 0; i < f->n; i++) {

@@ -65,7 +65,7 @@ static void frame_header(struct render *r, const struct frame *f, size_t shown)
 	localtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%H:%M:%S", &tm);
 	hooks_describe(r->hooks, hooks, sizeof(hooks));
-	char more[96] = "";
+	char more[160] = "";
 	size_t m = 0;
 
 	/* the rarer losses only when there are some: the header stays short */
@@ -73,15 +73,18 @@ static void frame_header(struct render *r, const struct frame *f, size_t shown)
 		m += snprintf(more + m, sizeof(more) - m, "  missed reads %llu",
 			      (unsigned long long)f->missed_reads);
 	if (f->untracked_sockets && m < sizeof(more))
-		snprintf(more + m, sizeof(more) - m, "  untracked sockets %llu",
-			 (unsigned long long)f->untracked_sockets);
-	text_line(r, "bufscope %s  %s  %.1fs  %zu %s (%zu shown)  lost events %llu%s%s",
+		m += snprintf(more + m, sizeof(more) - m, "  untracked sockets %llu",
+			      (unsigned long long)f->untracked_sockets);
+	text_line(r, "bufscope %s  %s  %.1fs  %zu %s (%zu shown)  lost events %llu%s%s"
+		  "  folded closes %llu%s",
 		  cli_command_name(r->opt->cmd), now, f->elapsed_s,
 		  r->opt->by == BY_PROCESS ? f->np : f->n,
 		  r->opt->by == BY_PROCESS ? "processes" : "sockets", shown,
 		  (unsigned long long)f->lost_events, more,
 		  f->lost_events || f->missed_reads || f->untracked_sockets
-		  ? " (counts are low)" : "");
+		  ? " (counts are low)" : "",
+		  (unsigned long long)f->close_folded,
+		  f->close_fold_unowned ? " (some without owner: filtered counts are low)" : "");
 	if (r->opt->verbose)
 		text_line(r, "attach: %s", hooks);
 }
@@ -213,13 +216,24 @@ static void sock_cells(const struct frame_view *v, const struct sock_row *row,
 	const struct sock_entry *s = row->s;
 	char comm[BS_COMM_LEN];
 
+	/* '*' closed; '+' closed without its record: counts at least these */
 	if (s->owner == OWNER_UNKNOWN)
-		snprintf(c->cell[SC_PID], COL_CELL_LEN, "-%s", s->closed ? "*" : "");
+		snprintf(c->cell[SC_PID], COL_CELL_LEN, "-%s%s", s->closed ? "*" : "",
+			 s->vanished ? "+" : "");
 	else
-		snprintf(c->cell[SC_PID], COL_CELL_LEN, "%u%s", s->pid, s->closed ? "*" : "");
+		snprintf(c->cell[SC_PID], COL_CELL_LEN, "%u%s%s", s->pid, s->closed ? "*" : "",
+			 s->vanished ? "+" : "");
 	snprintf(c->cell[SC_COMM], COL_CELL_LEN, "%s", safe_comm(comm, sizeof(comm), s->comm));
-	fmt_endpoint(c->cell[SC_LOCAL], COL_CELL_LEN, s->ep.family, s->ep.saddr, s->ep.sport);
-	fmt_endpoint(c->cell[SC_REMOTE], COL_CELL_LEN, s->ep.family, s->ep.daddr, s->ep.dport);
+	if (s->folded) {
+		snprintf(c->cell[SC_LOCAL], COL_CELL_LEN, "(folded closes)");
+		snprintf(c->cell[SC_REMOTE], COL_CELL_LEN, "%llu sockets",
+			 (unsigned long long)row->folded);
+	} else {
+		fmt_endpoint(c->cell[SC_LOCAL], COL_CELL_LEN, s->ep.family, s->ep.saddr,
+			     s->ep.sport);
+		fmt_endpoint(c->cell[SC_REMOTE], COL_CELL_LEN, s->ep.family, s->ep.daddr,
+			     s->ep.dport);
+	}
 	snprintf(c->cell[SC_READS], COL_CELL_LEN, "%.*f", v->rates ? 1 : 0,
 		 row->d.reads / v->div);
 	size_cell(c->cell[SC_BYTES], row->d.bytes / v->div);
@@ -393,6 +407,13 @@ static void frame_body(struct render *r, const struct frame *f, bool rates)
 		for (size_t i = 0; i < shown; i++) {
 			if (f->rows[i].s->closed) {
 				text_line(r, "* closed during the %s", rates ? "interval" : "run");
+				break;
+			}
+		}
+		for (size_t i = 0; i < shown; i++) {
+			if (f->rows[i].s->vanished) {
+				text_line(r, "+ closed without its final record: counts are at "
+					  "least these; the rest is in its process's folded closes");
 				break;
 			}
 		}

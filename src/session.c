@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "array.h"
 #include "collector.h"
 #include "filter_hint.h"
 #include "log.h"
@@ -16,7 +17,10 @@
 #include "view.h"
 
 #define POLL_SLICE_MS 100
-#define TOP_RINGBUF (256 * 1024)
+/* A close record is ~1.8 KiB: room for ~1,100 between two polls (100 ms).
+ * Closes beyond that are folded in the kernel (exact, but without their
+ * per-socket detail), so this is a matter of detail, not of exactness. */
+#define TOP_RINGBUF (2 * 1024 * 1024)
 #define TRACE_RINGBUF (16 * 1024 * 1024)
 
 static volatile sig_atomic_t stop_signal;
@@ -81,6 +85,12 @@ struct session {
 	struct render render;
 	struct losses lost_interval;	/* at the last interval (top) */
 	struct losses lost_traced;	/* at the last `lost` record (trace) */
+	struct bs_kstats kstats_pass;	/* as the last pass read them */
+	struct bs_kstats kstats_reported;	/* as the last interval showed them */
+	/* Cookies of per-reason drop counts with no socket in the model, at
+	 * the last drop scan [0] and this one [1] (see on_drops). */
+	uint64_t *unknown[2];
+	size_t nunknown[2], capunknown[2];
 	uint64_t passes;
 	bool final;		/* the last pass walks everything */
 	bool hinted;		/* the filter hint was considered */
@@ -163,14 +173,67 @@ static int on_record(void *ctx, const void *data, size_t size)
 	return 0;
 }
 
-/* Per-reason drop totals; a destroyed socket's entries are then forgotten. */
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A socket with state is in the model after the pass that follows its first
+ * event; one still unknown at two drop scans in a row is gone without ever
+ * being reported (its close folded, or another reader's): its counts can go.
+ */
+static bool unknown_twice(struct session *s, uint64_t cookie)
+{
+	if (s->nunknown[0] &&
+	    bsearch(&cookie, s->unknown[0], s->nunknown[0], sizeof(cookie), cmp_u64))
+		return true;
+	if (!array_reserve(&s->unknown[1], &s->capunknown[1], s->nunknown[1],
+			   sizeof(cookie), 64))
+		s->unknown[1][s->nunknown[1]++] = cookie;
+	return false;
+}
+
+/* This scan's unknown cookies become the last scan's. */
+static void unknown_rotate(struct session *s)
+{
+	uint64_t *p = s->unknown[0];
+	size_t cap = s->capunknown[0];
+
+	qsort(s->unknown[1], s->nunknown[1], sizeof(uint64_t), cmp_u64);
+	s->unknown[0] = s->unknown[1];
+	s->capunknown[0] = s->capunknown[1];
+	s->nunknown[0] = s->nunknown[1];
+	s->unknown[1] = p;
+	s->capunknown[1] = cap;
+	s->nunknown[1] = 0;
+}
+
+/*
+ * Per-reason drop totals; the entries of a socket that nothing will update
+ * again are then forgotten, so that the kernel's map does not fill: closed
+ * with its record, gone without it (its close folded), or never reported.
+ */
 static bool on_drops(void *ctx, uint64_t cookie, uint32_t reason, uint64_t total)
 {
 	struct session *s = ctx;
 	const struct sock_entry *e = model_find(&s->model, cookie);
 
+	if (!e)
+		return unknown_twice(s, cookie);
 	model_set_drops(&s->model, cookie, reason, total);
-	return e && e->destroyed;
+	return e->destroyed || e->vanished;
+}
+
+/* One reader's folded closes: cumulative totals for its folded entry. */
+static int on_fold(void *ctx, const struct bs_fold_key *key, bool unowned,
+		   const struct bs_fold *f)
+{
+	struct session *s = ctx;
+
+	return model_apply_fold(&s->model, key->pid, key->comm, unowned, f);
 }
 
 /*
@@ -230,10 +293,22 @@ static int take_pass(struct session *s)
 	if (err)
 		return err;
 	model_end_pass(&s->model);
+	/* closes during the walk: records, or else folds, both read after it
+	 * (the last pass's are otherwise never read) */
+	err = collector_poll(s->col, 0, on_record, s);
+	if (err && err != -EINTR)
+		return err;
+	/* before the folds: each close counted has been folded by then, so
+	 * the folds read next hold at least the closes counted */
+	s->kstats_pass = collector_kstats(s->col);
+	err = collector_scan_folds(s->col, on_fold, s);
+	if (err)
+		return err;
 	err = collector_scan_drops(s->col, on_drops, s);
 	if (err)
 		return err;
 	collector_sweep_calls(s->col, s->final);
+	unknown_rotate(s);
 	s->passes++;
 	resolve_owners(s);
 	return 0;
@@ -320,11 +395,22 @@ static void emit(struct session *s, bool summary, double elapsed)
 		       s->opt->output == OUT_TABLE && s->opt->by != BY_PROCESS
 		       ? s->opt->rows : 0);
 	view_sort_procs(f.procs, f.np, s->opt->sort);
+	struct bs_kstats k = s->kstats_pass;
+
 	take_losses(s, &lost, summary ? NULL : &s->lost_interval);
 	frame_losses(&f, &lost);
 	if (summary) {
+		f.close_folded = k.close_folded;
+		f.close_fold_unowned = k.close_fold_unowned;
+		f.drops_after_close = k.drops_after_close;
 		render_summary(&s->render, &f);
 	} else {
+		f.close_folded = k.close_folded - s->kstats_reported.close_folded;
+		f.close_fold_unowned = k.close_fold_unowned -
+				       s->kstats_reported.close_fold_unowned;
+		f.drops_after_close = k.drops_after_close -
+				      s->kstats_reported.drops_after_close;
+		s->kstats_reported = k;
 		render_interval(&s->render, &f);
 		model_mark_episodes_reported(&s->model);
 	}
@@ -341,6 +427,9 @@ static void collector_config_from(struct collector_config *cfg,
 	cfg->comm = opt->has_comm ? opt->comm : NULL;
 	cfg->port = opt->port;
 	cfg->trace_reads = opt->cmd == CMD_TRACE && (opt->events & EV_READ);
+	if (opt->cmd == CMD_TRACE)
+		cfg->flow_records = (opt->events & EV_DROP ? BS_FR_DROP : 0) |
+				    (opt->events & EV_RCVBUF ? BS_FR_RCVBUF : 0);
 	cfg->ringbuf_bytes = opt->cmd == CMD_TRACE ? TRACE_RINGBUF : TOP_RINGBUF;
 	cfg->attach = opt->attach;
 }
@@ -489,6 +578,8 @@ int session_run(const struct options *opt, const struct session_hooks *hooks)
 	}
 	status = s.err ? 1 : 0;
 out:
+	free(s.unknown[0]);
+	free(s.unknown[1]);
 	owners_free(&s.owners);
 	netns_free(&s.netns);
 	model_free(&s.model);

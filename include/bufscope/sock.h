@@ -108,6 +108,34 @@ struct bs_flow_state {
 	struct bs_arrival_mark marks[BS_ARRIVAL_MARKS];
 };
 
+/*
+ * A socket's monotonic counts as user space's model derives them from a
+ * record (src/model.c: struct counts has the same members in the same
+ * order): the read counters, and per zero-window direction the segments,
+ * episodes, time in episodes (the open one up to the record's time) and
+ * probes, then drops and rcvbuf changes.
+ */
+struct bs_totals {
+	__u64 reads, bytes, req_reads, req_bytes, full_reads, eof_reads,
+	      eagain_reads, error_reads, peek_reads, peek_bytes, arrivals;
+	__u64 zw_segments[BS_ZW_N];
+	__u64 zw_episodes[BS_ZW_N];
+	__u64 zw_ns[BS_ZW_N];
+	__u64 zw_probes[BS_ZW_N];
+	__u64 drops;
+	__u64 rcvbuf_changes;
+};
+
+#define BS_TOTALS_N (sizeof(struct bs_totals) / sizeof(__u64))
+
+/* bs_sock_state.gate: who may touch `reported` (see bpf/sockets.bpf.c). */
+enum bs_gate {
+	BS_GATE_FREE = 0,	/* nobody: the iterator may report the socket */
+	BS_GATE_REPORTING = 1,	/* the iterator is sending a record of it */
+	BS_GATE_CLOSED = 2,	/* destroyed; its close record is in the ring */
+	BS_GATE_FOLDED = 3,	/* destroyed; its unreported tail was folded */
+};
+
 /* The BPF_MAP_TYPE_SK_STORAGE value. */
 struct bs_sock_state {
 	__u64 cookie;		/* the socket's cookie, 0 until first known */
@@ -118,6 +146,13 @@ struct bs_sock_state {
 	/* The socket iterator's own mark: bs_sample_sum() of what it last sent
 	 * user space (0: nothing yet). Equal now means nothing changed. */
 	__u64 sample_sum;
+	/* What user space has: the totals of the last record the iterator
+	 * sent. A socket destroyed when the ring buffer is full folds only
+	 * its totals beyond these into close_folds (user space has the rest). */
+	struct bs_totals reported;
+	__u32 gate;		/* enum bs_gate */
+	__u32 hist_sent;	/* a full record (histograms) was sent: the last
+				 * pass's; user space has the histograms */
 };
 
 /*
@@ -240,11 +275,39 @@ struct bs_flow_rec {
 	struct bs_endpoints ep;
 };
 
+/* cfg_flow_records: which optional flow records the kernel sends. */
+enum bs_flow_records {
+	BS_FR_DROP = 1 << 0,
+	BS_FR_RCVBUF = 1 << 1,
+};
+
 /* Key of the per-socket, per-reason drop counters (BPF hash map). */
 struct bs_drop_key {
 	__u64 cookie;
 	__u32 reason;		/* enum skb_drop_reason of the running kernel */
 	__u32 pad;
+};
+
+/*
+ * Key of the close folds (BPF hash map): the process that last read the
+ * sockets folded there; pid 0 and an empty name for sockets never read.
+ */
+struct bs_fold_key {
+	__u32 pid;		/* tgid */
+	char comm[BS_COMM_LEN];
+	__u32 pad;
+};
+
+/*
+ * Sockets destroyed while the ring buffer was full: the sum of what their
+ * close records would have added to what user space already had. Only ever
+ * added to (atomically), in the kernel; user space reads it each pass.
+ */
+struct bs_fold {
+	struct bs_totals t;
+	__u64 sockets;		/* sockets folded here that user space never
+				 * had a record of (the others have a row) */
+	__u64 hist[BS_HIST_N][BS_HIST_SLOTS];	/* their whole histograms */
 };
 
 /* Counters the BPF side keeps about itself (in .bss). */
@@ -256,6 +319,11 @@ struct bs_kstats {
 					 * their reads or segments is counted */
 	__u64 missed_reads;	/* kprobe tier: reads whose return was not seen
 				 * (kretprobe instances exhausted, recv_calls full) */
+	__u64 close_folded;	/* close records replaced by a fold: nothing lost */
+	__u64 close_fold_unowned;	/* of those, folded without their owner
+					 * (the fold map was full) */
+	__u64 drops_after_close;	/* drops charged to a socket after its
+					 * final totals went out */
 };
 
 #endif /* BUFSCOPE_SOCK_H */

@@ -992,10 +992,20 @@ static void test_alive_keeps_socket_open(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].s->cookie, 2);
 	free(rows);
-	/* a late sample of the closed one changes nothing */
+	assert_true(model_find(m, 2)->vanished);
+	/* it was only missed: a later record is what the kernel counts as
+	 * sent (a fold at its close subtracts it), so it is taken */
 	rec_read(&r, BS_REC_SOCK, 2, 100, "app", 4, 400, 0);
 	apply_sample(m, &r);
-	assert_int_equal(model_find(m, 2)->total.reads, 3);
+	assert_int_equal(model_find(m, 2)->total.reads, 4);
+	assert_false(model_find(m, 2)->closed);
+	assert_false(model_find(m, 2)->vanished);
+	/* a late sample of a destroyed one changes nothing */
+	rec_read(&r, BS_REC_CLOSE, 2, 100, "app", 5, 500, 0);
+	assert_int_equal(model_apply(m, &r), 0);
+	rec_read(&r, BS_REC_SOCK, 2, 100, "app", 6, 600, 0);
+	apply_sample(m, &r);
+	assert_int_equal(model_find(m, 2)->total.reads, 5);
 }
 
 static void test_sample_queue_listed(void **state)
@@ -1189,6 +1199,221 @@ static void test_closer_owner(void **state)
 	assert_int_equal(s->incomplete, BS_INC_ZW_RECV);
 }
 
+/* ---- closes folded in the kernel ------------------------------------------ */
+
+/* A fold as the kernel keeps it: every count is `base` times its weight. */
+static void fold_init(struct bs_fold *f, uint64_t base, uint64_t sockets)
+{
+	uint64_t *p = (uint64_t *)&f->t;
+
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < BS_TOTALS_N; i++)
+		p[i] = base * (i + 1);
+	f->sockets = sockets;
+	f->hist[BS_HIST_RET][7] = base;
+}
+
+static const struct sock_entry *fold_of(const struct model *m, uint32_t pid)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->socks[i].folded && m->socks[i].pid == pid)
+			return &m->socks[i];
+	return NULL;
+}
+
+static void test_fold_entry(void **state)
+{
+	struct model *m = *state;
+	const struct sock_entry *s;
+	struct bs_fold f;
+
+	fold_init(&f, 3, 2);
+	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
+	s = fold_of(m, 100);
+	assert_non_null(s);
+	assert_true(s->folded);
+	assert_true(s->closed);
+	assert_true(s->active);
+	assert_false(s->vanished);
+	assert_int_equal(s->owner, OWNER_READER);
+	assert_string_equal(s->comm, "web");
+	assert_int_equal(s->folded_sockets, 2);
+	/* struct counts takes bs_totals member for member */
+	assert_int_equal(s->total.reads, 3);
+	assert_int_equal(s->total.bytes, 6);
+	assert_int_equal(s->total.arrivals, 33);
+	assert_int_equal(s->total.zw_segments[BS_ZW_RECV], 3 * 13);
+	assert_int_equal(s->total.zw_ns[BS_ZW_SENT], 3 * 16);
+	assert_int_equal(s->total.rcvbuf_changes, 3 * BS_TOTALS_N);
+	assert_non_null(s->hist);
+	assert_int_equal(s->hist[BS_HIST_RET * BS_HIST_SLOTS + 7], 3);
+	/* cumulative: the same reader's entry is updated, not a second one */
+	fold_init(&f, 5, 4);
+	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
+	assert_ptr_equal(fold_of(m, 100), s);
+	assert_int_equal(s->total.reads, 5);
+	assert_int_equal(s->folded_sockets, 4);
+	assert_int_equal(m->nfolds, 1);
+	/* another process with the same pid (a new name after exec): its own */
+	assert_int_equal(model_apply_fold(m, 100, "other", false, &f), 0);
+	assert_int_equal(m->nfolds, 2);
+	assert_null(model_find(m, 1));
+}
+
+/* Never read (pid 0) and spilled (the map was full): owner unknown, apart. */
+static void test_fold_unowned(void **state)
+{
+	struct model *m = *state;
+	struct bs_fold f;
+	const struct sock_entry *web = NULL, *unread = NULL, *spill = NULL;
+
+	fold_init(&f, 1, 1);
+	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
+	assert_int_equal(model_apply_fold(m, 0, "", false, &f), 0);
+	fold_init(&f, 2, 1);
+	assert_int_equal(model_apply_fold(m, 0, "", true, &f), 0);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct sock_entry *s = &m->socks[i];
+
+		if (s->owner == OWNER_READER)
+			web = s;
+		else if (s->total.reads == 1)
+			unread = s;
+		else
+			spill = s;
+	}
+	assert_non_null(web);
+	assert_non_null(unread);
+	assert_non_null(spill);
+	assert_int_equal(unread->owner, OWNER_UNKNOWN);
+	assert_int_equal(spill->owner, OWNER_UNKNOWN);
+	/* a filter shows the owned one only */
+	m->filter.npids = 1;
+	m->filter.pids[0] = 100;
+	assert_true(model_visible(m, web));
+	assert_false(model_visible(m, unread));
+	assert_false(model_visible(m, spill));
+}
+
+/*
+ * A socket sampled, then gone without its close record: its row keeps the
+ * last sample (at least), the rest is in the fold; the process's totals
+ * are exact, and so are the intervals' deltas.
+ */
+static void test_fold_vanished_and_rollup(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	struct proc_row *procs;
+	struct bs_fold f;
+	uint64_t reads = 0, bytes = 0;
+	long n, np;
+
+	rec_read(&r, BS_REC_SOCK, 1, 100, "web", 3, 300, 0);
+	apply(m, &r);
+	rec_read(&r, BS_REC_SOCK, 2, 100, "web", 1, 100, 0);
+	apply(m, &r);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 2);
+	for (long i = 0; i < n; i++)
+		reads += rows[i].d.reads, bytes += rows[i].d.bytes;
+	free(rows);
+	/* socket 1 closes with 2 more reads (200 bytes) folded, and two
+	 * sockets never seen with 5 reads (500 bytes); socket 2 lives on */
+	model_begin_pass(m);
+	model_alive(m, 2);
+	model_end_pass(m);
+	assert_true(model_find(m, 1)->vanished);
+	assert_true(model_find(m, 1)->closed);
+	assert_false(model_find(m, 2)->vanished);
+	memset(&f, 0, sizeof(f));
+	f.t.reads = 7;
+	f.t.bytes = 700;
+	f.sockets = 2;
+	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 2);	/* socket 1 closed, and the fold */
+	assert_non_null(row_of(rows, n, 1));
+	assert_int_equal(row_of(rows, n, MODEL_FOLD_COOKIE(0))->d.reads, 7);
+	assert_int_equal(row_of(rows, n, MODEL_FOLD_COOKIE(0))->folded, 2);
+	np = model_rollup(rows, (size_t)n, &procs);
+	assert_int_equal(np, 1);
+	assert_int_equal(procs[0].d.reads, 7);
+	assert_int_equal(procs[0].sockets, 1 + 2);
+	for (long i = 0; i < n; i++)
+		reads += rows[i].d.reads, bytes += rows[i].d.bytes;
+	free(procs);
+	free(rows);
+	/* more folds later: only the difference is the next interval's */
+	f.t.reads = 9;
+	f.t.bytes = 900;
+	f.sockets = 3;
+	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].d.reads, 2);
+	assert_int_equal(rows[0].folded, 1);
+	reads += rows[0].d.reads, bytes += rows[0].d.bytes;
+	free(rows);
+	/* unchanged: not listed again */
+	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
+	n = model_take_interval(m, &rows);
+	assert_int_equal(n, 0);
+	/* the intervals add up to the summary, which is exact: 3 + 1 + 9 */
+	n = model_summary(m, &rows);
+	assert_int_equal(n, 3);
+	np = model_rollup(rows, (size_t)n, &procs);
+	assert_int_equal(np, 1);
+	assert_int_equal(procs[0].d.reads, 13);
+	assert_int_equal(procs[0].d.bytes, 1300);
+	assert_int_equal(procs[0].sockets, 2 + 3);
+	assert_int_equal(reads, 13);
+	assert_int_equal(bytes, 1300);
+	assert_true(model_find(m, 1)->vanished);
+	free(procs);
+	free(rows);
+}
+
+/* Gone from one pass, then its close record comes: complete after all. */
+static void test_vanished_then_close_record(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+
+	rec_read(&r, BS_REC_SOCK, 1, 100, "web", 3, 300, 0);
+	apply(m, &r);
+	model_begin_pass(m);
+	model_end_pass(m);
+	assert_true(model_find(m, 1)->vanished);
+	rec_read(&r, BS_REC_CLOSE, 1, 100, "web", 4, 400, 0);
+	apply(m, &r);
+	assert_false(model_find(m, 1)->vanished);
+	assert_true(model_find(m, 1)->closed);
+	assert_true(model_find(m, 1)->destroyed);
+	assert_int_equal(model_find(m, 1)->total.reads, 4);
+}
+
+/* A fold's drops have no reasons (its sockets were never listed): OTHER. */
+static void test_fold_drops_unlisted(void **state)
+{
+	struct model *m = *state;
+	struct sock_row *rows;
+	struct bs_fold f;
+	long n;
+
+	memset(&f, 0, sizeof(f));
+	f.t.drops = 4;
+	f.sockets = 1;
+	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
+	n = model_summary(m, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].d.drops, 4);
+	assert_int_equal(rows[0].drops_other, 4);
+	assert_int_equal(rows[0].folded, 1);
+	free(rows);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_model, teardown_model)
 
 int main(void)
@@ -1224,6 +1449,11 @@ int main(void)
 		T(test_peer_newest_and_moved),
 		T(test_peer_many_pairs),
 		T(test_closer_owner),
+		T(test_fold_entry),
+		T(test_fold_unowned),
+		T(test_fold_vanished_and_rollup),
+		T(test_vanished_then_close_record),
+		T(test_fold_drops_unlisted),
 		cmocka_unit_test(test_counts_helpers),
 		cmocka_unit_test(test_init_free_reinit),
 	};

@@ -689,10 +689,14 @@ static void test_json_empty_frame(void **state)
 	assert_int_equal(assert_json_lines(out), 2);
 	assert_non_null(strstr(out, "\"interval_ms\":1000,\"lost_events\":0,"
 				    "\"missed_reads\":0,\"untracked_sockets\":0,"
+				    "\"close_folded\":0,\"close_fold_unowned\":0,"
+				    "\"drops_after_close\":0,"
 				    "\"sockets\":[],\"processes\":[],\"episodes\":[]}\n"));
 	assert_non_null(strstr(out, "\"duration_ms\":10000,"));
 	assert_non_null(strstr(out, "\"lost_events\":0,\"missed_reads\":0,"
-				    "\"untracked_sockets\":0,\"sockets\":[],\"processes\":[],"
+				    "\"untracked_sockets\":0,\"close_folded\":0,"
+				    "\"close_fold_unowned\":0,\"drops_after_close\":0,"
+				    "\"sockets\":[],\"processes\":[],"
 				    "\"episodes\":[],\"episodes_forgotten\":0}\n"));
 }
 
@@ -921,7 +925,7 @@ static void test_table_interval(void **state)
 	assert_no_escape(out);
 	assert_true(strncmp(out, "bufscope top ", 13) == 0);
 	assert_non_null(strstr(out, "3 sockets (3 shown)"));
-	assert_non_null(strstr(out, "lost events 0\n"));
+	assert_non_null(strstr(out, "lost events 0  folded closes 0\n"));
 	assert_int_equal(count_lines_with(out, "PID"), 1);
 	{
 		static const char *const cols[] = {
@@ -2329,6 +2333,84 @@ static void test_table_flow_events(void **state)
 	}
 }
 
+/* A socket gone without its close record, and its process's folded closes. */
+static void folded_and_vanished(struct ctx *c)
+{
+	struct bs_sock_rec r;
+	struct bs_fold f;
+
+	rec_reader42(&r, BS_REC_SOCK);
+	feed(c, &r);
+	model_begin_pass(&c->m);
+	model_end_pass(&c->m);
+	memset(&f, 0, sizeof(f));
+	f.t.reads = 3;
+	f.t.bytes = 300;
+	f.sockets = 2;
+	f.hist[BS_HIST_RET][9] = 3;
+	assert_int_equal(model_apply_fold(&c->m, 1234, "reader", false, &f), 0);
+}
+
+static void test_json_folded_and_vanished(void **state)
+{
+	struct ctx *c = *state;
+	const char *out, *s, *e;
+
+	OPTS(c, "top", "-o", "json");
+	folded_and_vanished(c);
+	make_frame(c, true, 2.0, 0);
+	c->fr.close_folded = 5;
+	c->fr.close_fold_unowned = 1;
+	json_summary(&c->r, &c->fr);
+	out = output(c);
+	assert_int_equal(assert_json_lines(out), 1);
+	assert_non_null(strstr(out, "\"close_folded\":5,\"close_fold_unowned\":1,"));
+	for (int i = 0; i < 2; i++) {
+		s = array_elem(out, "sockets", i, &e);
+		assert_non_null(s);
+		if (strstr(s, "\"folded\":true") && strstr(s, "\"folded\":true") < e) {
+			FIELD(s, e, "closed", "true");
+			FIELD(s, e, "totals_complete", "true");
+			FIELD(s, e, "folded_sockets", "2");
+			FIELD(s, e, "reads", "3");
+			FIELD(s, e, "bytes", "300");
+			FIELD(s, e, "pid", "1234");
+			FIELD(s, e, "comm", "\"reader\"");
+		} else {
+			FIELD(s, e, "cookie", "42");
+			FIELD(s, e, "closed", "true");
+			FIELD(s, e, "totals_complete", "false");
+			FIELD(s, e, "folded", "false");
+			FIELD(s, e, "folded_sockets", "null");
+			FIELD(s, e, "reads", "5");
+		}
+	}
+	/* one process: both rows, 1 socket + 2 folded ones */
+	s = array_elem(out, "processes", 0, &e);
+	assert_non_null(s);
+	FIELD(s, e, "sockets", "3");
+	FIELD(s, e, "reads", "8");
+	FIELD(s, e, "bytes", "5300");
+}
+
+static void test_table_folded_and_vanished(void **state)
+{
+	struct ctx *c = *state;
+	const char *out;
+
+	OPTS(c, "top");
+	folded_and_vanished(c);
+	make_frame(c, true, 2.0, 0);
+	c->fr.close_folded = 5;
+	table_summary(&c->r, &c->fr);
+	out = output(c);
+	assert_non_null(strstr(out, "folded closes 5\n"));
+	assert_non_null(strstr(out, "1234*+ "));
+	assert_non_null(strstr(out, "(folded closes)"));
+	assert_non_null(strstr(out, "2 sockets"));
+	assert_non_null(strstr(out, "+ closed without its final record"));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /* Counts only an absent hook makes are unknown (null, "-"), never 0. */
@@ -2383,6 +2465,8 @@ int main(void)
 		T(test_json_interval_processes),
 		T(test_json_summary),
 		T(test_json_summary_closed_socket),
+		T(test_json_folded_and_vanished),
+		T(test_table_folded_and_vanished),
 		T(test_json_empty_frame),
 		T(test_json_escapes_comm),
 		T(test_json_comm_full_16_bytes),
