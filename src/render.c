@@ -7,13 +7,22 @@
 #define DEFAULT_TERM_WIDTH 80
 #define MAX_WIDTH 100000
 
+/* The descriptor behind a stream: standard output is a stream of bufscope's
+ * own over descriptor 1 (output.c), which has no descriptor of its own. */
+static int stream_fd(FILE *f)
+{
+	int fd = fileno(f);
+
+	return fd >= 0 || f != stdout ? fd : STDOUT_FILENO;
+}
+
 void render_init(struct render *r, FILE *out, const struct options *opt,
 		 const struct hook_status *hooks)
 {
 	r->out = out;
 	r->opt = opt;
 	r->hooks = hooks;
-	r->tty = isatty(fileno(out));
+	r->tty = isatty(stream_fd(out));
 	r->redraw = opt->output == OUT_TABLE && r->tty;
 	jw_init(&r->jw, out);
 	wallclock_init(&r->clock);
@@ -49,7 +58,7 @@ unsigned render_width(const struct render *r)
 {
 	struct winsize ws = { 0 };
 
-	if (r->tty && ioctl(fileno(r->out), TIOCGWINSZ, &ws))
+	if (r->tty && ioctl(stream_fd(r->out), TIOCGWINSZ, &ws))
 		ws.ws_col = 0;
 	return render_fit_width(r->opt->wide, r->tty, ws.ws_col, getenv("COLUMNS"));
 }

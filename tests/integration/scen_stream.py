@@ -295,11 +295,20 @@ def t_missed_reads(ctx, rec):
         time.sleep(SETTLE)
         objs, summary = bufscope_result(bs, signal.SIGINT)
         w.finish()
-        socks = [find_socket(summary.get("sockets", []), c, "summary") for c in w.conns]
-        reads = sum(s.get("reads") or 0 for s in socks)
-        eofs = sum(s.get("eof_reads") or 0 for s in socks)
         missed = summary.get("missed_reads")
         tier = (summary.get("attach") or {}).get("read")
+        socks = []
+        for c in w.conns:
+            try:
+                socks.append(find_socket(summary.get("sockets", []), c, "summary"))
+            except Failure:
+                # on the kprobe tier a socket whose only data read was
+                # missed (its thread then ended) never got state: its read
+                # is in missed_reads, checked below
+                if tier != "kprobe":
+                    raise
+        reads = sum(s.get("reads") or 0 for s in socks)
+        eofs = sum(s.get("eof_reads") or 0 for s in socks)
         errs.eq("summary lost_events", summary.get("lost_events"), 0)
         errs.eq("summary untracked_sockets", summary.get("untracked_sockets"), 0)
         errs.eq("sum of the intervals' missed_reads",
