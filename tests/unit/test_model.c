@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "model.h"
+#include "testlib.h"
 
 #define UNUSED __attribute__((unused))
 
@@ -1038,18 +1039,11 @@ static void test_sample_queue_listed(void **state)
 /* ---- local peers ------------------------------------------------------- */
 
 /* A socket from laddr:lport to raddr:rport, in the family of its addresses. */
-static void rec_ends(struct bs_sock_rec *r, uint64_t cookie, int family,
-		     const char *laddr, uint16_t lport, const char *raddr,
-		     uint16_t rport)
+static void rec_ends(struct bs_sock_rec *r, uint64_t cookie, const char *laddr,
+		     uint16_t lport, const char *raddr, uint16_t rport)
 {
 	rec_read(r, BS_REC_SOCK, cookie, (uint32_t)cookie, "peer", 1, 1, 0);
-	memset(&r->ep, 0, sizeof(r->ep));
-	r->ep.family = (uint16_t)family;
-	assert_int_equal(inet_pton(family, laddr, r->ep.saddr), 1);
-	assert_int_equal(inet_pton(family, raddr, r->ep.daddr), 1);
-	r->ep.sport = lport;
-	r->ep.dport = rport;
-	r->ep.tcp_state = 1;
+	set_ep(&r->ep, laddr, lport, raddr, rport);
 }
 
 static const struct sock_entry *peer_of(struct model *m, uint64_t cookie)
@@ -1072,14 +1066,14 @@ static void test_peer_same_family(void **state)
 	struct model *m = *state;
 	struct bs_sock_rec r;
 
-	rec_ends(&r, 1, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5201);
+	rec_ends(&r, 1, "127.0.0.1", 40001, "127.0.0.1", 5201);
 	apply(m, &r);
 	assert_null(peer_of(m, 1));	/* its peer is not known yet */
-	rec_ends(&r, 2, AF_INET, "127.0.0.1", 5201, "127.0.0.1", 40001);
+	rec_ends(&r, 2, "127.0.0.1", 5201, "127.0.0.1", 40001);
 	apply(m, &r);
-	rec_ends(&r, 3, AF_INET6, "::1", 5201, "::1", 40002);
+	rec_ends(&r, 3, "::1", 5201, "::1", 40002);
 	apply(m, &r);
-	rec_ends(&r, 4, AF_INET6, "::1", 40002, "::1", 5201);
+	rec_ends(&r, 4, "::1", 40002, "::1", 5201);
 	apply(m, &r);
 	assert_int_equal(peer_cookie(m, 1), 2);
 	assert_int_equal(peer_cookie(m, 2), 1);
@@ -1093,9 +1087,9 @@ static void test_peer_v4_mapped(void **state)
 	struct model *m = *state;
 	struct bs_sock_rec r;
 
-	rec_ends(&r, 1, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5201);
+	rec_ends(&r, 1, "127.0.0.1", 40001, "127.0.0.1", 5201);
 	apply(m, &r);
-	rec_ends(&r, 2, AF_INET6, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40001);
+	rec_ends(&r, 2, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40001);
 	apply(m, &r);
 	assert_int_equal(peer_cookie(m, 1), 2);
 	assert_int_equal(peer_cookie(m, 2), 1);
@@ -1108,15 +1102,15 @@ static void test_peer_mismatches(void **state)
 	struct model *m = *state;
 	struct bs_sock_rec r;
 
-	rec_ends(&r, 1, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5201);
+	rec_ends(&r, 1, "127.0.0.1", 40001, "127.0.0.1", 5201);
 	apply(m, &r);
-	rec_ends(&r, 2, AF_INET6, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40002);
+	rec_ends(&r, 2, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40002);
 	apply(m, &r);
-	rec_ends(&r, 3, AF_INET6, "::ffff:127.0.0.2", 5201, "::ffff:127.0.0.1", 40001);
+	rec_ends(&r, 3, "::ffff:127.0.0.2", 5201, "::ffff:127.0.0.1", 40001);
 	apply(m, &r);
-	rec_ends(&r, 4, AF_INET6, "::127.0.0.1", 5201, "::127.0.0.1", 40001);
+	rec_ends(&r, 4, "::127.0.0.1", 5201, "::127.0.0.1", 40001);
 	apply(m, &r);
-	rec_ends(&r, 5, AF_INET, "127.0.0.1", 5201, "127.0.0.1", 5201);
+	rec_ends(&r, 5, "127.0.0.1", 5201, "127.0.0.1", 5201);
 	apply(m, &r);
 	assert_int_equal(peer_cookie(m, 1), 0);
 	assert_int_equal(peer_cookie(m, 5), 0);
@@ -1129,17 +1123,17 @@ static void test_peer_newest_and_moved(void **state)
 	struct model *m = *state;
 	struct bs_sock_rec r;
 
-	rec_ends(&r, 1, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5201);
+	rec_ends(&r, 1, "127.0.0.1", 40001, "127.0.0.1", 5201);
 	apply(m, &r);
-	rec_ends(&r, 2, AF_INET, "127.0.0.1", 5201, "127.0.0.1", 40001);
+	rec_ends(&r, 2, "127.0.0.1", 5201, "127.0.0.1", 40001);
 	apply(m, &r);
-	rec_ends(&r, 3, AF_INET6, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40001);
+	rec_ends(&r, 3, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40001);
 	apply(m, &r);
 	assert_int_equal(peer_cookie(m, 1), 3);
-	rec_ends(&r, 3, AF_INET6, "::ffff:127.0.0.1", 5202, "::ffff:127.0.0.1", 40001);
+	rec_ends(&r, 3, "::ffff:127.0.0.1", 5202, "::ffff:127.0.0.1", 40001);
 	apply(m, &r);
 	assert_int_equal(peer_cookie(m, 1), 2);
-	rec_ends(&r, 6, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5202);
+	rec_ends(&r, 6, "127.0.0.1", 40001, "127.0.0.1", 5202);
 	apply(m, &r);
 	assert_int_equal(peer_cookie(m, 6), 3);
 }
@@ -1154,10 +1148,10 @@ static void test_peer_many_pairs(void **state)
 	for (int i = 0; i < N; i++) {
 		uint16_t port = (uint16_t)(20000 + i);
 
-		rec_ends(&r, 2 * (uint64_t)i + 1, AF_INET, "10.0.0.1", port,
+		rec_ends(&r, 2 * (uint64_t)i + 1, "10.0.0.1", port,
 			 "10.0.0.2", 80);
 		apply(m, &r);
-		rec_ends(&r, 2 * (uint64_t)i + 2, AF_INET6, "::ffff:10.0.0.2", 80,
+		rec_ends(&r, 2 * (uint64_t)i + 2, "::ffff:10.0.0.2", 80,
 			 "::ffff:10.0.0.1", port);
 		apply(m, &r);
 	}
