@@ -25,6 +25,7 @@
 #include "render.h"
 #include "view.h"
 #include "bufscope/syscalls.h"
+#define TESTLIB_RENDER_CTX	/* struct ctx */
 #include "testlib.h"
 
 #define UNUSED __attribute__((unused))
@@ -236,19 +237,6 @@ static const char *array_elem(const char *line, const char *key, int n,
 	return NULL;
 }
 
-struct ctx {
-	struct model m;
-	struct options opt;
-	struct render r;
-	struct drop_reasons reasons;
-	FILE *f;
-	char *buf;
-	size_t len;
-	struct sock_row *rows;
-	struct proc_row *procs;
-	struct frame fr;
-};
-
 static void use_options(struct ctx *c, const char *const *args)
 {
 	test_parse(&c->opt, args);
@@ -285,29 +273,13 @@ static const struct test_reason reasons_6_18[] = {
 
 static int setup(void **state)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
-
-	if (!c || model_init(&c->m) ||
-	    test_load_reasons(&c->reasons, reasons_6_18, ARRAY_LEN(reasons_6_18)))
-		return -1;
 	hooks[HOOK_DROPS].attached = hooks[HOOK_ARRIVAL].attached = true;
-	*state = c;
-	return 0;
+	return render_ctx_setup(state, reasons_6_18, ARRAY_LEN(reasons_6_18));
 }
 
 static int teardown(void **state)
 {
-	struct ctx *c = *state;
-
-	if (c->f)
-		fclose(c->f);
-	free(c->buf);
-	free(c->rows);
-	free(c->procs);
-	model_free(&c->m);
-	drop_reasons_free(&c->reasons);
-	free(c);
-	return 0;
+	return render_ctx_teardown(state);
 }
 
 static void rec_base(struct bs_sock_rec *r, uint32_t kind, uint64_t cookie,

@@ -26,6 +26,7 @@
 #include "model.h"
 #include "render.h"
 #include "view.h"
+#define TESTLIB_RENDER_CTX	/* struct ctx */
 #include "testlib.h"
 
 #define UNUSED __attribute__((unused))
@@ -47,19 +48,6 @@ static struct hook_status hooks[HOOK__COUNT] = {
 	[HOOK_DROPS] = HOOK("drops", "tracepoint"),
 };
 
-struct ctx {
-	struct model m;
-	struct drop_reasons reasons;
-	struct options opt;
-	struct render r;
-	FILE *f;
-	char *buf;
-	size_t len;
-	struct sock_row *rows;
-	struct proc_row *procs;
-	struct frame fr;
-};
-
 static const struct test_reason reasons[] = {
 	{ "SKB_DROP_REASON_PROTO_MEM", R_PROTO_MEM },
 	{ "SKB_DROP_REASON_TCP_OLD_SEQUENCE", R_TCP_OLD_SEQUENCE },
@@ -67,30 +55,13 @@ static const struct test_reason reasons[] = {
 
 static int setup(void **state)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
-
-	if (!c || model_init(&c->m) ||
-	    test_load_reasons(&c->reasons, reasons, ARRAY_LEN(reasons)))
-		return -1;
-	c->m.reasons = &c->reasons;
-	*state = c;
-	return 0;
+	return render_ctx_setup(state, reasons, ARRAY_LEN(reasons));
 }
 
 static int teardown(void **state)
 {
-	struct ctx *c = *state;
-
-	if (c->f)
-		fclose(c->f);
-	free(c->buf);
-	free(c->rows);
-	free(c->procs);
-	model_free(&c->m);
-	drop_reasons_free(&c->reasons);
-	free(c);
 	unsetenv("COLUMNS");
-	return 0;
+	return render_ctx_teardown(state);
 }
 
 /* Command line args, at $COLUMNS `columns` (NULL: unset, as a pipe has it). */

@@ -137,4 +137,51 @@ static inline void test_frame(struct frame *fr, struct model *m, struct sock_row
 	fr->np = (size_t)np;
 }
 
+#ifdef TESTLIB_RENDER_CTX
+/*
+ * The context of the renderer tests (test_render, test_render_fit): the
+ * model with drop reason names, the options, the renderer writing into a
+ * memory stream, and the last frame with its rows.
+ */
+struct ctx {
+	struct model m;
+	struct drop_reasons reasons;
+	struct options opt;
+	struct render r;
+	FILE *f;
+	char *buf;
+	size_t len;
+	struct sock_row *rows;
+	struct proc_row *procs;
+	struct frame fr;
+};
+
+/* cmocka setup: a context whose model splits drops by the reasons evs. */
+static inline int render_ctx_setup(void **state, const struct test_reason *evs, size_t n)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+
+	if (!c || model_init(&c->m) || test_load_reasons(&c->reasons, evs, n))
+		return -1;
+	c->m.reasons = &c->reasons;
+	*state = c;
+	return 0;
+}
+
+static inline int render_ctx_teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	if (c->f)
+		fclose(c->f);
+	free(c->buf);
+	free(c->rows);
+	free(c->procs);
+	model_free(&c->m);
+	drop_reasons_free(&c->reasons);
+	free(c);
+	return 0;
+}
+#endif
+
 #endif
