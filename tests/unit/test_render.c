@@ -1911,18 +1911,6 @@ static void test_json_flow_events(void **state)
 
 /* ---- tables -------------------------------------------------------------------- */
 
-/* The line of the table (after `from`) that contains needle. */
-static const char *line_with(const char *from, const char *needle)
-{
-	const char *p = strstr(from, needle);
-
-	if (!p)
-		fail_msg("no line with \"%s\" in:\n%s", needle, from);
-	while (p > from && p[-1] != '\n')
-		p--;
-	return p;
-}
-
 /* Where the tok_index-th field of the line ends (offset from the line start). */
 static long token_end(const char *line, int tok_index, char tok[][64])
 {

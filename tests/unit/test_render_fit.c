@@ -161,17 +161,6 @@ static void ipv6_socket(struct ctx *c)
 	assert_int_equal(model_apply(&c->m, &r), 0);
 }
 
-static const char *line_with(const char *out, const char *needle)
-{
-	const char *p = strstr(out, needle);
-
-	if (!p)
-		fail_msg("no line with '%s' in:\n%s", needle, out);
-	while (p > out && p[-1] != '\n')
-		p--;
-	return p;
-}
-
 /* The header line's column names, space-separated, in order. */
 static void header_of(const char *out, char *buf, size_t len)
 {

@@ -41,6 +41,19 @@ static inline void set_ep(struct bs_endpoints *ep, const char *laddr, uint16_t l
 	ep->tcp_state = 1;
 }
 
+/* The line of a text (after `from`) that contains needle; the test fails
+ * when there is none. */
+static inline const char *line_with(const char *from, const char *needle)
+{
+	const char *p = strstr(from, needle);
+
+	if (!p)
+		fail_msg("no line with \"%s\" in:\n%s", needle, from);
+	while (p > from && p[-1] != '\n')
+		p--;
+	return p;
+}
+
 /* A value of enum skb_drop_reason, by its full name. */
 struct test_reason {
 	const char *name;
