@@ -1530,6 +1530,21 @@ class FlowWorkload:
             raise Failure("workload flow exited %d: %s" % (rc, one_line(self.proc.err())))
 
 
+def flow_under_capture(env, w, port, settle):
+    """Lets the flow workload w go (its watchers ready) under a capture of
+    port and the namespace's TcpExt counters, and waits for its done line;
+    `settle` seconds later the counters are read again and the capture
+    stopped. Returns (done line, capture, nstat before, nstat after)."""
+    cap = Capture(env, port)
+    n0 = env.nstat()
+    w.go()
+    done = w.wait_done()
+    time.sleep(settle)
+    n1 = env.nstat()
+    cap.stop()
+    return done, cap, n0, n1
+
+
 # ------------------------------------------------------------------ pcap
 
 def read_pcap(path):
@@ -1783,13 +1798,8 @@ def t_flow_zero_windows(ctx, rec):
         trace = env.bufscope(ctx, ["trace", "-e", "zw,drop", "-o", "json", "-P", str(port)])
         top.wait_ready()
         trace.wait_ready()
-        cap = Capture(env, port)
-        n0 = env.nstat()
-        w.go()
-        done = w.wait_done()
-        time.sleep(0.5)         # stray ACKs and tail-loss probes settle
-        n1 = env.nstat()
-        cap.stop()
+        # stray ACKs and tail-loss probes settle in 0.5 s
+        done, cap, n0, n1 = flow_under_capture(env, w, port, 0.5)
         objs, summary = bufscope_result(top)
         tobjs, tsummary = bufscope_result(trace)
         w.finish()
@@ -2232,13 +2242,7 @@ def t_flow_drop_rcvq(ctx, rec):
                                     "--shrink-to", "1024", "--stall-ms", "300"])
         bs = env.bufscope(ctx, ["trace", "-e", "drop,zw", "-o", "json", "-P", str(port)])
         bs.wait_ready()
-        cap = Capture(env, port)
-        n0 = env.nstat()
-        w.go()
-        w.wait_done()
-        time.sleep(0.3)
-        n1 = env.nstat()
-        cap.stop()
+        _, cap, n0, n1 = flow_under_capture(env, w, port, 0.3)
         objs, summary = bufscope_result(bs)
         w.finish()
     finally:
