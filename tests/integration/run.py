@@ -91,22 +91,28 @@ class Proc:
     """A child in its own session (so its whole group can be killed), with
     threads collecting stdout and stderr line by line (raw bytes)."""
 
-    def __init__(self, argv, env=None, stdin=True, label=None):
+    def __init__(self, argv, env=None, stdin=True, label=None, stdout=subprocess.PIPE,
+                 **popen):
+        """stdout: collected here, unless the test sends it elsewhere (a file
+        descriptor, None to inherit ours); popen: more subprocess.Popen
+        arguments (preexec_fn, restore_signals)."""
         self.label = label or os.path.basename(argv[0])
         self.argv = argv
         try:
             self.p = subprocess.Popen(
                 argv, env=env, start_new_session=True,
                 stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                stdout=stdout, stderr=subprocess.PIPE, **popen)
         except OSError as e:
             raise Failure("cannot start %s: %s" % (argv[0], e))
         ALL_PROCS.append(self)
         self.lines = {"out": [], "err": []}
-        self.eof = {"out": False, "err": False}
+        self.eof = {"out": self.p.stdout is None, "err": False}
         self.cond = threading.Condition()
         self.started = time.monotonic()
         for name, stream in (("out", self.p.stdout), ("err", self.p.stderr)):
+            if stream is None:
+                continue
             t = threading.Thread(target=self._pump, args=(name, stream), daemon=True)
             t.start()
 
@@ -286,11 +292,12 @@ def with_attach(args):
 
 
 class Bufscope:
-    def __init__(self, ctx, args, env=None, prefix=()):
+    def __init__(self, ctx, args, env=None, prefix=(), **proc):
+        """proc: more Proc arguments (stdout elsewhere, preexec_fn, ...)."""
         self.args = with_attach(args)
         self.cmdline = "bufscope " + " ".join(self.args)
         self.proc = Proc(list(prefix) + [ctx.bufscope] + self.args, env=env,
-                         stdin=False, label="bufscope")
+                         stdin=False, label="bufscope", **proc)
         self.ready_at = None
 
     def wait_ready(self):
