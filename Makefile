@@ -123,7 +123,7 @@ $(OUTPUT)/bufscope-static: $(OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -static $(LDFLAGS) $^ -lbpf -lelf -lz -lzstd -lm -o $@
 
-$(OUTPUT)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests/unit
+$(OUTPUT)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJS) | $(OUTPUT)/tests/unit
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(LIBS) -lcmocka -o $@
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "array.h"
 #include "filter_hint.h"
+#include "owners.h"
 #include "sanitize.h"
 
 #define TCP_LISTEN_STATE 0x0A	/* "st" of a listener in /proc/net/tcp */
@@ -27,36 +28,25 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int add_inode(uint64_t inode, void *arg)
+{
+	struct inodes *in = arg;
+
+	if (array_reserve(&in->v, &in->cap, in->n, sizeof(*in->v), 64))
+		return -ENOMEM;
+	in->v[in->n++] = inode;
+	return 0;
+}
+
 static int read_fd_sockets(const char *root, uint32_t pid, struct inodes *in)
 {
-	char path[256], link[64];
-	struct dirent *de;
-	DIR *dir;
+	int err;
 
 	in->n = 0;
-	snprintf(path, sizeof(path), "%s/%" PRIu32 "/fd", root, pid);
-	dir = opendir(path);
-	if (!dir)
-		return 0;	/* gone, or not ours to look at */
-	while ((de = readdir(dir))) {
-		unsigned long long inode;
-		ssize_t len = readlinkat(dirfd(dir), de->d_name, link, sizeof(link) - 1);
-
-		if (len <= 0)
-			continue;
-		link[len] = '\0';
-		if (sscanf(link, "socket:[%llu]", &inode) != 1)
-			continue;
-		if (array_reserve(&in->v, &in->cap, in->n, sizeof(*in->v), 64)) {
-			closedir(dir);
-			return -ENOMEM;
-		}
-		in->v[in->n++] = inode;
-	}
-	closedir(dir);
-	if (in->n > 1)
+	err = owners_fd_sockets(root, pid, add_inode, in);
+	if (!err && in->n > 1)
 		qsort(in->v, in->n, sizeof(*in->v), cmp_u64);
-	return 0;
+	return err;
 }
 
 /* Counts the sockets of `in` in one of the process's TCP tables ("tcp",
@@ -84,23 +74,6 @@ static void count_tcp(const char *root, uint32_t pid, const char *table,
 		*listening += st == TCP_LISTEN_STATE;
 	}
 	fclose(f);
-}
-
-static void read_comm(const char *root, uint32_t pid, char comm[BS_COMM_LEN])
-{
-	char path[256];
-	ssize_t len;
-	int fd;
-
-	memset(comm, 0, BS_COMM_LEN);
-	snprintf(path, sizeof(path), "%s/%" PRIu32 "/comm", root, pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	len = read(fd, comm, BS_COMM_LEN - 1);
-	close(fd);
-	if (len > 0 && comm[len - 1] == '\n')
-		comm[len - 1] = '\0';
 }
 
 /* The parent's pid (the field after the parenthesised name of stat), 0 if
@@ -170,7 +143,7 @@ int filter_census(const char *proc_root, const uint32_t *pids, unsigned npids,
 
 		if (!isdigit((unsigned char)de->d_name[0]) || *end)
 			continue;
-		read_comm(proc_root, pid, name);
+		owners_read_comm(proc_root, pid, name);
 		selected = (!npids || in_list(pids, npids, pid)) &&
 			   (!comm || !strncmp(comm, name, BS_COMM_LEN));
 		child = !selected && npids && in_list(pids, npids, read_ppid(proc_root, pid));

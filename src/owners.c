@@ -36,7 +36,7 @@ static int owners_push(struct owners *o, uint64_t inode, uint32_t pid,
 	return 0;
 }
 
-static void read_comm(const char *root, uint32_t pid, char comm[BS_COMM_LEN])
+void owners_read_comm(const char *root, uint32_t pid, char comm[BS_COMM_LEN])
 {
 	char path[256];
 	ssize_t len;
@@ -53,19 +53,19 @@ static void read_comm(const char *root, uint32_t pid, char comm[BS_COMM_LEN])
 		comm[len - 1] = '\0';
 }
 
-static int scan_pid(struct owners *o, uint32_t pid)
+int owners_fd_sockets(const char *root, uint32_t pid,
+		      int (*fn)(uint64_t inode, void *arg), void *arg)
 {
-	char path[256], link[64], comm[BS_COMM_LEN];
-	bool have_comm = false;
+	char path[256], link[64];
 	struct dirent *de;
 	DIR *dir;
 	int err = 0;
 
-	snprintf(path, sizeof(path), "%s/%" PRIu32 "/fd", o->proc_root, pid);
+	snprintf(path, sizeof(path), "%s/%" PRIu32 "/fd", root, pid);
 	dir = opendir(path);
 	if (!dir)
-		return 0;	/* gone, or a kernel thread */
-	while ((de = readdir(dir))) {
+		return 0;	/* gone, a kernel thread, or not ours to look at */
+	while (!err && (de = readdir(dir))) {
 		unsigned long long inode;
 		ssize_t len;
 
@@ -77,16 +77,36 @@ static int scan_pid(struct owners *o, uint32_t pid)
 		link[len] = '\0';
 		if (sscanf(link, "socket:[%llu]", &inode) != 1)
 			continue;
-		if (!have_comm) {
-			read_comm(o->proc_root, pid, comm);
-			have_comm = true;
-		}
-		err = owners_push(o, inode, pid, comm);
-		if (err)
-			break;
+		err = fn(inode, arg);
 	}
 	closedir(dir);
 	return err;
+}
+
+/* scan_pid's state: the comm is read at the first socket only. */
+struct scan_arg {
+	struct owners *o;
+	uint32_t pid;
+	bool have_comm;
+	char comm[BS_COMM_LEN];
+};
+
+static int scan_socket(uint64_t inode, void *arg)
+{
+	struct scan_arg *a = arg;
+
+	if (!a->have_comm) {
+		owners_read_comm(a->o->proc_root, a->pid, a->comm);
+		a->have_comm = true;
+	}
+	return owners_push(a->o, inode, a->pid, a->comm);
+}
+
+static int scan_pid(struct owners *o, uint32_t pid)
+{
+	struct scan_arg a = { .o = o, .pid = pid };
+
+	return owners_fd_sockets(o->proc_root, pid, scan_socket, &a);
 }
 
 static int cmp_ent(const void *a, const void *b)

@@ -30,4 +30,12 @@ int owners_scan(struct owners *o, const uint32_t *pids, unsigned npids);
 /* Lowest pid holding the inode, from the last scan. */
 const struct owner_ent *owners_lookup(const struct owners *o, uint64_t inode);
 
+/* The process's name from proc_root/PID/comm; empty when it is gone. */
+void owners_read_comm(const char *proc_root, uint32_t pid, char comm[BS_COMM_LEN]);
+/* Calls fn for each socket among the process's fds (proc_root/PID/fd links
+ * "socket:[INODE]"), until fn returns non-zero; returns that, or 0 (also
+ * when the process is gone or its fds are not ours to read). */
+int owners_fd_sockets(const char *proc_root, uint32_t pid,
+		      int (*fn)(uint64_t inode, void *arg), void *arg);
+
 #endif

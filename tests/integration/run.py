@@ -91,22 +91,28 @@ class Proc:
     """A child in its own session (so its whole group can be killed), with
     threads collecting stdout and stderr line by line (raw bytes)."""
 
-    def __init__(self, argv, env=None, stdin=True, label=None):
+    def __init__(self, argv, env=None, stdin=True, label=None, stdout=subprocess.PIPE,
+                 **popen):
+        """stdout: collected here, unless the test sends it elsewhere (a file
+        descriptor, None to inherit ours); popen: more subprocess.Popen
+        arguments (preexec_fn, restore_signals)."""
         self.label = label or os.path.basename(argv[0])
         self.argv = argv
         try:
             self.p = subprocess.Popen(
                 argv, env=env, start_new_session=True,
                 stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                stdout=stdout, stderr=subprocess.PIPE, **popen)
         except OSError as e:
             raise Failure("cannot start %s: %s" % (argv[0], e))
         ALL_PROCS.append(self)
         self.lines = {"out": [], "err": []}
-        self.eof = {"out": False, "err": False}
+        self.eof = {"out": self.p.stdout is None, "err": False}
         self.cond = threading.Condition()
         self.started = time.monotonic()
         for name, stream in (("out", self.p.stdout), ("err", self.p.stderr)):
+            if stream is None:
+                continue
             t = threading.Thread(target=self._pump, args=(name, stream), daemon=True)
             t.start()
 
@@ -286,11 +292,12 @@ def with_attach(args):
 
 
 class Bufscope:
-    def __init__(self, ctx, args, env=None, prefix=()):
+    def __init__(self, ctx, args, env=None, prefix=(), **proc):
+        """proc: more Proc arguments (stdout elsewhere, preexec_fn, ...)."""
         self.args = with_attach(args)
         self.cmdline = "bufscope " + " ".join(self.args)
         self.proc = Proc(list(prefix) + [ctx.bufscope] + self.args, env=env,
-                         stdin=False, label="bufscope")
+                         stdin=False, label="bufscope", **proc)
         self.ready_at = None
 
     def wait_ready(self):
@@ -1530,6 +1537,21 @@ class FlowWorkload:
             raise Failure("workload flow exited %d: %s" % (rc, one_line(self.proc.err())))
 
 
+def flow_under_capture(env, w, port, settle):
+    """Lets the flow workload w go (its watchers ready) under a capture of
+    port and the namespace's TcpExt counters, and waits for its done line;
+    `settle` seconds later the counters are read again and the capture
+    stopped. Returns (done line, capture, nstat before, nstat after)."""
+    cap = Capture(env, port)
+    n0 = env.nstat()
+    w.go()
+    done = w.wait_done()
+    time.sleep(settle)
+    n1 = env.nstat()
+    cap.stop()
+    return done, cap, n0, n1
+
+
 # ------------------------------------------------------------------ pcap
 
 def read_pcap(path):
@@ -1783,13 +1805,8 @@ def t_flow_zero_windows(ctx, rec):
         trace = env.bufscope(ctx, ["trace", "-e", "zw,drop", "-o", "json", "-P", str(port)])
         top.wait_ready()
         trace.wait_ready()
-        cap = Capture(env, port)
-        n0 = env.nstat()
-        w.go()
-        done = w.wait_done()
-        time.sleep(0.5)         # stray ACKs and tail-loss probes settle
-        n1 = env.nstat()
-        cap.stop()
+        # stray ACKs and tail-loss probes settle in 0.5 s
+        done, cap, n0, n1 = flow_under_capture(env, w, port, 0.5)
         objs, summary = bufscope_result(top)
         tobjs, tsummary = bufscope_result(trace)
         w.finish()
@@ -2232,13 +2249,7 @@ def t_flow_drop_rcvq(ctx, rec):
                                     "--shrink-to", "1024", "--stall-ms", "300"])
         bs = env.bufscope(ctx, ["trace", "-e", "drop,zw", "-o", "json", "-P", str(port)])
         bs.wait_ready()
-        cap = Capture(env, port)
-        n0 = env.nstat()
-        w.go()
-        w.wait_done()
-        time.sleep(0.3)
-        n1 = env.nstat()
-        cap.stop()
+        _, cap, n0, n1 = flow_under_capture(env, w, port, 0.3)
         objs, summary = bufscope_result(bs)
         w.finish()
     finally:

@@ -9,10 +9,9 @@ bytes of each request, which nginx reads whole) and with ab's own report
 returned: headers and bodies).
 """
 from harness import *
+from realprogs import Nginx
 
 import shutil
-import socket
-import tempfile
 
 CHURN_PORT_BASE = 21080     # below the ephemeral range; this part's ports
 CHURN_REQUESTS = 20000      # about 1-2 s at ab's full rate on 2 cores
@@ -22,98 +21,12 @@ CHURN_INDEX_BYTES = 300
 CHURN_CONCURRENCY = 10
 
 
-class Nginx:
-    """nginx with a private configuration and files in a scratch directory:
-    2 workers on 127.0.0.1:port, the access log giving $request_length and
-    $bytes_sent per request. The master stays in the foreground (daemon off)
-    as our child, so killing its group stops the workers too."""
-
-    def __init__(self, port):
-        if not shutil.which("nginx"):
-            raise Failure("prerequisite: nginx is not installed (make deps)")
-        self.port = port
-        self.dir = tempfile.mkdtemp(prefix="bufscope-churn-")
-        os.chmod(self.dir, 0o755)   # the workers run as nobody
-        www = os.path.join(self.dir, "www")
-        os.mkdir(www)
-        os.chmod(www, 0o755)
-        with open(os.path.join(www, "index.html"), "w") as f:
-            f.write(("churn " * 60)[:CHURN_INDEX_BYTES - 1] + "\n")
-        os.chmod(os.path.join(www, "index.html"), 0o644)
-        self.log = os.path.join(self.dir, "access.log")
-        conf = os.path.join(self.dir, "nginx.conf")
-        d = self.dir
-        with open(conf, "w") as f:
-            f.write("""
-worker_processes 2;
-daemon off;
-pid %(d)s/nginx.pid;
-error_log %(d)s/error.log;
-events { worker_connections 1024; }
-http {
-    log_format churn '$request_length $bytes_sent $status';
-    access_log %(d)s/access.log churn;
-    client_body_temp_path %(d)s/body;
-    proxy_temp_path %(d)s/proxy;
-    fastcgi_temp_path %(d)s/fastcgi;
-    uwsgi_temp_path %(d)s/uwsgi;
-    scgi_temp_path %(d)s/scgi;
-    server {
-        listen 127.0.0.1:%(port)d;
-        root %(d)s/www;
-    }
-}
-""" % {"d": d, "port": port})
-        self.proc = Proc(["nginx", "-p", d, "-e", os.path.join(d, "error.log"),
-                          "-c", conf], stdin=False, label="nginx")
-        self._wait_listening()
-        self.workers = self._wait_workers(2)
-
-    def _wait_listening(self):
-        deadline = time.monotonic() + scaled(10)
-        while time.monotonic() < deadline:
-            if self.proc.p.poll() is not None:
-                raise Failure("nginx exited %d: %s" % (self.proc.p.returncode,
-                                                        one_line(self.proc.err())))
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise Failure("nginx does not listen on 127.0.0.1:%d" % self.port)
-
-    def _wait_workers(self, n):
-        deadline = time.monotonic() + scaled(10)
-        while time.monotonic() < deadline:
-            kids = children_of(self.proc.p.pid)
-            if len(kids) >= n:
-                return kids
-            time.sleep(0.1)
-        raise Failure("nginx started fewer than %d workers" % n)
-
-    def log_lines(self):
-        """Requests so far: (request_length, bytes_sent, status) each."""
-        with open(self.log) as f:
-            return [tuple(int(x) for x in line.split()) for line in f if line.strip()]
-
-    def close(self):
-        self.proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def children_of(pid):
-    kids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
-            kids.append(int(d))
-    return sorted(kids)
+def churn_nginx(port):
+    """nginx serving index.html (CHURN_INDEX_BYTES), its access log giving
+    $request_length and $bytes_sent per request."""
+    page = ("churn " * 60)[:CHURN_INDEX_BYTES - 1] + "\n"
+    return Nginx(port, {"index.html": page}, "$request_length $bytes_sent $status",
+                 prefix="bufscope-churn-")
 
 
 class Ab:
@@ -165,7 +78,7 @@ def run_churn(ctx, port, requests, stop_s=0.0, env=None, by_port=False):
     process filter), then ab's requests; with stop_s, bufscope is stopped (SIGSTOP) that long
     while ab runs. Returns (objs, summary, nginx log lines, ab's report,
     worker pids, ab pid)."""
-    ngx = Nginx(port)
+    ngx = churn_nginx(port)
     try:
         ab = Ab(port, requests)
         args = ["top", "-o", "json", "-i", "1"]

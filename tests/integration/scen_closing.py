@@ -131,19 +131,10 @@ def t_local_peer_v4_mapped(ctx, rec):
     rec.check("local_peer_v4_mapped_episodes_vs_nstat", vs_nstat)
 
 
-# A stalled reader: SO_RCVBUF 64 KiB set before listen, accepts, reads
-# nothing for STALL_S, then reads 4 KiB every millisecond to the end, and
-# prints the bytes it read.
-STALLED_READER = r"""
-import socket, sys, time
-port, stall = int(sys.argv[1]), float(sys.argv[2])
-ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-ls.bind(("127.0.0.1", port))
-ls.listen(1)
-print("listening", flush=True)
-c, _ = ls.accept()
+# The end of the readers below, on their connection c: reads nothing for
+# `stall` seconds, then 4 KiB every millisecond to the end, and prints the
+# bytes it read.
+SLOW_READ = r"""
 time.sleep(stall)
 n = 0
 while True:
@@ -154,6 +145,21 @@ while True:
     time.sleep(0.001)
 print("read %d" % n, flush=True)
 """
+
+
+# A stalled reader: SO_RCVBUF 64 KiB set before listen, accepts, then
+# SLOW_READ.
+STALLED_READER = r"""
+import socket, sys, time
+port, stall = int(sys.argv[1]), float(sys.argv[2])
+ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+ls.bind(("127.0.0.1", port))
+ls.listen(1)
+print("listening", flush=True)
+c, _ = ls.accept()
+""" + SLOW_READ
 
 
 CLOSING_STATES = ("FIN-WAIT-1", "CLOSE-WAIT", "LAST-ACK", "CLOSING")
@@ -403,8 +409,7 @@ c.close()
 print("sent", flush=True)
 """
 
-# Connects, sends a line and shuts its side down, reads nothing for STALL_S,
-# then reads 4 KiB every millisecond to the end and prints the bytes read.
+# Connects, sends a line and shuts its side down, then SLOW_READ.
 HALF_CLOSING_READER = r"""
 import socket, sys, time
 port, stall = int(sys.argv[1]), float(sys.argv[2])
@@ -413,16 +418,7 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
 c.connect(("::1", port))
 c.sendall(b"GET\n")
 c.shutdown(socket.SHUT_WR)
-time.sleep(stall)
-n = 0
-while True:
-    b = c.recv(4096)
-    if not b:
-        break
-    n += len(b)
-    time.sleep(0.001)
-print("read %d" % n, flush=True)
-"""
+""" + SLOW_READ
 
 
 @scenario("closing_close_wait_vs_capture", "closing_close_wait_vs_nstat",

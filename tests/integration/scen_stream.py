@@ -30,7 +30,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 from harness import *   # noqa: F401,F403 (Proc, Bufscope, Failure, scenario, ...)
@@ -75,44 +74,22 @@ class StreamWl:
             raise Failure("stream_wl exited %r: %s" % (rc, one_line(self.proc.err())))
 
 
-class RawBufscope:
+class RawBufscope(Bufscope):
     """bufscope with stdout wherever the test says (a pipe it reads itself,
     /dev/full, a closed descriptor); stderr collected line by line."""
 
     def __init__(self, ctx, args, stdout, preexec=None, sigpipe_ignored=False):
-        self.args = with_attach(args)
-        self.cmdline = "bufscope " + " ".join(self.args)
-        self.p = subprocess.Popen([ctx.bufscope] + self.args, stdin=subprocess.DEVNULL,
-                                  stdout=stdout, stderr=subprocess.PIPE,
-                                  start_new_session=True, preexec_fn=preexec,
-                                  restore_signals=not sigpipe_ignored)
-        self.errs = []
-        self.t = threading.Thread(target=self._pump, daemon=True)
-        self.t.start()
-        ALL_PROCS.append(self)
+        super().__init__(ctx, args, stdout=stdout, preexec_fn=preexec,
+                         restore_signals=not sigpipe_ignored)
+        self.p = self.proc.p
 
-    def _pump(self):
-        for line in iter(self.p.stderr.readline, b""):
-            self.errs.append(line)
-
-    def wait_ready(self):
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if any(b"ready" in l for l in self.errs):
-                return time.monotonic()
-            if self.p.poll() is not None:
-                break
-            time.sleep(0.02)
-        raise Failure("`%s` printed no ready line (exit %r); stderr: %s"
-                      % (self.cmdline, self.p.poll(), one_line(b"".join(self.errs))))
+    @property
+    def errs(self):
+        """stderr's lines so far."""
+        return self.proc.err().splitlines(keepends=True)
 
     def wait(self, timeout):
-        try:
-            rc = self.p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        self.t.join(5)
-        return rc
+        return self.proc.wait(timeout)
 
     def after_ready(self):
         """stderr lines after the ready line."""
@@ -123,19 +100,10 @@ class RawBufscope:
         return lines
 
     def signal(self, sig):
-        if self.p.poll() is None:
-            os.kill(self.p.pid, sig)
+        self.proc.signal(sig)
 
     def kill(self):
-        if self.p.poll() is None:
-            try:
-                os.killpg(self.p.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                self.p.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
+        self.proc.kill()
 
 
 def syscall_of(pid):
@@ -491,13 +459,19 @@ def t_closed(ctx, rec):
 
 @scenario("stream_sighup_json", "stream_sighup_table")
 def t_sighup(ctx, rec):
-    def json_check(errs):
-        w = StreamWl("flood", ["--port", PORT + 6, "--bytes", 200000, "--chunk", 1000])
-        bs = Bufscope(ctx, ["top", "-o", "json", "-i", "1", "-p", str(w.pid)])
+    def flood_watched(port, out):
+        """A flood the workload reads whole, watched by `top -o out`; SETTLE
+        after its end, bufscope still runs."""
+        w = StreamWl("flood", ["--port", port, "--bytes", 200000, "--chunk", 1000])
+        bs = Bufscope(ctx, ["top", "-o", out, "-i", "1", "-p", str(w.pid)])
         bs.wait_ready()
         w.go()
         w.wait_done()
         time.sleep(SETTLE)
+        return w, bs
+
+    def json_check(errs):
+        w, bs = flood_watched(PORT + 6, "json")
         objs, summary = bufscope_result(bs, signal.SIGHUP)   # exit 0, summary last
         w.finish()
         sock = find_socket(summary.get("sockets", []), w.conns[0], "summary")
@@ -506,12 +480,7 @@ def t_sighup(ctx, rec):
     rec.check("stream_sighup_json", json_check)
 
     def table_check(errs):
-        w = StreamWl("flood", ["--port", PORT + 7, "--bytes", 200000, "--chunk", 1000])
-        bs = Bufscope(ctx, ["top", "-o", "table", "-i", "1", "-p", str(w.pid)])
-        bs.wait_ready()
-        w.go()
-        w.wait_done()
-        time.sleep(SETTLE)
+        w, bs = flood_watched(PORT + 7, "table")
         rc = bs.stop(signal.SIGHUP)
         w.finish()
         errs.eq("exit status after SIGHUP", rc, 0)

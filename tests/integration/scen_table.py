@@ -5,9 +5,9 @@ that shows them, nginx selected by its master's pid (the hint) or by name,
 and a closed listener that must not be listed."""
 
 import shlex
-import socket
 
 from harness import *
+from realprogs import Nginx
 
 TABLE_PORT_BASE = 23600     # this file's ports: 23600-23699
 
@@ -120,13 +120,7 @@ def flow_run(ctx, port, wl_args):
                       prefix=env.prefix() if env.bufscope_in_netns else ())
         js.wait_ready()
         tb.wait_ready()
-        cap = Capture(env, port)
-        n0 = env.nstat()
-        w.go()
-        w.wait_done()
-        time.sleep(0.5)
-        n1 = env.nstat()
-        cap.stop()
+        _, cap, n0, n1 = flow_under_capture(env, w, port, 0.5)
         objs, summary = bufscope_result(js)
         rc = tb.stop()
         if rc != 0:
@@ -267,80 +261,23 @@ def t_drops_rcvq(ctx, rec):
 
 # ------------------------------------------------------------------- nginx
 
-class Nginx:
-    """nginx with a private configuration in a scratch directory, 2 workers on
-    127.0.0.1:port, `daemon off` (the master is our child: killing its group
-    stops the workers), an access log of $request_length per request."""
+def table_nginx(port):
+    """nginx serving a 20,000-byte page, its access log giving
+    $request_length per request."""
+    return Nginx(port, {"page.html": "x" * 20000}, "$request_length",
+                 prefix="bufscope-table-nginx-")
 
-    def __init__(self, port):
-        if not shutil.which("nginx"):
-            raise Failure("prerequisite: nginx is not installed (make deps)")
-        self.port = port
-        self.dir = tempfile.mkdtemp(prefix="bufscope-table-nginx-")
-        os.chmod(self.dir, 0o755)   # the workers run as nobody
-        www = os.path.join(self.dir, "www")
-        os.mkdir(www)
-        os.chmod(www, 0o755)
-        with open(os.path.join(www, "page.html"), "w") as f:
-            f.write("x" * 20000)
-        os.chmod(os.path.join(www, "page.html"), 0o644)
-        self.log = os.path.join(self.dir, "access.log")
-        conf = os.path.join(self.dir, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write("""
-worker_processes 2;
-daemon off;
-pid %(d)s/nginx.pid;
-error_log %(d)s/error.log;
-events { worker_connections 256; }
-http {
-    log_format len '$request_length';
-    access_log %(d)s/access.log len;
-    client_body_temp_path %(d)s/body;
-    proxy_temp_path %(d)s/proxy;
-    fastcgi_temp_path %(d)s/fastcgi;
-    uwsgi_temp_path %(d)s/uwsgi;
-    scgi_temp_path %(d)s/scgi;
-    server { listen 127.0.0.1:%(port)d; root %(d)s/www; }
-}
-""" % {"d": self.dir, "port": port})
-        self.proc = Proc(["nginx", "-p", self.dir, "-e", os.path.join(self.dir, "error.log"),
-                          "-c", conf], stdin=False, label="nginx")
-        self.master = self.proc.p.pid
-        deadline = time.monotonic() + scaled(10)
-        self.workers = []
-        while time.monotonic() < deadline:
-            if self.proc.p.poll() is not None:
-                raise Failure("nginx exited %d: %s" % (self.proc.p.returncode,
-                                                        one_line(self.proc.err())))
-            out = subprocess.run(["pgrep", "-P", str(self.master)], capture_output=True,
-                                 text=True).stdout
-            self.workers = sorted(int(p) for p in out.split())
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.5).close()
-                if len(self.workers) >= 2:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise Failure("nginx: not listening on :%d with 2 workers (workers %s)"
-                          % (port, self.workers))
 
-    def requests(self, n):
-        """n requests with curl, one connection each; curl must succeed."""
-        for _ in range(n):
-            run_cmd(["curl", "-sS", "-o", "/dev/null", "--fail",
-                     "http://127.0.0.1:%d/page.html" % self.port], "curl")
+def nginx_requests(ngx, n):
+    """n requests with curl, one connection each; curl must succeed."""
+    for _ in range(n):
+        run_cmd(["curl", "-sS", "-o", "/dev/null", "--fail",
+                 "http://127.0.0.1:%d/page.html" % ngx.port], "curl")
 
-    def logged(self):
-        """$request_length of each request logged so far."""
-        with open(self.log) as f:
-            return [int(l) for l in f if l.strip()]
 
-    def close(self):
-        self.proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+def nginx_logged(ngx):
+    """$request_length of each request logged so far."""
+    return [l[0] for l in ngx.log_lines()]
 
 
 def hint_lines(err):
@@ -355,9 +292,9 @@ def t_nginx(ctx, rec):
     the workers' reads, with nothing on stderr but the ready line; `top -p
     MASTER` shows nothing and says why, once, on stderr."""
     port = TABLE_PORT_BASE + 10
-    ngx = Nginx(port)
+    ngx = table_nginx(port)
     try:
-        base = len(ngx.logged())
+        base = len(nginx_logged(ngx))
         byname = Bufscope(ctx, ["top", "-c", "nginx", "-P", str(port), "-o", "json",
                                 "-i", "1", "-d", "4"])
         byproc = Bufscope(ctx, ["top", "-c", "nginx", "-P", str(port), "--by", "process",
@@ -366,13 +303,13 @@ def t_nginx(ctx, rec):
                                 "-i", "1", "-d", "4"], env=pipe_env())
         for bs in (byname, byproc, master):
             bs.wait_ready()
-        ngx.requests(20)
+        nginx_requests(ngx, 20)
         objs, summary = bufscope_result(byname, None)
         for bs in (byproc, master):
             rc = bs.wait_exit("(-d 4 given)")
             if rc != 0:
                 raise Failure("`%s` exited %d: %s" % (bs.cmdline, rc, one_line(bs.proc.err())))
-        logged = ngx.logged()[base:]
+        logged = nginx_logged(ngx)[base:]
     finally:
         ngx.close()
 

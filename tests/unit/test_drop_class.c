@@ -22,6 +22,7 @@
 #include "drop_reasons.h"
 #include "model.h"
 #include "view.h"
+#include "testlib.h"
 
 #define UNUSED __attribute__((unused))
 
@@ -34,10 +35,7 @@ enum {
 	R_NEW_REASON = 200,	/* a name bufscope does not know */
 };
 
-static const struct {
-	const char *name;
-	int value;
-} reasons_6_18[] = {
+static const struct test_reason reasons_6_18[] = {
 	{ "SKB_NOT_DROPPED_YET", 0 }, { "SKB_CONSUMED", 1 },
 	{ "SKB_DROP_REASON_NOT_SPECIFIED", R_NOT_SPECIFIED },
 	{ "SKB_DROP_REASON_SOCKET_RCVBUFF", R_SOCKET_RCVBUFF },
@@ -54,32 +52,20 @@ static const struct {
 
 static int load_reasons(struct drop_reasons *dr)
 {
-	struct btf *btf = btf__new_empty();
-	int err = -1;
-
-	if (!btf)
-		return -1;
-	if (btf__add_enum(btf, "skb_drop_reason", 4) < 0)
-		goto out;
-	for (size_t i = 0; i < sizeof(reasons_6_18) / sizeof(reasons_6_18[0]); i++)
-		if (btf__add_enum_value(btf, reasons_6_18[i].name, reasons_6_18[i].value))
-			goto out;
-	err = drop_reasons_load(dr, btf);
-out:
-	btf__free(btf);
-	return err;
+	return test_load_reasons(dr, reasons_6_18, ARRAY_LEN(reasons_6_18));
 }
 
 /* ---- the table ------------------------------------------------------------- */
 
+/* What a healthy connection drops by design: the expected discards. */
+static const char *const expected[] = {
+	"TCP_OLD_SEQUENCE", "TCP_OLD_DATA", "TCP_OFOMERGE", "TCP_OFO_DROP",
+	"TCP_OLD_ACK", "TCP_RFC7323_PAWS_ACK", "QUEUE_PURGE", "SOCKET_CLOSE",
+	"TCP_CLOSE", "TCP_ABORT_ON_DATA", "TCP_RFC7323_TW_PAWS",
+};
+
 static void test_classes_by_name(void **state UNUSED)
 {
-	/* what a healthy connection drops by design */
-	static const char *const expected[] = {
-		"TCP_OLD_SEQUENCE", "TCP_OLD_DATA", "TCP_OFOMERGE", "TCP_OFO_DROP",
-		"TCP_OLD_ACK", "TCP_RFC7323_PAWS_ACK", "QUEUE_PURGE", "SOCKET_CLOSE",
-		"TCP_CLOSE", "TCP_ABORT_ON_DATA", "TCP_RFC7323_TW_PAWS",
-	};
 	/* data refused, and what nobody explained */
 	static const char *const lost[] = {
 		"PROTO_MEM", "SOCKET_RCVBUFF", "SOCKET_BACKLOG", "TCP_ZEROWINDOW",
@@ -133,22 +119,12 @@ static bool kernel_has(const struct drop_reasons *dr, const char *name)
  * classify as expected. */
 static void test_kernel_names(void **state UNUSED)
 {
-	static const char *const expected[] = {
-		"TCP_OLD_SEQUENCE", "TCP_OLD_DATA", "TCP_OFOMERGE", "TCP_OFO_DROP",
-		"TCP_OLD_ACK", "TCP_RFC7323_PAWS_ACK", "QUEUE_PURGE", "SOCKET_CLOSE",
-		"TCP_CLOSE", "TCP_ABORT_ON_DATA", "TCP_RFC7323_TW_PAWS",
-	};
 	struct drop_reasons dr;
 	size_t classified = 0;
 	struct btf *btf;
 	bool recent;
 
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		print_message("no /sys/kernel/btf/vmlinux: skipped\n");
-		skip();
-	}
-	btf = btf__parse("/sys/kernel/btf/vmlinux", NULL);
-	assert_non_null(btf);
+	btf = kernel_btf_or_skip();
 	assert_int_equal(drop_reasons_load(&dr, btf), 0);
 	btf__free(btf);
 	/* the newest of them: older kernels lack a few */
@@ -207,12 +183,7 @@ static void sock(struct ctx *c, uint64_t cookie, uint32_t pid, uint64_t drops)
 	r.kind = BS_REC_SOCK;
 	r.cookie = cookie;
 	r.ts_ns = 1000000;
-	r.ep.family = AF_INET;
-	inet_pton(AF_INET, "127.0.0.1", r.ep.saddr);
-	inet_pton(AF_INET, "127.0.0.1", r.ep.daddr);
-	r.ep.sport = 8080;
-	r.ep.dport = (uint16_t)(40000 + cookie);
-	r.ep.tcp_state = 1;
+	set_ep(&r.ep, "127.0.0.1", 8080, "127.0.0.1", (uint16_t)(40000 + cookie));
 	r.flags = BS_SF_HAS_STATE | BS_SF_HAS_READER;
 	r.state.c.reads = 1;
 	r.state.f.drops = drops;

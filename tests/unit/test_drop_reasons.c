@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "drop_reasons.h"
+#include "testlib.h"
 
 #define UNUSED __attribute__((unused))
 
@@ -253,12 +254,7 @@ static void test_kernel_btf(void **state UNUSED)
 	struct btf *btf;
 	size_t named = 0;
 
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		print_message("no /sys/kernel/btf/vmlinux: skipped\n");
-		skip();
-	}
-	btf = btf__parse("/sys/kernel/btf/vmlinux", NULL);
-	assert_non_null(btf);
+	btf = kernel_btf_or_skip();
 	assert_int_equal(drop_reasons_load(&dr, btf), 0);
 	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
 		char full[64];

@@ -16,26 +16,13 @@
 #include <cmocka.h>
 
 #include "model.h"
+#include "testlib.h"
 
 #define UNUSED __attribute__((unused))
 #define MS 1000000ULL
 #define SEC 1000000000ULL
 
 /* ---- builders -------------------------------------------------------------- */
-
-static void set_ep(struct bs_endpoints *ep, const char *laddr, uint16_t lport,
-		   const char *raddr, uint16_t rport)
-{
-	int fam = strchr(laddr, ':') ? AF_INET6 : AF_INET;
-
-	memset(ep, 0, sizeof(*ep));
-	ep->family = (uint16_t)fam;
-	assert_int_equal(inet_pton(fam, laddr, ep->saddr), 1);
-	assert_int_equal(inet_pton(fam, raddr, ep->daddr), 1);
-	ep->sport = lport;
-	ep->dport = rport;
-	ep->tcp_state = 1;
-}
 
 /* An iterator record with state but no reads: flow fields are set by callers. */
 static void sock_rec(struct bs_sock_rec *r, uint32_t kind, uint64_t cookie,

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "model.h"
+#include "testlib.h"
 
 #define UNUSED __attribute__((unused))
 
@@ -1037,19 +1038,16 @@ static void test_sample_queue_listed(void **state)
 
 /* ---- local peers ------------------------------------------------------- */
 
-/* A socket from laddr:lport to raddr:rport, in the family of its addresses. */
-static void rec_ends(struct bs_sock_rec *r, uint64_t cookie, int family,
-		     const char *laddr, uint16_t lport, const char *raddr,
-		     uint16_t rport)
+/* A socket from laddr:lport to raddr:rport, in the family of its addresses,
+ * applied to the model. */
+static void apply_ends(struct model *m, uint64_t cookie, const char *laddr,
+		       uint16_t lport, const char *raddr, uint16_t rport)
 {
-	rec_read(r, BS_REC_SOCK, cookie, (uint32_t)cookie, "peer", 1, 1, 0);
-	memset(&r->ep, 0, sizeof(r->ep));
-	r->ep.family = (uint16_t)family;
-	assert_int_equal(inet_pton(family, laddr, r->ep.saddr), 1);
-	assert_int_equal(inet_pton(family, raddr, r->ep.daddr), 1);
-	r->ep.sport = lport;
-	r->ep.dport = rport;
-	r->ep.tcp_state = 1;
+	struct bs_sock_rec r;
+
+	rec_read(&r, BS_REC_SOCK, cookie, (uint32_t)cookie, "peer", 1, 1, 0);
+	set_ep(&r.ep, laddr, lport, raddr, rport);
+	apply(m, &r);
 }
 
 static const struct sock_entry *peer_of(struct model *m, uint64_t cookie)
@@ -1070,17 +1068,12 @@ static uint64_t peer_cookie(struct model *m, uint64_t cookie)
 static void test_peer_same_family(void **state)
 {
 	struct model *m = *state;
-	struct bs_sock_rec r;
 
-	rec_ends(&r, 1, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5201);
-	apply(m, &r);
+	apply_ends(m, 1, "127.0.0.1", 40001, "127.0.0.1", 5201);
 	assert_null(peer_of(m, 1));	/* its peer is not known yet */
-	rec_ends(&r, 2, AF_INET, "127.0.0.1", 5201, "127.0.0.1", 40001);
-	apply(m, &r);
-	rec_ends(&r, 3, AF_INET6, "::1", 5201, "::1", 40002);
-	apply(m, &r);
-	rec_ends(&r, 4, AF_INET6, "::1", 40002, "::1", 5201);
-	apply(m, &r);
+	apply_ends(m, 2, "127.0.0.1", 5201, "127.0.0.1", 40001);
+	apply_ends(m, 3, "::1", 5201, "::1", 40002);
+	apply_ends(m, 4, "::1", 40002, "::1", 5201);
 	assert_int_equal(peer_cookie(m, 1), 2);
 	assert_int_equal(peer_cookie(m, 2), 1);
 	assert_int_equal(peer_cookie(m, 3), 4);
@@ -1091,12 +1084,9 @@ static void test_peer_same_family(void **state)
 static void test_peer_v4_mapped(void **state)
 {
 	struct model *m = *state;
-	struct bs_sock_rec r;
 
-	rec_ends(&r, 1, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5201);
-	apply(m, &r);
-	rec_ends(&r, 2, AF_INET6, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40001);
-	apply(m, &r);
+	apply_ends(m, 1, "127.0.0.1", 40001, "127.0.0.1", 5201);
+	apply_ends(m, 2, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40001);
 	assert_int_equal(peer_cookie(m, 1), 2);
 	assert_int_equal(peer_cookie(m, 2), 1);
 }
@@ -1106,18 +1096,12 @@ static void test_peer_v4_mapped(void **state)
 static void test_peer_mismatches(void **state)
 {
 	struct model *m = *state;
-	struct bs_sock_rec r;
 
-	rec_ends(&r, 1, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5201);
-	apply(m, &r);
-	rec_ends(&r, 2, AF_INET6, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40002);
-	apply(m, &r);
-	rec_ends(&r, 3, AF_INET6, "::ffff:127.0.0.2", 5201, "::ffff:127.0.0.1", 40001);
-	apply(m, &r);
-	rec_ends(&r, 4, AF_INET6, "::127.0.0.1", 5201, "::127.0.0.1", 40001);
-	apply(m, &r);
-	rec_ends(&r, 5, AF_INET, "127.0.0.1", 5201, "127.0.0.1", 5201);
-	apply(m, &r);
+	apply_ends(m, 1, "127.0.0.1", 40001, "127.0.0.1", 5201);
+	apply_ends(m, 2, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40002);
+	apply_ends(m, 3, "::ffff:127.0.0.2", 5201, "::ffff:127.0.0.1", 40001);
+	apply_ends(m, 4, "::127.0.0.1", 5201, "::127.0.0.1", 40001);
+	apply_ends(m, 5, "127.0.0.1", 5201, "127.0.0.1", 5201);
 	assert_int_equal(peer_cookie(m, 1), 0);
 	assert_int_equal(peer_cookie(m, 5), 0);
 }
@@ -1127,20 +1111,14 @@ static void test_peer_mismatches(void **state)
 static void test_peer_newest_and_moved(void **state)
 {
 	struct model *m = *state;
-	struct bs_sock_rec r;
 
-	rec_ends(&r, 1, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5201);
-	apply(m, &r);
-	rec_ends(&r, 2, AF_INET, "127.0.0.1", 5201, "127.0.0.1", 40001);
-	apply(m, &r);
-	rec_ends(&r, 3, AF_INET6, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40001);
-	apply(m, &r);
+	apply_ends(m, 1, "127.0.0.1", 40001, "127.0.0.1", 5201);
+	apply_ends(m, 2, "127.0.0.1", 5201, "127.0.0.1", 40001);
+	apply_ends(m, 3, "::ffff:127.0.0.1", 5201, "::ffff:127.0.0.1", 40001);
 	assert_int_equal(peer_cookie(m, 1), 3);
-	rec_ends(&r, 3, AF_INET6, "::ffff:127.0.0.1", 5202, "::ffff:127.0.0.1", 40001);
-	apply(m, &r);
+	apply_ends(m, 3, "::ffff:127.0.0.1", 5202, "::ffff:127.0.0.1", 40001);
 	assert_int_equal(peer_cookie(m, 1), 2);
-	rec_ends(&r, 6, AF_INET, "127.0.0.1", 40001, "127.0.0.1", 5202);
-	apply(m, &r);
+	apply_ends(m, 6, "127.0.0.1", 40001, "127.0.0.1", 5202);
 	assert_int_equal(peer_cookie(m, 6), 3);
 }
 
@@ -1148,18 +1126,14 @@ static void test_peer_newest_and_moved(void **state)
 static void test_peer_many_pairs(void **state)
 {
 	struct model *m = *state;
-	struct bs_sock_rec r;
 	const int N = 3000;
 
 	for (int i = 0; i < N; i++) {
 		uint16_t port = (uint16_t)(20000 + i);
 
-		rec_ends(&r, 2 * (uint64_t)i + 1, AF_INET, "10.0.0.1", port,
-			 "10.0.0.2", 80);
-		apply(m, &r);
-		rec_ends(&r, 2 * (uint64_t)i + 2, AF_INET6, "::ffff:10.0.0.2", 80,
-			 "::ffff:10.0.0.1", port);
-		apply(m, &r);
+		apply_ends(m, 2 * (uint64_t)i + 1, "10.0.0.1", port, "10.0.0.2", 80);
+		apply_ends(m, 2 * (uint64_t)i + 2, "::ffff:10.0.0.2", 80, "::ffff:10.0.0.1",
+			   port);
 	}
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(peer_cookie(m, 2 * (uint64_t)i + 1), 2 * (uint64_t)i + 2);

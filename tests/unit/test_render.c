@@ -25,6 +25,8 @@
 #include "render.h"
 #include "view.h"
 #include "bufscope/syscalls.h"
+#define TESTLIB_RENDER_CTX	/* struct ctx */
+#include "testlib.h"
 
 #define UNUSED __attribute__((unused))
 
@@ -235,35 +237,10 @@ static const char *array_elem(const char *line, const char *key, int n,
 	return NULL;
 }
 
-struct ctx {
-	struct model m;
-	struct options opt;
-	struct render r;
-	struct drop_reasons reasons;
-	FILE *f;
-	char *buf;
-	size_t len;
-	struct sock_row *rows;
-	struct proc_row *procs;
-	struct frame fr;
-};
-
 static void use_options(struct ctx *c, const char *const *args)
 {
-	char *argv[16];
-	int argc = 0;
-	struct cli_error e;
-
-	argv[argc++] = "bufscope";
-	for (; *args; args++)
-		argv[argc++] = (char *)*args;
-	argv[argc] = NULL;
-	if (cli_parse(argc, argv, &c->opt, &e))
-		fail_msg("cli_parse: %s", e.msg);
-	c->buf = NULL;
-	c->len = 0;
-	c->f = open_memstream(&c->buf, &c->len);
-	assert_non_null(c->f);
+	test_parse(&c->opt, args);
+	test_memstream(&c->f, &c->buf, &c->len);
 	unsetenv("COLUMNS");	/* a stream gets every column (test_render_fit) */
 	render_init(&c->r, c->f, &c->opt, hooks);
 	assert_false(c->r.redraw);	/* not a terminal */
@@ -286,73 +263,34 @@ static const char *output(struct ctx *c)
 }
 
 /* Drop reason names as a kernel's BTF has them (values of Linux 6.18). */
-static int load_reasons(struct drop_reasons *dr)
-{
-	static const struct { const char *name; int value; } evs[] = {
-		{ "SKB_NOT_DROPPED_YET", 0 }, { "SKB_CONSUMED", 1 },
-		{ "SKB_DROP_REASON_NOT_SPECIFIED", 2 },
-		{ "SKB_DROP_REASON_SOCKET_RCVBUFF", 6 },
-		{ "SKB_DROP_REASON_TCP_ZEROWINDOW", 32 },
-		{ "SKB_DROP_REASON_TCP_OLD_SEQUENCE", 41 },
-	};
-	struct btf *btf = btf__new_empty();
-	int err = -1;
-
-	if (!btf)
-		return -1;
-	if (btf__add_enum(btf, "skb_drop_reason", 4) < 0)
-		goto out;
-	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
-		if (btf__add_enum_value(btf, evs[i].name, evs[i].value))
-			goto out;
-	err = drop_reasons_load(dr, btf);
-out:
-	btf__free(btf);
-	return err;
-}
+static const struct test_reason reasons_6_18[] = {
+	{ "SKB_NOT_DROPPED_YET", 0 }, { "SKB_CONSUMED", 1 },
+	{ "SKB_DROP_REASON_NOT_SPECIFIED", 2 },
+	{ "SKB_DROP_REASON_SOCKET_RCVBUFF", 6 },
+	{ "SKB_DROP_REASON_TCP_ZEROWINDOW", 32 },
+	{ "SKB_DROP_REASON_TCP_OLD_SEQUENCE", 41 },
+};
 
 static int setup(void **state)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
-
-	if (!c || model_init(&c->m) || load_reasons(&c->reasons))
-		return -1;
 	hooks[HOOK_DROPS].attached = hooks[HOOK_ARRIVAL].attached = true;
-	*state = c;
-	return 0;
+	return render_ctx_setup(state, reasons_6_18, ARRAY_LEN(reasons_6_18));
 }
 
 static int teardown(void **state)
 {
-	struct ctx *c = *state;
-
-	if (c->f)
-		fclose(c->f);
-	free(c->buf);
-	free(c->rows);
-	free(c->procs);
-	model_free(&c->m);
-	drop_reasons_free(&c->reasons);
-	free(c);
-	return 0;
+	return render_ctx_teardown(state);
 }
 
 static void rec_base(struct bs_sock_rec *r, uint32_t kind, uint64_t cookie,
 		     const char *laddr, uint16_t lport, const char *raddr,
 		     uint16_t rport)
 {
-	int fam = strchr(laddr, ':') ? AF_INET6 : AF_INET;
-
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
 	r->cookie = cookie;
 	r->inode = 5000 + cookie;
-	r->ep.family = (uint16_t)fam;
-	assert_int_equal(inet_pton(fam, laddr, r->ep.saddr), 1);
-	assert_int_equal(inet_pton(fam, raddr, r->ep.daddr), 1);
-	r->ep.sport = lport;
-	r->ep.dport = rport;
-	r->ep.tcp_state = 1;
+	set_ep(&r->ep, laddr, lport, raddr, rport);
 }
 
 /* Socket 42: read by pid 1234 "reader", well-known counter values. */
@@ -394,24 +332,8 @@ static void feed(struct ctx *c, const struct bs_sock_rec *r)
 /* Frame from the model: interval (deltas) or summary (totals). */
 static void make_frame(struct ctx *c, bool summary, double secs, uint64_t lost)
 {
-	long n, np;
-
-	free(c->rows);
-	free(c->procs);
-	n = summary ? model_summary(&c->m, &c->rows) : model_take_interval(&c->m, &c->rows);
-	assert_true(n >= 0);
-	np = model_rollup(c->rows, (size_t)n, &c->procs);
-	assert_true(np >= 0);
-	view_sort_socks(c->rows, (size_t)n, c->opt.sort);
-	view_sort_procs(c->procs, (size_t)np, c->opt.sort);
-	memset(&c->fr, 0, sizeof(c->fr));
-	c->fr.summary = summary;	/* as session.c's emit() */
-	c->fr.elapsed_s = secs;
+	test_frame(&c->fr, &c->m, &c->rows, &c->procs, summary, secs, c->opt.sort);
 	c->fr.lost_events = lost;
-	c->fr.rows = c->rows;
-	c->fr.n = (size_t)n;
-	c->fr.procs = c->procs;
-	c->fr.np = (size_t)np;
 }
 
 /* Three sockets: a reader, a socket held by fd with bytes waiting, and an
@@ -1988,18 +1910,6 @@ static void test_json_flow_events(void **state)
 }
 
 /* ---- tables -------------------------------------------------------------------- */
-
-/* The line of the table (after `from`) that contains needle. */
-static const char *line_with(const char *from, const char *needle)
-{
-	const char *p = strstr(from, needle);
-
-	if (!p)
-		fail_msg("no line with \"%s\" in:\n%s", needle, from);
-	while (p > from && p[-1] != '\n')
-		p--;
-	return p;
-}
 
 /* Where the tok_index-th field of the line ends (offset from the line start). */
 static long token_end(const char *line, int tok_index, char tok[][64])

@@ -26,6 +26,8 @@
 #include "model.h"
 #include "render.h"
 #include "view.h"
+#define TESTLIB_RENDER_CTX	/* struct ctx */
+#include "testlib.h"
 
 #define UNUSED __attribute__((unused))
 #define SEC 1000000000ULL
@@ -46,85 +48,31 @@ static struct hook_status hooks[HOOK__COUNT] = {
 	[HOOK_DROPS] = HOOK("drops", "tracepoint"),
 };
 
-struct ctx {
-	struct model m;
-	struct drop_reasons reasons;
-	struct options opt;
-	struct render r;
-	FILE *f;
-	char *buf;
-	size_t len;
-	struct sock_row *rows;
-	struct proc_row *procs;
-	struct frame fr;
+static const struct test_reason reasons[] = {
+	{ "SKB_DROP_REASON_PROTO_MEM", R_PROTO_MEM },
+	{ "SKB_DROP_REASON_TCP_OLD_SEQUENCE", R_TCP_OLD_SEQUENCE },
 };
-
-static int load_reasons(struct drop_reasons *dr)
-{
-	struct btf *btf = btf__new_empty();
-	int err = -1;
-
-	if (!btf)
-		return -1;
-	if (btf__add_enum(btf, "skb_drop_reason", 4) >= 0 &&
-	    !btf__add_enum_value(btf, "SKB_DROP_REASON_PROTO_MEM", R_PROTO_MEM) &&
-	    !btf__add_enum_value(btf, "SKB_DROP_REASON_TCP_OLD_SEQUENCE",
-				 R_TCP_OLD_SEQUENCE))
-		err = drop_reasons_load(dr, btf);
-	btf__free(btf);
-	return err;
-}
 
 static int setup(void **state)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
-
-	if (!c || model_init(&c->m) || load_reasons(&c->reasons))
-		return -1;
-	c->m.reasons = &c->reasons;
-	*state = c;
-	return 0;
+	return render_ctx_setup(state, reasons, ARRAY_LEN(reasons));
 }
 
 static int teardown(void **state)
 {
-	struct ctx *c = *state;
-
-	if (c->f)
-		fclose(c->f);
-	free(c->buf);
-	free(c->rows);
-	free(c->procs);
-	model_free(&c->m);
-	drop_reasons_free(&c->reasons);
-	free(c);
 	unsetenv("COLUMNS");
-	return 0;
+	return render_ctx_teardown(state);
 }
 
 /* Command line args, at $COLUMNS `columns` (NULL: unset, as a pipe has it). */
 static void use(struct ctx *c, const char *columns, const char *const *args)
 {
-	char *argv[16];
-	int argc = 0;
-	struct cli_error e;
-
-	argv[argc++] = "bufscope";
-	for (; *args; args++)
-		argv[argc++] = (char *)*args;
-	argv[argc] = NULL;
-	if (cli_parse(argc, argv, &c->opt, &e))
-		fail_msg("cli_parse: %s", e.msg);
+	test_parse(&c->opt, args);
 	if (columns)
 		setenv("COLUMNS", columns, 1);
 	else
 		unsetenv("COLUMNS");
-	if (c->f)
-		fclose(c->f);
-	free(c->buf);
-	c->buf = NULL;
-	c->f = open_memstream(&c->buf, &c->len);
-	assert_non_null(c->f);
+	test_memstream(&c->f, &c->buf, &c->len);
 	render_init(&c->r, c->f, &c->opt, hooks);
 	assert_false(c->r.tty);
 	c->r.model = &c->m;
@@ -145,21 +93,7 @@ static const char *output(struct ctx *c)
 
 static void frame(struct ctx *c, bool summary)
 {
-	long n = summary ? model_summary(&c->m, &c->rows) : model_take_interval(&c->m, &c->rows);
-	long np;
-
-	assert_true(n >= 0);
-	np = model_rollup(c->rows, (size_t)n, &c->procs);
-	assert_true(np >= 0);
-	view_sort_socks(c->rows, (size_t)n, SORT_PID);
-	view_sort_procs(c->procs, (size_t)np, SORT_PID);
-	memset(&c->fr, 0, sizeof(c->fr));
-	c->fr.summary = summary;
-	c->fr.elapsed_s = 1.0;
-	c->fr.rows = c->rows;
-	c->fr.n = (size_t)n;
-	c->fr.procs = c->procs;
-	c->fr.np = (size_t)np;
+	test_frame(&c->fr, &c->m, &c->rows, &c->procs, summary, 1.0, SORT_PID);
 }
 
 /* Frees the last frame's rows (the model keeps the sockets). */
@@ -175,18 +109,11 @@ static void rec_sock(struct bs_sock_rec *r, uint64_t cookie, const char *laddr,
 		     uint16_t lport, const char *raddr, uint16_t rport,
 		     uint32_t pid, const char *comm)
 {
-	int fam = strchr(laddr, ':') ? AF_INET6 : AF_INET;
-
 	memset(r, 0, sizeof(*r));
 	r->kind = BS_REC_SOCK;
 	r->cookie = cookie;
 	r->ts_ns = 10 * SEC;
-	r->ep.family = (uint16_t)fam;
-	assert_int_equal(inet_pton(fam, laddr, r->ep.saddr), 1);
-	assert_int_equal(inet_pton(fam, raddr, r->ep.daddr), 1);
-	r->ep.sport = lport;
-	r->ep.dport = rport;
-	r->ep.tcp_state = 1;
+	set_ep(&r->ep, laddr, lport, raddr, rport);
 	r->flags = BS_SF_HAS_STATE;
 	r->queue_bytes = 1000;
 	r->rcvbuf = 131072;
@@ -232,17 +159,6 @@ static void ipv6_socket(struct ctx *c)
 	rec_sock(&r, 3, "2001:db8:1234:5678:9abc:def0:1234:5678", 443,
 		 "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff", 65535, 77, "a-very-long-nam");
 	assert_int_equal(model_apply(&c->m, &r), 0);
-}
-
-static const char *line_with(const char *out, const char *needle)
-{
-	const char *p = strstr(out, needle);
-
-	if (!p)
-		fail_msg("no line with '%s' in:\n%s", needle, out);
-	while (p > out && p[-1] != '\n')
-		p--;
-	return p;
 }
 
 /* The header line's column names, space-separated, in order. */
