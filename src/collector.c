@@ -796,6 +796,16 @@ const struct drop_reasons *collector_drop_reasons(const struct collector *c)
 	return &c->reasons;
 }
 
+static bool fold_any(const struct bs_fold *f)
+{
+	const uint64_t *t = (const uint64_t *)&f->t;
+
+	for (size_t i = 0; i < BS_TOTALS_N; i++)
+		if (t[i])
+			return true;
+	return f->sockets != 0;
+}
+
 int collector_scan_folds(struct collector *c, fold_fn fn, void *ctx)
 {
 	int fd = bpf_map__fd(c->skel->maps.close_folds);
@@ -815,7 +825,8 @@ int collector_scan_folds(struct collector *c, fold_fn fn, void *ctx)
 	if (err)
 		return err;
 	fd = bpf_map__fd(c->skel->maps.close_fold_spill);
-	if (!bpf_map_lookup_elem(fd, &zero, &f) && f.sockets)
+	/* a close of a socket that had a row adds totals but no socket */
+	if (!bpf_map_lookup_elem(fd, &zero, &f) && fold_any(&f))
 		err = fn(ctx, &none, true, &f);
 	return err;
 }
@@ -846,6 +857,7 @@ void collector_losses(const struct collector *c, struct losses *l)
 	l->events = k->lost_events;
 	l->missed_reads = k->missed_reads + c->missed_swept;
 	l->untracked_sockets = k->untracked_sockets;
+	l->close_folded = k->close_folded;
 }
 
 const struct hook_status *collector_hooks(const struct collector *c)

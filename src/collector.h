@@ -71,6 +71,8 @@ struct losses {
 	uint64_t events;		/* ring-buffer records that could not be sent */
 	uint64_t missed_reads;		/* kprobe tier: reads whose return was missed */
 	uint64_t untracked_sockets;	/* sockets that could not get state */
+	uint64_t close_folded;		/* closes folded in the kernel: their
+					 * close records never came */
 };
 void collector_losses(const struct collector *c, struct losses *l);
 

@@ -590,9 +590,18 @@ void model_set_drops(struct model *m, uint64_t cookie, uint32_t reason,
 		     uint64_t total)
 {
 	struct sock_entry *s = model_find(m, cookie);
+	uint64_t others = 0;
 
 	if (!s)
 		return;
+	for (int k = 0; k < MODEL_DROP_REASONS; k++)
+		if (s->drops_by[k].total && s->drops_by[k].reason != reason)
+			others += s->drops_by[k].total;
+	/* A socket gone without its close record keeps the drops of its last
+	 * record; the kernel folded the rest into its reader's folded entry,
+	 * so its reasons may not add up to more. */
+	if (s->vanished && total + others > s->total.drops)
+		total = s->total.drops > others ? s->total.drops - others : 0;
 	for (int k = 0; k < MODEL_DROP_REASONS; k++) {
 		struct drop_count *d = &s->drops_by[k];
 

@@ -478,6 +478,7 @@ void json_lost(struct render *r, const struct losses *d)
 	jw_kv_str(jw, "type", "lost");
 	jw_kv_str(jw, "time", fmt_time_iso(t, sizeof(t)));
 	json_losses(jw, d->events, d->missed_reads, d->untracked_sockets);
+	jw_kv_u64(jw, "close_folded", d->close_folded);
 	jw_end_object(jw);
 	jw_newline(jw);
 }

@@ -543,9 +543,11 @@ void table_lost(struct render *r, const struct losses *d)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	fprintf(r->out, "%-15s lost: %llu events (ring buffer full), %llu reads missed, "
-		"%llu sockets untracked: the trace is incomplete here\n",
+		"%llu sockets untracked, %llu close records folded: the trace is "
+		"incomplete here\n",
 		wallclock_hms(&r->clock, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec,
 			      t, sizeof(t)),
 		(unsigned long long)d->events, (unsigned long long)d->missed_reads,
-		(unsigned long long)d->untracked_sockets);
+		(unsigned long long)d->untracked_sockets,
+		(unsigned long long)d->close_folded);
 }

@@ -359,6 +359,7 @@ static void take_losses(struct session *s, struct losses *d, struct losses *mark
 	d->events -= mark->events;
 	d->missed_reads -= mark->missed_reads;
 	d->untracked_sockets -= mark->untracked_sockets;
+	d->close_folded -= mark->close_folded;
 	*mark = now;
 }
 
@@ -453,7 +454,10 @@ static void trace_losses(struct session *s)
 	if (s->opt->cmd != CMD_TRACE)
 		return;
 	take_losses(s, &d, &s->lost_traced);
-	if (d.events || d.missed_reads || d.untracked_sockets)
+	/* a folded close is a close line the stream will not have */
+	if (!tracing(s, EV_CLOSE))
+		d.close_folded = 0;
+	if (d.events || d.missed_reads || d.untracked_sockets || d.close_folded)
 		render_lost(&s->render, &d);
 }
 

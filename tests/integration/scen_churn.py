@@ -73,7 +73,8 @@ def proc_sum(rows, field):
     return sum(p[field] for p in rows)
 
 
-def run_churn(ctx, port, requests, stop_s=0.0, env=None, by_port=False):
+def run_churn(ctx, port, requests, stop_s=0.0, env=None, by_port=False,
+              command=("top", "-o", "json", "-i", "1")):
     """nginx, bufscope on its workers and ab (`by_port`: on nginx's port, no
     process filter), then ab's requests; with stop_s, bufscope is stopped (SIGSTOP) that long
     while ab runs. Returns (objs, summary, nginx log lines, ab's report,
@@ -81,7 +82,7 @@ def run_churn(ctx, port, requests, stop_s=0.0, env=None, by_port=False):
     ngx = churn_nginx(port)
     try:
         ab = Ab(port, requests)
-        args = ["top", "-o", "json", "-i", "1"]
+        args = list(command)
         for pid in [] if by_port else ngx.workers + [ab.pid]:
             args += ["-p", str(pid)]
         if by_port:
@@ -199,3 +200,30 @@ def t_churn_hash(ctx, rec):
     res = run_churn(ctx, CHURN_PORT_BASE + 2, CHURN_STOP_REQUESTS,
                     stop_s=CHURN_STOP_S, env=env, by_port=True)
     check_churn(rec, "churn_hash", res, CHURN_STOP_REQUESTS, True)
+
+
+@scenario("churn_trace_closes")
+def t_churn_trace(ctx, rec):
+    """`trace -e close` stopped during churn: a close the ring has no room
+    for is folded, and the stream says so where it noticed (a `lost` record
+    with close_folded), so close lines plus folded closes cover every socket
+    with state: both ends of each connection (ab's few unused ones aside)."""
+    res = run_churn(ctx, CHURN_PORT_BASE + 3, CHURN_STOP_REQUESTS, stop_s=CHURN_STOP_S,
+                    by_port=True, command=("trace", "-e", "close", "-o", "json"))
+    objs, summary, log, ab, _, _ = res
+
+    def check(errs):
+        n = CHURN_STOP_REQUESTS
+        errs.eq("ab: complete requests", ab["complete"], n)
+        closes = sum(1 for o in objs if o["type"] == "close")
+        lost = [o for o in objs if o["type"] == "lost"]
+        folded = sum(o["close_folded"] for o in lost)
+        errs.eq("lost records' close_folded vs the summary's", folded,
+                summary["close_folded"])
+        errs.true("no close folded: the ring did not overflow while stopped", folded > 0)
+        errs.eq("lost_events", summary["lost_events"], 0)
+        errs.true("close lines %d + folded %d = %d, want %d to %d (two ends of %d "
+                  "connections)" % (closes, folded, closes + folded, 2 * n,
+                                    2 * n + CHURN_CONCURRENCY, n),
+                  2 * n <= closes + folded <= 2 * n + CHURN_CONCURRENCY)
+    rec.check("churn_trace_closes", check)

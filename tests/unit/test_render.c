@@ -1092,7 +1092,8 @@ static void test_table_losses_in_header(void **state)
 static void test_json_losses(void **state)
 {
 	struct ctx *c = *state;
-	struct losses d = { .events = 3, .missed_reads = 4, .untracked_sockets = 5 };
+	struct losses d = { .events = 3, .missed_reads = 4, .untracked_sockets = 5,
+			    .close_folded = 6 };
 	const char *out, *e;
 
 	OPTS(c, "trace", "-o", "json");
@@ -1108,6 +1109,7 @@ static void test_json_losses(void **state)
 	FIELD(out, e, "lost_events", "3");
 	FIELD(out, e, "missed_reads", "4");
 	FIELD(out, e, "untracked_sockets", "5");
+	FIELD(out, e, "close_folded", "6");
 	e = out + strlen(out);
 	FIELD(strchr(out, '\n') + 1, e, "lost_events", "3");
 	FIELD(strchr(out, '\n') + 1, e, "missed_reads", "4");
@@ -1117,13 +1119,14 @@ static void test_json_losses(void **state)
 static void test_table_lost_line(void **state)
 {
 	struct ctx *c = *state;
-	struct losses d = { .events = 12, .missed_reads = 0, .untracked_sockets = 1 };
+	struct losses d = { .events = 12, .missed_reads = 0, .untracked_sockets = 1,
+			    .close_folded = 7 };
 
 	OPTS(c, "trace");
 	render_lost(&c->r, &d);
 	assert_int_equal(count_lines_with(output(c), " lost: 12 events (ring buffer full), "
-					  "0 reads missed, 1 sockets untracked: the trace "
-					  "is incomplete here"), 1);
+					  "0 reads missed, 1 sockets untracked, 7 close "
+					  "records folded: the trace is incomplete here"), 1);
 }
 
 static void test_table_verbose_attach(void **state)
