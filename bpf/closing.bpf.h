@@ -60,6 +60,9 @@ static __always_inline struct bs_closing *closing_entry(const struct sock *sk)
 
 	if (!closing_count)
 		return NULL;
+	/* a socket whose port has no closing socket: no key to build */
+	if (!closing_ports[BPF_CORE_READ((const struct inet_sock *)sk, inet_sport)])
+		return NULL;
 	conn_key_of(&k, sk);
 	return bpf_map_lookup_elem(&closing_socks, &k);
 }
