@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/btf.h>
+#include "bufscope/sock.h"
 #include "drop_reasons.h"
 
 #define PREFIX "SKB_DROP_REASON_"
-#define MAX_REASON 4096		/* the enum is dense and far smaller */
+/* the enum is dense and far smaller; the kernel side classes as many */
+#define MAX_REASON BS_DROP_REASON_MAX
 
 /*
  * The one table of drop classes, by the names of enum skb_drop_reason
