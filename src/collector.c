@@ -222,9 +222,8 @@ static void set_filters(struct bufscope_bpf *skel, const struct collector_config
  */
 static void set_drop_classes(struct bufscope_bpf *skel, const struct drop_reasons *dr)
 {
-	for (uint32_t v = 0; v < BS_DROP_REASON_MAX; v++)
-		skel->rodata->cfg_drop_expected[v] =
-			drop_reason_class(dr, v) == DROP_EXPECTED;
+	drop_reasons_expected_table(dr, (uint8_t *)skel->rodata->cfg_drop_expected,
+				    BS_DROP_REASON_MAX);
 }
 
 /* TCP sockets in use now (all namespaces), from /proc/net/sockstat. */

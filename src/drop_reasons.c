@@ -127,3 +127,11 @@ enum drop_class drop_reason_class(const struct drop_reasons *dr, uint32_t value)
 		return DROP_EXPECTED;
 	return DROP_LOST;
 }
+
+void drop_reasons_expected_table(const struct drop_reasons *dr, uint8_t *out,
+				 size_t n)
+{
+	for (size_t v = 0; v < n; v++)
+		out[v] = v <= UINT32_MAX &&
+			 drop_reason_class(dr, (uint32_t)v) == DROP_EXPECTED;
+}
