@@ -98,20 +98,38 @@ static void test_expected_table(void **state)
 		assert_int_equal(table[v], 0);
 }
 
-/* The running kernel's reasons fit in the kernel side's table, so no value
- * user space classes as expected is one the kernel counts as lost. */
+/* The running kernel's core reasons all fit in the kernel side's table (a
+ * value past it would be counted as lost there, whatever its name says);
+ * subsystem reasons (SKB_DROP_REASON_SUBSYS_MASK, from 1 << 16) are not
+ * TCP's. */
 static void test_kernel_reasons_fit(void **state UNUSED)
 {
-	struct drop_reasons dr;
 	struct btf *btf = kernel_btf_or_skip();
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	uint32_t highest = 0;
+	int id;
 
-	assert_int_equal(drop_reasons_load(&dr, btf), 0);
+	id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);
+	if (id < 0) {
+		btf__free(btf);
+		print_message("no enum skb_drop_reason: skipped\n");
+		skip();
+	}
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++) {
+		uint32_t v = (uint32_t)e[i].val;
+		const char *name = btf__name_by_offset(btf, e[i].name_off);
+
+		if (v >> 16 || strstr(name, "SUBSYS") || !strcmp(name, "SKB_DROP_REASON_MAX"))
+			continue;
+		if (v > highest)
+			highest = v;
+	}
 	btf__free(btf);
-	assert_true(dr.n > 0 && dr.n <= BS_DROP_REASON_MAX);
-	for (size_t v = 0; v < dr.n; v++)
-		if (dr.names[v] && !strcmp(dr.names[v], "TCP_OLD_SEQUENCE"))
-			assert_int_equal(drop_reason_class(&dr, (uint32_t)v), DROP_EXPECTED);
-	drop_reasons_free(&dr);
+	assert_true(highest > 1);
+	assert_true(highest < BS_DROP_REASON_MAX);
 }
 
 /* ---- the split of a folded entry's drops ----------------------------------- */
