@@ -132,6 +132,5 @@ void drop_reasons_expected_table(const struct drop_reasons *dr, uint8_t *out,
 				 size_t n)
 {
 	for (size_t v = 0; v < n; v++)
-		out[v] = v <= UINT32_MAX &&
-			 drop_reason_class(dr, (uint32_t)v) == DROP_EXPECTED;
+		out[v] = drop_reason_class(dr, (uint32_t)v) == DROP_EXPECTED;
 }

@@ -141,7 +141,9 @@ struct sock_row {
 	uint64_t drops_by[MODEL_DROP_REASONS];	/* per s->drops_by[k].reason */
 	uint64_t drops_other;	/* drops of reasons without a slot (all of a
 				 * folded entry's: their reasons are not kept) */
-	/* d.drops split by class, as the kernel counted it (d.drops_expected) */
+	/* d.drops split by class: by the per-reason counts, or by the kernel's
+	 * count of expected discards, d.drops_expected (folded entries and
+	 * sockets gone without their close record: see model.c) */
 	uint64_t drops_lost, drops_expected;
 	uint64_t folded;	/* a folded entry: the sockets it holds, in the view */
 };
