@@ -43,6 +43,9 @@ extern const volatile __u8 cfg_trace_reads;	/* send a record per read */
 extern const volatile __u8 cfg_flow_records;
 extern const volatile __u32 cfg_wakeup_bytes;	/* wake the reader past this */
 extern const volatile __u8 cfg_state_hash;	/* per-socket state in sock_state_hash */
+/* By enum skb_drop_reason value of the running kernel: 1 for an expected
+ * discard (src/drop_reasons.c classes the names; user space sets it). */
+extern const volatile __u8 cfg_drop_expected[BS_DROP_REASON_MAX];
 
 extern struct bs_kstats kstats;
 extern __u32 sample_count;

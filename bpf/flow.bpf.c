@@ -91,6 +91,10 @@ static __always_inline void handle_drop(const struct sock *sk, __u32 reason)
 		return;
 	}
 	st->f.drops++;
+	/* the class here too, not only per reason below: a close folded in
+	 * the kernel keeps its drops' class, and its reasons are not kept */
+	if (reason < BS_DROP_REASON_MAX && cfg_drop_expected[reason])
+		st->f.drops_expected++;
 	key.cookie = cookie_of(st, sk);
 	cnt = bpf_map_lookup_elem(&drop_counts, &key);
 	if (cnt)

@@ -16,6 +16,7 @@ const volatile __u8 cfg_trace_reads = 0;
 const volatile __u8 cfg_flow_records = 0;
 const volatile __u32 cfg_wakeup_bytes = 64 * 1024;
 const volatile __u8 cfg_state_hash = 0;
+const volatile __u8 cfg_drop_expected[BS_DROP_REASON_MAX] = {};
 
 struct bs_kstats kstats = {};
 

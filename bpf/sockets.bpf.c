@@ -206,6 +206,7 @@ static __always_inline void totals_of(struct bs_totals *t,
 		t->zw_probes[d] = f->zw[d].probes;
 	}
 	t->drops = f->drops;
+	t->drops_expected = f->drops_expected;
 	t->rcvbuf_changes = f->rcvbuf_changes;
 }
 
@@ -452,6 +453,9 @@ static __always_inline void fold_close(struct bs_sock_state *st)
 	/* a socket user space has a row for is counted there */
 	if (was == BS_GATE_REPORTING || !st->sample_sum)
 		__sync_fetch_and_add(&v->sockets, 1);
+	/* a flag, not a count: OR-ed in, and never taken out again */
+	if (st->f.incomplete)
+		__sync_fetch_and_or(&v->incomplete, st->f.incomplete);
 	__sync_fetch_and_add(&kstats.close_folded, 1);
 	if (unowned)
 		__sync_fetch_and_add(&kstats.close_fold_unowned, 1);

@@ -215,6 +215,17 @@ static void set_filters(struct bufscope_bpf *skel, const struct collector_config
 							     : DEFAULT_RINGBUF) / 4;
 }
 
+/*
+ * The class of each drop reason, for the kernel to count expected discards
+ * apart as they happen: a socket folded at its close keeps them apart too.
+ * The same table as the model's per-reason split (drop_reason_class).
+ */
+static void set_drop_classes(struct bufscope_bpf *skel, const struct drop_reasons *dr)
+{
+	drop_reasons_expected_table(dr, (uint8_t *)skel->rodata->cfg_drop_expected,
+				    BS_DROP_REASON_MAX);
+}
+
 /* TCP sockets in use now (all namespaces), from /proc/net/sockstat. */
 static unsigned long tcp_sockets_now(void)
 {
@@ -323,6 +334,7 @@ static int open_object(struct collector *c, const struct collector_config *cfg)
 			bpf_program__set_autoload(p[n], true);
 	}
 	set_filters(c->skel, cfg);
+	set_drop_classes(c->skel, &c->reasons);
 	c->skel->rodata->cfg_state_hash = state_in_hash(c);
 	err = set_hash_size(c->skel);
 	if (err)

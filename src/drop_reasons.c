@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/btf.h>
+#include "bufscope/sock.h"
 #include "drop_reasons.h"
 
 #define PREFIX "SKB_DROP_REASON_"
-#define MAX_REASON 4096		/* the enum is dense and far smaller */
+/* the enum is dense and far smaller; the kernel side classes as many */
+#define MAX_REASON BS_DROP_REASON_MAX
 
 /*
  * The one table of drop classes, by the names of enum skb_drop_reason
@@ -124,4 +126,11 @@ enum drop_class drop_reason_class(const struct drop_reasons *dr, uint32_t value)
 	if (dr && value < dr->n && dr->expected[value])
 		return DROP_EXPECTED;
 	return DROP_LOST;
+}
+
+void drop_reasons_expected_table(const struct drop_reasons *dr, uint8_t *out,
+				 size_t n)
+{
+	for (size_t v = 0; v < n; v++)
+		out[v] = drop_reason_class(dr, (uint32_t)v) == DROP_EXPECTED;
 }

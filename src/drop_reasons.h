@@ -45,5 +45,9 @@ enum drop_class drop_class_of_name(const char *name);
 /* The class of a value of the running kernel; DROP_LOST when it has no name
  * (dr NULL or without the enum included). */
 enum drop_class drop_reason_class(const struct drop_reasons *dr, uint32_t value);
+/* out[v] = 1 where value v is DROP_EXPECTED, for v < n: the kernel side's
+ * table (cfg_drop_expected), which counts each socket's expected discards. */
+void drop_reasons_expected_table(const struct drop_reasons *dr, uint8_t *out,
+				 size_t n);
 
 #endif

@@ -204,6 +204,7 @@ static void counts_from_flow(struct counts *c, const struct bs_flow_state *f,
 		c->zw_probes[d] = f->zw[d].probes;
 	}
 	c->drops = f->drops;
+	c->drops_expected = f->drops_expected;
 	c->rcvbuf_changes = f->rcvbuf_changes;
 }
 
@@ -540,6 +541,8 @@ _Static_assert(offsetof(struct counts, zw_ns) == offsetof(struct bs_totals, zw_n
 	       "counts layout");
 _Static_assert(offsetof(struct counts, rcvbuf_changes) ==
 	       offsetof(struct bs_totals, rcvbuf_changes), "counts layout");
+_Static_assert(offsetof(struct counts, drops_expected) ==
+	       offsetof(struct bs_totals, drops_expected), "counts layout");
 
 /* The folded entry of a reader, made the first time its closes are folded. */
 static struct sock_entry *fold_entry(struct model *m, uint32_t pid,
@@ -579,6 +582,7 @@ int model_apply_fold(struct model *m, uint32_t pid, const char *comm,
 		return -ENOMEM;
 	memcpy(&s->total, &f->t, sizeof(s->total));
 	s->folded_sockets = f->sockets;
+	s->incomplete |= f->incomplete;
 	if (take_hist(s, (const uint64_t *)&f->hist[0][0]))
 		return -ENOMEM;
 	if (f->sockets || counts_any(&s->total))
@@ -758,9 +762,28 @@ static uint64_t unlisted_drops(const struct sock_row *r)
 	return r->d.drops > listed ? r->d.drops - listed : 0;
 }
 
-/* The row's drops by class: what its per-reason counts say. */
+/*
+ * A row whose per-reason counts are not those of its drops: a folded entry
+ * has none (the kernel keeps no reasons in a fold), and a socket gone
+ * without its close record has them up to its close, while its drops stop
+ * at its last sample (the rest is in the fold). Their drops are split by
+ * the kernel's own class counter, which the fold carries.
+ */
+static bool split_by_counter(const struct sock_entry *s)
+{
+	return s->folded || s->vanished;
+}
+
+/* The row's drops by class: what its per-reason counts say, or the
+ * kernel's counter of expected discards (split_by_counter). */
 static void split_drops(struct sock_row *r)
 {
+	if (split_by_counter(r->s)) {
+		r->drops_expected = r->d.drops_expected < r->d.drops ?
+				    r->d.drops_expected : r->d.drops;
+		r->drops_lost = r->d.drops - r->drops_expected;
+		return;
+	}
 	r->drops_lost = r->drops_other;
 	r->drops_expected = 0;
 	for (int k = 0; k < MODEL_DROP_REASONS; k++) {
@@ -905,6 +928,8 @@ long model_rollup(const struct sock_row *rows, size_t n, struct proc_row **out)
 			p->rmem_alloc += s->rmem_alloc;
 			p->zw_open |= s->zw_open_ns[BS_ZW_SENT] || s->zw_open_ns[BS_ZW_RECV];
 		}
+		/* as its rows show it: a lower bound in one is one in the sum */
+		p->zw_recv_incomplete |= (s->incomplete & BS_INC_ZW_RECV) != 0;
 		p->peak = max_u32(p->peak, rows[i].peak);
 	}
 	*out = procs;

@@ -24,6 +24,8 @@ struct counts {
 	uint64_t zw_ns[BS_ZW_N];	/* time in episodes, the open one included */
 	uint64_t zw_probes[BS_ZW_N];	/* probes received [SENT], sent [RECV] */
 	uint64_t drops;
+	uint64_t drops_expected;	/* of drops, the expected discards, as the
+					 * kernel classed them when they happened */
 	uint64_t rcvbuf_changes;
 };
 
@@ -137,9 +139,11 @@ struct sock_row {
 	uint32_t peak;
 	uint64_t age_max_ns;	/* oldest byte a read took, in the view */
 	uint64_t drops_by[MODEL_DROP_REASONS];	/* per s->drops_by[k].reason */
-	uint64_t drops_other;	/* drops of reasons without a slot */
-	/* drops_by and drops_other split by class; drops_other is lost (its
-	 * reasons are unknown) */
+	uint64_t drops_other;	/* drops of reasons without a slot (all of a
+				 * folded entry's: their reasons are not kept) */
+	/* d.drops split by class: by the per-reason counts, or by the kernel's
+	 * count of expected discards, d.drops_expected (folded entries and
+	 * sockets gone without their close record: see model.c) */
 	uint64_t drops_lost, drops_expected;
 	uint64_t folded;	/* a folded entry: the sockets it holds, in the view */
 };
@@ -155,6 +159,8 @@ struct proc_row {
 	uint64_t rmem_alloc;
 	uint64_t drops_lost, drops_expected;	/* sums of the rows' */
 	bool zw_open;		/* one of its open sockets is in an episode */
+	bool zw_recv_incomplete;	/* one of its rows' received windows are
+					 * short (BS_INC_ZW_RECV) */
 };
 
 int model_init(struct model *m);

@@ -253,6 +253,8 @@ static void json_process(struct render *r, const struct proc_row *p)
 	jw_kv_u64(jw, "zero_window_episodes_sent", p->d.zw_episodes[BS_ZW_SENT]);
 	jw_kv_u64(jw, "zero_window_episodes_recv", p->d.zw_episodes[BS_ZW_RECV]);
 	kv_ms(jw, "zero_window_ms", p->d.zw_ns[BS_ZW_SENT] + p->d.zw_ns[BS_ZW_RECV]);
+	/* one of its sockets' received windows are a lower bound */
+	jw_kv_bool(jw, "zero_window_recv_incomplete", p->zw_recv_incomplete);
 	json_drop_split(r, p->d.drops, p->drops_lost, p->drops_expected);
 	jw_end_object(jw);
 }

@@ -268,7 +268,7 @@ static void proc_cells(const struct frame_view *v, const struct proc_row *p,
 	size_cell(c->cell[PC_PEAK], p->peak);
 	size_cell(c->cell[PC_RCVBUF], p->rcvbuf);
 	pct_cell(c->cell[PC_FILL], view_fill_pct(p->rmem_alloc, p->rcvbuf));
-	zw_text(c->cell[PC_ZW], COL_CELL_LEN, &p->d, false, p->zw_open);
+	zw_text(c->cell[PC_ZW], COL_CELL_LEN, &p->d, p->zw_recv_incomplete, p->zw_open);
 	zw_ms_text(c->cell[PC_ZW_TIME], COL_CELL_LEN, &p->d);
 	drops_text(v->r, c->cell[PC_DROPS], COL_CELL_LEN, p->drops_lost);
 	drops_text(v->r, c->cell[PC_DISC], COL_CELL_LEN, p->drops_expected);

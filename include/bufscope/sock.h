@@ -19,6 +19,10 @@
 
 #define BS_ARRIVAL_MARKS 8	/* recent arrivals remembered, for byte ages */
 #define BS_HASH_SOCKETS 65536	/* sockets with state when a kprobe hook is used */
+/* Values of enum skb_drop_reason that have a class (cfg_drop_expected): the
+ * kernel's core reasons are far fewer; larger values (none yet, or a
+ * subsystem's, whose values start at 1 << 16) count as lost on both sides. */
+#define BS_DROP_REASON_MAX 1024
 
 enum bs_hist_kind {
 	BS_HIST_RET = 0,	/* bytes returned by each data read */
@@ -97,6 +101,9 @@ struct bs_arrival_mark {
 struct bs_flow_state {
 	struct bs_zw_side zw[BS_ZW_N];
 	__u64 drops;		/* receive-path drops charged to the socket */
+	__u64 drops_expected;	/* of those, expected discards (by reason, as
+				 * cfg_drop_expected classes them): the class
+				 * travels with the counts, into a fold too */
 	__u64 rcvbuf_changes;	/* sk_rcvbuf changes seen (autotuning, SO_RCVBUF) */
 	__u64 nonempty_since_ns;	/* the queue has held data since; 0: empty */
 	__u64 age_max_ns;	/* oldest byte a read took: how long it had waited,
@@ -113,7 +120,7 @@ struct bs_flow_state {
  * record (src/model.c: struct counts has the same members in the same
  * order): the read counters, and per zero-window direction the segments,
  * episodes, time in episodes (the open one up to the record's time) and
- * probes, then drops and rcvbuf changes.
+ * probes, then drops (and of them the expected discards) and rcvbuf changes.
  */
 struct bs_totals {
 	__u64 reads, bytes, req_reads, req_bytes, full_reads, eof_reads,
@@ -123,6 +130,7 @@ struct bs_totals {
 	__u64 zw_ns[BS_ZW_N];
 	__u64 zw_probes[BS_ZW_N];
 	__u64 drops;
+	__u64 drops_expected;
 	__u64 rcvbuf_changes;
 };
 
@@ -307,6 +315,9 @@ struct bs_fold {
 	struct bs_totals t;
 	__u64 sockets;		/* sockets folded here that user space never
 				 * had a record of (the others have a row) */
+	__u32 incomplete;	/* enum bs_incomplete of any socket folded here
+				 * (OR-ed in): some of the counts are short */
+	__u32 pad;
 	__u64 hist[BS_HIST_N][BS_HIST_SLOTS];	/* their whole histograms */
 };
 

@@ -1620,9 +1620,10 @@ def seq_before(a, b):
 
 
 class Capture:
-    """tcpdump on the namespace's lo, port `port`, from start to stop()."""
+    """tcpdump on the namespace's lo, port `port` (or the filter `expr`), from
+    start to stop()."""
 
-    def __init__(self, env, port):
+    def __init__(self, env, port, expr=None):
         self.path = os.path.join(env.tmp, "capture.pcap")
         # -U --immediate-mode: each packet is written as it comes (with the
         # default TPACKET_V3 buffering, packets still in an unfinished block
@@ -1630,7 +1631,8 @@ class Capture:
         self.proc = Proc(env.prefix() + ["tcpdump", "-i", "lo", "-nn", "-U", "--immediate-mode",
                                          "-s", "200", "-Z", "root",
                                          "--time-stamp-precision=nano", "-w", self.path,
-                                         "tcp port %d" % port], stdin=False, label="tcpdump")
+                                         expr or "tcp port %d" % port], stdin=False,
+                         label="tcpdump")
         if self.proc.wait_line("err", lambda l: b"listening on" in l, scaled(10)) is None:
             raise Failure("prerequisite: tcpdump did not start: %s" % one_line(self.proc.err()))
         self.pkts = None
