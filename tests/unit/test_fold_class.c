@@ -45,18 +45,7 @@ static const struct test_reason reasons[] = {
 	{ "SKB_DROP_REASON_SOMETHING_NEW", R_NEW_REASON },
 };
 
-#define HOOK(n, t) { .name = n, .tier = t, .available = true, .attached = true }
-
-static struct hook_status hooks[HOOK__COUNT] = {
-	[HOOK_READ] = HOOK("read", "tracepoint"),
-	[HOOK_ARRIVAL] = HOOK("arrival", "tracepoint"),
-	[HOOK_CLOSE] = HOOK("close", "tracepoint"),
-	[HOOK_SOCKETS] = HOOK("sockets", "iterator"),
-	[HOOK_STATE] = HOOK("state", "iterator"),
-	[HOOK_WINDOW_OUT] = HOOK("window_out", "tracepoint"),
-	[HOOK_WINDOW_IN] = HOOK("window_in", "tracepoint"),
-	[HOOK_DROPS] = HOOK("drops", "tracepoint"),
-};
+static struct hook_status hooks[HOOK__COUNT] = TEST_HOOKS_ALL_ATTACHED;
 
 static int setup(void **state)
 {

@@ -35,18 +35,7 @@
 
 enum { R_PROTO_MEM = 20, R_TCP_OLD_SEQUENCE = 41 };	/* Linux 6.18's values */
 
-#define HOOK(n, t) { .name = n, .tier = t, .available = true, .attached = true }
-
-static struct hook_status hooks[HOOK__COUNT] = {
-	[HOOK_READ] = HOOK("read", "tracepoint"),
-	[HOOK_ARRIVAL] = HOOK("arrival", "tracepoint"),
-	[HOOK_CLOSE] = HOOK("close", "tracepoint"),
-	[HOOK_SOCKETS] = HOOK("sockets", "iterator"),
-	[HOOK_STATE] = HOOK("state", "iterator"),
-	[HOOK_WINDOW_OUT] = HOOK("window_out", "tracepoint"),
-	[HOOK_WINDOW_IN] = HOOK("window_in", "tracepoint"),
-	[HOOK_DROPS] = HOOK("drops", "tracepoint"),
-};
+static struct hook_status hooks[HOOK__COUNT] = TEST_HOOKS_ALL_ATTACHED;
 
 static const struct test_reason reasons[] = {
 	{ "SKB_DROP_REASON_PROTO_MEM", R_PROTO_MEM },

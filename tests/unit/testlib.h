@@ -9,6 +9,19 @@
 #ifndef BUFSCOPE_TESTLIB_H
 #define BUFSCOPE_TESTLIB_H
 
+/* Every hook attached on the tracepoint tier (renderers' tests). */
+#define TEST_HOOK(n, t) { .name = n, .tier = t, .available = true, .attached = true }
+#define TEST_HOOKS_ALL_ATTACHED {					\
+	[HOOK_READ] = TEST_HOOK("read", "tracepoint"),			\
+	[HOOK_ARRIVAL] = TEST_HOOK("arrival", "tracepoint"),		\
+	[HOOK_CLOSE] = TEST_HOOK("close", "tracepoint"),		\
+	[HOOK_SOCKETS] = TEST_HOOK("sockets", "iterator"),		\
+	[HOOK_STATE] = TEST_HOOK("state", "iterator"),			\
+	[HOOK_WINDOW_OUT] = TEST_HOOK("window_out", "tracepoint"),	\
+	[HOOK_WINDOW_IN] = TEST_HOOK("window_in", "tracepoint"),	\
+	[HOOK_DROPS] = TEST_HOOK("drops", "tracepoint"),		\
+}
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
