@@ -13,6 +13,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "bufscope/sock.h"
+#include "bufscope/log2.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -236,26 +237,9 @@ static __always_inline void fill_endpoints(struct bs_endpoints *ep,
 	}
 }
 
-/* log2 bucket: 0 for 0, else 1 + floor(log2(v)), capped at the last slot. */
-static __always_inline __u32 hist_slot(__u64 v)
-{
-	__u32 slot = 0;
-
-	if (!v)
-		return 0;
-	if (v >> 32) { slot += 32; v >>= 32; }
-	if (v >> 16) { slot += 16; v >>= 16; }
-	if (v >> 8) { slot += 8; v >>= 8; }
-	if (v >> 4) { slot += 4; v >>= 4; }
-	if (v >> 2) { slot += 2; v >>= 2; }
-	if (v >> 1) { slot += 1; }
-	slot += 1;
-	return slot < BS_HIST_SLOTS ? slot : BS_HIST_SLOTS - 1;
-}
-
 static __always_inline void hist_add(struct bs_sock_state *st, int kind, __u64 v)
 {
-	__u32 slot = hist_slot(v);
+	__u32 slot = bs_log2_slot(v);
 
 	if (kind >= 0 && kind < BS_HIST_N && slot < BS_HIST_SLOTS)
 		st->hist[kind][slot]++;

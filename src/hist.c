@@ -1,15 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "hist.h"
+#include "bufscope/log2.h"
 
 unsigned hist_slot(uint64_t v)
 {
-	unsigned slot = 0;
-
-	while (v) {
-		slot++;
-		v >>= 1;
-	}
-	return slot < BS_HIST_SLOTS ? slot : BS_HIST_SLOTS - 1;
+	return bs_log2_slot(v);
 }
 
 uint64_t hist_slot_low(unsigned slot)

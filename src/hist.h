@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The log2 histograms kept in the kernel (bpf/bufscope.bpf.h: hist_slot). */
+/* The log2 histograms kept in the kernel (bucketed by include/bufscope/log2.h). */
 #ifndef BUFSCOPE_HIST_H
 #define BUFSCOPE_HIST_H
 
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include "bufscope/sock.h"
 
-/* Same bucketing as the BPF side: 0 -> 0, v -> 1 + floor(log2 v), capped. */
+/* The bucketing of include/bufscope/log2.h, which the BPF side uses too. */
 unsigned hist_slot(uint64_t v);
 /* Lowest value of a slot, and one past its highest (0 = unbounded). */
 uint64_t hist_slot_low(unsigned slot);
