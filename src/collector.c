@@ -864,12 +864,12 @@ struct bs_kstats collector_kstats(const struct collector *c)
 
 void collector_losses(const struct collector *c, struct losses *l)
 {
-	const volatile struct bs_kstats *k = &c->skel->bss->kstats;
+	struct bs_kstats k = collector_kstats(c);
 
-	l->events = k->lost_events;
-	l->missed_reads = k->missed_reads + c->missed_swept;
-	l->untracked_sockets = k->untracked_sockets;
-	l->close_folded = k->close_folded;
+	l->events = k.lost_events;
+	l->missed_reads = k.missed_reads + c->missed_swept;
+	l->untracked_sockets = k.untracked_sockets;
+	l->close_folded = k.close_folded;
 }
 
 const struct hook_status *collector_hooks(const struct collector *c)

@@ -603,7 +603,8 @@ void model_set_drops(struct model *m, uint64_t cookie, uint32_t reason,
 			others += s->drops_by[k].total;
 	/* A socket gone without its close record keeps the drops of its last
 	 * record; the kernel folded the rest into its reader's folded entry,
-	 * so its reasons may not add up to more. */
+	 * so its listed reasons may not add up to more (its split comes from
+	 * the kernel's class counter instead: split_by_counter). */
 	if (s->vanished && total + others > s->total.drops)
 		total = s->total.drops > others ? s->total.drops - others : 0;
 	for (int k = 0; k < MODEL_DROP_REASONS; k++) {
