@@ -36,7 +36,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 # maps.bpf.o defines what the others declare extern: the linker wants it first.
 BPF_OBJS := $(OUTPUT)/bpf/maps.bpf.o $(filter-out $(OUTPUT)/bpf/maps.bpf.o,\
 	$(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS)))
-SRCS := $(wildcard src/*.c)
+SRCS := $(wildcard src/*.c src/*/*.c)
 OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(SRCS))
 LIB_OBJS := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
 SKEL := $(OUTPUT)/bufscope.skel.h
@@ -109,6 +109,7 @@ $(OUTPUT)/src/collector.o: $(SKEL)
 
 $(OUTPUT)/src/%.o: src/%.c | $(OUTPUT)/src
 	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -c $< -o $@
 
 $(OUTPUT)/bufscope: $(OBJS)

@@ -8,39 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-
-struct command_info {
-	const char *name;
-	const char *summary;
-	const char *examples;
-	double default_duration_s;
-};
-
-static const struct command_info commands[CMD__COUNT] = {
-	[CMD_TOP] = {
-		"top",
-		"live table of TCP sockets: reads, read sizes, receive queue",
-		"  bufscope top                      every socket, refreshed each second\n"
-		"  bufscope top -p 1234 --by process  one process, rolled up\n"
-		"  bufscope top -P 443 -o json -d 60  port 443 as JSON lines for a minute\n",
-		0,
-	},
-	[CMD_TRACE] = {
-		"trace",
-		"one line per read: requested, returned, queue before and after",
-		"  bufscope trace -p 1234            every read of process 1234\n"
-		"  bufscope trace -P 5432 -o json    reads on port 5432 as JSON lines\n"
-		"  bufscope trace -e zw,drop         only zero-window episodes and drops\n",
-		0,
-	},
-	[CMD_DEMO] = {
-		"demo",
-		"run a fast sender and a slow reader on loopback and show top on it",
-		"  bufscope demo                     ten seconds of the demo\n"
-		"  bufscope demo -d 30 -o json       thirty seconds, as JSON\n",
-		10,
-	},
-};
+#include "cmd/cmd.h"
 
 static const char *const sort_names[SORT__COUNT] = {
 	[SORT_QUEUE] = "queue", [SORT_PEAK] = "peak", [SORT_BYTES] = "bytes",
@@ -51,7 +19,7 @@ static const char *const sort_names[SORT__COUNT] = {
 
 const char *cli_command_name(enum command cmd)
 {
-	return cmd < CMD__COUNT ? commands[cmd].name : "?";
+	return cmd < CMD__COUNT ? commands[cmd]->name : "?";
 }
 
 const char *cli_sort_name(enum sort_key key)
@@ -73,32 +41,26 @@ static const char common_options[] =
 	"  -v, --verbose        say what is attached and show libbpf's messages\n"
 	"  -h, --help           this help; --version: version and attach tiers\n";
 
-static const char trace_options[] =
-	"trace options:\n"
-	"  -e, --events LIST    what to print: read, zw (zero-window episodes), drop,\n"
-	"                       rcvbuf, close, or all (default), comma-separated\n";
-
-static const char top_options[] =
-	"top options:\n"
-	"  -s, --sort COLUMN    queue (default), peak, bytes, reads, req, ret, fill,\n"
-	"                       rcvbuf, pid, comm, zw (time in zero window), drops\n"
-	"                       (data lost)\n"
-	"  -n, --rows N         show at most N rows (default 20, 0 = all)\n"
-	"  -b, --by WHAT        socket (default) or process\n"
-	"  -w, --wide           every column; otherwise a terminal gets the columns\n"
-	"                       that fit its width (a pipe gets them all)\n";
-
 void cli_print_usage_all(void)
 {
 	printf("Usage: bufscope [COMMAND] [OPTIONS]\n\n"
 	       "Shows, per TCP socket, how data waits in the kernel's receive queue\n"
 	       "and how the application drains it with its reads.\n\nCommands:\n");
 	for (int i = 0; i < CMD__COUNT; i++)
-		printf("  %-6s %s\n", commands[i].name, commands[i].summary);
-	printf("\nWithout a command, bufscope runs top.\n\n%s\n%s\n%s\n"
-	       "Examples:\n", common_options, top_options, trace_options);
+		printf("  %-6s %s\n", commands[i]->name, commands[i]->summary);
+	printf("\nWithout a command, bufscope runs top.\n\n%s", common_options);
+	/* each command's own options once (demo shares top's) */
+	for (int i = 0; i < CMD__COUNT; i++) {
+		bool seen = false;
+
+		for (int j = 0; j < i; j++)
+			seen |= commands[j]->options_help == commands[i]->options_help;
+		if (commands[i]->options_help && !seen)
+			printf("\n%s", commands[i]->options_help);
+	}
+	printf("\nExamples:\n");
 	for (int i = 0; i < CMD__COUNT; i++)
-		fputs(commands[i].examples, stdout);
+		fputs(commands[i]->examples, stdout);
 	printf("\nNeeds root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF.\n"
 	       "`bufscope COMMAND --help` shows one command. See man bufscope.\n");
 }
@@ -109,13 +71,11 @@ void cli_print_help(enum command cmd, bool command_given)
 		cli_print_usage_all();
 		return;
 	}
-	printf("Usage: bufscope %s [OPTIONS]\n\n%s.\n\n%s", commands[cmd].name,
-	       commands[cmd].summary, common_options);
-	if (cmd == CMD_TOP || cmd == CMD_DEMO)
-		printf("\n%s", top_options);
-	if (cmd == CMD_TRACE)
-		printf("\n%s", trace_options);
-	printf("\nExamples:\n%s", commands[cmd].examples);
+	printf("Usage: bufscope %s [OPTIONS]\n\n%s.\n\n%s", commands[cmd]->name,
+	       commands[cmd]->summary, common_options);
+	if (commands[cmd]->options_help)
+		printf("\n%s", commands[cmd]->options_help);
+	printf("\nExamples:\n%s", commands[cmd]->examples);
 }
 
 static int fail(struct cli_error *err, const char *hint, const char *fmt, ...)
@@ -210,14 +170,16 @@ static int parse_command(int argc, char **argv, struct options *o,
 	if (argc < 2 || argv[1][0] == '-')
 		return 1;
 	for (int i = 0; i < CMD__COUNT; i++) {
-		if (!strcmp(argv[1], commands[i].name)) {
+		if (!strcmp(argv[1], commands[i]->name)) {
 			o->cmd = (enum command)i;
-			o->duration_s = commands[i].default_duration_s;
+			o->duration_s = commands[i]->default_duration_s;
+			if (commands[i]->defaults)
+				commands[i]->defaults(o);
 			return 2;
 		}
 	}
-	return fail(err, "commands are top, trace and demo", "unknown command '%s'",
-		    argv[1]);
+	return fail(err, "commands are top, trace, hist and demo",
+		    "unknown command '%s'", argv[1]);
 }
 
 static int parse_option(int c, const char *arg, const char *optname,
@@ -253,6 +215,7 @@ static int parse_option(int c, const char *arg, const char *optname,
 		if (!parse_seconds(arg, 0.0, &o->interval_s) || o->interval_s < 0.01)
 			return fail(err, "the interval is a number of seconds, at least 0.01",
 				    "bad interval '%s'", arg);
+		o->interval_given = true;
 		return 0;
 	case 'd':
 		if (!parse_seconds(arg, 0.0, &o->duration_s))
@@ -325,16 +288,30 @@ static int parse_option(int c, const char *arg, const char *optname,
 	}
 }
 
-/* --sort, --rows, --by and --wide shape top's table; NULL for other options. */
-static const char *top_only_option(int c)
+/* A command's own options: their long names (for errors), by letter. */
+static const char *own_option_name(int c)
 {
 	switch (c) {
 	case 's': return "--sort";
 	case 'n': return "--rows";
 	case 'b': return "--by";
 	case 'w': return "--wide";
+	case 'e': return "--events";
 	default: return NULL;
 	}
+}
+
+/* An option of some command but not of this one? */
+static int check_own_option(int c, const struct options *o, struct cli_error *err)
+{
+	const char *name = own_option_name(c);
+	const struct cmd *cmd = commands[o->cmd];
+	char hint[64];
+
+	if (!name || strchr(cmd->own_options ? cmd->own_options : "", c))
+		return 0;
+	snprintf(hint, sizeof(hint), "'bufscope %s --help' lists its options", cmd->name);
+	return fail(err, hint, "option '%s' does not apply to %s", name, cmd->name);
 }
 
 int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
@@ -384,15 +361,8 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 			return fail(err, NULL, "option '%s' takes no value", longname);
 		}
 
-		if (parse_option(c, optarg, name, o, err))
+		if (parse_option(c, optarg, name, o, err) || check_own_option(c, o, err))
 			return -1;
-		if (top_only_option(c) && o->cmd == CMD_TRACE)
-			return fail(err, "--sort, --rows, --by and --wide are options of top",
-				    "option '%s' does not apply to trace",
-				    top_only_option(c));
-		if (c == 'e' && o->cmd != CMD_TRACE)
-			return fail(err, "--events chooses what trace prints",
-				    "option '--events' applies to trace only");
 	}
 	if (optind < argc)
 		return fail(err, "options come after the command",

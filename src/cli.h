@@ -7,16 +7,11 @@
 #include <stdint.h>
 #include "bufscope/sock.h"
 #include "hooks.h"
+#include "render.h"
+#include "view.h"
 
-enum command { CMD_TOP, CMD_TRACE, CMD_DEMO, CMD__COUNT };
+enum command { CMD_TOP, CMD_TRACE, CMD_HIST, CMD_DEMO, CMD__COUNT };
 enum output_mode { OUT_TABLE, OUT_JSON };
-enum group_by { BY_SOCKET, BY_PROCESS };
-
-enum sort_key {
-	SORT_QUEUE, SORT_PEAK, SORT_BYTES, SORT_READS, SORT_REQ, SORT_RET,
-	SORT_FILL, SORT_RCVBUF, SORT_PID, SORT_COMM, SORT_ZW, SORT_DROPS,
-	SORT__COUNT
-};
 
 /* What `trace` prints (-e/--events). */
 enum event_kind {
@@ -37,6 +32,7 @@ struct options {
 	bool has_comm;
 	uint16_t port;
 	double interval_s;
+	bool interval_given;	/* -i was given (hist: intervals, not one table) */
 	double duration_s;	/* 0: until SIGINT/SIGTERM */
 	enum output_mode output;
 	enum sort_key sort;

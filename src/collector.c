@@ -870,6 +870,23 @@ void collector_losses(const struct collector *c, struct losses *l)
 	l->missed_reads = k.missed_reads + c->missed_swept;
 	l->untracked_sockets = k.untracked_sockets;
 	l->close_folded = k.close_folded;
+	l->close_fold_unowned = k.close_fold_unowned;
+	l->drops_after_close = k.drops_after_close;
+}
+
+void losses_sub(struct losses *d, const struct losses *now,
+		const struct losses *mark)
+{
+	const uint64_t *n = (const uint64_t *)now, *m = (const uint64_t *)mark;
+	uint64_t *o = (uint64_t *)d;
+
+	for (size_t i = 0; i < sizeof(*d) / sizeof(uint64_t); i++)
+		o[i] = n[i] - m[i];
+}
+
+int collector_fd(const struct collector *c)
+{
+	return ring_buffer__epoll_fd(c->rb);
 }
 
 const struct hook_status *collector_hooks(const struct collector *c)

@@ -37,6 +37,8 @@ void collector_close(struct collector *c);
 
 /* Ring-buffer records (reads, closes) to fn, waiting up to timeout_ms. */
 int collector_poll(struct collector *c, int timeout_ms, record_fn fn, void *ctx);
+/* A descriptor that polls readable when the ring buffer has records. */
+int collector_fd(const struct collector *c);
 struct netns_set;
 
 /*
@@ -66,15 +68,21 @@ typedef bool (*drop_fn)(void *ctx, uint64_t cookie, uint32_t reason,
 int collector_scan_drops(struct collector *c, drop_fn fn, void *ctx);
 const struct drop_reasons *collector_drop_reasons(const struct collector *c);
 
-/* What was not counted, since the start (docs/json.md). */
+/* What was not counted, since the start (docs/json.md); every member a
+ * uint64_t (losses_sub relies on it). */
 struct losses {
 	uint64_t events;		/* ring-buffer records that could not be sent */
 	uint64_t missed_reads;		/* kprobe tier: reads whose return was missed */
 	uint64_t untracked_sockets;	/* sockets that could not get state */
 	uint64_t close_folded;		/* closes folded in the kernel: their
 					 * close records never came */
+	uint64_t close_fold_unowned;	/* of those, folded without their owner */
+	uint64_t drops_after_close;	/* drops after a socket's final totals */
 };
 void collector_losses(const struct collector *c, struct losses *l);
+/* d = now - mark, member by member: what a consumer has not seen yet. */
+void losses_sub(struct losses *d, const struct losses *now,
+		const struct losses *mark);
 
 /*
  * kprobe tier: reads whose return was missed and that no later read of their

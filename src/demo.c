@@ -16,9 +16,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "demo.h"
+#include "cmd/cmd.h"
 #include "log.h"
-#include "session.h"
 
 #define DEMO_RCVBUF (64 * 1024)
 #define DEMO_BUF 4096
@@ -144,10 +143,9 @@ static void stop_child(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-int demo_run(const struct options *opt)
+static int run(const struct options *opt)
 {
 	struct demo d = { .listen_fd = -1 };
-	struct session_hooks hooks = { start_workload, &d };
 	struct options o = *opt;
 	int status, err;
 
@@ -160,9 +158,21 @@ int demo_run(const struct options *opt)
 		return 1;
 	}
 	o.port = d.port;	/* watch only the demo's connection */
-	status = session_run(&o, &hooks);
+	status = top_run(&o, start_workload, &d);
 	stop_child(d.sender);
 	stop_child(d.reader);
 	close(d.listen_fd);
 	return status;
 }
+
+const struct cmd cmd_demo = {
+	.name = "demo",
+	.summary = "run a fast sender and a slow reader on loopback and show top on it",
+	.examples =
+		"  bufscope demo                     ten seconds of the demo\n"
+		"  bufscope demo -d 30 -o json       thirty seconds, as JSON\n",
+	.options_help = cmd_top_options_help,
+	.own_options = "snbw",
+	.default_duration_s = 10,
+	.run = run,
+};

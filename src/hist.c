@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stddef.h>
 #include "hist.h"
 #include "bufscope/log2.h"
 
@@ -42,4 +43,35 @@ int hist_percentile_slot(const uint64_t *slots, double p)
 			return (int)i;
 	}
 	return BS_HIST_SLOTS - 1;
+}
+
+static const struct hist_kind_info kinds[BS_HIST_N] = {
+	[BS_HIST_REQ] = { "req_bytes", "requested read size", "bytes" },
+	[BS_HIST_RET] = { "read_bytes", "returned read size", "bytes" },
+	[BS_HIST_QUEUE] = { "queue_bytes", "queue depth before the read", "bytes" },
+	[BS_HIST_AGE] = { "byte_age_us", "residence: wait of the oldest byte read", "us" },
+	[BS_HIST_GAP] = { "gap_us", "time since the previous read", "us" },
+};
+
+const unsigned hist_kind_order[BS_HIST_N] = {
+	BS_HIST_REQ, BS_HIST_RET, BS_HIST_QUEUE, BS_HIST_AGE, BS_HIST_GAP,
+};
+
+const struct hist_kind_info *hist_kind(unsigned kind)
+{
+	return kind < BS_HIST_N ? &kinds[kind] : NULL;
+}
+
+void hist_add_all(uint64_t *dst, const uint64_t *src)
+{
+	for (size_t i = 0; i < (size_t)BS_HIST_N * BS_HIST_SLOTS; i++)
+		dst[i] += src[i];
+}
+
+bool hist_any(const uint64_t *slots, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (slots[i])
+			return true;
+	return false;
 }

@@ -16,4 +16,19 @@ uint64_t hist_total(const uint64_t *slots);
 /* The slot holding the p-th percentile (0 < p <= 100); -1 if empty. */
 int hist_percentile_slot(const uint64_t *slots, double p);
 
+/* What each kind of histogram holds: its JSON key, title and unit. */
+struct hist_kind_info {
+	const char *key;	/* JSON key: "req_bytes", ... */
+	const char *title;	/* "requested read size", ... */
+	const char *unit;	/* "bytes" or "us" */
+};
+const struct hist_kind_info *hist_kind(unsigned kind);
+/* The kinds in the order they are shown: requested, returned, queue depth,
+ * residence, gap. */
+extern const unsigned hist_kind_order[BS_HIST_N];
+
+/* dst += src, for all BS_HIST_N histograms of a socket. */
+void hist_add_all(uint64_t *dst, const uint64_t *src);
+bool hist_any(const uint64_t *slots, unsigned n);
+
 #endif

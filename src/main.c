@@ -6,11 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "cmd/cmd.h"
 #include "collector.h"
-#include "demo.h"
 #include "log.h"
 #include "output.h"
-#include "session.h"
 
 #ifndef BUFSCOPE_VERSION
 #define BUFSCOPE_VERSION "0.0.0"
@@ -54,17 +53,6 @@ static int check_pids(const struct options *opt)
 	return 0;
 }
 
-static int run_top(const struct options *opt)
-{
-	return session_run(opt, NULL);
-}
-
-static int (*const runners[CMD__COUNT])(const struct options *) = {
-	[CMD_TOP] = run_top,
-	[CMD_TRACE] = run_top,	/* the session knows trace from opt->cmd */
-	[CMD_DEMO] = demo_run,
-};
-
 /*
  * What is still buffered goes out; a write that failed makes the exit status
  * 1, with one line saying why (the session has said it already, if it ran).
@@ -103,7 +91,7 @@ int main(int argc, char **argv)
 	} else if (opt.version) {
 		status = print_version(&opt);
 	} else {
-		status = check_pids(&opt) ? 1 : runners[opt.cmd](&opt);
+		status = check_pids(&opt) ? 1 : commands[opt.cmd]->run(&opt);
 	}
 	return output_finish(status);
 }

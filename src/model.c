@@ -807,6 +807,7 @@ void model_row_totals(const struct sock_entry *s, struct sock_row *r)
 	r->drops_other = unlisted_drops(r);
 	split_drops(r);
 	r->folded = s->folded_sockets;
+	r->hist = s->hist;
 }
 
 static long collect_rows(struct model *m, struct sock_row **out, bool interval)

@@ -146,6 +146,9 @@ struct sock_row {
 	 * sockets gone without their close record: see model.c) */
 	uint64_t drops_lost, drops_expected;
 	uint64_t folded;	/* a folded entry: the sockets it holds, in the view */
+	/* [BS_HIST_N][BS_HIST_SLOTS]: the view's histograms (deltas or
+	 * totals); NULL when there are none */
+	const uint64_t *hist;
 };
 
 struct proc_row {

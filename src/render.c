@@ -16,14 +16,14 @@ static int stream_fd(FILE *f)
 	return fd >= 0 || f != stdout ? fd : STDOUT_FILENO;
 }
 
-void render_init(struct render *r, FILE *out, const struct options *opt,
+void render_init(struct render *r, FILE *out, const struct render_config *cfg,
 		 const struct hook_status *hooks)
 {
 	r->out = out;
-	r->opt = opt;
+	r->cfg = *cfg;
 	r->hooks = hooks;
 	r->tty = isatty(stream_fd(out));
-	r->redraw = opt->output == OUT_TABLE && r->tty;
+	r->redraw = cfg->ops->redraws && r->tty;
 	jw_init(&r->jw, out);
 	wallclock_init(&r->clock);
 }
@@ -60,7 +60,7 @@ unsigned render_width(const struct render *r)
 
 	if (r->tty && ioctl(stream_fd(r->out), TIOCGWINSZ, &ws))
 		ws.ws_col = 0;
-	return render_fit_width(r->opt->wide, r->tty, ws.ws_col, getenv("COLUMNS"));
+	return render_fit_width(r->cfg.wide, r->tty, ws.ws_col, getenv("COLUMNS"));
 }
 
 bool render_hook_on(const struct render *r, enum hook_id id)
@@ -68,47 +68,48 @@ bool render_hook_on(const struct render *r, enum hook_id id)
 	return !r->hooks || r->hooks[id].attached;
 }
 
-static bool json(const struct render *r)
-{
-	return r->opt->output == OUT_JSON;
-}
-
 void render_interval(struct render *r, const struct frame *f)
 {
-	json(r) ? json_interval(r, f) : table_interval(r, f);
+	r->cfg.ops->interval(r, f);
 	fflush(r->out);
 }
 
 void render_summary(struct render *r, const struct frame *f)
 {
-	json(r) ? json_summary(r, f) : table_summary(r, f);
+	r->cfg.ops->summary(r, f);
 	fflush(r->out);
 }
 
 void render_trace_header(struct render *r)
 {
-	if (!json(r))
-		table_trace_header(r);
+	if (r->cfg.ops->trace_header)
+		r->cfg.ops->trace_header(r);
 }
 
 void render_read(struct render *r, const struct bs_read_rec *rec)
 {
-	json(r) ? json_read(r, rec) : table_read(r, rec);
+	r->cfg.ops->read(r, rec);
 }
 
 void render_close(struct render *r, const struct sock_entry *s)
 {
-	json(r) ? json_close(r, s) : table_close(r, s);
+	r->cfg.ops->close(r, s);
 }
 
 void render_flow(struct render *r, const struct bs_flow_rec *rec)
 {
-	json(r) ? json_flow(r, rec) : table_flow(r, rec);
+	r->cfg.ops->flow(r, rec);
 }
 
 void render_lost(struct render *r, const struct losses *d)
 {
-	json(r) ? json_lost(r, d) : table_lost(r, d);
+	r->cfg.ops->lost(r, d);
+}
+
+void render_hist(struct render *r, const struct hist_frame *hf)
+{
+	r->cfg.ops->hist(r, hf);
+	fflush(r->out);
 }
 
 const char *render_episode_owner(const struct render *r, const struct episode *e,

@@ -1,21 +1,55 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Output: the same frames as JSON lines or as text tables. Formatting only. */
+/*
+ * Output: the same frames and records as JSON lines or as text tables, by
+ * one interface (struct render_ops) with a backend each. The rules both
+ * follow (what is unknown, what a closed socket shows) are here. Formatting
+ * only.
+ */
 #ifndef BUFSCOPE_RENDER_H
 #define BUFSCOPE_RENDER_H
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "cli.h"
 #include "collector.h"
 #include "fmt.h"
+#include "hooks.h"
 #include "json.h"
 #include "model.h"
+#include "view.h"
 
 struct drop_reasons;
+struct render;
+
+enum group_by { BY_SOCKET, BY_PROCESS };
+
+/* What a backend (render_json.c, render_table.c) does with each output. */
+struct render_ops {
+	bool redraws;		/* on a terminal, each interval replaces the last */
+	void (*interval)(struct render *r, const struct frame *f);
+	void (*summary)(struct render *r, const struct frame *f);
+	void (*trace_header)(struct render *r);		/* may be NULL */
+	void (*read)(struct render *r, const struct bs_read_rec *rec);
+	void (*close)(struct render *r, const struct sock_entry *s);
+	void (*flow)(struct render *r, const struct bs_flow_rec *rec);
+	void (*lost)(struct render *r, const struct losses *d);
+	void (*hist)(struct render *r, const struct hist_frame *hf);
+};
+
+extern const struct render_ops render_json_ops, render_table_ops;
+
+/* How a command wants its output: the backend and the table's shape. */
+struct render_config {
+	const struct render_ops *ops;
+	const char *command;	/* a table's header names it */
+	enum group_by by;
+	unsigned rows;		/* a table shows at most this many; 0: all */
+	bool wide;		/* every column, whatever the width */
+	bool verbose;		/* a table's header says what is attached */
+};
 
 struct render {
 	FILE *out;
-	const struct options *opt;
+	struct render_config cfg;
 	const struct hook_status *hooks;
 	const struct model *model;	/* episodes, and peers of sockets */
 	const struct drop_reasons *reasons;
@@ -26,23 +60,7 @@ struct render {
 	struct wallclock clock;	/* event timestamps as wall-clock text */
 };
 
-/* What one interval, or the whole run, looks like. */
-struct frame {
-	bool summary;		/* the whole run, not an interval */
-	double elapsed_s;	/* length of the interval or of the run */
-	uint64_t lost_events;	/* in the interval, or in the run */
-	uint64_t missed_reads;	/* kprobe tier: reads not seen, likewise */
-	uint64_t untracked_sockets;	/* sockets without state, likewise */
-	uint64_t close_folded;	/* closes folded in the kernel (no record) */
-	uint64_t close_fold_unowned;	/* of those, folded without their owner */
-	uint64_t drops_after_close;	/* drops after a socket's final totals */
-	struct sock_row *rows;
-	size_t n;
-	struct proc_row *procs;
-	size_t np;
-};
-
-void render_init(struct render *r, FILE *out, const struct options *opt,
+void render_init(struct render *r, FILE *out, const struct render_config *cfg,
 		 const struct hook_status *hooks);
 /*
  * The width a table must fit, 0 for none: none with --wide; a terminal's
@@ -65,6 +83,8 @@ void render_trace_header(struct render *r);
 void render_read(struct render *r, const struct bs_read_rec *rec);
 void render_close(struct render *r, const struct sock_entry *s);
 void render_flow(struct render *r, const struct bs_flow_rec *rec);
+/* hist: the distributions of an interval or of the run. */
+void render_hist(struct render *r, const struct hist_frame *hf);
 /* trace: records were lost (d: since the last such line), noticed now. */
 void render_lost(struct render *r, const struct losses *d);
 
@@ -72,20 +92,5 @@ void render_lost(struct render *r, const struct losses *d);
  * (sent) or of its local peer (recv), "remote" when the peer is elsewhere. */
 const char *render_episode_owner(const struct render *r, const struct episode *e,
 				 const struct sock_entry **owner);
-
-/* Per mode (render_json.c, render_table.c). */
-void json_interval(struct render *r, const struct frame *f);
-void json_summary(struct render *r, const struct frame *f);
-void json_read(struct render *r, const struct bs_read_rec *rec);
-void json_close(struct render *r, const struct sock_entry *s);
-void json_flow(struct render *r, const struct bs_flow_rec *rec);
-void json_lost(struct render *r, const struct losses *d);
-void table_interval(struct render *r, const struct frame *f);
-void table_summary(struct render *r, const struct frame *f);
-void table_trace_header(struct render *r);
-void table_read(struct render *r, const struct bs_read_rec *rec);
-void table_close(struct render *r, const struct sock_entry *s);
-void table_flow(struct render *r, const struct bs_flow_rec *rec);
-void table_lost(struct render *r, const struct losses *d);
 
 #endif

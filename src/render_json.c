@@ -224,10 +224,8 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 	if (hist) {
 		jw_key(jw, "hist");
 		jw_begin_object(jw);
-		json_hist(jw, "read_bytes", hist_of(s, BS_HIST_RET));
-		json_hist(jw, "req_bytes", hist_of(s, BS_HIST_REQ));
-		json_hist(jw, "queue_bytes", hist_of(s, BS_HIST_QUEUE));
-		json_hist(jw, "byte_age_us", hist_of(s, BS_HIST_AGE));
+		for (unsigned k = 0; k < BS_HIST_N; k++)
+			json_hist(jw, hist_kind(k)->key, hist_of(s, (int)k));
 		jw_end_object(jw);
 	}
 }
@@ -343,10 +341,10 @@ static void json_frame(struct render *r, const struct frame *f, bool summary)
 			jw_kv_str(jw, r->hooks[i].name, r->hooks[i].tier);
 		jw_end_object(jw);
 	}
-	json_losses(jw, f->lost_events, f->missed_reads, f->untracked_sockets);
-	jw_kv_u64(jw, "close_folded", f->close_folded);
-	jw_kv_u64(jw, "close_fold_unowned", f->close_fold_unowned);
-	jw_kv_u64(jw, "drops_after_close", f->drops_after_close);
+	json_losses(jw, f->lost.events, f->lost.missed_reads, f->lost.untracked_sockets);
+	jw_kv_u64(jw, "close_folded", f->lost.close_folded);
+	jw_kv_u64(jw, "close_fold_unowned", f->lost.close_fold_unowned);
+	jw_kv_u64(jw, "drops_after_close", f->lost.drops_after_close);
 	jw_key(jw, "sockets");
 	jw_begin_array(jw);
 	for (size_t i = 0; i < f->n; i++) {
@@ -365,17 +363,17 @@ static void json_frame(struct render *r, const struct frame *f, bool summary)
 	jw_newline(jw);
 }
 
-void json_interval(struct render *r, const struct frame *f)
+static void json_interval(struct render *r, const struct frame *f)
 {
 	json_frame(r, f, false);
 }
 
-void json_summary(struct render *r, const struct frame *f)
+static void json_summary(struct render *r, const struct frame *f)
 {
 	json_frame(r, f, true);
 }
 
-void json_read(struct render *r, const struct bs_read_rec *rec)
+static void json_read(struct render *r, const struct bs_read_rec *rec)
 {
 	struct json_writer *jw = &r->jw;
 	const char *sc = fmt_syscall((int32_t)rec->syscall_nr);
@@ -408,7 +406,7 @@ void json_read(struct render *r, const struct bs_read_rec *rec)
 	jw_newline(jw);
 }
 
-void json_flow(struct render *r, const struct bs_flow_rec *rec)
+static void json_flow(struct render *r, const struct bs_flow_rec *rec)
 {
 	static const char *const types[] = {
 		[BS_REC_ZW_START] = "zero_window_start", [BS_REC_ZW_END] = "zero_window_end",
@@ -458,7 +456,7 @@ void json_flow(struct render *r, const struct bs_flow_rec *rec)
 	jw_newline(jw);
 }
 
-void json_close(struct render *r, const struct sock_entry *s)
+static void json_close(struct render *r, const struct sock_entry *s)
 {
 	struct json_writer *jw = &r->jw;
 	struct sock_row row;
@@ -471,7 +469,7 @@ void json_close(struct render *r, const struct sock_entry *s)
 	jw_newline(jw);
 }
 
-void json_lost(struct render *r, const struct losses *d)
+static void json_lost(struct render *r, const struct losses *d)
 {
 	struct json_writer *jw = &r->jw;
 	char t[40];
@@ -484,3 +482,96 @@ void json_lost(struct render *r, const struct losses *d)
 	jw_end_object(jw);
 	jw_newline(jw);
 }
+
+/* A percentile as the bucket that holds it: [low, high], high null when
+ * open-ended; null for an empty histogram. */
+static void json_percentile(struct json_writer *jw, const char *k,
+			    const uint64_t *slots, double p)
+{
+	int slot = hist_percentile_slot(slots, p);
+
+	jw_key(jw, k);
+	if (slot < 0) {
+		jw_null(jw);
+		return;
+	}
+	jw_begin_array(jw);
+	jw_u64(jw, hist_slot_low((unsigned)slot));
+	if (hist_slot_high((unsigned)slot))
+		jw_u64(jw, hist_slot_high((unsigned)slot));
+	else
+		jw_null(jw);
+	jw_end_array(jw);
+}
+
+static void json_hist_group(struct render *r, const struct hist_frame *hf,
+			    const struct hist_group *g)
+{
+	struct json_writer *jw = &r->jw;
+
+	jw_begin_object(jw);
+	if (g->pid) {
+		jw_kv_u64(jw, "pid", g->pid);
+		jw_key(jw, "comm");
+		jw_strn(jw, g->s->comm, sizeof(g->s->comm));
+	} else {
+		jw_kv_null(jw, "pid");
+		jw_kv_null(jw, "comm");
+	}
+	jw_kv_u64(jw, "sockets", g->sockets);
+	if (hf->by_socket) {
+		jw_kv_u64(jw, "cookie", g->s->cookie);
+		jw_kv_bool(jw, "folded", g->s->folded);
+		json_endpoints(jw, &g->s->ep);
+	}
+	jw_key(jw, "hist");
+	jw_begin_object(jw);
+	for (unsigned i = 0; i < BS_HIST_N; i++) {
+		unsigned k = hist_kind_order[i];
+		const uint64_t *slots = g->hist[k];
+
+		jw_key(jw, hist_kind(k)->key);
+		jw_begin_object(jw);
+		jw_kv_u64(jw, "count", hist_total(slots));
+		json_percentile(jw, "p50", slots, 50);
+		json_percentile(jw, "p90", slots, 90);
+		json_percentile(jw, "p99", slots, 99);
+		json_hist(jw, "buckets", slots);
+		jw_end_object(jw);
+	}
+	jw_end_object(jw);
+	jw_end_object(jw);
+}
+
+static void json_hist_frame(struct render *r, const struct hist_frame *hf)
+{
+	struct json_writer *jw = &r->jw;
+	char t[40];
+
+	jw_begin_object(jw);
+	jw_kv_str(jw, "type", hf->summary ? "hist_summary" : "hist_interval");
+	jw_kv_str(jw, "time", fmt_time_iso(t, sizeof(t)));
+	jw_kv_u64(jw, hf->summary ? "duration_ms" : "interval_ms",
+		  (uint64_t)llround(hf->elapsed_s * 1000));
+	jw_kv_str(jw, "by", hf->by_socket ? "socket" : "process");
+	json_losses(jw, hf->lost.events, hf->lost.missed_reads, hf->lost.untracked_sockets);
+	jw_kv_u64(jw, "close_folded", hf->lost.close_folded);
+	jw_key(jw, "groups");
+	jw_begin_array(jw);
+	for (size_t i = 0; i < hf->n; i++)
+		json_hist_group(r, hf, &hf->groups[i]);
+	jw_end_array(jw);
+	jw_end_object(jw);
+	jw_newline(jw);
+}
+
+const struct render_ops render_json_ops = {
+	.redraws = false,
+	.interval = json_interval,
+	.summary = json_summary,
+	.read = json_read,
+	.close = json_close,
+	.flow = json_flow,
+	.lost = json_lost,
+	.hist = json_hist_frame,
+};

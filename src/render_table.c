@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "columns.h"
+#include "hist.h"
 #include "fmt.h"
 #include "render.h"
 #include "sanitize.h"
@@ -69,29 +70,29 @@ static void frame_header(struct render *r, const struct frame *f, size_t shown)
 	size_t m = 0;
 
 	/* the rarer losses only when there are some: the header stays short */
-	if (f->missed_reads)
+	if (f->lost.missed_reads)
 		m += snprintf(more + m, sizeof(more) - m, "  missed reads %llu",
-			      (unsigned long long)f->missed_reads);
-	if (f->untracked_sockets && m < sizeof(more))
+			      (unsigned long long)f->lost.missed_reads);
+	if (f->lost.untracked_sockets && m < sizeof(more))
 		m += snprintf(more + m, sizeof(more) - m, "  untracked sockets %llu",
-			      (unsigned long long)f->untracked_sockets);
+			      (unsigned long long)f->lost.untracked_sockets);
 	text_line(r, "bufscope %s  %s  %.1fs  %zu %s (%zu shown)  lost events %llu%s%s"
 		  "  folded closes %llu%s",
-		  cli_command_name(r->opt->cmd), now, f->elapsed_s,
-		  r->opt->by == BY_PROCESS ? f->np : f->n,
-		  r->opt->by == BY_PROCESS ? "processes" : "sockets", shown,
-		  (unsigned long long)f->lost_events, more,
-		  f->lost_events || f->missed_reads || f->untracked_sockets
+		  r->cfg.command, now, f->elapsed_s,
+		  r->cfg.by == BY_PROCESS ? f->np : f->n,
+		  r->cfg.by == BY_PROCESS ? "processes" : "sockets", shown,
+		  (unsigned long long)f->lost.events, more,
+		  f->lost.events || f->lost.missed_reads || f->lost.untracked_sockets
 		  ? " (counts are low)" : "",
-		  (unsigned long long)f->close_folded,
-		  f->close_fold_unowned ? " (some without owner: filtered counts are low)" : "");
-	if (r->opt->verbose)
+		  (unsigned long long)f->lost.close_folded,
+		  f->lost.close_fold_unowned ? " (some without owner: filtered counts are low)" : "");
+	if (r->cfg.verbose)
 		text_line(r, "attach: %s", hooks);
 }
 
 static size_t rows_to_show(const struct render *r, size_t n)
 {
-	return r->opt->rows && r->opt->rows < n ? r->opt->rows : n;
+	return r->cfg.rows && r->cfg.rows < n ? r->cfg.rows : n;
 }
 
 /* Zero-window episodes begun, ours/peer's ('+' after it: at least that
@@ -394,7 +395,7 @@ static void frame_body(struct render *r, const struct frame *f, bool rates)
 	size_t shown;
 
 	r->line_width = render_width(r);
-	if (r->opt->by == BY_PROCESS) {
+	if (r->cfg.by == BY_PROCESS) {
 		shown = rows_to_show(r, f->np);
 		frame_header(r, f, shown);
 		memcpy(cols, proc_cols, sizeof(proc_cols));
@@ -423,7 +424,7 @@ static void frame_body(struct render *r, const struct frame *f, bool rates)
 		text_line(r, "(no TCP socket read from or holding unread data)");
 }
 
-void table_interval(struct render *r, const struct frame *f)
+static void table_interval(struct render *r, const struct frame *f)
 {
 	clear_screen(r);
 	frame_body(r, f, true);
@@ -431,7 +432,7 @@ void table_interval(struct render *r, const struct frame *f)
 		fputc('\n', r->out);
 }
 
-void table_summary(struct render *r, const struct frame *f)
+static void table_summary(struct render *r, const struct frame *f)
 {
 	r->line_width = render_width(r);
 	fputc('\n', r->out);
@@ -439,7 +440,7 @@ void table_summary(struct render *r, const struct frame *f)
 	frame_body(r, f, false);
 }
 
-void table_trace_header(struct render *r)
+static void table_trace_header(struct render *r)
 {
 	fprintf(r->out, "%-15s %-7s %-15s %-47s %-8s %8s %8s %s\n", "TIME", "PID",
 		"COMM", "SOCKET (local>remote)", "SYSCALL", "REQ", "RET",
@@ -461,7 +462,7 @@ static const char *ret_text(char *buf, size_t len, int32_t ret)
 	return buf;
 }
 
-void table_read(struct render *r, const struct bs_read_rec *rec)
+static void table_read(struct render *r, const struct bs_read_rec *rec)
 {
 	char t[24], comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN];
 	char sock[2 * FMT_ENDPOINT_LEN], req[16], ret[24];
@@ -482,7 +483,7 @@ void table_read(struct render *r, const struct bs_read_rec *rec)
 		rec->flags & BS_RF_PEEK ? " peek" : "");
 }
 
-void table_flow(struct render *r, const struct bs_flow_rec *rec)
+static void table_flow(struct render *r, const struct bs_flow_rec *rec)
 {
 	char t[24], comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN];
 	char sock[2 * FMT_ENDPOINT_LEN], pid[16], what[96], buf[32];
@@ -519,7 +520,7 @@ void table_flow(struct render *r, const struct bs_flow_rec *rec)
 		sock, what);
 }
 
-void table_close(struct render *r, const struct sock_entry *s)
+static void table_close(struct render *r, const struct sock_entry *s)
 {
 	char comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN], pid[16];
 
@@ -536,7 +537,7 @@ void table_close(struct render *r, const struct sock_entry *s)
 }
 
 /* Where the trace lost records: a line in the stream, at the place noticed. */
-void table_lost(struct render *r, const struct losses *d)
+static void table_lost(struct render *r, const struct losses *d)
 {
 	char t[24];
 	struct timespec ts;
@@ -551,3 +552,117 @@ void table_lost(struct render *r, const struct losses *d)
 		(unsigned long long)d->untracked_sockets,
 		(unsigned long long)d->close_folded);
 }
+
+#define HIST_BAR 40
+
+/* A percentile as "p50 < 8192" (the upper bound of its bucket). */
+static void percentile_text(char *buf, size_t len, const uint64_t *slots, double p)
+{
+	int slot = hist_percentile_slot(slots, p);
+	uint64_t high = slot < 0 ? 0 : hist_slot_high((unsigned)slot);
+
+	if (slot < 0)
+		snprintf(buf, len, "p%.0f -", p);
+	else if (high)
+		snprintf(buf, len, "p%.0f < %llu", p, (unsigned long long)high);
+	else
+		snprintf(buf, len, "p%.0f >= %llu", p,
+			 (unsigned long long)hist_slot_low((unsigned)slot));
+}
+
+/* One log2 histogram: its buckets from the first to the last non-empty one,
+ * each with its count and a bar scaled to the largest. */
+static void hist_lines(struct render *r, unsigned kind, const uint64_t *slots)
+{
+	const struct hist_kind_info *ki = hist_kind(kind);
+	char p50[40], p90[40], p99[40], bar[HIST_BAR + 1];
+	int first = -1, last = -1;
+	uint64_t max = 0;
+
+	for (int i = 0; i < BS_HIST_SLOTS; i++) {
+		if (!slots[i])
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+		if (slots[i] > max)
+			max = slots[i];
+	}
+	percentile_text(p50, sizeof(p50), slots, 50);
+	percentile_text(p90, sizeof(p90), slots, 90);
+	percentile_text(p99, sizeof(p99), slots, 99);
+	fprintf(r->out, "  %s (%s): %llu reads, %s, %s, %s\n", ki->title, ki->unit,
+		(unsigned long long)hist_total(slots), p50, p90, p99);
+	for (int i = first; i >= 0 && i <= last; i++) {
+		uint64_t low = hist_slot_low((unsigned)i), high = hist_slot_high((unsigned)i);
+		unsigned w = (unsigned)((slots[i] * HIST_BAR + max - 1) / max);
+		char hi[24];
+
+		memset(bar, '*', w);
+		bar[w] = 0;
+		if (high)
+			snprintf(hi, sizeof(hi), "%llu", (unsigned long long)(high - 1));
+		else
+			snprintf(hi, sizeof(hi), "...");
+		fprintf(r->out, "    %12llu -> %-12s : %-10llu |%-*s|\n",
+			(unsigned long long)low, hi, (unsigned long long)slots[i],
+			HIST_BAR, bar);
+	}
+}
+
+static void hist_group_title(struct render *r, const struct hist_frame *hf,
+			     const struct hist_group *g)
+{
+	char comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN], pid[16];
+	const struct sock_entry *s = g->s;
+
+	snprintf(pid, sizeof(pid), g->pid ? "%u" : "-", g->pid);
+	if (!hf->by_socket)
+		fprintf(r->out, "pid %s %s: %u socket%s\n", pid,
+			g->pid ? safe_comm(comm, sizeof(comm), s->comm) : "(owner unknown)",
+			g->sockets, g->sockets == 1 ? "" : "s");
+	else if (s->folded)
+		fprintf(r->out, "pid %s %s: (folded closes) %u sockets\n", pid,
+			safe_comm(comm, sizeof(comm), s->comm), g->sockets);
+	else
+		fprintf(r->out, "pid %s %s: %s>%s\n", pid,
+			safe_comm(comm, sizeof(comm), s->comm),
+			fmt_endpoint(l, sizeof(l), s->ep.family, s->ep.saddr, s->ep.sport),
+			fmt_endpoint(rem, sizeof(rem), s->ep.family, s->ep.daddr, s->ep.dport));
+}
+
+static void table_hist(struct render *r, const struct hist_frame *hf)
+{
+	char now[16];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%H:%M:%S", &tm);
+	fprintf(r->out, "%sbufscope hist  %s  %.1fs%s  lost events %llu  folded closes %llu%s\n",
+		hf->summary ? "\n" : "", now, hf->elapsed_s,
+		hf->summary ? " (the whole run)" : "",
+		(unsigned long long)hf->lost.events,
+		(unsigned long long)hf->lost.close_folded,
+		hf->lost.events || hf->lost.missed_reads ? " (counts are low)" : "");
+	for (size_t i = 0; i < hf->n; i++) {
+		hist_group_title(r, hf, &hf->groups[i]);
+		for (unsigned k = 0; k < BS_HIST_N; k++)
+			hist_lines(r, hist_kind_order[k], hf->groups[i].hist[hist_kind_order[k]]);
+	}
+	if (!hf->n)
+		fprintf(r->out, "(no read returned data%s)\n",
+			hf->summary ? " during the run" : " in this interval");
+}
+
+const struct render_ops render_table_ops = {
+	.redraws = true,
+	.interval = table_interval,
+	.summary = table_summary,
+	.trace_header = table_trace_header,
+	.read = table_read,
+	.close = table_close,
+	.flow = table_flow,
+	.lost = table_lost,
+	.hist = table_hist,
+};

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hist.h"
 #include "view.h"
 
 double view_avg_req(const struct counts *d)
@@ -207,4 +209,109 @@ void view_sort_procs(struct proc_row *rows, size_t n, enum sort_key key)
 {
 	if (n > 1)
 		qsort_r(rows, n, sizeof(*rows), cmp_procs, &key);
+}
+
+/* Rows, then their rollup by process. */
+static int frame_fill(struct frame *f, long n)
+{
+	long np;
+
+	if (n < 0)
+		return -ENOMEM;
+	f->n = (size_t)n;
+	np = model_rollup(f->rows, f->n, &f->procs);
+	if (np < 0) {
+		view_frame_free(f);
+		return -ENOMEM;
+	}
+	f->np = (size_t)np;
+	return 0;
+}
+
+int view_frame_interval(struct frame *f, struct model *m, struct frame_mark *mk,
+			const struct losses *now, double elapsed_s)
+{
+	memset(f, 0, sizeof(*f));
+	f->elapsed_s = elapsed_s;
+	losses_sub(&f->lost, now, &mk->lost);
+	mk->lost = *now;
+	return frame_fill(f, model_take_interval(m, &f->rows));
+}
+
+int view_frame_summary(struct frame *f, struct model *m, const struct losses *now,
+		       double elapsed_s)
+{
+	memset(f, 0, sizeof(*f));
+	f->summary = true;
+	f->elapsed_s = elapsed_s;
+	f->lost = *now;
+	return frame_fill(f, model_summary(m, &f->rows));
+}
+
+void view_frame_order(struct frame *f, enum sort_key key, size_t k)
+{
+	view_top_socks(f->rows, f->n, key, k);
+	view_sort_procs(f->procs, f->np, key);
+}
+
+void view_frame_free(struct frame *f)
+{
+	free(f->rows);
+	free(f->procs);
+	f->rows = NULL;
+	f->procs = NULL;
+}
+
+static bool same_process(const struct hist_group *g, const struct sock_entry *s)
+{
+	uint32_t pid = s->owner == OWNER_UNKNOWN ? 0 : s->pid;
+
+	return g->pid == pid && (!pid || !strncmp(g->s->comm, s->comm, BS_COMM_LEN));
+}
+
+static uint64_t group_reads(const struct hist_group *g)
+{
+	return hist_total(g->hist[BS_HIST_RET]);
+}
+
+static int cmp_groups(const void *a, const void *b)
+{
+	uint64_t x = group_reads(a), y = group_reads(b);
+
+	return x > y ? -1 : x < y;
+}
+
+int view_hist_frame(struct hist_frame *hf, const struct frame *f, bool by_socket)
+{
+	const size_t cells = (size_t)BS_HIST_N * BS_HIST_SLOTS;
+
+	memset(hf, 0, sizeof(*hf));
+	hf->summary = f->summary;
+	hf->by_socket = by_socket;
+	hf->elapsed_s = f->elapsed_s;
+	hf->lost = f->lost;
+	if (!f->n)
+		return 0;
+	hf->groups = calloc(f->n, sizeof(*hf->groups));
+	if (!hf->groups)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct sock_row *r = &f->rows[i];
+		struct hist_group *g = NULL;
+
+		if (!r->hist || !hist_any(r->hist, cells))
+			continue;
+		for (size_t j = 0; !by_socket && j < hf->n && !g; j++)
+			if (same_process(&hf->groups[j], r->s))
+				g = &hf->groups[j];
+		if (!g) {
+			g = &hf->groups[hf->n++];
+			g->s = r->s;
+			g->pid = r->s->owner == OWNER_UNKNOWN ? 0 : r->s->pid;
+		}
+		g->sockets += r->s->folded ? (unsigned)r->folded : 1;
+		hist_add_all(&g->hist[0][0], r->hist);
+	}
+	qsort(hf->groups, hf->n, sizeof(*hf->groups), cmp_groups);
+	return 0;
 }

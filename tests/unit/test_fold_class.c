@@ -24,6 +24,7 @@
 #include "collector.h"
 #include "drop_reasons.h"
 #include "model.h"
+#include "cmd/cmd.h"
 #include "render.h"
 #include "view.h"
 #define TESTLIB_RENDER_CTX	/* struct ctx */
@@ -284,7 +285,12 @@ static void use(struct ctx *c, const char *const *args)
 	test_parse(&c->opt, args);
 	test_memstream(&c->f, &c->buf, &c->len);
 	unsetenv("COLUMNS");	/* a stream gets every column */
-	render_init(&c->r, c->f, &c->opt, hooks);
+	{
+		struct render_config rc;
+
+		cmd_render_config(&c->opt, &rc);
+		render_init(&c->r, c->f, &rc, hooks);
+	}
 	c->r.model = &c->m;
 	c->r.reasons = &c->reasons;
 }
@@ -350,7 +356,7 @@ static void test_table_process_incomplete(void **state)
 	USE(c, "top", "-b", "process", "-s", "pid");
 	marked_sockets(c);
 	test_frame(&c->fr, &c->m, &c->rows, &c->procs, false, 1.0, SORT_PID);
-	table_interval(&c->r, &c->fr);
+	render_interval(&c->r, &c->fr);
 	line_of_pid(output(c), "100", line, sizeof(line));
 	assert_non_null(strstr(line, " 4/2+ "));
 	line_of_pid(output(c), "200", line, sizeof(line));
@@ -360,7 +366,7 @@ static void test_table_process_incomplete(void **state)
 	/* the summary too */
 	USE(c, "top", "-b", "process", "-s", "pid");
 	test_frame(&c->fr, &c->m, &c->rows, &c->procs, true, 1.0, SORT_PID);
-	table_summary(&c->r, &c->fr);
+	render_summary(&c->r, &c->fr);
 	line_of_pid(output(c), "100", line, sizeof(line));
 	assert_non_null(strstr(line, " 4/2+ "));
 }
@@ -391,7 +397,7 @@ static void test_json_process_incomplete(void **state)
 	USE(c, "top", "-o", "json");
 	marked_sockets(c);
 	test_frame(&c->fr, &c->m, &c->rows, &c->procs, true, 1.0, SORT_PID);
-	json_summary(&c->r, &c->fr);
+	render_summary(&c->r, &c->fr);
 	out = output(c);
 	procs = strstr(out, "\"processes\":");
 	assert_non_null(procs);
@@ -413,7 +419,7 @@ static void test_folded_incomplete(void **state)
 	fold(c, 300, 0, 0, BS_INC_ZW_RECV);
 	fold(c, 400, 0, 0, 0);
 	test_frame(&c->fr, &c->m, &c->rows, &c->procs, true, 1.0, SORT_PID);
-	json_summary(&c->r, &c->fr);
+	render_summary(&c->r, &c->fr);
 	out = output(c);
 	json_value(out, "\"pid\":300,", "folded", v, sizeof(v));
 	assert_string_equal(v, "true");
@@ -432,7 +438,7 @@ static void test_folded_incomplete(void **state)
 	fold(c, 300, 0, 0, 0);
 	USE(c, "top", "-s", "pid");
 	test_frame(&c->fr, &c->m, &c->rows, &c->procs, true, 1.0, SORT_PID);
-	table_summary(&c->r, &c->fr);
+	render_summary(&c->r, &c->fr);
 	line_of_pid(output(c), "300*", line, sizeof(line));
 	assert_non_null(strstr(line, "(folded closes)"));
 	assert_non_null(strstr(line, " 0/0+ "));

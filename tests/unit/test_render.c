@@ -22,6 +22,7 @@
 #include "collector.h"
 #include "drop_reasons.h"
 #include "model.h"
+#include "cmd/cmd.h"
 #include "render.h"
 #include "view.h"
 #include "bufscope/syscalls.h"
@@ -242,7 +243,12 @@ static void use_options(struct ctx *c, const char *const *args)
 	test_parse(&c->opt, args);
 	test_memstream(&c->f, &c->buf, &c->len);
 	unsetenv("COLUMNS");	/* a stream gets every column (test_render_fit) */
-	render_init(&c->r, c->f, &c->opt, hooks);
+	{
+		struct render_config rc;
+
+		cmd_render_config(&c->opt, &rc);
+		render_init(&c->r, c->f, &rc, hooks);
+	}
 	assert_false(c->r.redraw);	/* not a terminal */
 	/* as session_run does */
 	c->r.model = &c->m;
@@ -333,7 +339,7 @@ static void feed(struct ctx *c, const struct bs_sock_rec *r)
 static void make_frame(struct ctx *c, bool summary, double secs, uint64_t lost)
 {
 	test_frame(&c->fr, &c->m, &c->rows, &c->procs, summary, secs, c->opt.sort);
-	c->fr.lost_events = lost;
+	c->fr.lost.events = lost;
 }
 
 /* Three sockets: a reader, a socket held by fd with bytes waiting, and an
@@ -486,7 +492,7 @@ static void test_json_interval_processes(void **state)
 	r.state.c.queue_peak = 2000;
 	feed(c, &r);
 	make_frame(c, false, 1.0, 0);
-	json_interval(&c->r, &c->fr);
+	render_interval(&c->r, &c->fr);
 	out = output(c);
 	assert_int_equal(assert_json_lines(out), 1);
 
@@ -567,7 +573,7 @@ static void test_json_summary(void **state)
 	assert_non_null(strstr(s, "\"hist\":{\"read_bytes\":[[1024,2048,3],[4096,8192,2]],"
 				  "\"req_bytes\":[[4096,8192,4]],"
 				  "\"queue_bytes\":[[0,1,1],[1073741824,null,1]],"
-				  "\"byte_age_us\":[]}"));
+				  "\"byte_age_us\":[],\"gap_us\":[]}"));
 	assert_true(strstr(s, "\"hist\"") < e);
 }
 
@@ -584,7 +590,7 @@ static void test_json_summary_closed_socket(void **state)
 	r.state.c.reads = 9;
 	feed(c, &r);
 	make_frame(c, true, 2.0, 0);
-	json_summary(&c->r, &c->fr);
+	render_summary(&c->r, &c->fr);
 	out = output(c);
 	assert_int_equal(assert_json_lines(out), 1);
 	s = array_elem(out, "sockets", 0, &e);
@@ -604,9 +610,9 @@ static void test_json_empty_frame(void **state)
 
 	OPTS(c, "top", "-o", "json");
 	make_frame(c, false, 0.9996, 0);
-	json_interval(&c->r, &c->fr);
+	render_interval(&c->r, &c->fr);
 	make_frame(c, true, 10.0, 0);
-	json_summary(&c->r, &c->fr);
+	render_summary(&c->r, &c->fr);
 	out = output(c);
 	assert_int_equal(assert_json_lines(out), 2);
 	assert_non_null(strstr(out, "\"interval_ms\":1000,\"lost_events\":0,"
@@ -634,7 +640,7 @@ static void test_json_escapes_comm(void **state)
 	memcpy(r.state.reader.comm, "\x1b[31mev\"il\\\xff", 13);
 	feed(c, &r);
 	make_frame(c, false, 1.0, 0);
-	json_interval(&c->r, &c->fr);
+	render_interval(&c->r, &c->fr);
 	out = output(c);
 	assert_int_equal(assert_json_lines(out), 1);
 	assert_null(strchr(out, 0x1b));
@@ -656,7 +662,7 @@ static void test_json_comm_full_16_bytes(void **state)
 	memcpy(r.state.reader.comm, "0123456789abcdef", 16);
 	feed(c, &r);
 	make_frame(c, false, 1.0, 0);
-	json_interval(&c->r, &c->fr);
+	render_interval(&c->r, &c->fr);
 	out = output(c);
 	assert_int_equal(assert_json_lines(out), 1);
 	s = array_elem(out, "sockets", 0, &e);
@@ -937,9 +943,9 @@ static void test_table_escape_in_comm(void **state)
 	memcpy(r.state.reader.comm, "\x1b[31mevil\x7f\xc3\xa9", 12);
 	feed(c, &r);
 	make_frame(c, false, 1.0, 0);
-	table_interval(&c->r, &c->fr);
+	render_interval(&c->r, &c->fr);
 	make_frame(c, true, 1.0, 0);
-	table_summary(&c->r, &c->fr);
+	render_summary(&c->r, &c->fr);
 	render_close(&c->r, model_find(&c->m, 42));
 	out = output(c);
 	assert_null(strchr(out, 0x1b));
@@ -960,7 +966,7 @@ static void test_table_escape_by_process(void **state)
 	strcpy(r.state.reader.comm, "\x1b[2Jx");
 	feed(c, &r);
 	make_frame(c, false, 1.0, 0);
-	table_interval(&c->r, &c->fr);
+	render_interval(&c->r, &c->fr);
 	out = output(c);
 	assert_no_escape(out);
 	assert_int_equal(count_lines_with(out, "?[2Jx"), 1);
@@ -974,7 +980,7 @@ static void test_table_rows_limit(void **state)
 	OPTS(c, "top", "-n", "1");
 	three_sockets(c);
 	make_frame(c, false, 1.0, 5);
-	table_interval(&c->r, &c->fr);
+	render_interval(&c->r, &c->fr);
 	out = output(c);
 	assert_non_null(strstr(out, "3 sockets (1 shown)"));
 	assert_non_null(strstr(out, "lost events 5 (counts are low)"));
@@ -996,7 +1002,7 @@ static void test_table_by_process(void **state)
 	r.cookie = 45;
 	feed(c, &r);
 	make_frame(c, false, 1.0, 0);
-	table_interval(&c->r, &c->fr);
+	render_interval(&c->r, &c->fr);
 	out = output(c);
 	assert_non_null(strstr(out, "3 processes (3 shown)"));
 	assert_int_equal(count_lines_with(out, "SOCKS"), 1);
@@ -1031,7 +1037,7 @@ static void test_table_summary_and_closed(void **state)
 	rec_reader42(&r, BS_REC_CLOSE);
 	feed(c, &r);
 	make_frame(c, false, 1.0, 0);
-	table_interval(&c->r, &c->fr);
+	render_interval(&c->r, &c->fr);
 	assert_non_null(strstr(output(c), "* closed during the interval"));
 	assert_non_null(strstr(output(c), "1234*"));
 	make_frame(c, true, 4.0, 0);
@@ -1062,7 +1068,7 @@ static void test_table_empty(void **state)
 
 	OPTS(c, "top");
 	make_frame(c, false, 1.0, 0);
-	table_interval(&c->r, &c->fr);
+	render_interval(&c->r, &c->fr);
 	out = output(c);
 	assert_non_null(strstr(out, "0 sockets (0 shown)"));
 	assert_non_null(strstr(out, "(no TCP socket read from or holding unread data)"));
@@ -1076,11 +1082,11 @@ static void test_table_losses_in_header(void **state)
 
 	OPTS(c, "top");
 	make_frame(c, false, 1.0, 0);
-	table_interval(&c->r, &c->fr);
+	render_interval(&c->r, &c->fr);
 	make_frame(c, false, 1.0, 2);
-	c->fr.missed_reads = 5;
-	c->fr.untracked_sockets = 7;
-	table_interval(&c->r, &c->fr);
+	c->fr.lost.missed_reads = 5;
+	c->fr.lost.untracked_sockets = 7;
+	render_interval(&c->r, &c->fr);
 	out = output(c);
 	assert_int_equal(count_lines_with(out, "lost events 0"), 1);
 	assert_int_equal(count_lines_with(out, "lost events 2  missed reads 5  "
@@ -1099,8 +1105,8 @@ static void test_json_losses(void **state)
 	OPTS(c, "trace", "-o", "json");
 	render_lost(&c->r, &d);
 	make_frame(c, true, 2.0, 3);
-	c->fr.missed_reads = 4;
-	c->fr.untracked_sockets = 5;
+	c->fr.lost.missed_reads = 4;
+	c->fr.lost.untracked_sockets = 5;
 	render_summary(&c->r, &c->fr);
 	out = output(c);
 	assert_int_equal(assert_json_lines(out), 2);
@@ -1136,7 +1142,7 @@ static void test_table_verbose_attach(void **state)
 
 	OPTS(c, "top", "-v");
 	make_frame(c, false, 1.0, 0);
-	table_interval(&c->r, &c->fr);
+	render_interval(&c->r, &c->fr);
 	out = output(c);
 	assert_non_null(strstr(out, "attach: read=tracepoint arrival=tracepoint "
 				    "close=tracepoint sockets=iterator state=iterator window_out=tracepoint "
@@ -2272,9 +2278,9 @@ static void test_json_folded_and_vanished(void **state)
 	OPTS(c, "top", "-o", "json");
 	folded_and_vanished(c);
 	make_frame(c, true, 2.0, 0);
-	c->fr.close_folded = 5;
-	c->fr.close_fold_unowned = 1;
-	json_summary(&c->r, &c->fr);
+	c->fr.lost.close_folded = 5;
+	c->fr.lost.close_fold_unowned = 1;
+	render_summary(&c->r, &c->fr);
 	out = output(c);
 	assert_int_equal(assert_json_lines(out), 1);
 	assert_non_null(strstr(out, "\"close_folded\":5,\"close_fold_unowned\":1,"));
@@ -2314,8 +2320,8 @@ static void test_table_folded_and_vanished(void **state)
 	OPTS(c, "top");
 	folded_and_vanished(c);
 	make_frame(c, true, 2.0, 0);
-	c->fr.close_folded = 5;
-	table_summary(&c->r, &c->fr);
+	c->fr.lost.close_folded = 5;
+	render_summary(&c->r, &c->fr);
 	out = output(c);
 	assert_non_null(strstr(out, "folded closes 5\n"));
 	assert_non_null(strstr(out, "1234*+ "));

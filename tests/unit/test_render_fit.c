@@ -24,6 +24,7 @@
 #include "collector.h"
 #include "drop_reasons.h"
 #include "model.h"
+#include "cmd/cmd.h"
 #include "render.h"
 #include "view.h"
 #define TESTLIB_RENDER_CTX	/* struct ctx */
@@ -62,7 +63,12 @@ static void use(struct ctx *c, const char *columns, const char *const *args)
 	else
 		unsetenv("COLUMNS");
 	test_memstream(&c->f, &c->buf, &c->len);
-	render_init(&c->r, c->f, &c->opt, hooks);
+	{
+		struct render_config rc;
+
+		cmd_render_config(&c->opt, &rc);
+		render_init(&c->r, c->f, &rc, hooks);
+	}
 	assert_false(c->r.tty);
 	c->r.model = &c->m;
 	c->r.reasons = &c->reasons;

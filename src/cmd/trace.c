@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `bufscope trace`: one line per read, episode edge, drop, buffer change or
+ * close, as they happen; the run's summary at the end. */
+#include <stdio.h>
+#include "cmd/cmd.h"
+
+/* Every read crosses to user space: a larger ring. */
+#define TRACE_RINGBUF (16 * 1024 * 1024)
+
+struct trace {
+	const struct options *opt;
+	struct render render;
+	struct losses shown;	/* losses as of the last `lost` line */
+};
+
+static unsigned event_of(uint32_t kind)
+{
+	switch (kind) {
+	case BS_REC_READ: return EV_READ;
+	case BS_REC_ZW_START:
+	case BS_REC_ZW_END: return EV_ZW;
+	case BS_REC_DROP: return EV_DROP;
+	case BS_REC_RCVBUF: return EV_RCVBUF;
+	case BS_REC_CLOSE: return EV_CLOSE;
+	default: return 0;
+	}
+}
+
+static int trace_start(void *ctx, struct engine *e)
+{
+	struct trace *t = ctx;
+	struct render_config rc;
+
+	cmd_render_config(t->opt, &rc);
+	render_init(&t->render, stdout, &rc, engine_hooks(e));
+	t->render.model = engine_model(e);
+	t->render.reasons = engine_drop_reasons(e);
+	render_trace_header(&t->render);
+	return 0;
+}
+
+static void trace_record(void *ctx, struct engine *e, const struct engine_record *r)
+{
+	struct trace *t = ctx;
+
+	(void)e;
+	if (!(t->opt->events & event_of(r->kind)) || !r->visible)
+		return;
+	if (r->read)
+		render_read(&t->render, r->read);
+	else if (r->flow)
+		render_flow(&t->render, r->flow);
+	else if (r->sock)
+		render_close(&t->render, r->sock);
+}
+
+/*
+ * A `lost` record (a line in a table) where losses are noticed, so that a
+ * stream cut short still says where it has gaps; then what was printed goes
+ * out (a reader of a pipe sees lines live).
+ */
+static void trace_tick(void *ctx, struct engine *e)
+{
+	struct trace *t = ctx;
+	struct losses now, d;
+
+	engine_losses(e, false, &now);
+	losses_sub(&d, &now, &t->shown);
+	t->shown = now;
+	/* a folded close is a close line the stream will not have */
+	if (!(t->opt->events & EV_CLOSE))
+		d.close_folded = 0;
+	if (d.events || d.missed_reads || d.untracked_sockets || d.close_folded)
+		render_lost(&t->render, &d);
+	fflush(t->render.out);
+}
+
+static int trace_finish(void *ctx, struct engine *e, double elapsed_s)
+{
+	struct trace *t = ctx;
+
+	trace_tick(t, e);
+	return cmd_summary(&t->render, t->opt, e, elapsed_s);
+}
+
+static int run(const struct options *opt)
+{
+	struct trace t = { .opt = opt };
+	struct sink sink = {
+		.ctx = &t, .on_start = trace_start, .on_record = trace_record,
+		.on_tick = trace_tick, .on_finish = trace_finish,
+	};
+	struct engine_config cfg;
+
+	cmd_engine_config(opt, &cfg);
+	cfg.interval_s = 0;	/* records as they come; one pass at the end */
+	cfg.kernel.trace_reads = opt->events & EV_READ;
+	cfg.kernel.flow_records = (opt->events & EV_DROP ? BS_FR_DROP : 0) |
+				  (opt->events & EV_RCVBUF ? BS_FR_RCVBUF : 0);
+	cfg.kernel.ringbuf_bytes = TRACE_RINGBUF;
+	return engine_run(&cfg, &sink, 1);
+}
+
+const struct cmd cmd_trace = {
+	.name = "trace",
+	.summary = "one line per read: requested, returned, queue before and after",
+	.examples =
+		"  bufscope trace -p 1234            every read of process 1234\n"
+		"  bufscope trace -P 5432 -o json    reads on port 5432 as JSON lines\n"
+		"  bufscope trace -e zw,drop         only zero-window episodes and drops\n",
+	.options_help =
+		"trace options:\n"
+		"  -e, --events LIST    what to print: read, zw (zero-window episodes), drop,\n"
+		"                       rcvbuf, close, or all (default), comma-separated\n",
+	.own_options = "e",
+	.run = run,
+};
