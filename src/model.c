@@ -223,24 +223,6 @@ static void counts_from_kernel(struct counts *c, const struct bs_read_counters *
 	c->arrivals = k->arrivals;
 }
 
-void counts_sub(struct counts *out, const struct counts *a, const struct counts *b)
-{
-	const uint64_t *pa = (const uint64_t *)a, *pb = (const uint64_t *)b;
-	uint64_t *po = (uint64_t *)out;
-
-	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
-		po[i] = pa[i] >= pb[i] ? pa[i] - pb[i] : 0;
-}
-
-bool counts_any(const struct counts *c)
-{
-	const uint64_t *p = (const uint64_t *)c;
-
-	for (size_t i = 0; i < sizeof(*c) / sizeof(uint64_t); i++)
-		if (p[i])
-			return true;
-	return false;
-}
 
 static uint32_t max_u32(uint32_t a, uint32_t b)
 {
@@ -883,14 +865,6 @@ long model_summary(struct model *m, struct sock_row **rows)
 	return collect_rows(m, rows, false);
 }
 
-static void counts_add(struct counts *a, const struct counts *b)
-{
-	uint64_t *pa = (uint64_t *)a;
-	const uint64_t *pb = (const uint64_t *)b;
-
-	for (size_t i = 0; i < sizeof(*a) / sizeof(uint64_t); i++)
-		pa[i] += pb[i];
-}
 
 long model_rollup(const struct sock_row *rows, size_t n, struct proc_row **out)
 {

@@ -11,23 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bufscope/sock.h"
+#include "counts.h"
 
 struct drop_reasons;
-
-/* Cumulative counters; every member is a uint64_t (counts_sub relies on it). */
-struct counts {
-	uint64_t reads, bytes, req_reads, req_bytes, full_reads, eof_reads,
-		 eagain_reads, error_reads, peek_reads, peek_bytes, arrivals;
-	/* flow control: [BS_ZW_SENT] this socket's window, [BS_ZW_RECV] the peer's */
-	uint64_t zw_segments[BS_ZW_N];
-	uint64_t zw_episodes[BS_ZW_N];
-	uint64_t zw_ns[BS_ZW_N];	/* time in episodes, the open one included */
-	uint64_t zw_probes[BS_ZW_N];	/* probes received [SENT], sent [RECV] */
-	uint64_t drops;
-	uint64_t drops_expected;	/* of drops, the expected discards, as the
-					 * kernel classed them when they happened */
-	uint64_t rcvbuf_changes;
-};
 
 #define MODEL_DROP_REASONS 8	/* distinct reasons named per socket; more are
 				 * shown together as OTHER */
@@ -234,7 +220,5 @@ void model_row_totals(const struct sock_entry *s, struct sock_row *row);
 /* Per-process rollup of rows; returns count, -1 on ENOMEM. */
 long model_rollup(const struct sock_row *rows, size_t n, struct proc_row **out);
 
-void counts_sub(struct counts *out, const struct counts *a, const struct counts *b);
-bool counts_any(const struct counts *c);
 
 #endif

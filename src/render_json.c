@@ -2,6 +2,7 @@
 #include <math.h>
 #include "fmt.h"
 #include "hist.h"
+#include "counts.h"
 #include "render.h"
 #include "view.h"
 #include "drop_reasons.h"
@@ -14,28 +15,39 @@ static void kv_ratio(struct json_writer *jw, const char *k, uint64_t num,
 	jw_ratio(jw, num, den, decimals);
 }
 
+static bool count_known(const struct render *r, const struct count_info *ci)
+{
+	return ci->hook == CH_ALWAYS ||
+	       render_hook_on(r, ci->hook == CH_ARRIVAL ? HOOK_ARRIVAL : HOOK_DROPS);
+}
+
+static void kv_ms(struct json_writer *jw, const char *k, uint64_t ns);
+
+/*
+ * Every count of COUNTS_TABLE (null when its hook is off), then what is
+ * derived from them: partial reads, averages, time in zero window both ways.
+ */
 static void json_counts(struct render *r, const struct counts *d)
 {
 	struct json_writer *jw = &r->jw;
 
-	jw_kv_u64(jw, "reads", d->reads);
-	jw_kv_u64(jw, "bytes", d->bytes);
-	jw_kv_u64(jw, "req_reads", d->req_reads);
-	jw_kv_u64(jw, "req_bytes", d->req_bytes);
-	jw_kv_u64(jw, "full_reads", d->full_reads);
+	for (size_t i = 0; i < count_infos_n; i++) {
+		const struct count_info *ci = &count_infos[i];
+
+		if (!ci->key)
+			continue;
+		if (!count_known(r, ci))
+			jw_kv_null(jw, ci->key);
+		else if (ci->unit == UNIT_NS)
+			kv_ms(jw, ci->key, count_get(d, ci));
+		else
+			jw_kv_u64(jw, ci->key, count_get(d, ci));
+	}
 	jw_kv_u64(jw, "partial_reads", view_partial_reads(d));
 	/* view_avg_req() and view_avg_ret(), printed without printf */
 	kv_ratio(jw, "avg_req_bytes", d->req_bytes, d->req_reads, 1);
 	kv_ratio(jw, "avg_read_bytes", d->bytes, d->reads, 1);
-	jw_kv_u64(jw, "eof_reads", d->eof_reads);
-	jw_kv_u64(jw, "eagain_reads", d->eagain_reads);
-	jw_kv_u64(jw, "error_reads", d->error_reads);
-	jw_kv_u64(jw, "peek_reads", d->peek_reads);
-	jw_kv_u64(jw, "peek_bytes", d->peek_bytes);
-	if (render_hook_on(r, HOOK_ARRIVAL))
-		jw_kv_u64(jw, "arrivals", d->arrivals);
-	else
-		jw_kv_null(jw, "arrivals");
+	kv_ms(jw, "zero_window_ms", d->zw_ns[BS_ZW_SENT] + d->zw_ns[BS_ZW_RECV]);
 }
 
 static void json_endpoints(struct json_writer *jw, const struct bs_endpoints *ep)
@@ -109,20 +121,17 @@ static void json_drop_reasons(struct render *r, const struct sock_row *row)
 	jw_end_object(jw);
 }
 
-/* drops, and the same split into data lost and expected discards; null
- * without the drops hook. */
-static void json_drop_split(struct render *r, uint64_t drops, uint64_t lost,
-			    uint64_t expected)
+/* The drops split into data lost and expected discards; null without the
+ * drops hook. */
+static void json_drop_split(struct render *r, uint64_t lost, uint64_t expected)
 {
 	struct json_writer *jw = &r->jw;
 
 	if (!render_hook_on(r, HOOK_DROPS)) {
-		jw_kv_null(jw, "drops");
 		jw_kv_null(jw, "drops_lost");
 		jw_kv_null(jw, "drops_expected");
 		return;
 	}
-	jw_kv_u64(jw, "drops", drops);
 	jw_kv_u64(jw, "drops_lost", lost);
 	jw_kv_u64(jw, "drops_expected", expected);
 }
@@ -132,19 +141,9 @@ static void json_flow_fields(struct render *r, const struct sock_row *row)
 {
 	struct json_writer *jw = &r->jw;
 	const struct sock_entry *s = row->s;
-	const struct counts *d = &row->d;
 	const char *open = zw_open_name(s);
 	int64_t stall = model_reader_stall_ns(s);
 
-	jw_kv_u64(jw, "zero_window_sent", d->zw_segments[BS_ZW_SENT]);
-	jw_kv_u64(jw, "zero_window_recv", d->zw_segments[BS_ZW_RECV]);
-	jw_kv_u64(jw, "zero_window_episodes_sent", d->zw_episodes[BS_ZW_SENT]);
-	jw_kv_u64(jw, "zero_window_episodes_recv", d->zw_episodes[BS_ZW_RECV]);
-	kv_ms(jw, "zero_window_sent_ms", d->zw_ns[BS_ZW_SENT]);
-	kv_ms(jw, "zero_window_recv_ms", d->zw_ns[BS_ZW_RECV]);
-	kv_ms(jw, "zero_window_ms", d->zw_ns[BS_ZW_SENT] + d->zw_ns[BS_ZW_RECV]);
-	jw_kv_u64(jw, "zero_window_probes_sent", d->zw_probes[BS_ZW_RECV]);
-	jw_kv_u64(jw, "zero_window_probes_recv", d->zw_probes[BS_ZW_SENT]);
 	/* the received windows above are a lower bound (see docs/metrics.md) */
 	jw_kv_bool(jw, "zero_window_recv_incomplete",
 		   (s->incomplete & BS_INC_ZW_RECV) != 0);
@@ -152,7 +151,7 @@ static void json_flow_fields(struct render *r, const struct sock_row *row)
 		jw_kv_str(jw, "zero_window_open", open);
 	else
 		jw_kv_null(jw, "zero_window_open");
-	json_drop_split(r, d->drops, row->drops_lost, row->drops_expected);
+	json_drop_split(r, row->drops_lost, row->drops_expected);
 	if (render_hook_on(r, HOOK_DROPS))
 		json_drop_reasons(r, row);
 	else
@@ -160,7 +159,6 @@ static void json_flow_fields(struct render *r, const struct sock_row *row)
 	jw_kv_u64(jw, "rcv_wnd", s->closed ? 0 : s->rcv_wnd);
 	jw_kv_u64(jw, "peer_rcv_wnd", s->closed ? 0 : s->snd_wnd);
 	jw_kv_u64(jw, "send_queue", s->closed ? 0 : s->send_queue);
-	jw_kv_u64(jw, "rcvbuf_changes", d->rcvbuf_changes);
 	if (stall >= 0)
 		kv_ms(jw, "reader_stall_ms", (uint64_t)stall);
 	else
@@ -247,13 +245,9 @@ static void json_process(struct render *r, const struct proc_row *p)
 	json_counts(r, &p->d);
 	jw_kv_u64(jw, "queue_bytes", p->queue_bytes);
 	jw_kv_u64(jw, "queue_peak", p->peak);
-	/* who is stalled or blocked, and what it lost: as its sockets' */
-	jw_kv_u64(jw, "zero_window_episodes_sent", p->d.zw_episodes[BS_ZW_SENT]);
-	jw_kv_u64(jw, "zero_window_episodes_recv", p->d.zw_episodes[BS_ZW_RECV]);
-	kv_ms(jw, "zero_window_ms", p->d.zw_ns[BS_ZW_SENT] + p->d.zw_ns[BS_ZW_RECV]);
 	/* one of its sockets' received windows are a lower bound */
 	jw_kv_bool(jw, "zero_window_recv_incomplete", p->zw_recv_incomplete);
-	json_drop_split(r, p->d.drops, p->drops_lost, p->drops_expected);
+	json_drop_split(r, p->drops_lost, p->drops_expected);
 	jw_end_object(jw);
 }
 

@@ -1,0 +1,15 @@
+.out2/bpf/sockets.bpf.o: bpf/sockets.bpf.c bpf/bufscope.bpf.h \
+  vmlinux/x86/vmlinux.h include/bufscope/sock.h include/bufscope/log2.h \
+  bpf/closing.bpf.h bpf/closing_types.h
+
+bpf/bufscope.bpf.h:
+
+vmlinux/x86/vmlinux.h:
+
+include/bufscope/sock.h:
+
+include/bufscope/log2.h:
+
+bpf/closing.bpf.h:
+
+bpf/closing_types.h:

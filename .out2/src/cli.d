@@ -1,0 +1,18 @@
+.out2/src/cli.o: src/cli.c src/cli.h include/bufscope/sock.h src/hooks.h \
+ src/render.h src/collector.h src/fmt.h src/json.h src/model.h \
+ src/counts.h src/view.h src/cmd/cmd.h src/cli.h src/engine.h \
+ src/render.h
+src/cli.h:
+include/bufscope/sock.h:
+src/hooks.h:
+src/render.h:
+src/collector.h:
+src/fmt.h:
+src/json.h:
+src/model.h:
+src/counts.h:
+src/view.h:
+src/cmd/cmd.h:
+src/cli.h:
+src/engine.h:
+src/render.h:

@@ -1,0 +1,2 @@
+.out2/src/output.o: src/output.c src/output.h
+src/output.h:
