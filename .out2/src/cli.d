@@ -1,18 +1,18 @@
-.out2/src/cli.o: src/cli.c src/cli.h include/bufscope/sock.h src/hooks.h \
- src/render.h src/collector.h src/fmt.h src/json.h src/model.h \
- src/counts.h src/view.h src/cmd/cmd.h src/cli.h src/engine.h \
- src/render.h
+.out2/src/cli.o: src/cli.c src/cli.h src/cmd/cmd.h \
+ include/bufscope/sock.h src/engine.h src/collector.h src/hooks.h \
+ src/model.h src/counts.h src/hooks.h src/render.h src/fmt.h src/json.h \
+ src/view.h src/view.h
 src/cli.h:
+src/cmd/cmd.h:
 include/bufscope/sock.h:
-src/hooks.h:
-src/render.h:
+src/engine.h:
 src/collector.h:
-src/fmt.h:
-src/json.h:
+src/hooks.h:
 src/model.h:
 src/counts.h:
-src/view.h:
-src/cmd/cmd.h:
-src/cli.h:
-src/engine.h:
+src/hooks.h:
 src/render.h:
+src/fmt.h:
+src/json.h:
+src/view.h:
+src/view.h:
