@@ -154,7 +154,8 @@ int main(int argc, char **argv)
 	int reader_cpu = -1, writer_cpu = -1, opt;
 	struct wl_read_stats st = { 0, 0, 0, 0 };
 	struct rusage ru_self, ru_writer;
-	int lfd, sfd, status, port;
+	int lfd, sfd, status;
+	unsigned port;
 	pid_t child;
 
 	while ((opt = getopt(argc, argv, "b:n:t:r:w:R:W:h")) != -1) {
@@ -173,10 +174,8 @@ int main(int argc, char **argv)
 		usage();
 
 	signal(SIGPIPE, SIG_IGN);
-	lfd = wl_listen(AF_INET, NULL, 0, 0, 1);
+	lfd = wl_listen(AF_INET, NULL, 0, 0, 1, &port);
 	check(lfd, "listen on 127.0.0.1");
-	port = wl_port(lfd, 0);
-	check(port, "listen on 127.0.0.1");
 
 	child = wl_fork("bench-writer");
 	check(child, "fork");
@@ -184,7 +183,7 @@ int main(int argc, char **argv)
 		int cfd;
 
 		close(lfd);
-		cfd = wl_connect(AF_INET, NULL, (unsigned)port);
+		cfd = wl_connect(AF_INET, NULL, port);
 		check(cfd, "writer: connect");
 		writer(cfd, total, wsize, writer_cpu);
 	}

@@ -167,7 +167,8 @@ int main(int argc, char **argv)
 	unsigned long long ticks = 0, next = 0;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct srv_counts cnt = { 0, 0 };
-	int *cli, lfd, tfd = -1, opt, pfd[2], status, port;
+	int *cli, lfd, tfd = -1, opt, pfd[2], status;
+	unsigned port;
 	char wbuf[4096], r;
 	double t0, t1;
 	pid_t child;
@@ -195,10 +196,8 @@ int main(int argc, char **argv)
 	cli = calloc(n, sizeof(*cli));
 	if (!cli || pipe(pfd))
 		die("calloc/pipe");
-	lfd = wl_listen(AF_INET, NULL, 0, 0, 4096);
+	lfd = wl_listen(AF_INET, NULL, 0, 0, 4096, &port);
 	check(lfd, "listen on 127.0.0.1");
-	port = wl_port(lfd, 0);
-	check(port, "listen on 127.0.0.1");
 	child = wl_fork("bench-srv");
 	check(child, "fork");
 	if (child == 0) {
@@ -209,7 +208,7 @@ int main(int argc, char **argv)
 	close(lfd);
 	/* A loopback connect completes in the kernel (the child accepts). */
 	for (unsigned long i = 0; i < n; i++) {
-		cli[i] = wl_connect(AF_INET, NULL, (unsigned)port);
+		cli[i] = wl_connect(AF_INET, NULL, port);
 		if (cli[i] < 0) {
 			errno = -cli[i];
 			die("connect #%lu", i);
@@ -230,7 +229,7 @@ int main(int argc, char **argv)
 	printf("{\"ready\":true,\"conns\":%lu,\"sockets\":%lu,\"port\":%u,"
 	       "\"pid\":%d,\"server_pid\":%d,\"writes_per_conn_per_s\":%lu,"
 	       "\"setup_s\":%.3f}\n",
-	       n, 2 * n, (unsigned)port, (int)getpid(), (int)child, rate,
+	       n, 2 * n, port, (int)getpid(), (int)child, rate,
 	       t1 - t0);
 	fflush(stdout);
 

@@ -79,14 +79,11 @@ static void sender_main(uint16_t port)
  * inherit it, window scale too. */
 static int demo_listen(struct demo *d)
 {
-	int port;
+	unsigned port;
 
-	d->listen_fd = wl_listen(AF_INET, NULL, 0, DEMO_RCVBUF, 1);
+	d->listen_fd = wl_listen(AF_INET, NULL, 0, DEMO_RCVBUF, 1, &port);
 	if (d->listen_fd < 0)
 		return d->listen_fd;
-	port = wl_port(d->listen_fd, 0);
-	if (port < 0)
-		return port;
 	d->port = (uint16_t)port;
 	return 0;
 }

@@ -46,6 +46,18 @@ static int make_addr(struct sockaddr_storage *ss, socklen_t *len, int family,
 	return 0;
 }
 
+/* A TCP socket and the address it is to bind or connect to; the socket or -errno. */
+static int tcp_socket(struct sockaddr_storage *ss, socklen_t *len, int family,
+		      const char *addr, unsigned port)
+{
+	int fd, err = make_addr(ss, len, family, addr, port);
+
+	if (err)
+		return err;
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
 /* Closes fd keeping errno, and returns -err. */
 static int close_fail(int fd, int err)
 {
@@ -54,22 +66,25 @@ static int close_fail(int fd, int err)
 	return -err;
 }
 
-int wl_listen(int family, const char *addr, unsigned port, int rcvbuf, int backlog)
+int wl_listen(int family, const char *addr, unsigned port, int rcvbuf, int backlog,
+	      unsigned *bound)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int one = 1, fd, err;
+	int one = 1, fd = tcp_socket(&ss, &len, family, addr, port), p;
 
-	err = make_addr(&ss, &len, family, addr, port);
-	if (err)
-		return err;
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf))) ||
 	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, backlog))
 		return close_fail(fd, errno);
+	if (bound) {
+		p = wl_port(fd, 0);
+		if (p < 0)
+			return close_fail(fd, -p);
+		*bound = (unsigned)p;
+	}
 	return fd;
 }
 
@@ -77,14 +92,10 @@ int wl_connect(int family, const char *addr, unsigned port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd, err;
+	int fd = tcp_socket(&ss, &len, family, addr, port);
 
-	err = make_addr(&ss, &len, family, addr, port);
-	if (err)
-		return err;
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (connect(fd, (struct sockaddr *)&ss, len))
 		return close_fail(fd, errno);
 	return fd;
@@ -121,18 +132,16 @@ static int conn_fail(struct wl_conn *c, int lfd, int err)
 int wl_conn_open(struct wl_conn *c, int family, const char *addr, unsigned port,
 		 int rcvbuf)
 {
+	unsigned bound;
 	int lfd, lport, rport, sport;
 
 	memset(c, 0, sizeof(*c));
 	c->family = family;
 	c->rfd = c->sfd = -1;
-	lfd = wl_listen(family, addr, port, rcvbuf, 4);
+	lfd = wl_listen(family, addr, port, rcvbuf, 4, &bound);
 	if (lfd < 0)
 		return lfd;
-	lport = wl_port(lfd, 0);
-	if (lport < 0)
-		return conn_fail(c, lfd, lport);
-	c->sfd = wl_connect(family, addr, (unsigned)lport);
+	c->sfd = wl_connect(family, addr, bound);
 	if (c->sfd < 0)
 		return conn_fail(c, lfd, c->sfd);
 	c->rfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);

@@ -54,9 +54,11 @@ unsigned wl_log2_slot(unsigned long long v, unsigned nslots);
  * A listening TCP socket on addr (numeric; NULL: the loopback address of
  * family) and port (0: one the kernel picks). rcvbuf > 0 sets SO_RCVBUF before
  * listen(), so accepted sockets inherit it and the window scale is chosen for
- * it. SO_REUSEADDR is on. Returns the socket or -errno.
+ * it. SO_REUSEADDR is on. bound (may be NULL) gets the port it is bound to.
+ * Returns the socket or -errno.
  */
-int wl_listen(int family, const char *addr, unsigned port, int rcvbuf, int backlog);
+int wl_listen(int family, const char *addr, unsigned port, int rcvbuf, int backlog,
+	      unsigned *bound);
 
 /* A connected TCP socket to addr (NULL: loopback) and port; the socket or -errno. */
 int wl_connect(int family, const char *addr, unsigned port);
