@@ -198,7 +198,7 @@ BENCH_QUICK := $(filter-out 0 no,$(QUICK))
 $(BENCH_OUT):
 	$(Q)mkdir -p $@
 
-$(BENCH_OUT)/%: bench/%.c $(WL_LIB) | $(BENCH_OUT)
+$(BENCH_OUT)/%: bench/%.c $(wildcard bench/*.h) $(WL_LIB) | $(BENCH_OUT)
 	$(call msg,CC,$<)
 	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -Iworkloads -o $@ $< $(WL_LIB)
 

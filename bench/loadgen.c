@@ -31,7 +31,6 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,46 +39,14 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "workload.h"
-
-static __attribute__((format(printf, 1, 2), noreturn)) void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "loadgen[%d]: ", (int)getpid());
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (errno)
-		fprintf(stderr, ": %s", strerror(errno));
-	fputc('\n', stderr);
-	_exit(2);
-}
-
-static unsigned long long num(const char *s, const char *what)
-{
-	unsigned long long v;
-
-	if (wl_parse_u64(s, &v)) {
-		errno = 0;
-		die("bad %s: %s", what, s);
-	}
-	return v;
-}
+#define BENCH_PROG "loadgen"
+#include "bench.h"
 
 static double now_s(void)
 {
 	return wl_mono_ns() / 1e9;
 }
 
-/* die() for the library's -errno results. */
-static void check(int err, const char *what)
-{
-	if (err < 0) {
-		errno = -err;
-		die("%s", what);
-	}
-}
 
 static double cpu_s(const struct rusage *ru)
 {

@@ -25,10 +25,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +38,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "workload.h"
+#define BENCH_PROG "manyconns"
+#include "bench.h"
 
 static volatile sig_atomic_t stop;
 
@@ -48,41 +47,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static __attribute__((format(printf, 1, 2), noreturn)) void die(const char *fmt, ...)
-{
-	va_list ap;
-	int err = errno;
-
-	fprintf(stderr, "manyconns[%d]: ", (int)getpid());
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (err)
-		fprintf(stderr, ": %s", strerror(err));
-	fputc('\n', stderr);
-	_exit(2);
-}
-
-static unsigned long num(const char *s, const char *what)
-{
-	unsigned long long v;
-
-	if (wl_parse_u64(s, &v) || v > ULONG_MAX) {
-		errno = 0;
-		die("bad %s: %s", what, s);
-	}
-	return (unsigned long)v;
-}
-
-/* die() for the library's -errno results. */
-static void check(int err, const char *what)
-{
-	if (err < 0) {
-		errno = -err;
-		die("%s", what);
-	}
 }
 
 static void raise_nofile(unsigned long need)
