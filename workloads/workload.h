@@ -18,7 +18,6 @@
 
 #include <signal.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <sys/types.h>
 
 /* ------------------------------------------------------------ utilities */
@@ -111,11 +110,11 @@ long wl_pattern_check(const void *buf, size_t len, unsigned long long off);
 
 struct wl_send_opts {
 	unsigned long long bytes;	/* send exactly this many; 0: no limit */
-	unsigned long long duration_ns;		/* stop after this long; 0: no limit */
+	unsigned long long duration_ns;	/* stop after this long; 0: no limit */
 	size_t chunk;			/* bytes per send(); 0: 64 KiB */
 	unsigned long long rate;	/* at most this many bytes/s; 0: as TCP takes them */
 	unsigned long long pause_every;	/* after each pause_every bytes ... */
-	unsigned long long pause_ns;		/* ... stop sending this long */
+	unsigned long long pause_ns;	/* ... stop sending this long */
 	unsigned long long *pattern_off; /* the test stream from here (advanced); NULL: 'x' */
 	int peer_gone_ok;		/* EPIPE/ECONNRESET end the run with 0, peer_gone set */
 	const volatile sig_atomic_t *stop; /* ends the run when it becomes non-zero */
@@ -141,8 +140,8 @@ struct wl_read_info {
 	size_t req;			/* the size asked for (the app's `buf`) */
 	long ret;			/* bytes returned; 0 at EOF */
 	int inq;			/* FIONREAD just before the read; -1: not measured */
-	unsigned long long t_ns;			/* when the read was entered (monotonic) */
-	unsigned long long gap_ns;		/* since the previous read was entered; 0 for the first */
+	unsigned long long t_ns;	/* when the read was entered (monotonic) */
+	unsigned long long gap_ns;	/* since the previous read was entered; 0 for the first */
 };
 
 /*
@@ -157,11 +156,11 @@ struct wl_read_opts {
 	unsigned long long bytes;	/* read exactly this many (never asking for
 					   more than is left); 0: until EOF */
 	unsigned long long reads;	/* stop after this many reads; 0: no limit */
-	unsigned long long duration_ns;		/* stop after this long; 0: no limit */
+	unsigned long long duration_ns;	/* stop after this long; 0: no limit */
 	unsigned long long rate;	/* at most this many reads/s; 0: no pacing */
-	unsigned long long pause_ns;		/* sleep after each read */
+	unsigned long long pause_ns;	/* sleep after each read */
 	unsigned long long stall_every;	/* after each stall_every bytes read ... */
-	unsigned long long stall_ns;		/* ... stop reading this long */
+	unsigned long long stall_ns;	/* ... stop reading this long */
 	int measure_inq;		/* FIONREAD before each read (wl_read_info.inq) */
 	unsigned long long *verify_off;	/* check the test stream from here (advanced) */
 	wl_read_cb on_read;		/* per-read callback (times each read) */
