@@ -27,7 +27,7 @@ endif
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -DBUFSCOPE_VERSION='"$(VERSION)"'
-INCLUDES := -Iinclude -Isrc -I$(OUTPUT)
+INCLUDES := -Iinclude -Isrc -Iworkloads -I$(OUTPUT)
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-I$(dir $(VMLINUX)) -Iinclude -Ibpf
 LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lm
@@ -40,6 +40,11 @@ SRCS := $(wildcard src/*.c src/*/*.c)
 OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(SRCS))
 LIB_OBJS := $(filter-out $(OUTPUT)/src/main.o,$(OBJS))
 SKEL := $(OUTPUT)/bufscope.skel.h
+# The workload library (workloads/: sender, reader, connections), built once
+# and linked into bufscope (demo), the test workloads and the bench programs.
+WL_SRCS := $(wildcard workloads/*.c)
+WL_OBJS := $(patsubst workloads/%.c,$(OUTPUT)/workloads/%.o,$(WL_SRCS))
+WL_LIB := $(OUTPUT)/libworkload.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
@@ -85,7 +90,7 @@ vmlinux:
 	$(Q)mv $(VMLINUX).tmp $(VMLINUX)
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/tests/unit \
-		$(OUTPUT)/tests-static:
+		$(OUTPUT)/tests-static $(OUTPUT)/workloads:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)/bpf
@@ -112,7 +117,15 @@ $(OUTPUT)/src/%.o: src/%.c | $(OUTPUT)/src
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -c $< -o $@
 
-$(OUTPUT)/bufscope: $(OBJS)
+$(OUTPUT)/workloads/%.o: workloads/%.c | $(OUTPUT)/workloads
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -Iworkloads -MMD -MP -c $< -o $@
+
+$(WL_LIB): $(WL_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUTPUT)/bufscope: $(OBJS) $(WL_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
 
@@ -120,25 +133,26 @@ $(OUTPUT)/bufscope: $(OBJS)
 # and libc linked in.
 static: $(OUTPUT)/bufscope-static
 
-$(OUTPUT)/bufscope-static: $(OBJS)
+$(OUTPUT)/bufscope-static: $(OBJS) $(WL_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -static $(LDFLAGS) $^ -lbpf -lelf -lz -lzstd -lm -o $@
 
-$(OUTPUT)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJS) | $(OUTPUT)/tests/unit
+$(OUTPUT)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJS) $(WL_LIB) \
+		| $(OUTPUT)/tests/unit
 	$(call msg,CC,$<)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(LIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(WL_LIB) $(LIBS) -lcmocka -o $@
 
 $(OUTPUT)/tests/%: tests/integration/workloads/%.c $(wildcard tests/integration/workloads/*.h) \
-		| $(OUTPUT)/tests
+		$(WL_LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$<)
-	$(Q)$(CC) -O2 -Wall -Wextra -o $@ $<
+	$(Q)$(CC) -O2 -Wall -Wextra -Iworkloads -o $@ $< $(WL_LIB)
 
 workloads: $(WORKLOADS)
 
 $(OUTPUT)/tests-static/%: tests/integration/workloads/%.c \
-		$(wildcard tests/integration/workloads/*.h) | $(OUTPUT)/tests-static
+		$(wildcard tests/integration/workloads/*.h) $(WL_LIB) | $(OUTPUT)/tests-static
 	$(call msg,CC,$< (static))
-	$(Q)$(CC) -static -O2 -Wall -Wextra -o $@ $<
+	$(Q)$(CC) -static -O2 -Wall -Wextra -Iworkloads -o $@ $< $(WL_LIB)
 
 workloads-static: $(WORKLOADS_STATIC)
 
@@ -185,9 +199,9 @@ BENCH_QUICK := $(filter-out 0 no,$(QUICK))
 $(BENCH_OUT):
 	$(Q)mkdir -p $@
 
-$(BENCH_OUT)/%: bench/%.c | $(BENCH_OUT)
+$(BENCH_OUT)/%: bench/%.c $(wildcard bench/*.h) $(WL_LIB) | $(BENCH_OUT)
 	$(call msg,CC,$<)
-	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+	$(Q)$(CC) -O2 -g -Wall -Wextra -Werror -Iworkloads -o $@ $< $(WL_LIB)
 
 # The build's packages plus what only the benchmark needs.
 bench-deps:
@@ -218,4 +232,4 @@ vm-test: vm-deps
 		--workloads $(OUTPUT)/tests-static --out $(OUTPUT)/vm \
 		$(if $(VM_DOC),--doc $(VM_DOC)) $(VM_ARGS)
 
--include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/src/*.d)
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/src/*.d $(OUTPUT)/workloads/*.d)

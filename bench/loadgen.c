@@ -22,16 +22,15 @@
  * neither process start-up nor the handshake is timed. GB is 10^9 bytes.
  *
  * Exit status: 0 on success, 2 on any failure (set-up, short stream).
+ *
+ * The connection, the writer's sends and the reader's loop are the workload
+ * library's (workloads/workload.h).
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,42 +38,15 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-static __attribute__((format(printf, 1, 2), noreturn)) void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "loadgen[%d]: ", (int)getpid());
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (errno)
-		fprintf(stderr, ": %s", strerror(errno));
-	fputc('\n', stderr);
-	_exit(2);
-}
-
-static unsigned long long num(const char *s, const char *what)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end)
-		die("bad %s: %s", what, s);
-	return v;
-}
+#define BENCH_PROG "loadgen"
+#include "bench.h"
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return wl_mono_ns() / 1e9;
 }
+
 
 static double cpu_s(const struct rusage *ru)
 {
@@ -111,71 +83,47 @@ static void usage(void)
 /* The writer: wait for the go byte, then stream until done or refused. */
 static void writer(int fd, unsigned long long total, size_t wsize, int cpu)
 {
-	char *buf = malloc(wsize), go;
-	unsigned long long sent = 0;
+	/* -t: the reader closes with data unread, which ends the stream */
+	struct wl_send_opts o = { .bytes = total, .chunk = wsize, .peer_gone_ok = !total };
+	struct wl_send_stats st = { 0, 0, 0 };
+	char go;
 
-	prctl(PR_SET_NAME, "bench-writer");
 	pin(cpu);
-	if (!buf)
-		die("malloc");
-	for (size_t i = 0; i < wsize; i++)
-		buf[i] = (char)(i * 7 + 1);
 	if (read(fd, &go, 1) != 1)
 		die("writer: no go byte");
-	while (!total || sent < total) {
-		size_t len = wsize;
-		ssize_t n;
-
-		if (total && total - sent < len)
-			len = total - sent;
-		n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			/* -t: the reader closed with data unread. */
-			if (!total && (errno == EPIPE || errno == ECONNRESET))
-				break;
-			die("writer: write");
-		}
-		sent += n;
-	}
+	check(wl_send(fd, &o, &st), "writer: write");
 	shutdown(fd, SHUT_WR);
 	close(fd);
 	_exit(0);
 }
 
-/* One read() into buf, counted; returns 0 at EOF (-1 for EINTR, retried). */
-static inline ssize_t counted_read(int fd, char *buf, size_t bsize,
-				   unsigned long long *reads,
-				   unsigned long long *bytes,
-				   unsigned long long *short_reads)
+/* The reader: reads of bsize bytes to EOF (-n) or for duration (-t). */
+static void reader(int fd, size_t bsize, double duration, unsigned long long rate,
+		   struct wl_read_stats *st)
 {
-	ssize_t n = read(fd, buf, bsize);
+	struct wl_read_opts o = {
+		.sizes = &bsize, .nsizes = 1, .rate = rate,
+		.duration_ns = (unsigned long long)(duration * 1e9),
+	};
 
-	if (n > 0) {
-		(*reads)++;
-		*bytes += (unsigned long long)n;
-		if ((size_t)n < bsize)
-			(*short_reads)++;
-	} else if (n < 0 && errno != EINTR) {
-		die("read");
+	check(wl_read_run(fd, &o, st), "read");
+	if (duration > 0 && st->eof) {
+		errno = 0;
+		die("EOF before the deadline");
 	}
-	return n;
 }
 
 int main(int argc, char **argv)
 {
-	unsigned long long total = 0, reads = 0, bytes = 0, short_reads = 0;
-	unsigned long long rate = 0;
+	unsigned long long total = 0, rate = 0;
 	size_t bsize = 0, wsize = 128 * 1024;
-	double duration = 0, t0, t1 = 0, deadline;
-	int reader_cpu = -1, writer_cpu = -1, opt, one = 1;
-	struct sockaddr_in addr = { .sin_family = AF_INET };
-	socklen_t alen = sizeof(addr);
+	double duration = 0, t0, t1;
+	int reader_cpu = -1, writer_cpu = -1, opt;
+	struct wl_read_stats st = { 0, 0, 0, 0 };
 	struct rusage ru_self, ru_writer;
-	int lfd, cfd, sfd, status;
+	int lfd, sfd, status;
+	unsigned port;
 	pid_t child;
-	char *buf;
 
 	while ((opt = getopt(argc, argv, "b:n:t:r:w:R:W:h")) != -1) {
 		switch (opt) {
@@ -193,22 +141,17 @@ int main(int argc, char **argv)
 		usage();
 
 	signal(SIGPIPE, SIG_IGN);
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) || listen(lfd, 1) ||
-	    getsockname(lfd, (struct sockaddr *)&addr, &alen))
-		die("listen on 127.0.0.1");
+	lfd = wl_listen(AF_INET, NULL, 0, 0, 1, &port);
+	check(lfd, "listen on 127.0.0.1");
 
-	fflush(stdout);
-	child = fork();
-	if (child < 0)
-		die("fork");
+	child = wl_fork("bench-writer");
+	check(child, "fork");
 	if (child == 0) {
+		int cfd;
+
 		close(lfd);
-		cfd = socket(AF_INET, SOCK_STREAM, 0);
-		if (cfd < 0 || connect(cfd, (struct sockaddr *)&addr, sizeof(addr)))
-			die("writer: connect");
+		cfd = wl_connect(AF_INET, NULL, port);
+		check(cfd, "writer: connect");
 		writer(cfd, total, wsize, writer_cpu);
 	}
 
@@ -218,60 +161,20 @@ int main(int argc, char **argv)
 	if (sfd < 0)
 		die("accept");
 	close(lfd);
-	buf = malloc(bsize);
-	if (!buf)
-		die("malloc");
-	memset(buf, 0, bsize);
 
 	t0 = now_s();
-	deadline = t0 + duration;
 	if (write(sfd, "g", 1) != 1)
 		die("go byte");
-
-	if (total) {
-		/* Fixed amount: read to EOF, no clock in the loop. */
-		while (counted_read(sfd, buf, bsize, &reads, &bytes, &short_reads))
-			;
-		t1 = now_s();
-	} else {
-		/*
-		 * Duration: check the clock every few reads. Paced: never more
-		 * than `rate * elapsed` reads; sleep off a lead of over 100 us,
-		 * spin on a smaller one.
-		 */
-		unsigned check = rate ? 8 : 256;
-
-		for (;;) {
-			if (!counted_read(sfd, buf, bsize, &reads, &bytes, &short_reads))
-				die("EOF before the deadline");
-			if (reads % check)
-				continue;
-			t1 = now_s();
-			if (t1 >= deadline)
-				break;
-			while (rate) {
-				double ahead = (double)reads / rate - (t1 - t0);
-				struct timespec ts;
-
-				if (ahead <= 0)
-					break;
-				if (ahead > 100e-6) {
-					ts.tv_sec = 0;
-					ts.tv_nsec = (long)(ahead * 1e9);
-					nanosleep(&ts, NULL);
-				}
-				t1 = now_s();
-			}
-		}
-	}
+	reader(sfd, bsize, duration, rate, &st);
+	t1 = now_s();
 	close(sfd);
 	if (wait4(child, &status, 0, &ru_writer) != child)
 		die("wait4");
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		die("writer failed (status 0x%x)", status);
-	if (total && bytes != total) {
+	if (total && st.bytes != total) {
 		errno = 0;
-		die("short stream: %llu of %llu bytes", bytes, total);
+		die("short stream: %llu of %llu bytes", st.bytes, total);
 	}
 	getrusage(RUSAGE_SELF, &ru_self);
 
@@ -280,8 +183,8 @@ int main(int argc, char **argv)
 	       "\"rate_target\":%llu,\"reader_pid\":%d,\"writer_pid\":%d,"
 	       "\"reader_cpu_s\":%.4f,\"writer_cpu_s\":%.4f,"
 	       "\"reader_cpu\":%d,\"writer_cpu\":%d}\n",
-	       bsize, bytes, t1 - t0, reads, bytes / (t1 - t0) / 1e9,
-	       reads / (t1 - t0), short_reads, rate, (int)getpid(), (int)child,
+	       bsize, st.bytes, t1 - t0, st.reads, st.bytes / (t1 - t0) / 1e9,
+	       st.reads / (t1 - t0), st.short_reads, rate, (int)getpid(), (int)child,
 	       cpu_s(&ru_self), cpu_s(&ru_writer), reader_cpu, writer_cpu);
 	return 0;
 }

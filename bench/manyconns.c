@@ -19,13 +19,14 @@
  * On SIGINT/SIGTERM it stops the child and prints
  * {"done":true,"writes":...,"reads":...,"read_bytes":...}.
  * Exit status 2 on any failure.
+ *
+ * The listener, the connections and the child come from the workload library
+ * (workloads/workload.h); the many-socket loops are this program's own.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#define BENCH_PROG "manyconns"
+#include "bench.h"
 
 static volatile sig_atomic_t stop;
 
@@ -44,33 +47,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static __attribute__((format(printf, 1, 2), noreturn)) void die(const char *fmt, ...)
-{
-	va_list ap;
-	int err = errno;
-
-	fprintf(stderr, "manyconns[%d]: ", (int)getpid());
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (err)
-		fprintf(stderr, ": %s", strerror(err));
-	fputc('\n', stderr);
-	_exit(2);
-}
-
-static unsigned long num(const char *s, const char *what)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end)
-		die("bad %s: %s", what, s);
-	return v;
 }
 
 static void raise_nofile(unsigned long need)
@@ -101,7 +77,6 @@ static void server(int lfd, unsigned long n, int active, int tell)
 	char rbuf[4096];
 	int *srv, ep = -1;
 
-	prctl(PR_SET_NAME, "bench-srv");
 	srv = calloc(n, sizeof(*srv));
 	if (!srv)
 		die("calloc");
@@ -154,14 +129,12 @@ int main(int argc, char **argv)
 {
 	unsigned long n = 10000, rate = 0, size = 64, writes = 0;
 	unsigned long long ticks = 0, next = 0;
-	struct sockaddr_in addr = { .sin_family = AF_INET };
-	socklen_t alen = sizeof(addr);
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct srv_counts cnt = { 0, 0 };
 	int *cli, lfd, tfd = -1, opt, pfd[2], status;
+	unsigned port;
 	char wbuf[4096], r;
 	double t0, t1;
-	struct timespec ts;
 	pid_t child;
 
 	while ((opt = getopt(argc, argv, "n:a:s:h")) != -1) {
@@ -183,20 +156,14 @@ int main(int argc, char **argv)
 	memset(wbuf, 'c', sizeof(wbuf));
 	raise_nofile(n + 64);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t0 = ts.tv_sec + ts.tv_nsec / 1e9;
+	t0 = wl_mono_ns() / 1e9;
 	cli = calloc(n, sizeof(*cli));
 	if (!cli || pipe(pfd))
 		die("calloc/pipe");
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) ||
-	    listen(lfd, 4096) || getsockname(lfd, (struct sockaddr *)&addr, &alen))
-		die("listen on 127.0.0.1");
-	fflush(stdout);
-	child = fork();
-	if (child < 0)
-		die("fork");
+	lfd = wl_listen(AF_INET, NULL, 0, 0, 4096, &port);
+	check(lfd, "listen on 127.0.0.1");
+	child = wl_fork("bench-srv");
+	check(child, "fork");
 	if (child == 0) {
 		close(pfd[0]);
 		server(lfd, n, rate > 0, pfd[1]);
@@ -205,14 +172,15 @@ int main(int argc, char **argv)
 	close(lfd);
 	/* A loopback connect completes in the kernel (the child accepts). */
 	for (unsigned long i = 0; i < n; i++) {
-		cli[i] = socket(AF_INET, SOCK_STREAM, 0);
-		if (cli[i] < 0 || connect(cli[i], (struct sockaddr *)&addr, sizeof(addr)))
+		cli[i] = wl_connect(AF_INET, NULL, port);
+		if (cli[i] < 0) {
+			errno = -cli[i];
 			die("connect #%lu", i);
+		}
 	}
 	if (read(pfd[0], &r, 1) != 1)
 		die("the accepting child failed");
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t1 = ts.tv_sec + ts.tv_nsec / 1e9;
+	t1 = wl_mono_ns() / 1e9;
 
 	if (rate) {
 		struct itimerspec its = { .it_interval = { 0, 1000000 },
@@ -225,7 +193,7 @@ int main(int argc, char **argv)
 	printf("{\"ready\":true,\"conns\":%lu,\"sockets\":%lu,\"port\":%u,"
 	       "\"pid\":%d,\"server_pid\":%d,\"writes_per_conn_per_s\":%lu,"
 	       "\"setup_s\":%.3f}\n",
-	       n, 2 * n, ntohs(addr.sin_port), (int)getpid(), (int)child, rate,
+	       n, 2 * n, port, (int)getpid(), (int)child, rate,
 	       t1 - t0);
 	fflush(stdout);
 

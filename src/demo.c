@@ -4,23 +4,19 @@
  * the reader has a small receive buffer and a 4 KiB `buf`, reads slowly, stalls
  * now and then, and sometimes catches up. The kernel queue fills and drains.
  */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "cmd/cmd.h"
 #include "log.h"
+#include "workload.h"
 
 #define DEMO_RCVBUF (64 * 1024)
 #define DEMO_BUF 4096
+#define MS (1000 * 1000ULL)
 
 struct demo {
 	int listen_fd;
@@ -28,91 +24,66 @@ struct demo {
 	uint16_t port;
 };
 
-static double mono_s(void)
+/* A child of the demo: named, ended by the parent (SIGTERM) or with it. */
+static pid_t demo_child(const char *name)
 {
-	struct timespec ts;
+	pid_t pid = wl_fork(name);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void become_child(const char *name)
-{
-	prctl(PR_SET_NAME, name);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	signal(SIGINT, SIG_IGN);	/* the parent ends us */
-	signal(SIGTERM, SIG_DFL);
+	if (pid == 0) {
+		signal(SIGINT, SIG_IGN);	/* the parent ends us */
+		signal(SIGTERM, SIG_DFL);
+	}
+	return pid;
 }
 
 /* 3 s of slow reads (4 KiB every 20 ms), 2 s stalled, 1 s flat out. */
 static void reader_main(int listen_fd)
 {
-	char buf[DEMO_BUF];
-	double start;
-	int fd;
+	static const size_t size = DEMO_BUF;
+	const struct wl_read_opts slow = {
+		.sizes = &size, .nsizes = 1, .duration_ns = 3000 * MS, .pause_ns = 20 * MS,
+	};
+	const struct wl_read_opts fast = { .sizes = &size, .nsizes = 1, .duration_ns = 1000 * MS };
+	struct wl_read_stats st = { 0, 0, 0, 0 };
+	int fd, err;
 
-	become_child("demo-reader");
 	fd = accept(listen_fd, NULL, NULL);
 	if (fd < 0)
 		_exit(1);
-	start = mono_s();
 	for (;;) {
-		double phase = (mono_s() - start) - 6.0 * (long)((mono_s() - start) / 6.0);
-		ssize_t n;
-
-		if (phase >= 3.0 && phase < 5.0) {
-			sleep_ms(50);
-			continue;
+		err = wl_read_run(fd, &slow, &st);
+		if (!err && !st.eof) {
+			wl_sleep_ns(2000 * MS);
+			err = wl_read_run(fd, &fast, &st);
 		}
-		n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
-			_exit(n < 0);
-		if (phase < 3.0)
-			sleep_ms(20);
+		if (err || st.eof)
+			_exit(err != 0);
 	}
 }
 
+/* As fast as TCP takes it, until the reader is gone. */
 static void sender_main(uint16_t port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	static char chunk[64 * 1024];
-	int fd;
+	const struct wl_send_opts o = { .chunk = 64 * 1024, .peer_gone_ok = 1 };
+	struct wl_send_stats st = { 0, 0, 0 };
+	int fd = wl_connect(AF_INET, NULL, port);
 
-	become_child("demo-sender");
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+	if (fd < 0)
 		_exit(1);
-	memset(chunk, 'x', sizeof(chunk));
-	for (;;)
-		if (write(fd, chunk, sizeof(chunk)) < 0)
-			_exit(0);
+	(void)wl_send(fd, &o, &st);
+	_exit(0);
 }
 
+/* On loopback, the receive buffer set before listen(): accepted sockets
+ * inherit it, window scale too. */
 static int demo_listen(struct demo *d)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int rcvbuf = DEMO_RCVBUF;
+	unsigned port;
 
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	d->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	d->listen_fd = wl_listen(AF_INET, NULL, 0, DEMO_RCVBUF, 1, &port);
 	if (d->listen_fd < 0)
-		return -errno;
-	/* Set before listen(): accepted sockets inherit it, window scale too. */
-	if (setsockopt(d->listen_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) ||
-	    bind(d->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(d->listen_fd, 1) ||
-	    getsockname(d->listen_fd, (struct sockaddr *)&sa, &len))
-		return -errno;
-	d->port = ntohs(sa.sin_port);
+		return d->listen_fd;
+	d->port = (uint16_t)port;
 	return 0;
 }
 
@@ -120,14 +91,14 @@ static int start_workload(void *ctx)
 {
 	struct demo *d = ctx;
 
-	d->reader = fork();
+	d->reader = demo_child("demo-reader");
 	if (d->reader == 0)
 		reader_main(d->listen_fd);
-	d->sender = d->reader > 0 ? fork() : -1;
+	d->sender = d->reader > 0 ? demo_child("demo-sender") : d->reader;
 	if (d->sender == 0)
 		sender_main(d->port);
 	if (d->reader < 0 || d->sender < 0) {
-		log_error(NULL, "cannot start the demo workload: %s", strerror(errno));
+		log_error(NULL, "cannot start the demo workload: %s", strerror(-d->sender));
 		return 1;
 	}
 	log_info("demo: sender pid %d writes to reader pid %d on 127.0.0.1:%u",

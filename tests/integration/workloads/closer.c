@@ -18,9 +18,6 @@
  *   closer [--bytes0 N] [--bytes1 N] [--read1 N] [--bytes2 N] [--comm NAME]
  */
 #include "wl_common.h"
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-#include <time.h>
 
 static const enum wl_method cycle_m[] = { M_READ, M_RECV, M_READV, M_RECVMSG, M_RECVFROM };
 static const struct wl_req cycle_r[] = {
@@ -113,12 +110,11 @@ int main(int argc, char **argv)
 			die("conn 1: read returned %ld", ret);
 	}
 	for (int t = 0; t < 1000 && inq <= 0; t++) {
-		struct timespec ts = { 0, 5 * 1000 * 1000 };
-
-		if (ioctl(c[1].rfd, SIOCINQ, &inq))
-			die("SIOCINQ: %s", strerror(errno));
-		if (inq <= 0)
-			nanosleep(&ts, NULL);
+		inq = wl_inq(c[1].rfd);
+		if (inq < 0)
+			die("SIOCINQ: %s", strerror(-inq));
+		if (inq == 0)
+			wl_sleep_ns(5 * 1000 * 1000);
 	}
 	if (inq <= 0)
 		die("conn 1: nothing left unread before close");

@@ -70,71 +70,37 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-#include <time.h>
 
 #define MAX_STALLS 8
 #define BIG_READ (4 << 20)
 
 static unsigned char rbuf[BIG_READ];
 
-static unsigned long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
-}
-
-static unsigned long long real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
-}
-
-static void sleep_ns(unsigned long long ns)
-{
-	struct timespec ts = { (time_t)(ns / 1000000000ULL), (long)(ns % 1000000000ULL) };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/* Sleeps until the monotonic time t. */
-static void sleep_until(unsigned long long t)
-{
-	unsigned long long now = mono_ns();
-
-	if (t > now)
-		sleep_ns(t - now);
-}
-
+/* FIONREAD, SO_RCVBUF: the library's, a failure ending the workload. */
 static int inq(int fd)
 {
-	int n;
+	int n = wl_inq(fd);
 
-	if (ioctl(fd, SIOCINQ, &n))
-		die("SIOCINQ: %s", strerror(errno));
+	if (n < 0)
+		die("SIOCINQ: %s", strerror(-n));
 	return n;
 }
 
 static int get_rcvbuf(int fd)
 {
-	int v;
-	socklen_t len = sizeof(v);
+	int v = wl_rcvbuf(fd);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len))
-		die("SO_RCVBUF: %s", strerror(errno));
+	if (v < 0)
+		die("SO_RCVBUF: %s", strerror(-v));
 	return v;
 }
 
 static void set_rcvbuf(int fd, int v)
 {
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)))
-		die("SO_RCVBUF: %s", strerror(errno));
+	int err = wl_set_rcvbuf(fd, v);
+
+	if (err)
+		die("SO_RCVBUF: %s", strerror(-err));
 }
 
 /*
@@ -320,48 +286,47 @@ static unsigned long long wait_window_closed(int fd)
 {
 	for (int i = 0; i < 20000; i++) {
 		if (window_closed(fd))
-			return mono_ns();
-		sleep_ns(500000ULL);
+			return wl_mono_ns();
+		wl_sleep_ns(500000ULL);
 	}
 	die("the receive window did not close within 10 s (queue %d)", inq(fd));
 }
 
-struct totals {
-	unsigned long long reads, bytes;
-};
-
-/* One blocking read of up to len bytes; the stream must not end. */
-static size_t read_some(struct wl_conn *c, struct totals *t, size_t len)
+/*
+ * Reads with the library's reader: reads of up to len bytes, each followed by
+ * pause_ns of sleep, until n bytes (n = 0: one read); the stream is checked
+ * and must not end.
+ */
+static void read_run(struct wl_conn *c, struct wl_read_stats *t, unsigned long long n,
+		     size_t len, unsigned long long pause_ns)
 {
-	ssize_t n;
+	struct wl_read_opts o = {
+		.sizes = &len, .nsizes = 1, .bytes = n, .reads = n ? 0 : 1,
+		.pause_ns = pause_ns, .verify_off = &c->off,
+		.buf = rbuf, .buf_size = sizeof(rbuf),
+	};
+	int err = wl_read_run(c->rfd, &o, t);
 
-	for (;;) {
-		n = recv(c->rfd, rbuf, len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		break;
-	}
-	if (n < 0)
-		die("recv: %s", strerror(errno));
-	if (n == 0)
+	if (err == -EILSEQ)
+		die("data mismatch at stream offset %llu", c->off);
+	if (err == -ENODATA || t->eof)
 		die("unexpected end of stream");
-	for (ssize_t i = 0; i < n; i++)
-		if (rbuf[i] != (unsigned char)((c->off + (unsigned long long)i) % WL_PATTERN))
-			die("data mismatch at stream offset %llu", c->off + (unsigned long long)i);
-	c->off += (unsigned long long)n;
-	t->reads++;
-	t->bytes += (unsigned long long)n;
-	return (size_t)n;
+	if (err)
+		die("read: %s", strerror(-err));
+}
+
+/* One blocking read of up to len bytes. */
+static void read_some(struct wl_conn *c, struct wl_read_stats *t, size_t len)
+{
+	read_run(c, t, 0, len, 0);
 }
 
 /* Reads exactly n bytes with reads of up to len bytes. */
-static void read_exactly(struct wl_conn *c, struct totals *t, unsigned long long n, size_t len)
+static void read_exactly(struct wl_conn *c, struct wl_read_stats *t, unsigned long long n,
+			 size_t len)
 {
-	while (n) {
-		size_t want = n < len ? (size_t)n : len;
-
-		n -= read_some(c, t, want);
-	}
+	if (n)
+		read_run(c, t, n, len, 0);
 }
 
 static void print_head(const char *what, const struct wl_sender *s, const struct wl_conn *c)
@@ -400,7 +365,7 @@ int main(int argc, char **argv)
 	int family = AF_INET;
 	struct wl_sender s;
 	struct wl_conn c;
-	struct totals t = { 0, 0 };
+	struct wl_read_stats t = { 0, 0, 0, 0 };
 
 	wl_prog = "flow";
 	for (int i = 1; i < argc; i++) {
@@ -454,20 +419,15 @@ int main(int argc, char **argv)
 		printf(",\"rcvbuf\":%d}\n", get_rcvbuf(c.rfd));
 		fflush(stdout);
 		wait_go();
-		t_go = mono_ns();
+		t_go = wl_mono_ns();
 		sender_cmd(&s, 0, CMD_SEND, bytes);
 		t_closed = wait_window_closed(c.rfd);
-		sleep_until(t_go + stall_ms * 1000000ULL);
+		wl_sleep_until(t_go + stall_ms * 1000000ULL);
 		q = inq(c.rfd);
-		t_resume = mono_ns();
-		while (t.bytes < bytes) {
-			unsigned long long left = bytes - t.bytes;
-
-			read_some(&c, &t, left < read_len ? (size_t)left : (size_t)read_len);
-			if (sleep_us)
-				sleep_ns(sleep_us * 1000ULL);
-		}
-		t_end = mono_ns();
+		t_resume = wl_mono_ns();
+		if (bytes > t.bytes)
+			read_run(&c, &t, bytes - t.bytes, (size_t)read_len, sleep_us * 1000ULL);
+		t_end = wl_mono_ns();
 		print_head("done", &s, &c);
 		printf(",\"sent\":%llu,\"reads\":%llu,\"bytes\":%llu,\"t_go\":%llu,"
 		       "\"t_closed\":%llu,\"t_resume\":%llu,\"t_end\":%llu,\"stall_queue\":%d,"
@@ -493,17 +453,17 @@ int main(int argc, char **argv)
 		wait_go();
 		t.reads = t.bytes = 0;
 		for (unsigned k = 0; k < nstalls; k++) {
-			sleep_ns(150 * 1000000ULL);
-			t_stop[k] = mono_ns();
+			wl_sleep_ns(150 * 1000000ULL);
+			t_stop[k] = wl_mono_ns();
 			sender_cmd(&s, 0, CMD_SEND, x);
 			t_closed[k] = wait_window_closed(c.rfd);
-			sleep_until(t_closed[k] + stalls[k] * 1000000ULL);
+			wl_sleep_until(t_closed[k] + stalls[k] * 1000000ULL);
 			q[k] = inq(c.rfd);
-			t_resume[k] = mono_ns();
+			t_resume[k] = wl_mono_ns();
 			read_some(&c, &t, sizeof(rbuf));
-			t_read[k] = mono_ns();
+			t_read[k] = wl_mono_ns();
 			read_exactly(&c, &t, x * (k + 1) - t.bytes, sizeof(rbuf));
-			t_done[k] = mono_ns();
+			t_done[k] = wl_mono_ns();
 		}
 		print_head("done", &s, &c);
 		printf(",\"sent\":%llu,\"reads\":%llu,\"bytes\":%llu,\"window_queue\":%d,\"x\":%llu,"
@@ -536,19 +496,19 @@ int main(int argc, char **argv)
 		printf("}\n");
 		fflush(stdout);
 		wait_go();
-		t_cmd = mono_ns();
+		t_cmd = wl_mono_ns();
 		sender_cmd(&s, 0, CMD_SEND, bytes);
 		for (int i = 0; i < 10000 && (unsigned long long)(q = inq(c.rfd)) < bytes; i++)
-			sleep_ns(1000000ULL);
-		t_full = mono_ns();
+			wl_sleep_ns(1000000ULL);
+		t_full = wl_mono_ns();
 		if ((unsigned long long)q != bytes)
 			die("only %d of %llu bytes queued", q, bytes);
-		sleep_until(t_full + stall_ms * 1000000ULL);
-		t_done = mono_ns();
+		wl_sleep_until(t_full + stall_ms * 1000000ULL);
+		t_done = wl_mono_ns();
 		print_head("done", &s, &c);
 		printf(",\"sent\":%llu,\"t_cmd\":%llu,\"t_full\":%llu,\"t_done\":%llu,"
 		       "\"queue\":%d,\"mono_ns\":%llu,\"real_ns\":%llu}\n",
-		       bytes, t_cmd, t_full, t_done, inq(c.rfd), mono_ns(), real_ns());
+		       bytes, t_cmd, t_full, t_done, inq(c.rfd), wl_mono_ns(), wl_real_ns());
 	} else if (!strcmp(mode, "shrink")) {
 		int big = get_rcvbuf(c.rfd), small;
 		unsigned long long t_shrink, t_restore;
@@ -563,16 +523,16 @@ int main(int argc, char **argv)
 		t.reads = t.bytes = 0;
 		set_rcvbuf(c.rfd, (int)shrink_to);
 		small = get_rcvbuf(c.rfd);
-		t_shrink = mono_ns();
+		t_shrink = wl_mono_ns();
 		sender_cmd(&s, 0, CMD_SEND, bytes);
-		sleep_until(t_shrink + stall_ms * 1000000ULL);
+		wl_sleep_until(t_shrink + stall_ms * 1000000ULL);
 		set_rcvbuf(c.rfd, big / 2);
-		t_restore = mono_ns();
+		t_restore = wl_mono_ns();
 		read_exactly(&c, &t, bytes, BIG_READ);
 		print_head("done", &s, &c);
 		printf(",\"sent\":%llu,\"reads\":%llu,\"bytes\":%llu,\"rcvbuf_big\":%d,"
 		       "\"rcvbuf_small\":%d,\"t_shrink\":%llu,\"t_restore\":%llu,\"t_end\":%llu}\n",
-		       bytes, t.reads, t.bytes, big, small, t_shrink, t_restore, mono_ns());
+		       bytes, t.reads, t.bytes, big, small, t_shrink, t_restore, wl_mono_ns());
 	} else {
 		die("unknown mode %s", mode);
 	}

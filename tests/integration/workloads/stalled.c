@@ -14,9 +14,6 @@
  *   stalled [--ipv6] [--fin] [--bytes N] [--rcvbuf N] [--comm NAME]
  */
 #include "wl_common.h"
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-#include <time.h>
 
 int main(int argc, char **argv)
 {
@@ -52,19 +49,19 @@ int main(int argc, char **argv)
 		sender_cmd(&s, 0, CMD_CLOSE, 0);
 	/* Wait (up to 10 s) until everything sits in the receive queue. */
 	for (int i = 0; i < 1000; i++) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		struct tcp_info ti;
 		socklen_t len = sizeof(ti);
 
-		if (ioctl(c.rfd, SIOCINQ, &inq))
-			die("SIOCINQ: %s", strerror(errno));
+		inq = wl_inq(c.rfd);
+		if (inq < 0)
+			die("SIOCINQ: %s", strerror(-inq));
 		if (getsockopt(c.rfd, IPPROTO_TCP, TCP_INFO, &ti, &len))
 			die("TCP_INFO: %s", strerror(errno));
 		state = ti.tcpi_state;
 		if ((unsigned long long)inq == bytes &&
 		    state == (fin ? TCP_CLOSE_WAIT : TCP_ESTABLISHED))
 			break;
-		nanosleep(&ts, NULL);
+		wl_sleep_ns(10 * 1000 * 1000);
 	}
 	if ((unsigned long long)inq != bytes)
 		die("only %d of %llu bytes queued (rcvbuf too small?)", inq, bytes);

@@ -13,6 +13,10 @@
  *
  * The sender is a forked child (comm "wl_sender") that obeys commands sent by
  * the reader over a pipe, so the reader decides exactly when data arrives.
+ *
+ * Connections, the sender's sends and the stream pattern come from the
+ * workload library (workloads/workload.h); what is here is the tests' own
+ * protocol (ready/go/done, the command pipe) and their counting.
  */
 #ifndef WL_COMMON_H
 #define WL_COMMON_H
@@ -37,9 +41,9 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "workload.h"
 
 #define WL_MAX_CONNS 4
-#define WL_PATTERN 251		/* stream byte at offset p is p % WL_PATTERN */
 #define WL_HIST_SLOTS 32
 
 /* Not every workload uses every helper. */
@@ -62,31 +66,19 @@ static void die(const char *fmt, ...)
 
 WL_UNUSED static unsigned long long parse_num(const char *s, const char *what)
 {
-	char *end;
 	unsigned long long v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end)
+	if (wl_parse_u64(s, &v))
 		die("bad %s: %s", what, s);
 	return v;
 }
 
 WL_UNUSED static void write_all(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
+	int err = wl_write_all(fd, buf, len);
 
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			die("write: %s", strerror(errno));
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (err)
+		die("write: %s", strerror(-err));
 }
 
 /* ---------------------------------------------------------------- stdin */
@@ -125,88 +117,19 @@ WL_UNUSED static void wait_end(void)
 
 /* ---------------------------------------------------------- connections */
 
-struct wl_conn {
-	int family;
-	int lfd;		/* listener (closed once accepted) */
-	int rfd;		/* the reader's socket: the accepted one */
-	int sfd;		/* the sender's socket: the connecting one */
-	unsigned lport;		/* the reader socket's local port */
-	unsigned rport;		/* the reader socket's remote port */
-	unsigned long long off;	/* stream offset the reader has reached */
-};
-
-WL_UNUSED static unsigned sock_port(int fd, int peer)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int r = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
-		     : getsockname(fd, (struct sockaddr *)&ss, &len);
-
-	if (r)
-		die("getsockname: %s", strerror(errno));
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-}
-
 /*
- * A loopback connection: listener on `port` (0: one the kernel picks),
- * connect, accept. rcvbuf > 0 sets SO_RCVBUF on the listener before listen(),
- * so the accepted socket inherits it and the window scale is negotiated for it.
+ * A loopback connection (struct wl_conn, the library's): listener on `port`
+ * (0: one the kernel picks), connect, accept. rcvbuf > 0 sets SO_RCVBUF on the
+ * listener before listen(), so the accepted socket inherits it and the window
+ * scale is negotiated for it.
  */
 WL_UNUSED static void conn_open_port(struct wl_conn *c, int family,
 				     unsigned port, int rcvbuf)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int one = 1;
+	int err = wl_conn_open(c, family, NULL, port, rcvbuf);
 
-	memset(c, 0, sizeof(*c));
-	c->family = family;
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sin->sin_port = htons((uint16_t)port);
-		len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_loopback;
-		sin6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*sin6);
-	}
-	c->lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->lfd < 0)
-		die("socket: %s", strerror(errno));
-	setsockopt(c->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (rcvbuf > 0 &&
-	    setsockopt(c->lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
-		die("SO_RCVBUF: %s", strerror(errno));
-	if (bind(c->lfd, (struct sockaddr *)&ss, len))
-		die("bind port %u: %s", port, strerror(errno));
-	if (listen(c->lfd, 4))
-		die("listen: %s", strerror(errno));
-	len = sizeof(ss);
-	if (getsockname(c->lfd, (struct sockaddr *)&ss, &len))
-		die("getsockname: %s", strerror(errno));
-	c->sfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->sfd < 0)
-		die("socket: %s", strerror(errno));
-	if (connect(c->sfd, (struct sockaddr *)&ss, len))
-		die("connect: %s", strerror(errno));
-	c->rfd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (c->rfd < 0)
-		die("accept: %s", strerror(errno));
-	close(c->lfd);
-	c->lfd = -1;
-	c->lport = sock_port(c->rfd, 0);
-	c->rport = sock_port(c->rfd, 1);
-	if (c->rport != sock_port(c->sfd, 0) || (port && c->lport != port))
-		die("port mismatch");
+	if (err)
+		die("loopback connection on port %u: %s", port, strerror(-err));
 }
 
 WL_UNUSED static void conn_open(struct wl_conn *c, int family, int rcvbuf)
@@ -216,10 +139,10 @@ WL_UNUSED static void conn_open(struct wl_conn *c, int family, int rcvbuf)
 
 WL_UNUSED static void set_nonblock(int fd, int on)
 {
-	int fl = fcntl(fd, F_GETFL);
+	int err = wl_set_nonblock(fd, on);
 
-	if (fl < 0 || fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK))
-		die("fcntl: %s", strerror(errno));
+	if (err)
+		die("fcntl: %s", strerror(-err));
 }
 
 /* --------------------------------------------------------------- sender */
@@ -243,15 +166,33 @@ struct wl_sender {
 	int cmd_fd;		/* reader's end of the command pipe */
 };
 
-WL_UNUSED static void fill_pattern(unsigned char *buf, size_t len, unsigned long long off)
+/* One command of the sender: n bytes of the pattern, a close or a reset. */
+static void sender_do(struct wl_conn *c, const struct wl_cmd *cmd,
+		      unsigned long long *off)
 {
-	for (size_t i = 0; i < len; i++)
-		buf[i] = (unsigned char)((off + i) % WL_PATTERN);
+	struct wl_send_opts o = {
+		.bytes = cmd->n, .pattern_off = off,
+		.peer_gone_ok = cmd->op == CMD_SEND_MAYFAIL,
+	};
+	struct wl_send_stats st = { 0, 0, 0 };
+	int err;
+
+	if (cmd->op == CMD_CLOSE || cmd->op == CMD_ABORT) {
+		err = wl_close(c->sfd, cmd->op == CMD_ABORT ? WL_CLOSE_RST : WL_CLOSE_FIN);
+		c->sfd = -1;
+		if (err)
+			die("sender: close: %s", strerror(-err));
+		return;
+	}
+	if (!cmd->n)
+		return;
+	err = wl_send(c->sfd, &o, &st);
+	if (err)
+		die("sender: send: %s", strerror(-err));
 }
 
 WL_UNUSED static void sender_loop(int cmd_fd, struct wl_conn *conns, int nconns)
 {
-	static unsigned char buf[65536];
 	unsigned long long off[WL_MAX_CONNS] = {0};
 	struct wl_cmd cmd;
 
@@ -266,34 +207,7 @@ WL_UNUSED static void sender_loop(int cmd_fd, struct wl_conn *conns, int nconns)
 			_exit(0);
 		if (cmd.conn < 0 || cmd.conn >= nconns)
 			die("sender: bad conn %d", cmd.conn);
-		if (cmd.op == CMD_ABORT) {
-			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-			if (setsockopt(conns[cmd.conn].sfd, SOL_SOCKET, SO_LINGER,
-				       &lg, sizeof(lg)))
-				die("sender: SO_LINGER: %s", strerror(errno));
-		}
-		if (cmd.op == CMD_CLOSE || cmd.op == CMD_ABORT) {
-			close(conns[cmd.conn].sfd);
-			conns[cmd.conn].sfd = -1;
-			continue;
-		}
-		while (cmd.n) {
-			size_t chunk = cmd.n < sizeof(buf) ? cmd.n : sizeof(buf);
-			ssize_t w;
-
-			fill_pattern(buf, chunk, off[cmd.conn]);
-			w = send(conns[cmd.conn].sfd, buf, chunk, MSG_NOSIGNAL);
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				if (cmd.op == CMD_SEND_MAYFAIL)
-					break;
-				die("sender: send: %s", strerror(errno));
-			}
-			off[cmd.conn] += (unsigned long long)w;
-			cmd.n -= (uint64_t)w;
-		}
+		sender_do(&conns[cmd.conn], &cmd, &off[cmd.conn]);
 	}
 }
 
@@ -309,15 +223,12 @@ WL_UNUSED static void sender_start(struct wl_sender *s, struct wl_conn *conns, i
 
 	if (pipe2(p, O_CLOEXEC))
 		die("pipe: %s", strerror(errno));
-	fflush(NULL);
-	pid = fork();
+	pid = wl_fork("wl_sender");
 	if (pid < 0)
-		die("fork: %s", strerror(errno));
+		die("fork: %s", strerror(-pid));
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDWR);
 
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		prctl(PR_SET_NAME, "wl_sender");
 		if (devnull >= 0) {
 			dup2(devnull, STDIN_FILENO);
 			dup2(devnull, STDOUT_FILENO);
@@ -391,13 +302,7 @@ struct wl_counts {
 /* log2 slot: 0 for 0, k for [2^(k-1), 2^k), capped at the last slot. */
 WL_UNUSED static unsigned hist_slot(unsigned long long v)
 {
-	unsigned slot = 0;
-
-	while (v) {
-		slot++;
-		v >>= 1;
-	}
-	return slot < WL_HIST_SLOTS ? slot : WL_HIST_SLOTS - 1;
+	return wl_log2_slot(v, WL_HIST_SLOTS);
 }
 
 #define WL_MAX_IOV 1024	/* IOV_MAX */
@@ -454,12 +359,11 @@ WL_UNUSED static void verify(struct wl_conn *c, const struct iovec *iov, int nio
 	size_t left = got;
 
 	for (int i = 0; i < niov && left; i++) {
-		const unsigned char *b = iov[i].iov_base;
 		size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
+		long bad = wl_pattern_check(iov[i].iov_base, n, off);
 
-		for (size_t j = 0; j < n; j++)
-			if (b[j] != (unsigned char)((off + j) % WL_PATTERN))
-				die("data mismatch at stream offset %llu", off + j);
+		if (bad >= 0)
+			die("data mismatch at stream offset %llu", off + (unsigned long long)bad);
 		off += n;
 		left -= n;
 	}
