@@ -820,6 +820,7 @@ static long collect_rows(struct model *m, struct sock_row **out, bool interval)
 			r->drops_other = unlisted_drops(r);
 			split_drops(r);
 			r->folded = s->folded_sockets - s->folded_reported;
+			r->hist = NULL;	/* per-interval histograms: a cursor of its own */
 			show = r->folded || counts_any(&r->d) || r->peak ||
 			       (!s->closed && s->queue_bytes) ||
 			       (s->closed && !s->close_reported);

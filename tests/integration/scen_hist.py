@@ -160,3 +160,88 @@ def t_hist_usage(ctx, rec):
         errs.true("hist --help has no --sort", b"--sort" not in p.stdout)
 
     rec.check("hist_usage_errors", check)
+
+
+HISTWL_READS = 300      # 100 of each requested size (1 KiB, 4 KiB, 64 KiB)
+
+
+def run_hist(ctx, wl_args, interval):
+    """histwl under `bufscope hist -o json -P its port [-i interval]`;
+    returns (its done line, hist objects, the hist_summary)."""
+    w = Workload(ctx, "histwl", wl_args)
+    args = ["hist", "-o", "json", "-P", str(w.conns[0]["lport"])]
+    if interval:
+        args += ["-i", str(interval)]
+    bs = Bufscope(ctx, args)
+    bs.wait_ready()
+    w.go()
+    done = w.wait_done()
+    time.sleep(SETTLE)
+    objs, summary = hist_objects(bs)
+    w.finish()
+    return w, done, objs, summary
+
+
+def the_group(summary, pid):
+    groups = [g for g in summary["groups"] if g["pid"] == pid]
+    if len(groups) != 1:
+        raise Failure("want one group of pid %d, got %s"
+                      % (pid, one_line(json.dumps(summary["groups"]))))
+    return groups[0]
+
+
+@scenario("hist_truth_req", "hist_truth_ret", "hist_truth_queue", "hist_truth_counts",
+          "hist_truth_intervals")
+def t_hist_truth(ctx, rec):
+    w, d, objs, summary = run_hist(ctx, ["--reads", str(HISTWL_READS)], 1)
+    truth = d["hist"]
+    g = the_group(summary, w.pid)
+    h = g["hist"]
+
+    def counts(errs):
+        errs.eq("workload reads", d["reads"], HISTWL_READS)
+        errs.eq("workload: every read returned min(requested, queued)",
+                d["not_min_reads"], 0)
+        errs.eq("comm", g["comm"], w.comm)
+        errs.eq("sockets", g["sockets"], 1)
+        for k in ("req_bytes", "read_bytes", "queue_bytes", "byte_age_us", "gap_us"):
+            want = d["reads"] - 1 if k == "gap_us" else d["reads"]
+            # residence needs the byte's arrival among the last few kept:
+            # each read takes what one send brought, so every read has one
+            errs.eq("%s count" % k, h[k]["count"], want)
+            errs.eq("%s count = sum of buckets" % k,
+                    sum(b[2] for b in h[k]["buckets"]), h[k]["count"])
+    rec.check("hist_truth_counts", counts)
+
+    for name, theirs in (("req", "req_bytes"), ("ret", "ret_bytes"),
+                         ("queue", "queue_bytes")):
+        key = {"req": "req_bytes", "ret": "read_bytes", "queue": "queue_bytes"}[name]
+
+        def one(errs, key=key, theirs=theirs):
+            errs.eq("hist %s buckets (bufscope vs workload %s)" % (key, theirs),
+                    [list(b) for b in h[key]["buckets"]], truth[theirs])
+            # the percentiles are the buckets holding them, from the truth
+            total = sum(b[2] for b in truth[theirs])
+            for p in (50, 90, 99):
+                seen = 0
+                for lo, hi, n in truth[theirs]:
+                    seen += n
+                    if seen >= total * p / 100:
+                        errs.eq("%s p%d" % (key, p), h[key]["p%d" % p], [lo, hi])
+                        break
+        rec.check("hist_truth_" + name, one)
+
+    def intervals(errs):
+        ivs = [o for o in objs if o["type"] == "hist_interval"]
+        errs.true("interval objects printed", len(ivs) >= 1)
+        for k in ("req_bytes", "read_bytes", "queue_bytes", "byte_age_us", "gap_us"):
+            sums = {}
+            for o in ivs:
+                for grp in o["groups"]:
+                    if grp["pid"] != w.pid:
+                        continue
+                    for lo, hi, n in grp["hist"][k]["buckets"]:
+                        sums[(lo, hi)] = sums.get((lo, hi), 0) + n
+            errs.eq("%s: the intervals' buckets add up to the summary's" % k,
+                    sums, {(b[0], b[1]): b[2] for b in h[k]["buckets"]})
+    rec.check("hist_truth_intervals", intervals)
