@@ -1,6 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stddef.h>
 #include "hist.h"
 #include "bufscope/log2.h"
+
+/* One line per enum bs_hist_kind, in its order. */
+static const struct {
+	const char *key, *unit;
+} kinds[BS_HIST_N] = {
+	[BS_HIST_RET] = { "read_bytes", "bytes" },
+	[BS_HIST_REQ] = { "req_bytes", "bytes" },
+	[BS_HIST_QUEUE] = { "queue_bytes", "bytes" },
+	[BS_HIST_AGE] = { "byte_age_us", "us" },
+	[BS_HIST_GAP] = { "gap_us", "us" },
+};
+
+const char *hist_kind_key(unsigned kind)
+{
+	return kind < BS_HIST_N ? kinds[kind].key : NULL;
+}
+
+const char *hist_kind_unit(unsigned kind)
+{
+	return kind < BS_HIST_N ? kinds[kind].unit : NULL;
+}
 
 unsigned hist_slot(uint64_t v)
 {

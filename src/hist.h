@@ -13,6 +13,10 @@ unsigned hist_slot(uint64_t v);
 uint64_t hist_slot_low(unsigned slot);
 uint64_t hist_slot_high(unsigned slot);
 uint64_t hist_total(const uint64_t *slots);
+/* The JSON key of a histogram kind (enum bs_hist_kind, docs/json.md), and
+ * the unit of its values ("bytes", "us"); NULL for no such kind. */
+const char *hist_kind_key(unsigned kind);
+const char *hist_kind_unit(unsigned kind);
 /* The slot holding the p-th percentile (0 < p <= 100); -1 if empty. */
 int hist_percentile_slot(const uint64_t *slots, double p);
 

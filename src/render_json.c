@@ -228,6 +228,7 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 		json_hist(jw, "req_bytes", hist_of(s, BS_HIST_REQ));
 		json_hist(jw, "queue_bytes", hist_of(s, BS_HIST_QUEUE));
 		json_hist(jw, "byte_age_us", hist_of(s, BS_HIST_AGE));
+		json_hist(jw, "gap_us", hist_of(s, BS_HIST_GAP));
 		jw_end_object(jw);
 	}
 }

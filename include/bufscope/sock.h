@@ -29,7 +29,9 @@ enum bs_hist_kind {
 	BS_HIST_REQ = 1,	/* bytes requested (the application's buffer size) */
 	BS_HIST_QUEUE = 2,	/* bytes waiting in the receive queue when the read began */
 	BS_HIST_AGE = 3,	/* microseconds the oldest byte a read took had waited */
-	BS_HIST_N = 4,
+	BS_HIST_GAP = 4,	/* microseconds since the socket's previous data read
+				 * (its first read seen adds nothing) */
+	BS_HIST_N = 5,
 };
 
 /*

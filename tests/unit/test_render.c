@@ -567,7 +567,7 @@ static void test_json_summary(void **state)
 	assert_non_null(strstr(s, "\"hist\":{\"read_bytes\":[[1024,2048,3],[4096,8192,2]],"
 				  "\"req_bytes\":[[4096,8192,4]],"
 				  "\"queue_bytes\":[[0,1,1],[1073741824,null,1]],"
-				  "\"byte_age_us\":[]}"));
+				  "\"byte_age_us\":[],\"gap_us\":[]}"));
 	assert_true(strstr(s, "\"hist\"") < e);
 }
 
