@@ -132,7 +132,12 @@ $(OUTPUT)/tests/%: tests/integration/workloads/%.c $(wildcard tests/integration/
 	$(call msg,CC,$<)
 	$(Q)$(CC) -O2 -Wall -Wextra -o $@ $<
 
-workloads: $(WORKLOADS)
+# A test-only driver of the collector (tests/integration/scen_khist.py).
+$(OUTPUT)/tests/khist_dump: tests/tools/khist_dump.c $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(LIBS) -o $@
+
+workloads: $(WORKLOADS) $(OUTPUT)/tests/khist_dump
 
 $(OUTPUT)/tests-static/%: tests/integration/workloads/%.c \
 		$(wildcard tests/integration/workloads/*.h) | $(OUTPUT)/tests-static

@@ -210,6 +210,7 @@ static void set_filters(struct bufscope_bpf *skel, const struct collector_config
 	skel->rodata->cfg_port = cfg->port;
 	skel->rodata->cfg_trace_reads = cfg->trace_reads;
 	skel->rodata->cfg_flow_records = cfg->flow_records;
+	skel->rodata->cfg_hist_every_pass = cfg->hist_every_pass;
 	/* a quarter of the ring: early enough that it does not overflow */
 	skel->rodata->cfg_wakeup_bytes = (cfg->ringbuf_bytes ? cfg->ringbuf_bytes
 							     : DEFAULT_RINGBUF) / 4;
@@ -859,6 +860,8 @@ struct bs_kstats collector_kstats(const struct collector *c)
 					       __ATOMIC_RELAXED);
 	k.drops_after_close = __atomic_load_n(&c->skel->bss->kstats.drops_after_close,
 					      __ATOMIC_RELAXED);
+	k.hist_reads_unfolded = __atomic_load_n(&c->skel->bss->kstats.hist_reads_unfolded,
+						__ATOMIC_RELAXED);
 	return k;
 }
 
