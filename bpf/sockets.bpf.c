@@ -316,11 +316,10 @@ static __always_inline bool gate_take(struct bs_sock_state *st)
 					   BS_GATE_REPORTING) == BS_GATE_FREE;
 }
 
-static __always_inline void gate_give(struct bs_sock_state *st, bool sent_full)
+static __always_inline void gate_give(struct bs_sock_state *st,
+				      const struct bs_sock_rec *sent_full)
 {
-	struct bs_sock_rec *rec;
 	struct bs_fold *v;
-	__u32 zero = 0;
 	bool unowned;
 
 	if (__sync_val_compare_and_swap(&st->gate, BS_GATE_REPORTING,
@@ -333,20 +332,19 @@ static __always_inline void gate_give(struct bs_sock_state *st, bool sent_full)
 	/* the close counted it as a socket user space never saw */
 	if (st->sample_sum)
 		__sync_fetch_and_add(&v->sockets, -1);
-	/* a full record is built in rec_scratch, still there */
-	rec = sent_full ? bpf_map_lookup_elem(&rec_scratch, &zero) : NULL;
-	if (rec)
-		fold_hist(v, &rec->state.hist[0][0], NULL, true);
+	/* the full record sent, still where it was built */
+	if (sent_full)
+		fold_hist(v, &sent_full->state.hist[0][0], NULL, true);
 }
 
 /*
  * One socket with state into an iterator's output, filters applied: a sample
  * in the next slot of `samples` (the seq_file when they are full), or a full
- * record on the last walk (and on every walk with cfg_hist_every_pass, through
- * the seq_file: a slot holds a sample only); an unchanged socket only as
- * alive, except on the last walk. The per-pass marks move only once the
- * record is out: a record the seq_file refuses is shown again on the next
- * read().
+ * record on the last walk (through the seq_file: a slot holds a sample); an
+ * unchanged socket only as alive, except on the last walk. With
+ * cfg_hist_every_pass every record is full, and the collector makes the
+ * slots that big. The per-pass marks move only once the record is out: a
+ * record the seq_file refuses is shown again on the next read().
  */
 static __always_inline void report_socket(struct seq_file *seq, struct sock *sk,
 					  const struct tcp_sock *tp,
@@ -368,9 +366,18 @@ static __always_inline void report_socket(struct seq_file *seq, struct sock *sk,
 	}
 	if (!gate_take(st))
 		return;		/* destroyed: its close says the rest */
-	rec = full ? NULL : sample_slot(&idx);
+	/* (a branch on the constant alone: without the option the verifier
+	 * never sees a full record written into a sample-sized slot) */
+	if (cfg_hist_every_pass) {
+		rec = sample_slot(&idx);
+		if (rec)
+			fill_sock_rec(rec, BS_REC_SOCK, tp, st);
+	} else {
+		rec = full ? NULL : sample_slot(&idx);
+		if (rec)
+			fill_sample(rec, tp, st);
+	}
 	if (rec) {
-		fill_sample(rec, tp, st);
 		sample_count = idx + 1;
 	} else {
 		rec = bpf_map_lookup_elem(&rec_scratch, &zero);
@@ -400,7 +407,7 @@ static __always_inline void report_socket(struct seq_file *seq, struct sock *sk,
 	if (!rec->queue_bytes)
 		st->f.nonempty_since_ns = 0;
 out:
-	gate_give(st, rec && full);
+	gate_give(st, full ? rec : NULL);
 }
 
 /*
