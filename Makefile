@@ -144,7 +144,11 @@ $(OUTPUT)/tests-static/%: tests/integration/workloads/%.c \
 	$(call msg,CC,$< (static))
 	$(Q)$(CC) -static -O2 -Wall -Wextra -o $@ $<
 
-workloads-static: $(WORKLOADS_STATIC)
+$(OUTPUT)/tests-static/khist_dump: tests/tools/khist_dump.c $(LIB_OBJS) | $(OUTPUT)/tests-static
+	$(call msg,CC,$< (static))
+	$(Q)$(CC) -static $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) -lbpf -lelf -lz -lzstd -lm -o $@
+
+workloads-static: $(WORKLOADS_STATIC) $(OUTPUT)/tests-static/khist_dump
 
 test-unit: $(UNIT_BINS)
 	$(Q)fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
