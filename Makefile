@@ -147,14 +147,23 @@ $(OUTPUT)/tests/%: tests/integration/workloads/%.c $(wildcard tests/integration/
 	$(call msg,CC,$<)
 	$(Q)$(CC) -O2 -Wall -Wextra -Iworkloads -o $@ $< $(WL_LIB)
 
-workloads: $(WORKLOADS)
+# A test-only driver of the collector (tests/integration/scen_khist.py).
+$(OUTPUT)/tests/khist_dump: tests/tools/khist_dump.c $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(LIBS) -o $@
+
+workloads: $(WORKLOADS) $(OUTPUT)/tests/khist_dump
 
 $(OUTPUT)/tests-static/%: tests/integration/workloads/%.c \
 		$(wildcard tests/integration/workloads/*.h) $(WL_LIB) | $(OUTPUT)/tests-static
 	$(call msg,CC,$< (static))
 	$(Q)$(CC) -static -O2 -Wall -Wextra -Iworkloads -o $@ $< $(WL_LIB)
 
-workloads-static: $(WORKLOADS_STATIC)
+$(OUTPUT)/tests-static/khist_dump: tests/tools/khist_dump.c $(LIB_OBJS) | $(OUTPUT)/tests-static
+	$(call msg,CC,$< (static))
+	$(Q)$(CC) -static $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) -lbpf -lelf -lz -lzstd -lm -o $@
+
+workloads-static: $(WORKLOADS_STATIC) $(OUTPUT)/tests-static/khist_dump
 
 test-unit: $(UNIT_BINS)
 	$(Q)fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail

@@ -47,6 +47,9 @@ extern const volatile __u8 cfg_state_hash;	/* per-socket state in sock_state_has
 /* By enum skb_drop_reason value of the running kernel: 1 for an expected
  * discard (src/drop_reasons.c classes the names; user space sets it). */
 extern const volatile __u8 cfg_drop_expected[BS_DROP_REASON_MAX];
+/* Every pass sends full records (histograms) of the sockets that changed,
+ * not samples: for `hist` (collector_config.hist_every_pass). */
+extern const volatile __u8 cfg_hist_every_pass;
 
 extern struct bs_kstats kstats;
 extern __u32 sample_count;

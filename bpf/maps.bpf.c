@@ -17,6 +17,7 @@ const volatile __u8 cfg_flow_records = 0;
 const volatile __u32 cfg_wakeup_bytes = 64 * 1024;
 const volatile __u8 cfg_state_hash = 0;
 const volatile __u8 cfg_drop_expected[BS_DROP_REASON_MAX] = {};
+const volatile __u8 cfg_hist_every_pass = 0;
 
 struct bs_kstats kstats = {};
 
@@ -112,3 +113,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bs_fold);
 } close_fold_spill SEC(".maps");
+
+/*
+ * With cfg_hist_every_pass: per socket, the histograms of the last full
+ * record sent (struct bs_hist_copy), so that a folded close adds only what
+ * came after it. Made by the iterator, never with cfg_hist_every_pass off.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bs_hist_copy);
+} hist_reported SEC(".maps");

@@ -47,6 +47,20 @@ static __always_inline void note_byte_age(struct bs_sock_state *st, __u32 seq,
 		st->f.age_max_ns = age;
 }
 
+/*
+ * The time since the socket's previous data read, then this read's time:
+ * the gap histogram. A socket's first read seen (last_read_ns 0) has no
+ * gap. TCP's clock for the socket never goes back; the test costs nothing.
+ */
+static __always_inline void note_gap(struct bs_sock_state *st, __u64 now)
+{
+	__u64 last = st->c.last_read_ns;
+
+	if (last && now >= last)
+		hist_add(st, BS_HIST_GAP, (now - last) / 1000);
+	st->c.last_read_ns = now;
+}
+
 static __always_inline void account_read(struct bs_sock_state *st,
 					 const struct read_info *ri, __u64 now)
 {
@@ -71,7 +85,7 @@ static __always_inline void account_read(struct bs_sock_state *st,
 	}
 	c->reads++;
 	c->bytes += ri->ret;
-	c->last_read_ns = now;
+	note_gap(st, now);
 	hist_add(st, BS_HIST_RET, ri->ret);
 	hist_add(st, BS_HIST_QUEUE, ri->queue_before);
 	note_byte_age(st, ri->copied_seq - (__u32)ri->ret, now);

@@ -168,6 +168,33 @@ extern struct {
 } close_folds SEC(".maps");
 
 extern struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bs_hist_copy);
+} hist_reported SEC(".maps");
+
+/*
+ * cfg_hist_every_pass: keep the histograms of the full record just sent,
+ * for a later folded close to subtract. If the copy cannot be made (no
+ * memory), the socket has none and such a fold counts the reads it misses.
+ */
+static __always_inline void keep_hist_copy(struct sock *sk,
+					   const struct bs_sock_rec *rec)
+{
+	struct bs_hist_copy *hc;
+
+	hc = bpf_sk_storage_get(&hist_reported, sk, NULL,
+				BPF_SK_STORAGE_GET_F_CREATE);
+	if (!hc)
+		return;
+	/* a kind at a time: clang expands a copy this size, not the whole */
+#pragma unroll
+	for (int k = 0; k < BS_HIST_N; k++)
+		__builtin_memcpy(hc->hist[k], rec->state.hist[k], sizeof(hc->hist[k]));
+}
+
+extern struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
@@ -257,13 +284,15 @@ static __always_inline void fold_add(struct bs_fold *v, const struct bs_totals *
 	}
 }
 
-/* v's histograms += sign * h: the model takes histograms whole. */
-static __always_inline void fold_hist(struct bs_fold *v, const __u64 *h, bool negate)
+/* v's histograms += sign * (h - base): the model takes histograms whole
+ * (base NULL), or what they gained since a record it has (base). */
+static __always_inline void fold_hist(struct bs_fold *v, const __u64 *h,
+				      const __u64 *base, bool negate)
 {
 	__u64 *pv = &v->hist[0][0];
 
 	for (int i = 0; i < BS_HIST_N * BS_HIST_SLOTS; i++) {
-		__u64 x = h[i];
+		__u64 x = h[i] - (base ? base[i] : 0);
 
 		if (x)
 			__sync_fetch_and_add(&pv[i], negate ? -x : x);
@@ -287,11 +316,10 @@ static __always_inline bool gate_take(struct bs_sock_state *st)
 					   BS_GATE_REPORTING) == BS_GATE_FREE;
 }
 
-static __always_inline void gate_give(struct bs_sock_state *st, bool sent_full)
+static __always_inline void gate_give(struct bs_sock_state *st,
+				      const struct bs_sock_rec *sent_full)
 {
-	struct bs_sock_rec *rec;
 	struct bs_fold *v;
-	__u32 zero = 0;
 	bool unowned;
 
 	if (__sync_val_compare_and_swap(&st->gate, BS_GATE_REPORTING,
@@ -304,24 +332,25 @@ static __always_inline void gate_give(struct bs_sock_state *st, bool sent_full)
 	/* the close counted it as a socket user space never saw */
 	if (st->sample_sum)
 		__sync_fetch_and_add(&v->sockets, -1);
-	/* a full record is built in rec_scratch, still there */
-	rec = sent_full ? bpf_map_lookup_elem(&rec_scratch, &zero) : NULL;
-	if (rec)
-		fold_hist(v, &rec->state.hist[0][0], true);
+	/* the full record sent, still where it was built */
+	if (sent_full)
+		fold_hist(v, &sent_full->state.hist[0][0], NULL, true);
 }
 
 /*
  * One socket with state into an iterator's output, filters applied: a sample
  * in the next slot of `samples` (the seq_file when they are full), or a full
- * record on the last walk; an unchanged socket only as alive. The per-pass
- * marks move only once the record is out: a record the seq_file refuses is
- * shown again on the next read().
+ * record on the last walk (through the seq_file: a slot holds a sample); an
+ * unchanged socket only as alive, except on the last walk. With
+ * cfg_hist_every_pass every record is full, and the collector makes the
+ * slots that big. The per-pass marks move only once the record is out: a
+ * record the seq_file refuses is shown again on the next read().
  */
 static __always_inline void report_socket(struct seq_file *seq, struct sock *sk,
 					  const struct tcp_sock *tp,
 					  struct bs_sock_state *st)
 {
-	bool full = iter_full;
+	bool last = iter_full, full = last || cfg_hist_every_pass;
 	struct bs_sock_rec *rec;
 	__u32 zero = 0, idx = 0;
 
@@ -331,15 +360,24 @@ static __always_inline void report_socket(struct seq_file *seq, struct sock *sk,
 	 * user space finds its owner through /proc. */
 	if (st->reader.pid && !reader_selected(&st->reader))
 		return;
-	if (!full && unchanged(st, queue_bytes(tp, true))) {
+	if (!last && unchanged(st, queue_bytes(tp, true))) {
 		report_alive(seq, st);
 		return;
 	}
 	if (!gate_take(st))
 		return;		/* destroyed: its close says the rest */
-	rec = full ? NULL : sample_slot(&idx);
+	/* (a branch on the constant alone: without the option the verifier
+	 * never sees a full record written into a sample-sized slot) */
+	if (cfg_hist_every_pass) {
+		rec = sample_slot(&idx);
+		if (rec)
+			fill_sock_rec(rec, BS_REC_SOCK, tp, st);
+	} else {
+		rec = full ? NULL : sample_slot(&idx);
+		if (rec)
+			fill_sample(rec, tp, st);
+	}
 	if (rec) {
-		fill_sample(rec, tp, st);
 		sample_count = idx + 1;
 	} else {
 		rec = bpf_map_lookup_elem(&rec_scratch, &zero);
@@ -358,15 +396,18 @@ static __always_inline void report_socket(struct seq_file *seq, struct sock *sk,
 	 * hook on another CPU may have moved since */
 	totals_of(&st->reported, &rec->state, rec->ts_ns);
 	st->sample_sum = bs_sample_sum(&rec->state.c, &rec->state.f);
-	if (full)
+	if (full) {
 		st->hist_sent = 1;
+		if (cfg_hist_every_pass)
+			keep_hist_copy(sk, rec);
+	}
 	/* peak and byte age are per interval: the next one starts now */
 	st->c.queue_peak = rec->queue_bytes;
 	st->f.age_max_ns = 0;
 	if (!rec->queue_bytes)
 		st->f.nonempty_since_ns = 0;
 out:
-	gate_give(st, rec && full);
+	gate_give(st, full ? rec : NULL);
 }
 
 /*
@@ -426,11 +467,33 @@ int iter_state(struct bpf_iter__bpf_sk_storage_map *ctx)
 }
 
 /*
+ * The histograms of a folded close whose socket had a full record sent: what
+ * they gained since that record, if its copy was kept (cfg_hist_every_pass);
+ * otherwise (the last pass's record, or no memory for the copy) the reads
+ * since are in no histogram user space gets, and are counted as such.
+ */
+static __always_inline void fold_hist_since(struct bs_fold *v, struct sock *sk,
+					    struct bs_sock_state *st,
+					    const struct bs_totals *fin)
+{
+	struct bs_hist_copy *hc = NULL;
+
+	if (cfg_hist_every_pass)
+		hc = bpf_sk_storage_get(&hist_reported, sk, NULL, 0);
+	if (hc)
+		fold_hist(v, &st->hist[0][0], &hc->hist[0][0], false);
+	else if (fin->reads > st->reported.reads)
+		__sync_fetch_and_add(&kstats.hist_reads_unfolded,
+				     fin->reads - st->reported.reads);
+}
+
+/*
  * No room in the ring for the close record: what it would have added to
  * what user space has goes to the reader's fold, which user space reads each
- * pass. Histograms whole: user space takes them from full records only.
+ * pass. Histograms whole when user space has none of the socket's (it takes
+ * them from full records only), else what they gained since its last one.
  */
-static __always_inline void fold_close(struct bs_sock_state *st)
+static __always_inline void fold_close(struct sock *sk, struct bs_sock_state *st)
 {
 	__u32 was = __sync_lock_test_and_set(&st->gate, BS_GATE_FOLDED);
 	struct bs_totals fin;
@@ -446,10 +509,11 @@ static __always_inline void fold_close(struct bs_sock_state *st)
 	/* `reported` is being written by the iterator: all now, it takes out
 	 * its part when it gives the gate back */
 	fold_add(v, &fin, was == BS_GATE_REPORTING ? NULL : &st->reported, false);
-	/* after the last pass's full record, user space has the histograms
-	 * (all but the reads since, in the last milliseconds of the run) */
+	/* a record being sent: whole, the iterator takes out what it sent */
 	if (was == BS_GATE_REPORTING || !st->hist_sent)
-		fold_hist(v, &st->hist[0][0], false);
+		fold_hist(v, &st->hist[0][0], NULL, false);
+	else
+		fold_hist_since(v, sk, st, &fin);
 	/* a socket user space has a row for is counted there */
 	if (was == BS_GATE_REPORTING || !st->sample_sum)
 		__sync_fetch_and_add(&v->sockets, 1);
@@ -484,7 +548,7 @@ int BPF_PROG(tp_tcp_destroy_sock, struct sock *sk)
 		fill_sock_rec(rec, BS_REC_CLOSE, tp, st);
 		submit_record(rec);
 	} else if (tp) {
-		fold_close(st);
+		fold_close(sk, st);
 	}
 	forget_state(sk);
 	return 0;

@@ -29,6 +29,9 @@
  * A walk that finds more sends the rest through the iterator's read(). */
 #define SAMPLES_MIN 1024
 #define SAMPLES_MAX 65536
+/* With hist_every_pass a slot holds a whole record (2 KB, five times a
+ * sample): fewer at most, 32 MiB of them. */
+#define WHOLE_SLOTS_MAX 16384
 
 struct collector {
 	struct bufscope_bpf *skel;
@@ -45,6 +48,7 @@ struct collector {
 	const char *samples;	/* the `samples` map, mapped read-only */
 	size_t samples_len;
 	uint32_t nsamples;	/* its slots */
+	size_t slot_size;	/* bytes a slot takes in the mapping */
 	uint64_t missed_swept;	/* kprobe tier: stashed reads found stale here */
 };
 
@@ -210,6 +214,7 @@ static void set_filters(struct bufscope_bpf *skel, const struct collector_config
 	skel->rodata->cfg_port = cfg->port;
 	skel->rodata->cfg_trace_reads = cfg->trace_reads;
 	skel->rodata->cfg_flow_records = cfg->flow_records;
+	skel->rodata->cfg_hist_every_pass = cfg->hist_every_pass;
 	/* a quarter of the ring: early enough that it does not overflow */
 	skel->rodata->cfg_wakeup_bytes = (cfg->ringbuf_bytes ? cfg->ringbuf_bytes
 							     : DEFAULT_RINGBUF) / 4;
@@ -242,21 +247,37 @@ static unsigned long tcp_sockets_now(void)
 	return inuse;
 }
 
-static uint32_t samples_wanted(void)
+static uint32_t samples_wanted(bool whole)
 {
-	unsigned long n = tcp_sockets_now();
+	unsigned long n = tcp_sockets_now(), max = whole ? WHOLE_SLOTS_MAX : SAMPLES_MAX;
 
 	n += n / 4;
 	if (n < SAMPLES_MIN)
 		return SAMPLES_MIN;
-	return n > SAMPLES_MAX ? SAMPLES_MAX : (uint32_t)n;
+	return n > max ? (uint32_t)max : (uint32_t)n;
+}
+
+/*
+ * The sample slots: samples for `top`; whole records with hist_every_pass,
+ * so that a walk still sends them without read() (a socket-storage walk
+ * that read() interrupts starts its hash bucket again: quadratic).
+ */
+static int size_samples(struct bpf_map *m, const struct collector_config *cfg)
+{
+	int err = bpf_map__set_max_entries(m, samples_wanted(cfg->hist_every_pass));
+
+	if (!err && cfg->hist_every_pass)
+		err = bpf_map__set_value_size(m, sizeof(struct bs_sock_rec));
+	return err;
 }
 
 static int map_samples(struct collector *c)
 {
 	struct bpf_map *m = c->skel->maps.samples;
 	long page = sysconf(_SC_PAGESIZE);
-	size_t len = (size_t)bpf_map__max_entries(m) * BS_SAMPLE_SIZE;
+	/* an array map's values are 8-byte aligned in its mapping */
+	size_t slot = (bpf_map__value_size(m) + 7) & ~(size_t)7;
+	size_t len = (size_t)bpf_map__max_entries(m) * slot;
 	void *p;
 
 	len = (len + page - 1) / page * page;
@@ -268,6 +289,7 @@ static int map_samples(struct collector *c)
 	c->samples = p;
 	c->samples_len = len;
 	c->nsamples = bpf_map__max_entries(m);
+	c->slot_size = slot;
 	return 0;
 }
 
@@ -342,8 +364,7 @@ static int open_object(struct collector *c, const struct collector_config *cfg)
 	err = bpf_map__set_max_entries(c->skel->maps.events,
 				       cfg->ringbuf_bytes ? cfg->ringbuf_bytes
 							  : DEFAULT_RINGBUF);
-	return err ? err : bpf_map__set_max_entries(c->skel->maps.samples,
-						    samples_wanted());
+	return err ? err : size_samples(c->skel->maps.samples, cfg);
 }
 
 static void close_object(struct collector *c)
@@ -571,10 +592,10 @@ static int take_samples(struct collector *c, record_fn fn, void *ctx)
 	if (n > c->nsamples)
 		n = c->nsamples;
 	for (uint32_t i = 0; i < n && !err; i++) {
-		const char *rec = c->samples + (size_t)i * BS_SAMPLE_SIZE;
+		const char *rec = c->samples + (size_t)i * c->slot_size;
 		size_t size = iter_rec_size(*(const uint32_t *)rec);
 
-		if (size && size <= BS_SAMPLE_SIZE)
+		if (size && size <= c->slot_size)
 			err = fn(ctx, rec, size);
 	}
 	return err;
@@ -859,6 +880,8 @@ struct bs_kstats collector_kstats(const struct collector *c)
 					       __ATOMIC_RELAXED);
 	k.drops_after_close = __atomic_load_n(&c->skel->bss->kstats.drops_after_close,
 					      __ATOMIC_RELAXED);
+	k.hist_reads_unfolded = __atomic_load_n(&c->skel->bss->kstats.hist_reads_unfolded,
+						__ATOMIC_RELAXED);
 	return k;
 }
 
@@ -872,6 +895,7 @@ void collector_losses(const struct collector *c, struct losses *l)
 	l->close_folded = k.close_folded;
 	l->close_fold_unowned = k.close_fold_unowned;
 	l->drops_after_close = k.drops_after_close;
+	l->hist_reads_unfolded = k.hist_reads_unfolded;
 }
 
 void losses_sub(struct losses *d, const struct losses *now,

@@ -21,6 +21,16 @@ struct collector_config {
 	uint8_t flow_records;	/* enum bs_flow_records: drop, rcvbuf records */
 	uint32_t ringbuf_bytes;	/* power of two; 0: default */
 	enum attach_mode attach;	/* --attach */
+	/*
+	 * Every pass sends a whole record (BS_REC_SOCK: the histograms and
+	 * arrival marks too) for each socket that changed since its last
+	 * record, instead of a BS_REC_SAMPLE; an unchanged one is still only
+	 * BS_REC_ALIVE. For `hist`; `top` keeps samples (smaller, cheaper).
+	 * A close folded in the kernel then adds to its fold only what its
+	 * histograms gained since its last record (kstats.hist_reads_unfolded
+	 * counts the reads a fold could not deliver so).
+	 */
+	bool hist_every_pass;
 };
 
 struct drop_reasons;
@@ -44,9 +54,10 @@ struct netns_set;
 /*
  * One pass over the sockets, a record each to fn: BS_REC_SAMPLE (a
  * bs_sock_rec without arrival marks and histograms) for a socket that changed
- * since its last sample or has bytes waiting or an open zero-window episode,
- * BS_REC_ALIVE for one that did not; with `records`, a full BS_REC_SOCK for
- * every socket instead. `full`: the whole socket table of each namespace of
+ * since its last sample or has bytes waiting or an open zero-window episode
+ * (a full BS_REC_SOCK instead with collector_config.hist_every_pass),
+ * BS_REC_ALIVE for one that did not; with `records` (the last pass), a full
+ * BS_REC_SOCK for every socket instead. `full`: the whole socket table of each namespace of
  * ns (NULL: ours only), which finds sockets with bytes waiting that had no
  * event; otherwise only the sockets with state (all namespaces), when the
  * kernel has that iterator.
@@ -78,6 +89,8 @@ struct losses {
 					 * close records never came */
 	uint64_t close_fold_unowned;	/* of those, folded without their owner */
 	uint64_t drops_after_close;	/* drops after a socket's final totals */
+	uint64_t hist_reads_unfolded;	/* data reads missing from the histograms
+					 * (a folded close could not add them) */
 };
 void collector_losses(const struct collector *c, struct losses *l);
 /* d = now - mark, member by member: what a consumer has not seen yet. */

@@ -45,6 +45,7 @@ int hist_percentile_slot(const uint64_t *slots, double p)
 	return BS_HIST_SLOTS - 1;
 }
 
+/* One line per enum bs_hist_kind. */
 static const struct hist_kind_info kinds[BS_HIST_N] = {
 	[BS_HIST_REQ] = { "req_bytes", "requested read size", "bytes" },
 	[BS_HIST_RET] = { "read_bytes", "returned read size", "bytes" },

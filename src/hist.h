@@ -22,6 +22,7 @@ struct hist_kind_info {
 	const char *title;	/* "requested read size", ... */
 	const char *unit;	/* "bytes" or "us" */
 };
+/* The info of a kind (enum bs_hist_kind, docs/json.md); NULL for none. */
 const struct hist_kind_info *hist_kind(unsigned kind);
 /* The kinds in the order they are shown: requested, returned, queue depth,
  * residence, gap. */

@@ -339,6 +339,8 @@ static void json_frame(struct render *r, const struct frame *f, bool summary)
 	jw_kv_u64(jw, "close_folded", f->lost.close_folded);
 	jw_kv_u64(jw, "close_fold_unowned", f->lost.close_fold_unowned);
 	jw_kv_u64(jw, "drops_after_close", f->lost.drops_after_close);
+	if (summary)	/* the sockets' histograms lack these reads */
+		jw_kv_u64(jw, "hist_reads_unfolded", f->lost.hist_reads_unfolded);
 	jw_key(jw, "sockets");
 	jw_begin_array(jw);
 	for (size_t i = 0; i < f->n; i++) {
@@ -550,6 +552,7 @@ static void json_hist_frame(struct render *r, const struct hist_frame *hf)
 	jw_kv_str(jw, "by", hf->by_socket ? "socket" : "process");
 	json_losses(jw, hf->lost.events, hf->lost.missed_reads, hf->lost.untracked_sockets);
 	jw_kv_u64(jw, "close_folded", hf->lost.close_folded);
+	jw_kv_u64(jw, "hist_reads_unfolded", hf->lost.hist_reads_unfolded);
 	jw_key(jw, "groups");
 	jw_begin_array(jw);
 	for (size_t i = 0; i < hf->n; i++)

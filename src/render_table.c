@@ -645,6 +645,10 @@ static void table_hist(struct render *r, const struct hist_frame *hf)
 		(unsigned long long)hf->lost.events,
 		(unsigned long long)hf->lost.close_folded,
 		hf->lost.events || hf->lost.missed_reads ? " (counts are low)" : "");
+	if (hf->lost.hist_reads_unfolded)
+		fprintf(r->out, "(%llu reads of folded closes are in no histogram: the "
+			"counts below are that much low)\n",
+			(unsigned long long)hf->lost.hist_reads_unfolded);
 	for (size_t i = 0; i < hf->n; i++) {
 		hist_group_title(r, hf, &hf->groups[i]);
 		for (unsigned k = 0; k < BS_HIST_N; k++)

@@ -29,7 +29,8 @@ enum bs_hist_kind {
 	BS_HIST_REQ = 1,	/* bytes requested (the application's buffer size) */
 	BS_HIST_QUEUE = 2,	/* bytes waiting in the receive queue when the read began */
 	BS_HIST_AGE = 3,	/* microseconds the oldest byte a read took had waited */
-	BS_HIST_GAP = 4,	/* microseconds since the socket's previous data read */
+	BS_HIST_GAP = 4,	/* microseconds since the socket's previous data read
+				 * (its first read seen adds nothing) */
 	BS_HIST_N = 5,
 };
 
@@ -160,8 +161,9 @@ struct bs_sock_state {
 	 * its totals beyond these into close_folds (user space has the rest). */
 	struct bs_totals reported;
 	__u32 gate;		/* enum bs_gate */
-	__u32 hist_sent;	/* a full record (histograms) was sent: the last
-				 * pass's; user space has the histograms */
+	__u32 hist_sent;	/* a full record (histograms) was sent (the last
+				 * pass's, or any with cfg_hist_every_pass): user
+				 * space has the histograms as of that record */
 };
 
 /*
@@ -190,7 +192,8 @@ enum bs_rec_kind {
 	BS_REC_RCVBUF = 7,	/* struct bs_flow_rec: sk_rcvbuf changed */
 	BS_REC_SAMPLE = 8,	/* the first BS_SAMPLE_SIZE bytes of a bs_sock_rec
 				 * from the socket iterator: no arrival marks, no
-				 * histograms (only the last pass sends them) */
+				 * histograms (only the last pass sends them,
+				 * unless cfg_hist_every_pass) */
 	BS_REC_ALIVE = 9,	/* struct bs_alive_rec: a socket the iterator
 				 * passed, unchanged since its last sample */
 };
@@ -336,6 +339,20 @@ struct bs_kstats {
 					 * (the fold map was full) */
 	__u64 drops_after_close;	/* drops charged to a socket after its
 					 * final totals went out */
+	__u64 hist_reads_unfolded;	/* data reads of folded closes that are
+					 * in no histogram user space gets: read
+					 * after the socket's last full record,
+					 * and that record's histograms were
+					 * not kept to subtract (see fold_close) */
+};
+
+/*
+ * The histograms of the last full record the iterator sent of a socket
+ * (socket storage of its own, made only when every pass sends full
+ * records): a close folded later adds what its histograms gained since.
+ */
+struct bs_hist_copy {
+	__u64 hist[BS_HIST_N][BS_HIST_SLOTS];
 };
 
 #endif /* BUFSCOPE_SOCK_H */

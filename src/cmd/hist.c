@@ -27,7 +27,7 @@ static int hist_start(void *ctx, struct engine *e)
 	render_init(&h->render, stdout, &rc, engine_hooks(e));
 	h->render.model = engine_model(e);
 	h->render.reasons = engine_drop_reasons(e);
-	h->mark.cursor = 0;
+	h->mark.cursor = 0;	/* XXX cursor */
 	return 0;
 }
 
@@ -88,6 +88,8 @@ static int run(const struct options *opt)
 	/* without -i, one table at the end: the last pass's whole records */
 	cfg.interval_s = opt->interval_given ? opt->interval_s : 0;
 	cfg.kernel.ringbuf_bytes = HIST_RINGBUF;
+	/* intervals need each socket's histograms at every pass */
+	cfg.kernel.hist_every_pass = opt->interval_given;
 	return engine_run(&cfg, &sink, 1);
 }
 

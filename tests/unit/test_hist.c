@@ -166,6 +166,35 @@ static void test_percentile(void **state UNUSED)
 	assert_int_equal(hist_percentile_slot(h, 100), 31);
 }
 
+/*
+ * Every kind has its JSON key (docs/json.md) and unit, the gap kind was
+ * added last (the layout user space and the kernel share), and the keys
+ * are distinct.
+ */
+static void test_kinds(void **state UNUSED)
+{
+	static const char *const want[] = {
+		"read_bytes", "req_bytes", "queue_bytes", "byte_age_us", "gap_us",
+	};
+
+	assert_int_equal(BS_HIST_N, 5);
+	assert_int_equal(BS_HIST_GAP, 4);
+	for (unsigned k = 0; k < BS_HIST_N; k++) {
+		assert_string_equal(hist_kind(k)->key, want[k]);
+		assert_non_null(hist_kind(k)->unit);
+		for (unsigned j = 0; j < k; j++)
+			assert_string_not_equal(hist_kind(j)->key, hist_kind(k)->key);
+	}
+	assert_string_equal(hist_kind(BS_HIST_GAP)->unit, "us");
+	assert_string_equal(hist_kind(BS_HIST_REQ)->unit, "bytes");
+	assert_null(hist_kind(BS_HIST_N));
+	/* the shared structs carry every kind */
+	assert_int_equal(sizeof(((struct bs_sock_state *)0)->hist),
+			 BS_HIST_N * BS_HIST_SLOTS * sizeof(__u64));
+	assert_int_equal(sizeof(((struct bs_fold *)0)->hist),
+			 BS_HIST_N * BS_HIST_SLOTS * sizeof(__u64));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_slot_bounds),
 		cmocka_unit_test(test_total),
 		cmocka_unit_test(test_percentile),
+		cmocka_unit_test(test_kinds),
 	};
 
 	return cmocka_run_group_tests_name("hist", tests, NULL, NULL);

@@ -624,6 +624,7 @@ static void test_json_empty_frame(void **state)
 	assert_non_null(strstr(out, "\"lost_events\":0,\"missed_reads\":0,"
 				    "\"untracked_sockets\":0,\"close_folded\":0,"
 				    "\"close_fold_unowned\":0,\"drops_after_close\":0,"
+				    "\"hist_reads_unfolded\":0,"
 				    "\"sockets\":[],\"processes\":[],"
 				    "\"episodes\":[],\"episodes_forgotten\":0}\n"));
 }

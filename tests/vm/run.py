@@ -64,15 +64,18 @@ META_PACKAGE = "linux-image-amd64"
 # records, the queue of a stalled reader against ss, and zero windows against
 # a capture and nstat; other_syscalls and many_iovecs because the requested
 # size is where a tcp_recvmsg hook and the system-call tracepoints differ.
+# khist_*: the kernel side of histograms every pass (collector_config.
+# hist_every_pass), whose programs only load with that option on.
 DEFAULT_ONLY = (r"^(reader_mix_ipv4|trace_reads|other_syscalls|many_iovecs|stalled_queue|"
-                r"flow_zw_sent_vs_capture)$")
+                r"flow_zw_sent_vs_capture|khist_records_every_pass|khist_hist_vs_workload|"
+                r"khist_gap_vs_workload|khist_fold_exact|khist_unfolded_counted)$")
 
 # Scenarios run on one tier only, besides DEFAULT_ONLY (not with --only):
 # missed_reads_threads forces kretprobe misses (more reads in flight than
 # maxactive) and checks they are counted; it needs kprobes, which the host
 # has not. Their modules are copied into the guest with run.py.
 TIER_ONLY = {"kprobe": ["missed_reads_threads"]}
-GUEST_MODULES = ["scen_stream.py", "stream_wl.py"]
+GUEST_MODULES = ["scen_stream.py", "stream_wl.py", "scen_khist.py"]
 
 # Tests whose tolerance is finer than software emulation's timing noise:
 # in a guest they run and are reported, but count neither as passed nor as
