@@ -148,9 +148,9 @@ $(OUTPUT)/tests/%: tests/integration/workloads/%.c $(wildcard tests/integration/
 	$(Q)$(CC) -O2 -Wall -Wextra -Iworkloads -o $@ $< $(WL_LIB)
 
 # A test-only driver of the collector (tests/integration/scen_khist.py).
-$(OUTPUT)/tests/khist_dump: tests/tools/khist_dump.c $(LIB_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/khist_dump: tests/tools/khist_dump.c $(LIB_OBJS) $(WL_LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$<)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(WL_LIB) $(LIBS) -o $@
 
 workloads: $(WORKLOADS) $(OUTPUT)/tests/khist_dump
 
@@ -159,9 +159,9 @@ $(OUTPUT)/tests-static/%: tests/integration/workloads/%.c \
 	$(call msg,CC,$< (static))
 	$(Q)$(CC) -static -O2 -Wall -Wextra -Iworkloads -o $@ $< $(WL_LIB)
 
-$(OUTPUT)/tests-static/khist_dump: tests/tools/khist_dump.c $(LIB_OBJS) | $(OUTPUT)/tests-static
+$(OUTPUT)/tests-static/khist_dump: tests/tools/khist_dump.c $(LIB_OBJS) $(WL_LIB) | $(OUTPUT)/tests-static
 	$(call msg,CC,$< (static))
-	$(Q)$(CC) -static $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) -lbpf -lelf -lz -lzstd -lm -o $@
+	$(Q)$(CC) -static $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(WL_LIB) -lbpf -lelf -lz -lzstd -lm -o $@
 
 workloads-static: $(WORKLOADS_STATIC) $(OUTPUT)/tests-static/khist_dump
 
