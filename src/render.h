@@ -29,6 +29,7 @@ struct render {
 /* What one interval, or the whole run, looks like. */
 struct frame {
 	bool summary;		/* the whole run, not an interval */
+	int cursor;		/* the model cursor of an interval's rows */
 	double elapsed_s;	/* length of the interval or of the run */
 	uint64_t lost_events;	/* in the interval, or in the run */
 	uint64_t missed_reads;	/* kprobe tier: reads not seen, likewise */

@@ -81,6 +81,7 @@ struct session {
 	const struct options *opt;
 	struct collector *col;
 	struct model model;
+	int cursor;		/* the intervals' model cursor */
 	struct owners owners;
 	struct render render;
 	struct losses lost_interval;	/* at the last interval (top) */
@@ -372,12 +373,13 @@ static void frame_losses(struct frame *f, const struct losses *d)
 
 static void emit(struct session *s, bool summary, double elapsed)
 {
-	struct frame f = { .summary = summary, .elapsed_s = elapsed };
+	struct frame f = { .summary = summary, .elapsed_s = elapsed,
+			   .cursor = s->cursor };
 	struct losses lost;
 	long n, np;
 
 	n = summary ? model_summary(&s->model, &f.rows)
-		    : model_take_interval(&s->model, &f.rows);
+		    : model_take_interval(&s->model, s->cursor, &f.rows);
 	if (n < 0) {
 		s->err = -ENOMEM;
 		return;
@@ -413,7 +415,7 @@ static void emit(struct session *s, bool summary, double elapsed)
 				      s->kstats_reported.drops_after_close;
 		s->kstats_reported = k;
 		render_interval(&s->render, &f);
-		model_mark_episodes_reported(&s->model);
+		model_mark_episodes_reported(&s->model, s->cursor);
 	}
 	free(f.rows);
 	free(f.procs);
@@ -549,6 +551,7 @@ int session_run(const struct options *opt, const struct session_hooks *hooks)
 		return 1;
 	}
 	model_filter_from(&s.model.filter, opt);
+	s.cursor = model_cursor_open(&s.model, 0);	/* the first: cannot fail */
 	owners_init(&s.owners, "/proc");
 	if (netns_init(&s.netns, "/proc", "/run/netns"))
 		log_warn("cannot read /proc/self/ns/net: other namespaces not scanned");

@@ -225,14 +225,14 @@ static void test_fold_split_intervals(void **state)
 	long n;
 
 	fold(c, 100, 6, 6, 0);
-	n = model_take_interval(&c->m, &rows);
+	n = model_take_interval(&c->m, 0, &rows);
 	r = folded_row(rows, n);
 	assert_int_equal(r->drops_lost, 0);
 	assert_int_equal(r->drops_expected, 6);
 	free(rows);
 
 	fold(c, 100, 11, 8, 0);		/* 5 more: 2 expected, 3 lost */
-	n = model_take_interval(&c->m, &rows);
+	n = model_take_interval(&c->m, 0, &rows);
 	r = folded_row(rows, n);
 	assert_int_equal(r->d.drops, 5);
 	assert_int_equal(r->drops_expected, 2);

@@ -70,6 +70,7 @@ static struct model *new_model(void)
 
 	assert_non_null(m);
 	assert_int_equal(model_init(m), 0);
+	assert_int_equal(model_cursor_open(m, 0), 0);
 	return m;
 }
 
@@ -77,7 +78,7 @@ static int setup_model(void **state)
 {
 	struct model *m = calloc(1, sizeof(*m));
 
-	if (!m || model_init(m))
+	if (!m || model_init(m) || model_cursor_open(m, 0) != 0)
 		return -1;
 	*state = m;
 	return 0;
@@ -112,7 +113,7 @@ static void take_and_free(struct model *m)
 {
 	struct sock_row *rows;
 
-	assert_true(model_take_interval(m, &rows) >= 0);
+	assert_true(model_take_interval(m, 0, &rows) >= 0);
 	free(rows);
 }
 
@@ -125,7 +126,7 @@ static void test_empty_model(void **state)
 	struct proc_row *procs = (struct proc_row *)1;
 
 	assert_null(model_find(m, 1));
-	assert_int_equal(model_take_interval(m, &rows), 0);
+	assert_int_equal(model_take_interval(m, 0, &rows), 0);
 	assert_null(rows);
 	assert_int_equal(model_summary(m, &rows), 0);
 	assert_null(rows);
@@ -209,7 +210,7 @@ static void test_interval_deltas_sum_to_totals(void **state)
 		apply(m, &r);
 		rec_read(&r, BS_REC_SOCK, 2, 200, "b", b[i][0], b[i][1], 0);
 		apply(m, &r);
-		n = model_take_interval(m, &rows);
+		n = model_take_interval(m, 0, &rows);
 		assert_true(n >= 0);
 		ra = row_of(rows, n, 1);
 		rb = row_of(rows, n, 2);
@@ -244,7 +245,7 @@ static void test_interval_deltas_sum_to_totals(void **state)
 	free(rows);
 
 	/* The summary does not move the interval baseline. */
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 	assert_null(rows);
 }
@@ -258,14 +259,14 @@ static void test_every_counter_delta(void **state)
 
 	rec_read(&r1, BS_REC_SOCK, 9, 1, "x", 12, 1200, 0);
 	apply(m, &r1);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	free(rows);
 
 	rec_read(&r2, BS_REC_SOCK, 9, 1, "x", 30, 7000, 0);
 	r2.state.c.error_reads = 4;
 	apply(m, &r2);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].d.reads, 18);
 	assert_int_equal(rows[0].d.bytes, 5800);
@@ -290,13 +291,13 @@ static void test_counter_going_backwards_clamps(void **state)
 
 	rec_read(&r, BS_REC_SOCK, 3, 1, "x", 10, 1000, 0);
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	free(rows);
 	assert_int_equal(n, 1);
 	/* A smaller cumulative value never gives a huge unsigned delta. */
 	rec_read(&r, BS_REC_SOCK, 3, 1, "x", 8, 900, 0);
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	for (long i = 0; i < n; i++) {
 		assert_int_equal(rows[i].d.reads, 0);
 		assert_int_equal(rows[i].d.bytes, 0);
@@ -325,7 +326,7 @@ static void test_unread_socket_with_queue(void **state)
 	assert_int_equal(s->total.reads, 0);
 	assert_true(model_visible(m, s));
 
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_ptr_equal(rows[0].s, s);
 	assert_int_equal(rows[0].s->owner, OWNER_UNKNOWN);
@@ -342,7 +343,7 @@ static void test_unread_socket_with_queue(void **state)
 
 	/* Still waiting: listed again, now with its owner. */
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].s->owner, OWNER_FD);
 	assert_int_equal(rows[0].s->pid, 4321);
@@ -439,7 +440,7 @@ static void test_visible_filters(void **state)
 	assert_true(model_visible(m, b));
 	assert_false(model_visible(m, u));
 
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 2);
 	assert_non_null(row_of(rows, n, 1));
 	assert_non_null(row_of(rows, n, 2));
@@ -485,7 +486,7 @@ static void test_close_record(void **state)
 
 	rec_read(&r, BS_REC_SOCK, 50, 10, "app", 4, 400, 100);
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	free(rows);
 
@@ -508,13 +509,13 @@ static void test_close_record(void **state)
 	assert_true(s->peak_run < 7777);
 
 	/* The interval shows it once, closed, with the last deltas. */
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_true(rows[0].s->closed);
 	assert_int_equal(rows[0].d.reads, 5);
 	assert_int_equal(rows[0].d.bytes, 550);
 	free(rows);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 	assert_null(rows);
 
@@ -540,12 +541,12 @@ static void test_close_without_change_still_shown_once(void **state)
 	/* Closes with the same totals: the interval must still say so. */
 	rec_read(&r, BS_REC_CLOSE, 60, 10, "app", 4, 400, 0);
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_true(rows[0].s->closed);
 	assert_int_equal(rows[0].d.reads, 0);
 	free(rows);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 }
 
@@ -561,7 +562,7 @@ static void test_close_of_unseen_socket(void **state)
 	apply(m, &r);
 	assert_non_null(model_find(m, 70));
 	assert_true(model_find(m, 70)->closed);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].d.reads, 2);
 	assert_true(rows[0].s->closed);
@@ -594,7 +595,7 @@ static void test_pass_marks_missing_closed(void **state)
 	assert_true(model_find(m, 2)->closed);
 	assert_int_equal(model_find(m, 2)->queue_bytes, 0);
 
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 2);
 	assert_true(row_of(rows, n, 2)->s->closed);
 	assert_int_equal(row_of(rows, n, 1)->d.reads, 1);
@@ -605,7 +606,7 @@ static void test_pass_marks_missing_closed(void **state)
 	rec_read(&r, BS_REC_SOCK, 1, 10, "a", 2, 20, 50);
 	apply(m, &r);
 	model_end_pass(m);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].s->cookie, 1);
 	free(rows);
@@ -622,7 +623,7 @@ static void test_peak_interval_vs_run(void **state)
 	rec_read(&r, BS_REC_SOCK, 5, 1, "p", 1, 10, 100);
 	r.state.c.queue_peak = 800;
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].peak, 800);
 	free(rows);
@@ -631,7 +632,7 @@ static void test_peak_interval_vs_run(void **state)
 	rec_read(&r, BS_REC_SOCK, 5, 1, "p", 2, 20, 50);
 	r.state.c.queue_peak = 300;
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].peak, 300);
 	assert_int_equal(rows[0].s->queue_bytes, 50);
@@ -644,13 +645,13 @@ static void test_peak_interval_vs_run(void **state)
 	rec_read(&r, BS_REC_SOCK, 5, 1, "p", 4, 40, 20);
 	r.state.c.queue_peak = 20;
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].peak, 400);
 	free(rows);
 
 	/* Interval 4: no sample at all; 20 bytes still wait: that is the peak. */
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].peak, 20);
 	assert_int_equal(rows[0].d.reads, 0);
@@ -694,7 +695,7 @@ static void test_idle_socket_not_listed(void **state)
 	assert_non_null(model_find(m, 91));
 	assert_false(model_find(m, 91)->active);
 
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 	assert_null(rows);
 	n = model_summary(m, &rows);
@@ -706,7 +707,7 @@ static void test_idle_socket_not_listed(void **state)
 	r.flags = BS_SF_HAS_STATE;
 	r.state.c.arrivals = 1;
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].s->cookie, 91);
 	assert_int_equal(rows[0].d.arrivals, 1);
@@ -726,7 +727,7 @@ static void test_waiting_socket_listed_each_interval(void **state)
 	/* No read since, but 4096 bytes still waiting: still listed. */
 	for (int i = 0; i < 3; i++) {
 		apply(m, &r);
-		n = model_take_interval(m, &rows);
+		n = model_take_interval(m, 0, &rows);
 		assert_int_equal(n, 1);
 		assert_int_equal(rows[0].d.reads, 0);
 		assert_int_equal(rows[0].s->queue_bytes, 4096);
@@ -736,12 +737,12 @@ static void test_waiting_socket_listed_each_interval(void **state)
 	rec_read(&r, BS_REC_SOCK, 33, 1, "slow", 2, 4196, 0);
 	r.state.c.queue_peak = 0;
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].d.reads, 1);
 	free(rows);
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 }
 
@@ -786,7 +787,7 @@ static void test_many_sockets_hash_growth(void **state)
 	assert_int_equal(m->n, (size_t)N + 100);
 	assert_int_equal(model_find(m, base + 17)->total.reads, 1000);
 
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, N + 100);
 	free(rows);
 }
@@ -814,7 +815,7 @@ static void test_rollup(void **state)
 	rec_read(&r, BS_REC_CLOSE, 5, 100, "web", 2, 20, 999);
 	apply(m, &r);
 
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 5);
 	np = model_rollup(rows, (size_t)n, &procs);
 	assert_int_equal(np, 3);
@@ -949,7 +950,7 @@ static void test_sample_counts_without_histograms(void **state)
 	assert_int_equal(s->total.bytes, 500);
 	assert_int_equal(s->pid, 100);
 	assert_null(s->hist);	/* samples carry none */
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].d.reads, 5);
 	free(rows);
@@ -989,7 +990,7 @@ static void test_alive_keeps_socket_open(void **state)
 	assert_true(model_find(m, 2)->closed);
 	assert_null(model_find(m, 99));
 	/* the unchanged socket is not listed; the gone one is, once */
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].s->cookie, 2);
 	free(rows);
@@ -1021,7 +1022,7 @@ static void test_sample_queue_listed(void **state)
 	r.flags = BS_SF_HAS_STATE;
 	r.queue_bytes = 4000;
 	apply_sample(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].s->queue_bytes, 4000);
 	assert_int_equal(rows[0].s->inode, 10003);
@@ -1032,7 +1033,7 @@ static void test_sample_queue_listed(void **state)
 	apply_sample(m, &r);
 	assert_int_equal(model_find(m, 3)->inode, 10003);
 	take_and_free(m);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 }
 
@@ -1288,7 +1289,7 @@ static void test_fold_vanished_and_rollup(void **state)
 	apply(m, &r);
 	rec_read(&r, BS_REC_SOCK, 2, 100, "web", 1, 100, 0);
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 2);
 	for (long i = 0; i < n; i++)
 		reads += rows[i].d.reads, bytes += rows[i].d.bytes;
@@ -1306,7 +1307,7 @@ static void test_fold_vanished_and_rollup(void **state)
 	f.t.bytes = 700;
 	f.sockets = 2;
 	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 2);	/* socket 1 closed, and the fold */
 	assert_non_null(row_of(rows, n, 1));
 	assert_int_equal(row_of(rows, n, MODEL_FOLD_COOKIE(0))->d.reads, 7);
@@ -1324,7 +1325,7 @@ static void test_fold_vanished_and_rollup(void **state)
 	f.t.bytes = 900;
 	f.sockets = 3;
 	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].d.reads, 2);
 	assert_int_equal(rows[0].folded, 1);
@@ -1332,7 +1333,7 @@ static void test_fold_vanished_and_rollup(void **state)
 	free(rows);
 	/* unchanged: not listed again */
 	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 	/* the intervals add up to the summary, which is exact: 3 + 1 + 9 */
 	n = model_summary(m, &rows);
