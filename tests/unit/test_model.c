@@ -1417,6 +1417,393 @@ static void test_vanished_drops_capped(void **state)
 	assert_int_equal(model_find(m, 2)->drops_by[0].total, 2);
 }
 
+/* ---- cursors ------------------------------------------------------------ */
+
+/* Per-cursor sums of deltas, and what was applied. */
+struct sums {
+	uint64_t bytes, reads, drops_lost, sockets, hist_ret;
+};
+
+/* One take of a cursor: its deltas added to *s, rolled up by process (as a
+ * consumer does: folded entries and aggregates count their sockets). */
+static void take_into(struct model *m, int cursor, struct sums *s)
+{
+	struct sock_row *rows;
+	struct proc_row *procs;
+	long n = model_take_interval(m, cursor, &rows);
+	long np;
+
+	assert_true(n >= 0);
+	for (long i = 0; i < n; i++) {
+		s->bytes += rows[i].d.bytes;
+		s->reads += rows[i].d.reads;
+		s->drops_lost += rows[i].drops_lost;
+		if (rows[i].hist)
+			for (int k = 0; k < BS_HIST_SLOTS; k++)
+				s->hist_ret += rows[i].hist[BS_HIST_RET * BS_HIST_SLOTS + k];
+	}
+	np = model_rollup(rows, (size_t)n, &procs);
+	assert_true(np >= 0);
+	for (long i = 0; i < np; i++)
+		s->sockets += procs[i].sockets;
+	free(rows);
+	free(procs);
+}
+
+static void test_cursor_open_bounds(void **state)
+{
+	struct model *m = *state;
+	struct sock_row *rows = (struct sock_row *)1;
+
+	for (int c = 1; c < MODEL_CURSORS; c++)
+		assert_int_equal(model_cursor_open(m, 0), c);
+	assert_int_equal(model_cursor_open(m, 0), -1);
+	model_cursor_close(m, 2);
+	assert_int_equal(model_cursor_open(m, 0), 2);
+	assert_int_equal(model_take_interval(m, MODEL_CURSORS, &rows), -1);
+	assert_null(rows);
+	assert_int_equal(model_take_interval(m, -1, &rows), -1);
+}
+
+/* Two cursors taken at different paces: each one's deltas add up to the
+ * totals, and neither moves the other's baseline. */
+static void test_cursors_independent(void **state)
+{
+	struct model *m = *state;
+	struct sums a = { 0 }, b = { 0 };
+	struct bs_sock_rec r;
+	int cb = model_cursor_open(m, 0);
+
+	assert_int_equal(cb, 1);
+	for (uint64_t step = 1; step <= 10; step++) {
+		rec_read(&r, BS_REC_SOCK, 1, 100, "web", step * 3, step * 300, 0);
+		apply(m, &r);
+		rec_read(&r, BS_REC_SOCK, 2, 101, "db", step, step * 7, 0);
+		apply(m, &r);
+		take_into(m, 0, &a);
+		if (step % 3 == 0)
+			take_into(m, cb, &b);
+	}
+	take_into(m, cb, &b);
+	assert_int_equal(a.bytes, 10 * 300 + 10 * 7);
+	assert_int_equal(b.bytes, 10 * 300 + 10 * 7);
+	assert_int_equal(a.reads, 30 + 10);
+	assert_int_equal(b.reads, 30 + 10);
+	/* nothing new: both empty */
+	memset(&a, 0, sizeof(a));
+	take_into(m, 0, &a);
+	take_into(m, cb, &a);
+	assert_int_equal(a.bytes, 0);
+}
+
+/* Episodes are due per cursor: one shown to a cursor is still due to the
+ * other until it shows it. */
+static void test_cursor_episodes(void **state)
+{
+	struct model *m = *state;
+	struct bs_flow_rec f;
+	int cb = model_cursor_open(m, 0);
+
+	memset(&f, 0, sizeof(f));
+	f.kind = BS_REC_ZW_START;
+	f.cookie = 7;
+	f.ep.family = AF_INET;
+	f.ep.dport = 80;
+	f.start_ns = 10;
+	f.ts_ns = 10;
+	assert_int_equal(model_apply_flow(m, &f), 0);
+	f.kind = BS_REC_ZW_END;
+	f.ts_ns = 20;
+	assert_int_equal(model_apply_flow(m, &f), 0);
+	assert_int_equal(m->nepisodes, 1);
+	assert_true(model_episode_due(&m->episodes[0], 0));
+	assert_true(model_episode_due(&m->episodes[0], cb));
+	model_mark_episodes_reported(m, 0);
+	assert_false(model_episode_due(&m->episodes[0], 0));
+	assert_true(model_episode_due(&m->episodes[0], cb));
+	assert_true(model_episode_shown(m, &m->episodes[0], cb, false));
+	assert_false(model_episode_shown(m, &m->episodes[0], 0, false));
+	assert_true(model_episode_shown(m, &m->episodes[0], 0, true));
+	model_mark_episodes_reported(m, cb);
+	assert_false(model_episode_due(&m->episodes[0], cb));
+}
+
+/* A MODEL_CURSOR_HIST cursor's rows carry histogram deltas; another's none;
+ * the summary's rows the totals. */
+static void test_cursor_hist(void **state)
+{
+	struct model *m = *state;
+	struct sock_row *rows;
+	struct bs_sock_rec r;
+	int ch = model_cursor_open(m, MODEL_CURSOR_HIST);
+	long n;
+
+	rec_read(&r, BS_REC_SOCK, 1, 100, "web", 4, 400, 0);
+	apply(m, &r);
+	n = model_take_interval(m, ch, &rows);
+	assert_int_equal(n, 1);
+	assert_non_null(rows[0].hist);
+	assert_int_equal(rows[0].hist[BS_HIST_RET * BS_HIST_SLOTS + 11], 4);
+	free(rows);
+	n = model_take_interval(m, 0, &rows);
+	assert_int_equal(n, 1);
+	assert_null(rows[0].hist);
+	free(rows);
+	rec_read(&r, BS_REC_SOCK, 1, 100, "web", 9, 900, 0);
+	r.state.hist[BS_HIST_REQ][13] = 2;
+	apply(m, &r);
+	n = model_take_interval(m, ch, &rows);
+	assert_int_equal(n, 1);
+	assert_non_null(rows[0].hist);
+	assert_int_equal(rows[0].hist[BS_HIST_RET * BS_HIST_SLOTS + 11], 5);
+	assert_int_equal(rows[0].hist[BS_HIST_REQ * BS_HIST_SLOTS + 13], 2);
+	free(rows);
+	/* read again, nothing new: a row for its bytes? none; no histogram */
+	n = model_take_interval(m, ch, &rows);
+	assert_int_equal(n, 0);
+	n = model_summary(m, &rows);
+	assert_int_equal(n, 1);
+	assert_non_null(rows[0].hist);
+	assert_int_equal(rows[0].hist[BS_HIST_RET * BS_HIST_SLOTS + 11], 9);
+	free(rows);
+}
+
+/* ---- bounds ------------------------------------------------------------- */
+
+#define CHURN_PASSES 30
+#define CHURN_PER_PASS 200	/* closed a pass: 6000 in all, the bound 1024 */
+#define CHURN_PIDS 3
+
+/*
+ * Connections closed at a steady rate for many passes, by a few processes:
+ * the model holds at most its bounds, and for each of two cursors (one
+ * taking each pass, one every third, with histograms) the deltas add up to
+ * what was applied; the summary's processes have every socket, byte, drop
+ * and histogram count.
+ */
+static void test_eviction_exact(void **state)
+{
+	struct model *m = *state;
+	struct sums a = { 0 }, b = { 0 }, want = { 0 };
+	uint64_t per_pid_bytes[CHURN_PIDS] = { 0 }, cookie = 0;
+	int cb = model_cursor_open(m, MODEL_CURSOR_HIST);
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	struct proc_row *procs;
+	long n, np;
+
+	for (int pass = 0; pass < CHURN_PASSES; pass++) {
+		model_begin_pass(m);
+		for (int i = 0; i < CHURN_PER_PASS; i++) {
+			uint32_t pid = 100 + (uint32_t)(cookie % CHURN_PIDS);
+			uint64_t reads = 1 + cookie % 5, bytes = 100 + cookie % 77;
+
+			cookie++;
+			/* seen open by a pass, or not at all: closed between */
+			if (i % 2) {
+				rec_read(&r, BS_REC_SOCK, cookie, pid, "web", reads - 1,
+					 bytes / 2, 10);
+				apply(m, &r);
+			}
+			rec_read(&r, BS_REC_CLOSE, cookie, pid, "web", reads, bytes, 0);
+			r.state.f.drops = cookie % 3;
+			apply(m, &r);
+			if (cookie % 3)
+				model_set_drops(m, cookie, 5, cookie % 3);
+			want.bytes += bytes;
+			want.reads += reads;
+			want.drops_lost += cookie % 3;
+			want.sockets++;
+			want.hist_ret += reads;
+			per_pid_bytes[pid - 100] += bytes;
+		}
+		model_end_pass(m);
+		take_into(m, 0, &a);
+		if (pass % 3 == 2)
+			take_into(m, cb, &b);
+		/* live + closed kept + the last two passes' + aggregates */
+		assert_true(m->n <= MODEL_MAX_CLOSED + 2 * CHURN_PER_PASS + CHURN_PIDS);
+	}
+	assert_true(m->evicted > 0);
+	take_into(m, 0, &a);
+	take_into(m, cb, &b);
+	assert_int_equal(a.bytes, want.bytes);
+	assert_int_equal(b.bytes, want.bytes);
+	assert_int_equal(a.reads, want.reads);
+	assert_int_equal(b.reads, want.reads);
+	assert_int_equal(a.drops_lost, want.drops_lost);
+	assert_int_equal(b.drops_lost, want.drops_lost);
+	assert_int_equal(b.hist_ret, want.hist_ret);
+	/* each socket counted once per cursor, as a row or in an aggregate */
+	assert_int_equal(a.sockets, want.sockets);
+	assert_int_equal(b.sockets, want.sockets);
+
+	n = model_summary(m, &rows);
+	assert_true(n > 0 && (size_t)n <= MODEL_MAX_CLOSED + 2 * CHURN_PER_PASS + CHURN_PIDS);
+	np = model_rollup(rows, (size_t)n, &procs);
+	assert_int_equal(np, CHURN_PIDS);
+	uint64_t socks = 0, drops = 0, hret = 0;
+
+	for (long i = 0; i < np; i++) {
+		assert_int_equal(procs[i].d.bytes, per_pid_bytes[procs[i].pid - 100]);
+		socks += procs[i].sockets;
+		drops += procs[i].drops_lost;
+	}
+	for (long i = 0; i < n; i++)
+		for (int k = 0; rows[i].hist && k < BS_HIST_SLOTS; k++)
+			hret += rows[i].hist[BS_HIST_RET * BS_HIST_SLOTS + k];
+	assert_int_equal(socks, want.sockets);
+	assert_int_equal(drops, want.drops_lost);
+	assert_int_equal(hret, want.hist_ret);
+	free(rows);
+	free(procs);
+}
+
+/* A closed socket stays until a whole pass after its close (its last
+ * per-reason drops are read in that pass), even beyond the bound. */
+static void test_eviction_waits_a_pass(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+
+	model_begin_pass(m);
+	for (uint64_t c = 1; c <= MODEL_MAX_CLOSED + 10; c++) {
+		rec_read(&r, BS_REC_CLOSE, c, 100, "web", 1, 10, 0);
+		apply(m, &r);
+	}
+	model_end_pass(m);
+	model_begin_pass(m);
+	assert_int_equal(m->evicted, 0);	/* closed in the last pass */
+	model_set_drops(m, 5, 5, 2);		/* still counted */
+	assert_int_equal(model_find(m, 5)->drops_by[0].total, 2);
+	model_end_pass(m);
+	model_begin_pass(m);
+	assert_int_equal(m->evicted, 10);	/* the oldest */
+	assert_null(model_find(m, 1));
+	assert_null(model_find(m, 10));
+	assert_non_null(model_find(m, 11));
+	model_end_pass(m);
+}
+
+/* After evictions move the entries, every index still finds them: by
+ * cookie, and local peers by endpoints. */
+static void test_eviction_lookups(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	const int pairs = 50;
+
+	model_begin_pass(m);
+	for (uint64_t c = 1; c <= 2 * MODEL_MAX_CLOSED; c++) {
+		rec_read(&r, BS_REC_CLOSE, 100000 + c, 100, "web", 1, 10, 0);
+		apply(m, &r);
+	}
+	for (int i = 0; i < pairs; i++) {
+		uint16_t port = (uint16_t)(20000 + i);
+
+		apply_ends(m, 2 * (uint64_t)i + 1, "10.0.0.1", port, "10.0.0.2", 80);
+		apply_ends(m, 2 * (uint64_t)i + 2, "10.0.0.2", 80, "10.0.0.1", port);
+	}
+	model_end_pass(m);
+	for (int pass = 0; pass < 2; pass++) {
+		model_begin_pass(m);
+		for (uint64_t c = 1; c <= 2 * (uint64_t)pairs; c++)
+			model_alive(m, c);
+		model_end_pass(m);
+	}
+	assert_int_equal(m->evicted, MODEL_MAX_CLOSED);
+	for (uint64_t c = 1; c <= MODEL_MAX_CLOSED; c++)
+		assert_null(model_find(m, 100000 + c));
+	for (uint64_t c = MODEL_MAX_CLOSED + 1; c <= 2 * MODEL_MAX_CLOSED; c++)
+		assert_int_equal(model_find(m, 100000 + c)->cookie, 100000 + c);
+	for (int i = 0; i < pairs; i++) {
+		assert_int_equal(peer_cookie(m, 2 * (uint64_t)i + 1), 2 * (uint64_t)i + 2);
+		assert_int_equal(peer_cookie(m, 2 * (uint64_t)i + 2), 2 * (uint64_t)i + 1);
+	}
+}
+
+/* Many short-lived processes: their aggregates beyond MODEL_MAX_AGGREGATES
+ * go to their command's, those beyond MODEL_MAX_COMM_AGGREGATES to one
+ * "(other)"; the sum of bytes and sockets stays that of everything. */
+static void test_aggregate_bounds(void **state)
+{
+	struct model *m = *state;
+	const uint32_t procs = MODEL_MAX_AGGREGATES + 200;
+	const unsigned comms = MODEL_MAX_COMM_AGGREGATES + 20;
+	uint64_t bytes = 0, cookie = 0, sum = 0, socks = 0;
+	struct sock_row *rows;
+	struct bs_sock_rec r;
+	size_t level[4] = { 0 };
+	long n;
+
+	for (uint32_t p = 0; p < procs; p++) {
+		char comm[8];	/* shorter than BS_COMM_LEN */
+
+		snprintf(comm, sizeof(comm), "cmd%u", p % comms);
+		model_begin_pass(m);
+		for (int i = 0; i < 20; i++) {
+			rec_read(&r, BS_REC_CLOSE, ++cookie, 1000 + p, comm, 1, 10 + p, 0);
+			apply(m, &r);
+			bytes += 10 + p;
+		}
+		model_end_pass(m);
+	}
+	for (int pass = 0; pass < 3; pass++) {	/* the last ones' turn */
+		model_begin_pass(m);
+		model_end_pass(m);
+	}
+	for (size_t i = 0; i < m->n; i++)
+		level[m->socks[i].aggregate]++;
+	assert_true(level[AGG_PROCESS] <= MODEL_MAX_AGGREGATES);
+	assert_true(level[AGG_COMM] <= MODEL_MAX_COMM_AGGREGATES);
+	assert_int_equal(level[AGG_OTHER], 1);
+	assert_true(level[AGG_NONE] <= MODEL_MAX_CLOSED);
+	n = model_summary(m, &rows);
+	assert_true(n > 0);
+	for (long i = 0; i < n; i++) {
+		sum += rows[i].d.bytes;
+		socks += rows[i].s->folded ? rows[i].folded : 1;
+	}
+	assert_int_equal(sum, bytes);
+	assert_int_equal(socks, cookie);
+	free(rows);
+}
+
+/* An evicted socket's episode keeps its owner for the filter. */
+static void test_eviction_episode_owner(void **state)
+{
+	struct model *m = *state;
+	struct bs_flow_rec f;
+	struct bs_sock_rec r;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = BS_REC_ZW_START;
+	f.cookie = 1;
+	f.ep.family = AF_INET;
+	f.ep.dport = 80;
+	f.start_ns = 10;
+	f.ts_ns = 10;
+	model_begin_pass(m);
+	assert_int_equal(model_apply_flow(m, &f), 0);
+	for (uint64_t c = 1; c <= MODEL_MAX_CLOSED + 1; c++) {
+		rec_read(&r, BS_REC_CLOSE, c, c == 1 ? 200 : 100, "web", 1, 10, 0);
+		apply(m, &r);
+	}
+	model_end_pass(m);
+	for (int pass = 0; pass < 2; pass++) {
+		model_begin_pass(m);
+		model_end_pass(m);
+	}
+	assert_null(model_find(m, 1));
+	assert_true(m->episodes[0].gone);
+	assert_int_equal(m->episodes[0].pid, 200);
+	m->filter.pids[0] = 100;
+	m->filter.npids = 1;
+	assert_false(model_episode_shown(m, &m->episodes[0], 0, true));
+	m->filter.pids[0] = 200;
+	assert_true(model_episode_shown(m, &m->episodes[0], 0, true));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_model, teardown_model)
 
 int main(void)
@@ -1458,6 +1845,15 @@ int main(void)
 		T(test_vanished_then_close_record),
 		T(test_fold_drops_unlisted),
 		T(test_vanished_drops_capped),
+		T(test_cursor_open_bounds),
+		T(test_cursors_independent),
+		T(test_cursor_episodes),
+		T(test_cursor_hist),
+		T(test_eviction_exact),
+		T(test_eviction_waits_a_pass),
+		T(test_eviction_lookups),
+		T(test_aggregate_bounds),
+		T(test_eviction_episode_owner),
 		cmocka_unit_test(test_counts_helpers),
 		cmocka_unit_test(test_init_free_reinit),
 	};
