@@ -189,8 +189,12 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 		jw_kv_null(jw, "tid");
 		jw_kv_null(jw, "comm");
 	} else {
-		jw_kv_u64(jw, "pid", s->pid);
-		if (s->owner == OWNER_READER)
+		/* a command's aggregate (model.h) has no pid, none a thread */
+		if (s->pid)
+			jw_kv_u64(jw, "pid", s->pid);
+		else
+			jw_kv_null(jw, "pid");
+		if (s->owner == OWNER_READER && !s->aggregate)
 			jw_kv_u64(jw, "tid", s->tid);
 		else
 			jw_kv_null(jw, "tid");

@@ -217,7 +217,7 @@ static void sock_cells(const struct frame_view *v, const struct sock_row *row,
 	char comm[BS_COMM_LEN];
 
 	/* '*' closed; '+' closed without its record: counts at least these */
-	if (s->owner == OWNER_UNKNOWN)
+	if (s->owner == OWNER_UNKNOWN || !s->pid)	/* !pid: a command's aggregate */
 		snprintf(c->cell[SC_PID], COL_CELL_LEN, "-%s%s", s->closed ? "*" : "",
 			 s->vanished ? "+" : "");
 	else
