@@ -1225,9 +1225,19 @@ static bool closed_socket(const struct sock_entry *s)
 }
 
 /*
- * Candidates of a kind, oldest first: closed sockets whose last per-reason
- * drops were read (closed before the last pass began), or aggregates of a
- * level. *total: how many of the kind there are, eligible or not.
+ * May a closed socket go: nothing more will come for it. Its last per-reason
+ * drop counts are read in the pass after its close (or it is seen again, if a
+ * walk only missed it), unless its close record said it had no drops.
+ */
+static bool evictable(const struct model *m, const struct sock_entry *s)
+{
+	return s->closed_pass + 2 <= m->pass || (s->destroyed && !s->total.drops);
+}
+
+/*
+ * Candidates of a kind, oldest first: closed sockets that may go (evictable),
+ * or aggregates of a level. *total: how many of the kind there are, eligible
+ * or not.
  */
 static long candidates(const struct model *m, enum model_agg level,
 		       struct evict_cand **out, size_t *total)
@@ -1247,7 +1257,7 @@ static long candidates(const struct model *m, enum model_agg level,
 				      : s->aggregate != level || s->evicting)
 			continue;
 		(*total)++;
-		if (level == AGG_NONE && s->closed_pass + 2 > m->pass)
+		if (level == AGG_NONE && !evictable(m, s))
 			continue;
 		c[n].key = level == AGG_NONE ? s->closed_seq : s->agg_pass;
 		c[n++].idx = i;
@@ -1310,6 +1320,16 @@ static int compact(struct model *m)
 		kept++;
 	}
 	m->n = kept;
+	/* after a burst, the array's memory goes back (with hysteresis) */
+	if (m->cap > 1024 && m->n * 4 < m->cap) {
+		size_t cap = m->n * 2 > 256 ? m->n * 2 : 256;
+		struct sock_entry *p = realloc(m->socks, cap * sizeof(*p));
+
+		if (p) {
+			m->socks = p;
+			m->cap = cap;
+		}
+	}
 	while (nslots < m->n * 4)
 		nslots *= 2;
 	if (nslots < m->nslots && !rehash(m, nslots))

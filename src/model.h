@@ -143,10 +143,10 @@ enum model_agg { AGG_NONE, AGG_PROCESS, AGG_COMM, AGG_OTHER };
 
 /*
  * Bounds. Closed sockets stay as entries (listed individually in the
- * summary) up to MODEL_MAX_CLOSED, oldest evicted first, and never before
- * one whole pass after their close (its last per-reason drop counts are read
- * in that pass): at most MODEL_MAX_CLOSED plus those closed in the last two
- * passes. Per-process aggregates: MODEL_MAX_AGGREGATES, beyond which the
+ * summary) up to MODEL_MAX_CLOSED, oldest evicted first; one that had drops
+ * never before one whole pass after its close (its last per-reason drop
+ * counts are read in that pass): at most MODEL_MAX_CLOSED plus those closed
+ * since the last pass began, and those with drops of the pass before. Per-process aggregates: MODEL_MAX_AGGREGATES, beyond which the
  * least recently grown go to their command's (pid 0), of which there are
  * MODEL_MAX_COMM_AGGREGATES, beyond which to one "(other)" entry.
  */
