@@ -163,6 +163,7 @@ void model_free(struct model *m)
 	free(m->slots);
 	free(m->peer_slots);
 	free(m->episodes);
+	free(m->fold_slots);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -590,18 +591,77 @@ _Static_assert(offsetof(struct counts, rcvbuf_changes) ==
 _Static_assert(offsetof(struct counts, drops_expected) ==
 	       offsetof(struct bs_totals, drops_expected), "counts layout");
 
-/* The folded entry of a reader, made the first time its closes are folded. */
+/* Where a reader's fold starts its probe in fold_slots. */
+static size_t fold_slot(uint32_t pid, const char *comm, bool unowned, size_t nslots)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	if (unowned)
+		return slot_of(h, nslots);
+	for (int i = 0; i < 4; i++)
+		h = (h ^ ((pid >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
+	for (int i = 0; i < BS_COMM_LEN && comm[i]; i++)
+		h = (h ^ (uint8_t)comm[i]) * 0x100000001b3ULL;
+	return slot_of(h, nslots);
+}
+
+static bool fold_is(const struct sock_entry *s, uint32_t pid, const char *comm,
+		    bool unowned)
+{
+	return s && s->fold_spill == unowned &&
+	       (unowned || (s->pid == pid && !strncmp(s->comm, comm, BS_COMM_LEN)));
+}
+
+/* Folded entry i in the index of n slots. */
+static void fold_insert(struct model *m, uint32_t *slots, size_t n, size_t i)
+{
+	const struct sock_entry *s = model_find(m, MODEL_FOLD_COOKIE(i));
+	size_t k;
+
+	if (!s)
+		return;
+	k = fold_slot(s->pid, s->comm, s->fold_spill, n);
+	while (slots[k])
+		k = (k + 1) & (n - 1);
+	slots[k] = (uint32_t)(i + 1);
+}
+
+/* Room for one more folded entry in the index: rebuilt twice as large. */
+static int fold_reserve(struct model *m)
+{
+	size_t n = m->fold_nslots ? m->fold_nslots : 64;
+	uint32_t *slots;
+
+	if ((m->nfolds + 1) * 2 <= m->fold_nslots)
+		return 0;
+	while ((m->nfolds + 1) * 2 > n)
+		n *= 2;
+	slots = calloc(n, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nfolds; i++)
+		fold_insert(m, slots, n, i);
+	free(m->fold_slots);
+	m->fold_slots = slots;
+	m->fold_nslots = n;
+	return 0;
+}
+
+/* The folded entry of a reader, made the first time its closes are folded;
+ * found through fold_slots, not a scan of the folded entries. */
 static struct sock_entry *fold_entry(struct model *m, uint32_t pid,
 				     const char *comm, bool unowned)
 {
 	struct sock_entry *s;
 
-	for (size_t i = 0; i < m->nfolds; i++) {
-		s = model_find(m, MODEL_FOLD_COOKIE(i));
-		if (s && s->fold_spill == unowned &&
-		    (unowned || (s->pid == pid && !strncmp(s->comm, comm, BS_COMM_LEN))))
+	for (size_t k = m->fold_nslots ? fold_slot(pid, comm, unowned, m->fold_nslots) : 0;
+	     m->fold_nslots && m->fold_slots[k]; k = (k + 1) & (m->fold_nslots - 1)) {
+		s = model_find(m, MODEL_FOLD_COOKIE(m->fold_slots[k] - 1));
+		if (fold_is(s, pid, comm, unowned))
 			return s;
 	}
+	if (fold_reserve(m))
+		return NULL;
 	s = model_add(m, MODEL_FOLD_COOKIE(m->nfolds));
 	if (!s)
 		return NULL;
@@ -616,6 +676,7 @@ static struct sock_entry *fold_entry(struct model *m, uint32_t pid,
 		memcpy(s->comm, comm, BS_COMM_LEN);
 		s->comm[BS_COMM_LEN - 1] = 0;
 	}
+	fold_insert(m, m->fold_slots, m->fold_nslots, m->nfolds - 1);
 	return s;
 }
 

@@ -178,6 +178,10 @@ struct model {
 	 * expected; NULL: every drop counts as lost */
 	const struct drop_reasons *reasons;
 	size_t nfolds;		/* folded entries made so far */
+	/* folded entries by reader: index + 1 (their cookie), 0 = empty; a
+	 * pass reads every fold of the kernel's map (up to its 4,096) */
+	uint32_t *fold_slots;
+	size_t fold_nslots;
 	unsigned cursors_open;	/* bit = cursor id */
 	unsigned cursor_flags[MODEL_CURSORS];
 	uint64_t pass;		/* model_begin_pass calls */

@@ -1235,6 +1235,34 @@ static void test_fold_entry(void **state)
 	assert_null(model_find(m, 1));
 }
 
+/* As many readers as the kernel's fold map holds, read back each pass: each
+ * goes to its own entry, found again (through the index) every time. */
+static void test_fold_many_readers(void **state)
+{
+	struct model *m = *state;
+	const uint32_t n = 4096;
+	struct bs_fold f;
+
+	for (int pass = 1; pass <= 3; pass++) {
+		for (uint32_t pid = 1; pid <= n; pid++) {
+			fold_init(&f, pass * pid, 1);
+			assert_int_equal(model_apply_fold(m, pid, pid % 2 ? "a" : "b",
+							  false, &f), 0);
+		}
+		fold_init(&f, pass, 1);
+		assert_int_equal(model_apply_fold(m, 0, "", true, &f), 0);
+		assert_int_equal(model_apply_fold(m, 0, "", false, &f), 0);
+		assert_int_equal(m->nfolds, n + 2);
+	}
+	for (uint32_t pid = 1; pid <= n; pid++) {
+		const struct sock_entry *s = fold_of(m, pid);
+
+		assert_non_null(s);
+		assert_int_equal(s->total.reads, 3 * pid);
+		assert_string_equal(s->comm, pid % 2 ? "a" : "b");
+	}
+}
+
 /* Never read (pid 0) and spilled (the map was full): owner unknown, apart. */
 static void test_fold_unowned(void **state)
 {
@@ -1844,6 +1872,7 @@ int main(void)
 		T(test_closer_owner),
 		T(test_fold_entry),
 		T(test_fold_unowned),
+		T(test_fold_many_readers),
 		T(test_fold_vanished_and_rollup),
 		T(test_vanished_then_close_record),
 		T(test_fold_drops_unlisted),
