@@ -1755,13 +1755,16 @@ static void test_eviction_lookups(void **state)
 
 /* Many short-lived processes: their aggregates beyond MODEL_MAX_AGGREGATES
  * go to their command's, those beyond MODEL_MAX_COMM_AGGREGATES to one
- * "(other)"; the sum of bytes and sockets stays that of everything. */
+ * "(other)"; the sum of bytes and sockets stays that of everything, in the
+ * summary and for each of two cursors taken at different paces. */
 static void test_aggregate_bounds(void **state)
 {
 	struct model *m = *state;
 	const uint32_t procs = MODEL_MAX_AGGREGATES + 200;
 	const unsigned comms = MODEL_MAX_COMM_AGGREGATES + 20;
 	uint64_t bytes = 0, cookie = 0, sum = 0, socks = 0;
+	struct sums a = { 0 }, b = { 0 };
+	int cb = model_cursor_open(m, MODEL_CURSOR_HIST);
 	struct sock_row *rows;
 	struct bs_sock_rec r;
 	size_t level[4] = { 0 };
@@ -1778,11 +1781,21 @@ static void test_aggregate_bounds(void **state)
 			bytes += 10 + p;
 		}
 		model_end_pass(m);
+		take_into(m, 0, &a);
+		if (p % 7 == 3)
+			take_into(m, cb, &b);
 	}
 	for (int pass = 0; pass < 3; pass++) {	/* the last ones' turn */
 		model_begin_pass(m);
 		model_end_pass(m);
 	}
+	take_into(m, 0, &a);
+	take_into(m, cb, &b);
+	assert_int_equal(a.bytes, bytes);
+	assert_int_equal(b.bytes, bytes);
+	assert_int_equal(a.sockets, cookie);
+	assert_int_equal(b.sockets, cookie);
+	assert_int_equal(b.hist_ret, cookie);	/* one read each */
 	for (size_t i = 0; i < m->n; i++)
 		level[m->socks[i].aggregate]++;
 	assert_true(level[AGG_PROCESS] <= MODEL_MAX_AGGREGATES);
