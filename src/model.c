@@ -1243,6 +1243,9 @@ static long agg_get(struct model *m, struct agg_list *l, enum model_agg level,
 	a->folded = true;
 	a->closed = true;
 	a->destroyed = true;
+	/* not a socket whose close is news: shown when sockets go into it */
+	for (int c = 0; c < MODEL_CURSORS; c++)
+		a->mark[c].close_reported = true;
 	/* the command's and the rest's stand for processes gone: their owner
 	 * is the command only, or none */
 	a->owner = level == AGG_OTHER || x->owner == OWNER_UNKNOWN ? OWNER_UNKNOWN

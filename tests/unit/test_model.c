@@ -1716,6 +1716,39 @@ static void test_eviction_waits_a_pass(void **state)
 	model_end_pass(m);
 }
 
+/* An aggregate shows in a cursor's interval only with something the cursor
+ * has not shown: nothing for one that had shown its sockets closed, their
+ * sockets and counts for one that had not. */
+static void test_aggregate_shown_when_new(void **state)
+{
+	struct model *m = *state;
+	int cb = model_cursor_open(m, 0);
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	const struct sock_row *agg;
+	long n;
+
+	model_begin_pass(m);
+	for (uint64_t c = 1; c <= MODEL_MAX_CLOSED + 30; c++) {
+		rec_read(&r, BS_REC_CLOSE, c, 100, "web", 1, 10, 0);
+		apply(m, &r);
+	}
+	model_end_pass(m);
+	take_and_free(m);	/* cursor 0 shows them all closed */
+	model_begin_pass(m);
+	model_end_pass(m);
+	assert_int_equal(m->evicted, 30);
+	n = model_take_interval(m, 0, &rows);
+	assert_int_equal(n, 0);
+	n = model_take_interval(m, cb, &rows);
+	assert_int_equal(n, MODEL_MAX_CLOSED + 1);
+	agg = row_of(rows, n, MODEL_AGG_COOKIE(0));
+	assert_non_null(agg);
+	assert_int_equal(agg->folded, 30);
+	assert_int_equal(agg->d.bytes, 300);
+	free(rows);
+}
+
 /* After evictions move the entries, every index still finds them: by
  * cookie, and local peers by endpoints. */
 static void test_eviction_lookups(void **state)
@@ -1897,6 +1930,7 @@ int main(void)
 		T(test_eviction_exact),
 		T(test_eviction_waits_a_pass),
 		T(test_eviction_lookups),
+		T(test_aggregate_shown_when_new),
 		T(test_aggregate_bounds),
 		T(test_eviction_episode_owner),
 		cmocka_unit_test(test_counts_helpers),
