@@ -1027,9 +1027,8 @@ static long collect_rows(struct model *m, struct sock_row **out, int cursor)
 			continue;
 		if (cursor >= 0) {
 			row_interval(s, cursor, r);
-			if (!row_due(r, cursor)) {
+			if (!row_due(r, cursor))
 				continue;
-			}
 		} else {
 			model_row_totals(s, r);
 		}
@@ -1076,15 +1075,17 @@ void model_cursor_close(struct model *m, int cursor)
 	m->cursor_flags[cursor] = 0;
 }
 
-/* An entry's histogram baseline for a cursor: a copy of its histograms. */
-static int mark_hist(struct cursor_mark *k, const uint64_t *h)
+/* Memory for the histogram baselines a take will copy, before anything
+ * moves: a take either moves every baseline or none. */
+static int mark_hist_reserve(struct model *m, int cursor)
 {
-	if (!k->hist) {
-		k->hist = malloc(HIST_BYTES);
-		if (!k->hist)
+	for (size_t i = 0; i < m->n; i++) {
+		struct sock_entry *s = &m->socks[i];
+
+		if (s->hist && !s->mark[cursor].hist &&
+		    !(s->mark[cursor].hist = calloc(1, HIST_BYTES)))
 			return -ENOMEM;
 	}
-	memcpy(k->hist, h, HIST_BYTES);
 	return 0;
 }
 
@@ -1096,10 +1097,12 @@ long model_take_interval(struct model *m, int cursor, struct sock_row **rows)
 	*rows = NULL;
 	if (!cursor_valid(m, cursor))
 		return -1;
+	hist = view_hist(m, cursor);
+	if (hist && mark_hist_reserve(m, cursor))
+		return -1;
 	n = collect_rows(m, rows, cursor);
 	if (n < 0)
 		return n;
-	hist = view_hist(m, cursor);
 	/* The rows keep their deltas; this cursor's baseline moves, for every
 	 * entry (no other cursor's). */
 	for (size_t i = 0; i < m->n; i++) {
@@ -1114,11 +1117,8 @@ long model_take_interval(struct model *m, int cursor, struct sock_row **rows)
 			k->drops_reported[j] = s->drops_by[j].total;
 		if (s->closed && s->active && model_visible(m, s))
 			k->close_reported = true;
-		if (hist && s->hist && mark_hist(k, s->hist)) {
-			free(*rows);
-			*rows = NULL;
-			return -1;	/* the next take has these deltas again */
-		}
+		if (hist && s->hist)
+			memcpy(k->hist, s->hist, HIST_BYTES);
 	}
 	return n;
 }
