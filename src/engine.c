@@ -81,6 +81,7 @@ struct engine {
 	size_t nsinks;
 	struct collector *col;
 	struct model model;
+	int cursor;		/* the intervals' model cursor */
 	struct owners owners;
 	struct losses pass_losses;	/* as the last pass read them */
 	/* Cookies of per-reason drop counts with no socket in the model, at

@@ -83,16 +83,9 @@ static void peer_insert(uint32_t *slots, size_t nslots, const struct sock_entry 
  * endpoints are known. Rebuilding also drops the index's stale slots (a
  * socket whose endpoints changed is indexed again under the new ones).
  */
-static int rehash(struct model *m, size_t nslots)
+static void index_fill(struct model *m, uint32_t *slots, uint32_t *peers,
+		       size_t nslots)
 {
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
-	uint32_t *peers = calloc(nslots, sizeof(*peers));
-
-	if (!slots || !peers) {
-		free(slots);
-		free(peers);
-		return -ENOMEM;
-	}
 	m->peer_used = 0;
 	for (size_t i = 0; i < m->n; i++) {
 		size_t k = slot_of(m->socks[i].cookie, nslots);
@@ -105,6 +98,19 @@ static int rehash(struct model *m, size_t nslots)
 			m->peer_used++;
 		}
 	}
+}
+
+static int rehash(struct model *m, size_t nslots)
+{
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	uint32_t *peers = calloc(nslots, sizeof(*peers));
+
+	if (!slots || !peers) {
+		free(slots);
+		free(peers);
+		return -ENOMEM;
+	}
+	index_fill(m, slots, peers, nslots);
 	free(m->slots);
 	free(m->peer_slots);
 	m->slots = slots;
@@ -141,14 +147,23 @@ int model_init(struct model *m)
 	return rehash(m, MODEL_MIN_SLOTS);
 }
 
+/* The memory an entry owns besides itself. */
+static void entry_free(struct sock_entry *s)
+{
+	free(s->hist);
+	for (int c = 0; c < MODEL_CURSORS; c++)
+		free(s->mark[c].hist);
+}
+
 void model_free(struct model *m)
 {
 	for (size_t i = 0; i < m->n; i++)
-		free(m->socks[i].hist);
+		entry_free(&m->socks[i]);
 	free(m->socks);
 	free(m->slots);
 	free(m->peer_slots);
 	free(m->episodes);
+	free(m->fold_slots);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -285,6 +300,32 @@ static bool is_connection(const struct bs_endpoints *ep)
 	return ep->dport != 0;
 }
 
+/* The most bytes waiting and the oldest byte read, for every cursor's
+ * interval and for the run. */
+static void note_peak(struct sock_entry *s, uint32_t peak, uint64_t age_ns)
+{
+	for (int c = 0; c < MODEL_CURSORS; c++) {
+		struct cursor_mark *k = &s->mark[c];
+
+		k->peak_interval = max_u32(k->peak_interval, peak);
+		if (age_ns > k->age_max_interval_ns)
+			k->age_max_interval_ns = age_ns;
+	}
+	s->peak_run = max_u32(s->peak_run, peak);
+	if (age_ns > s->age_max_run_ns)
+		s->age_max_run_ns = age_ns;
+}
+
+/* Closed now: the pass and order that eviction goes by. */
+static void set_closed(struct model *m, struct sock_entry *s)
+{
+	if (!s->closed) {
+		s->closed_pass = m->pass;
+		s->closed_seq = ++m->close_seq;
+	}
+	s->closed = true;
+}
+
 void model_alive(struct model *m, uint64_t cookie)
 {
 	struct sock_entry *s = model_find(m, cookie);
@@ -309,6 +350,8 @@ static void owner_from_kernel(struct sock_entry *s, const struct bs_reader *r)
 int model_apply(struct model *m, const struct bs_sock_rec *rec)
 {
 	bool sample = rec->kind == BS_REC_SAMPLE;
+	uint32_t peak = rec->queue_bytes;
+	uint64_t age_ns = 0;
 	struct sock_entry *s;
 
 	if (rec->kind != BS_REC_SOCK && rec->kind != BS_REC_CLOSE && !sample)
@@ -346,10 +389,9 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 	if (!s->first_seen_ns)
 		s->first_seen_ns = rec->ts_ns;
 	s->seen_in_pass = true;
-	s->peak_interval = max_u32(s->peak_interval, rec->queue_bytes);
 	if (rec->flags & BS_SF_HAS_STATE) {
 		const struct bs_sock_state *st = &rec->state;
-		uint64_t peak = st->c.queue_peak;
+		uint64_t qpeak = st->c.queue_peak;
 
 		counts_from_kernel(&s->total, &st->c);
 		counts_from_flow(&s->total, &st->f, rec->ts_ns);
@@ -361,20 +403,16 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 		s->incomplete |= st->f.incomplete;
 		s->nonempty_since_ns = st->f.nonempty_since_ns;
 		/* the kernel restarts it each pass: a maximum since the last one */
-		if (st->f.age_max_ns > s->age_max_interval_ns)
-			s->age_max_interval_ns = st->f.age_max_ns;
-		if (st->f.age_max_ns > s->age_max_run_ns)
-			s->age_max_run_ns = st->f.age_max_ns;
-		s->peak_interval = max_u32(s->peak_interval,
-					   peak > UINT32_MAX ? UINT32_MAX : (uint32_t)peak);
+		age_ns = st->f.age_max_ns;
+		peak = max_u32(peak, qpeak > UINT32_MAX ? UINT32_MAX : (uint32_t)qpeak);
 	}
+	note_peak(s, peak, age_ns);
 	if (rec->flags & BS_SF_HAS_READER)
 		owner_from_kernel(s, &rec->state.reader);
-	s->peak_run = max_u32(s->peak_run, s->peak_interval);
 	if (counts_any(&s->total) || s->peak_run)
 		s->active = true;
 	if (rec->kind == BS_REC_CLOSE) {
-		s->closed = true;
+		set_closed(m, s);
 		s->destroyed = true;
 		end_episodes_of(m, s, rec->ts_ns,
 				(rec->flags & BS_SF_HAS_STATE) ? &rec->state.f : NULL);
@@ -526,18 +564,77 @@ _Static_assert(offsetof(struct counts, rcvbuf_changes) ==
 _Static_assert(offsetof(struct counts, drops_expected) ==
 	       offsetof(struct bs_totals, drops_expected), "counts layout");
 
-/* The folded entry of a reader, made the first time its closes are folded. */
+/* Where a reader's fold starts its probe in fold_slots. */
+static size_t fold_slot(uint32_t pid, const char *comm, bool unowned, size_t nslots)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	if (unowned)
+		return slot_of(h, nslots);
+	for (int i = 0; i < 4; i++)
+		h = (h ^ ((pid >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
+	for (int i = 0; i < BS_COMM_LEN && comm[i]; i++)
+		h = (h ^ (uint8_t)comm[i]) * 0x100000001b3ULL;
+	return slot_of(h, nslots);
+}
+
+static bool fold_is(const struct sock_entry *s, uint32_t pid, const char *comm,
+		    bool unowned)
+{
+	return s && s->fold_spill == unowned &&
+	       (unowned || (s->pid == pid && !strncmp(s->comm, comm, BS_COMM_LEN)));
+}
+
+/* Folded entry i in the index of n slots. */
+static void fold_insert(struct model *m, uint32_t *slots, size_t n, size_t i)
+{
+	const struct sock_entry *s = model_find(m, MODEL_FOLD_COOKIE(i));
+	size_t k;
+
+	if (!s)
+		return;
+	k = fold_slot(s->pid, s->comm, s->fold_spill, n);
+	while (slots[k])
+		k = (k + 1) & (n - 1);
+	slots[k] = (uint32_t)(i + 1);
+}
+
+/* Room for one more folded entry in the index: rebuilt twice as large. */
+static int fold_reserve(struct model *m)
+{
+	size_t n = m->fold_nslots ? m->fold_nslots : 64;
+	uint32_t *slots;
+
+	if ((m->nfolds + 1) * 2 <= m->fold_nslots)
+		return 0;
+	while ((m->nfolds + 1) * 2 > n)
+		n *= 2;
+	slots = calloc(n, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nfolds; i++)
+		fold_insert(m, slots, n, i);
+	free(m->fold_slots);
+	m->fold_slots = slots;
+	m->fold_nslots = n;
+	return 0;
+}
+
+/* The folded entry of a reader, made the first time its closes are folded;
+ * found through fold_slots, not a scan of the folded entries. */
 static struct sock_entry *fold_entry(struct model *m, uint32_t pid,
 				     const char *comm, bool unowned)
 {
 	struct sock_entry *s;
 
-	for (size_t i = 0; i < m->nfolds; i++) {
-		s = model_find(m, MODEL_FOLD_COOKIE(i));
-		if (s && s->fold_spill == unowned &&
-		    (unowned || (s->pid == pid && !strncmp(s->comm, comm, BS_COMM_LEN))))
+	for (size_t k = m->fold_nslots ? fold_slot(pid, comm, unowned, m->fold_nslots) : 0;
+	     m->fold_nslots && m->fold_slots[k]; k = (k + 1) & (m->fold_nslots - 1)) {
+		s = model_find(m, MODEL_FOLD_COOKIE(m->fold_slots[k] - 1));
+		if (fold_is(s, pid, comm, unowned))
 			return s;
 	}
+	if (fold_reserve(m))
+		return NULL;
 	s = model_add(m, MODEL_FOLD_COOKIE(m->nfolds));
 	if (!s)
 		return NULL;
@@ -552,6 +649,7 @@ static struct sock_entry *fold_entry(struct model *m, uint32_t pid,
 		memcpy(s->comm, comm, BS_COMM_LEN);
 		s->comm[BS_COMM_LEN - 1] = 0;
 	}
+	fold_insert(m, m->fold_slots, m->fold_nslots, m->nfolds - 1);
 	return s;
 }
 
@@ -626,17 +724,31 @@ const struct sock_entry *model_peer(const struct model *m,
 	return best;
 }
 
-bool model_episode_due(const struct episode *e)
+static bool cursor_valid(const struct model *m, int cursor)
 {
-	return !e->end_ns || !e->reported_end;
+	return cursor >= 0 && cursor < MODEL_CURSORS &&
+	       (m->cursors_open & (1u << cursor));
 }
 
+bool model_episode_due(const struct episode *e, int cursor)
+{
+	return !e->end_ns || !(e->shown_end & (1u << cursor));
+}
+
+static bool owner_visible(const struct model *m, enum owner_source owner,
+			  uint32_t pid, const char *comm);
+
 bool model_episode_shown(const struct model *m, const struct episode *e,
-			 bool summary)
+			 int cursor, bool summary)
 {
 	const struct sock_entry *s = model_find(m, e->cookie);
 
-	return (summary || model_episode_due(e)) && (!s || model_visible(m, s));
+	if (!summary && !model_episode_due(e, cursor))
+		return false;
+	if (s)
+		return model_visible(m, s);
+	/* its socket was evicted: the owner it had; never in the model: shown */
+	return !e->gone || owner_visible(m, e->owner, e->pid, e->comm);
 }
 
 uint64_t model_episode_ns(const struct model *m, const struct episode *e)
@@ -647,15 +759,17 @@ uint64_t model_episode_ns(const struct model *m, const struct episode *e)
 	return end > e->start_ns ? end - e->start_ns : 0;
 }
 
-void model_mark_episodes_reported(struct model *m)
+void model_mark_episodes_reported(struct model *m, int cursor)
 {
+	if (!cursor_valid(m, cursor))
+		return;
 	for (size_t i = 0; i < m->nepisodes; i++) {
 		struct episode *e = &m->episodes[i];
 
 		if (e->end_ns)
-			e->reported_end = true;
+			e->shown_end |= 1u << cursor;
 		else
-			e->reported_open = true;
+			e->shown_open |= 1u << cursor;
 	}
 }
 
@@ -671,8 +785,13 @@ int64_t model_reader_stall_ns(const struct sock_entry *s)
 	return s->sample_ns > since ? (int64_t)(s->sample_ns - since) : 0;
 }
 
+static int model_evict(struct model *m);
+
 void model_begin_pass(struct model *m)
 {
+	m->pass++;
+	/* a failure leaves more entries than the bound, nothing miscounted */
+	(void)model_evict(m);
 	for (size_t i = 0; i < m->n; i++)
 		m->socks[i].seen_in_pass = false;
 }
@@ -683,7 +802,7 @@ void model_end_pass(struct model *m)
 		struct sock_entry *s = &m->socks[i];
 
 		if (!s->seen_in_pass && !s->closed) {
-			s->closed = true;
+			set_closed(m, s);
 			s->vanished = true;
 			s->queue_bytes = 0;
 			end_episodes_of(m, s, s->sample_ns, NULL);
@@ -702,23 +821,29 @@ void model_set_owner(struct sock_entry *s, uint32_t pid, const char *comm)
 	strncpy(s->comm, comm, sizeof(s->comm) - 1);
 }
 
-bool model_visible(const struct model *m, const struct sock_entry *s)
+static bool owner_visible(const struct model *m, enum owner_source owner,
+			  uint32_t pid, const char *comm)
 {
 	const struct model_filter *f = &m->filter;
 
 	if (!f->npids && !f->has_comm)
 		return true;
-	if (s->owner == OWNER_UNKNOWN)
+	if (owner == OWNER_UNKNOWN)
 		return false;
 	if (f->npids) {
 		bool hit = false;
 
 		for (unsigned i = 0; i < f->npids; i++)
-			hit |= f->pids[i] == s->pid;
+			hit |= f->pids[i] == pid;
 		if (!hit)
 			return false;
 	}
-	return !f->has_comm || !strncmp(f->comm, s->comm, BS_COMM_LEN);
+	return !f->has_comm || !strncmp(f->comm, comm, BS_COMM_LEN);
+}
+
+bool model_visible(const struct model *m, const struct sock_entry *s)
+{
+	return owner_visible(m, s->owner, s->pid, s->comm);
 }
 
 bool model_any_read(const struct model *m)
@@ -792,44 +917,103 @@ void model_row_totals(const struct sock_entry *s, struct sock_row *r)
 	r->hist = s->hist;
 }
 
-static long collect_rows(struct model *m, struct sock_row **out, bool interval)
+/* A row of what cursor c would take of s now: deltas since its last take. */
+static void row_interval(const struct sock_entry *s, int c, struct sock_row *r)
 {
+	const struct cursor_mark *k = &s->mark[c];
+
+	memset(r, 0, sizeof(*r));
+	r->s = s;
+	counts_sub(&r->d, &s->total, &k->reported);
+	r->peak = k->peak_interval;
+	r->age_max_ns = k->age_max_interval_ns;
+	for (int j = 0; j < MODEL_DROP_REASONS; j++)
+		r->drops_by[j] = s->drops_by[j].total - k->drops_reported[j];
+	r->drops_other = unlisted_drops(r);
+	split_drops(r);
+	r->folded = s->folded_sockets - k->folded_reported;
+}
+
+/* Does the interval show it: anything new, bytes waiting, or its close? */
+static bool row_due(const struct sock_row *r, int c)
+{
+	const struct sock_entry *s = r->s;
+
+	return r->folded || counts_any(&r->d) || r->peak ||
+	       (!s->closed && s->queue_bytes) ||
+	       (s->closed && !s->mark[c].close_reported);
+}
+
+/* a - b per bucket into out (0 where b is ahead); b NULL: zeros.
+ * Returns whether any is non-zero. */
+static bool hist_delta(uint64_t *out, const uint64_t *a, const uint64_t *b)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < BS_HIST_N * BS_HIST_SLOTS; i++) {
+		uint64_t base = b ? b[i] : 0;
+
+		out[i] = a[i] > base ? a[i] - base : 0;
+		any |= out[i] != 0;
+	}
+	return any;
+}
+
+/* Does this view give rows histograms: the summary (cursor -1), or a
+ * cursor opened with MODEL_CURSOR_HIST? */
+static bool view_hist(const struct model *m, int cursor)
+{
+	return cursor < 0 || (m->cursor_flags[cursor] & MODEL_CURSOR_HIST);
+}
+
+/*
+ * The rows of a view, cursor -1 for the summary's totals; with their
+ * histograms in the same allocation, after the rows.
+ */
+static long collect_rows(struct model *m, struct sock_row **out, int cursor)
+{
+	bool hist = view_hist(m, cursor);
 	struct sock_row *rows;
-	size_t n = 0;
+	uint64_t *hbuf;
+	size_t n = 0, cand = 0, nhist = 0;
 
 	*out = NULL;
-	if (!m->n)
-		return 0;
-	rows = malloc(m->n * sizeof(*rows));	/* every kept row is filled in */
-	if (!rows)
-		return -1;
 	for (size_t i = 0; i < m->n; i++) {
-		struct sock_entry *s = &m->socks[i];
-		struct sock_row *r = &rows[n];
-		bool show;
+		const struct sock_entry *s = &m->socks[i];
 
 		if (!s->active || !model_visible(m, s))
 			continue;
-		if (interval) {
-			r->s = s;
-			counts_sub(&r->d, &s->total, &s->reported);
-			r->peak = s->peak_interval;
-			r->age_max_ns = s->age_max_interval_ns;
-			for (int k = 0; k < MODEL_DROP_REASONS; k++)
-				r->drops_by[k] = s->drops_by[k].total - s->drops_by[k].reported;
-			r->drops_other = unlisted_drops(r);
-			split_drops(r);
-			r->folded = s->folded_sockets - s->folded_reported;
-			r->hist = NULL;	/* per-interval histograms: a cursor of its own */
-			show = r->folded || counts_any(&r->d) || r->peak ||
-			       (!s->closed && s->queue_bytes) ||
-			       (s->closed && !s->close_reported);
+		cand++;
+		nhist += hist && s->hist;
+	}
+	if (!cand)
+		return 0;
+	/* every kept row is filled in */
+	rows = malloc(cand * sizeof(*rows) + nhist * HIST_BYTES);
+	if (!rows)
+		return -1;
+	hbuf = (uint64_t *)(rows + cand);
+	for (size_t i = 0; i < m->n; i++) {
+		struct sock_entry *s = &m->socks[i];
+		struct sock_row *r = &rows[n];
+
+		if (!s->active || !model_visible(m, s))
+			continue;
+		if (cursor >= 0) {
+			row_interval(s, cursor, r);
+			if (!row_due(r, cursor))
+				continue;
 		} else {
 			model_row_totals(s, r);
-			show = true;
 		}
-		if (show)
-			n++;
+		if (hist && s->hist) {
+			if (hist_delta(hbuf, s->hist, cursor >= 0 ? s->mark[cursor].hist
+							       : NULL)) {
+				r->hist = hbuf;
+				hbuf += BS_HIST_N * BS_HIST_SLOTS;
+			}
+		}
+		n++;
 	}
 	if (!n) {
 		free(rows);
@@ -839,33 +1023,397 @@ static long collect_rows(struct model *m, struct sock_row **out, bool interval)
 	return (long)n;
 }
 
-long model_take_interval(struct model *m, struct sock_row **rows)
+int model_cursor_open(struct model *m, unsigned flags)
 {
-	long n = collect_rows(m, rows, true);
+	for (int c = 0; c < MODEL_CURSORS; c++) {
+		if (m->cursors_open & (1u << c))
+			continue;
+		m->cursors_open |= 1u << c;
+		m->cursor_flags[c] = flags;
+		return c;
+	}
+	return -1;
+}
 
-	if (n < 0)
-		return n;
-	/* The rows keep their deltas; the baseline moves for every socket. */
+/* Its marks stay as they are: a cursor opened again under this id goes on
+ * from them (nothing counts twice or is missed between its takes). */
+void model_cursor_close(struct model *m, int cursor)
+{
+	if (!cursor_valid(m, cursor))
+		return;
+	m->cursors_open &= ~(1u << cursor);
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->socks[i].mark[cursor].hist);
+		m->socks[i].mark[cursor].hist = NULL;
+	}
+	m->cursor_flags[cursor] = 0;
+}
+
+/* Memory for the histogram baselines a take will copy, before anything
+ * moves: a take either moves every baseline or none. */
+static int mark_hist_reserve(struct model *m, int cursor)
+{
 	for (size_t i = 0; i < m->n; i++) {
 		struct sock_entry *s = &m->socks[i];
 
-		s->reported = s->total;
-		s->folded_reported = s->folded_sockets;
-		s->peak_interval = s->closed ? 0 : s->queue_bytes;
-		s->age_max_interval_ns = 0;
-		for (int k = 0; k < MODEL_DROP_REASONS; k++)
-			s->drops_by[k].reported = s->drops_by[k].total;
+		if (s->hist && !s->mark[cursor].hist &&
+		    !(s->mark[cursor].hist = calloc(1, HIST_BYTES)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+long model_take_interval(struct model *m, int cursor, struct sock_row **rows)
+{
+	bool hist;
+	long n;
+
+	*rows = NULL;
+	if (!cursor_valid(m, cursor))
+		return -1;
+	hist = view_hist(m, cursor);
+	if (hist && mark_hist_reserve(m, cursor))
+		return -1;
+	n = collect_rows(m, rows, cursor);
+	if (n < 0)
+		return n;
+	/* The rows keep their deltas; this cursor's baseline moves, for every
+	 * entry (no other cursor's). */
+	for (size_t i = 0; i < m->n; i++) {
+		struct sock_entry *s = &m->socks[i];
+		struct cursor_mark *k = &s->mark[cursor];
+
+		k->reported = s->total;
+		k->folded_reported = s->folded_sockets;
+		k->peak_interval = s->closed ? 0 : s->queue_bytes;
+		k->age_max_interval_ns = 0;
+		for (int j = 0; j < MODEL_DROP_REASONS; j++)
+			k->drops_reported[j] = s->drops_by[j].total;
 		if (s->closed && s->active && model_visible(m, s))
-			s->close_reported = true;
+			k->close_reported = true;
+		if (hist && s->hist)
+			memcpy(k->hist, s->hist, HIST_BYTES);
 	}
 	return n;
 }
 
 long model_summary(struct model *m, struct sock_row **rows)
 {
-	return collect_rows(m, rows, false);
+	return collect_rows(m, rows, -1);
 }
 
+/* dst += src per bucket (src NULL: nothing); dst allocated (zeros) the
+ * first time. */
+static int hist_add(uint64_t **dst, const uint64_t *src)
+{
+	if (!*dst) {
+		*dst = calloc(1, HIST_BYTES);
+		if (!*dst)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; src && i < BS_HIST_N * BS_HIST_SLOTS; i++)
+		(*dst)[i] += src[i];
+	return 0;
+}
+
+/*
+ * A row's counts as an aggregate keeps them: drops_expected is the row's
+ * expected drops as split (by reason or by the kernel's counter), so that an
+ * aggregate, split by that count, splits them as its sockets did.
+ */
+static void row_counts(const struct sock_row *r, struct counts *c)
+{
+	*c = r->d;
+	c->drops_expected = r->drops_expected;
+}
+
+/*
+ * Entry x's totals into aggregate a, and for each cursor what it had taken
+ * of x into a's baseline for it: whatever it had not taken yet of x, its
+ * next take of a has, so each cursor's deltas add up to the totals still.
+ */
+static int merge_into(struct model *m, size_t ai, size_t xi)
+{
+	struct sock_entry *a = &m->socks[ai];
+	const struct sock_entry *x = &m->socks[xi];
+	uint64_t nsock = x->folded ? x->folded_sockets : 1;
+	struct counts tc, pc, seen;
+	struct sock_row t, p;
+
+	/* memory first: nothing is added unless all of it is */
+	if (x->hist && hist_add(&a->hist, NULL))
+		return -ENOMEM;
+	for (int c = 0; c < MODEL_CURSORS; c++)
+		if (x->hist && x->mark[c].hist && hist_add(&a->mark[c].hist, NULL))
+			return -ENOMEM;
+	model_row_totals(x, &t);
+	row_counts(&t, &tc);
+	counts_add(&a->total, &tc);
+	a->folded_sockets += nsock;
+	a->peak_run = max_u32(a->peak_run, x->peak_run);
+	if (x->age_max_run_ns > a->age_max_run_ns)
+		a->age_max_run_ns = x->age_max_run_ns;
+	a->incomplete |= x->incomplete;
+	a->active = true;
+	a->agg_pass = m->pass;
+	if (x->hist && hist_add(&a->hist, x->hist))
+		return -ENOMEM;
+	for (int c = 0; c < MODEL_CURSORS; c++) {
+		struct cursor_mark *ak = &a->mark[c];
+		const struct cursor_mark *xk = &x->mark[c];
+
+		row_interval(x, c, &p);
+		row_counts(&p, &pc);
+		counts_sub(&seen, &tc, &pc);
+		counts_add(&ak->reported, &seen);
+		ak->folded_reported += x->folded ?
+			(xk->folded_reported < nsock ? xk->folded_reported : nsock) :
+			xk->close_reported;
+		ak->peak_interval = max_u32(ak->peak_interval, p.peak);
+		if (p.age_max_ns > ak->age_max_interval_ns)
+			ak->age_max_interval_ns = p.age_max_ns;
+		if (xk->hist && x->hist && hist_add(&ak->hist, xk->hist))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+struct agg_list {
+	size_t *idx;	/* entries that are aggregates, not being evicted */
+	size_t n, cap;
+};
+
+static bool agg_is(const struct sock_entry *a, enum model_agg level,
+		   uint32_t pid, const char *comm)
+{
+	return a->aggregate == level && !a->evicting && a->pid == pid &&
+	       !strncmp(a->comm, comm, BS_COMM_LEN);
+}
+
+/* The aggregate of this level and owner, made when there is none yet. */
+static long agg_get(struct model *m, struct agg_list *l, enum model_agg level,
+		    const struct sock_entry *x)
+{
+	uint32_t pid = level == AGG_PROCESS && x->owner != OWNER_UNKNOWN ? x->pid : 0;
+	char comm[BS_COMM_LEN] = "(other)";
+	struct sock_entry *a;
+	size_t ai;
+
+	if (level != AGG_OTHER) {
+		memset(comm, 0, sizeof(comm));
+		if (x->owner != OWNER_UNKNOWN)
+			memcpy(comm, x->comm, BS_COMM_LEN - 1);
+	}
+	for (size_t i = 0; i < l->n; i++)
+		if (agg_is(&m->socks[l->idx[i]], level, pid, comm))
+			return (long)l->idx[i];
+	if (array_reserve(&l->idx, &l->cap, l->n, sizeof(*l->idx), 64))
+		return -ENOMEM;
+	a = model_add(m, MODEL_AGG_COOKIE(m->naggs_made));
+	if (!a)
+		return -ENOMEM;
+	m->naggs_made++;
+	a->aggregate = level;
+	a->folded = true;
+	a->closed = true;
+	a->destroyed = true;
+	/* not a socket whose close is news: shown when sockets go into it */
+	for (int c = 0; c < MODEL_CURSORS; c++)
+		a->mark[c].close_reported = true;
+	/* the command's and the rest's stand for processes gone: their owner
+	 * is the command only, or none */
+	a->owner = level == AGG_OTHER || x->owner == OWNER_UNKNOWN ? OWNER_UNKNOWN
+								  : x->owner;
+	a->pid = pid;
+	memcpy(a->comm, comm, BS_COMM_LEN);
+	ai = (size_t)(a - m->socks);
+	l->idx[l->n++] = ai;
+	return (long)ai;
+}
+
+/* Entry xi into its aggregate of this level; it leaves at the compaction. */
+static int evict_into(struct model *m, struct agg_list *l, size_t xi,
+		      enum model_agg level)
+{
+	long ai = agg_get(m, l, level, &m->socks[xi]);
+
+	if (ai < 0 || merge_into(m, (size_t)ai, xi))
+		return -ENOMEM;
+	m->socks[xi].evicting = true;
+	return 0;
+}
+
+struct evict_cand {
+	uint64_t key;	/* closing order, or the pass an aggregate last grew */
+	size_t idx;
+};
+
+static int cmp_cand(const void *a, const void *b)
+{
+	uint64_t x = ((const struct evict_cand *)a)->key;
+	uint64_t y = ((const struct evict_cand *)b)->key;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A closed socket: destroyed, or gone without its record; no aggregate. */
+static bool closed_socket(const struct sock_entry *s)
+{
+	return s->closed && !s->folded && !s->evicting;
+}
+
+/*
+ * May a closed socket go: nothing more will come for it. Its last per-reason
+ * drop counts are read in the pass after its close (or it is seen again, if a
+ * walk only missed it), unless its close record said it had no drops.
+ */
+static bool evictable(const struct model *m, const struct sock_entry *s)
+{
+	return s->closed_pass + 2 <= m->pass || (s->destroyed && !s->total.drops);
+}
+
+/*
+ * Candidates of a kind, oldest first: closed sockets that may go (evictable),
+ * or aggregates of a level. *total: how many of the kind there are, eligible
+ * or not.
+ */
+static long candidates(const struct model *m, enum model_agg level,
+		       struct evict_cand **out, size_t *total)
+{
+	struct evict_cand *c;
+	size_t n = 0;
+
+	*out = NULL;
+	*total = 0;
+	c = malloc((m->n ? m->n : 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct sock_entry *s = &m->socks[i];
+
+		if (level == AGG_NONE ? !closed_socket(s)
+				      : s->aggregate != level || s->evicting)
+			continue;
+		(*total)++;
+		if (level == AGG_NONE && !evictable(m, s))
+			continue;
+		c[n].key = level == AGG_NONE ? s->closed_seq : s->agg_pass;
+		c[n++].idx = i;
+	}
+	qsort(c, n, sizeof(*c), cmp_cand);
+	*out = c;
+	return (long)n;
+}
+
+/* Evicts the oldest candidates of a kind beyond `bound` into the next level. */
+static int evict_level(struct model *m, struct agg_list *l, enum model_agg level,
+		       size_t bound)
+{
+	struct evict_cand *c;
+	size_t total, extra;
+	long n = candidates(m, level, &c, &total);
+	int err = 0;
+
+	if (n < 0)
+		return (int)n;
+	extra = total > bound ? total - bound : 0;
+	for (size_t i = 0; i < extra && i < (size_t)n && !err; i++) {
+		err = evict_into(m, l, c[i].idx, (enum model_agg)(level + 1));
+		if (!err && level == AGG_NONE)
+			m->evicted++;
+	}
+	free(c);
+	return err;
+}
+
+/* Episodes of sockets being evicted keep their owner, for the filter. */
+static void episodes_orphan(struct model *m)
+{
+	for (size_t i = 0; i < m->nepisodes; i++) {
+		struct episode *e = &m->episodes[i];
+		const struct sock_entry *s;
+
+		if (e->gone || !(s = model_find(m, e->cookie)) || !s->evicting)
+			continue;
+		e->gone = true;
+		e->owner = (uint8_t)s->owner;
+		e->pid = s->pid;
+		memcpy(e->comm, s->comm, BS_COMM_LEN);
+	}
+}
+
+/* Drops the evicted entries; the indexes are rebuilt for those kept, at a
+ * size for them (a peak of connections does not keep its memory). */
+static int compact(struct model *m)
+{
+	size_t kept = 0, nslots = MODEL_MIN_SLOTS;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->socks[i].evicting) {
+			entry_free(&m->socks[i]);
+			continue;
+		}
+		if (kept != i)
+			m->socks[kept] = m->socks[i];
+		kept++;
+	}
+	m->n = kept;
+	/* after a burst, the array's memory goes back (with hysteresis) */
+	if (m->cap > 1024 && m->n * 4 < m->cap) {
+		size_t cap = m->n * 2 > 256 ? m->n * 2 : 256;
+		struct sock_entry *p = realloc(m->socks, cap * sizeof(*p));
+
+		if (p) {
+			m->socks = p;
+			m->cap = cap;
+		}
+	}
+	while (nslots < m->n * 4)
+		nslots *= 2;
+	if (nslots < m->nslots && !rehash(m, nslots))
+		return 0;
+	/* the same size (or no memory for a smaller one): in place */
+	memset(m->slots, 0, m->nslots * sizeof(*m->slots));
+	memset(m->peer_slots, 0, m->nslots * sizeof(*m->peer_slots));
+	index_fill(m, m->slots, m->peer_slots, m->nslots);
+	return 0;
+}
+
+/*
+ * Keeps the model bounded: closed sockets beyond MODEL_MAX_CLOSED into
+ * their process's aggregate, aggregates beyond their bounds into the next
+ * level's. Costs a few walks of the entries kept, and only when there is
+ * something to evict.
+ */
+static int model_evict(struct model *m)
+{
+	struct agg_list l = { 0 };
+	size_t nclosed = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < m->n; i++)
+		nclosed += closed_socket(&m->socks[i]);
+	if (nclosed <= MODEL_MAX_CLOSED)
+		return 0;
+	for (size_t i = 0; i < m->n; i++) {
+		if (!m->socks[i].aggregate)
+			continue;
+		if (array_reserve(&l.idx, &l.cap, l.n, sizeof(*l.idx), 64)) {
+			free(l.idx);
+			return -ENOMEM;
+		}
+		l.idx[l.n++] = i;
+	}
+	err = evict_level(m, &l, AGG_NONE, MODEL_MAX_CLOSED);
+	if (!err)
+		err = evict_level(m, &l, AGG_PROCESS, MODEL_MAX_AGGREGATES);
+	if (!err)
+		err = evict_level(m, &l, AGG_COMM, MODEL_MAX_COMM_AGGREGATES);
+	free(l.idx);
+	/* what was merged must go, or it would count twice */
+	episodes_orphan(m);
+	return compact(m) ? -ENOMEM : err;
+}
 
 long model_rollup(const struct sock_row *rows, size_t n, struct proc_row **out)
 {

@@ -187,8 +187,12 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 		jw_kv_null(jw, "tid");
 		jw_kv_null(jw, "comm");
 	} else {
-		jw_kv_u64(jw, "pid", s->pid);
-		if (s->owner == OWNER_READER)
+		/* a command's aggregate (model.h) has no pid, none a thread */
+		if (s->pid)
+			jw_kv_u64(jw, "pid", s->pid);
+		else
+			jw_kv_null(jw, "pid");
+		if (s->owner == OWNER_READER && !s->aggregate)
 			jw_kv_u64(jw, "tid", s->tid);
 		else
 			jw_kv_null(jw, "tid");
@@ -206,6 +210,8 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 	/* false: closed without its final record, counts are at least these */
 	jw_kv_bool(jw, "totals_complete", !s->vanished);
 	jw_kv_bool(jw, "folded", s->folded);
+	/* folded by the model, not the kernel: closed sockets it evicted */
+	jw_kv_bool(jw, "evicted", s->aggregate != AGG_NONE);
 	if (s->folded)
 		jw_kv_u64(jw, "folded_sockets", row->folded);
 	else
@@ -293,7 +299,7 @@ static void json_episode(struct render *r, const struct episode *e)
 }
 
 /* Episodes of visible sockets: open or ended since the last interval, or all. */
-static void json_episodes(struct render *r, bool summary)
+static void json_episodes(struct render *r, int cursor, bool summary)
 {
 	const struct model *m = r->model;
 	struct json_writer *jw = &r->jw;
@@ -301,7 +307,7 @@ static void json_episodes(struct render *r, bool summary)
 	jw_key(jw, "episodes");
 	jw_begin_array(jw);
 	for (size_t i = 0; m && i < m->nepisodes; i++) {
-		if (model_episode_shown(m, &m->episodes[i], summary))
+		if (model_episode_shown(m, &m->episodes[i], cursor, summary))
 			json_episode(r, &m->episodes[i]);
 	}
 	jw_end_array(jw);
@@ -354,7 +360,7 @@ static void json_frame(struct render *r, const struct frame *f, bool summary)
 	for (size_t i = 0; i < f->np; i++)
 		json_process(r, &f->procs[i]);
 	jw_end_array(jw);
-	json_episodes(r, summary);
+	json_episodes(r, f->cursor, summary);
 	jw_end_object(jw);
 	jw_newline(jw);
 }

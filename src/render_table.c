@@ -218,7 +218,7 @@ static void sock_cells(const struct frame_view *v, const struct sock_row *row,
 	char comm[BS_COMM_LEN];
 
 	/* '*' closed; '+' closed without its record: counts at least these */
-	if (s->owner == OWNER_UNKNOWN)
+	if (s->owner == OWNER_UNKNOWN || !s->pid)	/* !pid: a command's aggregate */
 		snprintf(c->cell[SC_PID], COL_CELL_LEN, "-%s%s", s->closed ? "*" : "",
 			 s->vanished ? "+" : "");
 	else
@@ -226,7 +226,8 @@ static void sock_cells(const struct frame_view *v, const struct sock_row *row,
 			 s->vanished ? "+" : "");
 	snprintf(c->cell[SC_COMM], COL_CELL_LEN, "%s", safe_comm(comm, sizeof(comm), s->comm));
 	if (s->folded) {
-		snprintf(c->cell[SC_LOCAL], COL_CELL_LEN, "(folded closes)");
+		snprintf(c->cell[SC_LOCAL], COL_CELL_LEN, s->aggregate ?
+			 "(evicted closes)" : "(folded closes)");
 		snprintf(c->cell[SC_REMOTE], COL_CELL_LEN, "%llu sockets",
 			 (unsigned long long)row->folded);
 	} else {
@@ -352,7 +353,7 @@ static void episode_lines(struct render *r, const struct frame *f)
 		const struct episode *e = &m->episodes[i];
 		size_t k;
 
-		if (!model_episode_shown(m, e, f->summary))
+		if (!model_episode_shown(m, e, f->cursor, f->summary))
 			continue;
 		due++;
 		if (!f->summary) {	/* the first few */

@@ -233,9 +233,10 @@ int view_frame_interval(struct frame *f, struct model *m, struct frame_mark *mk,
 {
 	memset(f, 0, sizeof(*f));
 	f->elapsed_s = elapsed_s;
+	f->cursor = mk->cursor;
 	losses_sub(&f->lost, now, &mk->lost);
 	mk->lost = *now;
-	return frame_fill(f, model_take_interval(m, &f->rows));
+	return frame_fill(f, model_take_interval(m, mk->cursor, &f->rows));
 }
 
 int view_frame_summary(struct frame *f, struct model *m, const struct losses *now,
@@ -243,6 +244,7 @@ int view_frame_summary(struct frame *f, struct model *m, const struct losses *no
 {
 	memset(f, 0, sizeof(*f));
 	f->summary = true;
+	f->cursor = -1;
 	f->elapsed_s = elapsed_s;
 	f->lost = *now;
 	return frame_fill(f, model_summary(m, &f->rows));

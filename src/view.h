@@ -16,6 +16,7 @@ enum sort_key {
 /* What one interval, or the whole run, looks like. */
 struct frame {
 	bool summary;		/* the whole run, not an interval */
+	int cursor;		/* the model cursor of an interval's rows */
 	double elapsed_s;	/* length of the interval or of the run */
 	struct losses lost;	/* what was not counted: in the interval, or run */
 	struct sock_row *rows;

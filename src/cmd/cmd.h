@@ -77,6 +77,8 @@ size_t cmd_rows_ordered(const struct options *opt);
 /* The run's summary frame, rendered (top, trace, demo). 0 or -ENOMEM. */
 int cmd_summary(struct render *r, const struct options *opt, struct engine *e,
 		double elapsed_s);
+/* A cursor model_cursor_open() gave: 0, or -1 with the reason logged. */
+int cmd_cursor_check(int cursor);
 /* top's options, which demo takes too */
 extern const char cmd_top_options_help[];
 

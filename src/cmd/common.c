@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cmd/cmd.h"
+#include "log.h"
 
 const struct cmd *const commands[CMD__COUNT] = {
 	[CMD_TOP] = &cmd_top,
@@ -54,4 +55,13 @@ int cmd_summary(struct render *r, const struct options *opt, struct engine *e,
 	render_summary(r, &f);
 	view_frame_free(&f);
 	return 0;
+}
+
+int cmd_cursor_check(int cursor)
+{
+	if (cursor >= 0)
+		return 0;
+	log_error(NULL, "the model has no cursor left (at most %d consumers)",
+		  MODEL_CURSORS);
+	return -1;
 }

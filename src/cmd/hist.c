@@ -27,8 +27,9 @@ static int hist_start(void *ctx, struct engine *e)
 	render_init(&h->render, stdout, &rc, engine_hooks(e));
 	h->render.model = engine_model(e);
 	h->render.reasons = engine_drop_reasons(e);
-	h->mark.cursor = 0;	/* XXX cursor */
-	return 0;
+	/* its intervals' rows carry histogram deltas */
+	h->mark.cursor = model_cursor_open(engine_model(e), MODEL_CURSOR_HIST);
+	return cmd_cursor_check(h->mark.cursor);
 }
 
 static int show(struct hist *h, const struct frame *f)

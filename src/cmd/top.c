@@ -24,8 +24,8 @@ static int top_start(void *ctx, struct engine *e)
 	render_init(&t->render, stdout, &rc, engine_hooks(e));
 	t->render.model = engine_model(e);
 	t->render.reasons = engine_drop_reasons(e);
-	t->mark.cursor = 0;
-	return 0;
+	t->mark.cursor = model_cursor_open(engine_model(e), 0);
+	return cmd_cursor_check(t->mark.cursor);
 }
 
 static int top_pass(void *ctx, struct engine *e, double elapsed_s)
@@ -41,7 +41,7 @@ static int top_pass(void *ctx, struct engine *e, double elapsed_s)
 		return err;
 	view_frame_order(&f, t->opt->sort, cmd_rows_ordered(t->opt));
 	render_interval(&t->render, &f);
-	model_mark_episodes_reported(engine_model(e));
+	model_mark_episodes_reported(engine_model(e), t->mark.cursor);
 	view_frame_free(&f);
 	return 0;
 }

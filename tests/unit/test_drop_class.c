@@ -157,7 +157,8 @@ static int setup(void **state)
 {
 	struct ctx *c = calloc(1, sizeof(*c));
 
-	if (!c || model_init(&c->m) || load_reasons(&c->dr))
+	if (!c || model_init(&c->m) || model_cursor_open(&c->m, 0) != 0 ||
+	    load_reasons(&c->dr))
 		return -1;
 	c->m.reasons = &c->dr;
 	*state = c;
@@ -273,7 +274,7 @@ static void test_split_interval_deltas(void **state)
 	sock(c, 1, 100, 5);
 	model_set_drops(&c->m, 1, R_TCP_OLD_SEQUENCE, 4);
 	model_set_drops(&c->m, 1, R_PROTO_MEM, 1);
-	n = model_take_interval(&c->m, &rows);
+	n = model_take_interval(&c->m, 0, &rows);
 	r = row_of(rows, n, 1);
 	assert_int_equal(r->drops_lost, 1);
 	assert_int_equal(r->drops_expected, 4);
@@ -283,7 +284,7 @@ static void test_split_interval_deltas(void **state)
 	sock(c, 1, 100, 10);
 	model_set_drops(&c->m, 1, R_TCP_OLD_SEQUENCE, 7);
 	model_set_drops(&c->m, 1, R_PROTO_MEM, 3);
-	n = model_take_interval(&c->m, &rows);
+	n = model_take_interval(&c->m, 0, &rows);
 	r = row_of(rows, n, 1);
 	assert_int_equal(r->d.drops, 5);
 	assert_int_equal(r->drops_lost, 2);
@@ -291,7 +292,7 @@ static void test_split_interval_deltas(void **state)
 	free(rows);
 
 	/* nothing new: no drops in the interval */
-	n = model_take_interval(&c->m, &rows);
+	n = model_take_interval(&c->m, 0, &rows);
 	for (long i = 0; i < n; i++)
 		assert_int_equal(rows[i].drops_lost + rows[i].drops_expected, 0);
 	free(rows);

@@ -90,7 +90,7 @@ static int setup(void **state)
 {
 	struct model *m = calloc(1, sizeof(*m));
 
-	if (!m || model_init(m))
+	if (!m || model_init(m) || model_cursor_open(m, 0) != 0)
 		return -1;
 	*state = m;
 	return 0;
@@ -165,7 +165,7 @@ static void test_flow_state_copied(void **state)
 	assert_int_equal(s->zw_open_ns[BS_ZW_RECV], 0);
 	assert_int_equal(s->last_read_ns, 8 * SEC);
 	assert_int_equal(s->nonempty_since_ns, 9 * SEC);
-	assert_int_equal(s->age_max_interval_ns, 31 * MS);
+	assert_int_equal(s->mark[0].age_max_interval_ns, 31 * MS);
 	assert_int_equal(s->age_max_run_ns, 31 * MS);
 	assert_int_equal(s->sample_ns, 10 * SEC);
 	assert_true(s->active);
@@ -209,7 +209,7 @@ static void test_open_episode_time_grows(void **state)
 	s = model_find(m, 2);
 	assert_int_equal(s->total.zw_ns[BS_ZW_RECV], 3 * MS);
 
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].d.zw_ns[BS_ZW_RECV], 3 * MS);
 	free(rows);
@@ -219,7 +219,7 @@ static void test_open_episode_time_grows(void **state)
 		r.ts_ns = 100 * MS + t * 250 * MS;
 		feed(m, &r);
 		assert_int_equal(s->total.zw_ns[BS_ZW_RECV], 3 * MS + t * 250 * MS);
-		n = model_take_interval(m, &rows);
+		n = model_take_interval(m, 0, &rows);
 		/* no other change: listed for the time alone */
 		assert_int_equal(n, 1);
 		row = row_of(rows, n, 2);
@@ -278,7 +278,7 @@ static void test_flow_deltas_sum_to_summary(void **state)
 		r.state.f.drops = steps[i].drops;
 		r.state.f.rcvbuf_changes = steps[i].rcvbuf;
 		feed(m, &r);
-		n = model_take_interval(m, &rows);
+		n = model_take_interval(m, 0, &rows);
 		assert_true(n >= 0);
 		row = row_of(rows, n, 7);
 		if (row) {
@@ -346,7 +346,7 @@ static void test_flow_only_socket_listed(void **state)
 		assert_true(model_find(m, c)->active);
 	assert_false(model_find(m, 14)->active);
 
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 4);
 	for (uint64_t c = 10; c <= 13; c++)
 		assert_non_null(row_of(rows, n, c));
@@ -358,7 +358,7 @@ static void test_flow_only_socket_listed(void **state)
 	free(rows);
 
 	/* quiet afterwards: gone from intervals, kept in the summary */
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 	n = model_summary(m, &rows);
 	assert_int_equal(n, 4);
@@ -380,11 +380,11 @@ static void test_byte_age_interval_vs_run(void **state)
 	r.state.f.age_max_ns = 8 * MS;
 	feed(m, &r);
 	s = model_find(m, 20);
-	assert_int_equal(s->age_max_interval_ns, 8 * MS);
+	assert_int_equal(s->mark[0].age_max_interval_ns, 8 * MS);
 	assert_int_equal(s->age_max_run_ns, 8 * MS);
-	assert_true(model_take_interval(m, &rows) >= 0);
+	assert_true(model_take_interval(m, 0, &rows) >= 0);
 	free(rows);
-	assert_int_equal(s->age_max_interval_ns, 0);
+	assert_int_equal(s->mark[0].age_max_interval_ns, 0);
 
 	/* more reads, none older: the kernel restarted its maximum at the pass */
 	r.ts_ns = 2 * SEC;
@@ -392,13 +392,13 @@ static void test_byte_age_interval_vs_run(void **state)
 	r.state.f.age_max_ns = 0;
 	feed(m, &r);
 	assert_int_equal(s->age_max_run_ns, 8 * MS);
-	if (s->age_max_interval_ns == 8 * MS)
+	if (s->mark[0].age_max_interval_ns == 8 * MS)
 		fail_msg("interval 2 has no read older than 8 ms was seen in interval 1, "
 			 "yet its byte age maximum is the run's 8 ms (age_max_ns is "
 			 "cumulative in the kernel; the interval maximum must not be "
 			 "taken from it as is)");
-	assert_int_equal(s->age_max_interval_ns, 0);
-	assert_true(model_take_interval(m, &rows) >= 0);
+	assert_int_equal(s->mark[0].age_max_interval_ns, 0);
+	assert_true(model_take_interval(m, 0, &rows) >= 0);
 	free(rows);
 
 	/* an older byte: the new maximum belongs to this interval and the run */
@@ -406,7 +406,7 @@ static void test_byte_age_interval_vs_run(void **state)
 	r.state.c.reads = 6;
 	r.state.f.age_max_ns = 12 * MS;
 	feed(m, &r);
-	assert_int_equal(s->age_max_interval_ns, 12 * MS);
+	assert_int_equal(s->mark[0].age_max_interval_ns, 12 * MS);
 	assert_int_equal(s->age_max_run_ns, 12 * MS);
 }
 
@@ -455,10 +455,10 @@ static void test_close_ends_open_episode(void **state)
 	r.state.f.zw[BS_ZW_SENT].start_ns = 1 * SEC;
 	feed(m, &r);
 	zw_start(m, 130, BS_ZW_SENT, 1 * SEC, 5000);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	free(rows);
-	model_mark_episodes_reported(m);
+	model_mark_episodes_reported(m, 0);
 
 	r.kind = BS_REC_CLOSE;
 	r.ts_ns = 3 * SEC;
@@ -466,19 +466,19 @@ static void test_close_ends_open_episode(void **state)
 	assert_true(model_find(m, 130)->closed);
 	assert_int_equal(model_find(m, 130)->zw_open_ns[BS_ZW_SENT], 1 * SEC);
 	/* the interval that shows the close */
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	free(rows);
-	model_mark_episodes_reported(m);
+	model_mark_episodes_reported(m, 0);
 	/* afterwards: a closed socket has no open episode to show */
 	for (int i = 0; i < 3; i++) {
-		n = model_take_interval(m, &rows);
+		n = model_take_interval(m, 0, &rows);
 		assert_int_equal(n, 0);
-		if (model_episode_due(&m->episodes[0]))
+		if (model_episode_due(&m->episodes[0], 0))
 			fail_msg("interval %d after socket 130 closed: its episode is still "
 				 "due (end_ns %llu, open), and is listed as open forever", i + 1,
 				 (unsigned long long)m->episodes[0].end_ns);
-		model_mark_episodes_reported(m);
+		model_mark_episodes_reported(m, 0);
 	}
 }
 
@@ -505,8 +505,8 @@ static void test_episode_start_and_end(void **state)
 	assert_int_equal(e->end_ns, 0);
 	assert_int_equal(e->queue, 65536);
 	assert_int_equal(e->probes, 0);
-	assert_false(e->reported_open);
-	assert_false(e->reported_end);
+	assert_false((e->shown_open & 1));
+	assert_false((e->shown_end & 1));
 	assert_int_equal(s->zw_open_ns[BS_ZW_SENT], 2 * SEC);
 	assert_int_equal(s->zw_open_ns[BS_ZW_RECV], 0);
 	assert_true(s->active);
@@ -712,34 +712,34 @@ static void test_episode_due_and_reported(void **state)
 	zw_start(m, 80, BS_ZW_RECV, 1 * SEC, 1);
 	zw_end(m, 80, BS_ZW_RECV, 1 * SEC, 2 * SEC, 1, 0);	/* ended */
 	zw_start(m, 81, BS_ZW_SENT, 1 * SEC, 1);	/* open, ends later */
-	assert_true(model_episode_due(&m->episodes[0]));
-	assert_true(model_episode_due(&m->episodes[1]));
-	assert_true(model_episode_due(&m->episodes[2]));
+	assert_true(model_episode_due(&m->episodes[0], 0));
+	assert_true(model_episode_due(&m->episodes[1], 0));
+	assert_true(model_episode_due(&m->episodes[2], 0));
 
-	model_mark_episodes_reported(m);
-	assert_true(m->episodes[0].reported_open);
-	assert_false(m->episodes[0].reported_end);
-	assert_true(m->episodes[1].reported_end);
-	assert_true(model_episode_due(&m->episodes[0]));	/* still open */
-	assert_false(model_episode_due(&m->episodes[1]));	/* shown once */
-	assert_true(model_episode_due(&m->episodes[2]));
+	model_mark_episodes_reported(m, 0);
+	assert_true((m->episodes[0].shown_open & 1));
+	assert_false((m->episodes[0].shown_end & 1));
+	assert_true((m->episodes[1].shown_end & 1));
+	assert_true(model_episode_due(&m->episodes[0], 0));	/* still open */
+	assert_false(model_episode_due(&m->episodes[1], 0));	/* shown once */
+	assert_true(model_episode_due(&m->episodes[2], 0));
 
 	zw_end(m, 81, BS_ZW_SENT, 1 * SEC, 3 * SEC, 1, 0);
-	assert_true(model_episode_due(&m->episodes[2]));	/* ended: once more */
-	model_mark_episodes_reported(m);
-	assert_false(model_episode_due(&m->episodes[2]));
-	assert_true(model_episode_due(&m->episodes[0]));
-	model_mark_episodes_reported(m);
-	assert_false(model_episode_due(&m->episodes[1]));
-	assert_false(model_episode_due(&m->episodes[2]));
+	assert_true(model_episode_due(&m->episodes[2], 0));	/* ended: once more */
+	model_mark_episodes_reported(m, 0);
+	assert_false(model_episode_due(&m->episodes[2], 0));
+	assert_true(model_episode_due(&m->episodes[0], 0));
+	model_mark_episodes_reported(m, 0);
+	assert_false(model_episode_due(&m->episodes[1], 0));
+	assert_false(model_episode_due(&m->episodes[2], 0));
 
 	/* an episode that begins and ends between two intervals is due once */
 	zw_start(m, 82, BS_ZW_SENT, 4 * SEC, 1);
 	zw_end(m, 82, BS_ZW_SENT, 4 * SEC, 4 * SEC + 1, 1, 0);
-	assert_true(model_episode_due(&m->episodes[3]));
-	assert_false(m->episodes[3].reported_open);
-	model_mark_episodes_reported(m);
-	assert_false(model_episode_due(&m->episodes[3]));
+	assert_true(model_episode_due(&m->episodes[3], 0));
+	assert_false((m->episodes[3].shown_open & 1));
+	model_mark_episodes_reported(m, 0);
+	assert_false(model_episode_due(&m->episodes[3], 0));
 }
 
 /* The log keeps at most MODEL_MAX_EPISODES: at the bound the oldest ended
@@ -828,6 +828,15 @@ static const struct drop_count *drop_slot(const struct sock_entry *s,
 	return NULL;
 }
 
+/* What cursor 0 took of a reason's drops at its last interval. */
+static uint64_t drop_taken(const struct sock_entry *s, uint32_t reason)
+{
+	const struct drop_count *d = drop_slot(s, reason);
+
+	assert_non_null(d);
+	return s->mark[0].drops_reported[d - s->drops_by];
+}
+
 static void test_drops_by_reason(void **state)
 {
 	struct model *m = *state;
@@ -845,7 +854,7 @@ static void test_drops_by_reason(void **state)
 	assert_true(s->active);
 	assert_non_null(drop_slot(s, 32));
 	assert_int_equal(drop_slot(s, 32)->total, 3);
-	assert_int_equal(drop_slot(s, 32)->reported, 0);
+	assert_int_equal(drop_taken(s, 32), 0);
 	assert_int_equal(drop_slot(s, 6)->total, 1);
 
 	/* totals are the kernel's: set, not added */
@@ -855,19 +864,19 @@ static void test_drops_by_reason(void **state)
 	assert_int_equal(drop_slot(s, 6)->total, 1);
 
 	/* the interval boundary moves the baseline */
-	assert_true(model_take_interval(m, &rows) >= 0);
+	assert_true(model_take_interval(m, 0, &rows) >= 0);
 	free(rows);
-	assert_int_equal(drop_slot(s, 32)->reported, 5);
-	assert_int_equal(drop_slot(s, 6)->reported, 1);
+	assert_int_equal(drop_taken(s, 32), 5);
+	assert_int_equal(drop_taken(s, 6), 1);
 	model_set_drops(m, 90, 32, 9);
 	model_set_drops(m, 90, 41, 2);
-	assert_int_equal(drop_slot(s, 32)->total - drop_slot(s, 32)->reported, 4);
-	assert_int_equal(drop_slot(s, 6)->total - drop_slot(s, 6)->reported, 0);
-	assert_int_equal(drop_slot(s, 41)->total - drop_slot(s, 41)->reported, 2);
-	assert_true(model_take_interval(m, &rows) >= 0);
+	assert_int_equal(drop_slot(s, 32)->total - drop_taken(s, 32), 4);
+	assert_int_equal(drop_slot(s, 6)->total - drop_taken(s, 6), 0);
+	assert_int_equal(drop_slot(s, 41)->total - drop_taken(s, 41), 2);
+	assert_true(model_take_interval(m, 0, &rows) >= 0);
 	free(rows);
-	assert_int_equal(drop_slot(s, 32)->reported, 9);
-	assert_int_equal(drop_slot(s, 41)->reported, 2);
+	assert_int_equal(drop_taken(s, 32), 9);
+	assert_int_equal(drop_taken(s, 41), 2);
 
 	/* an unknown socket: ignored, nothing created */
 	model_set_drops(m, 12345, 32, 1);

@@ -226,14 +226,14 @@ static void test_fold_split_intervals(void **state)
 	long n;
 
 	fold(c, 100, 6, 6, 0);
-	n = model_take_interval(&c->m, &rows);
+	n = model_take_interval(&c->m, 0, &rows);
 	r = folded_row(rows, n);
 	assert_int_equal(r->drops_lost, 0);
 	assert_int_equal(r->drops_expected, 6);
 	free(rows);
 
 	fold(c, 100, 11, 8, 0);		/* 5 more: 2 expected, 3 lost */
-	n = model_take_interval(&c->m, &rows);
+	n = model_take_interval(&c->m, 0, &rows);
 	r = folded_row(rows, n);
 	assert_int_equal(r->d.drops, 5);
 	assert_int_equal(r->drops_expected, 2);
@@ -446,6 +446,81 @@ static void test_folded_incomplete(void **state)
 	assert_non_null(strstr(line, " 0/0 "));
 }
 
+/* Closed sockets of pid 300 beyond the model's bound: evicted into one
+ * entry of the process, which keeps their drops' split by reason class
+ * (2 lost and 1 expected each), in JSON and in the table. */
+static void test_evicted_entry(void **state)
+{
+	struct ctx *c = *state;
+	const uint64_t n = MODEL_MAX_CLOSED + 100;
+	char v[32], anchor[64];
+	const char *out, *procs;
+	struct bs_sock_rec r;
+
+	model_begin_pass(&c->m);
+	for (uint64_t cookie = 1; cookie <= n; cookie++) {
+		memset(&r, 0, sizeof(r));
+		r.kind = BS_REC_CLOSE;
+		r.cookie = cookie;
+		r.ts_ns = 10 * SEC;
+		set_ep(&r.ep, "127.0.0.1", 8080, "127.0.0.1", (uint16_t)(20000 + cookie));
+		r.flags = BS_SF_HAS_STATE | BS_SF_HAS_READER;
+		r.state.c.reads = 1;
+		r.state.c.bytes = 10;
+		r.state.f.drops = 3;
+		r.state.reader.pid = 300;
+		r.state.reader.tid = 301;
+		strcpy(r.state.reader.comm, "srv");
+		assert_int_equal(model_apply(&c->m, &r), 0);
+		model_set_drops(&c->m, cookie, R_PROTO_MEM, 2);
+		model_set_drops(&c->m, cookie, R_TCP_OLD_SEQUENCE, 1);
+	}
+	model_end_pass(&c->m);
+	for (int pass = 0; pass < 2; pass++) {
+		model_begin_pass(&c->m);
+		model_end_pass(&c->m);
+	}
+	assert_int_equal(c->m.evicted, 100);
+	USE(c, "top", "-o", "json");
+	test_frame(&c->fr, &c->m, &c->rows, &c->procs, true, 1.0, SORT_PID);
+	render_summary(&c->r, &c->fr);
+	out = output(c);
+	snprintf(anchor, sizeof(anchor), "\"cookie\":%llu,",
+		 (unsigned long long)MODEL_AGG_COOKIE(0));
+	json_value(out, anchor, "evicted", v, sizeof(v));
+	assert_string_equal(v, "true");
+	json_value(out, anchor, "folded", v, sizeof(v));
+	assert_string_equal(v, "true");
+	json_value(out, anchor, "pid", v, sizeof(v));
+	assert_string_equal(v, "300");
+	json_value(out, anchor, "tid", v, sizeof(v));
+	assert_string_equal(v, "null");
+	json_value(out, anchor, "folded_sockets", v, sizeof(v));
+	assert_string_equal(v, "100");
+	json_value(out, anchor, "bytes", v, sizeof(v));
+	assert_string_equal(v, "1000");
+	json_value(out, anchor, "drops_lost", v, sizeof(v));
+	assert_string_equal(v, "200");
+	json_value(out, anchor, "drops_expected", v, sizeof(v));
+	assert_string_equal(v, "100");
+	json_value(out, "\"cookie\":1100,", "evicted", v, sizeof(v));
+	assert_string_equal(v, "false");
+	procs = strstr(out, "\"processes\":");
+	assert_non_null(procs);
+	json_value(procs, "{\"pid\":300,", "sockets", v, sizeof(v));
+	assert_string_equal(v, "1124");
+	json_value(procs, "{\"pid\":300,", "drops_lost", v, sizeof(v));
+	assert_string_equal(v, "2248");
+	json_value(procs, "{\"pid\":300,", "drops_expected", v, sizeof(v));
+	assert_string_equal(v, "1124");
+
+	USE(c, "top", "-s", "pid", "-w");
+	test_frame(&c->fr, &c->m, &c->rows, &c->procs, true, 1.0, SORT_PID);
+	render_summary(&c->r, &c->fr);
+	out = output(c);
+	assert_non_null(strstr(out, "(evicted closes)"));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -459,6 +534,7 @@ int main(void)
 		T(test_table_process_incomplete),
 		T(test_json_process_incomplete),
 		T(test_folded_incomplete),
+		T(test_evicted_entry),
 	};
 
 	return cmocka_run_group_tests_name("fold_class", tests, NULL, NULL);

@@ -70,6 +70,7 @@ static struct model *new_model(void)
 
 	assert_non_null(m);
 	assert_int_equal(model_init(m), 0);
+	assert_int_equal(model_cursor_open(m, 0), 0);
 	return m;
 }
 
@@ -77,7 +78,7 @@ static int setup_model(void **state)
 {
 	struct model *m = calloc(1, sizeof(*m));
 
-	if (!m || model_init(m))
+	if (!m || model_init(m) || model_cursor_open(m, 0) != 0)
 		return -1;
 	*state = m;
 	return 0;
@@ -112,7 +113,7 @@ static void take_and_free(struct model *m)
 {
 	struct sock_row *rows;
 
-	assert_true(model_take_interval(m, &rows) >= 0);
+	assert_true(model_take_interval(m, 0, &rows) >= 0);
 	free(rows);
 }
 
@@ -125,7 +126,7 @@ static void test_empty_model(void **state)
 	struct proc_row *procs = (struct proc_row *)1;
 
 	assert_null(model_find(m, 1));
-	assert_int_equal(model_take_interval(m, &rows), 0);
+	assert_int_equal(model_take_interval(m, 0, &rows), 0);
 	assert_null(rows);
 	assert_int_equal(model_summary(m, &rows), 0);
 	assert_null(rows);
@@ -209,7 +210,7 @@ static void test_interval_deltas_sum_to_totals(void **state)
 		apply(m, &r);
 		rec_read(&r, BS_REC_SOCK, 2, 200, "b", b[i][0], b[i][1], 0);
 		apply(m, &r);
-		n = model_take_interval(m, &rows);
+		n = model_take_interval(m, 0, &rows);
 		assert_true(n >= 0);
 		ra = row_of(rows, n, 1);
 		rb = row_of(rows, n, 2);
@@ -244,7 +245,7 @@ static void test_interval_deltas_sum_to_totals(void **state)
 	free(rows);
 
 	/* The summary does not move the interval baseline. */
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 	assert_null(rows);
 }
@@ -258,14 +259,14 @@ static void test_every_counter_delta(void **state)
 
 	rec_read(&r1, BS_REC_SOCK, 9, 1, "x", 12, 1200, 0);
 	apply(m, &r1);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	free(rows);
 
 	rec_read(&r2, BS_REC_SOCK, 9, 1, "x", 30, 7000, 0);
 	r2.state.c.error_reads = 4;
 	apply(m, &r2);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].d.reads, 18);
 	assert_int_equal(rows[0].d.bytes, 5800);
@@ -290,13 +291,13 @@ static void test_counter_going_backwards_clamps(void **state)
 
 	rec_read(&r, BS_REC_SOCK, 3, 1, "x", 10, 1000, 0);
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	free(rows);
 	assert_int_equal(n, 1);
 	/* A smaller cumulative value never gives a huge unsigned delta. */
 	rec_read(&r, BS_REC_SOCK, 3, 1, "x", 8, 900, 0);
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	for (long i = 0; i < n; i++) {
 		assert_int_equal(rows[i].d.reads, 0);
 		assert_int_equal(rows[i].d.bytes, 0);
@@ -325,7 +326,7 @@ static void test_unread_socket_with_queue(void **state)
 	assert_int_equal(s->total.reads, 0);
 	assert_true(model_visible(m, s));
 
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_ptr_equal(rows[0].s, s);
 	assert_int_equal(rows[0].s->owner, OWNER_UNKNOWN);
@@ -342,7 +343,7 @@ static void test_unread_socket_with_queue(void **state)
 
 	/* Still waiting: listed again, now with its owner. */
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].s->owner, OWNER_FD);
 	assert_int_equal(rows[0].s->pid, 4321);
@@ -439,7 +440,7 @@ static void test_visible_filters(void **state)
 	assert_true(model_visible(m, b));
 	assert_false(model_visible(m, u));
 
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 2);
 	assert_non_null(row_of(rows, n, 1));
 	assert_non_null(row_of(rows, n, 2));
@@ -485,7 +486,7 @@ static void test_close_record(void **state)
 
 	rec_read(&r, BS_REC_SOCK, 50, 10, "app", 4, 400, 100);
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	free(rows);
 
@@ -508,13 +509,13 @@ static void test_close_record(void **state)
 	assert_true(s->peak_run < 7777);
 
 	/* The interval shows it once, closed, with the last deltas. */
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_true(rows[0].s->closed);
 	assert_int_equal(rows[0].d.reads, 5);
 	assert_int_equal(rows[0].d.bytes, 550);
 	free(rows);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 	assert_null(rows);
 
@@ -540,12 +541,12 @@ static void test_close_without_change_still_shown_once(void **state)
 	/* Closes with the same totals: the interval must still say so. */
 	rec_read(&r, BS_REC_CLOSE, 60, 10, "app", 4, 400, 0);
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_true(rows[0].s->closed);
 	assert_int_equal(rows[0].d.reads, 0);
 	free(rows);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 }
 
@@ -561,7 +562,7 @@ static void test_close_of_unseen_socket(void **state)
 	apply(m, &r);
 	assert_non_null(model_find(m, 70));
 	assert_true(model_find(m, 70)->closed);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].d.reads, 2);
 	assert_true(rows[0].s->closed);
@@ -594,7 +595,7 @@ static void test_pass_marks_missing_closed(void **state)
 	assert_true(model_find(m, 2)->closed);
 	assert_int_equal(model_find(m, 2)->queue_bytes, 0);
 
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 2);
 	assert_true(row_of(rows, n, 2)->s->closed);
 	assert_int_equal(row_of(rows, n, 1)->d.reads, 1);
@@ -605,7 +606,7 @@ static void test_pass_marks_missing_closed(void **state)
 	rec_read(&r, BS_REC_SOCK, 1, 10, "a", 2, 20, 50);
 	apply(m, &r);
 	model_end_pass(m);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].s->cookie, 1);
 	free(rows);
@@ -622,7 +623,7 @@ static void test_peak_interval_vs_run(void **state)
 	rec_read(&r, BS_REC_SOCK, 5, 1, "p", 1, 10, 100);
 	r.state.c.queue_peak = 800;
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].peak, 800);
 	free(rows);
@@ -631,7 +632,7 @@ static void test_peak_interval_vs_run(void **state)
 	rec_read(&r, BS_REC_SOCK, 5, 1, "p", 2, 20, 50);
 	r.state.c.queue_peak = 300;
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].peak, 300);
 	assert_int_equal(rows[0].s->queue_bytes, 50);
@@ -644,13 +645,13 @@ static void test_peak_interval_vs_run(void **state)
 	rec_read(&r, BS_REC_SOCK, 5, 1, "p", 4, 40, 20);
 	r.state.c.queue_peak = 20;
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].peak, 400);
 	free(rows);
 
 	/* Interval 4: no sample at all; 20 bytes still wait: that is the peak. */
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].peak, 20);
 	assert_int_equal(rows[0].d.reads, 0);
@@ -694,7 +695,7 @@ static void test_idle_socket_not_listed(void **state)
 	assert_non_null(model_find(m, 91));
 	assert_false(model_find(m, 91)->active);
 
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 	assert_null(rows);
 	n = model_summary(m, &rows);
@@ -706,7 +707,7 @@ static void test_idle_socket_not_listed(void **state)
 	r.flags = BS_SF_HAS_STATE;
 	r.state.c.arrivals = 1;
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].s->cookie, 91);
 	assert_int_equal(rows[0].d.arrivals, 1);
@@ -726,7 +727,7 @@ static void test_waiting_socket_listed_each_interval(void **state)
 	/* No read since, but 4096 bytes still waiting: still listed. */
 	for (int i = 0; i < 3; i++) {
 		apply(m, &r);
-		n = model_take_interval(m, &rows);
+		n = model_take_interval(m, 0, &rows);
 		assert_int_equal(n, 1);
 		assert_int_equal(rows[0].d.reads, 0);
 		assert_int_equal(rows[0].s->queue_bytes, 4096);
@@ -736,12 +737,12 @@ static void test_waiting_socket_listed_each_interval(void **state)
 	rec_read(&r, BS_REC_SOCK, 33, 1, "slow", 2, 4196, 0);
 	r.state.c.queue_peak = 0;
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].d.reads, 1);
 	free(rows);
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 }
 
@@ -786,7 +787,7 @@ static void test_many_sockets_hash_growth(void **state)
 	assert_int_equal(m->n, (size_t)N + 100);
 	assert_int_equal(model_find(m, base + 17)->total.reads, 1000);
 
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, N + 100);
 	free(rows);
 }
@@ -814,7 +815,7 @@ static void test_rollup(void **state)
 	rec_read(&r, BS_REC_CLOSE, 5, 100, "web", 2, 20, 999);
 	apply(m, &r);
 
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 5);
 	np = model_rollup(rows, (size_t)n, &procs);
 	assert_int_equal(np, 3);
@@ -949,7 +950,7 @@ static void test_sample_counts_without_histograms(void **state)
 	assert_int_equal(s->total.bytes, 500);
 	assert_int_equal(s->pid, 100);
 	assert_null(s->hist);	/* samples carry none */
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].d.reads, 5);
 	free(rows);
@@ -989,7 +990,7 @@ static void test_alive_keeps_socket_open(void **state)
 	assert_true(model_find(m, 2)->closed);
 	assert_null(model_find(m, 99));
 	/* the unchanged socket is not listed; the gone one is, once */
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].s->cookie, 2);
 	free(rows);
@@ -1021,7 +1022,7 @@ static void test_sample_queue_listed(void **state)
 	r.flags = BS_SF_HAS_STATE;
 	r.queue_bytes = 4000;
 	apply_sample(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].s->queue_bytes, 4000);
 	assert_int_equal(rows[0].s->inode, 10003);
@@ -1032,7 +1033,7 @@ static void test_sample_queue_listed(void **state)
 	apply_sample(m, &r);
 	assert_int_equal(model_find(m, 3)->inode, 10003);
 	take_and_free(m);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 }
 
@@ -1234,6 +1235,34 @@ static void test_fold_entry(void **state)
 	assert_null(model_find(m, 1));
 }
 
+/* As many readers as the kernel's fold map holds, read back each pass: each
+ * goes to its own entry, found again (through the index) every time. */
+static void test_fold_many_readers(void **state)
+{
+	struct model *m = *state;
+	const uint32_t n = 4096;
+	struct bs_fold f;
+
+	for (int pass = 1; pass <= 3; pass++) {
+		for (uint32_t pid = 1; pid <= n; pid++) {
+			fold_init(&f, pass * pid, 1);
+			assert_int_equal(model_apply_fold(m, pid, pid % 2 ? "a" : "b",
+							  false, &f), 0);
+		}
+		fold_init(&f, pass, 1);
+		assert_int_equal(model_apply_fold(m, 0, "", true, &f), 0);
+		assert_int_equal(model_apply_fold(m, 0, "", false, &f), 0);
+		assert_int_equal(m->nfolds, n + 2);
+	}
+	for (uint32_t pid = 1; pid <= n; pid++) {
+		const struct sock_entry *s = fold_of(m, pid);
+
+		assert_non_null(s);
+		assert_int_equal(s->total.reads, 3 * pid);
+		assert_string_equal(s->comm, pid % 2 ? "a" : "b");
+	}
+}
+
 /* Never read (pid 0) and spilled (the map was full): owner unknown, apart. */
 static void test_fold_unowned(void **state)
 {
@@ -1288,7 +1317,7 @@ static void test_fold_vanished_and_rollup(void **state)
 	apply(m, &r);
 	rec_read(&r, BS_REC_SOCK, 2, 100, "web", 1, 100, 0);
 	apply(m, &r);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 2);
 	for (long i = 0; i < n; i++)
 		reads += rows[i].d.reads, bytes += rows[i].d.bytes;
@@ -1306,7 +1335,7 @@ static void test_fold_vanished_and_rollup(void **state)
 	f.t.bytes = 700;
 	f.sockets = 2;
 	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 2);	/* socket 1 closed, and the fold */
 	assert_non_null(row_of(rows, n, 1));
 	assert_int_equal(row_of(rows, n, MODEL_FOLD_COOKIE(0))->d.reads, 7);
@@ -1324,7 +1353,7 @@ static void test_fold_vanished_and_rollup(void **state)
 	f.t.bytes = 900;
 	f.sockets = 3;
 	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].d.reads, 2);
 	assert_int_equal(rows[0].folded, 1);
@@ -1332,7 +1361,7 @@ static void test_fold_vanished_and_rollup(void **state)
 	free(rows);
 	/* unchanged: not listed again */
 	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
-	n = model_take_interval(m, &rows);
+	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 	/* the intervals add up to the summary, which is exact: 3 + 1 + 9 */
 	n = model_summary(m, &rows);
@@ -1416,6 +1445,442 @@ static void test_vanished_drops_capped(void **state)
 	assert_int_equal(model_find(m, 2)->drops_by[0].total, 2);
 }
 
+/* ---- cursors ------------------------------------------------------------ */
+
+/* Per-cursor sums of deltas, and what was applied. */
+struct sums {
+	uint64_t bytes, reads, drops_lost, sockets, hist_ret;
+};
+
+/* One take of a cursor: its deltas added to *s, rolled up by process (as a
+ * consumer does: folded entries and aggregates count their sockets). */
+static void take_into(struct model *m, int cursor, struct sums *s)
+{
+	struct sock_row *rows;
+	struct proc_row *procs;
+	long n = model_take_interval(m, cursor, &rows);
+	long np;
+
+	assert_true(n >= 0);
+	for (long i = 0; i < n; i++) {
+		s->bytes += rows[i].d.bytes;
+		s->reads += rows[i].d.reads;
+		s->drops_lost += rows[i].drops_lost;
+		if (rows[i].hist)
+			for (int k = 0; k < BS_HIST_SLOTS; k++)
+				s->hist_ret += rows[i].hist[BS_HIST_RET * BS_HIST_SLOTS + k];
+	}
+	np = model_rollup(rows, (size_t)n, &procs);
+	assert_true(np >= 0);
+	for (long i = 0; i < np; i++)
+		s->sockets += procs[i].sockets;
+	free(rows);
+	free(procs);
+}
+
+static void test_cursor_open_bounds(void **state)
+{
+	struct model *m = *state;
+	struct sock_row *rows = (struct sock_row *)1;
+
+	for (int c = 1; c < MODEL_CURSORS; c++)
+		assert_int_equal(model_cursor_open(m, 0), c);
+	assert_int_equal(model_cursor_open(m, 0), -1);
+	model_cursor_close(m, 2);
+	assert_int_equal(model_cursor_open(m, 0), 2);
+	assert_int_equal(model_take_interval(m, MODEL_CURSORS, &rows), -1);
+	assert_null(rows);
+	assert_int_equal(model_take_interval(m, -1, &rows), -1);
+}
+
+/* Two cursors taken at different paces: each one's deltas add up to the
+ * totals, and neither moves the other's baseline. */
+static void test_cursors_independent(void **state)
+{
+	struct model *m = *state;
+	struct sums a = { 0 }, b = { 0 };
+	struct bs_sock_rec r;
+	int cb = model_cursor_open(m, 0);
+
+	assert_int_equal(cb, 1);
+	for (uint64_t step = 1; step <= 10; step++) {
+		rec_read(&r, BS_REC_SOCK, 1, 100, "web", step * 3, step * 300, 0);
+		apply(m, &r);
+		rec_read(&r, BS_REC_SOCK, 2, 101, "db", step, step * 7, 0);
+		apply(m, &r);
+		take_into(m, 0, &a);
+		if (step % 3 == 0)
+			take_into(m, cb, &b);
+	}
+	take_into(m, cb, &b);
+	assert_int_equal(a.bytes, 10 * 300 + 10 * 7);
+	assert_int_equal(b.bytes, 10 * 300 + 10 * 7);
+	assert_int_equal(a.reads, 30 + 10);
+	assert_int_equal(b.reads, 30 + 10);
+	/* nothing new: both empty */
+	memset(&a, 0, sizeof(a));
+	take_into(m, 0, &a);
+	take_into(m, cb, &a);
+	assert_int_equal(a.bytes, 0);
+}
+
+/* Episodes are due per cursor: one shown to a cursor is still due to the
+ * other until it shows it. */
+static void test_cursor_episodes(void **state)
+{
+	struct model *m = *state;
+	struct bs_flow_rec f;
+	int cb = model_cursor_open(m, 0);
+
+	memset(&f, 0, sizeof(f));
+	f.kind = BS_REC_ZW_START;
+	f.cookie = 7;
+	f.ep.family = AF_INET;
+	f.ep.dport = 80;
+	f.start_ns = 10;
+	f.ts_ns = 10;
+	assert_int_equal(model_apply_flow(m, &f), 0);
+	f.kind = BS_REC_ZW_END;
+	f.ts_ns = 20;
+	assert_int_equal(model_apply_flow(m, &f), 0);
+	assert_int_equal(m->nepisodes, 1);
+	assert_true(model_episode_due(&m->episodes[0], 0));
+	assert_true(model_episode_due(&m->episodes[0], cb));
+	model_mark_episodes_reported(m, 0);
+	assert_false(model_episode_due(&m->episodes[0], 0));
+	assert_true(model_episode_due(&m->episodes[0], cb));
+	assert_true(model_episode_shown(m, &m->episodes[0], cb, false));
+	assert_false(model_episode_shown(m, &m->episodes[0], 0, false));
+	assert_true(model_episode_shown(m, &m->episodes[0], 0, true));
+	model_mark_episodes_reported(m, cb);
+	assert_false(model_episode_due(&m->episodes[0], cb));
+}
+
+/* A MODEL_CURSOR_HIST cursor's rows carry histogram deltas; another's none;
+ * the summary's rows the totals. */
+static void test_cursor_hist(void **state)
+{
+	struct model *m = *state;
+	struct sock_row *rows;
+	struct bs_sock_rec r;
+	int ch = model_cursor_open(m, MODEL_CURSOR_HIST);
+	long n;
+
+	rec_read(&r, BS_REC_SOCK, 1, 100, "web", 4, 400, 0);
+	apply(m, &r);
+	n = model_take_interval(m, ch, &rows);
+	assert_int_equal(n, 1);
+	assert_non_null(rows[0].hist);
+	assert_int_equal(rows[0].hist[BS_HIST_RET * BS_HIST_SLOTS + 11], 4);
+	free(rows);
+	n = model_take_interval(m, 0, &rows);
+	assert_int_equal(n, 1);
+	assert_null(rows[0].hist);
+	free(rows);
+	rec_read(&r, BS_REC_SOCK, 1, 100, "web", 9, 900, 0);
+	r.state.hist[BS_HIST_REQ][13] = 2;
+	apply(m, &r);
+	n = model_take_interval(m, ch, &rows);
+	assert_int_equal(n, 1);
+	assert_non_null(rows[0].hist);
+	assert_int_equal(rows[0].hist[BS_HIST_RET * BS_HIST_SLOTS + 11], 5);
+	assert_int_equal(rows[0].hist[BS_HIST_REQ * BS_HIST_SLOTS + 13], 2);
+	free(rows);
+	/* read again, nothing new: a row for its bytes? none; no histogram */
+	n = model_take_interval(m, ch, &rows);
+	assert_int_equal(n, 0);
+	n = model_summary(m, &rows);
+	assert_int_equal(n, 1);
+	assert_non_null(rows[0].hist);
+	assert_int_equal(rows[0].hist[BS_HIST_RET * BS_HIST_SLOTS + 11], 9);
+	free(rows);
+}
+
+/* ---- bounds ------------------------------------------------------------- */
+
+#define CHURN_PASSES 30
+#define CHURN_PER_PASS 200	/* closed a pass: 6000 in all, the bound 1024 */
+#define CHURN_PIDS 3
+
+/*
+ * Connections closed at a steady rate for many passes, by a few processes:
+ * the model holds at most its bounds, and for each of two cursors (one
+ * taking each pass, one every third, with histograms) the deltas add up to
+ * what was applied; the summary's processes have every socket, byte, drop
+ * and histogram count.
+ */
+static void test_eviction_exact(void **state)
+{
+	struct model *m = *state;
+	struct sums a = { 0 }, b = { 0 }, want = { 0 };
+	uint64_t per_pid_bytes[CHURN_PIDS] = { 0 }, cookie = 0;
+	int cb = model_cursor_open(m, MODEL_CURSOR_HIST);
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	struct proc_row *procs;
+	long n, np;
+
+	for (int pass = 0; pass < CHURN_PASSES; pass++) {
+		model_begin_pass(m);
+		for (int i = 0; i < CHURN_PER_PASS; i++) {
+			uint32_t pid = 100 + (uint32_t)(cookie % CHURN_PIDS);
+			uint64_t reads = 1 + cookie % 5, bytes = 100 + cookie % 77;
+
+			cookie++;
+			/* seen open by a pass, or not at all: closed between */
+			if (i % 2) {
+				rec_read(&r, BS_REC_SOCK, cookie, pid, "web", reads - 1,
+					 bytes / 2, 10);
+				apply(m, &r);
+			}
+			rec_read(&r, BS_REC_CLOSE, cookie, pid, "web", reads, bytes, 0);
+			r.state.f.drops = cookie % 3;
+			apply(m, &r);
+			if (cookie % 3)
+				model_set_drops(m, cookie, 5, cookie % 3);
+			want.bytes += bytes;
+			want.reads += reads;
+			want.drops_lost += cookie % 3;
+			want.sockets++;
+			want.hist_ret += reads;
+			per_pid_bytes[pid - 100] += bytes;
+		}
+		model_end_pass(m);
+		take_into(m, 0, &a);
+		if (pass % 3 == 2)
+			take_into(m, cb, &b);
+		/* live + closed kept + the last two passes' + aggregates */
+		assert_true(m->n <= MODEL_MAX_CLOSED + 2 * CHURN_PER_PASS + CHURN_PIDS);
+	}
+	assert_true(m->evicted > 0);
+	take_into(m, 0, &a);
+	take_into(m, cb, &b);
+	assert_int_equal(a.bytes, want.bytes);
+	assert_int_equal(b.bytes, want.bytes);
+	assert_int_equal(a.reads, want.reads);
+	assert_int_equal(b.reads, want.reads);
+	assert_int_equal(a.drops_lost, want.drops_lost);
+	assert_int_equal(b.drops_lost, want.drops_lost);
+	assert_int_equal(b.hist_ret, want.hist_ret);
+	/* each socket counted once per cursor, as a row or in an aggregate */
+	assert_int_equal(a.sockets, want.sockets);
+	assert_int_equal(b.sockets, want.sockets);
+
+	n = model_summary(m, &rows);
+	assert_true(n > 0 && (size_t)n <= MODEL_MAX_CLOSED + 2 * CHURN_PER_PASS + CHURN_PIDS);
+	np = model_rollup(rows, (size_t)n, &procs);
+	assert_int_equal(np, CHURN_PIDS);
+	uint64_t socks = 0, drops = 0, hret = 0;
+
+	for (long i = 0; i < np; i++) {
+		assert_int_equal(procs[i].d.bytes, per_pid_bytes[procs[i].pid - 100]);
+		socks += procs[i].sockets;
+		drops += procs[i].drops_lost;
+	}
+	for (long i = 0; i < n; i++)
+		for (int k = 0; rows[i].hist && k < BS_HIST_SLOTS; k++)
+			hret += rows[i].hist[BS_HIST_RET * BS_HIST_SLOTS + k];
+	assert_int_equal(socks, want.sockets);
+	assert_int_equal(drops, want.drops_lost);
+	assert_int_equal(hret, want.hist_ret);
+	free(rows);
+	free(procs);
+}
+
+/* A closed socket with drops stays until a whole pass after its close (its
+ * last per-reason drops are read in that pass), even beyond the bound; one
+ * whose close record says it had none may go at the next pass. */
+static void test_eviction_waits_a_pass(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+
+	model_begin_pass(m);
+	for (uint64_t c = 1; c <= MODEL_MAX_CLOSED + 10; c++) {
+		rec_read(&r, BS_REC_CLOSE, c, 100, "web", 1, 10, 0);
+		r.state.f.drops = c > 5;	/* the first five without drops */
+		apply(m, &r);
+	}
+	model_end_pass(m);
+	model_begin_pass(m);
+	assert_int_equal(m->evicted, 5);	/* the others closed in the last pass */
+	assert_null(model_find(m, 5));
+	model_set_drops(m, 6, 5, 2);		/* still counted */
+	assert_int_equal(model_find(m, 6)->drops_by[0].total, 2);
+	model_end_pass(m);
+	model_begin_pass(m);
+	assert_int_equal(m->evicted, 10);	/* the oldest */
+	assert_null(model_find(m, 1));
+	assert_null(model_find(m, 10));
+	assert_non_null(model_find(m, 11));
+	model_end_pass(m);
+}
+
+/* An aggregate shows in a cursor's interval only with something the cursor
+ * has not shown: nothing for one that had shown its sockets closed, their
+ * sockets and counts for one that had not. */
+static void test_aggregate_shown_when_new(void **state)
+{
+	struct model *m = *state;
+	int cb = model_cursor_open(m, 0);
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	const struct sock_row *agg;
+	long n;
+
+	model_begin_pass(m);
+	for (uint64_t c = 1; c <= MODEL_MAX_CLOSED + 30; c++) {
+		rec_read(&r, BS_REC_CLOSE, c, 100, "web", 1, 10, 0);
+		apply(m, &r);
+	}
+	model_end_pass(m);
+	take_and_free(m);	/* cursor 0 shows them all closed */
+	model_begin_pass(m);
+	model_end_pass(m);
+	assert_int_equal(m->evicted, 30);
+	n = model_take_interval(m, 0, &rows);
+	assert_int_equal(n, 0);
+	n = model_take_interval(m, cb, &rows);
+	assert_int_equal(n, MODEL_MAX_CLOSED + 1);
+	agg = row_of(rows, n, MODEL_AGG_COOKIE(0));
+	assert_non_null(agg);
+	assert_int_equal(agg->folded, 30);
+	assert_int_equal(agg->d.bytes, 300);
+	free(rows);
+}
+
+/* After evictions move the entries, every index still finds them: by
+ * cookie, and local peers by endpoints. */
+static void test_eviction_lookups(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	const int pairs = 50;
+
+	model_begin_pass(m);
+	for (uint64_t c = 1; c <= 2 * MODEL_MAX_CLOSED; c++) {
+		rec_read(&r, BS_REC_CLOSE, 100000 + c, 100, "web", 1, 10, 0);
+		apply(m, &r);
+	}
+	for (int i = 0; i < pairs; i++) {
+		uint16_t port = (uint16_t)(20000 + i);
+
+		apply_ends(m, 2 * (uint64_t)i + 1, "10.0.0.1", port, "10.0.0.2", 80);
+		apply_ends(m, 2 * (uint64_t)i + 2, "10.0.0.2", 80, "10.0.0.1", port);
+	}
+	model_end_pass(m);
+	for (int pass = 0; pass < 2; pass++) {
+		model_begin_pass(m);
+		for (uint64_t c = 1; c <= 2 * (uint64_t)pairs; c++)
+			model_alive(m, c);
+		model_end_pass(m);
+	}
+	assert_int_equal(m->evicted, MODEL_MAX_CLOSED);
+	for (uint64_t c = 1; c <= MODEL_MAX_CLOSED; c++)
+		assert_null(model_find(m, 100000 + c));
+	for (uint64_t c = MODEL_MAX_CLOSED + 1; c <= 2 * MODEL_MAX_CLOSED; c++)
+		assert_int_equal(model_find(m, 100000 + c)->cookie, 100000 + c);
+	for (int i = 0; i < pairs; i++) {
+		assert_int_equal(peer_cookie(m, 2 * (uint64_t)i + 1), 2 * (uint64_t)i + 2);
+		assert_int_equal(peer_cookie(m, 2 * (uint64_t)i + 2), 2 * (uint64_t)i + 1);
+	}
+}
+
+/* Many short-lived processes: their aggregates beyond MODEL_MAX_AGGREGATES
+ * go to their command's, those beyond MODEL_MAX_COMM_AGGREGATES to one
+ * "(other)"; the sum of bytes and sockets stays that of everything, in the
+ * summary and for each of two cursors taken at different paces. */
+static void test_aggregate_bounds(void **state)
+{
+	struct model *m = *state;
+	const uint32_t procs = MODEL_MAX_AGGREGATES + 200;
+	const unsigned comms = MODEL_MAX_COMM_AGGREGATES + 20;
+	uint64_t bytes = 0, cookie = 0, sum = 0, socks = 0;
+	struct sums a = { 0 }, b = { 0 };
+	int cb = model_cursor_open(m, MODEL_CURSOR_HIST);
+	struct sock_row *rows;
+	struct bs_sock_rec r;
+	size_t level[4] = { 0 };
+	long n;
+
+	for (uint32_t p = 0; p < procs; p++) {
+		char comm[8];	/* shorter than BS_COMM_LEN */
+
+		snprintf(comm, sizeof(comm), "cmd%u", p % comms);
+		model_begin_pass(m);
+		for (int i = 0; i < 20; i++) {
+			rec_read(&r, BS_REC_CLOSE, ++cookie, 1000 + p, comm, 1, 10 + p, 0);
+			apply(m, &r);
+			bytes += 10 + p;
+		}
+		model_end_pass(m);
+		take_into(m, 0, &a);
+		if (p % 7 == 3)
+			take_into(m, cb, &b);
+	}
+	for (int pass = 0; pass < 3; pass++) {	/* the last ones' turn */
+		model_begin_pass(m);
+		model_end_pass(m);
+	}
+	take_into(m, 0, &a);
+	take_into(m, cb, &b);
+	assert_int_equal(a.bytes, bytes);
+	assert_int_equal(b.bytes, bytes);
+	assert_int_equal(a.sockets, cookie);
+	assert_int_equal(b.sockets, cookie);
+	assert_int_equal(b.hist_ret, cookie);	/* one read each */
+	for (size_t i = 0; i < m->n; i++)
+		level[m->socks[i].aggregate]++;
+	assert_true(level[AGG_PROCESS] <= MODEL_MAX_AGGREGATES);
+	assert_true(level[AGG_COMM] <= MODEL_MAX_COMM_AGGREGATES);
+	assert_int_equal(level[AGG_OTHER], 1);
+	assert_true(level[AGG_NONE] <= MODEL_MAX_CLOSED);
+	n = model_summary(m, &rows);
+	assert_true(n > 0);
+	for (long i = 0; i < n; i++) {
+		sum += rows[i].d.bytes;
+		socks += rows[i].s->folded ? rows[i].folded : 1;
+	}
+	assert_int_equal(sum, bytes);
+	assert_int_equal(socks, cookie);
+	free(rows);
+}
+
+/* An evicted socket's episode keeps its owner for the filter. */
+static void test_eviction_episode_owner(void **state)
+{
+	struct model *m = *state;
+	struct bs_flow_rec f;
+	struct bs_sock_rec r;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = BS_REC_ZW_START;
+	f.cookie = 1;
+	f.ep.family = AF_INET;
+	f.ep.dport = 80;
+	f.start_ns = 10;
+	f.ts_ns = 10;
+	model_begin_pass(m);
+	assert_int_equal(model_apply_flow(m, &f), 0);
+	for (uint64_t c = 1; c <= MODEL_MAX_CLOSED + 1; c++) {
+		rec_read(&r, BS_REC_CLOSE, c, c == 1 ? 200 : 100, "web", 1, 10, 0);
+		apply(m, &r);
+	}
+	model_end_pass(m);
+	for (int pass = 0; pass < 2; pass++) {
+		model_begin_pass(m);
+		model_end_pass(m);
+	}
+	assert_null(model_find(m, 1));
+	assert_true(m->episodes[0].gone);
+	assert_int_equal(m->episodes[0].pid, 200);
+	m->filter.pids[0] = 100;
+	m->filter.npids = 1;
+	assert_false(model_episode_shown(m, &m->episodes[0], 0, true));
+	m->filter.pids[0] = 200;
+	assert_true(model_episode_shown(m, &m->episodes[0], 0, true));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_model, teardown_model)
 
 int main(void)
@@ -1453,10 +1918,21 @@ int main(void)
 		T(test_closer_owner),
 		T(test_fold_entry),
 		T(test_fold_unowned),
+		T(test_fold_many_readers),
 		T(test_fold_vanished_and_rollup),
 		T(test_vanished_then_close_record),
 		T(test_fold_drops_unlisted),
 		T(test_vanished_drops_capped),
+		T(test_cursor_open_bounds),
+		T(test_cursors_independent),
+		T(test_cursor_episodes),
+		T(test_cursor_hist),
+		T(test_eviction_exact),
+		T(test_eviction_waits_a_pass),
+		T(test_eviction_lookups),
+		T(test_aggregate_shown_when_new),
+		T(test_aggregate_bounds),
+		T(test_eviction_episode_owner),
 		cmocka_unit_test(test_counts_helpers),
 		cmocka_unit_test(test_init_free_reinit),
 	};

@@ -1525,7 +1525,7 @@ static void test_json_interval_byte_age(void **state)
 	OPTS(c, "top", "-o", "json");
 	rec_flow42(&r, BS_REC_SOCK);		/* age_max_ns 2.5 ms */
 	feed(c, &r);
-	assert_int_equal(model_find(&c->m, 42)->age_max_interval_ns, 2500000);
+	assert_int_equal(model_find(&c->m, 42)->mark[0].age_max_interval_ns, 2500000);
 	make_frame(c, false, 1.0, 0);
 	render_interval(&c->r, &c->fr);
 	out = output(c);
@@ -1603,7 +1603,7 @@ static const char *json_interval_now(struct ctx *c, size_t *mark)
 
 	make_frame(c, false, 1.0, 0);
 	render_interval(&c->r, &c->fr);
-	model_mark_episodes_reported(&c->m);
+	model_mark_episodes_reported(&c->m, 0);
 	out = take(c, mark);
 	assert_int_equal(assert_json_lines(out), 1);
 	return out;
@@ -2037,7 +2037,7 @@ static void test_table_interval_episodes(void **state)
 	flow_edge(c, BS_REC_ZW_END, 51, BS_ZW_RECV, 2600 * MS, 2620 * MS, 100, 0);
 	make_frame(c, false, 1.0, 0);
 	render_interval(&c->r, &c->fr);
-	model_mark_episodes_reported(&c->m);
+	model_mark_episodes_reported(&c->m, 0);
 	out = take(c, &mark);
 	assert_no_escape(out);
 	sec = strstr(out, "\nzero-window episodes:\n");
@@ -2071,7 +2071,7 @@ static void test_table_interval_episodes(void **state)
 	/* the next interval: the three open ones, nothing more */
 	make_frame(c, false, 1.0, 0);
 	render_interval(&c->r, &c->fr);
-	model_mark_episodes_reported(&c->m);
+	model_mark_episodes_reported(&c->m, 0);
 	out = take(c, &mark);
 	sec = strstr(out, "zero-window episodes:\n");
 	assert_non_null(sec);
@@ -2085,7 +2085,7 @@ static void test_table_interval_episodes(void **state)
 	flow_edge(c, BS_REC_ZW_END, 44, BS_ZW_SENT, 2950 * MS, 4 * SEC, 10, 1);
 	make_frame(c, false, 1.0, 0);
 	render_interval(&c->r, &c->fr);
-	model_mark_episodes_reported(&c->m);
+	model_mark_episodes_reported(&c->m, 0);
 	out = take(c, &mark);
 	assert_int_equal(count_lines_with(out, "lasted"), 3);
 	make_frame(c, false, 1.0, 0);
@@ -2139,7 +2139,7 @@ static void test_table_summary_episodes(void **state)
 	/* intervals went by: the summary still lists the longest of the run */
 	make_frame(c, false, 1.0, 0);
 	render_interval(&c->r, &c->fr);
-	model_mark_episodes_reported(&c->m);
+	model_mark_episodes_reported(&c->m, 0);
 	take(c, &mark);
 	make_frame(c, true, 5.0, 0);
 	render_summary(&c->r, &c->fr);

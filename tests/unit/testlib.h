@@ -148,7 +148,7 @@ static inline void test_frame(struct frame *fr, struct model *m, struct sock_row
 
 	free(*rows);
 	free(*procs);
-	n = summary ? model_summary(m, rows) : model_take_interval(m, rows);
+	n = summary ? model_summary(m, rows) : model_take_interval(m, 0, rows);
 	assert_true(n >= 0);
 	np = model_rollup(*rows, (size_t)n, procs);
 	assert_true(np >= 0);
@@ -187,7 +187,8 @@ static inline int render_ctx_setup(void **state, const struct test_reason *evs, 
 {
 	struct ctx *c = calloc(1, sizeof(*c));
 
-	if (!c || model_init(&c->m) || test_load_reasons(&c->reasons, evs, n))
+	if (!c || model_init(&c->m) || model_cursor_open(&c->m, 0) != 0 ||
+	    test_load_reasons(&c->reasons, evs, n))
 		return -1;
 	c->m.reasons = &c->reasons;
 	*state = c;
