@@ -63,7 +63,7 @@ DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 REAL_PKGS := nginx apache2-utils curl socat iperf3 strace
 
 .DELETE_ON_ERROR:
-.PHONY: all deps vmlinux check test test-unit test-integration demo install \
+.PHONY: all deps vmlinux check test test-layers test-unit test-integration demo install \
 	clean workloads static workloads-static vm-deps vm-test
 
 all: $(OUTPUT)/bufscope
@@ -110,7 +110,7 @@ $(SKEL): $(OUTPUT)/bufscope.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name bufscope_bpf > $@
 
-$(OUTPUT)/src/collector.o: $(SKEL)
+$(OUTPUT)/src/kernel/collector.o: $(SKEL)
 
 $(OUTPUT)/src/%.o: src/%.c | $(OUTPUT)/src
 	$(call msg,CC,$<)
@@ -172,7 +172,11 @@ test-integration: $(OUTPUT)/bufscope $(WORKLOADS)
 	$(Q)$(PYTHON) tests/integration/run.py --bufscope $(OUTPUT)/bufscope \
 		--workloads $(OUTPUT)/tests
 
-test: test-unit test-integration
+# The include graph of src/: layers, no cycles (docs/design-notes.md).
+test-layers:
+	$(Q)$(PYTHON) tests/check_layers.py .
+
+test: test-layers test-unit test-integration
 
 # The README's test command: set up, build, run every test, the VM matrix
 # included (it leaves docs/kernels.md alone; `make vm-test` rewrites it).
@@ -241,4 +245,4 @@ vm-test: vm-deps
 		--workloads $(OUTPUT)/tests-static --out $(OUTPUT)/vm \
 		$(if $(VM_DOC),--doc $(VM_DOC)) $(VM_ARGS)
 
--include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/src/*.d $(OUTPUT)/workloads/*.d)
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/src/*.d $(OUTPUT)/src/*/*.d $(OUTPUT)/workloads/*.d)

@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "cli.h"
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
-#include "collector.h"
-#include "log.h"
-#include "output.h"
+#include "kernel/collector.h"
+#include "util/log.h"
+#include "util/output.h"
 
 #ifndef BUFSCOPE_VERSION
 #define BUFSCOPE_VERSION "0.0.0"

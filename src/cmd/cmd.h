@@ -11,10 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "bufscope/sock.h"
-#include "engine.h"
-#include "hooks.h"
-#include "render.h"
-#include "view.h"
+#include "engine/engine.h"
+#include "kernel/hooks.h"
+#include "out/render.h"
+#include "model/view.h"
 
 enum command { CMD_TOP, CMD_TRACE, CMD_HIST, CMD_DEMO, CMD__COUNT };
 enum output_mode { OUT_TABLE, OUT_JSON };

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cmd/cmd.h"
-#include "log.h"
+#include "util/log.h"
 
 const struct cmd *const commands[CMD__COUNT] = {
 	[CMD_TOP] = &cmd_top,

@@ -27,8 +27,8 @@
 #include <sys/resource.h>
 #include <time.h>
 #include "bufscope/sock.h"
-#include "collector.h"
-#include "log.h"
+#include "kernel/collector.h"
+#include "util/log.h"
 
 struct dump {
 	unsigned records;	/* records of the current command */

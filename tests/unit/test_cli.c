@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cli.h"
+#include "cmd/cli.h"
 
 #define UNUSED __attribute__((unused))
 #define MAX_ARGS 64

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "columns.h"
+#include "out/columns.h"
 
 #define UNUSED __attribute__((unused))
 

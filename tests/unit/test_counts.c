@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "counts.h"
-#include "hist.h"
+#include "model/counts.h"
+#include "model/hist.h"
 
 #define UNUSED __attribute__((unused))
 

@@ -19,9 +19,9 @@
 #include <bpf/btf.h>
 #include <cmocka.h>
 
-#include "drop_reasons.h"
-#include "model.h"
-#include "view.h"
+#include "kernel/drop_reasons.h"
+#include "model/model.h"
+#include "model/view.h"
 #include "testlib.h"
 
 #define UNUSED __attribute__((unused))

@@ -15,7 +15,7 @@
 #include <bpf/btf.h>
 #include <cmocka.h>
 
-#include "drop_reasons.h"
+#include "kernel/drop_reasons.h"
 #include "testlib.h"
 
 #define UNUSED __attribute__((unused))

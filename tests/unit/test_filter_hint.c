@@ -19,8 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "filter_hint.h"
-#include "model.h"
+#include "kernel/filter_hint.h"
+#include "model/model.h"
 
 #define UNUSED __attribute__((unused))
 

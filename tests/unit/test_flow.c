@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "model.h"
+#include "model/model.h"
 #include "testlib.h"
 
 #define UNUSED __attribute__((unused))

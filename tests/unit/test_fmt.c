@@ -12,7 +12,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "fmt.h"
+#include "util/fmt.h"
 #include "bufscope/syscalls.h"
 
 #define UNUSED __attribute__((unused))

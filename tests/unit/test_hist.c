@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hist.h"
+#include "model/hist.h"
 
 #define UNUSED __attribute__((unused))
 

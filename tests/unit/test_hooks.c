@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <bpf/btf.h>
 
-#include "hooks.h"
+#include "kernel/hooks.h"
 
 #define UNUSED __attribute__((unused))
 

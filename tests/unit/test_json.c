@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "json.h"
+#include "util/json.h"
 
 #define UNUSED __attribute__((unused))
 

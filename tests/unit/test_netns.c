@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "netns.h"
+#include "kernel/netns.h"
 
 struct tree {
 	char root[64];

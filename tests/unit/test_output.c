@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "output.h"
+#include "util/output.h"
 
 #define UNUSED __attribute__((unused))
 #define LINES 20000

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "owners.h"
+#include "kernel/owners.h"
 
 #define UNUSED __attribute__((unused))
 

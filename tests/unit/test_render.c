@@ -18,13 +18,13 @@
 #include <bpf/btf.h>
 #include <cmocka.h>
 
-#include "cli.h"
-#include "collector.h"
-#include "drop_reasons.h"
-#include "model.h"
+#include "cmd/cli.h"
+#include "kernel/collector.h"
+#include "kernel/drop_reasons.h"
+#include "model/model.h"
 #include "cmd/cmd.h"
-#include "render.h"
-#include "view.h"
+#include "out/render.h"
+#include "model/view.h"
 #include "bufscope/syscalls.h"
 #define TESTLIB_RENDER_CTX	/* struct ctx */
 #include "testlib.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "sanitize.h"
+#include "util/sanitize.h"
 
 #define UNUSED __attribute__((unused))
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "view.h"
+#include "model/view.h"
 
 #define UNUSED __attribute__((unused))
 

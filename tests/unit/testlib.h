@@ -30,11 +30,11 @@
 #include <unistd.h>
 #include <bpf/btf.h>
 
-#include "cli.h"
-#include "drop_reasons.h"
-#include "model.h"
-#include "render.h"
-#include "view.h"
+#include "cmd/cli.h"
+#include "kernel/drop_reasons.h"
+#include "model/model.h"
+#include "out/render.h"
+#include "model/view.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

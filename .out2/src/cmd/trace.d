@@ -1,17 +1,15 @@
-.out2/src/cmd/trace.o: src/cmd/trace.c src/cmd/cmd.h src/cli.h \
- include/bufscope/sock.h src/hooks.h src/render.h src/collector.h \
- src/fmt.h src/json.h src/model.h src/counts.h src/view.h src/engine.h \
- src/render.h
+.out2/src/cmd/trace.o: src/cmd/trace.c src/cmd/cmd.h \
+ include/bufscope/sock.h src/engine/engine.h src/kernel/collector.h \
+ src/kernel/hooks.h src/model/model.h src/model/counts.h src/out/render.h \
+ src/util/fmt.h src/util/json.h src/model/view.h
 src/cmd/cmd.h:
-src/cli.h:
 include/bufscope/sock.h:
-src/hooks.h:
-src/render.h:
-src/collector.h:
-src/fmt.h:
-src/json.h:
-src/model.h:
-src/counts.h:
-src/view.h:
-src/engine.h:
-src/render.h:
+src/engine/engine.h:
+src/kernel/collector.h:
+src/kernel/hooks.h:
+src/model/model.h:
+src/model/counts.h:
+src/out/render.h:
+src/util/fmt.h:
+src/util/json.h:
+src/model/view.h:

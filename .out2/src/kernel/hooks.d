@@ -1,0 +1,2 @@
+.out2/src/kernel/hooks.o: src/kernel/hooks.c src/kernel/hooks.h
+src/kernel/hooks.h:

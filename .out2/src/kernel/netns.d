@@ -1,0 +1,4 @@
+.out2/src/kernel/netns.o: src/kernel/netns.c src/util/array.h \
+ src/kernel/netns.h
+src/util/array.h:
+src/kernel/netns.h:
