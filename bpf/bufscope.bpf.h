@@ -45,7 +45,7 @@ extern const volatile __u8 cfg_flow_records;
 extern const volatile __u32 cfg_wakeup_bytes;	/* wake the reader past this */
 extern const volatile __u8 cfg_state_hash;	/* per-socket state in sock_state_hash */
 /* By enum skb_drop_reason value of the running kernel: 1 for an expected
- * discard (src/drop_reasons.c classes the names; user space sets it). */
+ * discard (src/kernel/drop_reasons.c classes the names; user space sets it). */
 extern const volatile __u8 cfg_drop_expected[BS_DROP_REASON_MAX];
 /* Every pass sends full records (histograms) of the sockets that changed,
  * not samples: for `hist` (collector_config.hist_every_pass). */

@@ -202,7 +202,7 @@ extern struct {
 } close_fold_spill SEC(".maps");
 
 /* Time in zero-window episodes up to `now`, the open one included: as
- * src/model.c's zw_time() counts it from a record taken at `now`. */
+ * src/model/model.c's zw_time() counts it from a record taken at `now`. */
 static __always_inline __u64 zw_time(const struct bs_zw_side *z, __u64 now)
 {
 	return z->total_ns + (z->start_ns && now > z->start_ns ? now - z->start_ns : 0);

@@ -119,7 +119,7 @@ struct bs_flow_state {
 
 /*
  * A socket's monotonic counts as user space's model derives them from a
- * record (src/model.c: struct counts has the same members in the same
+ * record (src/model/model.c: struct counts has the same members in the same
  * order): the read counters, and per zero-window direction the segments,
  * episodes, time in episodes (the open one up to the record's time) and
  * probes, then drops (and of them the expected discards) and rcvbuf changes.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * khist_dump: a test-only driver of the collector (src/collector.c), for
+ * khist_dump: a test-only driver of the collector (src/kernel/collector.c), for
  * tests/integration/scen_khist.py. It opens the collector with a port filter
  * and, optionally, collector_config.hist_every_pass, then obeys one command
  * per line on standard input and prints what the kernel side delivered as

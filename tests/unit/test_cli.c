@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of src/cli.c: cli_parse, its defaults, options and errors. */
+/* Unit tests of src/cmd/cli.c: cli_parse, its defaults, options and errors. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of src/columns.c: tables measured before they are printed,
+ * Unit tests of src/out/columns.c: tables measured before they are printed,
  * columns left out in their drop order to fit a width, cells cut as a last
  * resort, and text lines wrapped to a width. Output goes to memory streams.
  */

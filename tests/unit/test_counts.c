@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of src/counts.c: COUNTS_TABLE covers struct counts, drives the
+ * Unit tests of src/model/counts.c: COUNTS_TABLE covers struct counts, drives the
  * deltas and sums, and every key it (and the histogram kinds) gives JSON is
  * documented in docs/json.md.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of the drop classes: src/drop_reasons.c's table (which reasons
- * cost the receiver data, which are expected discards), and src/model.c's
+ * Unit tests of the drop classes: src/kernel/drop_reasons.c's table (which reasons
+ * cost the receiver data, which are expected discards), and src/model/model.c's
  * split of each socket's and each process's drops by class, in intervals and
  * in the summary.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of src/drop_reasons.c: enum skb_drop_reason read from BTF built
+ * Unit tests of src/kernel/drop_reasons.c: enum skb_drop_reason read from BTF built
  * in memory with libbpf, and from the running kernel's BTF when it has one.
  */
 #include <stdarg.h>

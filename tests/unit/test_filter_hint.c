@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of src/filter_hint.c on a fake /proc tree: which processes a
+ * Unit tests of src/kernel/filter_hint.c on a fake /proc tree: which processes a
  * -p/-c filter selects, the TCP sockets they hold (fds matched with the
  * tcp/tcp6 tables, listeners told apart), children of -p processes, and the
  * hint's text.

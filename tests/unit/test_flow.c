@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of the flow-control half of src/model.c: zero-window counters and
+ * Unit tests of the flow-control half of src/model/model.c: zero-window counters and
  * gauges from the iterator's records, the episode log fed with bs_flow_rec
  * records, per-reason drops, peers and the reader's stall time.
  */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of src/fmt.c: addresses, sizes, TCP states, system calls. */
+/* Unit tests of src/util/fmt.c: addresses, sizes, TCP states, system calls. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

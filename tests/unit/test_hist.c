@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of src/hist.c: log2 buckets as the BPF side fills them. */
+/* Unit tests of src/model/hist.c: log2 buckets as the BPF side fills them. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of src/hooks.c: which tier each hook gets from what a kernel's
+ * Unit tests of src/kernel/hooks.c: which tier each hook gets from what a kernel's
  * BTF offers, in automatic and forced modes, and the fallback when a chosen
  * tier fails later. The kernels are synthetic BTF built here; the trials
  * (which load programs) are off.

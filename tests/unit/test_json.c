@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of src/json.c: the streaming JSON writer. */
+/* Unit tests of src/util/json.c: the streaming JSON writer. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>

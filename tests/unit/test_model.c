@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of src/model.c, fed with hand-built bs_sock_rec records. */
+/* Unit tests of src/model/model.c, fed with hand-built bs_sock_rec records. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

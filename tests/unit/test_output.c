@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of src/output.c: standard output written whole through signals
+ * Unit tests of src/util/output.c: standard output written whole through signals
  * and slow readers, and its failures (a full device, a reader gone) kept.
  *
  * output.c keeps one state per process (stdout is one per process), so each

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of src/owners.c on a fake /proc tree in a temporary directory. */
+/* Unit tests of src/kernel/owners.c on a fake /proc tree in a temporary directory. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of src/render_json.c and src/render_table.c: frames built from a
+ * Unit tests of src/out/render_json.c and src/out/render_table.c: frames built from a
  * model fed with hand-made records, rendered into an in-memory stream.
  */
 #define _GNU_SOURCE

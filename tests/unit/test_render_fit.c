@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of top's table at a terminal's width (src/render_table.c,
- * src/render.c): the columns kept at 80 and 120 columns and with --wide, every
+ * Unit tests of top's table at a terminal's width (src/out/render_table.c,
+ * src/out/render.c): the columns kept at 80 and 120 columns and with --wide, every
  * line within the width, v4-mapped addresses shown as IPv4, --by process with
  * its zero-window and drop columns, and closed listeners never listed.
  * Frames come from a model fed with hand-made records, rendered into memory

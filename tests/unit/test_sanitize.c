@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of src/sanitize.c: sanitize_text. */
+/* Unit tests of src/util/sanitize.c: sanitize_text. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

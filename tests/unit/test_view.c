@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of src/view.c: derived values and the orders of rows. */
+/* Unit tests of src/model/view.c: derived values and the orders of rows. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
