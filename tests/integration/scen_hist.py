@@ -153,6 +153,12 @@ def t_hist_usage(ctx, rec):
             errs.eq("%s: exit" % " ".join(args), p.returncode, 2)
             errs.true("%s: says %r (got %r)" % (" ".join(args), want, p.stderr[:200]),
                       want.encode() in p.stderr)
+        # like top: a process that does not exist is an error now
+        p = subprocess.run([ctx.bufscope, "hist", "-p", "999999999"], capture_output=True,
+                           timeout=10)
+        errs.eq("hist -p 999999999: exit", p.returncode, 1)
+        errs.true("hist -p 999999999 says no such process (got %r)" % p.stderr[:200],
+                  b"no such process" in p.stderr)
         p = subprocess.run([ctx.bufscope, "hist", "--help"], capture_output=True, timeout=10)
         errs.eq("hist --help: exit", p.returncode, 0)
         for word in (b"Usage: bufscope hist", b"--by", b"Examples:"):
@@ -245,3 +251,32 @@ def t_hist_truth(ctx, rec):
             errs.eq("%s: the intervals' buckets add up to the summary's" % k,
                     sums, {(b[0], b[1]): b[2] for b in h[k]["buckets"]})
     rec.check("hist_truth_intervals", intervals)
+
+
+@scenario("hist_table")
+def t_hist_table(ctx, rec):
+    """The table: the same counts as histwl's own, as lines with bars."""
+    w = Workload(ctx, "histwl", ["--reads", str(HISTWL_READS)])
+    bs = Bufscope(ctx, ["hist", "-P", str(w.conns[0]["lport"])])
+    bs.wait_ready()
+    w.go()
+    d = w.wait_done()
+    time.sleep(SETTLE)
+    rc = bs.stop()
+    w.finish()
+    out = bs.proc.out().decode("utf-8", "replace")
+
+    def check(errs):
+        errs.eq("exit", rc, 0)
+        errs.true("a whole-run header (got %r)" % out[:200],
+                  "(the whole run)" in out)
+        errs.true("the group: pid %d %s" % (w.pid, w.comm),
+                  ("pid %d %s: 1 socket" % (w.pid, w.comm)) in out)
+        errs.true("requested sizes: %d reads" % d["reads"],
+                  "requested read size (bytes): %d reads" % d["reads"] in out)
+        # one line per bucket from the truth: "low -> high-1 : count |bar|"
+        for lo, hi, n in d["hist"]["req_bytes"]:
+            pat = r"\b%d -> %d\s+: %d\s+\|\*+\s*\|" % (lo, hi - 1, n)
+            errs.true("a bucket line %d -> %d : %d" % (lo, hi - 1, n),
+                      re.search(pat, out) is not None)
+    rec.check("hist_table", check)
