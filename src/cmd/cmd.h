@@ -72,6 +72,15 @@ void cmd_engine_config(const struct options *opt, struct engine_config *cfg);
 /* The output's configuration from the options: backend, table shape. */
 void cmd_render_config(const struct options *opt, struct render_config *cfg);
 
+/* The command's output on standard output, for the engine's hooks and model. */
+void cmd_render_open(struct render *r, const struct options *opt, struct engine *e);
+/*
+ * A frame of the engine's model with the losses as of its last pass: the
+ * interval since mk's last one (mk moves), or the whole run (mk NULL).
+ * 0, or -ENOMEM; view_frame_free() it.
+ */
+int cmd_frame(struct frame *f, struct engine *e, struct frame_mark *mk,
+	      double elapsed_s);
 /* A table shows its first rows only: how many need an order (0: all). */
 size_t cmd_rows_ordered(const struct options *opt);
 /* The run's summary frame, rendered (top, trace, demo). 0 or -ENOMEM. */

@@ -40,15 +40,32 @@ size_t cmd_rows_ordered(const struct options *opt)
 	return opt->output == OUT_TABLE && opt->by != BY_PROCESS ? opt->rows : 0;
 }
 
+void cmd_render_open(struct render *r, const struct options *opt, struct engine *e)
+{
+	struct render_config rc;
+
+	cmd_render_config(opt, &rc);
+	render_init(r, stdout, &rc, engine_hooks(e));
+	r->model = engine_model(e);
+	r->reasons = engine_drop_reasons(e);
+}
+
+int cmd_frame(struct frame *f, struct engine *e, struct frame_mark *mk,
+	      double elapsed_s)
+{
+	struct losses now;
+
+	engine_losses(e, true, &now);
+	return mk ? view_frame_interval(f, engine_model(e), mk, &now, elapsed_s)
+		  : view_frame_summary(f, engine_model(e), &now, elapsed_s);
+}
+
 int cmd_summary(struct render *r, const struct options *opt, struct engine *e,
 		double elapsed_s)
 {
-	struct losses now;
 	struct frame f;
-	int err;
+	int err = cmd_frame(&f, e, NULL, elapsed_s);
 
-	engine_losses(e, true, &now);
-	err = view_frame_summary(&f, engine_model(e), &now, elapsed_s);
 	if (err)
 		return err;
 	view_frame_order(&f, opt->sort, cmd_rows_ordered(opt));

@@ -21,59 +21,41 @@ struct hist {
 static int hist_start(void *ctx, struct engine *e)
 {
 	struct hist *h = ctx;
-	struct render_config rc;
 
-	cmd_render_config(h->opt, &rc);
-	render_init(&h->render, stdout, &rc, engine_hooks(e));
-	h->render.model = engine_model(e);
-	h->render.reasons = engine_drop_reasons(e);
+	cmd_render_open(&h->render, h->opt, e);
 	/* its intervals' rows carry histogram deltas */
 	h->mark.cursor = model_cursor_open(engine_model(e), MODEL_CURSOR_HIST);
 	return cmd_cursor_check(h->mark.cursor);
 }
 
-static int show(struct hist *h, const struct frame *f)
+/* The histograms of a frame: the interval since the last (mk), or the run. */
+static int show(struct hist *h, struct engine *e, struct frame_mark *mk,
+		double elapsed_s)
 {
 	struct hist_frame hf;
-	int err = view_hist_frame(&hf, f, h->opt->by == BY_SOCKET);
+	struct frame f;
+	int err = cmd_frame(&f, e, mk, elapsed_s);
 
-	if (err)
-		return err;
-	render_hist(&h->render, &hf);
-	free(hf.groups);
-	return 0;
+	if (!err)
+		err = view_hist_frame(&hf, &f, h->opt->by == BY_SOCKET);
+	if (!err) {
+		render_hist(&h->render, &hf);
+		free(hf.groups);
+	}
+	view_frame_free(&f);
+	return err;
 }
 
 static int hist_pass(void *ctx, struct engine *e, double elapsed_s)
 {
 	struct hist *h = ctx;
-	struct losses now;
-	struct frame f;
-	int err;
 
-	engine_losses(e, true, &now);
-	err = view_frame_interval(&f, engine_model(e), &h->mark, &now, elapsed_s);
-	if (err)
-		return err;
-	err = show(h, &f);
-	view_frame_free(&f);
-	return err;
+	return show(h, e, &h->mark, elapsed_s);
 }
 
 static int hist_finish(void *ctx, struct engine *e, double elapsed_s)
 {
-	struct hist *h = ctx;
-	struct losses now;
-	struct frame f;
-	int err;
-
-	engine_losses(e, true, &now);
-	err = view_frame_summary(&f, engine_model(e), &now, elapsed_s);
-	if (err)
-		return err;
-	err = show(h, &f);
-	view_frame_free(&f);
-	return err;
+	return show(ctx, e, NULL, elapsed_s);
 }
 
 static int run(const struct options *opt)

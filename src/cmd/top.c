@@ -18,12 +18,8 @@ struct top {
 static int top_start(void *ctx, struct engine *e)
 {
 	struct top *t = ctx;
-	struct render_config rc;
 
-	cmd_render_config(t->opt, &rc);
-	render_init(&t->render, stdout, &rc, engine_hooks(e));
-	t->render.model = engine_model(e);
-	t->render.reasons = engine_drop_reasons(e);
+	cmd_render_open(&t->render, t->opt, e);
 	t->mark.cursor = model_cursor_open(engine_model(e), 0);
 	return cmd_cursor_check(t->mark.cursor);
 }
@@ -31,12 +27,9 @@ static int top_start(void *ctx, struct engine *e)
 static int top_pass(void *ctx, struct engine *e, double elapsed_s)
 {
 	struct top *t = ctx;
-	struct losses now;
 	struct frame f;
-	int err;
+	int err = cmd_frame(&f, e, &t->mark, elapsed_s);
 
-	engine_losses(e, true, &now);
-	err = view_frame_interval(&f, engine_model(e), &t->mark, &now, elapsed_s);
 	if (err)
 		return err;
 	view_frame_order(&f, t->opt->sort, cmd_rows_ordered(t->opt));

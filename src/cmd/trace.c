@@ -29,12 +29,8 @@ static unsigned event_of(uint32_t kind)
 static int trace_start(void *ctx, struct engine *e)
 {
 	struct trace *t = ctx;
-	struct render_config rc;
 
-	cmd_render_config(t->opt, &rc);
-	render_init(&t->render, stdout, &rc, engine_hooks(e));
-	t->render.model = engine_model(e);
-	t->render.reasons = engine_drop_reasons(e);
+	cmd_render_open(&t->render, t->opt, e);
 	render_trace_header(&t->render);
 	return 0;
 }

@@ -76,3 +76,14 @@ bool hist_any(const uint64_t *slots, unsigned n)
 			return true;
 	return false;
 }
+
+bool hist_percentile(const uint64_t *slots, double p, uint64_t *low, uint64_t *high)
+{
+	int slot = hist_percentile_slot(slots, p);
+
+	if (slot < 0)
+		return false;
+	*low = hist_slot_low((unsigned)slot);
+	*high = hist_slot_high((unsigned)slot);
+	return true;
+}

@@ -15,6 +15,9 @@ uint64_t hist_slot_high(unsigned slot);
 uint64_t hist_total(const uint64_t *slots);
 /* The slot holding the p-th percentile (0 < p <= 100); -1 if empty. */
 int hist_percentile_slot(const uint64_t *slots, double p);
+/* The same as its bounds, [*low, *high) (*high 0: open-ended); false if
+ * the histogram is empty. */
+bool hist_percentile(const uint64_t *slots, double p, uint64_t *low, uint64_t *high);
 
 /* What each kind of histogram holds: its JSON key, title and unit. */
 struct hist_kind_info {

@@ -490,17 +490,17 @@ static void json_lost(struct render *r, const struct losses *d)
 static void json_percentile(struct json_writer *jw, const char *k,
 			    const uint64_t *slots, double p)
 {
-	int slot = hist_percentile_slot(slots, p);
+	uint64_t low, high;
 
 	jw_key(jw, k);
-	if (slot < 0) {
+	if (!hist_percentile(slots, p, &low, &high)) {
 		jw_null(jw);
 		return;
 	}
 	jw_begin_array(jw);
-	jw_u64(jw, hist_slot_low((unsigned)slot));
-	if (hist_slot_high((unsigned)slot))
-		jw_u64(jw, hist_slot_high((unsigned)slot));
+	jw_u64(jw, low);
+	if (high)
+		jw_u64(jw, high);
 	else
 		jw_null(jw);
 	jw_end_array(jw);

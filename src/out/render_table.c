@@ -559,16 +559,14 @@ static void table_lost(struct render *r, const struct losses *d)
 /* A percentile as "p50 < 8192" (the upper bound of its bucket). */
 static void percentile_text(char *buf, size_t len, const uint64_t *slots, double p)
 {
-	int slot = hist_percentile_slot(slots, p);
-	uint64_t high = slot < 0 ? 0 : hist_slot_high((unsigned)slot);
+	uint64_t low, high;
 
-	if (slot < 0)
+	if (!hist_percentile(slots, p, &low, &high))
 		snprintf(buf, len, "p%.0f -", p);
 	else if (high)
 		snprintf(buf, len, "p%.0f < %llu", p, (unsigned long long)high);
 	else
-		snprintf(buf, len, "p%.0f >= %llu", p,
-			 (unsigned long long)hist_slot_low((unsigned)slot));
+		snprintf(buf, len, "p%.0f >= %llu", p, (unsigned long long)low);
 }
 
 /* One log2 histogram: its buckets from the first to the last non-empty one,

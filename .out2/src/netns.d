@@ -1,3 +1,0 @@
-.out2/src/netns.o: src/netns.c src/array.h src/netns.h
-src/array.h:
-src/netns.h:
