@@ -168,7 +168,7 @@ workloads-static: $(WORKLOADS_STATIC) $(OUTPUT)/tests-static/khist_dump
 test-unit: $(UNIT_BINS)
 	$(Q)fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
 
-test-integration: $(OUTPUT)/bufscope $(WORKLOADS)
+test-integration: $(OUTPUT)/bufscope $(WORKLOADS) $(OUTPUT)/tests/khist_dump
 	$(Q)$(PYTHON) tests/integration/run.py --bufscope $(OUTPUT)/bufscope \
 		--workloads $(OUTPUT)/tests
 

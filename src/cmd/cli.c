@@ -361,7 +361,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 			return fail(err, NULL, "option '%s' takes no value", longname);
 		}
 
-		if (parse_option(c, optarg, name, o, err) || check_own_option(c, o, err))
+		if (check_own_option(c, o, err) || parse_option(c, optarg, name, o, err))
 			return -1;
 	}
 	if (optind < argc)

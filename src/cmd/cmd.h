@@ -3,7 +3,7 @@
  * The command table (after bpftool's cmds[]): each command is one file in
  * src/cmd/ with its name, help, its own options and its run function; the
  * options every command shares are parsed once, by cli.c. A command's run
- * is a sink of the engine (src/engine.h) and an output config.
+ * is a sink of the engine (engine/engine.h) and an output config.
  */
 #ifndef BUFSCOPE_CMD_H
 #define BUFSCOPE_CMD_H
@@ -81,6 +81,12 @@ void cmd_render_open(struct render *r, const struct options *opt, struct engine 
  */
 int cmd_frame(struct frame *f, struct engine *e, struct frame_mark *mk,
 	      double elapsed_s);
+/* The ring buffer of top and hist. A close record is ~2 KiB: room for ~1,000
+ * between two polls (100 ms). Closes beyond that are folded in the kernel
+ * (exact, without their per-socket detail): a matter of detail, not of
+ * exactness. */
+#define CMD_RINGBUF (2 * 1024 * 1024)
+
 /* A table shows its first rows only: how many need an order (0: all). */
 size_t cmd_rows_ordered(const struct options *opt);
 /* The run's summary frame, rendered (top, trace, demo). 0 or -ENOMEM. */

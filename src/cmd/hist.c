@@ -8,10 +8,6 @@
 #include <stdlib.h>
 #include "cmd/cmd.h"
 
-/* The same ring as top: closes that do not fit are folded, histograms and
- * all (their reads after the last pass are counted as missing). */
-#define HIST_RINGBUF (2 * 1024 * 1024)
-
 struct hist {
 	const struct options *opt;
 	struct render render;
@@ -70,7 +66,7 @@ static int run(const struct options *opt)
 	cmd_engine_config(opt, &cfg);
 	/* without -i, one table at the end: the last pass's whole records */
 	cfg.interval_s = opt->interval_given ? opt->interval_s : 0;
-	cfg.kernel.ringbuf_bytes = HIST_RINGBUF;
+	cfg.kernel.ringbuf_bytes = CMD_RINGBUF;
 	/* intervals need each socket's histograms at every pass */
 	cfg.kernel.hist_every_pass = opt->interval_given;
 	return engine_run(&cfg, &sink, 1);
@@ -86,14 +82,14 @@ const struct cmd cmd_hist = {
 	.name = "hist",
 	.summary = "log2 histograms of read sizes, queue depth, byte wait and read gaps",
 	.examples =
-		"  bufscope hist -p 1234 -d 10       ten seconds of one process, then the histograms\n"
-		"  bufscope hist -P 443 -i 5          every five seconds for port 443\n"
-		"  bufscope hist --by socket -o json  per socket, as JSON, until Ctrl-C\n",
+		"  bufscope hist -p 1234 -d 10       one process for 10 s, then its histograms\n"
+		"  bufscope hist -P 443 -i 5         port 443's, every five seconds\n"
+		"  bufscope hist --by socket -o json per socket, as JSON, until Ctrl-C\n",
 	.options_help =
 		"hist options:\n"
 		"  -b, --by WHAT        process (default) or socket\n"
-		"  -i, --interval S     print the histograms of every S seconds (default:\n"
-		"                       once, for the whole run, at the end)\n",
+		"  (without -i, one set of histograms for the whole run, at the end;\n"
+		"  with -i S, the histograms of every S seconds, then the run's)\n",
 	.own_options = "b",
 	.defaults = defaults,
 	.run = run,

@@ -4,11 +4,6 @@
 #include <unistd.h>
 #include "cmd/cmd.h"
 
-/* A close record is ~1.8 KiB: room for ~1,100 between two polls (100 ms).
- * Closes beyond that are folded in the kernel (exact, but without their
- * per-socket detail), so this is a matter of detail, not of exactness. */
-#define TOP_RINGBUF (2 * 1024 * 1024)
-
 struct top {
 	const struct options *opt;
 	struct render render;
@@ -56,7 +51,7 @@ int top_run(const struct options *opt, int (*on_ready)(void *ctx), void *ctx)
 	struct engine_config cfg;
 
 	cmd_engine_config(opt, &cfg);
-	cfg.kernel.ringbuf_bytes = TOP_RINGBUF;
+	cfg.kernel.ringbuf_bytes = CMD_RINGBUF;
 	/* a table redrawn in place would wipe a hint printed during the run */
 	cfg.hint_at_end = opt->output == OUT_TABLE && isatty(STDOUT_FILENO);
 	cfg.on_ready = on_ready;

@@ -25,6 +25,11 @@
  * a wakeup, and the stop flag and standard output are looked at. */
 #define POLL_SLICE_MS 100
 #define MAX_EVENTS 8
+/* Without intervals (trace, hist without -i), passes still run this often,
+ * unseen by the sinks: closed sockets leave the model (it stays bounded)
+ * and the kernel's per-socket drop counts and close folds are read before
+ * their maps fill. */
+#define HOUSEKEEPING_S 1.0
 
 static volatile sig_atomic_t stop_signal;
 
@@ -81,7 +86,6 @@ struct engine {
 	size_t nsinks;
 	struct collector *col;
 	struct model model;
-	int cursor;		/* the intervals' model cursor */
 	struct owners owners;
 	struct losses pass_losses;	/* as the last pass read them */
 	/* Cookies of per-reason drop counts with no socket in the model, at
@@ -362,7 +366,7 @@ const struct drop_reasons *engine_drop_reasons(const struct engine *s)
 	return collector_drop_reasons(s->col);
 }
 
-void engine_fail(struct engine *s, int err)
+static void engine_fail(struct engine *s, int err)
 {
 	if (!s->err)
 		s->err = err;
@@ -405,6 +409,8 @@ static int drain(struct engine *s)
 
 static int pass_sinks(struct engine *s, double elapsed, bool last)
 {
+	if (!last && s->cfg->interval_s <= 0)
+		return 0;	/* a housekeeping pass */
 	for (size_t i = 0; i < s->nsinks && !s->err; i++) {
 		struct sink *k = &s->sinks[i];
 		int err = last ? (k->on_finish ? k->on_finish(k->ctx, s, elapsed) : 0)
@@ -417,15 +423,13 @@ static int pass_sinks(struct engine *s, double elapsed, bool last)
 	return s->err;
 }
 
-/* The pass timer: every interval from now on; none for interval 0. */
+/* The pass timer: every interval (or HOUSEKEEPING_S) from now on. */
 static int arm_timer(struct engine *s)
 {
-	double iv = s->cfg->interval_s;
+	double iv = s->cfg->interval_s > 0 ? s->cfg->interval_s : HOUSEKEEPING_S;
 	struct itimerspec its = { 0 };
 	struct epoll_event ev = { .events = EPOLLIN };
 
-	if (iv <= 0)
-		return 0;
 	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (s->timerfd < 0)
 		return -errno;
@@ -458,13 +462,14 @@ static int run_loop(struct engine *s)
 	int err;
 
 	while (!stop_signal && !output_lost(s)) {
-		double left = end ? end - now_s() : POLL_SLICE_MS / 1000.0;
-		int ms = (int)(left * 1000) + 1;
+		const double slice = POLL_SLICE_MS / 1000.0;
+		double left = end ? end - now_s() : slice;
 
 		if (end && left <= 0)
 			break;
 		if (epoll_wait(s->epfd, evs, MAX_EVENTS,
-			       ms < POLL_SLICE_MS ? ms : POLL_SLICE_MS) < 0 && errno != EINTR)
+			       (int)((left < slice ? left : slice) * 1000) + 1) < 0 &&
+		    errno != EINTR)
 			return -errno;
 		err = drain(s);
 		if (err)
@@ -472,6 +477,9 @@ static int run_loop(struct engine *s)
 		if (timer_expired(s)) {
 			double t = now_s();
 
+			/* the end is this close: its last pass ends the interval */
+			if (end && end - t < slice)
+				break;
 			err = take_pass(s);
 			if (err)
 				return err;
@@ -505,7 +513,7 @@ static int engine_open(struct engine *s)
 	ev.data.fd = collector_fd(s->col);
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 		return -errno;
-	return arm_timer(s);
+	return 0;
 }
 
 static void engine_close(struct engine *s)
@@ -576,7 +584,9 @@ int engine_run(const struct engine_config *cfg, struct sink *sinks, size_t nsink
 	if (start_sinks(&s))
 		goto out;
 	s.start = s.last_pass = now_s();
-	err = run_loop(&s);
+	err = arm_timer(&s);	/* intervals count from here */
+	if (!err)
+		err = run_loop(&s);
 	if (!err && !s.err && !s.out_err)
 		err = finish(&s);
 	output_lost(&s);
@@ -589,7 +599,11 @@ int engine_run(const struct engine_config *cfg, struct sink *sinks, size_t nsink
 			  "cannot write to standard output: %s", strerror(s.out_err));
 		goto out;
 	}
-	status = s.err ? 1 : 0;
+	if (s.err) {
+		log_error("-v shows more", "the run failed: %s", strerror(-s.err));
+		goto out;
+	}
+	status = 0;
 out:
 	engine_close(&s);
 	return status;

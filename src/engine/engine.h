@@ -40,13 +40,17 @@ struct sink {
 	void (*on_tick)(void *ctx, struct engine *e);
 	/* a pass ended an interval of elapsed_s seconds (not the last one) */
 	int (*on_pass)(void *ctx, struct engine *e, double elapsed_s);
+	/* (a callback's non-zero return, -errno, ends the run: status 1, the
+	 * reason logged) */
 	/* the run is over, its last pass taken: the run lasted elapsed_s */
 	int (*on_finish)(void *ctx, struct engine *e, double elapsed_s);
 };
 
 struct engine_config {
 	struct collector_config kernel;
-	double interval_s;	/* a pass every interval_s; 0: only the last */
+	/* sinks get a pass every interval_s; 0: only the last (passes still
+	 * run every second, unseen, to keep the model and maps bounded) */
+	double interval_s;
 	double duration_s;	/* 0: until SIGINT, SIGTERM or SIGHUP */
 	/* -p/-c found processes that never read: say so only at the end (a
 	 * table redrawn in place would wipe a line printed during the run) */
@@ -68,7 +72,5 @@ const struct drop_reasons *engine_drop_reasons(const struct engine *e);
  * (before its folds: the folds it read hold at least the closes counted).
  */
 void engine_losses(const struct engine *e, bool as_of_pass, struct losses *out);
-/* A sink failed for good (ENOMEM): the run ends with status 1. */
-void engine_fail(struct engine *e, int err);
 
 #endif

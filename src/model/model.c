@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include "util/array.h"
 #include "kernel/drop_reasons.h"
+#include "model/hist.h"
 #include "model/model.h"
 
 #define MODEL_MIN_SLOTS 1024
@@ -265,14 +266,6 @@ static void end_episodes_of(struct model *m, struct sock_entry *s,
 	}
 }
 
-static bool hist_any(const uint64_t *h)
-{
-	for (size_t i = 0; i < BS_HIST_N * BS_HIST_SLOTS; i++)
-		if (h[i])
-			return true;
-	return false;
-}
-
 #define HIST_BYTES (BS_HIST_N * BS_HIST_SLOTS * sizeof(uint64_t))
 
 /* A full record's (or a fold's) histograms, [BS_HIST_N][BS_HIST_SLOTS];
@@ -280,7 +273,7 @@ static bool hist_any(const uint64_t *h)
 static int take_hist(struct sock_entry *s, const uint64_t *h)
 {
 	if (!s->hist) {
-		if (!hist_any(h))
+		if (!hist_any(h, BS_HIST_N * BS_HIST_SLOTS))
 			return 0;
 		s->hist = malloc(HIST_BYTES);
 		if (!s->hist)
@@ -1111,8 +1104,8 @@ static int hist_add(uint64_t **dst, const uint64_t *src)
 		if (!*dst)
 			return -ENOMEM;
 	}
-	for (size_t i = 0; src && i < BS_HIST_N * BS_HIST_SLOTS; i++)
-		(*dst)[i] += src[i];
+	if (src)
+		hist_add_all(*dst, src);
 	return 0;
 }
 
@@ -1195,6 +1188,9 @@ static long agg_get(struct model *m, struct agg_list *l, enum model_agg level,
 		    const struct sock_entry *x)
 {
 	uint32_t pid = level == AGG_PROCESS && x->owner != OWNER_UNKNOWN ? x->pid : 0;
+	/* the command's and the rest's stand for processes gone: their owner
+	 * is the command only, or none (read now: model_add may move x) */
+	enum owner_source owner = level == AGG_OTHER ? OWNER_UNKNOWN : x->owner;
 	char comm[BS_COMM_LEN] = "(other)";
 	struct sock_entry *a;
 	size_t ai;
@@ -1220,10 +1216,7 @@ static long agg_get(struct model *m, struct agg_list *l, enum model_agg level,
 	/* not a socket whose close is news: shown when sockets go into it */
 	for (int c = 0; c < MODEL_CURSORS; c++)
 		a->mark[c].close_reported = true;
-	/* the command's and the rest's stand for processes gone: their owner
-	 * is the command only, or none */
-	a->owner = level == AGG_OTHER || x->owner == OWNER_UNKNOWN ? OWNER_UNKNOWN
-								  : x->owner;
+	a->owner = owner;
 	a->pid = pid;
 	memcpy(a->comm, comm, BS_COMM_LEN);
 	ai = (size_t)(a - m->socks);
@@ -1415,6 +1408,11 @@ static int model_evict(struct model *m)
 	return compact(m) ? -ENOMEM : err;
 }
 
+uint32_t model_row_pid(const struct sock_entry *s)
+{
+	return s->owner == OWNER_UNKNOWN ? 0 : s->pid;
+}
+
 long model_rollup(const struct sock_row *rows, size_t n, struct proc_row **out)
 {
 	struct proc_row *procs;
@@ -1428,7 +1426,7 @@ long model_rollup(const struct sock_row *rows, size_t n, struct proc_row **out)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const struct sock_entry *s = rows[i].s;
-		uint32_t pid = s->owner == OWNER_UNKNOWN ? 0 : s->pid;
+		uint32_t pid = model_row_pid(s);
 		struct proc_row *p = NULL;
 
 		for (size_t j = 0; j < np; j++) {

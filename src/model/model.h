@@ -267,6 +267,9 @@ void model_begin_pass(struct model *m);
 void model_end_pass(struct model *m);
 
 void model_set_owner(struct sock_entry *s, uint32_t pid, const char *comm);
+/* The process a row counts for, in every rollup by process: its owner's
+ * pid, 0 when unknown (and for an aggregate of a command, or of the rest). */
+uint32_t model_row_pid(const struct sock_entry *s);
 /* Does the socket pass -p/-c? Unknown owners pass only without filters. */
 bool model_visible(const struct model *m, const struct sock_entry *s);
 /* Did a visible socket see a read call of any kind (data, EOF, EAGAIN,

@@ -264,13 +264,6 @@ void view_frame_free(struct frame *f)
 	f->procs = NULL;
 }
 
-static bool same_process(const struct hist_group *g, const struct sock_entry *s)
-{
-	uint32_t pid = s->owner == OWNER_UNKNOWN ? 0 : s->pid;
-
-	return g->pid == pid && (!pid || !strncmp(g->s->comm, s->comm, BS_COMM_LEN));
-}
-
 static uint64_t group_reads(const struct hist_group *g)
 {
 	return hist_total(g->hist[BS_HIST_RET]);
@@ -303,13 +296,14 @@ int view_hist_frame(struct hist_frame *hf, const struct frame *f, bool by_socket
 
 		if (!r->hist || !hist_any(r->hist, cells))
 			continue;
+		/* by process as top's rollup: model_row_pid() */
 		for (size_t j = 0; !by_socket && j < hf->n && !g; j++)
-			if (same_process(&hf->groups[j], r->s))
+			if (hf->groups[j].pid == model_row_pid(r->s))
 				g = &hf->groups[j];
 		if (!g) {
 			g = &hf->groups[hf->n++];
 			g->s = r->s;
-			g->pid = r->s->owner == OWNER_UNKNOWN ? 0 : r->s->pid;
+			g->pid = model_row_pid(r->s);
 		}
 		g->sockets += r->s->folded ? (unsigned)r->folded : 1;
 		hist_add_all(&g->hist[0][0], r->hist);

@@ -42,7 +42,7 @@ void view_sort_procs(struct proc_row *rows, size_t n, enum sort_key key);
 struct hist_group {
 	const struct sock_entry *s;	/* by socket: the socket; by process:
 					 * the first of its sockets (owner) */
-	uint32_t pid;			/* 0: owner unknown */
+	uint32_t pid;			/* model_row_pid(); 0: no process known */
 	unsigned sockets;
 	uint64_t hist[BS_HIST_N][BS_HIST_SLOTS];
 };

@@ -324,6 +324,19 @@ static void json_losses(struct json_writer *jw, uint64_t events, uint64_t missed
 	jw_kv_u64(jw, "untracked_sockets", untracked);
 }
 
+/* A frame's losses (interval, summary, hist); with_hist: the reads that
+ * are in no histogram too (frames that show histograms). */
+static void json_frame_losses(struct json_writer *jw, const struct losses *l,
+			      bool with_hist)
+{
+	json_losses(jw, l->events, l->missed_reads, l->untracked_sockets);
+	jw_kv_u64(jw, "close_folded", l->close_folded);
+	jw_kv_u64(jw, "close_fold_unowned", l->close_fold_unowned);
+	jw_kv_u64(jw, "drops_after_close", l->drops_after_close);
+	if (with_hist)
+		jw_kv_u64(jw, "hist_reads_unfolded", l->hist_reads_unfolded);
+}
+
 static void json_frame(struct render *r, const struct frame *f, bool summary)
 {
 	struct json_writer *jw = &r->jw;
@@ -341,12 +354,7 @@ static void json_frame(struct render *r, const struct frame *f, bool summary)
 			jw_kv_str(jw, r->hooks[i].name, r->hooks[i].tier);
 		jw_end_object(jw);
 	}
-	json_losses(jw, f->lost.events, f->lost.missed_reads, f->lost.untracked_sockets);
-	jw_kv_u64(jw, "close_folded", f->lost.close_folded);
-	jw_kv_u64(jw, "close_fold_unowned", f->lost.close_fold_unowned);
-	jw_kv_u64(jw, "drops_after_close", f->lost.drops_after_close);
-	if (summary)	/* the sockets' histograms lack these reads */
-		jw_kv_u64(jw, "hist_reads_unfolded", f->lost.hist_reads_unfolded);
+	json_frame_losses(jw, &f->lost, summary);
 	jw_key(jw, "sockets");
 	jw_begin_array(jw);
 	for (size_t i = 0; i < f->n; i++) {
@@ -524,6 +532,7 @@ static void json_hist_group(struct render *r, const struct hist_frame *hf,
 	if (hf->by_socket) {
 		jw_kv_u64(jw, "cookie", g->s->cookie);
 		jw_kv_bool(jw, "folded", g->s->folded);
+		jw_kv_bool(jw, "evicted", g->s->aggregate != AGG_NONE);
 		json_endpoints(jw, &g->s->ep);
 	}
 	jw_key(jw, "hist");
@@ -556,9 +565,7 @@ static void json_hist_frame(struct render *r, const struct hist_frame *hf)
 	jw_kv_u64(jw, hf->summary ? "duration_ms" : "interval_ms",
 		  (uint64_t)llround(hf->elapsed_s * 1000));
 	jw_kv_str(jw, "by", hf->by_socket ? "socket" : "process");
-	json_losses(jw, hf->lost.events, hf->lost.missed_reads, hf->lost.untracked_sockets);
-	jw_kv_u64(jw, "close_folded", hf->lost.close_folded);
-	jw_kv_u64(jw, "hist_reads_unfolded", hf->lost.hist_reads_unfolded);
+	json_frame_losses(jw, &hf->lost, true);
 	jw_key(jw, "groups");
 	jw_begin_array(jw);
 	for (size_t i = 0; i < hf->n; i++)

@@ -57,6 +57,27 @@ static void text_line(struct render *r, const char *fmt, ...)
 	col_print_text(r->out, line, r->line_width, 4);
 }
 
+/* The rarer losses, only when there are some: a header stays short. */
+static const char *loss_more(char *buf, size_t len, const struct losses *l)
+{
+	size_t m = 0;
+
+	buf[0] = 0;
+	if (l->missed_reads)
+		m += snprintf(buf + m, len - m, "  missed reads %llu",
+			      (unsigned long long)l->missed_reads);
+	if (l->untracked_sockets && m < len)
+		snprintf(buf + m, len - m, "  untracked sockets %llu",
+			 (unsigned long long)l->untracked_sockets);
+	return buf;
+}
+
+/* Any of these: the counts shown are lower than the kernel's. */
+static bool losses_low(const struct losses *l)
+{
+	return l->events || l->missed_reads || l->untracked_sockets;
+}
+
 static void frame_header(struct render *r, const struct frame *f, size_t shown)
 {
 	char hooks[256], now[16];
@@ -66,24 +87,15 @@ static void frame_header(struct render *r, const struct frame *f, size_t shown)
 	localtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%H:%M:%S", &tm);
 	hooks_describe(r->hooks, hooks, sizeof(hooks));
-	char more[160] = "";
-	size_t m = 0;
+	char more[160];
 
-	/* the rarer losses only when there are some: the header stays short */
-	if (f->lost.missed_reads)
-		m += snprintf(more + m, sizeof(more) - m, "  missed reads %llu",
-			      (unsigned long long)f->lost.missed_reads);
-	if (f->lost.untracked_sockets && m < sizeof(more))
-		m += snprintf(more + m, sizeof(more) - m, "  untracked sockets %llu",
-			      (unsigned long long)f->lost.untracked_sockets);
 	text_line(r, "bufscope %s  %s  %.1fs  %zu %s (%zu shown)  lost events %llu%s%s"
 		  "  folded closes %llu%s",
 		  r->cfg.command, now, f->elapsed_s,
 		  r->cfg.by == BY_PROCESS ? f->np : f->n,
 		  r->cfg.by == BY_PROCESS ? "processes" : "sockets", shown,
-		  (unsigned long long)f->lost.events, more,
-		  f->lost.events || f->lost.missed_reads || f->lost.untracked_sockets
-		  ? " (counts are low)" : "",
+		  (unsigned long long)f->lost.events, loss_more(more, sizeof(more), &f->lost),
+		  losses_low(&f->lost) ? " (counts are low)" : "",
 		  (unsigned long long)f->lost.close_folded,
 		  f->lost.close_fold_unowned ? " (some without owner: filtered counts are low)" : "");
 	if (r->cfg.verbose)
@@ -621,8 +633,9 @@ static void hist_group_title(struct render *r, const struct hist_frame *hf,
 			g->pid ? safe_comm(comm, sizeof(comm), s->comm) : "(owner unknown)",
 			g->sockets, g->sockets == 1 ? "" : "s");
 	else if (s->folded)
-		fprintf(r->out, "pid %s %s: (folded closes) %u sockets\n", pid,
-			safe_comm(comm, sizeof(comm), s->comm), g->sockets);
+		fprintf(r->out, "pid %s %s: %s %u sockets\n", pid,
+			safe_comm(comm, sizeof(comm), s->comm),
+			s->aggregate ? "(evicted closes)" : "(folded closes)", g->sockets);
 	else
 		fprintf(r->out, "pid %s %s: %s>%s\n", pid,
 			safe_comm(comm, sizeof(comm), s->comm),
@@ -632,18 +645,18 @@ static void hist_group_title(struct render *r, const struct hist_frame *hf,
 
 static void table_hist(struct render *r, const struct hist_frame *hf)
 {
-	char now[16];
+	char now[16], more[160];
 	time_t t = time(NULL);
 	struct tm tm;
 
 	localtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%H:%M:%S", &tm);
-	fprintf(r->out, "%sbufscope hist  %s  %.1fs%s  lost events %llu  folded closes %llu%s\n",
+	fprintf(r->out, "%sbufscope hist  %s  %.1fs%s  lost events %llu%s  folded closes %llu%s\n",
 		hf->summary ? "\n" : "", now, hf->elapsed_s,
 		hf->summary ? " (the whole run)" : "",
-		(unsigned long long)hf->lost.events,
+		(unsigned long long)hf->lost.events, loss_more(more, sizeof(more), &hf->lost),
 		(unsigned long long)hf->lost.close_folded,
-		hf->lost.events || hf->lost.missed_reads ? " (counts are low)" : "");
+		losses_low(&hf->lost) ? " (counts are low)" : "");
 	if (hf->lost.hist_reads_unfolded)
 		fprintf(r->out, "(%llu reads of folded closes are in no histogram: the "
 			"counts below are that much low)\n",
