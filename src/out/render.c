@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include "out/render.h"
@@ -104,6 +105,18 @@ void render_flow(struct render *r, const struct bs_flow_rec *rec)
 void render_lost(struct render *r, const struct losses *d)
 {
 	r->cfg.ops->lost(r, d);
+}
+
+void render_sock_now(const struct sock_entry *s, struct sock_now *n)
+{
+	memset(n, 0, sizeof(*n));
+	if (s->closed)
+		return;
+	n->queue_bytes = s->queue_bytes;
+	n->rmem_alloc = s->rmem_alloc;
+	n->rcv_wnd = s->rcv_wnd;
+	n->peer_rcv_wnd = s->snd_wnd;
+	n->send_queue = s->send_queue;
 }
 
 void render_hist(struct render *r, const struct hist_frame *hf)

@@ -83,6 +83,13 @@ void render_trace_header(struct render *r);
 void render_read(struct render *r, const struct bs_read_rec *rec);
 void render_close(struct render *r, const struct sock_entry *s);
 void render_flow(struct render *r, const struct bs_flow_rec *rec);
+/* What a socket holds now, as both backends show it: a closed socket holds
+ * nothing (its last sample's values are history, not the present). */
+struct sock_now {
+	uint32_t queue_bytes, rmem_alloc, rcv_wnd, peer_rcv_wnd, send_queue;
+};
+void render_sock_now(const struct sock_entry *s, struct sock_now *n);
+
 /* hist: the distributions of an interval or of the run. */
 void render_hist(struct render *r, const struct hist_frame *hf);
 /* trace: records were lost (d: since the last such line), noticed now. */

@@ -143,6 +143,9 @@ static void json_flow_fields(struct render *r, const struct sock_row *row)
 	const struct sock_entry *s = row->s;
 	const char *open = zw_open_name(s);
 	int64_t stall = model_reader_stall_ns(s);
+	struct sock_now now;
+
+	render_sock_now(s, &now);
 
 	/* the received windows above are a lower bound (see docs/metrics.md) */
 	jw_kv_bool(jw, "zero_window_recv_incomplete",
@@ -156,9 +159,9 @@ static void json_flow_fields(struct render *r, const struct sock_row *row)
 		json_drop_reasons(r, row);
 	else
 		jw_kv_null(jw, "drop_reasons");
-	jw_kv_u64(jw, "rcv_wnd", s->closed ? 0 : s->rcv_wnd);
-	jw_kv_u64(jw, "peer_rcv_wnd", s->closed ? 0 : s->snd_wnd);
-	jw_kv_u64(jw, "send_queue", s->closed ? 0 : s->send_queue);
+	jw_kv_u64(jw, "rcv_wnd", now.rcv_wnd);
+	jw_kv_u64(jw, "peer_rcv_wnd", now.peer_rcv_wnd);
+	jw_kv_u64(jw, "send_queue", now.send_queue);
 	if (stall >= 0)
 		kv_ms(jw, "reader_stall_ms", (uint64_t)stall);
 	else
@@ -181,6 +184,9 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 	struct json_writer *jw = &r->jw;
 	const struct sock_entry *s = row->s;
 	const struct counts *d = &row->d;
+	struct sock_now now;
+
+	render_sock_now(s, &now);
 	jw_kv_u64(jw, "cookie", s->cookie);
 	if (s->owner == OWNER_UNKNOWN) {
 		jw_kv_null(jw, "pid");
@@ -217,12 +223,12 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 	else
 		jw_kv_null(jw, "folded_sockets");
 	json_counts(r, d);
-	jw_kv_u64(jw, "queue_bytes", s->closed ? 0 : s->queue_bytes);
+	jw_kv_u64(jw, "queue_bytes", now.queue_bytes);
 	jw_kv_u64(jw, "queue_peak", row->peak);
 	jw_kv_u64(jw, "rcvbuf", s->rcvbuf);
-	jw_kv_u64(jw, "rmem_alloc", s->closed ? 0 : s->rmem_alloc);
+	jw_kv_u64(jw, "rmem_alloc", now.rmem_alloc);
 	/* view_fill_pct(): 100 * rmem_alloc / rcvbuf */
-	kv_ratio(jw, "fill_pct", 100 * (uint64_t)(s->closed ? 0 : s->rmem_alloc),
+	kv_ratio(jw, "fill_pct", 100 * (uint64_t)now.rmem_alloc,
 		 s->rcvbuf, 1);
 	json_flow_fields(r, row);
 	if (hist) {

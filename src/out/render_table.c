@@ -228,7 +228,9 @@ static void sock_cells(const struct frame_view *v, const struct sock_row *row,
 {
 	const struct sock_entry *s = row->s;
 	char comm[BS_COMM_LEN];
+	struct sock_now now;
 
+	render_sock_now(s, &now);
 	/* '*' closed; '+' closed without its record: counts at least these */
 	if (s->owner == OWNER_UNKNOWN || !s->pid)	/* !pid: a command's aggregate */
 		snprintf(c->cell[SC_PID], COL_CELL_LEN, "-%s%s", s->closed ? "*" : "",
@@ -253,11 +255,12 @@ static void sock_cells(const struct frame_view *v, const struct sock_row *row,
 	size_cell(c->cell[SC_BYTES], row->d.bytes / v->div);
 	size_cell(c->cell[SC_AVG_REQ], view_avg_req(&row->d));
 	size_cell(c->cell[SC_AVG_RD], view_avg_ret(&row->d));
-	size_cell(c->cell[SC_QUEUE], s->closed ? 0 : s->queue_bytes);
+	size_cell(c->cell[SC_QUEUE], now.queue_bytes);
 	size_cell(c->cell[SC_PEAK], row->peak);
 	size_cell(c->cell[SC_RCVBUF], s->rcvbuf);
-	pct_cell(c->cell[SC_FILL], view_fill_pct(s->closed ? 0 : s->rmem_alloc, s->rcvbuf));
-	size_cell(c->cell[SC_WND], s->closed ? NAN : s->rcv_wnd);
+	pct_cell(c->cell[SC_FILL], view_fill_pct(now.rmem_alloc, s->rcvbuf));
+	/* a closed socket advertises no window: '-' rather than 0 */
+	size_cell(c->cell[SC_WND], s->closed ? NAN : now.rcv_wnd);
 	zw_text(c->cell[SC_ZW], COL_CELL_LEN, &row->d, s->incomplete & BS_INC_ZW_RECV,
 		sock_zw_open(s));
 	zw_ms_text(c->cell[SC_ZW_TIME], COL_CELL_LEN, &row->d);
