@@ -30,7 +30,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -DBUFSCOPE_VERSION='"$(VERSION)"'
 INCLUDES := -Iinclude -Isrc -Iworkloads -I$(OUTPUT)
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-I$(dir $(VMLINUX)) -Iinclude -Ibpf
-LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lm
+LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -linih -lelf -lz -lm
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 # maps.bpf.o defines what the others declare extern: the linker wants it first.
@@ -56,7 +56,7 @@ WORKLOADS_STATIC := $(patsubst tests/integration/workloads/%.c,$(OUTPUT)/tests-s
 
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
-	libzstd-dev libcmocka-dev pkg-config python3 iproute2 tcpdump util-linux \
+	libzstd-dev libcmocka-dev libinih-dev pkg-config python3 iproute2 tcpdump util-linux \
 	$(REAL_PKGS)
 # Real programs the integration tests check bufscope against (their own logs
 # and counters are the ground truth).
@@ -135,7 +135,7 @@ static: $(OUTPUT)/bufscope-static
 
 $(OUTPUT)/bufscope-static: $(OBJS) $(WL_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) -static $(LDFLAGS) $^ -lbpf -lelf -lz -lzstd -lm -o $@
+	$(Q)$(CC) -static $(LDFLAGS) $^ -lbpf -linih -lelf -lz -lzstd -lm -o $@
 
 $(OUTPUT)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJS) $(WL_LIB) \
 		| $(OUTPUT)/tests/unit
@@ -161,7 +161,7 @@ $(OUTPUT)/tests-static/%: tests/integration/workloads/%.c \
 
 $(OUTPUT)/tests-static/khist_dump: tests/tools/khist_dump.c $(LIB_OBJS) $(WL_LIB) | $(OUTPUT)/tests-static
 	$(call msg,CC,$< (static))
-	$(Q)$(CC) -static $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(WL_LIB) -lbpf -lelf -lz -lzstd -lm -o $@
+	$(Q)$(CC) -static $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(WL_LIB) -lbpf -linih -lelf -lz -lzstd -lm -o $@
 
 workloads-static: $(WORKLOADS_STATIC) $(OUTPUT)/tests-static/khist_dump
 

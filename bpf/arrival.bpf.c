@@ -20,7 +20,7 @@ static __always_inline void handle_arrival(const struct sock *sk, bool direct)
 	__u64 now;
 
 	if (!sk || !is_tcp(sk, direct) || is_listener(sk, direct) ||
-	    !port_selected(&sk->__sk_common, direct))
+	    !sock_selected(&sk->__sk_common, direct))
 		return;
 	st = state_taskless(sk, true);	/* softirq: the reader is unknown */
 	if (!st)

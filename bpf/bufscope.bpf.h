@@ -38,6 +38,9 @@ extern const volatile __u32 cfg_npids;
 extern const volatile char cfg_comm[BS_COMM_LEN];
 extern const volatile __u8 cfg_has_comm;
 extern const volatile __u16 cfg_port;		/* local or remote, 0 = any */
+/* network namespaces (their inode numbers) sockets must be in; none: any */
+extern const volatile __u32 cfg_netns[BS_MAX_NETNS];
+extern const volatile __u32 cfg_nnetns;
 extern const volatile __u8 cfg_trace_reads;	/* send a record per read */
 /* Drop and rcvbuf-change records are for `trace` only (top counts them in
  * the state): without them, a full ring buffer loses none (bs_flow_records). */
@@ -203,9 +206,26 @@ static __always_inline bool is_listener(const struct sock *sk, bool direct)
 	return BS_LOAD(direct, sk, __sk_common.skc_state) == TCP_LISTEN;
 }
 
-static __always_inline bool port_selected(const struct sock_common *skc,
+/* Is the socket in one of the namespaces the run is limited to? */
+static __always_inline bool netns_selected(const struct sock_common *skc)
+{
+	__u32 ino;
+
+	if (!cfg_nnetns)
+		return true;
+	ino = BPF_CORE_READ(skc, skc_net.net, ns.inum);
+	for (__u32 i = 0; i < BS_MAX_NETNS; i++)
+		if (i < cfg_nnetns && cfg_netns[i] == ino)
+			return true;
+	return false;
+}
+
+/* The socket filters: its port (local or remote) and its namespace. */
+static __always_inline bool sock_selected(const struct sock_common *skc,
 					  bool direct)
 {
+	if (!netns_selected(skc))
+		return false;
 	if (!cfg_port)
 		return true;
 	return BS_LOAD(direct, skc, skc_num) == cfg_port ||

@@ -66,7 +66,7 @@ static __always_inline void closing_begin(const struct sock *sk, int newstate)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_closing_state, const struct sock *sk, int oldstate, int newstate)
 {
-	if (!sk || !is_tcp(sk, true) || !port_selected(&sk->__sk_common, true))
+	if (!sk || !is_tcp(sk, true) || !sock_selected(&sk->__sk_common, true))
 		return 0;
 	if (closing_state(newstate)) {
 		/* CLOSE_WAIT -> LAST_ACK: close(), the closer to note; a socket

@@ -114,7 +114,7 @@ static __always_inline void handle_drop(const struct sock *sk, __u32 reason)
 static __always_inline bool segment_selected(const struct sock *sk)
 {
 	return sk && is_tcp(sk, true) && !is_listener(sk, true) &&
-	       port_selected(&sk->__sk_common, true);
+	       sock_selected(&sk->__sk_common, true);
 }
 
 SEC("tp_btf/net_dev_queue")

@@ -136,7 +136,7 @@ static __always_inline bool read_selected(const struct sock *sk, __u64 pid_tgid,
 					  bool direct)
 {
 	return sk && is_tcp(sk, direct) &&
-	       port_selected(&sk->__sk_common, direct) &&
+	       sock_selected(&sk->__sk_common, direct) &&
 	       task_selected(pid_tgid >> 32);
 }
 

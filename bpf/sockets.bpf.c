@@ -430,7 +430,7 @@ int iter_tcp(struct bpf_iter__tcp *ctx)
 	if (skc->skc_state == BPF_TCP_TIME_WAIT || skc->skc_state == BPF_TCP_NEW_SYN_RECV)
 		return 0;
 	tp = bpf_skc_to_tcp_sock(skc);	/* NULL for time-wait and request socks */
-	if (!tp || skc->skc_state == TCP_LISTEN || !port_selected(skc, true))
+	if (!tp || skc->skc_state == TCP_LISTEN || !sock_selected(skc, true))
 		return 0;
 	waiting = queue_bytes(tp, true) != 0;
 	st = stored_state((struct sock *)tp, waiting);
@@ -460,7 +460,7 @@ int iter_state(struct bpf_iter__bpf_sk_storage_map *ctx)
 	 * linker cannot take the kfunc from two objects: see read.bpf.c) */
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp || sk->__sk_common.skc_state == TCP_LISTEN ||
-	    !port_selected(&sk->__sk_common, true))
+	    !sock_selected(&sk->__sk_common, true))
 		return 0;
 	report_socket(ctx->meta->seq, sk, tp, st);
 	return 0;

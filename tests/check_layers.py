@@ -14,8 +14,9 @@ import sys
 
 # rank: what a directory may include is at its rank (itself) or below
 RANKS = {
-    "": 6,          # src/main.c: the command table's dispatch
-    "cmd": 5,       # one file per command, the shared option parser
+    "": 7,          # src/main.c: the command table's dispatch
+    "cmd": 6,       # one file per command, the shared option parser
+    "validate": 5,  # scenarios, namespaces, roles, expectations, reports
     "engine": 4,    # the event loop and the pass schedule
     "out": 3,       # output backends: table, json
     "model": 2,     # cumulative model, views, counts, histograms

@@ -16,6 +16,7 @@
 #define BS_COMM_LEN 16
 #define BS_HIST_SLOTS 32	/* log2 buckets: slot k holds values in [2^(k-1), 2^k) */
 #define BS_MAX_PIDS 16		/* -p/--pid may be given this many times */
+#define BS_MAX_NETNS 4		/* network namespaces a run may be limited to */
 
 #define BS_ARRIVAL_MARKS 8	/* recent arrivals remembered, for byte ages */
 #define BS_HASH_SOCKETS 65536	/* sockets with state when a kprobe hook is used */

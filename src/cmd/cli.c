@@ -178,7 +178,7 @@ static int parse_command(int argc, char **argv, struct options *o,
 			return 2;
 		}
 	}
-	return fail(err, "commands are top, trace, hist and demo",
+	return fail(err, "commands are top, trace, hist, demo and validate",
 		    "unknown command '%s'", argv[1]);
 }
 
@@ -281,6 +281,24 @@ static int parse_option(int c, const char *arg, const char *optname,
 	case 'V':
 		o->version = true;
 		return 0;
+	case OPT_LIST: o->list = true; return 0;
+	case OPT_SHOW: o->show = arg; return 0;
+	case OPT_DRY_RUN: o->dry_run = true; return 0;
+	case OPT_ALL: o->all = true; return 0;
+	case OPT_METRICS: o->metrics = true; return 0;
+	case OPT_NO_TIMELINE: o->no_timeline = true; return 0;
+	case OPT_CLEANUP: o->cleanup = true; return 0;
+	case OPT_SVG:
+		if (!*arg)
+			return fail(err, NULL, "--svg needs a file name");
+		o->svg = arg;
+		return 0;
+	case OPT_REPEAT:
+		if (!parse_long(arg, 1, 1000, &v))
+			return fail(err, "--repeat takes a count from 1 to 1000",
+				    "bad repeat count '%.64s'", arg);
+		o->repeat = (unsigned)v;
+		return 0;
 	case ':':
 		return fail(err, NULL, "option '%s' needs a value", optname);
 	default:
@@ -297,6 +315,15 @@ static const char *own_option_name(int c)
 	case 'b': return "--by";
 	case 'w': return "--wide";
 	case 'e': return "--events";
+	case OPT_LIST: return "--list";
+	case OPT_SHOW: return "--show";
+	case OPT_DRY_RUN: return "--dry-run";
+	case OPT_ALL: return "--all";
+	case OPT_SVG: return "--svg";
+	case OPT_REPEAT: return "--repeat";
+	case OPT_METRICS: return "--metrics";
+	case OPT_NO_TIMELINE: return "--no-timeline";
+	case OPT_CLEANUP: return "--cleanup";
 	default: return NULL;
 	}
 }
@@ -308,7 +335,10 @@ static int check_own_option(int c, const struct options *o, struct cli_error *er
 	const struct cmd *cmd = commands[o->cmd];
 	char hint[64];
 
-	if (!name || strchr(cmd->own_options ? cmd->own_options : "", c))
+	if (!name)
+		return 0;
+	if (c >= OPT_LIST ? (cmd->own_long >> (c - OPT_LIST)) & 1
+			  : strchr(cmd->own_options ? cmd->own_options : "", c) != NULL)
 		return 0;
 	snprintf(hint, sizeof(hint), "'bufscope %s --help' lists its options", cmd->name);
 	return fail(err, hint, "option '%s' does not apply to %s", name, cmd->name);
@@ -332,6 +362,15 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "list", no_argument, NULL, OPT_LIST },
+		{ "show", required_argument, NULL, OPT_SHOW },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "svg", required_argument, NULL, OPT_SVG },
+		{ "repeat", required_argument, NULL, OPT_REPEAT },
+		{ "metrics", no_argument, NULL, OPT_METRICS },
+		{ "no-timeline", no_argument, NULL, OPT_NO_TIMELINE },
+		{ "cleanup", no_argument, NULL, OPT_CLEANUP },
 		{ NULL, 0, NULL, 0 },
 	};
 	int first, c;
@@ -345,8 +384,27 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 	opterr = 0;
 	argv += first - 1;
 	argc -= first - 1;
-	while ((c = getopt_long(argc, argv, "+:p:c:P:i:d:o:s:n:b:e:wvh", longopts,
-				NULL)) != -1) {
+	for (;;) {
+		c = getopt_long(argc, argv, "+:p:c:P:i:d:o:s:n:b:e:wvh", longopts, NULL);
+		if (c == -1) {
+			/* a command's words (validate's scenarios), options around */
+			if (optind >= argc || !commands[o->cmd]->takes_args)
+				break;
+			if (!o->args)
+				o->args = &argv[optind];
+			/* keep them together: move this word after the last one */
+			if (&argv[optind] != &o->args[o->nargs]) {
+				char *w = argv[optind];
+
+				memmove(&o->args[o->nargs + 1], &o->args[o->nargs],
+					(size_t)(&argv[optind] - &o->args[o->nargs]) *
+					sizeof(char *));
+				o->args[o->nargs] = w;
+			}
+			o->nargs++;
+			optind++;
+			continue;
+		}
 		/* An unknown short option may sit in a group ("-vx"): name it alone.
 		 * A long one keeps its name; glibc also sets optopt for a flag given
 		 * a value ("--verbose=1"). */

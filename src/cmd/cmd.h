@@ -16,7 +16,7 @@
 #include "out/render.h"
 #include "model/view.h"
 
-enum command { CMD_TOP, CMD_TRACE, CMD_HIST, CMD_DEMO, CMD__COUNT };
+enum command { CMD_TOP, CMD_TRACE, CMD_HIST, CMD_DEMO, CMD_VALIDATE, CMD__COUNT };
 enum output_mode { OUT_TABLE, OUT_JSON };
 
 /* What `trace` prints (-e/--events). */
@@ -49,6 +49,20 @@ struct options {
 	bool verbose;
 	bool help;
 	bool version;
+	/* the words after the options (validate: scenarios), in argv */
+	char **args;
+	int nargs;
+	/* validate's own options */
+	bool list, dry_run, all, metrics, no_timeline, cleanup;
+	const char *show;	/* --show NAME */
+	const char *svg;	/* --svg FILE */
+	unsigned repeat;	/* --repeat N, 0: once */
+};
+
+/* Long-only options of one command (validate's), past the letters. */
+enum long_option {
+	OPT_LIST = 256, OPT_SHOW, OPT_DRY_RUN, OPT_ALL, OPT_SVG, OPT_REPEAT,
+	OPT_METRICS, OPT_NO_TIMELINE, OPT_CLEANUP,
 };
 
 struct cmd {
@@ -57,12 +71,14 @@ struct cmd {
 	const char *examples;		/* lines of "  bufscope ...  what" */
 	const char *options_help;	/* its own options, NULL: none */
 	const char *own_options;	/* their short letters, e.g. "snbw" */
+	unsigned own_long;		/* long-only ones: 1 << (OPT_x - OPT_LIST) */
+	bool takes_args;		/* words after the options (scenarios) */
 	double default_duration_s;	/* 0: until a signal */
 	void (*defaults)(struct options *o);	/* NULL: the shared ones */
 	int (*run)(const struct options *opt);	/* the exit status */
 };
 
-extern const struct cmd cmd_top, cmd_trace, cmd_hist, cmd_demo;
+extern const struct cmd cmd_top, cmd_trace, cmd_hist, cmd_demo, cmd_validate;
 /* Indexed by enum command. */
 extern const struct cmd *const commands[CMD__COUNT];
 

@@ -10,6 +10,7 @@ const struct cmd *const commands[CMD__COUNT] = {
 	[CMD_TRACE] = &cmd_trace,
 	[CMD_HIST] = &cmd_hist,
 	[CMD_DEMO] = &cmd_demo,
+	[CMD_VALIDATE] = &cmd_validate,
 };
 
 void cmd_engine_config(const struct options *opt, struct engine_config *cfg)

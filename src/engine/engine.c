@@ -95,6 +95,7 @@ struct engine {
 	uint64_t passes;
 	bool final;		/* the last pass walks everything */
 	bool hinted;		/* the filter hint was considered */
+	bool stop;		/* a sink asked for the end (engine_stop) */
 	double start;		/* CLOCK_MONOTONIC seconds at the start */
 	double last_pass;	/* ... at the last pass */
 	struct netns_set netns;
@@ -461,7 +462,7 @@ static int run_loop(struct engine *s)
 	struct epoll_event evs[MAX_EVENTS];
 	int err;
 
-	while (!stop_signal && !output_lost(s)) {
+	while (!stop_signal && !s->stop && !output_lost(s)) {
 		const double slice = POLL_SLICE_MS / 1000.0;
 		double left = end ? end - now_s() : slice;
 
@@ -489,6 +490,16 @@ static int run_loop(struct engine *s)
 		}
 	}
 	return 0;
+}
+
+void engine_stop(struct engine *e)
+{
+	e->stop = true;
+}
+
+bool engine_interrupted(void)
+{
+	return stop_signal != 0;
 }
 
 static int engine_open(struct engine *s)

@@ -64,6 +64,12 @@ struct engine_config {
 /* Returns the process's exit status (0, or 1 with the reason logged). */
 int engine_run(const struct engine_config *cfg, struct sink *sinks, size_t nsinks);
 
+/* A sink's work is done (its workload ended): the run ends as at the end
+ * of its duration, with the last pass and on_finish. */
+void engine_stop(struct engine *e);
+/* Did a signal (SIGINT, SIGTERM, SIGHUP) end the run? */
+bool engine_interrupted(void);
+
 struct model *engine_model(struct engine *e);
 const struct hook_status *engine_hooks(const struct engine *e);
 const struct drop_reasons *engine_drop_reasons(const struct engine *e);

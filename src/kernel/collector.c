@@ -212,6 +212,9 @@ static void set_filters(struct bufscope_bpf *skel, const struct collector_config
 		skel->rodata->cfg_has_comm = 1;
 	}
 	skel->rodata->cfg_port = cfg->port;
+	for (unsigned i = 0; i < cfg->nnetns && i < BS_MAX_NETNS; i++)
+		skel->rodata->cfg_netns[i] = cfg->netns[i];
+	skel->rodata->cfg_nnetns = cfg->nnetns;
 	skel->rodata->cfg_trace_reads = cfg->trace_reads;
 	skel->rodata->cfg_flow_records = cfg->flow_records;
 	skel->rodata->cfg_hist_every_pass = cfg->hist_every_pass;

@@ -17,6 +17,10 @@ struct collector_config {
 	unsigned npids;
 	const char *comm;	/* NULL: any */
 	uint16_t port;		/* 0: any */
+	/* sockets in these network namespaces only (inode numbers of
+	 * /proc/PID/ns/net); nnetns 0: any */
+	uint32_t netns[BS_MAX_NETNS];
+	unsigned nnetns;
 	bool trace_reads;	/* a ring-buffer record for every read */
 	uint8_t flow_records;	/* enum bs_flow_records: drop, rcvbuf records */
 	uint32_t ringbuf_bytes;	/* power of two; 0: default */

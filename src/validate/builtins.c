@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The built-in scenarios, as scenario files: `bufscope validate --show NAME`
+ * prints one to start a scenario of one's own from. The first ones check the
+ * claims of the document bufscope grew from (docs/validate.md has their
+ * measured values).
+ */
+#include <string.h>
+#include "validate/scenario.h"
+
+static const struct builtin builtins[] = {
+	{ "ten-kb", "10 KiB through a 4 KiB buf: reads of 4096, 4096 and 2048 bytes",
+	  "[scenario]\n"
+	  "name = ten-kb\n"
+	  "description = 10 KiB queued, then read with a 4 KiB buf: three reads\n"
+	  "timeout = 10s\n"
+	  "\n"
+	  "[sender]\n"
+	  "bytes = 10KiB\n"
+	  "write_size = 10KiB\n"
+	  "\n"
+	  "[receiver]\n"
+	  "buf = 4KiB\n"
+	  "start = after_sender      ; the data all queued first\n"
+	  "\n"
+	  "[expect]\n"
+	  "receiver.reads = 3\n"
+	  "receiver.read_sizes = 4096, 4096, 2048\n"
+	  "receiver.queue_before = 10240, 6144, 2048\n"
+	  "receiver.full_reads = 2\n"
+	  "receiver.partial_reads = 1\n"
+	  "receiver.eof_reads = 1\n"
+	  "receiver.bytes_read = sender.bytes_written\n"
+	  "receiver.zero_window_episodes = 0\n"
+	  "receiver.drops.lost = 0\n" },
+	{ "slow-reader", "a small receive buffer fills: zero window, the sender "
+	  "blocks, nothing lost, the window reopens when reads resume",
+	  "[scenario]\n"
+	  "name = slow-reader\n"
+	  "description = the reader stalls 1 s with a 16 KiB SO_RCVBUF; the sender "
+	  "writes 1 MiB\n"
+	  "timeout = 20s\n"
+	  "\n"
+	  "[sender]\n"
+	  "bytes = 1MiB\n"
+	  "write_size = 64KiB\n"
+	  "\n"
+	  "[receiver]\n"
+	  "buf = 4KiB\n"
+	  "rcvbuf = 16KiB\n"
+	  "schedule = read 64KiB, stall 1s, read rest\n"
+	  "\n"
+	  "[expect]\n"
+	  "receiver.zero_window_episodes >= 1\n"
+	  "receiver.zero_window_sent_ms = [700, 1300]\n"
+	  "receiver.episodes_open = 0\n"
+	  "receiver.window_reopens_within_ms <= 50\n"
+	  "receiver.zero_window_probes_recv >= 1\n"
+	  "sender.zero_window_received_episodes >= 1\n"
+	  "sender.app_blocked_ms >= 700\n"
+	  "receiver.queue_peak <= receiver.rcvbuf +- 5%\n"
+	  "receiver.bytes_read = sender.bytes_written\n"
+	  "receiver.drops.lost = 0\n" },
+	{ "buffer-size-1k", "100 KiB queued, read with a 1 KiB buf: 100 reads",
+	  "[scenario]\n"
+	  "name = buffer-size-1k\n"
+	  "description = 100 KiB queued first, read with a 1 KiB buf\n"
+	  "timeout = 10s\n"
+	  "\n"
+	  "[sender]\n"
+	  "bytes = 100KiB\n"
+	  "\n"
+	  "[receiver]\n"
+	  "buf = 1KiB\n"
+	  "rcvbuf = 1MiB\n"
+	  "start = after_sender\n"
+	  "\n"
+	  "[expect]\n"
+	  "receiver.reads = 100\n"
+	  "receiver.full_reads = 100\n"
+	  "receiver.bytes_read = 102400\n"
+	  "receiver.zero_window_episodes = 0\n" },
+	{ "buffer-size-4k", "100 KiB queued, read with a 4 KiB buf: 25 reads",
+	  "[scenario]\n"
+	  "name = buffer-size-4k\n"
+	  "description = 100 KiB queued first, read with a 4 KiB buf\n"
+	  "timeout = 10s\n"
+	  "\n"
+	  "[sender]\n"
+	  "bytes = 100KiB\n"
+	  "\n"
+	  "[receiver]\n"
+	  "buf = 4KiB\n"
+	  "rcvbuf = 1MiB\n"
+	  "start = after_sender\n"
+	  "\n"
+	  "[expect]\n"
+	  "receiver.reads = 25\n"
+	  "receiver.full_reads = 25\n"
+	  "receiver.bytes_read = 102400\n"
+	  "receiver.zero_window_episodes = 0\n" },
+	{ "buffer-size-8k", "100 KiB queued, read with an 8 KiB buf: 13 reads",
+	  "[scenario]\n"
+	  "name = buffer-size-8k\n"
+	  "description = 100 KiB queued first, read with an 8 KiB buf\n"
+	  "timeout = 10s\n"
+	  "\n"
+	  "[sender]\n"
+	  "bytes = 100KiB\n"
+	  "\n"
+	  "[receiver]\n"
+	  "buf = 8KiB\n"
+	  "rcvbuf = 1MiB\n"
+	  "start = after_sender\n"
+	  "\n"
+	  "[expect]\n"
+	  "receiver.reads = 13\n"
+	  "receiver.full_reads = 12\n"
+	  "receiver.partial_reads = 1\n"
+	  "receiver.bytes_read = 102400\n" },
+	{ "buffer-size-64k", "100 KiB queued, read with a 64 KiB buf: 2 reads",
+	  "[scenario]\n"
+	  "name = buffer-size-64k\n"
+	  "description = 100 KiB queued first, read with a 64 KiB buf\n"
+	  "timeout = 10s\n"
+	  "\n"
+	  "[sender]\n"
+	  "bytes = 100KiB\n"
+	  "\n"
+	  "[receiver]\n"
+	  "buf = 64KiB\n"
+	  "rcvbuf = 1MiB\n"
+	  "start = after_sender\n"
+	  "\n"
+	  "[expect]\n"
+	  "receiver.reads = 2\n"
+	  "receiver.read_sizes = 65536, 36864\n"
+	  "receiver.bytes_read = 102400\n" },
+	{ "trickle", "read() does not wait for a full buffer: data trickles in, "
+	  "every read is partial",
+	  "[scenario]\n"
+	  "name = trickle\n"
+	  "description = 500 bytes in four writes 200 ms apart, read with a 1 KiB buf\n"
+	  "timeout = 10s\n"
+	  "\n"
+	  "[sender]\n"
+	  "writes = 100, 200, 50, 150\n"
+	  "pause = 200ms\n"
+	  "\n"
+	  "[receiver]\n"
+	  "buf = 1KiB\n"
+	  "\n"
+	  "[expect]\n"
+	  "receiver.reads = 4\n"
+	  "receiver.read_sizes = 100, 200, 50, 150\n"
+	  "receiver.full_reads = 0\n"
+	  "receiver.partial_reads = 4\n"
+	  "receiver.bytes_read = 500\n" },
+};
+
+const struct builtin *scenario_builtin(size_t i)
+{
+	return i < sizeof(builtins) / sizeof(builtins[0]) ? &builtins[i] : NULL;
+}
+
+const struct builtin *scenario_builtin_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (!strcmp(builtins[i].name, name))
+			return &builtins[i];
+	return NULL;
+}

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The report of a validation run: verdicts, notes, timeline (text, JSON).
+ * The SVG picture of the same timeline is in report_svg.c.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "util/fmt.h"
+#include "util/json.h"
+#include "validate/report.h"
+
+#define MS 1e6
+
+static const char *verdict_name(enum verdict v)
+{
+	return v == V_PASS ? "PASS" : v == V_FAIL ? "FAIL" : "NOT OBSERVABLE";
+}
+
+static void note(struct report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->nnotes >= REPORT_MAX_NOTES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->notes[r->nnotes++], sizeof(r->notes[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* Where the kernel differs from the simple story, with the measured values. */
+static void kernel_notes(struct report *r)
+{
+	const struct scenario *s = r->s;
+	const struct obs_side *rx = &r->o->side[SIDE_RECEIVER];
+
+	if (!s->receiver.command && s->receiver.rcvbuf && rx->rcvbuf_first &&
+	    rx->rcvbuf_first != s->receiver.rcvbuf)
+		note(r, "SO_RCVBUF %llu was asked for; the kernel's receive buffer "
+		     "was %u (it doubles the value for its bookkeeping)",
+		     (unsigned long long)s->receiver.rcvbuf, rx->rcvbuf_first);
+	if (rx->total.rcvbuf_changes && rx->rcvbuf_max != rx->rcvbuf_first)
+		note(r, "the receive buffer changed %llu times during the run (%u to "
+		     "%u bytes: autotuning, or SO_RCVBUF)",
+		     (unsigned long long)rx->total.rcvbuf_changes, rx->rcvbuf_first,
+		     rx->rcvbuf_max);
+	if (rx->sockets && rx->queue_peak && rx->rcvbuf_max &&
+	    rx->total.zw_episodes[BS_ZW_SENT])
+		note(r, "the window closed with %u bytes queued, %.0f%% of the %u-byte "
+		     "receive buffer (the kernel counts memory, not payload)",
+		     rx->neps[BS_ZW_SENT] ? rx->eps[BS_ZW_SENT][0].queue : rx->queue_peak,
+		     100.0 * (rx->neps[BS_ZW_SENT] ? rx->eps[BS_ZW_SENT][0].queue
+			      : rx->queue_peak) / rx->rcvbuf_max, rx->rcvbuf_max);
+	if (rx->queue_peak > rx->rcvbuf_max && rx->rcvbuf_max)
+		note(r, "the queue held %u bytes, more than the %u-byte receive buffer: "
+		     "the kernel checks the limit before it queues a segment, and "
+		     "collapses the queue to make room", rx->queue_peak, rx->rcvbuf_max);
+	/* the window reopens once a read frees enough, not at the first byte */
+	for (size_t i = 0; i < rx->neps[BS_ZW_SENT]; i++) {
+		const struct obs_episode *ep = &rx->eps[BS_ZW_SENT][i];
+		uint64_t freed = 0;
+		unsigned reads = 0;
+
+		if (!ep->end_ns)
+			continue;
+		for (size_t j = 0; j < rx->nreads; j++)
+			if (rx->reads[j].t_ns >= ep->start_ns &&
+			    rx->reads[j].t_ns <= ep->end_ns) {
+				freed += rx->reads[j].ret;
+				reads++;
+			}
+		if (reads > 1) {
+			note(r, "the window reopened only after %u reads had freed %llu "
+			     "bytes (episode %zu): the receiver waits for enough space "
+			     "before advertising it", reads, (unsigned long long)freed,
+			     i + 1);
+			break;
+		}
+	}
+	if (r->o->losses.events)
+		note(r, "%llu ring-buffer records were lost: lists of reads and "
+		     "episodes are incomplete", (unsigned long long)r->o->losses.events);
+	if (r->o->losses.close_folded)
+		note(r, "%llu closes were folded in the kernel: their sockets' side is "
+		     "unknown, their counts are in neither side",
+		     (unsigned long long)r->o->losses.close_folded);
+}
+
+void report_judge(struct report *r)
+{
+	r->passed = r->failed = r->unobservable = 0;
+	for (unsigned i = 0; i < r->s->nexpect; i++) {
+		expect_eval(&r->s->expect[i], r->o, &r->res[i]);
+		switch (r->res[i].verdict) {
+		case V_PASS: r->passed++; break;
+		case V_FAIL: r->failed++; break;
+		default: r->unobservable++; break;
+		}
+	}
+	kernel_notes(r);
+}
+
+static void fmt_at(char *buf, size_t len, int64_t at_ns)
+{
+	if (at_ns < 0)
+		snprintf(buf, len, "end");
+	else
+		snprintf(buf, len, "%.0f ms", (double)at_ns / MS);
+}
+
+/* ------------------------------------------------------------ timeline */
+
+/* The sample at or just before t. */
+static const struct obs_sample *sample_at(const struct observation *o, uint64_t t)
+{
+	const struct obs_sample *best = NULL;
+
+	for (size_t i = 0; i < o->nsamples; i++) {
+		if (o->samples[i].t_ns > t)
+			break;
+		best = &o->samples[i];
+	}
+	return best;
+}
+
+static bool in_episode(const struct obs_side *s, int dir, uint64_t a, uint64_t b,
+		       uint64_t end)
+{
+	for (size_t i = 0; i < s->neps[dir]; i++) {
+		const struct obs_episode *ep = &s->eps[dir][i];
+		uint64_t e = ep->end_ns ? ep->end_ns : end;
+
+		if (ep->start_ns < b && e >= a)
+			return true;
+	}
+	return false;
+}
+
+#define BAR 20
+
+static void timeline(FILE *out, const struct report *r)
+{
+	const struct observation *o = r->o;
+	const struct obs_side *rx = &o->side[SIDE_RECEIVER];
+	uint64_t end = o->duration_ns, step;
+	uint32_t scale = rx->rcvbuf_max ? rx->rcvbuf_max : 1;
+	size_t ph = 0;
+	unsigned rows;
+
+	if (!o->nsamples || !end) {
+		fprintf(out, "\n(no timeline: no pass sampled the sockets)\n");
+		return;
+	}
+	/* about 30 rows, on a round step, never finer than the samples */
+	step = end / 30;
+	step = step < r->s->sample_us * 1000 ? r->s->sample_us * 1000 : step;
+	{
+		static const uint64_t rounds[] = { 10, 20, 50, 100, 200, 250, 500,
+						   1000, 2000, 5000, 10000, 30000 };
+		for (size_t i = 0; i < sizeof(rounds) / sizeof(rounds[0]); i++)
+			if (rounds[i] * 1000000ULL >= step) {
+				step = rounds[i] * 1000000ULL;
+				break;
+			}
+	}
+	rows = (unsigned)((end + step - 1) / step);
+	fprintf(out, "\nTimeline (the receiving socket; queue bar: of the %u-byte "
+		"receive buffer)\n", rx->rcvbuf_max);
+	fprintf(out, "%8s  %-*s %9s %9s %11s %4s  %s\n", "t(ms)", BAR, "queue",
+		"bytes", "window", "read", "zw", "phases");
+	for (unsigned i = 0; i <= rows; i++) {
+		uint64_t t = (uint64_t)i * step, next = t + step;
+		const struct obs_sample *x = sample_at(o, t);
+		uint32_t q = x ? x->queue : 0;
+		char bar[BAR + 1], phases[160] = "";
+		unsigned fill = (unsigned)((uint64_t)q * BAR / scale);
+		size_t off = 0;
+
+		if (i == rows)
+			x = &o->samples[o->nsamples - 1], q = x->queue, t = end;
+		fill = (unsigned)((uint64_t)q * BAR / scale);
+		if (fill > BAR)
+			fill = BAR;
+		memset(bar, '#', fill);
+		memset(bar + fill, '.', BAR - fill);
+		bar[BAR] = 0;
+		for (; ph < o->nphases && (o->phases[ph].t_ns < next || i == rows); ph++)
+			off += (size_t)snprintf(phases + off, sizeof(phases) - off, "%s%s",
+						off ? "; " : "", o->phases[ph].what);
+		if (off >= sizeof(phases))
+			strcpy(phases + sizeof(phases) - 4, "...");
+		fprintf(out, "%8.0f  %s %9u %9u %11llu %4s  %s\n", (double)t / MS, bar,
+			q, x ? x->rcv_wnd : 0, x ? (unsigned long long)x->bytes_read : 0ULL,
+			in_episode(rx, BS_ZW_SENT, t, next, end) ? "ZW" : "",
+			phases);
+	}
+}
+
+/* ------------------------------------------------------------ text */
+
+void report_text(FILE *out, const struct report *r, bool with_timeline)
+{
+	const struct scenario *s = r->s;
+	const struct observation *o = r->o;
+	char at[32];
+
+	fprintf(out, "Scenario %s (%s)%s%s\n", s->name, s->origin,
+		s->description[0] ? ": " : "", s->description);
+	fprintf(out, "Kernel %s; hooks: %s\n", r->kernel, r->tiers);
+	fprintf(out, "Network: %s %s <-> %s", s->family == AF_INET6 ? "IPv6" : "IPv4",
+		scenario_addr(s, SIDE_SENDER), scenario_addr(s, SIDE_RECEIVER));
+	fprintf(out, "; to the receiver: %s; to the sender: %s\n",
+		r->net->qdisc[TO_RECEIVER], r->net->qdisc[TO_SENDER]);
+	for (unsigned i = 0; i < r->net->nsysctls; i++) {
+		const struct netenv_sysctl *x = &r->net->sysctls[i];
+
+		if (!strcmp(x->value[0], x->value[1]))
+			fprintf(out, "  %s = %s\n", x->key, x->value[0]);
+		else
+			fprintf(out, "  %s = %s (sender), %s (receiver)\n", x->key,
+				x->value[SIDE_SENDER], x->value[SIDE_RECEIVER]);
+	}
+	fprintf(out, "Ran %.0f ms (setup %.0f ms)%s%s\n\n", (double)o->duration_ns / MS,
+		r->net->setup_s * 1000, o->timed_out ? ", stopped at the time limit" : "",
+		o->interrupted ? ", interrupted" : "");
+	for (unsigned i = 0; i < s->nexpect; i++) {
+		const struct expect_result *x = &r->res[i];
+
+		fmt_at(at, sizeof(at), x->at_ns);
+		fprintf(out, "%-4s  %s\n", verdict_name(x->verdict), s->expect[i].text);
+		if (x->verdict == V_UNOBSERVABLE) {
+			fprintf(out, "        not observable: %s\n", x->why);
+			continue;
+		}
+		fprintf(out, "        observed %s, expected %s, at %s%s%s\n", x->observed,
+			x->bound, at, x->why[0] ? "; " : "", x->why);
+	}
+	for (unsigned i = 0; i < r->nnotes; i++)
+		fprintf(out, "%s%s\n", i ? "      " : "\nNote: ", r->notes[i]);
+	if (with_timeline)
+		timeline(out, r);
+	fprintf(out, "\n%u passed, %u failed", r->passed, r->failed);
+	if (r->unobservable)
+		fprintf(out, ", %u not observable", r->unobservable);
+	fprintf(out, "\n");
+}
+
+/* ------------------------------------------------------------ JSON */
+
+static void json_side(struct json_writer *jw, const struct obs_side *s)
+{
+	jw_begin_object(jw);
+	jw_kv_u64(jw, "sockets", s->sockets);
+	for (size_t i = 0; i < count_infos_n; i++)
+		if (count_infos[i].key)
+			jw_kv_u64(jw, count_infos[i].key, count_get(&s->total, &count_infos[i]));
+	jw_kv_u64(jw, "drops_lost", s->drops_lost);
+	jw_kv_u64(jw, "drops_expected", s->drops_expected);
+	jw_kv_u64(jw, "queue_peak", s->queue_peak);
+	jw_kv_u64(jw, "rcvbuf_first", s->rcvbuf_first);
+	jw_kv_u64(jw, "rcvbuf", s->rcvbuf_last);
+	jw_kv_u64(jw, "rcvbuf_max", s->rcvbuf_max);
+	jw_key(jw, "app");
+	if (s->app.known) {
+		jw_begin_object(jw);
+		jw_kv_u64(jw, "bytes", s->app.bytes);
+		jw_kv_u64(jw, "calls", s->app.calls);
+		jw_key(jw, "blocked_ms");
+		jw_double(jw, (double)s->app.blocked_ns / MS, 3);
+		jw_end_object(jw);
+	} else {
+		jw_null(jw);
+	}
+	jw_key(jw, "reads");
+	jw_begin_array(jw);
+	for (size_t i = 0; i < s->nreads; i++) {
+		jw_begin_array(jw);
+		jw_double(jw, (double)s->reads[i].t_ns / MS, 3);
+		jw_u64(jw, s->reads[i].req);
+		jw_u64(jw, s->reads[i].ret);
+		jw_u64(jw, s->reads[i].queue_before);
+		jw_end_array(jw);
+	}
+	jw_end_array(jw);
+	jw_kv_u64(jw, "reads_not_kept", s->reads_not_kept);
+	jw_key(jw, "episodes");
+	jw_begin_array(jw);
+	for (int d = 0; d < BS_ZW_N; d++)
+		for (size_t i = 0; i < s->neps[d]; i++) {
+			const struct obs_episode *ep = &s->eps[d][i];
+
+			jw_begin_object(jw);
+			jw_kv_str(jw, "dir", d == BS_ZW_SENT ? "advertised" : "received");
+			jw_key(jw, "start_ms");
+			jw_double(jw, (double)ep->start_ns / MS, 3);
+			jw_key(jw, "end_ms");
+			if (ep->end_ns)
+				jw_double(jw, (double)ep->end_ns / MS, 3);
+			else
+				jw_null(jw);
+			jw_kv_u64(jw, "queue", ep->queue);
+			jw_kv_u64(jw, "probes", ep->probes);
+			jw_end_object(jw);
+		}
+	jw_end_array(jw);
+	jw_end_object(jw);
+}
+
+void report_json(FILE *out, const struct report *r)
+{
+	const struct scenario *s = r->s;
+	const struct observation *o = r->o;
+	struct json_writer jw;
+
+	jw_init(&jw, out);
+	jw_begin_object(&jw);
+	jw_kv_str(&jw, "type", "validate");
+	if (r->run)
+		jw_kv_u64(&jw, "run", r->run);
+	jw_key(&jw, "scenario");
+	jw_begin_object(&jw);
+	jw_kv_str(&jw, "name", s->name);
+	jw_kv_str(&jw, "origin", s->origin);
+	jw_kv_str(&jw, "description", s->description);
+	jw_end_object(&jw);
+	jw_key(&jw, "environment");
+	jw_begin_object(&jw);
+	jw_kv_str(&jw, "kernel", r->kernel);
+	jw_kv_str(&jw, "hooks", r->tiers);
+	jw_kv_str(&jw, "bufscope", BUFSCOPE_VERSION);
+	jw_kv_str(&jw, "family", s->family == AF_INET6 ? "ipv6" : "ipv4");
+	jw_kv_str(&jw, "to_receiver", r->net->qdisc[TO_RECEIVER]);
+	jw_kv_str(&jw, "to_sender", r->net->qdisc[TO_SENDER]);
+	jw_key(&jw, "sysctl");
+	jw_begin_object(&jw);
+	for (unsigned i = 0; i < r->net->nsysctls; i++) {
+		jw_key(&jw, r->net->sysctls[i].key);
+		jw_begin_object(&jw);
+		jw_kv_str(&jw, "sender", r->net->sysctls[i].value[SIDE_SENDER]);
+		jw_kv_str(&jw, "receiver", r->net->sysctls[i].value[SIDE_RECEIVER]);
+		jw_end_object(&jw);
+	}
+	jw_end_object(&jw);
+	jw_key(&jw, "setup_ms");
+	jw_double(&jw, r->net->setup_s * 1000, 1);
+	jw_end_object(&jw);
+	jw_key(&jw, "duration_ms");
+	jw_double(&jw, (double)o->duration_ns / MS, 3);
+	jw_kv_bool(&jw, "timed_out", o->timed_out);
+	jw_kv_bool(&jw, "interrupted", o->interrupted);
+	jw_key(&jw, "verdicts");
+	jw_begin_array(&jw);
+	for (unsigned i = 0; i < s->nexpect; i++) {
+		const struct expect_result *x = &r->res[i];
+
+		jw_begin_object(&jw);
+		jw_kv_str(&jw, "expect", s->expect[i].text);
+		jw_kv_u64(&jw, "line", (uint64_t)s->expect[i].line);
+		jw_kv_str(&jw, "verdict", x->verdict == V_PASS ? "pass" :
+			  x->verdict == V_FAIL ? "fail" : "not_observable");
+		jw_kv_str(&jw, "observed", x->observed);
+		jw_kv_str(&jw, "bound", x->bound);
+		jw_key(&jw, "at_ms");
+		if (x->at_ns >= 0)
+			jw_double(&jw, (double)x->at_ns / MS, 3);
+		else
+			jw_null(&jw);
+		jw_kv_str(&jw, "why", x->why);
+		jw_end_object(&jw);
+	}
+	jw_end_array(&jw);
+	jw_kv_u64(&jw, "passed", r->passed);
+	jw_kv_u64(&jw, "failed", r->failed);
+	jw_kv_u64(&jw, "not_observable", r->unobservable);
+	jw_key(&jw, "notes");
+	jw_begin_array(&jw);
+	for (unsigned i = 0; i < r->nnotes; i++)
+		jw_str(&jw, r->notes[i]);
+	jw_end_array(&jw);
+	jw_key(&jw, "sender");
+	json_side(&jw, &o->side[SIDE_SENDER]);
+	jw_key(&jw, "receiver");
+	json_side(&jw, &o->side[SIDE_RECEIVER]);
+	jw_key(&jw, "phases");
+	jw_begin_array(&jw);
+	for (size_t i = 0; i < o->nphases; i++) {
+		jw_begin_object(&jw);
+		jw_key(&jw, "t_ms");
+		jw_double(&jw, (double)o->phases[i].t_ns / MS, 3);
+		jw_kv_str(&jw, "what", o->phases[i].what);
+		jw_end_object(&jw);
+	}
+	jw_end_array(&jw);
+	jw_key(&jw, "samples");	/* [t_ms, queue, rcv_wnd, rcvbuf, bytes_read,
+				 * snd_wnd, send_queue] */
+	jw_begin_array(&jw);
+	for (size_t i = 0; i < o->nsamples; i++) {
+		const struct obs_sample *x = &o->samples[i];
+
+		jw_begin_array(&jw);
+		jw_double(&jw, (double)x->t_ns / MS, 3);
+		jw_u64(&jw, x->queue);
+		jw_u64(&jw, x->rcv_wnd);
+		jw_u64(&jw, x->rcvbuf);
+		jw_u64(&jw, x->bytes_read);
+		jw_u64(&jw, x->snd_wnd);
+		jw_u64(&jw, x->send_queue);
+		jw_end_array(&jw);
+	}
+	jw_end_array(&jw);
+	jw_end_object(&jw);
+	jw_newline(&jw);
+}

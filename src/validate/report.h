@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A validation run's report: the verdicts, the kernel's departures from the
+ * simple story (notes), the environment, and the timeline; as text for a
+ * terminal, as one JSON object (docs/json.md), and as an SVG picture.
+ */
+#ifndef BUFSCOPE_VALIDATE_REPORT_H
+#define BUFSCOPE_VALIDATE_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "validate/expect.h"
+#include "validate/netenv.h"
+#include "validate/observe.h"
+#include "validate/scenario.h"
+
+#define REPORT_MAX_NOTES 8
+
+struct report {
+	const struct scenario *s;
+	const struct netenv *net;
+	const struct observation *o;
+	struct expect_result res[SCEN_MAX_EXPECT];
+	unsigned passed, failed, unobservable;
+	char notes[REPORT_MAX_NOTES][256];	/* the kernel, measured */
+	unsigned nnotes;
+	char kernel[128];	/* uname -r */
+	char tiers[256];	/* the hooks' tiers */
+	unsigned run;		/* --repeat: this run's number, 0: alone */
+};
+
+/* Verdicts and notes from the observation. */
+void report_judge(struct report *r);
+/* Human-readable: the verdicts, notes and the timeline. */
+void report_text(FILE *out, const struct report *r, bool timeline);
+/* One JSON object, on one line. */
+void report_json(FILE *out, const struct report *r);
+/* The timeline as an SVG picture; 0 or -errno. */
+int report_svg(const char *path, const struct report *r);
+
+#endif

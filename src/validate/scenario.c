@@ -1,0 +1,692 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scenario files: libinih reads the lines, this file gives each key its
+ * meaning, its unit and its checks. The first error ends the parse, with the
+ * file, the line and the key; what can only be judged once everything is
+ * read (a contradiction, a missing key) names the line of the key at fault.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include "util/log.h"
+#include "validate/scenario.h"
+#include "validate/units.h"
+
+struct parse {
+	struct scenario *s;
+	const char *origin;
+	char err[320];		/* "[section] key: why", the first error */
+	int err_line;		/* after parsing: a contradiction's line */
+	int line;		/* the line being parsed (counted by the reader) */
+};
+
+static int fail(struct parse *p, const char *section, const char *key,
+		const char *fmt, ...)
+{
+	char why[224];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (!p->err[0]) {
+		if (section && key)
+			snprintf(p->err, sizeof(p->err), "[%s] %s: %s", section, key, why);
+		else
+			snprintf(p->err, sizeof(p->err), "%s", why);
+	}
+	return 0;	/* libinih: an error on this line */
+}
+
+
+/* ------------------------------------------------------------ sections */
+
+static void remember(struct parse *p, const char *section, const char *key)
+{
+	struct scenario *s = p->s;
+	struct scen_key *k;
+
+	if (s->nkeys >= sizeof(s->keys) / sizeof(s->keys[0]))
+		return;
+	k = &s->keys[s->nkeys++];
+	snprintf(k->key, sizeof(k->key), "%s.%s", section, key);
+	k->line = p->line;
+}
+
+static int line_of(const struct scenario *s, const char *section_key)
+{
+	for (unsigned i = 0; i < s->nkeys; i++)
+		if (!strcmp(s->keys[i].key, section_key))
+			return s->keys[i].line;
+	return 0;
+}
+
+static bool given(const struct scenario *s, const char *section_key)
+{
+	return line_of(s, section_key) > 0;
+}
+
+static int scenario_key(struct parse *p, const char *key, const char *v)
+{
+	struct scenario *s = p->s;
+	uint64_t x;
+
+	if (!strcmp(key, "name")) {
+		if (!*v || strlen(v) >= sizeof(s->name))
+			return fail(p, "scenario", key, "a name of 1 to %zu characters",
+				    sizeof(s->name) - 1);
+		snprintf(s->name, sizeof(s->name), "%s", v);
+	} else if (!strcmp(key, "description")) {
+		snprintf(s->description, sizeof(s->description), "%s", v);
+	} else if (!strcmp(key, "family")) {
+		if (!strcmp(v, "ipv4"))
+			s->family = AF_INET;
+		else if (!strcmp(v, "ipv6"))
+			s->family = AF_INET6;
+		else
+			return fail(p, "scenario", key, "'%s': ipv4 or ipv6", v);
+	} else if (!strcmp(key, "port")) {
+		if (units_bytes(v, &x) || !x || x > 65535 || strpbrk(v, "KMGB"))
+			return fail(p, "scenario", key, "'%s': a port, 1 to 65535", v);
+		s->port = (uint16_t)x;
+	} else if (!strcmp(key, "timeout")) {
+		if (units_usec(v, &s->timeout_us) || s->timeout_us < 100000 ||
+		    s->timeout_us > 3600ULL * 1000000)
+			return fail(p, "scenario", key, "'%s': from 100ms to 3600s (%s)",
+				    v, TIME_HINT);
+	} else if (!strcmp(key, "sample")) {
+		if (units_usec(v, &s->sample_us) || s->sample_us < 10000 ||
+		    s->sample_us > 1000000)
+			return fail(p, "scenario", key, "'%s': from 10ms to 1s (%s)",
+				    v, TIME_HINT);
+	} else if (!strcmp(key, "listener")) {
+		if (!strcmp(v, "receiver") || !strcmp(v, "sender"))
+			s->listener = v[0] == 'r' ? SIDE_RECEIVER : SIDE_SENDER;
+		else
+			return fail(p, "scenario", key, "'%s': receiver or sender (the "
+				    "side that listens on port)", v);
+	} else if (!strcmp(key, "end")) {
+		if (!strcmp(v, "both"))
+			s->end = SIDE__N;
+		else if (!strcmp(v, "receiver") || !strcmp(v, "sender"))
+			s->end = v[0] == 'r' ? SIDE_RECEIVER : SIDE_SENDER;
+		else
+			return fail(p, "scenario", key, "'%s': both, receiver or sender "
+				    "(whose exit ends the run)", v);
+	} else {
+		return fail(p, "scenario", key, "unknown key (name, description, "
+			    "family, port, listener, end, timeout, sample)");
+	}
+	return 1;
+}
+
+/* [network]: mtu, and delay/jitter/loss/rate/reorder for both directions or,
+ * prefixed to_receiver. or to_sender., for one. */
+static int network_key(struct parse *p, const char *key, const char *v)
+{
+	static const char *const dirs[PATH__N] = { "to_receiver.", "to_sender." };
+	struct scenario *s = p->s;
+	unsigned first = 0, last = PATH__N - 1;
+	const char *k = key;
+	uint64_t x;
+	double d;
+
+	if (!strcmp(key, "mtu")) {
+		if (units_bytes(v, &x) || x < 1280 || x > 65535 || strpbrk(v, "KMGiB"))
+			return fail(p, "network", key, "'%s': from 1280 to 65535", v);
+		s->mtu = (unsigned)x;
+		return 1;
+	}
+	for (unsigned i = 0; i < PATH__N; i++)
+		if (!strncmp(key, dirs[i], strlen(dirs[i]))) {
+			first = last = i;
+			k = key + strlen(dirs[i]);
+		}
+	for (unsigned i = first; i <= last; i++) {
+		struct impairment *m = &s->path[i];
+
+		if (!strcmp(k, "delay") || !strcmp(k, "jitter")) {
+			if (units_usec(v, &x) || x > 10000000)
+				return fail(p, "network", key, "'%s': up to 10s (%s)",
+					    v, TIME_HINT);
+			*(k[0] == 'd' ? &m->delay_us : &m->jitter_us) = x;
+		} else if (!strcmp(k, "loss") || !strcmp(k, "reorder")) {
+			if (units_percent(v, &d))
+				return fail(p, "network", key,
+					    "'%s': a percentage, 0%% to 100%% (e.g. 0.5%%)", v);
+			*(k[0] == 'l' ? &m->loss_pct : &m->reorder_pct) = d;
+		} else if (!strcmp(k, "rate")) {
+			if (units_bits(v, &d) || d < 8000 || d > 1e11)
+				return fail(p, "network", key,
+					    "'%s': bits per second as tc writes them, from "
+					    "8kbit to 100gbit (e.g. 10mbit)", v);
+			m->rate_bps = (uint64_t)d;
+		} else {
+			return fail(p, "network", key, "unknown key (mtu; delay, jitter, "
+				    "loss, rate, reorder, each also as to_receiver.KEY "
+				    "or to_sender.KEY)");
+		}
+		if (!m->line)
+			m->line = p->line;
+	}
+	return 1;
+}
+
+/* [sysctl]: net.* keys, for both namespaces or prefixed sender./receiver. */
+static int sysctl_key(struct parse *p, const char *key, const char *v)
+{
+	struct scenario *s = p->s;
+	struct sysctl_setting *ss;
+	unsigned sides = (1u << SIDE_SENDER) | (1u << SIDE_RECEIVER);
+	const char *k = key;
+
+	if (!strncmp(key, "sender.", 7)) {
+		sides = 1u << SIDE_SENDER;
+		k += 7;
+	} else if (!strncmp(key, "receiver.", 9)) {
+		sides = 1u << SIDE_RECEIVER;
+		k += 9;
+	}
+	if (strncmp(k, "net.", 4) || strlen(k) >= sizeof(ss->key) ||
+	    strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789._") != strlen(k) ||
+	    strstr(k, ".."))
+		return fail(p, "sysctl", key, "a network namespace's setting, net.*, "
+			    "e.g. net.ipv4.tcp_rmem (or receiver.net..., sender.net...)");
+	if (!*v || strlen(v) >= sizeof(ss->value) || strpbrk(v, "\n/"))
+		return fail(p, "sysctl", key, "'%s': a value such as 4096 131072 6291456", v);
+	if (s->nsysctls >= SCEN_MAX_SYSCTLS)
+		return fail(p, "sysctl", key, "at most %d settings", SCEN_MAX_SYSCTLS);
+	ss = &s->sysctls[s->nsysctls++];
+	snprintf(ss->key, sizeof(ss->key), "%s", k);
+	snprintf(ss->value, sizeof(ss->value), "%s", v);
+	ss->sides = sides;
+	ss->line = p->line;
+	return 1;
+}
+
+/* "100, 200, 50" */
+static int byte_list(const char *v, uint64_t *out, unsigned max, unsigned *n)
+{
+	char buf[512], *save = NULL, *tok;
+
+	if (strlen(v) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", v);
+	*n = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (*n >= max || units_bytes(tok, &out[*n]) || !out[*n])
+			return -1;
+		(*n)++;
+	}
+	return *n ? 0 : -1;
+}
+
+static int command_of(struct parse *p, const char *section, const char *key,
+		      const char *v, char **out)
+{
+	if (!*units_skip_ws(v))
+		return fail(p, section, key, "an empty command");
+	free(*out);
+	*out = strdup(v);
+	if (!*out)
+		return fail(p, section, key, "out of memory");
+	return 1;
+}
+
+static int sender_key(struct parse *p, const char *key, const char *v)
+{
+	struct sender_spec *t = &p->s->sender;
+	uint64_t x;
+	double d;
+
+	if (!strcmp(key, "command"))
+		return command_of(p, "sender", key, v, &t->command);
+	if (!strcmp(key, "bytes")) {
+		if (units_bytes(v, &t->bytes) || !t->bytes)
+			return fail(p, "sender", key, "'%s': more than 0 %s", v, BYTES_HINT);
+	} else if (!strcmp(key, "write_size")) {
+		if (units_bytes(v, &x) || !x || x > 64 << 20)
+			return fail(p, "sender", key, "'%s': 1 byte to 64MiB (%s)", v,
+				    BYTES_HINT);
+		t->write_size = x;
+	} else if (!strcmp(key, "rate")) {
+		if (units_rate(v, &d) || d < 1)
+			return fail(p, "sender", key, "'%s': bytes per second, e.g. "
+				    "100KiB/s, 1MB/s", v);
+		t->rate = (uint64_t)d;
+	} else if (!strcmp(key, "writes")) {
+		if (byte_list(v, t->writes, SCEN_MAX_WRITES, &t->nwrites))
+			return fail(p, "sender", key, "'%s': up to %d sizes, e.g. "
+				    "100, 200, 50, 150", v, SCEN_MAX_WRITES);
+	} else if (!strcmp(key, "pause")) {
+		if (units_usec(v, &t->pause_us))
+			return fail(p, "sender", key, "'%s': %s", v, TIME_HINT);
+	} else if (!strcmp(key, "start_after")) {
+		if (units_usec(v, &t->start_us))
+			return fail(p, "sender", key, "'%s': %s", v, TIME_HINT);
+	} else {
+		return fail(p, "sender", key, "unknown key (command; or bytes, "
+			    "write_size, rate, writes, pause; start_after)");
+	}
+	return 1;
+}
+
+/* "read 1MiB, stall 2s, read rest" */
+static int schedule_of(struct receiver_spec *r, const char *v)
+{
+	char buf[512], *save = NULL, *tok;
+
+	if (strlen(v) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", v);
+	r->nsteps = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct step *st = &r->steps[r->nsteps];
+		const char *w = units_skip_ws(tok);
+		char *end = tok + strlen(tok);
+
+		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = 0;
+		if (r->nsteps >= SCEN_MAX_STEPS)
+			return -1;
+		if (!strncmp(w, "read ", 5)) {
+			st->kind = STEP_READ;
+			if (!strcmp(units_skip_ws(w + 5), "rest"))
+				st->bytes = 0;
+			else if (units_bytes(w + 5, &st->bytes) || !st->bytes)
+				return -1;
+		} else if (!strncmp(w, "stall ", 6)) {
+			st->kind = STEP_STALL;
+			if (units_usec(w + 6, &st->us) || !st->us)
+				return -1;
+		} else {
+			return -1;
+		}
+		r->nsteps++;
+	}
+	/* "read rest" only last */
+	for (unsigned i = 0; i + 1 < r->nsteps; i++)
+		if (r->steps[i].kind == STEP_READ && !r->steps[i].bytes)
+			return -1;
+	return r->nsteps ? 0 : -1;
+}
+
+static int receiver_key(struct parse *p, const char *key, const char *v)
+{
+	static const char *const calls[] = { "read", "recv", "recvfrom", "recvmsg",
+					     "readv" };
+	struct receiver_spec *r = &p->s->receiver;
+	uint64_t x;
+
+	if (!strcmp(key, "command"))
+		return command_of(p, "receiver", key, v, &r->command);
+	if (!strcmp(key, "buf")) {
+		if (units_bytes(v, &x) || !x || x > 64 << 20)
+			return fail(p, "receiver", key, "'%s': 1 byte to 64MiB (%s)", v,
+				    BYTES_HINT);
+		r->buf = x;
+	} else if (!strcmp(key, "rcvbuf")) {
+		if (units_bytes(v, &x) || x < 1024 || x > 1 << 30)
+			return fail(p, "receiver", key, "'%s': 1KiB to 1GiB (%s)", v,
+				    BYTES_HINT);
+		r->rcvbuf = x;
+	} else if (!strcmp(key, "pace")) {
+		if (units_usec(v, &r->pace_us))
+			return fail(p, "receiver", key, "'%s': %s", v, TIME_HINT);
+	} else if (!strcmp(key, "schedule")) {
+		if (schedule_of(r, v))
+			return fail(p, "receiver", key, "'%s': steps such as read 1MiB, "
+				    "stall 2s, read rest (read rest last; at most %d)",
+				    v, SCEN_MAX_STEPS);
+	} else if (!strcmp(key, "call")) {
+		for (x = 0; x < sizeof(calls) / sizeof(calls[0]); x++)
+			if (!strcmp(v, calls[x]))
+				break;
+		if (x == sizeof(calls) / sizeof(calls[0]))
+			return fail(p, "receiver", key, "'%s': read, recv, recvfrom, "
+				    "recvmsg or readv", v);
+		r->call = (enum read_call)x;
+	} else if (!strcmp(key, "start")) {
+		if (!strcmp(v, "now"))
+			r->start = START_NOW;
+		else if (!strcmp(v, "after_sender"))
+			r->start = START_AFTER_SENDER;
+		else
+			return fail(p, "receiver", key, "'%s': now or after_sender", v);
+	} else {
+		return fail(p, "receiver", key, "unknown key (command; or buf, rcvbuf, "
+			    "pace, schedule, call, start)");
+	}
+	return 1;
+}
+
+static int on_key(void *user, const char *section, const char *key,
+		  const char *value)
+{
+	struct parse *p = user;
+	struct scenario *s = p->s;
+	char err[224];
+
+	if (!strcmp(section, "expect")) {
+		struct expectation *e;
+
+		if (s->nexpect >= SCEN_MAX_EXPECT)
+			return fail(p, section, key, "at most %d expectations",
+				    SCEN_MAX_EXPECT);
+		e = &s->expect[s->nexpect];
+		if (expect_parse(e, key, value, err, sizeof(err)))
+			return fail(p, section, key, "%s", err);
+		e->line = p->line;
+		s->nexpect++;
+		return 1;
+	}
+	for (unsigned i = 0; i < s->nkeys; i++) {
+		size_t n = strlen(section);
+
+		if (!strncmp(s->keys[i].key, section, n) && s->keys[i].key[n] == '.' &&
+		    !strcmp(s->keys[i].key + n + 1, key))
+			return fail(p, section, key, "given twice (first on line %d)",
+				    s->keys[i].line);
+	}
+	remember(p, section, key);
+	if (!strcmp(section, "scenario"))
+		return scenario_key(p, key, value);
+	if (!strcmp(section, "network"))
+		return network_key(p, key, value);
+	if (!strcmp(section, "sysctl"))
+		return sysctl_key(p, key, value);
+	if (!strcmp(section, "sender"))
+		return sender_key(p, key, value);
+	if (!strcmp(section, "receiver"))
+		return receiver_key(p, key, value);
+	if (!*section)
+		return fail(p, NULL, NULL, "'%s' is outside any section: start with "
+			    "[scenario]", key);
+	return fail(p, NULL, NULL, "unknown section [%s] (scenario, network, sysctl, "
+		    "sender, receiver, expect)", section);
+}
+
+/* ------------------------------------------------------------ checks */
+
+/* A contradiction or a gap: the error names the line of `at` if given. */
+static int bad(struct parse *p, const char *at, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->err_line = at ? line_of(p->s, at) : 0;
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof(p->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int check(struct parse *p)
+{
+	struct scenario *s = p->s;
+	const struct sender_spec *t = &s->sender;
+	const struct receiver_spec *r = &s->receiver;
+	static const char *const sender_own[] = { "sender.bytes", "sender.write_size",
+		"sender.rate", "sender.writes", "sender.pause" };
+	static const char *const receiver_own[] = { "receiver.buf", "receiver.rcvbuf",
+		"receiver.pace", "receiver.schedule", "receiver.call", "receiver.start" };
+
+	if (!s->name[0])
+		return bad(p, NULL, "[scenario] name: missing");
+	if (t->command) {
+		for (size_t i = 0; i < sizeof(sender_own) / sizeof(sender_own[0]); i++)
+			if (given(s, sender_own[i]))
+				return bad(p, sender_own[i], "[sender] %s: applies to the "
+					   "built-in sender, not with command =",
+					   sender_own[i] + 7);
+	} else {
+		if (!t->bytes && !t->nwrites)
+			return bad(p, NULL, "[sender]: say what to send: bytes = N, "
+				   "writes = N, N, ..., or command = ...");
+		if (t->bytes && t->nwrites)
+			return bad(p, "sender.writes", "[sender] writes: contradicts "
+				   "bytes = (give one of them)");
+		if (t->nwrites && (t->write_size || t->rate))
+			return bad(p, "sender.writes", "[sender] writes: each write is "
+				   "listed; write_size and rate are for bytes =");
+		if (t->pause_us && !t->nwrites)
+			return bad(p, "sender.pause", "[sender] pause: the pause between "
+				   "listed writes; with bytes =, use rate =");
+	}
+	if (r->command) {
+		for (size_t i = 0; i < sizeof(receiver_own) / sizeof(receiver_own[0]); i++)
+			if (given(s, receiver_own[i]))
+				return bad(p, receiver_own[i], "[receiver] %s: applies to "
+					   "the built-in receiver, not with command =",
+					   receiver_own[i] + 9);
+		if (!strstr(r->command, "{port}"))
+			return bad(p, "receiver.command", "[receiver] command: it must "
+				   "use {port} (%s on it)", s->listener == SIDE_RECEIVER ?
+				   "listen" : "connect to {addr}");
+	} else if (!r->buf) {
+		return bad(p, NULL, "[receiver]: buf = N (the application's read size) "
+			   "or command = ...");
+	}
+	if (t->command && !strstr(t->command, "{port}"))
+		return bad(p, "sender.command", "[sender] command: it must use {port} "
+			   "(%s on it)", s->listener == SIDE_SENDER ? "listen" :
+			   "connect to {addr}");
+	if (r->start == START_AFTER_SENDER && s->listener == SIDE_SENDER)
+		return bad(p, "receiver.start", "[receiver] start: after_sender needs "
+			   "the receiver to listen (listener = receiver)");
+	for (unsigned i = 0; i < PATH__N; i++) {
+		const struct impairment *m = &s->path[i];
+
+		if (m->jitter_us && !m->delay_us)
+			return bad(p, NULL, "[network] jitter (line %d): needs a delay "
+				   "at least as large", m->line);
+		if (m->jitter_us > m->delay_us)
+			return bad(p, NULL, "[network] jitter (line %d): larger than the "
+				   "delay (%llu us)", m->line,
+				   (unsigned long long)m->delay_us);
+		if (m->reorder_pct > 0 && !m->delay_us)
+			return bad(p, NULL, "[network] reorder (line %d): needs a delay "
+				   "(netem sends the other packets late)", m->line);
+	}
+	if (!s->nexpect)
+		return bad(p, NULL, "[expect]: no expectation: nothing to validate");
+	return 0;
+}
+
+/* ------------------------------------------------------------ loading */
+
+static void defaults(struct scenario *s, const char *origin)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->origin, sizeof(s->origin), "%s", origin);
+	s->family = AF_INET;
+	s->port = 5001;
+	s->timeout_us = 30ULL * 1000000;
+	s->sample_us = 20000;
+	s->receiver.call = CALL_READ;
+	s->listener = SIDE_RECEIVER;
+	s->end = SIDE__N;
+}
+
+/* libinih reads lines through this, so each key knows its line. */
+struct line_reader {
+	FILE *f;
+	const char *text;
+	int *line;
+};
+
+static char *read_line(char *str, int num, void *stream)
+{
+	struct line_reader *lr = stream;
+	int i = 0;
+
+	if (num <= 1)
+		return NULL;
+	if (lr->f) {
+		if (!fgets(str, num, lr->f))
+			return NULL;
+	} else {
+		if (!*lr->text)
+			return NULL;
+		while (*lr->text && i < num - 1) {
+			str[i++] = *lr->text;
+			if (*lr->text++ == '\n')
+				break;
+		}
+		str[i] = 0;
+	}
+	(*lr->line)++;
+	return str;
+}
+
+static int load(struct scenario *s, struct line_reader *lr, const char *origin)
+{
+	struct parse p = { .s = s, .origin = origin };
+	int line;
+
+	defaults(s, origin);
+	lr->line = &p.line;
+	/* one clear error, lines as long as a command needs */
+	ini_stop_on_first_error = true;
+	ini_allow_multiline = false;
+	ini_use_stack = false;
+	ini_allow_realloc = true;
+	ini_max_line = 4096;
+	line = ini_parse_stream(read_line, lr, on_key, &p);
+	if (line > 0) {
+		if (!p.err[0])
+			snprintf(p.err, sizeof(p.err), "not a key = value line, nor a "
+				 "[section]");
+		log_error("docs/validate.md has the format; bufscope validate --show "
+			  "NAME prints a built-in one", "%s:%d: %s", origin, line, p.err);
+		return -1;
+	}
+	if (line < 0) {
+		log_error(NULL, "%s: cannot read it: %s", origin,
+			  line == -2 ? "out of memory" : "I/O error");
+		return -1;
+	}
+	if (check(&p)) {
+		if (p.err_line)
+			log_error("docs/validate.md has the format", "%s:%d: %s", origin,
+				  p.err_line, p.err);
+		else
+			log_error("docs/validate.md has the format", "%s: %s", origin,
+				  p.err);
+		return -1;
+	}
+	return 0;
+}
+
+int scenario_load_file(struct scenario *s, const char *path)
+{
+	struct line_reader lr = { 0 };
+	int err;
+
+	defaults(s, path);
+	lr.f = fopen(path, "re");
+	if (!lr.f) {
+		err = errno;
+		log_error(err == ENOENT ? "bufscope validate --list names the built-in "
+			  "scenarios" : NULL, "%s: cannot open it: %s", path, strerror(err));
+		return -1;
+	}
+	err = load(s, &lr, path);
+	fclose(lr.f);
+	return err;
+}
+
+int scenario_load_text(struct scenario *s, const char *text, const char *name)
+{
+	struct line_reader lr = { .text = text };
+
+	return load(s, &lr, name);
+}
+
+void scenario_free(struct scenario *s)
+{
+	free(s->sender.command);
+	free(s->receiver.command);
+	s->sender.command = s->receiver.command = NULL;
+}
+
+const char *scenario_addr(const struct scenario *s, enum side side)
+{
+	if (s->family == AF_INET6)
+		return side == SIDE_RECEIVER ? "fd00:b5::2" : "fd00:b5::1";
+	return side == SIDE_RECEIVER ? "10.181.0.2" : "10.181.0.1";
+}
+
+void scenario_addr_bytes(const struct scenario *s, enum side side, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	inet_pton(s->family, scenario_addr(s, side), out);
+}
+
+const char *scenario_needs_netem(const struct scenario *s)
+{
+	for (unsigned i = 0; i < PATH__N; i++) {
+		if (s->path[i].delay_us)
+			return "delay";
+		if (s->path[i].reorder_pct > 0)
+			return "reorder";
+	}
+	return NULL;
+}
+
+char *scenario_command(const char *tmpl, const char *addr, unsigned port,
+		       const char *ns)
+{
+	size_t cap = strlen(tmpl) * 2 + 128, n = 0;
+	char *out = malloc(cap), num[16];
+
+	if (!out)
+		return NULL;
+	snprintf(num, sizeof(num), "%u", port);
+	for (const char *c = tmpl; *c; ) {
+		const char *put = NULL;
+		size_t skip = 0;
+
+		if (!strncmp(c, "{addr}", 6))
+			put = addr, skip = 6;
+		else if (!strncmp(c, "{port}", 6))
+			put = num, skip = 6;
+		else if (!strncmp(c, "{ns}", 4))
+			put = ns, skip = 4;
+		if (put) {
+			size_t l = strlen(put);
+
+			if (n + l + 1 >= cap) {
+				char *bigger = realloc(out, cap = (n + l + 1) * 2);
+
+				if (!bigger) {
+					free(out);
+					return NULL;
+				}
+				out = bigger;
+			}
+			memcpy(out + n, put, l);
+			n += l;
+			c += skip;
+			continue;
+		}
+		if (n + 2 >= cap) {
+			char *bigger = realloc(out, cap *= 2);
+
+			if (!bigger) {
+				free(out);
+				return NULL;
+			}
+			out = bigger;
+		}
+		out[n++] = *c++;
+	}
+	out[n] = 0;
+	return out;
+}
