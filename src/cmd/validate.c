@@ -244,7 +244,12 @@ static int run_one(const struct scenario *s, const struct options *opt,
 	}
 	t->runs++;
 	observe_free(&o);
-	if (o.interrupted || rc)
+	if (engine_interrupted()) {
+		log_error(NULL, "%s: interrupted: the verdicts are those of a partial "
+			  "run", s->name);
+		return HARNESS_FAILED;
+	}
+	if (rc)
 		return HARNESS_FAILED;
 	return rep.failed ? 1 : 0;
 }

@@ -276,7 +276,7 @@ static void json_side(struct json_writer *jw, const struct obs_side *s)
 	} else {
 		jw_null(jw);
 	}
-	jw_key(jw, "reads");
+	jw_key(jw, "read_log");	/* [t_ms, requested, returned, queue_before] */
 	jw_begin_array(jw);
 	for (size_t i = 0; i < s->nreads; i++) {
 		jw_begin_array(jw);

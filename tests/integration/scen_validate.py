@@ -1,0 +1,355 @@
+"""`bufscope validate`: the built-in scenarios, verdicts, errors, teardown.
+
+- every built-in scenario passes here, the suite in under 60 s; what the
+  kernel counted (reads, bytes) equals the built-in programs' own counts;
+- each kind of expectation has a positive and a negative control: a scenario
+  built to fail exits 1 and names each expectation that failed;
+- what a user's program cannot tell is "not observable", not a pass;
+- bad scenario files: one error with the line, exit 2, nothing left behind;
+- SIGINT, SIGTERM: everything torn down (namespaces, processes, BPF);
+  SIGKILL: the next run removes what was left.
+"""
+from harness import *
+
+import glob
+import tempfile
+
+VALIDATE_PORT = 45500
+
+
+def netns_left(pid):
+    """Namespaces of the bufscope run with this pid (others may be running:
+    only ours are looked at)."""
+    p = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
+                       timeout=10)
+    return [l.split()[0] for l in p.stdout.splitlines()
+            if l.startswith("bufscope-%d-" % pid)]
+
+
+MARK = 6100 + os.getpid() % 1000     # `sleep MARK`: our commands' processes
+
+
+def role_procs(pid):
+    """Our run's programs still running: built-in roles (children of pid, or
+    orphans of it) and our commands (sleep MARK)."""
+    out = []
+    for d in glob.glob("/proc/[0-9]*"):
+        try:
+            with open(d + "/stat") as f:
+                st = f.read()
+            with open(d + "/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        comm = st[st.index("(") + 1:st.rindex(")")]
+        ppid = int(st[st.rindex(")") + 2:].split()[1])
+        state = st[st.rindex(")") + 2]
+        if state == "Z":
+            continue
+        if (comm in ("bs-receiver", "bs-sender") and ppid == pid) or \
+                cmd.startswith("sleep %d" % MARK):
+            out.append("%s %s" % (d, cmd))
+    return out
+
+
+def bpf_progs_of(pid):
+    """BPF programs a process holds (bpftool shows their holders)."""
+    p = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
+                       text=True, timeout=30)
+    try:
+        progs = json.loads(p.stdout or "[]")
+    except ValueError:
+        return ["bpftool said: %s" % one_line(p.stdout)]
+    return [x.get("name", "?") for x in progs
+            if any(h.get("pid") == pid for h in x.get("pids", []))]
+
+
+def check_clean(errs, where, pid):
+    errs.eq("%s: namespaces left" % where, netns_left(pid), [])
+    errs.eq("%s: processes left" % where, role_procs(pid), [])
+
+
+class Ran:
+    def __init__(self, pid, rc, out, err):
+        self.pid, self.returncode, self.stdout, self.stderr = pid, rc, out, err
+
+
+def validate(ctx, args, timeout=120):
+    """Runs bufscope validate to its end: (its pid, status, output), seconds."""
+    cmd = [ctx.bufscope, "validate"] + with_attach(args)
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = p.communicate(timeout=scaled(timeout))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        raise Failure("`%s` did not end in %d s" % (" ".join(cmd), timeout))
+    return Ran(p.pid, p.returncode, out, err), time.monotonic() - t0
+
+
+def reports(stdout):
+    return [json.loads(l) for l in stdout.splitlines() if l.startswith("{")]
+
+
+def write_ini(text):
+    f = tempfile.NamedTemporaryFile("w", suffix=".ini", prefix="bufscope-val-",
+                                    delete=False)
+    f.write(text)
+    f.close()
+    return f.name
+
+
+@scenario("validate_builtins_pass", "validate_builtins_app_counts",
+          "validate_builtins_time", "validate_builtins_clean")
+def t_builtins(ctx, rec):
+    p, took = validate(ctx, ["--all", "-o", "json"])
+    objs = reports(p.stdout)
+
+    def passing(errs):
+        errs.eq("exit status (stderr: %s)" % one_line(p.stderr), p.returncode, 0)
+        errs.true("7 or more reports (got %d)" % len(objs), len(objs) >= 7)
+        for o in objs:
+            for v in o["verdicts"]:
+                errs.eq("%s: %s (observed %s; %s)" % (o["scenario"]["name"],
+                        v["expect"], v["observed"], v["why"]), v["verdict"], "pass")
+            errs.eq("%s: failed count" % o["scenario"]["name"], o["failed"], 0)
+
+    def app_counts(errs):
+        # the kernel's counts against the built-in programs' own
+        for o in objs:
+            rx, tx = o["receiver"], o["sender"]
+            name = o["scenario"]["name"]
+            errs.eq("%s: reads (bufscope) vs the receiver's own" % name,
+                    rx["reads"], rx["app"]["calls"])
+            errs.eq("%s: bytes (bufscope) vs the receiver's own" % name,
+                    rx["bytes"], rx["app"]["bytes"])
+            errs.eq("%s: bytes read vs the sender's own" % name,
+                    rx["bytes"], tx["app"]["bytes"])
+            errs.eq("%s: read records vs reads" % name, len(rx["read_log"]), rx["reads"])
+            errs.eq("%s: sum of read sizes" % name, sum(r[2] for r in rx["read_log"]),
+                    rx["bytes"])
+
+    def timing(errs):
+        errs.true("the built-in suite took %.1f s (< 60 s)" % took, took < 60)
+        for o in objs:
+            errs.true("%s: setup %.0f ms (< 1000 ms)" % (o["scenario"]["name"],
+                      o["environment"]["setup_ms"]), o["environment"]["setup_ms"] < 1000)
+
+    def clean(errs):
+        check_clean(errs, "after --all", p.pid)
+
+    rec.check("validate_builtins_pass", passing)
+    rec.check("validate_builtins_app_counts", app_counts)
+    rec.check("validate_builtins_time", timing)
+    rec.check("validate_builtins_clean", clean)
+
+
+# Each kind of expectation, true and false, on the ten-kb run: the true ones
+# pass, the false ones fail and are named.
+CONTROLS = [
+    ("receiver.reads = 3", "receiver.reads = 4"),
+    ("receiver.reads >= 3", "receiver.reads >= 4"),
+    ("receiver.reads <= 3", "receiver.reads <= 2"),
+    ("receiver.reads != 2", "receiver.reads != 3"),
+    ("receiver.bytes_read = [10000, 10240]", "receiver.bytes_read = [1, 10239]"),
+    ("receiver.bytes_read = 10000 +- 5%", "receiver.bytes_read = 10000 +- 1%"),
+    ("receiver.bytes_read = sender.bytes_written", "receiver.bytes_read = receiver.reads"),
+    ("receiver.read_sizes = 4096, 4096, 2048", "receiver.read_sizes = 4096, 4096, 1808"),
+    ("receiver.queue_before = 10240, 6144, 2048", "receiver.queue_before = 10240, 6144"),
+    ("receiver.full_reads = 2", "receiver.partial_reads = 2"),
+    ("receiver.zero_window_episodes = 0", "receiver.zero_window_episodes >= 1"),
+    ("receiver.queue_peak <= 10240", "receiver.queue_peak <= 10239"),
+    ("sender.app_bytes = 10KiB", "sender.app_bytes = 10KB"),
+]
+
+
+@scenario("validate_controls")
+def t_controls(ctx, rec):
+    text = ("[scenario]\nname = controls\nport = %d\n[sender]\nbytes = 10KiB\n"
+            "write_size = 10KiB\n[receiver]\nbuf = 4KiB\nstart = after_sender\n"
+            "[expect]\n" % VALIDATE_PORT)
+    lines = []
+    for good, bad in CONTROLS:
+        lines += [good, bad]
+    path = write_ini(text + "\n".join(lines) + "\n")
+
+    def check(errs):
+        p, _ = validate(ctx, [path, "-o", "json"])
+        errs.eq("exit status: 1 (an expectation failed)", p.returncode, 1)
+        objs = reports(p.stdout)
+        errs.eq("one report", len(objs), 1)
+        if not objs:
+            return
+        got = {v["expect"]: v["verdict"] for v in objs[0]["verdicts"]}
+        for good, bad in CONTROLS:
+            errs.eq("positive control %r" % good, got.get(good), "pass")
+            errs.eq("negative control %r" % bad, got.get(bad), "fail")
+        # the text report names each failure
+        p, _ = validate(ctx, [path, "--no-timeline"])
+        for good, bad in CONTROLS:
+            errs.true("text names FAIL %r" % bad, ("FAIL  " + bad) in p.stdout)
+        errs.true("closing line", "%d passed, %d failed" % (len(CONTROLS), len(CONTROLS))
+                  in p.stdout)
+        check_clean(errs, "after the controls", p.pid)
+    try:
+        rec.check("validate_controls", check)
+    finally:
+        os.unlink(path)
+
+
+@scenario("validate_not_observable")
+def t_not_observable(ctx, rec):
+    # a user's sender program: its own count is unknown to bufscope
+    path = write_ini(
+        "[scenario]\nname = unobservable\nport = %d\n"
+        "[sender]\ncommand = head -c 20000 /dev/zero | socat -u STDIN TCP:{addr}:{port}\n"
+        "[receiver]\nbuf = 4KiB\n[expect]\nreceiver.bytes_read = 20000\n"
+        "sender.app_bytes = 20000\n" % (VALIDATE_PORT + 1))
+
+    def check(errs):
+        p, _ = validate(ctx, [path, "-o", "json"])
+        objs = reports(p.stdout)
+        errs.eq("exit status (not observable is no failure; stderr %s)"
+                % one_line(p.stderr), p.returncode, 0)
+        if objs:
+            v = {x["expect"]: x for x in objs[0]["verdicts"]}
+            errs.eq("bytes read", v["receiver.bytes_read = 20000"]["verdict"], "pass")
+            errs.eq("the program's own count", v["sender.app_bytes = 20000"]["verdict"],
+                    "not_observable")
+            errs.eq("not_observable count", objs[0]["not_observable"], 1)
+        p, _ = validate(ctx, [path, "--no-timeline"])
+        errs.true("text says NOT OBSERVABLE", "NOT OBSERVABLE  sender.app_bytes" in p.stdout)
+        errs.true("closing line counts it", "1 not observable" in p.stdout)
+    try:
+        rec.check("validate_not_observable", check)
+    finally:
+        os.unlink(path)
+
+
+BAD_FILES = [
+    ("unknown key", "[scenario]\nname = b\nspeed = 3\n", 3, "unknown key"),
+    ("bad unit", "[scenario]\nname = b\ntimeout = 10 parsecs\n", 3, "timeout"),
+    ("no unit", "[scenario]\nname = b\n[receiver]\npace = 20\n", 4, "unit"),
+    ("contradiction", "[scenario]\nname = b\n[sender]\nbytes = 1\nwrites = 1, 2\n"
+     "[receiver]\nbuf = 1\n[expect]\nreceiver.reads = 1\n", 5, "contradicts"),
+    ("missing command placeholder", "[scenario]\nname = b\n[sender]\nbytes = 1\n"
+     "[receiver]\ncommand = cat\n[expect]\nreceiver.reads = 1\n", 6, "{port}"),
+    ("unknown metric", "[scenario]\nname = b\n[sender]\nbytes = 1\n[receiver]\n"
+     "buf = 1\n[expect]\nreceiver.speed = 1\n", 8, "no such metric"),
+    ("unknown section", "[scenario]\nname = b\n[printer]\nx = 1\n", 4, "unknown section"),
+]
+
+
+@scenario("validate_bad_files", "validate_bad_usage")
+def t_bad_files(ctx, rec):
+    def files(errs):
+        for what, text, line, words in BAD_FILES:
+            path = write_ini(text)
+            try:
+                p, _ = validate(ctx, [path])
+            finally:
+                os.unlink(path)
+            errs.eq("%s: exit" % what, p.returncode, 2)
+            errs.true("%s: names %s:%d and %r (got %r)" % (what, path, line, words,
+                      p.stderr), ("%s:%d:" % (path, line)) in p.stderr and words in p.stderr)
+            errs.true("%s: one error line (got %r)" % (what, p.stderr),
+                      len([l for l in p.stderr.splitlines() if l.strip()]) == 1)
+            errs.eq("%s: nothing on stdout" % what, p.stdout, "")
+            check_clean(errs, "after " + what, p.pid)
+
+    def usage(errs):
+        for args, want in ((["no-such-scenario"], "no built-in scenario"),
+                           ([], "name a scenario"),
+                           (["--show", "nope"], "no built-in scenario"),
+                           (["--repeat", "0", "ten-kb"], "bad repeat count"),
+                           (["--svg", "/tmp/x.svg", "--all"], "one run"),
+                           (["--sort", "queue", "ten-kb"], "does not apply")):
+            p, _ = validate(ctx, args)
+            errs.eq("%s: exit" % args, p.returncode, 2)
+            errs.true("%s: says %r (got %r)" % (args, want, p.stderr), want in p.stderr)
+        p, _ = validate(ctx, ["--list"])
+        errs.eq("--list exit", p.returncode, 0)
+        errs.true("--list names slow-reader", "slow-reader" in p.stdout)
+        # --show prints a file that loads and plans as the built-in does
+        p, _ = validate(ctx, ["--show", "ten-kb"])
+        path = write_ini(p.stdout)
+        try:
+            a, _ = validate(ctx, ["--dry-run", path])
+            b, _ = validate(ctx, ["--dry-run", "ten-kb"])
+        finally:
+            os.unlink(path)
+        errs.eq("--dry-run of the shown file: exit", a.returncode, 0)
+        errs.eq("same plan", a.stdout.replace(path, "ten-kb"), b.stdout)
+        errs.true("plan lists the expectations", "expect (line 15): receiver.reads = 3"
+                  in b.stdout)
+
+    rec.check("validate_bad_files", files)
+    rec.check("validate_bad_usage", usage)
+
+
+@scenario("validate_sigint_teardown", "validate_sigterm_teardown",
+          "validate_sigkill_cleanup")
+def t_teardown(ctx, rec):
+    def stop_with(sig, name):
+        def check(errs):
+            # a run with a user's command too: its process group must go
+            path = write_ini(
+                "[scenario]\nname = teardown\nport = %d\ntimeout = 30s\n"
+                "[sender]\ncommand = sleep %d "
+                "& exec socat -u /dev/zero TCP:{addr}:{port}\n"
+                "[receiver]\nbuf = 4KiB\nschedule = read 64KiB, stall 20s, read rest\n"
+                "[expect]\nreceiver.reads >= 1\n" % (VALIDATE_PORT + 2, MARK))
+            bs = Proc([ctx.bufscope, "validate", path, "--no-timeline"] +
+                      with_attach([]), stdin=False, label="validate")
+            try:
+                bs.wait_line("err", lambda l: b"ready" in l, scaled(READY_TIMEOUT))
+                pid = bs.p.pid
+                deadline = time.monotonic() + scaled(10)
+                while not role_procs(pid) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                errs.true("roles running before the signal", role_procs(pid) != [])
+                errs.true("namespaces there before the signal", netns_left(pid) != [])
+                time.sleep(0.5)
+                bs.signal(sig)
+                rc = bs.wait(scaled(STOP_TIMEOUT))
+            finally:
+                os.unlink(path)
+            if sig == signal.SIGKILL:
+                # what it left is removed by the next run (another one running
+                # here may have done it already)
+                p, _ = validate(ctx, ["--cleanup"])
+                errs.eq("--cleanup exit", p.returncode, 0)
+                # the roles die with bufscope (parent-death signal) or with
+                # the cleanup (it kills what runs in the namespaces)
+                deadline = time.monotonic() + scaled(5)
+                while role_procs(pid) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+            else:
+                errs.eq("exit status 2 (interrupted)", rc, 2)
+                errs.true("says interrupted", b"interrupted" in bs.err())
+                errs.true("report printed", b"passed" in bs.out())
+                errs.eq("BPF programs left", bpf_progs_of(pid), [])
+            check_clean(errs, name, pid)
+        return check
+
+    rec.check("validate_sigint_teardown", stop_with(signal.SIGINT, "SIGINT"))
+    rec.check("validate_sigterm_teardown", stop_with(signal.SIGTERM, "SIGTERM"))
+    rec.check("validate_sigkill_cleanup", stop_with(signal.SIGKILL, "SIGKILL"))
+
+
+@scenario("validate_repeat")
+def t_repeat(ctx, rec):
+    def check(errs):
+        p, _ = validate(ctx, ["ten-kb", "--repeat", "3", "-o", "json"])
+        errs.eq("exit", p.returncode, 0)
+        objs = reports(p.stdout)
+        runs = [o for o in objs if o["type"] == "validate"]
+        tally = [o for o in objs if o["type"] == "validate_repeat"]
+        errs.eq("3 runs", [o["run"] for o in runs], [1, 2, 3])
+        errs.eq("one tally", len(tally), 1)
+        if tally:
+            errs.eq("runs in the tally", tally[0]["runs"], 3)
+            errs.true("every expectation passed 3 of 3",
+                      all(e["passed"] == 3 for e in tally[0]["expectations"]))
+    rec.check("validate_repeat", check)
