@@ -14,6 +14,8 @@
 #include "validate/units.h"
 
 #define MS 1000000.0
+/* A read returning this soon after an episode's end may have ended it. */
+#define REOPEN_SLACK_NS (10 * 1000000ULL)
 
 /* Derived metrics: what a value is, and how it is got. */
 enum derived {
@@ -419,11 +421,14 @@ static int get(const struct observation *o, enum side side, int metric,
 				continue;	/* never reopened: not a time */
 			/* reads resume: the read after the longest pause in
 			 * reading during the episode (from its start, or the
-			 * read before it) */
+			 * read before it). A read's time is its return: the
+			 * read that reopens the window returns after the
+			 * update it made, so reads just past the end count
+			 * (and reopened it within themselves: 0). */
 			for (size_t j = 0; j < s->nreads; j++) {
 				uint64_t t = s->reads[j].t_ns, gap;
 
-				if (t > ep->end_ns)
+				if (t > ep->end_ns + REOPEN_SLACK_NS)
 					break;
 				if (t >= ep->start_ns) {
 					gap = t - (prev > ep->start_ns ? prev : ep->start_ns);
@@ -436,7 +441,8 @@ static int get(const struct observation *o, enum side side, int metric,
 			}
 			if (!first)
 				continue;	/* reopened without a read: netem, probes */
-			l->vals[v->n] = (double)(ep->end_ns - first->t_ns) / MS;
+			l->vals[v->n] = first->t_ns >= ep->end_ns ? 0 :
+					(double)(ep->end_ns - first->t_ns) / MS;
 		} else {
 			l->vals[v->n] = (double)(end - ep->start_ns) / MS;
 		}

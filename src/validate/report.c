@@ -143,60 +143,103 @@ static bool in_episode(const struct obs_side *s, int dir, uint64_t a, uint64_t b
 
 #define BAR 20
 
+/* One row of the timeline: [t, next). */
+struct row {
+	uint32_t queue;		/* most bytes seen waiting in it */
+	uint32_t window;	/* the advertised window last sampled in it */
+	uint64_t read;		/* bytes read by its end */
+	bool zw;
+};
+
+/*
+ * The reads are exact (each read's queue before it, and what it took); the
+ * samples fill in between them (the queue while nobody reads, the window).
+ */
+static void row_at(const struct observation *o, const struct obs_side *rx,
+		   uint64_t t, uint64_t next, struct row *r)
+{
+	const struct obs_sample *x = sample_at(o, t);
+	bool reads_whole = !o->losses.events && !rx->reads_not_kept;
+
+	memset(r, 0, sizeof(*r));
+	if (x) {
+		r->queue = x->queue;
+		r->window = x->rcv_wnd;
+		r->read = x->bytes_read;
+	}
+	for (size_t i = 0; i < o->nsamples && o->samples[i].t_ns < next; i++)
+		if (o->samples[i].t_ns >= t) {
+			x = &o->samples[i];
+			if (x->queue > r->queue)
+				r->queue = x->queue;
+			r->window = x->rcv_wnd;
+			r->read = x->bytes_read;
+		}
+	if (reads_whole) {
+		uint64_t read = 0;
+
+		for (size_t i = 0; i < rx->nreads && rx->reads[i].t_ns < next; i++) {
+			read += rx->reads[i].ret;
+			if (rx->reads[i].t_ns >= t && rx->reads[i].queue_before > r->queue)
+				r->queue = rx->reads[i].queue_before;
+		}
+		r->read = read;
+	}
+	r->zw = in_episode(rx, BS_ZW_SENT, t, next, o->duration_ns);
+}
+
+/* A round step giving about 30 rows, 1 ms at least. */
+static uint64_t row_step(uint64_t end)
+{
+	static const uint64_t rounds_ms[] = { 1, 2, 5, 10, 20, 50, 100, 200, 250, 500,
+					      1000, 2000, 5000, 10000, 30000, 60000 };
+	uint64_t want = end / 30;
+
+	for (size_t i = 0; i < sizeof(rounds_ms) / sizeof(rounds_ms[0]); i++)
+		if (rounds_ms[i] * 1000000ULL >= want)
+			return rounds_ms[i] * 1000000ULL;
+	return 60000 * 1000000ULL;
+}
+
 static void timeline(FILE *out, const struct report *r)
 {
 	const struct observation *o = r->o;
 	const struct obs_side *rx = &o->side[SIDE_RECEIVER];
-	uint64_t end = o->duration_ns, step;
+	uint64_t end = o->duration_ns, step = row_step(end);
 	uint32_t scale = rx->rcvbuf_max ? rx->rcvbuf_max : 1;
 	size_t ph = 0;
-	unsigned rows;
 
 	if (!o->nsamples || !end) {
 		fprintf(out, "\n(no timeline: no pass sampled the sockets)\n");
 		return;
 	}
-	/* about 30 rows, on a round step, never finer than the samples */
-	step = end / 30;
-	step = step < r->s->sample_us * 1000 ? r->s->sample_us * 1000 : step;
-	{
-		static const uint64_t rounds[] = { 10, 20, 50, 100, 200, 250, 500,
-						   1000, 2000, 5000, 10000, 30000 };
-		for (size_t i = 0; i < sizeof(rounds) / sizeof(rounds[0]); i++)
-			if (rounds[i] * 1000000ULL >= step) {
-				step = rounds[i] * 1000000ULL;
-				break;
-			}
-	}
-	rows = (unsigned)((end + step - 1) / step);
-	fprintf(out, "\nTimeline (the receiving socket; queue bar: of the %u-byte "
-		"receive buffer)\n", rx->rcvbuf_max);
+	fprintf(out, "\nTimeline of the receiving side, a row every %.0f ms (queue: the "
+		"most bytes waiting in the row, of the %u-byte receive buffer; window: "
+		"as last advertised; read: bytes read by the row's end)\n",
+		(double)step / MS, rx->rcvbuf_max);
 	fprintf(out, "%8s  %-*s %9s %9s %11s %4s  %s\n", "t(ms)", BAR, "queue",
 		"bytes", "window", "read", "zw", "phases");
-	for (unsigned i = 0; i <= rows; i++) {
-		uint64_t t = (uint64_t)i * step, next = t + step;
-		const struct obs_sample *x = sample_at(o, t);
-		uint32_t q = x ? x->queue : 0;
+	for (uint64_t t = 0; t < end; t += step) {
 		char bar[BAR + 1], phases[160] = "";
-		unsigned fill = (unsigned)((uint64_t)q * BAR / scale);
+		uint64_t next = t + step < end ? t + step : end + 1;
+		struct row w;
+		unsigned fill;
 		size_t off = 0;
 
-		if (i == rows)
-			x = &o->samples[o->nsamples - 1], q = x->queue, t = end;
-		fill = (unsigned)((uint64_t)q * BAR / scale);
+		row_at(o, rx, t, next, &w);
+		fill = (unsigned)((uint64_t)w.queue * BAR / scale);
 		if (fill > BAR)
 			fill = BAR;
 		memset(bar, '#', fill);
 		memset(bar + fill, '.', BAR - fill);
 		bar[BAR] = 0;
-		for (; ph < o->nphases && (o->phases[ph].t_ns < next || i == rows); ph++)
+		for (; ph < o->nphases && (o->phases[ph].t_ns < next || next > end); ph++)
 			off += (size_t)snprintf(phases + off, sizeof(phases) - off, "%s%s",
 						off ? "; " : "", o->phases[ph].what);
 		if (off >= sizeof(phases))
 			strcpy(phases + sizeof(phases) - 4, "...");
 		fprintf(out, "%8.0f  %s %9u %9u %11llu %4s  %s\n", (double)t / MS, bar,
-			q, x ? x->rcv_wnd : 0, x ? (unsigned long long)x->bytes_read : 0ULL,
-			in_episode(rx, BS_ZW_SENT, t, next, end) ? "ZW" : "",
+			w.queue, w.window, (unsigned long long)w.read, w.zw ? "ZW" : "",
 			phases);
 	}
 }

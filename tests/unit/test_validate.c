@@ -363,6 +363,13 @@ static void test_episodes_and_reopening(void **state UNUSED)
 	assert_int_equal(judge(&o, "receiver.episode_ms", "[900, 1100]", &r), V_FAIL);
 	assert_true(r.at_ns == 1500000000);
 	assert_int_equal(judge(&o, "receiver.episodes_open", "1", &r), V_PASS);
+	/* a read's time is its return: the read that reopened the window
+	 * returns after the update it made; it still resumed the reading */
+	reads[2].t_ns = 1003500000;
+	reads[3].t_ns = 1003600000;
+	assert_int_equal(judge(&o, "receiver.window_reopens_within_ms <", "1", &r),
+			 V_PASS);
+	assert_string_equal(r.observed, "0");
 	assert_int_equal(judge(&o, "receiver.zero_window_episodes >", "1", &r), V_PASS);
 }
 
