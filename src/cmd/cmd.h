@@ -37,6 +37,9 @@ struct options {
 	char comm[BS_COMM_LEN];
 	bool has_comm;
 	uint16_t port;
+	/* sockets in these network namespaces only (demo's), none: any */
+	uint32_t netns[BS_MAX_NETNS];
+	unsigned nnetns;
 	double interval_s;
 	bool interval_given;	/* -i was given (hist: intervals, not one table) */
 	double duration_s;	/* 0: until SIGINT/SIGTERM */

@@ -20,6 +20,8 @@ void cmd_engine_config(const struct options *opt, struct engine_config *cfg)
 	cfg->kernel.npids = opt->npids;
 	cfg->kernel.comm = opt->has_comm ? opt->comm : NULL;
 	cfg->kernel.port = opt->port;
+	memcpy(cfg->kernel.netns, opt->netns, sizeof(cfg->kernel.netns));
+	cfg->kernel.nnetns = opt->nnetns;
 	cfg->kernel.attach = opt->attach;
 	cfg->interval_s = opt->interval_s;
 	cfg->duration_s = opt->duration_s;

@@ -1,144 +1,64 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The seed document's scenario on loopback: a sender writes as fast as it can;
- * the reader has a small receive buffer and a 4 KiB `buf`, reads slowly, stalls
- * now and then, and sometimes catches up. The kernel queue fills and drains.
+ * The seed document's scenario, live: the built-in validation scenario
+ * "demo" (bufscope validate --show demo) in its two private namespaces — a
+ * sender as fast as TCP takes it, a reader with a small receive buffer that
+ * reads 4 KiB every 20 ms and stalls — with top's table on it. The queue
+ * fills and drains; the window closes and reopens.
  */
-#include <netinet/in.h>
-#include <signal.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include "cmd/cmd.h"
 #include "util/log.h"
-#include "workload.h"
-
-#define DEMO_RCVBUF (64 * 1024)
-#define DEMO_BUF 4096
-#define MS (1000 * 1000ULL)
-
-struct demo {
-	int listen_fd;
-	pid_t reader, sender;
-	uint16_t port;
-};
-
-/* A child of the demo: named, ended by the parent (SIGTERM) or with it. */
-static pid_t demo_child(const char *name)
-{
-	pid_t pid = wl_fork(name);
-
-	if (pid == 0) {
-		signal(SIGINT, SIG_IGN);	/* the parent ends us */
-		signal(SIGTERM, SIG_DFL);
-	}
-	return pid;
-}
-
-/* 3 s of slow reads (4 KiB every 20 ms), 2 s stalled, 1 s flat out. */
-static void reader_main(int listen_fd)
-{
-	static const size_t size = DEMO_BUF;
-	const struct wl_read_opts slow = {
-		.sizes = &size, .nsizes = 1, .duration_ns = 3000 * MS, .pause_ns = 20 * MS,
-	};
-	const struct wl_read_opts fast = { .sizes = &size, .nsizes = 1, .duration_ns = 1000 * MS };
-	struct wl_read_stats st = { 0, 0, 0, 0 };
-	int fd, err;
-
-	fd = accept(listen_fd, NULL, NULL);
-	if (fd < 0)
-		_exit(1);
-	for (;;) {
-		err = wl_read_run(fd, &slow, &st);
-		if (!err && !st.eof) {
-			wl_sleep_ns(2000 * MS);
-			err = wl_read_run(fd, &fast, &st);
-		}
-		if (err || st.eof)
-			_exit(err != 0);
-	}
-}
-
-/* As fast as TCP takes it, until the reader is gone. */
-static void sender_main(uint16_t port)
-{
-	const struct wl_send_opts o = { .chunk = 64 * 1024, .peer_gone_ok = 1 };
-	struct wl_send_stats st = { 0, 0, 0 };
-	int fd = wl_connect(AF_INET, NULL, port);
-
-	if (fd < 0)
-		_exit(1);
-	(void)wl_send(fd, &o, &st);
-	_exit(0);
-}
-
-/* On loopback, the receive buffer set before listen(): accepted sockets
- * inherit it, window scale too. */
-static int demo_listen(struct demo *d)
-{
-	unsigned port;
-
-	d->listen_fd = wl_listen(AF_INET, NULL, 0, DEMO_RCVBUF, 1, &port);
-	if (d->listen_fd < 0)
-		return d->listen_fd;
-	d->port = (uint16_t)port;
-	return 0;
-}
-
-static int start_workload(void *ctx)
-{
-	struct demo *d = ctx;
-
-	d->reader = demo_child("demo-reader");
-	if (d->reader == 0)
-		reader_main(d->listen_fd);
-	d->sender = d->reader > 0 ? demo_child("demo-sender") : d->reader;
-	if (d->sender == 0)
-		sender_main(d->port);
-	if (d->reader < 0 || d->sender < 0) {
-		log_error(NULL, "cannot start the demo workload: %s", strerror(-d->sender));
-		return 1;
-	}
-	log_info("demo: sender pid %d writes to reader pid %d on 127.0.0.1:%u",
-		 d->sender, d->reader, d->port);
-	return 0;
-}
-
-static void stop_child(pid_t pid)
-{
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-}
+#include "validate/netenv.h"
+#include "validate/observe.h"
+#include "validate/roles.h"
+#include "validate/scenario.h"
 
 static int run(const struct options *opt)
 {
-	struct demo d = { .listen_fd = -1 };
+	const struct builtin *b = scenario_builtin_find("demo");
 	struct options o = *opt;
-	int status, err;
+	struct observation obs;
+	struct scenario s;
+	struct netenv net;
+	struct roles rs;
+	char why[320];
+	int status;
 
-	err = demo_listen(&d);
-	if (err) {
-		log_error(NULL, "cannot set up the demo's loopback socket: %s",
-			  strerror(-err));
-		if (d.listen_fd >= 0)
-			close(d.listen_fd);
+	if (!b || scenario_load_text(&s, b->text, b->name))
+		return 1;
+	netenv_clean_stale();
+	if (netenv_setup(&net, &s, why, sizeof(why))) {
+		log_error("bufscope needs root", "cannot set up the demo's namespaces: %s",
+			  why);
+		scenario_free(&s);
 		return 1;
 	}
-	o.port = d.port;	/* watch only the demo's connection */
-	status = top_run(&o, start_workload, &d);
-	stop_child(d.sender);
-	stop_child(d.reader);
-	close(d.listen_fd);
+	memset(&obs, 0, sizeof(obs));
+	roles_init(&rs, &s, &net, &obs);
+	/* watch only the demo's two namespaces */
+	o.netns[0] = net.ino[SIDE_SENDER];
+	o.netns[1] = net.ino[SIDE_RECEIVER];
+	o.nnetns = 2;
+	log_info("demo: a sender (%s) writes to a slow reader (%s, port %u) in "
+		 "namespaces %s and %s", scenario_addr(&s, SIDE_SENDER),
+		 scenario_addr(&s, SIDE_RECEIVER), s.port, net.ns[SIDE_SENDER],
+		 net.ns[SIDE_RECEIVER]);
+	status = top_run(&o, roles_start, &rs);
+	if (status && rs.err[0])
+		log_error(NULL, "demo: %s", rs.err);
+	roles_stop(&rs);
+	netenv_teardown(&net);
+	observe_free(&obs);
+	scenario_free(&s);
 	return status;
 }
 
 const struct cmd cmd_demo = {
 	.name = "demo",
-	.summary = "run a fast sender and a slow reader on loopback and show top on it",
+	.summary = "run a fast sender and a slow reader in two private namespaces "
+		   "and show top on them",
 	.examples =
 		"  bufscope demo                     ten seconds of the demo\n"
 		"  bufscope demo -d 30 -o json       thirty seconds, as JSON\n",

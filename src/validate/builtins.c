@@ -9,6 +9,30 @@
 #include "validate/scenario.h"
 
 static const struct builtin builtins[] = {
+	{ "demo", "what `bufscope demo` runs under the live table: a fast sender, "
+	  "a slow reader that stalls",
+	  "[scenario]\n"
+	  "name = demo\n"
+	  "description = a sender as fast as TCP takes it; the reader reads 4 KiB "
+	  "every 20 ms with a 64 KiB SO_RCVBUF and stalls 2 s twice, 8.5 s in all\n"
+	  "timeout = 12s\n"
+	  "end = receiver\n"
+	  "\n"
+	  "[sender]\n"
+	  "bytes = 64MiB\n"
+	  "\n"
+	  "[receiver]\n"
+	  "buf = 4KiB\n"
+	  "rcvbuf = 64KiB\n"
+	  "pace = 20ms\n"
+	  "schedule = read 300KiB, stall 2s, read 300KiB, stall 2s, read 300KiB\n"
+	  "\n"
+	  "[expect]\n"
+	  "receiver.zero_window_episodes >= 2\n"
+	  "receiver.bytes_read = receiver.app_bytes\n"
+	  "receiver.bytes_read >= 900KiB\n"
+	  "receiver.drops.lost = 0\n"
+	  "sender.zero_window_received_episodes >= 2\n" },
 	{ "ten-kb", "10 KiB through a 4 KiB buf: reads of 4096, 4096 and 2048 bytes",
 	  "[scenario]\n"
 	  "name = ten-kb\n"

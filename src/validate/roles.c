@@ -135,6 +135,17 @@ static int timed_write(int fd, const char *buf, size_t len, uint64_t *blocked)
 	return 0;
 }
 
+/* The sender's write failed (the receiver went away): what it did, told. */
+static void sender_failed(uint64_t sent, uint64_t calls, uint64_t blocked)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "sender stops: %s", strerror(errno));
+	say(MSG_STATS, NULL, sent, calls, blocked);
+	say(MSG_PHASE, what, sent, 0, 0);
+	_exit(1);
+}
+
 static void sender_main(const struct scenario *s)
 {
 	const struct sender_spec *t = &s->sender;
@@ -161,7 +172,7 @@ static void sender_main(const struct scenario *s)
 	if (t->nwrites) {
 		for (unsigned i = 0; i < t->nwrites; i++) {
 			if (timed_write(fd, buf, t->writes[i], &blocked))
-				_exit(1);
+				sender_failed(sent, calls, blocked);
 			sent += t->writes[i];
 			calls++;
 			if (t->pause_us && i + 1 < t->nwrites)
@@ -172,7 +183,7 @@ static void sender_main(const struct scenario *s)
 			size_t n = t->bytes - sent < chunk ? t->bytes - sent : chunk;
 
 			if (timed_write(fd, buf, n, &blocked))
-				_exit(1);
+				sender_failed(sent, calls, blocked);
 			sent += n;
 			calls++;
 			if (t->rate)	/* not ahead of the rate */
@@ -274,12 +285,15 @@ static void receiver_main(const struct scenario *s, int go_fd)
 		    step_got >= r->steps[step].bytes) {
 			step++;
 			step_got = 0;
+			if (step == r->nsteps)
+				break;	/* a schedule that ends with "read N": done */
 		}
 		if (r->pace_us)
 			wl_sleep_ns(r->pace_us * 1000);
 	}
 	say(MSG_STATS, NULL, got, calls, blocked);
-	say(MSG_PHASE, "receiver reads EOF", got, 0, 0);
+	say(MSG_PHASE, step == r->nsteps && r->nsteps ? "receiver done" :
+	    "receiver reads EOF", got, 0, 0);
 	close(fd);
 	_exit(0);
 }
