@@ -517,6 +517,8 @@ static int engine_open(struct engine *s)
 	owners_init(&s->owners, "/proc");
 	if (netns_init(&s->netns, "/proc", "/run/netns"))
 		log_warn("cannot read /proc/self/ns/net: other namespaces not scanned");
+	if (s->cfg->kernel.nnetns)	/* the others hold no socket of ours */
+		netns_limit(&s->netns, s->cfg->kernel.netns, s->cfg->kernel.nnetns);
 	collector_prime(s->col, &s->netns);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0)

@@ -47,6 +47,32 @@ static struct netns_ent *find(struct netns_set *s, dev_t dev, ino_t ino)
 	return NULL;
 }
 
+static bool wanted(const struct netns_set *s, ino_t ino)
+{
+	if (!s->nonly)
+		return true;
+	for (unsigned i = 0; i < s->nonly; i++)
+		if (s->only[i] == ino)
+			return true;
+	return false;
+}
+
+/* Are all the namespaces of the limit found in this generation? */
+static bool all_found(const struct netns_set *s)
+{
+	unsigned found = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		found += s->ents[i].seen == s->gen;
+	return s->nonly && found >= s->nonly;
+}
+
+void netns_limit(struct netns_set *s, const uint32_t *inos, unsigned n)
+{
+	s->nonly = n < 8 ? n : 8;
+	memcpy(s->only, inos, s->nonly * sizeof(*inos));
+}
+
 /* One candidate path: a /proc/PID/ns/net link or an ip-netns bind mount. */
 static int consider(struct netns_set *s, const char *path)
 {
@@ -56,6 +82,8 @@ static int consider(struct netns_set *s, const char *path)
 
 	if (stat(path, &st))
 		return 0;	/* the process is gone: not an error */
+	if (!wanted(s, st.st_ino))
+		return 0;
 	e = find(s, st.st_dev, st.st_ino);
 	if (e) {
 		e->seen = s->gen;
@@ -115,9 +143,9 @@ int netns_refresh(struct netns_set *s, const uint32_t *pids, unsigned npids)
 		err = consider(s, path);
 	}
 	if (!err && !npids)
-		err = scan_dir(s, s->proc_root, true);
-	if (!err && !npids)
 		err = scan_dir(s, s->run_netns, false);
+	if (!err && !npids && !all_found(s))
+		err = scan_dir(s, s->proc_root, true);
 	/* forget what no process and no name holds any more */
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->ents[i].seen != s->gen) {

@@ -26,6 +26,9 @@ struct netns_set {
 	dev_t self_dev;
 	ino_t self_ino;
 	unsigned gen;
+	/* only these namespaces (inode numbers), none: every one */
+	uint32_t only[8];
+	unsigned nonly;
 };
 
 int netns_init(struct netns_set *s, const char *proc_root, const char *run_netns);
@@ -34,5 +37,8 @@ void netns_free(struct netns_set *s);
  * npids is 0); keeps one open fd per namespace; forgets vanished ones.
  * Returns how many namespaces are known, or a negative errno. */
 int netns_refresh(struct netns_set *s, const uint32_t *pids, unsigned npids);
+/* Limits the set to these namespaces (the kernel side's filter): the others
+ * are not walked, and /proc is not scanned once /run/netns names them all. */
+void netns_limit(struct netns_set *s, const uint32_t *inos, unsigned n);
 
 #endif

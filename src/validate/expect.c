@@ -459,6 +459,8 @@ static void fmt_num(char *buf, size_t len, double x)
 {
 	if (x == floor(x) && fabs(x) < 1e15)
 		snprintf(buf, len, "%.0f", x);
+	else if (fabs(x) >= 100)
+		snprintf(buf, len, "%.1f", x);
 	else
 		snprintf(buf, len, "%.3g", x);
 }
@@ -546,17 +548,23 @@ void expect_eval(const struct expectation *e, const struct observation *o,
 		fmt_num(num2, sizeof(num2), hi);
 		snprintf(r->bound, sizeof(r->bound), "in [%s, %s]", num, num2);
 	} else {
-		fmt_num(num, sizeof(num), bound);
-		snprintf(r->bound, sizeof(r->bound), "%s %s%s", ops[e->op], num,
-			 e->tol ? " (with tolerance)" : "");
-		if (e->ref) {
-			char who[96];
+		/* <= and >= with a tolerance: the bound as it was applied */
+		double eff = e->op == OP_LE ? bound * (1 + e->tol) :
+			     e->op == OP_GE ? bound * (1 - e->tol) : bound;
+		char who[96] = "", tol[32] = "";
 
+		fmt_num(num, sizeof(num), eff);
+		if (e->ref)
 			expect_describe(&(struct expectation){ .side = e->ref_side,
 				.metric = e->ref_metric }, who, sizeof(who));
-			snprintf(r->bound, sizeof(r->bound), "%s %s (%s)", ops[e->op], num,
-				 who);
-		}
+		if (e->tol)
+			snprintf(tol, sizeof(tol), " %s %g%%", e->op == OP_GE ? "-" : "+",
+				 e->tol * 100);
+		if (e->ref || e->tol)
+			snprintf(r->bound, sizeof(r->bound), "%s %s (%s%s)", ops[e->op], num,
+				 e->ref ? who : "", tol + (e->ref ? 0 : 1));
+		else
+			snprintf(r->bound, sizeof(r->bound), "%s %s", ops[e->op], num);
 	}
 	if (!v.ok) {
 		r->verdict = v.fail_unseen ? V_FAIL : V_UNOBSERVABLE;

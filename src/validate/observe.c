@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include "kernel/hooks.h"
 #include "validate/observe.h"
@@ -218,6 +219,7 @@ static int finish(void *ctx, struct engine *e, double elapsed_s)
 
 	sample(ctx, e, elapsed_s);
 	o->duration_ns = (uint64_t)(elapsed_s * 1e9);
+	o->cpu_us = observe_cpu_us() - o->cpu0_us;
 	engine_losses(e, false, &o->losses);
 	o->drops_hook = h[HOOK_DROPS].attached;
 	o->arrival_hook = h[HOOK_ARRIVAL].attached;
@@ -283,6 +285,16 @@ void observe_free(struct observation *o)
 	}
 	free(o->samples);
 	memset(o, 0, sizeof(*o));
+}
+
+uint64_t observe_cpu_us(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
 void observe_phase(struct observation *o, uint64_t mono_ns, const char *what)

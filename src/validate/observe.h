@@ -84,6 +84,9 @@ struct observation {
 	struct losses losses;	/* the engine's, at the end */
 	bool drops_hook, arrival_hook;	/* those counts are observable */
 	char hooks[256];	/* the hooks' tiers (hooks_describe) */
+	/* bufscope's own CPU time (not its children's) from the start of
+	 * the run to its end: what observing cost; cpu0_us set at the start */
+	uint64_t cpu0_us, cpu_us;
 	bool timed_out, interrupted;
 };
 
@@ -104,6 +107,9 @@ struct observer *observe_new(const struct observe_config *cfg, struct observatio
 struct sink observe_sink(struct observer *ob);
 void observe_destroy(struct observer *ob);
 void observe_free(struct observation *o);
+
+/* bufscope's own CPU time so far, user and system, in microseconds. */
+uint64_t observe_cpu_us(void);
 
 /* A phase of the run (stall begins, reads resume, the sender ends). */
 void observe_phase(struct observation *o, uint64_t mono_ns, const char *what);

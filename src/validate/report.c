@@ -268,8 +268,11 @@ void report_text(FILE *out, const struct report *r, bool with_timeline)
 			fprintf(out, "  %s = %s (sender), %s (receiver)\n", x->key,
 				x->value[SIDE_SENDER], x->value[SIDE_RECEIVER]);
 	}
-	fprintf(out, "Ran %.0f ms (setup %.0f ms)%s%s\n\n", (double)o->duration_ns / MS,
-		r->net->setup_s * 1000, o->timed_out ? ", stopped at the time limit" : "",
+	fprintf(out, "Ran %.0f ms (setup %.0f ms); observing cost bufscope %.0f ms of "
+		"CPU (%.1f%% of a core)%s%s\n\n", (double)o->duration_ns / MS,
+		r->net->setup_s * 1000, (double)o->cpu_us / 1000,
+		o->duration_ns ? 100.0 * (double)o->cpu_us * 1000 / (double)o->duration_ns : 0,
+		o->timed_out ? ", stopped at the time limit" : "",
 		o->interrupted ? ", interrupted" : "");
 	for (unsigned i = 0; i < s->nexpect; i++) {
 		const struct expect_result *x = &r->res[i];
@@ -391,6 +394,8 @@ void report_json(FILE *out, const struct report *r)
 	jw_end_object(&jw);
 	jw_key(&jw, "setup_ms");
 	jw_double(&jw, r->net->setup_s * 1000, 1);
+	jw_key(&jw, "cpu_ms");	/* bufscope's own, during the run */
+	jw_double(&jw, (double)o->cpu_us / 1000, 1);
 	jw_end_object(&jw);
 	jw_key(&jw, "duration_ms");
 	jw_double(&jw, (double)o->duration_ns / MS, 3);

@@ -478,6 +478,7 @@ int roles_start(void *ctx)
 	int err;
 
 	rs->o->t0_ns = wl_mono_ns();
+	rs->o->cpu0_us = observe_cpu_us();
 	err = start(rs, first);
 	if (err) {
 		snprintf(rs->err, sizeof(rs->err), "cannot start the %s: %s",

@@ -508,7 +508,7 @@ static void defaults(struct scenario *s, const char *origin)
 	s->family = AF_INET;
 	s->port = 5001;
 	s->timeout_us = 30ULL * 1000000;
-	s->sample_us = 20000;
+	s->sample_us = 50000;
 	s->receiver.call = CALL_READ;
 	s->listener = SIDE_RECEIVER;
 	s->end = SIDE__N;
