@@ -550,9 +550,10 @@ static void draw_sender_total(FILE *f, const struct panel *p, const struct obs_a
 		"y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"1\" "
 		"stroke-dasharray=\"6 4\"/>\n", (unsigned long long)app->bytes, PLOT_X0,
 		y, PLOT_X0 + PLOT_W, y, C_SENT);
+	/* on the left, where the cumulative lines are still low */
 	fprintf(f, "<text class=\"sender-total-label\" x=\"%.1f\" y=\"%.1f\" "
-		"text-anchor=\"end\" fill=\"%s\">the sender wrote %llu bytes</text>\n",
-		PLOT_X0 + PLOT_W - 4, y - 4, C_SENT, (unsigned long long)app->bytes);
+		"fill=\"%s\">the sender wrote %llu bytes</text>\n", PLOT_X0 + 6, y - 4,
+		C_SENT, (unsigned long long)app->bytes);
 }
 
 struct legend_item {
