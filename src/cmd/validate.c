@@ -236,7 +236,8 @@ static int run_one(const struct scenario *s, const struct options *opt,
 		report_text(stdout, &rep, !opt->no_timeline);
 	fflush(stdout);
 	if (opt->svg && (rc = report_svg(opt->svg, &rep)))
-		log_error(NULL, "cannot write %s: %s", opt->svg, strerror(-rc));
+		log_error(NULL, "cannot write the picture %s: %s", opt->svg,
+			  report_svg_strerror(rc));
 	for (unsigned i = 0; i < s->nexpect; i++) {
 		t->pass[i] += rep.res[i].verdict == V_PASS;
 		t->fail[i] += rep.res[i].verdict == V_FAIL;
@@ -330,6 +331,17 @@ static int run(const struct options *opt)
 		log_error(NULL, "--svg draws one run of one scenario");
 		free(words);
 		return HARNESS_FAILED;
+	}
+	/* a path the picture cannot go to is said before the run, not after */
+	if (opt->svg && !opt->dry_run) {
+		int err = report_svg_check(opt->svg);
+
+		if (err) {
+			log_error("name a new or regular file in a writable directory",
+				  "--svg %s: %s", opt->svg, report_svg_strerror(err));
+			free(words);
+			return HARNESS_FAILED;
+		}
 	}
 	if (!opt->dry_run && geteuid() != 0) {
 		log_error("run it as root", "validate makes network namespaces and "
