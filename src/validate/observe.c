@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include "kernel/hooks.h"
 #include "validate/observe.h"
 
@@ -196,7 +197,14 @@ static int sample(void *ctx, struct engine *e, double elapsed_s)
 		if (d == SIDE_RECEIVER && x->rcv_wnd > side->rcv_wnd_max)
 			side->rcv_wnd_max = x->rcv_wnd;
 	}
-	x->t_ns = now ? rel(ob, now) : (o->nsamples ? o->samples[o->nsamples - 1].t_ns : 0);
+	/* the sockets' own time; none seen: the clock's, now */
+	if (!now) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	}
+	x->t_ns = rel(ob, now);
 	o->nsamples++;
 	return 0;
 }

@@ -10,9 +10,14 @@
 #include <sys/socket.h>
 #include "util/fmt.h"
 #include "util/json.h"
+#include "util/sanitize.h"
 #include "validate/report.h"
 
 #define MS 1e6
+
+/* Text from a scenario file or a program, for a terminal: no control byte
+ * (sanitize_text). Each call needs its own buffer. */
+#define CLEAN(buf, s) sanitize_text(buf, sizeof(buf), s, sizeof(buf) - 1)
 
 static const char *verdict_name(enum verdict v)
 {
@@ -233,9 +238,13 @@ static void timeline(FILE *out, const struct report *r)
 		memset(bar, '#', fill);
 		memset(bar + fill, '.', BAR - fill);
 		bar[BAR] = 0;
-		for (; ph < o->nphases && (o->phases[ph].t_ns < next || next > end); ph++)
+		for (; ph < o->nphases && (o->phases[ph].t_ns < next || next > end); ph++) {
+			char what[64];
+
 			off += (size_t)snprintf(phases + off, sizeof(phases) - off, "%s%s",
-						off ? "; " : "", o->phases[ph].what);
+						off ? "; " : "",
+						CLEAN(what, o->phases[ph].what));
+		}
 		if (off >= sizeof(phases))
 			strcpy(phases + sizeof(phases) - 4, "...");
 		fprintf(out, "%8.0f  %s %9u %9u %11llu %4s  %s\n", (double)t / MS, bar,
@@ -250,10 +259,12 @@ void report_text(FILE *out, const struct report *r, bool with_timeline)
 {
 	const struct scenario *s = r->s;
 	const struct observation *o = r->o;
-	char at[32];
+	char at[32], name[64], origin[256], desc[256], text[256], v0[96], v1[96],
+	     key[96];
 
-	fprintf(out, "Scenario %s (%s)%s%s\n", s->name, s->origin,
-		s->description[0] ? ": " : "", s->description);
+	fprintf(out, "Scenario %s (%s)%s%s\n", CLEAN(name, s->name),
+		CLEAN(origin, s->origin), s->description[0] ? ": " : "",
+		CLEAN(desc, s->description));
 	fprintf(out, "Kernel %s; hooks: %s\n", r->kernel, r->tiers);
 	fprintf(out, "Network: %s %s <-> %s", s->family == AF_INET6 ? "IPv6" : "IPv4",
 		scenario_addr(s, SIDE_SENDER), scenario_addr(s, SIDE_RECEIVER));
@@ -262,11 +273,13 @@ void report_text(FILE *out, const struct report *r, bool with_timeline)
 	for (unsigned i = 0; i < r->net->nsysctls; i++) {
 		const struct netenv_sysctl *x = &r->net->sysctls[i];
 
+		CLEAN(key, x->key);
 		if (!strcmp(x->value[0], x->value[1]))
-			fprintf(out, "  %s = %s\n", x->key, x->value[0]);
+			fprintf(out, "  %s = %s\n", key, CLEAN(v0, x->value[0]));
 		else
-			fprintf(out, "  %s = %s (sender), %s (receiver)\n", x->key,
-				x->value[SIDE_SENDER], x->value[SIDE_RECEIVER]);
+			fprintf(out, "  %s = %s (sender), %s (receiver)\n", key,
+				CLEAN(v0, x->value[SIDE_SENDER]),
+				CLEAN(v1, x->value[SIDE_RECEIVER]));
 	}
 	fprintf(out, "Ran %.0f ms (setup %.0f ms); observing cost bufscope %.0f ms of "
 		"CPU (%.1f%% of a core)%s%s\n\n", (double)o->duration_ns / MS,
@@ -278,7 +291,8 @@ void report_text(FILE *out, const struct report *r, bool with_timeline)
 		const struct expect_result *x = &r->res[i];
 
 		fmt_at(at, sizeof(at), x->at_ns);
-		fprintf(out, "%-4s  %s\n", verdict_name(x->verdict), s->expect[i].text);
+		fprintf(out, "%-4s  %s\n", verdict_name(x->verdict),
+			CLEAN(text, s->expect[i].text));
 		if (x->verdict == V_UNOBSERVABLE) {
 			fprintf(out, "        not observable: %s\n", x->why);
 			continue;
