@@ -60,7 +60,7 @@ DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	$(REAL_PKGS)
 # Real programs the integration tests check bufscope against (their own logs
 # and counters are the ground truth).
-REAL_PKGS := nginx apache2-utils curl socat iperf3 strace
+REAL_PKGS := nginx apache2-utils curl socat iperf3 strace pv
 
 .DELETE_ON_ERROR:
 .PHONY: all deps vmlinux check test test-layers test-unit test-integration demo install \

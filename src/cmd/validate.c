@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "cmd/cmd.h"
 #include "util/log.h"
+#include "validate/capture.h"
 #include "validate/netenv.h"
 #include "validate/observe.h"
 #include "validate/report.h"
@@ -152,6 +153,38 @@ static int plan(const struct scenario *s)
 	return runnable ? HARNESS_FAILED : 0;
 }
 
+/* tcpdump on each side that asked for a capture, before the programs start.
+ * 0, or -1 (the error said; none left running). */
+static int start_captures(const struct scenario *s, const struct netenv *net,
+			  struct capture cap[SIDE__N])
+{
+	const char *path[SIDE__N] = { [SIDE_SENDER] = s->sender.capture,
+				      [SIDE_RECEIVER] = s->receiver.capture };
+	char why[256];
+
+	memset(cap, 0, SIDE__N * sizeof(*cap));
+	for (int side = 0; side < SIDE__N; side++) {
+		if (!path[side])
+			continue;
+		if (capture_start(&cap[side], net, side, s->port, path[side], why,
+				  sizeof(why))) {
+			log_error("capture = needs tcpdump (make deps installs it)",
+				  "%s: [%s] capture: %s", s->name, side == SIDE_RECEIVER ?
+				  "receiver" : "sender", why);
+			for (int other = 0; other < side; other++)
+				capture_stop(&cap[other]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void stop_captures(struct capture cap[SIDE__N])
+{
+	for (int side = 0; side < SIDE__N; side++)
+		capture_stop(&cap[side]);
+}
+
 /* Pass counts of --repeat, per expectation. */
 struct tally {
 	unsigned pass[SCEN_MAX_EXPECT], fail[SCEN_MAX_EXPECT], unobs[SCEN_MAX_EXPECT];
@@ -163,6 +196,7 @@ static int run_one(const struct scenario *s, const struct options *opt,
 		   unsigned run, struct tally *t)
 {
 	struct observation o;
+	struct capture cap[SIDE__N];
 	struct netenv net;
 	struct roles rs;
 	struct report rep;
@@ -183,6 +217,10 @@ static int run_one(const struct scenario *s, const struct options *opt,
 			  "cannot set up the network: ", why);
 		return HARNESS_FAILED;
 	}
+	if (start_captures(s, &net, cap)) {
+		netenv_teardown(&net);
+		return HARNESS_FAILED;
+	}
 	roles_init(&rs, s, &net, &o);
 	{
 		struct observe_config oc = { .family = s->family, .on_tick = roles_tick,
@@ -193,6 +231,7 @@ static int run_one(const struct scenario *s, const struct options *opt,
 		ob = observe_new(&oc, &o);
 	}
 	if (!ob) {
+		stop_captures(cap);
 		netenv_teardown(&net);
 		log_error(NULL, "out of memory");
 		return HARNESS_FAILED;
@@ -212,6 +251,7 @@ static int run_one(const struct scenario *s, const struct options *opt,
 	sink = observe_sink(ob);
 	status = engine_run(&cfg, &sink, 1);
 	roles_stop(&rs);
+	stop_captures(cap);
 	netenv_teardown(&net);
 	observe_destroy(ob);
 	if (status) {
@@ -226,6 +266,7 @@ static int run_one(const struct scenario *s, const struct options *opt,
 	rep.s = s;
 	rep.net = &net;
 	rep.o = &o;
+	rep.cap = cap;
 	rep.run = opt->repeat > 1 ? run : 0;
 	snprintf(rep.kernel, sizeof(rep.kernel), "%s", uname(&u) ? "?" : u.release);
 	snprintf(rep.tiers, sizeof(rep.tiers), "%s", o.hooks);

@@ -338,6 +338,10 @@ static int start(struct roles *rs, enum side side)
 			_exit(126);
 		if (cmd) {
 			setpgid(0, 0);
+			/* stdout is the report's (-o json): what the program
+			 * prints goes to stderr, where the user still sees it */
+			if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+				_exit(126);
 			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 			_exit(127);
 		}
