@@ -168,8 +168,7 @@ static int start_captures(const struct scenario *s, const struct netenv *net,
 			continue;
 		if (capture_start(&cap[side], net, side, s->port, path[side], why,
 				  sizeof(why))) {
-			log_error("capture = needs tcpdump (make deps installs it)",
-				  "%s: [%s] capture: %s", s->name, side == SIDE_RECEIVER ?
+			log_error(NULL, "%s: [%s] capture: %s", s->name, side == SIDE_RECEIVER ?
 				  "receiver" : "sender", why);
 			for (int other = 0; other < side; other++)
 				capture_stop(&cap[other]);

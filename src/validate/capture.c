@@ -82,21 +82,30 @@ static void start_failed(struct capture *c, const char *err, char *why, size_t l
 {
 	char line[160], clean[160];
 	int status = 0;
+	long long until = now_ms() + 200;
+	bool exited;
 	const char *nl;
 
-	kill(c->pid, SIGKILL);
-	waitpid(c->pid, &status, 0);
+	/* its stderr ended: it is exiting, give it the moment that takes */
+	while (!(exited = waitpid(c->pid, &status, WNOHANG) == c->pid) && now_ms() < until)
+		usleep(2000);
+	if (!exited) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, &status, 0);
+	}
 	c->pid = 0;
 	close(c->err_fd);
 	c->err_fd = -1;
 	nl = strchr(err, '\n');
 	snprintf(line, sizeof(line), "%.*s", nl ? (int)(nl - err) : (int)strlen(err), err);
 	sanitize_text(clean, sizeof(clean), line, strlen(line));
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+	if (exited && WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		snprintf(why, len, "cannot run tcpdump (Debian's package tcpdump "
 			 "installs it)");
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == 126)
+	else if (exited && WIFEXITED(status) && WEXITSTATUS(status) == 126)
 		snprintf(why, len, "cannot start tcpdump in the namespace");
+	else if (exited)
+		snprintf(why, len, "tcpdump failed%s%s", clean[0] ? ": " : "", clean);
 	else
 		snprintf(why, len, "tcpdump did not start capturing within %d s%s%s",
 			 START_WAIT_MS / 1000, clean[0] ? ": " : "", clean);
