@@ -16,8 +16,11 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include "util/log.h"
+#include "util/sanitize.h"
 #include "validate/scenario.h"
 #include "validate/units.h"
+
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-"
 
 struct parse {
 	struct scenario *s;
@@ -79,12 +82,15 @@ static int scenario_key(struct parse *p, const char *key, const char *v)
 	uint64_t x;
 
 	if (!strcmp(key, "name")) {
-		if (!*v || strlen(v) >= sizeof(s->name))
-			return fail(p, "scenario", key, "a name of 1 to %zu characters",
-				    sizeof(s->name) - 1);
+		/* it reaches terminals, JSON and error lines as it is */
+		if (!*v || strlen(v) >= sizeof(s->name) ||
+		    strspn(v, NAME_CHARS) != strlen(v))
+			return fail(p, "scenario", key, "a name of 1 to %zu letters, digits, "
+				    "'.', '_', '+' or '-'", sizeof(s->name) - 1);
 		snprintf(s->name, sizeof(s->name), "%s", v);
 	} else if (!strcmp(key, "description")) {
-		snprintf(s->description, sizeof(s->description), "%s", v);
+		/* free text: kept printable (terminals) */
+		sanitize_text(s->description, sizeof(s->description), v, strlen(v));
 	} else if (!strcmp(key, "family")) {
 		if (!strcmp(v, "ipv4"))
 			s->family = AF_INET;
