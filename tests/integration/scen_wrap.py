@@ -181,6 +181,17 @@ def counter(vals, name, where):
     return vals[name]
 
 
+def check_json_error(errs, bs):
+    """-o json: a run that cannot be made prints one error object on stdout."""
+    out = bs.out().decode("utf-8", "replace").splitlines()
+    try:
+        objs = [json.loads(l) for l in out]
+    except ValueError:
+        objs = None
+    errs.true("stdout %r: want the one JSON error object of -o json" % out[:2],
+              objs and len(objs) == 1 and objs[0].get("type") == "error")
+
+
 # ------------------------------------------------------------ the capture
 
 def connection_ports(pkts, listen_port):
@@ -411,13 +422,7 @@ def t_wrap_capture_bad_path(ctx, rec):
     def check(errs):
         err = bs.err().decode("utf-8", "replace")
         errs.eq("exit status", rc, 2)
-        out = bs.out().decode("utf-8", "replace").splitlines()
-        try:
-            objs = [json.loads(l) for l in out]
-        except ValueError:
-            objs = None
-        errs.true("stdout %r: want the one JSON error object of -o json" % out[:2],
-                  objs and len(objs) == 1 and objs[0].get("type") == "error")
+        check_json_error(errs, bs)
         lines = err.splitlines()
         errs.true("stderr %r: want one line naming [receiver] capture and tcpdump's "
                   "complaint" % lines[:3], len(lines) == 1 and re.match(
@@ -427,3 +432,91 @@ def t_wrap_capture_bad_path(ctx, rec):
                 {side: [] for side in left})
         errs.eq("namespace names left", names_left, [])
     rec.check("wrap_capture_bad_path", check)
+
+
+DAEMON_SCENARIO = """[scenario]
+name = wrap-daemon
+port = %(port)d
+listener = sender
+end = receiver
+timeout = 10s
+
+[sender]
+; nginx as it starts by default: it goes to the background, its shell exits 0
+command = printf 'user root;\\npid %(dir)s/nginx.pid;\\nerror_log %(dir)s/error.log;\\nevents {}\\nhttp {\\n access_log off;\\n server {\\n  listen {addr}:{port};\\n  root %(dir)s;\\n }\\n}\\n' > %(dir)s/nginx.conf && nginx -p %(dir)s -c %(dir)s/nginx.conf
+
+[receiver]
+command = curl -sS -o /dev/null http://{addr}:{port}/
+
+[expect]
+receiver.sockets = 1
+"""
+
+
+@scenario("wrap_daemon_server")
+def t_wrap_daemon_server(ctx, rec):
+    """A server command that goes to the background (nginx without `daemon
+    off`): its shell exits 0 at once, the daemon, out of the command's
+    process group, listens. The harness sees it listen in the namespace
+    (not through the shell's pid), curl downloads, and the daemon -- master
+    and the worker it forks -- is gone with the namespace afterwards."""
+    tmp = tempfile.mkdtemp(prefix="bufscope-wrap-")
+    holds = []
+    try:
+        path = os.path.join(tmp, "daemon.ini")
+        with open(path, "w") as f:
+            f.write(DAEMON_SCENARIO % {"port": WRAP_PORT_BASE + 3, "dir": tmp})
+        bs, rc, hold = run_validate(ctx, path, holds)
+        left = {side: hold.pids_inside(side) for side in ("sender", "receiver")}
+        names_left = [n for n in hold.names.values() if os.path.exists(os.path.join(NETNS_RUN, n))]
+    finally:
+        for h in holds:
+            h.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def check(errs):
+        report = validate_json(bs, rc)
+        errs.eq("verdicts", [v.get("verdict") for v in report.get("verdicts", [])], ["pass"])
+        phases = [p.get("what") for p in report.get("phases", [])]
+        errs.true("phases %r: the sender's shell exits (status 0) before it listens"
+                  % phases, "sender exits (status 0)" in phases and "sender listens" in phases
+                  and phases.index("sender exits (status 0)") < phases.index("sender listens"))
+        errs.true("curl's connection: receiver bytes %r" % (report.get("receiver") or {}).get(
+            "bytes"), ((report.get("receiver") or {}).get("bytes") or 0) > 0)
+        errs.eq("processes left in the run's namespaces (the daemon included)", left,
+                {"sender": [], "receiver": []})
+        errs.eq("namespace names left", names_left, [])
+    rec.check("wrap_daemon_server", check)
+
+
+@scenario("wrap_listener_never_listens")
+def t_wrap_listener_never_listens(ctx, rec):
+    """A listener command that exits 0 and leaves nothing listening: after
+    the 5 s the listener has, exit 2 and one error line saying so."""
+    tmp = tempfile.mkdtemp(prefix="bufscope-wrap-")
+    holds = []
+    try:
+        path = os.path.join(tmp, "never.ini")
+        with open(path, "w") as f:
+            f.write("[scenario]\nname = wrap-never\nport = %d\n\n[sender]\nbytes = 1KiB\n\n"
+                    "[receiver]\ncommand = echo {port} > /dev/null\n\n[expect]\n"
+                    "receiver.sockets = 1\n" % (WRAP_PORT_BASE + 4))
+        t0 = time.monotonic()
+        bs, rc, hold = run_validate(ctx, path, holds)
+        took = time.monotonic() - t0
+        left = {side: hold.pids_inside(side) for side in hold.fds}
+    finally:
+        for h in holds:
+            h.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def check(errs):
+        lines = bs.err().decode("utf-8", "replace").splitlines()
+        errs.eq("exit status", rc, 2)
+        check_json_error(errs, bs)
+        errs.true("no error line: %r" % lines[-2:], lines and re.match(
+            r"bufscope: wrap-never: the receiver command never listened on port \d+ within "
+            r"5 s \(it exited 0, and nothing it left running listened\)$", lines[-1]))
+        errs.true("gave up after %.1f s, not after the 5 s a listener has" % took, took >= 5)
+        errs.eq("processes left in the run's namespaces", left, {side: [] for side in left})
+    rec.check("wrap_listener_never_listens", check)
