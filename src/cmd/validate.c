@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "cmd/cmd.h"
 #include "util/log.h"
+#include "util/sanitize.h"
 #include "validate/capture.h"
 #include "validate/netenv.h"
 #include "validate/observe.h"
@@ -86,6 +87,18 @@ static const char *call_name(enum read_call c)
 	return n[c];
 }
 
+/* A command as it would run, printable (it is the user's text); freed. */
+static void print_command(const char *side, char *cmd)
+{
+	char *clean = cmd ? malloc(strlen(cmd) + 1) : NULL;
+
+	if (clean)
+		sanitize_text(clean, strlen(cmd) + 1, cmd, strlen(cmd));
+	printf("  %s: command: %s\n", side, clean ? clean : "(out of memory)");
+	free(clean);
+	free(cmd);
+}
+
 /* --dry-run: what would be done. 0, or HARNESS_FAILED when not runnable. */
 static int plan(const struct scenario *s)
 {
@@ -114,8 +127,7 @@ static int plan(const struct scenario *s)
 					   scenario_addr(s, s->listener), s->port,
 					   "bufscope-PID-tx");
 
-		printf("  sender: command: %s\n", c ? c : "(out of memory)");
-		free(c);
+		print_command("sender", c);
 	} else if (s->sender.nwrites) {
 		printf("  sender: built-in, %u writes, %llu us apart\n", s->sender.nwrites,
 		       (unsigned long long)s->sender.pause_us);
@@ -132,8 +144,7 @@ static int plan(const struct scenario *s)
 					   scenario_addr(s, s->listener), s->port,
 					   "bufscope-PID-rx");
 
-		printf("  receiver: command: %s\n", c ? c : "(out of memory)");
-		free(c);
+		print_command("receiver", c);
 	} else {
 		printf("  receiver: built-in, %s() of %llu bytes, SO_RCVBUF %s%llu, "
 		       "pace %llu us, starts %s, %u schedule steps\n",
