@@ -60,7 +60,7 @@ DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	$(REAL_PKGS) $(TEST_PKGS)
 # Real programs the integration tests check bufscope against (their own logs
 # and counters are the ground truth).
-REAL_PKGS := nginx apache2-utils curl socat iperf3 strace
+REAL_PKGS := nginx apache2-utils curl socat iperf3 strace pv
 # What else the tests use: a browser renders validate's --svg picture
 # (tests/integration/scen_svg.py).
 TEST_PKGS := chromium

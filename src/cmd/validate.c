@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include "cmd/cmd.h"
 #include "util/log.h"
+#include "util/sanitize.h"
+#include "validate/capture.h"
 #include "validate/netenv.h"
 #include "validate/observe.h"
 #include "validate/report.h"
@@ -85,6 +87,18 @@ static const char *call_name(enum read_call c)
 	return n[c];
 }
 
+/* A command as it would run, printable (it is the user's text); freed. */
+static void print_command(const char *side, char *cmd)
+{
+	char *clean = cmd ? malloc(strlen(cmd) + 1) : NULL;
+
+	if (clean)
+		sanitize_text(clean, strlen(cmd) + 1, cmd, strlen(cmd));
+	printf("  %s: command: %s\n", side, clean ? clean : "(out of memory)");
+	free(clean);
+	free(cmd);
+}
+
 /* --dry-run: what would be done. 0, or HARNESS_FAILED when not runnable. */
 static int plan(const struct scenario *s)
 {
@@ -113,8 +127,7 @@ static int plan(const struct scenario *s)
 					   scenario_addr(s, s->listener), s->port,
 					   "bufscope-PID-tx");
 
-		printf("  sender: command: %s\n", c ? c : "(out of memory)");
-		free(c);
+		print_command("sender", c);
 	} else if (s->sender.nwrites) {
 		printf("  sender: built-in, %u writes, %llu us apart\n", s->sender.nwrites,
 		       (unsigned long long)s->sender.pause_us);
@@ -131,8 +144,7 @@ static int plan(const struct scenario *s)
 					   scenario_addr(s, s->listener), s->port,
 					   "bufscope-PID-rx");
 
-		printf("  receiver: command: %s\n", c ? c : "(out of memory)");
-		free(c);
+		print_command("receiver", c);
 	} else {
 		printf("  receiver: built-in, %s() of %llu bytes, SO_RCVBUF %s%llu, "
 		       "pace %llu us, starts %s, %u schedule steps\n",
@@ -152,6 +164,37 @@ static int plan(const struct scenario *s)
 	return runnable ? HARNESS_FAILED : 0;
 }
 
+/* tcpdump on each side that asked for a capture, before the programs start.
+ * 0, or -1 (the error said; none left running). */
+static int start_captures(const struct scenario *s, const struct netenv *net,
+			  struct capture cap[SIDE__N])
+{
+	const char *path[SIDE__N] = { [SIDE_SENDER] = s->sender.capture,
+				      [SIDE_RECEIVER] = s->receiver.capture };
+	char why[256];
+
+	memset(cap, 0, SIDE__N * sizeof(*cap));
+	for (int side = 0; side < SIDE__N; side++) {
+		if (!path[side])
+			continue;
+		if (capture_start(&cap[side], net, side, s->port, path[side], why,
+				  sizeof(why))) {
+			log_error(NULL, "%s: [%s] capture: %s", s->name, side == SIDE_RECEIVER ?
+				  "receiver" : "sender", why);
+			for (int other = 0; other < side; other++)
+				capture_stop(&cap[other]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void stop_captures(struct capture cap[SIDE__N])
+{
+	for (int side = 0; side < SIDE__N; side++)
+		capture_stop(&cap[side]);
+}
+
 /* Pass counts of --repeat, per expectation. */
 struct tally {
 	unsigned pass[SCEN_MAX_EXPECT], fail[SCEN_MAX_EXPECT], unobs[SCEN_MAX_EXPECT];
@@ -163,6 +206,7 @@ static int run_one(const struct scenario *s, const struct options *opt,
 		   unsigned run, struct tally *t)
 {
 	struct observation o;
+	struct capture cap[SIDE__N];
 	struct netenv net;
 	struct roles rs;
 	struct report rep;
@@ -183,6 +227,10 @@ static int run_one(const struct scenario *s, const struct options *opt,
 			  "cannot set up the network: ", why);
 		return HARNESS_FAILED;
 	}
+	if (start_captures(s, &net, cap)) {
+		netenv_teardown(&net);
+		return HARNESS_FAILED;
+	}
 	roles_init(&rs, s, &net, &o);
 	{
 		struct observe_config oc = { .family = s->family, .on_tick = roles_tick,
@@ -193,6 +241,7 @@ static int run_one(const struct scenario *s, const struct options *opt,
 		ob = observe_new(&oc, &o);
 	}
 	if (!ob) {
+		stop_captures(cap);
 		netenv_teardown(&net);
 		log_error(NULL, "out of memory");
 		return HARNESS_FAILED;
@@ -212,6 +261,7 @@ static int run_one(const struct scenario *s, const struct options *opt,
 	sink = observe_sink(ob);
 	status = engine_run(&cfg, &sink, 1);
 	roles_stop(&rs);
+	stop_captures(cap);
 	netenv_teardown(&net);
 	observe_destroy(ob);
 	if (status) {
@@ -226,6 +276,7 @@ static int run_one(const struct scenario *s, const struct options *opt,
 	rep.s = s;
 	rep.net = &net;
 	rep.o = &o;
+	rep.cap = cap;
 	rep.run = opt->repeat > 1 ? run : 0;
 	snprintf(rep.kernel, sizeof(rep.kernel), "%s", uname(&u) ? "?" : u.release);
 	snprintf(rep.tiers, sizeof(rep.tiers), "%s", o.hooks);

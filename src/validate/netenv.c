@@ -432,28 +432,44 @@ fail:
 	return -1;
 }
 
-/* Every process inside the namespace, killed. */
-static void kill_inside(const char *ns)
+/* One pass over /proc: every process inside the namespace killed; how many. */
+static unsigned kill_pass(const struct stat *want)
 {
-	char path[96], link[96];
-	struct stat want, st;
+	char link[96];
+	struct stat st;
 	struct dirent *d;
-	DIR *proc;
+	unsigned killed = 0;
+	DIR *proc = opendir("/proc");
 
-	snprintf(path, sizeof(path), RUN_NETNS "/%s", ns);
-	if (stat(path, &want))
-		return;
-	proc = opendir("/proc");
 	if (!proc)
-		return;
+		return 0;
 	while ((d = readdir(proc))) {
 		if (d->d_name[0] < '1' || d->d_name[0] > '9')
 			continue;
 		snprintf(link, sizeof(link), "/proc/%.16s/ns/net", d->d_name);
-		if (!stat(link, &st) && st.st_dev == want.st_dev && st.st_ino == want.st_ino)
-			kill(atoi(d->d_name), SIGKILL);
+		if (!stat(link, &st) && st.st_dev == want->st_dev && st.st_ino == want->st_ino &&
+		    !kill(atoi(d->d_name), SIGKILL))
+			killed++;
 	}
 	closedir(proc);
+	return killed;
+}
+
+/* Every process inside the namespace, killed. Passes until one finds none: a
+ * process may fork while a pass runs (a daemon's master starting its
+ * workers), and its child, past the pass, would keep the namespace alive. A
+ * process killed but not yet gone is found again; a dead one (a zombie) has
+ * no namespace to be found by. */
+static void kill_inside(const char *ns)
+{
+	char path[96];
+	struct stat want;
+
+	snprintf(path, sizeof(path), RUN_NETNS "/%s", ns);
+	if (stat(path, &want))
+		return;
+	for (unsigned pass = 0; pass < 200 && kill_pass(&want); pass++)
+		usleep(1000);
 }
 
 void netenv_teardown(struct netenv *n)

@@ -96,6 +96,29 @@ static void kernel_notes(struct report *r)
 		     (unsigned long long)r->o->losses.close_folded);
 }
 
+/* Each capture: where, how many packets, and whether it is whole. */
+static void capture_notes(struct report *r)
+{
+	for (int side = 0; r->cap && side < SIDE__N; side++) {
+		const struct capture *c = &r->cap[side];
+		char path[160];
+
+		if (!c->path)
+			continue;
+		sanitize_text(path, sizeof(path), c->path, strlen(c->path));
+		if (!c->stats)
+			note(r, "capture of the %s's side in %s: tcpdump printed no "
+			     "statistics (it was killed): it may lack the last packets",
+			     side == SIDE_RECEIVER ? "receiver" : "sender", path);
+		else
+			note(r, "capture of the %s's side in %s: %llu packets, %llu "
+			     "dropped by the kernel%s",
+			     side == SIDE_RECEIVER ? "receiver" : "sender", path,
+			     (unsigned long long)c->captured, (unsigned long long)c->dropped,
+			     c->dropped ? " (the capture is incomplete)" : "");
+	}
+}
+
 void report_judge(struct report *r)
 {
 	r->passed = r->failed = r->unobservable = 0;
@@ -108,6 +131,7 @@ void report_judge(struct report *r)
 		}
 	}
 	kernel_notes(r);
+	capture_notes(r);
 }
 
 static void fmt_at(char *buf, size_t len, int64_t at_ns)
@@ -371,6 +395,35 @@ static void json_side(struct json_writer *jw, const struct obs_side *s)
 	jw_end_object(jw);
 }
 
+/* "captures": {"receiver": {"file", "packets", "dropped"}}; packets and
+ * dropped null when tcpdump said nothing of them (killed). */
+static void json_captures(struct json_writer *jw, const struct report *r)
+{
+	jw_key(jw, "captures");
+	jw_begin_object(jw);
+	for (int side = 0; r->cap && side < SIDE__N; side++) {
+		const struct capture *c = &r->cap[side];
+
+		if (!c->path)
+			continue;
+		jw_key(jw, side == SIDE_RECEIVER ? "receiver" : "sender");
+		jw_begin_object(jw);
+		jw_kv_str(jw, "file", c->path);
+		jw_key(jw, "packets");
+		if (c->stats)
+			jw_u64(jw, c->captured);
+		else
+			jw_null(jw);
+		jw_key(jw, "dropped");
+		if (c->stats)
+			jw_u64(jw, c->dropped);
+		else
+			jw_null(jw);
+		jw_end_object(jw);
+	}
+	jw_end_object(jw);
+}
+
 void report_json(FILE *out, const struct report *r)
 {
 	const struct scenario *s = r->s;
@@ -410,6 +463,7 @@ void report_json(FILE *out, const struct report *r)
 	jw_double(&jw, r->net->setup_s * 1000, 1);
 	jw_key(&jw, "cpu_ms");	/* bufscope's own, during the run */
 	jw_double(&jw, (double)o->cpu_us / 1000, 1);
+	json_captures(&jw, r);
 	jw_end_object(&jw);
 	jw_key(&jw, "duration_ms");
 	jw_double(&jw, (double)o->duration_ns / MS, 3);

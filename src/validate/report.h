@@ -9,17 +9,19 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "validate/capture.h"
 #include "validate/expect.h"
 #include "validate/netenv.h"
 #include "validate/observe.h"
 #include "validate/scenario.h"
 
-#define REPORT_MAX_NOTES 8
+#define REPORT_MAX_NOTES 10
 
 struct report {
 	const struct scenario *s;
 	const struct netenv *net;
 	const struct observation *o;
+	const struct capture *cap;	/* [SIDE__N]: the captures asked for */
 	struct expect_result res[SCEN_MAX_EXPECT];
 	unsigned passed, failed, unobservable;
 	char notes[REPORT_MAX_NOTES][256];	/* the kernel, measured */

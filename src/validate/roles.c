@@ -352,6 +352,15 @@ static int start(struct roles *rs, enum side side)
 			_exit(126);
 		if (cmd) {
 			setpgid(0, 0);
+			/* stdout is the report's (-o json): what the program
+			 * prints goes to stderr, where the user still sees it.
+			 * stdin: /dev/null, as its own process group is not the
+			 * terminal's (a read there would stop it, SIGTTIN) */
+			int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+			if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
+			    dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+				_exit(126);
 			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 			_exit(127);
 		}
@@ -409,15 +418,15 @@ static void drain(struct roles *rs, enum side side)
 	}
 }
 
-/* Is something listening on the port in the listener's namespace? Its
- * /proc/PID/net/tcp (a process inside sees its namespace's). */
+/* Is something listening on the port in the listener's namespace? The
+ * anchor's /proc/PID/net/tcp (a process inside sees its namespace's). */
 static bool listening(const struct roles *rs)
 {
 	static const char *const files[] = { "tcp", "tcp6" };
 	char path[64], line[256];
-	pid_t pid = rs->r[rs->s->listener].pid;
+	pid_t pid = rs->anchor;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; pid > 0 && i < 2; i++) {
 		FILE *f;
 		bool found = false;
 
@@ -469,6 +478,32 @@ static void reap(struct roles *rs, bool wait)
 	}
 }
 
+/* The anchor: a child that only waits, in the side's namespace. */
+static pid_t anchor_start(const struct netenv *net, enum side side)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGINT, SIG_IGN);
+	if (netenv_enter(net, side))
+		_exit(126);
+	prctl(PR_SET_NAME, "bs-anchor");
+	for (;;)
+		pause();
+}
+
+/* The listener's command ended at once (a shell that started a daemon, its
+ * status 0): something it left behind may still come to listen. */
+static bool may_still_listen(const struct role *ro)
+{
+	return ro->cmdline[0] && ro->exited && WIFEXITED(ro->status) &&
+	       !WEXITSTATUS(ro->status);
+}
+
 int roles_start(void *ctx)
 {
 	struct roles *rs = ctx;
@@ -479,6 +514,12 @@ int roles_start(void *ctx)
 
 	rs->o->t0_ns = wl_mono_ns();
 	rs->o->cpu0_us = observe_cpu_us();
+	if ((first == SIDE_RECEIVER ? rs->s->receiver.command : rs->s->sender.command) &&
+	    (rs->anchor = anchor_start(rs->net, first)) < 0) {
+		rs->anchor = 0;
+		snprintf(rs->err, sizeof(rs->err), "cannot fork: %s", strerror(errno));
+		return 2;
+	}
 	err = start(rs, first);
 	if (err) {
 		snprintf(rs->err, sizeof(rs->err), "cannot start the %s: %s",
@@ -491,16 +532,20 @@ int roles_start(void *ctx)
 		if (rs->r[first].cmdline[0] && listening(rs))
 			rs->r[first].ready = true;
 		reap(rs, false);
-		if (rs->r[first].exited)
+		if (rs->r[first].exited && !may_still_listen(&rs->r[first]))
 			break;
 		if (!rs->r[first].ready)
 			wl_sleep_ns(2 * 1000 * 1000ULL);
 	}
 	if (!rs->r[first].ready) {
+		const struct role *ro = &rs->r[first];
+
 		snprintf(rs->err, sizeof(rs->err), "the %s %s on port %u %s",
-			 side_name(first), rs->r[first].cmdline[0] ? "command never "
+			 side_name(first), ro->cmdline[0] ? "command never "
 			 "listened" : "could not listen", rs->s->port,
-			 rs->r[first].exited ? "(it exited)" : "within 5 s");
+			 may_still_listen(ro) ? "within 5 s (it exited 0, and nothing "
+			 "it left running listened)" : ro->exited ? "(it exited)" :
+			 "within 5 s");
 		return 2;
 	}
 	observe_phase(rs->o, wl_mono_ns(), first == SIDE_RECEIVER ?
@@ -565,6 +610,11 @@ void roles_stop(struct roles *rs)
 		}
 	}
 	reap(rs, true);
+	if (rs->anchor > 0) {
+		kill(rs->anchor, SIGKILL);
+		waitpid(rs->anchor, NULL, 0);
+		rs->anchor = 0;
+	}
 	for (int side = 0; side < SIDE__N; side++) {
 		struct role *ro = &rs->r[side];
 

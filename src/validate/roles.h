@@ -31,6 +31,10 @@ struct roles {
 	const struct netenv *net;
 	struct observation *o;
 	struct role r[SIDE__N];
+	pid_t anchor;		/* a process idling in the listener command's
+				 * namespace: its /proc/PID/net shows that
+				 * namespace, whatever the command's own
+				 * processes do (exit, fork away); 0: none */
 	bool go_sent;
 	bool done;		/* the end condition was met */
 	char err[256];		/* starting failed: why */

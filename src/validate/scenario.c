@@ -16,8 +16,11 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include "util/log.h"
+#include "util/sanitize.h"
 #include "validate/scenario.h"
 #include "validate/units.h"
+
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-"
 
 struct parse {
 	struct scenario *s;
@@ -79,12 +82,15 @@ static int scenario_key(struct parse *p, const char *key, const char *v)
 	uint64_t x;
 
 	if (!strcmp(key, "name")) {
-		if (!*v || strlen(v) >= sizeof(s->name))
-			return fail(p, "scenario", key, "a name of 1 to %zu characters",
-				    sizeof(s->name) - 1);
+		/* it reaches terminals, JSON and error lines as it is */
+		if (!*v || strlen(v) >= sizeof(s->name) ||
+		    strspn(v, NAME_CHARS) != strlen(v))
+			return fail(p, "scenario", key, "a name of 1 to %zu letters, digits, "
+				    "'.', '_', '+' or '-'", sizeof(s->name) - 1);
 		snprintf(s->name, sizeof(s->name), "%s", v);
 	} else if (!strcmp(key, "description")) {
-		snprintf(s->description, sizeof(s->description), "%s", v);
+		/* free text: kept printable (terminals) */
+		sanitize_text(s->description, sizeof(s->description), v, strlen(v));
 	} else if (!strcmp(key, "family")) {
 		if (!strcmp(v, "ipv4"))
 			s->family = AF_INET;
@@ -240,6 +246,19 @@ static int command_of(struct parse *p, const char *section, const char *key,
 	return 1;
 }
 
+/* capture = FILE: where tcpdump writes that side's view of the run. */
+static int capture_of(struct parse *p, const char *section, const char *key,
+		      const char *v, char **out)
+{
+	if (!*v || strpbrk(v, "\n"))
+		return fail(p, section, key, "a file name, e.g. run.pcap");
+	free(*out);
+	*out = strdup(v);
+	if (!*out)
+		return fail(p, section, key, "out of memory");
+	return 1;
+}
+
 static int sender_key(struct parse *p, const char *key, const char *v)
 {
 	struct sender_spec *t = &p->s->sender;
@@ -248,6 +267,8 @@ static int sender_key(struct parse *p, const char *key, const char *v)
 
 	if (!strcmp(key, "command"))
 		return command_of(p, "sender", key, v, &t->command);
+	if (!strcmp(key, "capture"))
+		return capture_of(p, "sender", key, v, &t->capture);
 	if (!strcmp(key, "bytes")) {
 		if (units_bytes(v, &t->bytes) || !t->bytes)
 			return fail(p, "sender", key, "'%s': more than 0 %s", v, BYTES_HINT);
@@ -273,7 +294,7 @@ static int sender_key(struct parse *p, const char *key, const char *v)
 			return fail(p, "sender", key, "'%s': %s", v, TIME_HINT);
 	} else {
 		return fail(p, "sender", key, "unknown key (command; or bytes, "
-			    "write_size, rate, writes, pause; start_after)");
+			    "write_size, rate, writes, pause; start_after; capture)");
 	}
 	return 1;
 }
@@ -327,6 +348,8 @@ static int receiver_key(struct parse *p, const char *key, const char *v)
 
 	if (!strcmp(key, "command"))
 		return command_of(p, "receiver", key, v, &r->command);
+	if (!strcmp(key, "capture"))
+		return capture_of(p, "receiver", key, v, &r->capture);
 	if (!strcmp(key, "buf")) {
 		if (units_bytes(v, &x) || !x || x > 64 << 20)
 			return fail(p, "receiver", key, "'%s': 1 byte to 64MiB (%s)", v,
@@ -362,7 +385,7 @@ static int receiver_key(struct parse *p, const char *key, const char *v)
 			return fail(p, "receiver", key, "'%s': now or after_sender", v);
 	} else {
 		return fail(p, "receiver", key, "unknown key (command; or buf, rcvbuf, "
-			    "pace, schedule, call, start)");
+			    "pace, schedule, call, start; capture)");
 	}
 	return 1;
 }
@@ -477,6 +500,9 @@ static int check(struct parse *p)
 		return bad(p, "sender.command", "[sender] command: it must use {port} "
 			   "(%s on it)", s->listener == SIDE_SENDER ? "listen" :
 			   "connect to {addr}");
+	if (t->capture && r->capture && !strcmp(t->capture, r->capture))
+		return bad(p, "receiver.capture", "[receiver] capture: the same file as "
+			   "[sender] capture (one file per side)");
 	if (r->start == START_AFTER_SENDER && s->listener == SIDE_SENDER)
 		return bad(p, "receiver.start", "[receiver] start: after_sender needs "
 			   "the receiver to listen (listener = receiver)");
@@ -613,7 +639,10 @@ void scenario_free(struct scenario *s)
 {
 	free(s->sender.command);
 	free(s->receiver.command);
+	free(s->sender.capture);
+	free(s->receiver.capture);
 	s->sender.command = s->receiver.command = NULL;
+	s->sender.capture = s->receiver.capture = NULL;
 }
 
 const char *scenario_addr(const struct scenario *s, enum side side)

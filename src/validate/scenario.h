@@ -58,6 +58,7 @@ struct sender_spec {
 	unsigned nwrites;
 	uint64_t pause_us;	/* ... with this pause after each */
 	uint64_t start_us;	/* start after the receiver by this long */
+	char *capture;		/* a pcap file of the run, from this side; NULL: none */
 };
 
 struct receiver_spec {
@@ -69,6 +70,7 @@ struct receiver_spec {
 	unsigned nsteps;
 	enum read_call call;
 	enum recv_start start;
+	char *capture;		/* a pcap file of the run, from this side; NULL: none */
 };
 
 #define SCEN_MAX_EXPECT 48
