@@ -292,15 +292,15 @@ def check_geometry(errs, root, rep):
     # the queue line: samples' queue, each read's queue before and after
     rx = rep["receiver"]
     cands = [(sc.x(s[0]), sc.y("top", s[1])) for s in rep["samples"]]
-    for t, _, ret, before in rx["reads"]:
+    for t, _, ret, before in rx["read_log"]:
         cands.append((sc.x(t), sc.y("top", before)))
         cands.append((sc.x(t), sc.y("top", max(before - ret, 0))))
     q = polyline(root, "queue")
     made_up = [p for p in q if not any(abs(p[0] - c[0]) < 0.03 and abs(p[1] - c[1]) < 0.03
                                        for c in cands)]
     errs.true("queue points that are no measurement: %s" % made_up[:5], not made_up)
-    if rx["reads"]:
-        t, _, ret, before = rx["reads"][0]
+    if rx["read_log"]:
+        t, _, ret, before = rx["read_log"][0]
         first = (sc.x(t), sc.y("top", before))
         errs.true("the queue line lacks the first read's queue (%d bytes at %.3f ms)"
                   % (before, t), any(abs(p[0] - first[0]) < 0.03 and
@@ -368,7 +368,7 @@ def check_render(errs, img, root, rep, sc):
 
 def check_queue_drawn(errs, img, rep, sc):
     """The queue line is drawn where the first read was."""
-    reads = rep["receiver"]["reads"]
+    reads = rep["receiver"]["read_log"]
     if not reads:
         errs.append("no reads in the report")
         return
@@ -476,7 +476,8 @@ def t_svg_paths(ctx, rec):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-EVIL_NAME = "a<b&c\"'>z"
+EVIL_NAME = "a<b&c\"'>z"     # refused as a name (letters, digits, . _ + - only)
+SAFE_NAME = "evil.name"
 EVIL_DESC = b"<script>alert(1)</script> & \x1b[31m red \xff end"
 
 
@@ -488,22 +489,29 @@ def t_svg_escaped(ctx, rec):
             ini = os.path.join(tmp, "evil.ini")
             svg = os.path.join(tmp, "evil.svg")
             with open(ini, "wb") as f:
-                f.write(b"[scenario]\nname = " + EVIL_NAME.encode() +
+                f.write(b"[scenario]\nname = " + EVIL_NAME.encode() + b"\n[expect]\n"
+                        b"receiver.reads = 3\n")
+            p = subprocess.run([ctx.bufscope, "validate", ini], capture_output=True,
+                               timeout=30)
+            errs.eq("a name with markup: exit", p.returncode, 2)
+            errs.true("a name with markup: the error names line 2 (got %r)" % p.stderr,
+                      b"evil.ini:2:" in p.stderr)
+            with open(ini, "wb") as f:
+                f.write(b"[scenario]\nname = " + SAFE_NAME.encode() +
                         b"\ndescription = " + EVIL_DESC +
                         b"\nport = %d\ntimeout = 10s\n\n[sender]\nbytes = 10KiB\n"
                         b"write_size = 10KiB\n\n[receiver]\nbuf = 4KiB\n"
                         b"start = after_sender\n\n[expect]\nreceiver.reads = 3\n"
                         % (SVG_PORT_BASE + 1))
             rep = run_with_svg(ctx, ini, svg)
-            errs.eq("the JSON's name", rep["scenario"]["name"], EVIL_NAME)
+            errs.eq("the JSON's name", rep["scenario"]["name"], SAFE_NAME)
             with open(svg, "rb") as f:
                 raw = f.read()
-            errs.true("the name is in the SVG unescaped", EVIL_NAME.encode() not in raw)
             errs.true("<script> is in the SVG", b"<script" not in raw)
             root = parse_svg(svg)
             titles = [all_text(t) for t in find_all(root, "text", "title")]
             errs.eq("title", titles, ["bufscope validate: %s (kernel %s)"
-                                      % (EVIL_NAME, rep["environment"]["kernel"])])
+                                      % (SAFE_NAME, rep["environment"]["kernel"])])
             subs = [all_text(t) for t in find_all(root, "text", "subtitle")]
             errs.true("subtitle %r: the description's markup, control character and "
                       "bad byte not as expected" % subs,
