@@ -399,6 +399,33 @@ static void test_not_observable(void **state UNUSED)
 	assert_non_null(strstr(r.why, "no socket"));
 }
 
+/* docs/validate.md lists every metric an expectation can name. */
+static void test_metrics_documented(void **state UNUSED)
+{
+	const struct metric_info *m;
+	size_t n = expect_metrics(&m), len;
+	FILE *f = fopen("docs/validate.md", "r");
+	static char doc[256 * 1024];
+	char quoted[96];
+
+	assert_non_null(f);
+	len = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[len] = 0;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(quoted, sizeof(quoted), "`%s`", m[i].name);
+		if (!strstr(doc, quoted))
+			fail_msg("docs/validate.md does not list the metric %s", quoted);
+	}
+	for (size_t i = 0; i < count_infos_n; i++) {
+		if (!count_infos[i].key)
+			continue;
+		snprintf(quoted, sizeof(quoted), "`%s`", count_infos[i].key);
+		if (!strstr(doc, quoted))
+			fail_msg("docs/validate.md does not list the count %s", quoted);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_episodes_and_reopening),
 		cmocka_unit_test(test_not_observable),
+		cmocka_unit_test(test_metrics_documented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
