@@ -29,6 +29,21 @@ static __always_inline void read_seq_state(const struct sock *sk,
 	s->flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
 }
 
+/* The episode's first zero-window probe: when it came (validate's time
+ * relation "first probe within X ms of the window closing"). */
+static __always_inline void first_probe(const struct sock *sk,
+					const struct bs_sock_state *st, __u32 dir,
+					__u64 start_ns, bool direct)
+{
+	struct bs_flow_rec *r;
+
+	emit_flow(sk, st, BS_REC_ZW_PROBE, dir, bpf_ktime_get_ns(), direct, &r);
+	if (!r)
+		return;
+	r->start_ns = start_ns;
+	submit_record(r);
+}
+
 /*
  * A segment's window, going out (dir BS_ZW_SENT: the window this socket
  * advertises) or coming in (BS_ZW_RECV: the peer's). A zero-window probe is
@@ -55,8 +70,13 @@ static __always_inline void handle_segment(const struct sock *sk,
 	probe_seq = dir == BS_ZW_SENT ? q.snd_una - 1 : q.rcv_nxt - 1;
 	/* a closing socket's received windows are counted in its entry */
 	other = dir == BS_ZW_SENT ? recv_side(sk, st) : &st->f.zw[BS_ZW_SENT];
-	if (other->start_ns && bpf_ntohl(th->seq) == probe_seq)
+	if (other->start_ns && bpf_ntohl(th->seq) == probe_seq) {
+		if ((cfg_flow_records & BS_FR_PROBE) &&
+		    (__u32)other->probes == other->start_probes)
+			first_probe(sk, st, dir == BS_ZW_SENT ? BS_ZW_RECV : BS_ZW_SENT,
+				    other->start_ns, trusted_sk);
 		other->probes++;
+	}
 	queued = dir == BS_ZW_SENT ? queue_from(q.rcv_nxt, q.copied_seq, q.flags)
 				   : q.write_seq - q.snd_una;
 	window_seen(sk, st, dir, th->window, th->flags, queued, true);

@@ -197,6 +197,8 @@ enum bs_rec_kind {
 				 * unless cfg_hist_every_pass) */
 	BS_REC_ALIVE = 9,	/* struct bs_alive_rec: a socket the iterator
 				 * passed, unchanged since its last sample */
+	BS_REC_ZW_PROBE = 10,	/* struct bs_flow_rec: the first zero-window
+				 * probe of an episode (BS_FR_PROBE only) */
 };
 
 enum bs_sock_flags {
@@ -292,6 +294,7 @@ struct bs_flow_rec {
 enum bs_flow_records {
 	BS_FR_DROP = 1 << 0,
 	BS_FR_RCVBUF = 1 << 1,
+	BS_FR_PROBE = 1 << 2,	/* BS_REC_ZW_PROBE records (validate) */
 };
 
 /* Key of the per-socket, per-reason drop counters (BPF hash map). */

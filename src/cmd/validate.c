@@ -252,7 +252,7 @@ static int run_one(const struct scenario *s, const struct options *opt,
 	cfg.kernel.netns[1] = net.ino[SIDE_RECEIVER];
 	cfg.kernel.nnetns = 2;
 	cfg.kernel.trace_reads = true;
-	cfg.kernel.flow_records = BS_FR_DROP | BS_FR_RCVBUF;
+	cfg.kernel.flow_records = BS_FR_DROP | BS_FR_RCVBUF | BS_FR_PROBE;
 	cfg.kernel.ringbuf_bytes = VALIDATE_RINGBUF;
 	cfg.interval_s = (double)s->sample_us / 1e6;
 	cfg.duration_s = (double)s->timeout_us / 1e6;

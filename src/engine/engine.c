@@ -118,7 +118,8 @@ struct engine {
 static bool is_flow(uint32_t kind)
 {
 	return kind == BS_REC_ZW_START || kind == BS_REC_ZW_END ||
-	       kind == BS_REC_DROP || kind == BS_REC_RCVBUF;
+	       kind == BS_REC_DROP || kind == BS_REC_RCVBUF ||
+	       kind == BS_REC_ZW_PROBE;
 }
 
 static void to_sinks(struct engine *s, const struct engine_record *r)

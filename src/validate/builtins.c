@@ -80,6 +80,7 @@ static const struct builtin builtins[] = {
 	  "receiver.episodes_open = 0\n"
 	  "receiver.window_reopens_within_ms <= 50\n"
 	  "receiver.zero_window_probes_recv >= 1\n"
+	  "receiver.first_probe_ms = [150, 700]\n"
 	  "sender.zero_window_received_episodes >= 1\n"
 	  "sender.app_blocked_ms >= 700\n"
 	  "receiver.queue_peak <= receiver.rcvbuf +- 5%\n"

@@ -22,7 +22,7 @@ enum derived {
 	M_BYTES_READ, M_PARTIAL_READS, M_DROPS_LOST, M_DROPS_EXPECTED,
 	M_QUEUE_PEAK, M_RCVBUF, M_RCVBUF_FIRST, M_RCVBUF_MAX, M_RCV_WND_MAX,
 	M_ZW_EPISODES, M_ZW_RECEIVED, M_EPISODE_MS, M_RECV_EPISODE_MS,
-	M_EPISODES_OPEN, M_REOPEN_MS, M_READ_SIZES, M_READ_REQUESTS,
+	M_EPISODES_OPEN, M_REOPEN_MS, M_FIRST_PROBE_MS, M_READ_SIZES, M_READ_REQUESTS,
 	M_QUEUE_BEFORE, M_SOCKETS, M_APP_BYTES, M_APP_CALLS, M_APP_BLOCKED_MS,
 	M__N,
 };
@@ -57,6 +57,9 @@ static const struct metric_info derived_info[M__N] = {
 			  "episode with reads in it: from the read that resumed "
 			  "reading (the one after the longest pause inside the "
 			  "episode) to the episode's end" },
+	[M_FIRST_PROBE_MS] = { "first_probe_ms", "ms", "each advertised episode "
+			       "that was probed: from the window closing to the "
+			       "first zero-window probe" },
 	[M_READ_SIZES] = { "read_sizes", "bytes", "the bytes each read returned, in "
 			   "order (reads of data)" },
 	[M_READ_REQUESTS] = { "read_requests", "bytes", "the size each read asked "
@@ -102,7 +105,8 @@ static bool is_seq(int metric)
 {
 	return metric == M_READ_SIZES || metric == M_READ_REQUESTS ||
 	       metric == M_QUEUE_BEFORE || metric == M_EPISODE_MS ||
-	       metric == M_RECV_EPISODE_MS || metric == M_REOPEN_MS;
+	       metric == M_RECV_EPISODE_MS || metric == M_REOPEN_MS ||
+	       metric == M_FIRST_PROBE_MS;
 }
 
 static int find_metric(const char *name)
@@ -252,7 +256,7 @@ int expect_parse(struct expectation *e, const char *key, const char *value,
 		goto bad_value;
 	if (is_seq(e->metric) && e->op == OP_EQ && !e->tol &&
 	    e->metric != M_EPISODE_MS && e->metric != M_RECV_EPISODE_MS &&
-	    e->metric != M_REOPEN_MS) {
+	    e->metric != M_REOPEN_MS && e->metric != M_FIRST_PROBE_MS) {
 		/* one read: a list of one */
 		e->seq[0] = (uint64_t)e->value;
 		e->nseq = 1;
@@ -443,6 +447,10 @@ static int get(const struct observation *o, enum side side, int metric,
 				continue;	/* reopened without a read: netem, probes */
 			l->vals[v->n] = first->t_ns >= ep->end_ns ? 0 :
 					(double)(ep->end_ns - first->t_ns) / MS;
+		} else if (metric == M_FIRST_PROBE_MS) {
+			if (!ep->first_probe_ns)
+				continue;	/* never probed (a short episode) */
+			l->vals[v->n] = (double)(ep->first_probe_ns - ep->start_ns) / MS;
 		} else {
 			l->vals[v->n] = (double)(end - ep->start_ns) / MS;
 		}

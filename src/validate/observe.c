@@ -98,6 +98,15 @@ static void on_flow(struct observer *ob, const struct bs_flow_rec *f)
 			s->rcvbuf_max = f->new_rcvbuf;
 		return;
 	}
+	if (f->kind == BS_REC_ZW_PROBE) {
+		for (size_t i = s->neps[d]; i-- > 0; )
+			if (s->eps[d][i].start_ns == rel(ob, f->start_ns)) {
+				if (!s->eps[d][i].first_probe_ns)
+					s->eps[d][i].first_probe_ns = rel(ob, f->ts_ns);
+				break;
+			}
+		return;
+	}
 	if (f->kind != BS_REC_ZW_START && f->kind != BS_REC_ZW_END)
 		return;
 	/* an end finds its start; one without (its start lost) is made whole */

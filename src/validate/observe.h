@@ -32,6 +32,7 @@ struct obs_episode {
 	uint64_t start_ns, end_ns;	/* from the run's start; end 0: open */
 	uint32_t queue;		/* bytes queued at its start */
 	uint64_t probes;
+	uint64_t first_probe_ns;	/* from the run's start; 0: no probe */
 };
 
 /* One pass: the receiving socket and the sending socket as they were. */

@@ -389,6 +389,11 @@ static void json_side(struct json_writer *jw, const struct obs_side *s)
 				jw_null(jw);
 			jw_kv_u64(jw, "queue", ep->queue);
 			jw_kv_u64(jw, "probes", ep->probes);
+			jw_key(jw, "first_probe_ms");
+			if (ep->first_probe_ns)
+				jw_double(jw, (double)ep->first_probe_ns / MS, 3);
+			else
+				jw_null(jw);
 			jw_end_object(jw);
 		}
 	jw_end_array(jw);

@@ -12,6 +12,7 @@
 from harness import *
 
 import glob
+import shutil
 import tempfile
 
 VALIDATE_PORT = 45500
@@ -356,3 +357,74 @@ def t_repeat(ctx, rec):
             errs.true("every expectation passed 3 of 3",
                       all(e["passed"] == 3 for e in tally[0]["expectations"]))
     rec.check("validate_repeat", check)
+
+
+def capture_probe_times(pkts, rport):
+    """Per zero-window episode the receiver advertised (bpf/flow.bpf.h's rule,
+    as analyze_capture applies it): (start_ns, end_ns or None, first probe's
+    ns or None), on the capture's clock."""
+    eps, open_ep = [], None
+    last_ack = last_win = None
+    for p in pkts:
+        fl = p["flags"]
+        if p["sport"] == rport:
+            if fl & TH_ACK:
+                last_ack, last_win = p["ack"], p["win"]
+            if fl & (TH_SYN | TH_RST):
+                continue
+            if p["win"] == 0:
+                if not fl & TH_FIN and open_ep is None:
+                    open_ep = [p["ts_ns"], None, None]
+                    eps.append(open_ep)
+            elif open_ep is not None:
+                open_ep[1] = p["ts_ns"]
+                open_ep = None
+        elif p["dport"] == rport and open_ep is not None and open_ep[2] is None:
+            if fl & (TH_SYN | TH_RST | TH_FIN) or last_ack is None:
+                continue
+            if p["len"] == 0 and last_win == 0 and p["seq"] == (last_ack - 1) & 0xffffffff:
+                open_ep[2] = p["ts_ns"]
+    return eps
+
+
+@scenario("validate_episodes_vs_capture")
+def t_episodes_vs_capture(ctx, rec):
+    """slow-reader with a capture in the receiver's namespace: bufscope's
+    episodes (count, lengths) and the time from the window closing to the
+    first probe equal what the wire carried."""
+    tmp = tempfile.mkdtemp(prefix="bufscope-val-cap-")
+    pcap = os.path.join(tmp, "rx.pcap")
+    p, _ = validate(ctx, ["--show", "slow-reader"])
+    text = p.stdout.replace("[receiver]\n", "[receiver]\ncapture = %s\n" % pcap, 1)
+    text = text.replace("name = slow-reader\n", "name = slow-reader-captured\nport = %d\n"
+                        % (VALIDATE_PORT + 3), 1)
+    path = write_ini(text)
+
+    def check(errs):
+        r, _ = validate(ctx, [path, "-o", "json"])
+        errs.eq("exit (stderr %s)" % one_line(r.stderr), r.returncode, 0)
+        objs = reports(r.stdout)
+        if not objs:
+            raise Failure("no report: %s" % one_line(r.stderr))
+        ours = [e for e in objs[0]["receiver"]["episodes"] if e["dir"] == "advertised"]
+        wire = capture_probe_times(read_pcap(pcap), VALIDATE_PORT + 3)
+        errs.eq("episodes: bufscope vs the capture", len(ours), len(wire))
+        for i, (b, w) in enumerate(zip(ours, wire)):
+            if w[1] is not None and b["end_ms"] is not None:
+                d_b = b["end_ms"] - b["start_ms"]
+                d_w = (w[1] - w[0]) / 1e6
+                errs.true("episode %d: %.3f ms (bufscope) vs %.3f ms (wire)" % (i + 1, d_b, d_w),
+                          abs(d_b - d_w) < 1.0)
+            errs.eq("episode %d probed: bufscope vs the wire" % (i + 1),
+                    b["first_probe_ms"] is not None, w[2] is not None)
+            if w[2] is not None and b["first_probe_ms"] is not None:
+                f_b = b["first_probe_ms"] - b["start_ms"]
+                f_w = (w[2] - w[0]) / 1e6
+                errs.true("episode %d: first probe after %.3f ms (bufscope) vs %.3f ms "
+                          "(wire)" % (i + 1, f_b, f_w), abs(f_b - f_w) < 1.0)
+        errs.true("the wire shows a probed episode", any(w[2] for w in wire))
+    try:
+        rec.check("validate_episodes_vs_capture", check)
+    finally:
+        os.unlink(path)
+        shutil.rmtree(tmp, ignore_errors=True)
