@@ -8,6 +8,27 @@
 #include <string.h>
 #include "validate/scenario.h"
 
+/* The document's buffer-size table: 100 KiB queued first (a 1 MiB
+ * SO_RCVBUF holds it all), read with one `buf`, all of it read. */
+#define BUFFER_SIZE(tag, buf, a_buf, reads, expect)				\
+	{ "buffer-size-" tag, "100 KiB queued, read with " a_buf " buf: " reads,	\
+	  "[scenario]\n"							\
+	  "name = buffer-size-" tag "\n"					\
+	  "description = 100 KiB queued first, read with " a_buf " buf\n"	\
+	  "timeout = 10s\n"							\
+	  "\n"									\
+	  "[sender]\n"								\
+	  "bytes = 100KiB\n"							\
+	  "\n"									\
+	  "[receiver]\n"							\
+	  "buf = " buf "\n"							\
+	  "rcvbuf = 1MiB\n"							\
+	  "start = after_sender\n"						\
+	  "\n"									\
+	  "[expect]\n"								\
+	  expect								\
+	  "receiver.bytes_read = 102400\n" }
+
 static const struct builtin builtins[] = {
 	{ "demo", "what `bufscope demo` runs under the live table: a fast sender, "
 	  "a slow reader that stalls",
@@ -86,81 +107,21 @@ static const struct builtin builtins[] = {
 	  "receiver.queue_peak <= receiver.rcvbuf +- 5%\n"
 	  "receiver.bytes_read = sender.bytes_written\n"
 	  "receiver.drops.lost = 0\n" },
-	{ "buffer-size-1k", "100 KiB queued, read with a 1 KiB buf: 100 reads",
-	  "[scenario]\n"
-	  "name = buffer-size-1k\n"
-	  "description = 100 KiB queued first, read with a 1 KiB buf\n"
-	  "timeout = 10s\n"
-	  "\n"
-	  "[sender]\n"
-	  "bytes = 100KiB\n"
-	  "\n"
-	  "[receiver]\n"
-	  "buf = 1KiB\n"
-	  "rcvbuf = 1MiB\n"
-	  "start = after_sender\n"
-	  "\n"
-	  "[expect]\n"
-	  "receiver.reads = 100\n"
-	  "receiver.full_reads = 100\n"
-	  "receiver.bytes_read = 102400\n"
-	  "receiver.zero_window_episodes = 0\n" },
-	{ "buffer-size-4k", "100 KiB queued, read with a 4 KiB buf: 25 reads",
-	  "[scenario]\n"
-	  "name = buffer-size-4k\n"
-	  "description = 100 KiB queued first, read with a 4 KiB buf\n"
-	  "timeout = 10s\n"
-	  "\n"
-	  "[sender]\n"
-	  "bytes = 100KiB\n"
-	  "\n"
-	  "[receiver]\n"
-	  "buf = 4KiB\n"
-	  "rcvbuf = 1MiB\n"
-	  "start = after_sender\n"
-	  "\n"
-	  "[expect]\n"
-	  "receiver.reads = 25\n"
-	  "receiver.full_reads = 25\n"
-	  "receiver.bytes_read = 102400\n"
-	  "receiver.zero_window_episodes = 0\n" },
-	{ "buffer-size-8k", "100 KiB queued, read with an 8 KiB buf: 13 reads",
-	  "[scenario]\n"
-	  "name = buffer-size-8k\n"
-	  "description = 100 KiB queued first, read with an 8 KiB buf\n"
-	  "timeout = 10s\n"
-	  "\n"
-	  "[sender]\n"
-	  "bytes = 100KiB\n"
-	  "\n"
-	  "[receiver]\n"
-	  "buf = 8KiB\n"
-	  "rcvbuf = 1MiB\n"
-	  "start = after_sender\n"
-	  "\n"
-	  "[expect]\n"
-	  "receiver.reads = 13\n"
-	  "receiver.full_reads = 12\n"
-	  "receiver.partial_reads = 1\n"
-	  "receiver.bytes_read = 102400\n" },
-	{ "buffer-size-64k", "100 KiB queued, read with a 64 KiB buf: 2 reads",
-	  "[scenario]\n"
-	  "name = buffer-size-64k\n"
-	  "description = 100 KiB queued first, read with a 64 KiB buf\n"
-	  "timeout = 10s\n"
-	  "\n"
-	  "[sender]\n"
-	  "bytes = 100KiB\n"
-	  "\n"
-	  "[receiver]\n"
-	  "buf = 64KiB\n"
-	  "rcvbuf = 1MiB\n"
-	  "start = after_sender\n"
-	  "\n"
-	  "[expect]\n"
-	  "receiver.reads = 2\n"
-	  "receiver.read_sizes = 65536, 36864\n"
-	  "receiver.bytes_read = 102400\n" },
+	BUFFER_SIZE("1k", "1KiB", "a 1 KiB", "100 reads",
+		    "receiver.reads = 100\n"
+		    "receiver.full_reads = 100\n"
+		    "receiver.zero_window_episodes = 0\n"),
+	BUFFER_SIZE("4k", "4KiB", "a 4 KiB", "25 reads",
+		    "receiver.reads = 25\n"
+		    "receiver.full_reads = 25\n"
+		    "receiver.zero_window_episodes = 0\n"),
+	BUFFER_SIZE("8k", "8KiB", "an 8 KiB", "13 reads",
+		    "receiver.reads = 13\n"
+		    "receiver.full_reads = 12\n"
+		    "receiver.partial_reads = 1\n"),
+	BUFFER_SIZE("64k", "64KiB", "a 64 KiB", "2 reads",
+		    "receiver.reads = 2\n"
+		    "receiver.read_sizes = 65536, 36864\n"),
 	{ "trickle", "read() does not wait for a full buffer: data trickles in, "
 	  "every read is partial",
 	  "[scenario]\n"

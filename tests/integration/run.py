@@ -1477,19 +1477,23 @@ class FlowEnv:
         """Absolute TcpExt/Tcp/Ip counters of the namespace (no history file
         of the real user is read or written)."""
         env = dict(os.environ, NSTAT_HISTORY=os.path.join(self.tmp, "nstat.history"))
-        out = run_cmd(self.prefix() + ["nstat", "-asz"], "nstat", env=env)
-        vals = {}
-        for line in out.splitlines():
-            f = line.split()
-            if len(f) >= 2 and not line.startswith("#") and f[1].isdigit():
-                vals[f[0]] = int(f[1])
-        if not vals:
-            raise Failure("prerequisite: nstat printed no counters")
-        return vals
+        return parse_nstat(run_cmd(self.prefix() + ["nstat", "-asz"], "nstat", env=env))
 
     def ss(self, lport, rport):
         return [r for r in ss_sockets(prefix=self.prefix())
                 if r["lport"] == lport and r["rport"] == rport]
+
+
+def parse_nstat(out):
+    """`nstat -asz` output: {counter: value}."""
+    vals = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 2 and not line.startswith("#") and f[1].isdigit():
+            vals[f[0]] = int(f[1])
+    if not vals:
+        raise Failure("prerequisite: nstat printed no counters")
+    return vals
 
 
 def nstat_delta(before, after, name):

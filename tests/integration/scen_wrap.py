@@ -113,14 +113,14 @@ class NetnsHold:
         if res.returncode:
             raise Failure("prerequisite: nstat in %s exit %d: %s"
                           % (self.names[side], res.returncode, one_line(res.stderr)))
-        vals = {}
-        for line in res.stdout.splitlines():
-            f = line.split()
-            if len(f) >= 2 and not line.startswith("#") and f[1].isdigit():
-                vals[f[0]] = int(f[1])
-        if not vals:
-            raise Failure("prerequisite: nstat printed no counters")
-        return vals
+        return parse_nstat(res.stdout)
+
+    def leftovers(self, sides=None):
+        """After the run: the processes still in each held namespace, and the
+        namespace names still in /run/netns (both must be empty)."""
+        left = {side: self.pids_inside(side) for side in (sides or self.fds)}
+        names = [n for n in self.names.values() if os.path.exists(os.path.join(NETNS_RUN, n))]
+        return left, names
 
     def pids_inside(self, side):
         """Processes whose network namespace is this one (none may be left)."""
@@ -265,8 +265,7 @@ def wrap_example(ctx, rec, prefix, example, port, listener, own_bytes):
         report = validate_json(bs, rc)
         n_rx = hold.nstat("receiver", tmp)
         n_tx = hold.nstat("sender", tmp)
-        left = {side: hold.pids_inside(side) for side in ("sender", "receiver")}
-        names_left = [n for n in hold.names.values() if os.path.exists(os.path.join(NETNS_RUN, n))]
+        left, names_left = hold.leftovers(("sender", "receiver"))
         pkts = read_pcap(rx_pcap)
         tx_pkts = read_pcap(tx_pcap)
     finally:
@@ -412,8 +411,7 @@ def t_wrap_capture_bad_path(ctx, rec):
         path = example_variant("socat-pv.ini", WRAP_PORT_BASE + 2,
                                {"receiver": os.path.join(tmp, "no", "such", "rx.pcap")}, tmp)
         bs, rc, hold = run_validate(ctx, path, holds)
-        left = {side: hold.pids_inside(side) for side in hold.fds}
-        names_left = [n for n in hold.names.values() if os.path.exists(os.path.join(NETNS_RUN, n))]
+        left, names_left = hold.leftovers()
     finally:
         for h in holds:
             h.close()
@@ -467,8 +465,7 @@ def t_wrap_daemon_server(ctx, rec):
         with open(path, "w") as f:
             f.write(DAEMON_SCENARIO % {"port": WRAP_PORT_BASE + 3, "dir": tmp})
         bs, rc, hold = run_validate(ctx, path, holds)
-        left = {side: hold.pids_inside(side) for side in ("sender", "receiver")}
-        names_left = [n for n in hold.names.values() if os.path.exists(os.path.join(NETNS_RUN, n))]
+        left, names_left = hold.leftovers(("sender", "receiver"))
     finally:
         for h in holds:
             h.close()
