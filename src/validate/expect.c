@@ -123,11 +123,36 @@ static int find_metric(const char *name)
 	return -1;
 }
 
-/* "receiver.reads" */
-static int side_metric(const char *text, enum side *side, int *metric)
+/* What a process's sockets have: counts, not the per-read lists, nor what
+ * only a built-in program tells. */
+static bool per_process(int metric)
+{
+	return count_of(metric) || metric == M_BYTES_READ || metric == M_PARTIAL_READS ||
+	       metric == M_DROPS_LOST || metric == M_DROPS_EXPECTED ||
+	       metric == M_QUEUE_PEAK || metric == M_RCVBUF || metric == M_RCVBUF_FIRST ||
+	       metric == M_RCVBUF_MAX || metric == M_ZW_EPISODES ||
+	       metric == M_ZW_RECEIVED || metric == M_SOCKETS;
+}
+
+/* "receiver.reads", "process[socat].reads": 0; -1 no subject, -2 no such
+ * metric, -3 a metric a process does not have. */
+static int side_metric(const char *text, enum side *side, char proc[16], int *metric)
 {
 	const char *dot = strchr(text, '.');
 
+	proc[0] = 0;
+	if (!strncmp(text, "process[", 8)) {
+		const char *close = strstr(text, "].");
+		size_t n = close ? (size_t)(close - text - 8) : 0;
+
+		if (!n || n > 15 || memchr(text + 8, '[', n))
+			return -1;
+		memcpy(proc, text + 8, n);
+		proc[n] = 0;
+		*side = SIDE_RECEIVER;	/* unused */
+		*metric = find_metric(close + 2);
+		return *metric < 0 ? -2 : per_process(*metric) ? 0 : -3;
+	}
 	if (!dot)
 		return -1;
 	if ((size_t)(dot - text) == 8 && !strncmp(text, "receiver", 8))
@@ -195,15 +220,22 @@ int expect_parse(struct expectation *e, const char *key, const char *value,
 	snprintf(e->text, sizeof(e->text), "%.100s %s %.140s", k,
 		 e->op == OP_LE ? "<=" : e->op == OP_GE ? ">=" : e->op == OP_NE ? "!=" : "=",
 		 v);
-	rc = side_metric(k, &e->side, &e->metric);
+	rc = side_metric(k, &e->side, e->proc, &e->metric);
 	if (rc == -1) {
-		snprintf(err, errlen, "'%s': an expectation names receiver.METRIC or "
-			 "sender.METRIC (docs/validate.md lists the metrics)", k);
+		snprintf(err, errlen, "'%.100s': an expectation names receiver.METRIC, "
+			 "sender.METRIC or process[NAME].METRIC (docs/validate.md lists "
+			 "the metrics)", k);
 		return -1;
 	}
 	if (rc == -2) {
-		snprintf(err, errlen, "'%s': no such metric (bufscope validate "
-			 "--metrics lists them)", strchr(k, '.') + 1);
+		snprintf(err, errlen, "'%.100s': no such metric (bufscope validate "
+			 "--metrics lists them)", strrchr(k, '.') + 1);
+		return -1;
+	}
+	if (rc == -3) {
+		snprintf(err, errlen, "'%.100s': a process has its sockets' counts, not "
+			 "the per-read or per-episode lists nor a program's own counts",
+			 strrchr(k, '.') + 1);
 		return -1;
 	}
 	if (tolerance(v, &e->tol)) {
@@ -244,7 +276,7 @@ int expect_parse(struct expectation *e, const char *key, const char *value,
 		e->op = OP_SEQ;
 		return 0;
 	}
-	if (!side_metric(v, &e->ref_side, &e->ref_metric)) {
+	if (!side_metric(v, &e->ref_side, e->ref_proc, &e->ref_metric)) {
 		if (is_seq(e->ref_metric)) {
 			snprintf(err, errlen, "'%s': a list metric cannot be a bound", v);
 			return -1;
@@ -295,10 +327,19 @@ struct lists {
 	int64_t *at;
 };
 
-static int get(const struct observation *o, enum side side, int metric,
-	       struct value *v, struct lists *l)
+static const struct obs_side *proc_side(const struct observation *o,
+					       const char *proc)
 {
-	const struct obs_side *s = &o->side[side];
+	for (size_t i = 0; i < o->nprocs; i++)
+		if (!strcmp(o->procs[i].comm, proc))
+			return &o->procs[i].s;
+	return NULL;
+}
+
+static int get(const struct observation *o, enum side side, const char *proc,
+	       int metric, struct value *v, struct lists *l)
+{
+	const struct obs_side *s = proc[0] ? proc_side(o, proc) : &o->side[side];
 	const struct count_info *ci = count_of(metric);
 	const struct obs_episode *eps;
 	size_t neps;
@@ -307,6 +348,14 @@ static int get(const struct observation *o, enum side side, int metric,
 	memset(v, 0, sizeof(*v));
 	v->ok = true;
 	v->at_ns = -1;
+	if (!s) {
+		snprintf(v->why, sizeof(v->why), "no socket of a process named %s was "
+			 "seen%s", proc, o->procs_not_kept ? " (more than 16 processes: "
+			 "not all were kept)" : "");
+		v->ok = false;
+		v->fail_unseen = !o->procs_not_kept;
+		return 0;
+	}
 	if (metric >= M_APP_BYTES && metric <= M_APP_BLOCKED_MS) {
 		if (!s->app.known) {
 			unobservable(v, "the program is the user's own: bufscope knows "
@@ -521,13 +570,13 @@ void expect_eval(const struct expectation *e, const struct observation *o,
 
 	memset(r, 0, sizeof(*r));
 	r->at_ns = -1;
-	if (get(o, e->side, e->metric, &v, &l)) {
+	if (get(o, e->side, e->proc, e->metric, &v, &l)) {
 		r->verdict = V_UNOBSERVABLE;
 		snprintf(r->why, sizeof(r->why), "out of memory");
 		goto out;
 	}
 	if (e->ref) {
-		if (get(o, e->ref_side, e->ref_metric, &ref, &lr)) {
+		if (get(o, e->ref_side, e->ref_proc, e->ref_metric, &ref, &lr)) {
 			r->verdict = V_UNOBSERVABLE;
 			snprintf(r->why, sizeof(r->why), "out of memory");
 			goto out;
@@ -562,9 +611,13 @@ void expect_eval(const struct expectation *e, const struct observation *o,
 		char who[96] = "", tol[32] = "";
 
 		fmt_num(num, sizeof(num), eff);
-		if (e->ref)
-			expect_describe(&(struct expectation){ .side = e->ref_side,
-				.metric = e->ref_metric }, who, sizeof(who));
+		if (e->ref) {
+			struct expectation bound_of = { .side = e->ref_side,
+							.metric = e->ref_metric };
+
+			memcpy(bound_of.proc, e->ref_proc, sizeof(bound_of.proc));
+			expect_describe(&bound_of, who, sizeof(who));
+		}
 		if (e->tol)
 			snprintf(tol, sizeof(tol), " %s %g%%", e->op == OP_GE ? "-" : "+",
 				 e->tol * 100);
@@ -628,8 +681,11 @@ out:
 
 void expect_describe(const struct expectation *e, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s.%s", e->side == SIDE_RECEIVER ? "receiver" : "sender",
-		 metric_name(e->metric));
+	if (e->proc[0])
+		snprintf(buf, len, "process[%s].%s", e->proc, metric_name(e->metric));
+	else
+		snprintf(buf, len, "%s.%s", e->side == SIDE_RECEIVER ? "receiver" : "sender",
+			 metric_name(e->metric));
 }
 
 size_t expect_metrics(const struct metric_info **out)

@@ -10,6 +10,7 @@
  *   receiver.episode_ms = 1000 +- 20%
  *   receiver.bytes_read = sender.bytes_written
  *   receiver.queue_peak <= receiver.rcvbuf
+ *   process[socat].reads >= 1
  *
  * The metrics are the counts of the JSON output (model/counts.h) and the
  * derived ones of the table in expect.c; docs/validate.md lists them.
@@ -31,6 +32,7 @@ struct expectation {
 	char text[256];		/* as written: "receiver.reads = 3" */
 	int line;
 	enum side side;
+	char proc[16];		/* a process's sockets, by name ("" : the side's) */
 	int metric;		/* index in the metric table */
 	enum expect_op op;
 	double value;		/* OP_EQ .. OP_GE */
@@ -38,6 +40,7 @@ struct expectation {
 	double tol;		/* relative tolerance (0.2: 20 %), 0: exact */
 	bool ref;		/* the bound is another metric: */
 	enum side ref_side;
+	char ref_proc[16];
 	int ref_metric;
 	uint64_t seq[EXPECT_MAX_SEQ];	/* OP_SEQ */
 	unsigned nseq;

@@ -226,6 +226,44 @@ static void tick(void *ctx, struct engine *e)
 		ob->cfg.on_tick(ob->cfg.tick_ctx, e);
 }
 
+/* One entry's totals added to a side's (or a process's). */
+static void add_entry(struct obs_side *side, const struct sock_entry *s)
+{
+	struct sock_row row;
+
+	model_row_totals(s, &row);
+	side->sockets++;
+	counts_add(&side->total, &row.d);
+	side->drops_lost += row.drops_lost;
+	side->drops_expected += row.drops_expected;
+	if (s->peak_run > side->queue_peak)
+		side->queue_peak = s->peak_run;
+	if (s->rcvbuf) {
+		side->rcvbuf_last = s->rcvbuf;
+		if (!side->rcvbuf_first)
+			side->rcvbuf_first = s->rcvbuf;
+		if (s->rcvbuf > side->rcvbuf_max)
+			side->rcvbuf_max = s->rcvbuf;
+	}
+}
+
+/* The process an entry counts for, by name; NULL: none, or no room. */
+static struct obs_proc *proc_of(struct observation *o, const struct sock_entry *s)
+{
+	if (!s->comm[0])
+		return NULL;
+	for (size_t i = 0; i < o->nprocs; i++)
+		if (!strncmp(o->procs[i].comm, s->comm, BS_COMM_LEN))
+			return &o->procs[i];
+	if (o->nprocs >= OBS_MAX_PROCS) {
+		o->procs_not_kept++;
+		return NULL;
+	}
+	memcpy(o->procs[o->nprocs].comm, s->comm, BS_COMM_LEN);
+	o->procs[o->nprocs].comm[BS_COMM_LEN - 1] = 0;
+	return &o->procs[o->nprocs++];
+}
+
 /* The run's totals per side, from the model's entries. */
 static int finish(void *ctx, struct engine *e, double elapsed_s)
 {
@@ -243,27 +281,15 @@ static int finish(void *ctx, struct engine *e, double elapsed_s)
 	hooks_describe(h, o->hooks, sizeof(o->hooks));
 	for (size_t i = 0; i < m->n; i++) {
 		const struct sock_entry *s = &m->socks[i];
-		struct sock_row row;
+		struct obs_proc *p;
 
 		for (int d = 0; d < SIDE__N; d++) {
-			struct obs_side *side = &o->side[d];
-
 			if (!entry_side(ob, s, d))
 				continue;
-			model_row_totals(s, &row);
-			side->sockets++;
-			counts_add(&side->total, &row.d);
-			side->drops_lost += row.drops_lost;
-			side->drops_expected += row.drops_expected;
-			if (s->peak_run > side->queue_peak)
-				side->queue_peak = s->peak_run;
-			if (s->rcvbuf) {
-				side->rcvbuf_last = s->rcvbuf;
-				if (!side->rcvbuf_first)
-					side->rcvbuf_first = s->rcvbuf;
-				if (s->rcvbuf > side->rcvbuf_max)
-					side->rcvbuf_max = s->rcvbuf;
-			}
+			add_entry(&o->side[d], s);
+			p = proc_of(o, s);
+			if (p)
+				add_entry(&p->s, s);
 		}
 	}
 	return ob->err;

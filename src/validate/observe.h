@@ -73,11 +73,22 @@ struct obs_side {
 	struct obs_app app;
 };
 
+/* A process's sockets (by its name: a user's command's pid is not known
+ * beforehand), counts only. */
+#define OBS_MAX_PROCS 16
+struct obs_proc {
+	char comm[BS_COMM_LEN];
+	struct obs_side s;
+};
+
 struct observation {
 	uint64_t t0_ns;		/* CLOCK_MONOTONIC at the run's start (the
 				 * roles set it when they start) */
 	uint64_t duration_ns;
 	struct obs_side side[SIDE__N];
+	struct obs_proc procs[OBS_MAX_PROCS];
+	size_t nprocs;
+	uint64_t procs_not_kept;	/* sockets of processes beyond the 16 */
 	struct obs_sample *samples;
 	size_t nsamples, samples_cap;
 	struct obs_phase phases[OBS_MAX_PHASES];

@@ -336,7 +336,8 @@ void report_text(FILE *out, const struct report *r, bool with_timeline)
 
 /* ------------------------------------------------------------ JSON */
 
-static void json_side(struct json_writer *jw, const struct obs_side *s)
+/* A side's or a process's counts (the object is left open). */
+static void json_counts(struct json_writer *jw, const struct obs_side *s)
 {
 	jw_begin_object(jw);
 	jw_kv_u64(jw, "sockets", s->sockets);
@@ -349,6 +350,11 @@ static void json_side(struct json_writer *jw, const struct obs_side *s)
 	jw_kv_u64(jw, "rcvbuf_first", s->rcvbuf_first);
 	jw_kv_u64(jw, "rcvbuf", s->rcvbuf_last);
 	jw_kv_u64(jw, "rcvbuf_max", s->rcvbuf_max);
+}
+
+static void json_side(struct json_writer *jw, const struct obs_side *s)
+{
+	json_counts(jw, s);
 	jw_key(jw, "app");
 	if (s->app.known) {
 		jw_begin_object(jw);
@@ -507,6 +513,15 @@ void report_json(FILE *out, const struct report *r)
 	json_side(&jw, &o->side[SIDE_SENDER]);
 	jw_key(&jw, "receiver");
 	json_side(&jw, &o->side[SIDE_RECEIVER]);
+	jw_key(&jw, "processes");	/* by name, counts only */
+	jw_begin_array(&jw);
+	for (size_t i = 0; i < o->nprocs; i++) {
+		json_counts(&jw, &o->procs[i].s);
+		jw_kv_str(&jw, "comm", o->procs[i].comm);
+		jw_end_object(&jw);
+	}
+	jw_end_array(&jw);
+	jw_kv_u64(&jw, "processes_not_kept", o->procs_not_kept);
 	jw_key(&jw, "phases");
 	jw_begin_array(&jw);
 	for (size_t i = 0; i < o->nphases; i++) {

@@ -373,6 +373,37 @@ static void test_episodes_and_reopening(void **state UNUSED)
 	assert_int_equal(judge(&o, "receiver.zero_window_episodes >", "1", &r), V_PASS);
 }
 
+static void test_processes(void **state UNUSED)
+{
+	struct observation o;
+	struct expect_result r;
+	struct expectation e;
+	char err[256];
+
+	observation(&o);
+	snprintf(o.procs[0].comm, sizeof(o.procs[0].comm), "socat");
+	o.procs[0].s.sockets = 1;
+	o.procs[0].s.total.reads = 7;
+	o.procs[0].s.total.bytes = 700;
+	o.nprocs = 1;
+	assert_int_equal(judge(&o, "process[socat].reads", "7", &r), V_PASS);
+	assert_int_equal(judge(&o, "process[socat].bytes_read", "receiver.bytes_read",
+			       &r), V_FAIL);
+	assert_non_null(strstr(r.bound, "receiver.bytes_read"));
+	assert_int_equal(judge(&o, "receiver.reads", "process[socat].reads", &r), V_FAIL);
+	assert_non_null(strstr(r.bound, "process[socat].reads"));
+	/* a process that never held a socket: a failure */
+	assert_int_equal(judge(&o, "process[nginx].reads", "0", &r), V_FAIL);
+	assert_non_null(strstr(r.why, "no socket of a process named nginx"));
+	/* counts only */
+	assert_int_equal(expect_parse(&e, "process[socat].read_sizes", "1, 2", err,
+				      sizeof(err)), -1);
+	assert_non_null(strstr(err, "counts"));
+	assert_int_equal(expect_parse(&e, "process[].reads", "1", err, sizeof(err)), -1);
+	assert_int_equal(expect_parse(&e, "process[waytoolongprocessname].reads", "1",
+				      err, sizeof(err)), -1);
+}
+
 static void test_not_observable(void **state UNUSED)
 {
 	struct observation o;
@@ -439,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_counts_and_refs),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_episodes_and_reopening),
+		cmocka_unit_test(test_processes),
 		cmocka_unit_test(test_not_observable),
 		cmocka_unit_test(test_metrics_documented),
 	};
