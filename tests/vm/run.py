@@ -115,11 +115,12 @@ HOST_TIERS = "tracepoint,auto"
 
 # Kernel modules the guest loads (with their dependencies): ss needs
 # inet_diag/tcp_diag, which Debian builds as modules; `bufscope validate`'s
-# impaired paths need sch_netem (delay, jitter, reordering; loss and rate
-# where it exists), and for the netem-less path (forced by scen_impair.py)
-# sch_tbf (a rate), sch_ingress (clsact) and cls_bpf (the loss program). The
-# guest has no modules.dep: the kernel cannot load them on demand.
-MODULES = ["tcp_diag", "sch_netem", "sch_tbf", "sch_ingress", "cls_bpf"]
+# namespaces are joined by a veth pair (veth), their impaired paths need
+# sch_netem (delay, jitter, reordering; loss and rate where it exists), and
+# the netem-less path (forced by scen_impair.py) sch_tbf (a rate),
+# sch_ingress (clsact) and cls_bpf (the loss program). The guest has no
+# modules.dep: the kernel cannot load them on demand.
+MODULES = ["tcp_diag", "veth", "sch_netem", "sch_tbf", "sch_ingress", "cls_bpf"]
 
 # Guest tools, with their shared libraries; run.py runs them by name (tc:
 # the qdiscs of `bufscope validate`, and scen_impair.py's counters).
