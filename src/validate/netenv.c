@@ -189,8 +189,11 @@ static int qdisc_words(const struct impairment *m, bool netem, char *out,
 		return 0;
 	}
 	/* a rate: tbf, with a burst of at least one MTU-sized packet and
-	 * 10 ms worth of the rate */
-	snprintf(out, len, "tbf rate %llubit burst %llu latency 100ms",
+	 * 10 ms worth of the rate, and a queue of 1 s of it (as netem's rate,
+	 * whose queue holds 1000 packets): with 100 ms, slow start overflowed
+	 * it, and the rate became a lossy link (1 run in 10 of slow-link took
+	 * a retransmission timeout longer) */
+	snprintf(out, len, "tbf rate %llubit burst %llu latency 1s",
 		 (unsigned long long)m->rate_bps,
 		 (unsigned long long)fmax(16384.0, (double)m->rate_bps / 8 / 100));
 	return 0;

@@ -66,7 +66,7 @@ static void test_rate_and_loss_without_netem(void **state)
 	(void)state;
 	assert_int_equal(p.rc, 0);
 	assert_string_equal(p.q[TO_RECEIVER],
-			    "tbf rate 8000000bit burst 16384 latency 100ms + clsact bpf loss 1%");
+			    "tbf rate 8000000bit burst 16384 latency 1s + clsact bpf loss 1%");
 }
 
 static void test_delay_refused_without_netem(void **state)
