@@ -256,6 +256,19 @@ def t_impair_loss(ctx, rec):
                     "clsact bpf loss 2%% (dropped %d of %d)" % (dropped, packets))
             errs.eq("dropped (program) vs the clsact qdisc's drops (tc -s)", dropped,
                     clsact_drops(tc))
+            # bufscope's drop hook sees the same drops on the sender's
+            # socket (the skb still belongs to it past the veth), but for
+            # at most two that are not its segments (ARP, neighbour
+            # discovery)
+            hooks = env.get("hooks", "")
+            sdrops = rep.get("sender", {}).get("drops")
+            if re.search(r"\bdrops=(?!none)", hooks):
+                errs.true("sender drops (bufscope) %r vs dropped %d: not within "
+                          "[dropped - 2, dropped]" % (sdrops, dropped),
+                          isinstance(sdrops, int) and dropped - 2 <= sdrops <= dropped)
+            else:
+                errs.true("drops hook not attached (%s), yet sender drops %r"
+                          % (hooks, sdrops), not sdrops)
         rec.check("impair_loss_vs_tc", vs_tc)
 
         def binomial(errs):
