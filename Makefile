@@ -115,6 +115,21 @@ $(SKEL): $(OUTPUT)/bufscope.bpf.o
 
 $(OUTPUT)/src/kernel/collector.o: $(SKEL)
 
+# bpf/tc/: programs of `bufscope validate`'s network (random loss on a link
+# without netem), each its own object and skeleton, apart from the collector's.
+TC_SKEL := $(OUTPUT)/loss.skel.h
+
+$(OUTPUT)/bpf/tc/%.bpf.o: bpf/tc/%.bpf.c $(VMLINUX)
+	$(call msg,BPF,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/loss.skel.h: $(OUTPUT)/bpf/tc/loss.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name loss_bpf > $@
+
+$(OUTPUT)/src/validate/pathloss.o: $(TC_SKEL)
+
 $(OUTPUT)/src/%.o: src/%.c | $(OUTPUT)/src
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
@@ -248,4 +263,4 @@ vm-test: vm-deps
 		--workloads $(OUTPUT)/tests-static --out $(OUTPUT)/vm \
 		$(if $(VM_DOC),--doc $(VM_DOC)) $(VM_ARGS)
 
--include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/src/*.d $(OUTPUT)/src/*/*.d $(OUTPUT)/workloads/*.d)
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/bpf/tc/*.d $(OUTPUT)/src/*.d $(OUTPUT)/src/*/*.d $(OUTPUT)/workloads/*.d)

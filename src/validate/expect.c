@@ -24,6 +24,7 @@ enum derived {
 	M_ZW_EPISODES, M_ZW_RECEIVED, M_EPISODE_MS, M_RECV_EPISODE_MS,
 	M_EPISODES_OPEN, M_REOPEN_MS, M_FIRST_PROBE_MS, M_READ_SIZES, M_READ_REQUESTS,
 	M_QUEUE_BEFORE, M_SOCKETS, M_APP_BYTES, M_APP_CALLS, M_APP_BLOCKED_MS,
+	M_READ_SPAN_MS,
 	M__N,
 };
 
@@ -71,6 +72,9 @@ static const struct metric_info derived_info[M__N] = {
 			  "bytes it wrote (sender) or read (receiver)" },
 	[M_APP_CALLS] = { "app_calls", "", "the built-in program's own count of "
 			  "write or read calls that moved data" },
+	[M_READ_SPAN_MS] = { "read_span_ms", "ms", "from the first read that returned "
+			     "data to the last: how long the data took to come in "
+			     "(a slow link paces it)" },
 	[M_APP_BLOCKED_MS] = { "app_blocked_ms", "ms", "the built-in program's time "
 			       "inside calls that waited more than 1 ms" },
 };
@@ -432,6 +436,29 @@ static int get(const struct observation *o, enum side side, const char *proc,
 		snprintf(why, sizeof(why), "%llu ring-buffer records were lost: the "
 			 "list is incomplete", (unsigned long long)o->losses.events);
 		unobservable(v, why);
+		return 0;
+	}
+	if (metric == M_READ_SPAN_MS) {
+		/* the kept reads are the first ones: the last may be missing */
+		if (s->reads_not_kept) {
+			unobservable(v, "more reads than bufscope keeps for a list");
+			return 0;
+		}
+		if (!s->nreads) {
+			unobservable(v, "no read returned data");
+			return 0;
+		}
+		{
+			uint64_t first = s->reads[0].t_ns, last = first;
+
+			/* records of two CPUs may come slightly out of order */
+			for (size_t i = 1; i < s->nreads; i++) {
+				first = s->reads[i].t_ns < first ? s->reads[i].t_ns : first;
+				last = s->reads[i].t_ns > last ? s->reads[i].t_ns : last;
+			}
+			v->x = (double)(last - first) / MS;
+			v->at_ns = (int64_t)last;
+		}
 		return 0;
 	}
 	if (metric == M_READ_SIZES || metric == M_READ_REQUESTS ||

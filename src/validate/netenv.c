@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "util/log.h"
 #include "validate/netenv.h"
+#include "validate/pathloss.h"
 
 #define NS_PREFIX "bufscope-"
 #define RUN_NETNS "/run/netns"
@@ -105,8 +106,12 @@ static bool netem_here(void)
 	struct utsname u;
 	char path[256], line[256];
 	static const char *const lists[] = { "modules.dep", "modules.builtin" };
+	const char *no = getenv("BUFSCOPE_NO_NETEM");
 	struct stat st;
 
+	/* the tests' way to run the netem-less path on a kernel with netem */
+	if (no && *no && strcmp(no, "0"))
+		return false;
 	if (!stat("/sys/module/sch_netem", &st))
 		return true;
 	if (uname(&u))
@@ -136,14 +141,19 @@ static void fmt_us(char *buf, size_t len, uint64_t us)
 		snprintf(buf, len, "%lluus", (unsigned long long)us);
 }
 
-/* tc's words after "root" for one direction, or "" when it needs none. */
+/*
+ * tc's words after "root" for one direction ("none" when it needs no qdisc),
+ * and the random loss the BPF program does instead of netem (*bpf_loss, 0:
+ * none).
+ */
 static int qdisc_words(const struct impairment *m, bool netem, char *out,
-		       size_t len, char *why, size_t whylen)
+		       size_t len, double *bpf_loss, const char **refused)
 {
 	size_t off = 0;
 	char a[32], b[32];
 
 	out[0] = 0;
+	*bpf_loss = 0;
 	if (!m->delay_us && !m->jitter_us && m->loss_pct <= 0 &&
 	    m->reorder_pct <= 0 && !m->rate_bps) {
 		snprintf(out, len, "none");
@@ -169,29 +179,80 @@ static int qdisc_words(const struct impairment *m, bool netem, char *out,
 				 (unsigned long long)m->rate_bps);
 		return 0;
 	}
-	if (m->delay_us || m->jitter_us || m->reorder_pct > 0 || m->loss_pct > 0) {
-		snprintf(why, whylen, "%s (line %d) needs tc's netem, which this kernel "
-			 "does not have (no sch_netem); only a rate can be set without it",
-			 m->delay_us || m->jitter_us ? "a delay" :
-			 m->reorder_pct > 0 ? "reordering" : "random loss", m->line);
+	if (m->delay_us || m->jitter_us || m->reorder_pct > 0) {
+		*refused = m->delay_us ? "delay" : m->jitter_us ? "jitter" : "reorder";
 		return -1;
 	}
-	/* a rate alone: tbf, with a burst of at least one MTU-sized packet and
-	 * 10 ms worth of the rate */
-	snprintf(out, len, "tbf rate %llubit burst %llu latency 100ms",
+	*bpf_loss = m->loss_pct > 0 ? m->loss_pct : 0;
+	if (!m->rate_bps) {
+		snprintf(out, len, "none");
+		return 0;
+	}
+	/* a rate: tbf, with a burst of at least one MTU-sized packet and
+	 * 10 ms worth of the rate, and a queue of 1 s of it (as netem's rate,
+	 * whose queue holds 1000 packets): with 100 ms, slow start overflowed
+	 * it, and the rate became a lossy link (1 run in 10 of slow-link took
+	 * a retransmission timeout longer) */
+	snprintf(out, len, "tbf rate %llubit burst %llu latency 1s",
 		 (unsigned long long)m->rate_bps,
 		 (unsigned long long)fmax(16384.0, (double)m->rate_bps / 8 / 100));
+	return 0;
+}
+
+/* What a direction gets, in words: its qdisc and the loss program. */
+static void describe(char *out, size_t len, const char *tc, double bpf_loss)
+{
+	if (bpf_loss <= 0)
+		snprintf(out, len, "%s", tc);
+	else if (!strcmp(tc, "none"))
+		snprintf(out, len, "clsact bpf loss %g%%", bpf_loss);
+	else
+		snprintf(out, len, "%s + clsact bpf loss %g%%", tc, bpf_loss);
+}
+
+/* The line of [network] KEY or to_receiver.KEY / to_sender.KEY for d. */
+static int key_line(const struct scenario *s, enum path_dir d, const char *key)
+{
+	char both[64], one[64];
+
+	snprintf(both, sizeof(both), "network.%s", key);
+	snprintf(one, sizeof(one), "network.%s.%s",
+		 d == TO_RECEIVER ? "to_receiver" : "to_sender", key);
+	for (unsigned i = 0; i < s->nkeys; i++)
+		if (!strcmp(s->keys[i].key, one) || !strcmp(s->keys[i].key, both))
+			return s->keys[i].line;
+	return s->path[d].line;
+}
+
+/* The tc words and BPF loss of both directions; -1 with why if not runnable. */
+static int plan_paths(const struct scenario *s, char tc[PATH__N][192],
+		      double bpf_loss[PATH__N], char *why, size_t len)
+{
+	bool netem = netem_here();
+	const char *refused = NULL;
+
+	for (unsigned d = 0; d < PATH__N; d++)
+		if (qdisc_words(&s->path[d], netem, tc[d], 192, &bpf_loss[d], &refused)) {
+			snprintf(why, len, "%s (line %d, %s) needs tc's netem, which this "
+				 "kernel does not have (no sch_netem); only a rate (tbf) and "
+				 "random loss (a tc BPF program) can be set without it",
+				 refused, key_line(s, d, refused),
+				 d == TO_RECEIVER ? "to the receiver" : "to the sender");
+			return -1;
+		}
 	return 0;
 }
 
 int netenv_plan(const struct scenario *s, char qdisc[PATH__N][192], char *why,
 		size_t len)
 {
-	bool netem = netem_here();
+	char tc[PATH__N][192];
+	double bpf_loss[PATH__N];
 
+	if (plan_paths(s, tc, bpf_loss, why, len))
+		return -1;
 	for (unsigned d = 0; d < PATH__N; d++)
-		if (qdisc_words(&s->path[d], netem, qdisc[d], 192, why, len))
-			return -1;
+		describe(qdisc[d], 192, tc[d], bpf_loss[d]);
 	return 0;
 }
 
@@ -369,15 +430,17 @@ static int addresses(struct netenv *n, const struct scenario *s, char *err,
 int netenv_setup(struct netenv *n, const struct scenario *s, char *why, size_t len)
 {
 	static const char *const tag[SIDE__N] = { "tx", "rx" };
-	char err[256], path[96];
+	char err[256], path[96], tc[PATH__N][192];
 	double t0 = mono_s();
 	struct stat st;
 	int rc;
 
 	memset(n, 0, sizeof(*n));
-	rc = netenv_plan(s, n->qdisc, why, len);
+	rc = plan_paths(s, tc, n->loss_pct, why, len);
 	if (rc)
 		return -2;
+	for (unsigned d = 0; d < PATH__N; d++)
+		describe(n->qdisc[d], sizeof(n->qdisc[d]), tc[d], n->loss_pct[d]);
 	for (int side = 0; side < SIDE__N; side++) {
 		snprintf(n->ns[side], sizeof(n->ns[side]), NS_PREFIX "%d-%s",
 			 (int)getpid(), tag[side]);
@@ -410,17 +473,34 @@ int netenv_setup(struct netenv *n, const struct scenario *s, char *why, size_t l
 		/* a direction's qdisc is on the egress of its sending end */
 		enum side from = d == TO_RECEIVER ? SIDE_SENDER : SIDE_RECEIVER;
 
-		if (!strcmp(n->qdisc[d], "none"))
-			continue;
-		if (runf(err, sizeof(err), "tc -n %s qdisc add dev %s root %s",
-			 n->ns[from], n->dev[from], n->qdisc[d])) {
+		if (strcmp(tc[d], "none") &&
+		    runf(err, sizeof(err), "tc -n %s qdisc add dev %s root %s",
+			 n->ns[from], n->dev[from], tc[d])) {
 			bool unknown = strstr(err, "nknown") || strstr(err, "No such file");
 
 			snprintf(why, len, "%s: tc qdisc add ... %s: %s%s",
-				 d == TO_RECEIVER ? "to_receiver" : "to_sender", n->qdisc[d],
+				 d == TO_RECEIVER ? "to_receiver" : "to_sender", tc[d],
 				 err, unknown ? " (this kernel lacks that qdisc)" : "");
 			netenv_teardown(n);
 			return unknown ? -2 : -1;
+		}
+		if (n->loss_pct[d] > 0) {
+			/* on the far end's ingress: a drop at the sending end's
+			 * egress is returned to TCP (NET_XMIT_DROP), which sends
+			 * the segment again at once, as if nothing had been lost;
+			 * past the veth the packet is on the wire, gone unseen */
+			enum side to = from == SIDE_SENDER ? SIDE_RECEIVER : SIDE_SENDER;
+
+			snprintf(path, sizeof(path), RUN_NETNS "/%s", n->ns[to]);
+			n->loss[d] = pathloss_attach(path, n->dev[to], n->loss_pct[d], err,
+						     sizeof(err));
+			if (!n->loss[d]) {
+				snprintf(why, len, "%s: random loss %g%% (line %d) without "
+					 "netem: %s", d == TO_RECEIVER ? "to_receiver" :
+					 "to_sender", n->loss_pct[d], s->path[d].line, err);
+				netenv_teardown(n);
+				return -2;
+			}
 		}
 	}
 	if (apply_sysctls(n, s, why, len))
@@ -472,9 +552,37 @@ static void kill_inside(const char *ns)
 		usleep(1000);
 }
 
+/*
+ * The loss programs' counts, taken once the run's programs are done (before
+ * anything is killed), into the direction's description; then closed.
+ */
+static void loss_done(struct netenv *n)
+{
+	for (unsigned d = 0; d < PATH__N; d++) {
+		size_t off = strlen(n->qdisc[d]);
+
+		if (!n->loss[d])
+			continue;
+		if (!pathloss_counts(n->loss[d], &n->loss_dropped[d], &n->loss_passed[d])) {
+			n->loss_counted[d] = true;
+			snprintf(n->qdisc[d] + off, sizeof(n->qdisc[d]) - off,
+				 " (dropped %llu of %llu)",
+				 (unsigned long long)n->loss_dropped[d],
+				 (unsigned long long)(n->loss_dropped[d] + n->loss_passed[d]));
+		} else {
+			snprintf(n->qdisc[d] + off, sizeof(n->qdisc[d]) - off,
+				 " (its counts could not be read)");
+		}
+		pathloss_free(n->loss[d]);
+		n->loss[d] = NULL;
+	}
+}
+
 void netenv_teardown(struct netenv *n)
 {
 	char err[256];
+
+	loss_done(n);
 
 	for (int side = 0; side < SIDE__N; side++) {
 		if (!n->made[side])

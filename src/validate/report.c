@@ -435,6 +435,43 @@ static void json_captures(struct json_writer *jw, const struct report *r)
 	jw_end_object(jw);
 }
 
+/*
+ * "bpf_loss": the loss program's own counts per direction that had one (no
+ * netem), null counts if they could not be read; left out without any.
+ */
+static void json_bpf_loss(struct json_writer *jw, const struct netenv *n)
+{
+	static const char *const dir[PATH__N] = { "to_receiver", "to_sender" };
+	bool any = false;
+
+	for (unsigned d = 0; d < PATH__N; d++) {
+		if (n->loss_pct[d] <= 0)
+			continue;
+		if (!any) {
+			jw_key(jw, "bpf_loss");
+			jw_begin_object(jw);
+			any = true;
+		}
+		jw_key(jw, dir[d]);
+		jw_begin_object(jw);
+		jw_key(jw, "percent");
+		jw_double(jw, n->loss_pct[d], 3);
+		jw_key(jw, "dropped");
+		if (n->loss_counted[d])
+			jw_u64(jw, n->loss_dropped[d]);
+		else
+			jw_null(jw);
+		jw_key(jw, "packets");
+		if (n->loss_counted[d])
+			jw_u64(jw, n->loss_dropped[d] + n->loss_passed[d]);
+		else
+			jw_null(jw);
+		jw_end_object(jw);
+	}
+	if (any)
+		jw_end_object(jw);
+}
+
 void report_json(FILE *out, const struct report *r)
 {
 	const struct scenario *s = r->s;
@@ -460,6 +497,7 @@ void report_json(FILE *out, const struct report *r)
 	jw_kv_str(&jw, "family", s->family == AF_INET6 ? "ipv6" : "ipv4");
 	jw_kv_str(&jw, "to_receiver", r->net->qdisc[TO_RECEIVER]);
 	jw_kv_str(&jw, "to_sender", r->net->qdisc[TO_SENDER]);
+	json_bpf_loss(&jw, r->net);
 	jw_key(&jw, "sysctl");
 	jw_begin_object(&jw);
 	for (unsigned i = 0; i < r->net->nsysctls; i++) {

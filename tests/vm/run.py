@@ -74,8 +74,14 @@ DEFAULT_ONLY = (r"^(reader_mix_ipv4|trace_reads|other_syscalls|many_iovecs|stall
 # missed_reads_threads forces kretprobe misses (more reads in flight than
 # maxactive) and checks they are counted; it needs kprobes, which the host
 # has not. Their modules are copied into the guest with run.py.
-TIER_ONLY = {"kprobe": ["missed_reads_threads"]}
-GUEST_MODULES = ["scen_stream.py", "stream_wl.py", "scen_khist.py"]
+# The impair_* scenarios (scen_impair.py: `bufscope validate`'s impaired
+# paths, netem and the netem-less path) test the kernel's qdiscs and the tc
+# loss program, not bufscope's hooks: they run on one tier (auto) only.
+TIER_ONLY = {"kprobe": ["missed_reads_threads"],
+             "auto": ["impair_loss_vs_tc", "impair_loss_binomial", "impair_loss_on_the_wire",
+                      "impair_slow_link_vs_rate", "impair_slow_link_read_span",
+                      "impair_delay_refused", "impair_builtins"]}
+GUEST_MODULES = ["scen_stream.py", "stream_wl.py", "scen_khist.py", "scen_impair.py"]
 
 # Tests whose tolerance is finer than software emulation's timing noise:
 # in a guest they run and are reported, but count neither as passed nor as
@@ -114,11 +120,17 @@ KERNEL_TROUBLE = re.compile(r"WARNING:|BUG:|Oops|general protection fault|Call T
 HOST_TIERS = "tracepoint,auto"
 
 # Kernel modules the guest loads (with their dependencies): ss needs
-# inet_diag/tcp_diag, which Debian builds as modules.
-MODULES = ["tcp_diag"]
+# inet_diag/tcp_diag, which Debian builds as modules; `bufscope validate`'s
+# namespaces are joined by a veth pair (veth), their impaired paths need
+# sch_netem (delay, jitter, reordering; loss and rate where it exists), and
+# the netem-less path (forced by scen_impair.py) sch_tbf (a rate),
+# sch_ingress (clsact) and cls_bpf (the loss program). The guest has no
+# modules.dep: the kernel cannot load them on demand.
+MODULES = ["tcp_diag", "veth", "sch_netem", "sch_tbf", "sch_ingress", "cls_bpf"]
 
-# Guest tools, with their shared libraries; run.py runs them by name.
-TOOLS = ["ip", "ss", "nstat", "tcpdump"]
+# Guest tools, with their shared libraries; run.py runs them by name (tc:
+# the qdiscs of `bufscope validate`, and scen_impair.py's counters).
+TOOLS = ["ip", "tc", "ss", "nstat", "tcpdump"]
 
 # Parts of the Python standard library the guest does not need.
 PY_PRUNE = {"test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "distutils",
