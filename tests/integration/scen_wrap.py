@@ -355,8 +355,16 @@ def wrap_example(ctx, rec, prefix, example, port, listener, own_bytes):
                     rx.get("zero_window_episodes_sent"), k_to0)
             errs.eq("receiver's ended episodes (nstat TcpExtTCPFromZeroWindowAdv)",
                     len([e for e in eps if e.get("end_ms") is not None]), k_from0)
-        errs.eq("sender zero_window_episodes_recv (capture episodes)",
-                tx.get("zero_window_episodes_recv"), len(a["episodes"]))
+        # the sender sees an episode only if one of its zero-window ACKs
+        # reaches its socket unmerged: ACKs merged in a busy socket's backlog
+        # (TcpExtTCPBacklogCoalesce) can hide a short episode from it
+        got = tx.get("zero_window_episodes_recv")
+        merged = counter(n_tx, "TcpExtTCPBacklogCoalesce", "sender")
+        errs.true("sender zero_window_episodes_recv %r: the capture shows %d episodes, "
+                  "at most %d ACKs merged in the backlog (TcpExtTCPBacklogCoalesce)"
+                  % (got, len(a["episodes"]), merged),
+                  isinstance(got, int) and
+                  len(a["episodes"]) - merged <= got <= len(a["episodes"]))
     rec.check(prefix + "_episodes", episodes)
 
     def probes(errs):
