@@ -581,6 +581,7 @@ static void loss_done(struct netenv *n)
 void netenv_teardown(struct netenv *n)
 {
 	char err[256];
+	double t0 = mono_s();
 
 	loss_done(n);
 
@@ -592,6 +593,7 @@ void netenv_teardown(struct netenv *n)
 			log_warn("cannot delete network namespace %s: %s", n->ns[side], err);
 		n->made[side] = false;
 	}
+	n->teardown_s += mono_s() - t0;
 }
 
 void netenv_clean_stale(void)

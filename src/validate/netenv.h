@@ -41,6 +41,7 @@ struct netenv {
 	} sysctls[NETENV_MAX_SYSCTLS];
 	unsigned nsysctls;
 	double setup_s;			/* how long the setup took */
+	double teardown_s;		/* ... and the teardown */
 };
 
 /*

@@ -305,9 +305,10 @@ void report_text(FILE *out, const struct report *r, bool with_timeline)
 				CLEAN(v0, x->value[SIDE_SENDER]),
 				CLEAN(v1, x->value[SIDE_RECEIVER]));
 	}
-	fprintf(out, "Ran %.0f ms (setup %.0f ms); observing cost bufscope %.0f ms of "
-		"CPU (%.1f%% of a core)%s%s\n\n", (double)o->duration_ns / MS,
-		r->net->setup_s * 1000, (double)o->cpu_us / 1000,
+	fprintf(out, "Ran %.0f ms (setup %.0f ms, teardown %.0f ms); observing cost "
+		"bufscope %.0f ms of CPU (%.1f%% of a core)%s%s\n\n",
+		(double)o->duration_ns / MS, r->net->setup_s * 1000,
+		r->net->teardown_s * 1000, (double)o->cpu_us / 1000,
 		o->duration_ns ? 100.0 * (double)o->cpu_us * 1000 / (double)o->duration_ns : 0,
 		o->timed_out ? ", stopped at the time limit" : "",
 		o->interrupted ? ", interrupted" : "");
@@ -510,6 +511,8 @@ void report_json(FILE *out, const struct report *r)
 	jw_end_object(&jw);
 	jw_key(&jw, "setup_ms");
 	jw_double(&jw, r->net->setup_s * 1000, 1);
+	jw_key(&jw, "teardown_ms");
+	jw_double(&jw, r->net->teardown_s * 1000, 1);
 	jw_key(&jw, "cpu_ms");	/* bufscope's own, during the run */
 	jw_double(&jw, (double)o->cpu_us / 1000, 1);
 	json_captures(&jw, r);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include "util/log.h"
 #include "util/sanitize.h"
@@ -450,6 +451,68 @@ static int bad(struct parse *p, const char *at, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * The program a command starts, if it can be told: its first word, unless
+ * the shell itself reads it (a keyword, a builtin, an assignment, a
+ * subshell). NULL: nothing to look for.
+ */
+static const char *program_of(const char *cmd, char *buf, size_t len)
+{
+	static const char *const shell_words[] = { "exec", "if", "for", "while",
+		"until", "case", "{", "(", "!", "cd", "set", "export", "trap",
+		"eval", ".", "echo", "printf", "test", "[", "true", "false",
+		"exit", "read", "ulimit", "umask", "wait", "sleep", NULL };
+	size_t n;
+
+	cmd = units_skip_ws(cmd);
+	n = strcspn(cmd, " \t;&|<>()$`'\"");
+	if (!n || n >= len || cmd[n] == '=' || memchr(cmd, '=', n))
+		return NULL;
+	memcpy(buf, cmd, n);
+	buf[n] = 0;
+	for (size_t i = 0; shell_words[i]; i++)
+		if (!strcmp(buf, shell_words[i]))
+			return NULL;
+	return buf;
+}
+
+/* Can the shell find this program? A path must be executable; a name must
+ * be in one of PATH's directories. */
+static bool program_found(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char dir[512], full[1024];
+
+	if (strchr(prog, '/'))
+		return !access(prog, X_OK);
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(dir, sizeof(dir), "%.*s", (int)n, path);
+		snprintf(full, sizeof(full), "%s/%s", dir[0] ? dir : ".", prog);
+		if (!access(full, X_OK))
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+/* A command whose program is missing: found now, with its line. */
+static int check_program(struct parse *p, const char *cmd, const char *key)
+{
+	char buf[256];
+	const char *prog = cmd ? program_of(cmd, buf, sizeof(buf)) : NULL;
+
+	if (prog && !program_found(prog))
+		return bad(p, key, "[%.*s] command: '%s' is not a program this system "
+			   "has (not in PATH%s); install it, or give its path",
+			   (int)(strchr(key, '.') - key), key, prog,
+			   strchr(prog, '/') ? ", or not executable" : "");
+	return 0;
+}
+
 static int check(struct parse *p)
 {
 	struct scenario *s = p->s;
@@ -462,6 +525,9 @@ static int check(struct parse *p)
 
 	if (!s->name[0])
 		return bad(p, NULL, "[scenario] name: missing");
+	if (check_program(p, t->command, "sender.command") ||
+	    check_program(p, r->command, "receiver.command"))
+		return -1;
 	if (t->command) {
 		for (size_t i = 0; i < sizeof(sender_own) / sizeof(sender_own[0]); i++)
 			if (given(s, sender_own[i]))

@@ -137,8 +137,11 @@ def t_builtins(ctx, rec):
     def timing(errs):
         errs.true("the built-in suite took %.1f s (< 60 s)" % took, took < 60)
         for o in objs:
+            env = o["environment"]
             errs.true("%s: setup %.0f ms (< 1000 ms)" % (o["scenario"]["name"],
-                      o["environment"]["setup_ms"]), o["environment"]["setup_ms"] < 1000)
+                      env["setup_ms"]), env["setup_ms"] < 1000)
+            errs.true("%s: teardown %.0f ms (< 1000 ms)" % (o["scenario"]["name"],
+                      env["teardown_ms"]), 0 < env["teardown_ms"] < 1000)
 
     def clean(errs):
         check_clean(errs, "after --all", p.pid)
@@ -242,6 +245,9 @@ BAD_FILES = [
     ("unknown metric", "[scenario]\nname = b\n[sender]\nbytes = 1\n[receiver]\n"
      "buf = 1\n[expect]\nreceiver.speed = 1\n", 8, "no such metric"),
     ("unknown section", "[scenario]\nname = b\n[printer]\nx = 1\n", 4, "unknown section"),
+    ("missing program", "[scenario]\nname = b\n[sender]\nbytes = 1\n[receiver]\n"
+     "command = no-such-program-here -l {port}\n[expect]\nreceiver.reads = 1\n", 6,
+     "'no-such-program-here' is not a program"),
 ]
 
 

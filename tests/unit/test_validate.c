@@ -133,8 +133,8 @@ static void test_every_section(void **state UNUSED)
 		"to_receiver.loss = 1%\nto_sender.rate = 10mbit\nreorder = 5%\n"
 		"[sysctl]\nnet.ipv4.tcp_moderate_rcvbuf = 0\n"
 		"receiver.net.ipv4.tcp_rmem = 4096 8192 16384\n"
-		"[sender]\ncommand = srv --bind {addr} --port {port}\n"
-		"[receiver]\ncommand = cli http://{addr}:{port}/\n"
+		"[sender]\ncommand = sh srv.sh --bind {addr} --port {port}\n"
+		"[receiver]\ncommand = cat http://{addr}:{port}/\n"
 		"[expect]\nreceiver.zero_window_episodes >= 1\n"
 		"receiver.episode_ms = [800, 1300]\n"
 		"receiver.bytes_read = sender.bytes_written\n"
@@ -202,11 +202,11 @@ static void test_contradictions(void **state UNUSED)
 	expect_error("[scenario]\nname = t\n[sender]\nbytes = 10\nwrites = 1, 2\n"
 		     "[receiver]\nbuf = 1\n[expect]\nreceiver.reads = 1\n",
 		     "t.ini:5", "contradicts");
-	expect_error("[scenario]\nname = t\n[sender]\ncommand = x {port}\nbytes = 10\n"
+	expect_error("[scenario]\nname = t\n[sender]\ncommand = cat {port}\nbytes = 10\n"
 		     "[receiver]\nbuf = 1\n[expect]\nreceiver.reads = 1\n",
 		     "t.ini:5", "built-in sender");
 	expect_error("[scenario]\nname = t\n[sender]\nbytes = 10\n"
-		     "[receiver]\ncommand = socat -u TCP-LISTEN:9 -\n[expect]\n"
+		     "[receiver]\ncommand = cat TCP-LISTEN:9 -\n[expect]\n"
 		     "receiver.reads = 1\n", "t.ini:6", "{port}");
 	expect_error("[scenario]\nname = t\n[sender]\nbytes = 10\n[receiver]\nbuf = 1\n",
 		     "t.ini", "no expectation");
@@ -220,6 +220,13 @@ static void test_contradictions(void **state UNUSED)
 		     "line 4", "needs a delay");
 	expect_error("[scenario]\n[sender]\nbytes = 1\n[receiver]\nbuf = 1\n[expect]\n"
 		     "receiver.reads = 1\n", "t.ini", "name: missing");
+	/* a command's program that is not there: found before anything runs */
+	expect_error("[scenario]\nname = t\n[sender]\ncommand = no-such-prog {port}\n"
+		     "[receiver]\nbuf = 1\n[expect]\nreceiver.reads = 1\n", "t.ini:4",
+		     "'no-such-prog' is not a program");
+	expect_error("[scenario]\nname = t\n[sender]\ncommand = /nonexistent/x {port}\n"
+		     "[receiver]\nbuf = 1\n[expect]\nreceiver.reads = 1\n", "t.ini:4",
+		     "not executable");
 }
 
 static void test_builtins_parse(void **state UNUSED)
