@@ -205,6 +205,49 @@ def t_controls(ctx, rec):
         os.unlink(path)
 
 
+# The time relations and per-episode lists, true and false, on one
+# slow-reader run (a 1 s stall: one long episode and short ones).
+EPISODE_CONTROLS = [
+    ("receiver.first_probe_ms >= 150", "receiver.first_probe_ms <= 100"),
+    ("receiver.window_reopens_within_ms <= 50", "receiver.window_reopens_within_ms >= 500"),
+    ("receiver.episode_ms <= 2000", "receiver.episode_ms >= 500"),
+    ("sender.received_episode_ms <= 2000", "sender.received_episode_ms = [1, 2]"),
+    ("receiver.zero_window_sent_ms = [700, 1300]", "receiver.zero_window_sent_ms = [0, 100]"),
+    ("receiver.read_span_ms >= 900", "receiver.read_span_ms <= 500"),
+    ("receiver.episodes_open = 0", "receiver.episodes_open >= 1"),
+]
+
+
+@scenario("validate_controls_episodes")
+def t_controls_episodes(ctx, rec):
+    p, _ = validate(ctx, ["--show", "slow-reader"])
+    text = p.stdout.split("[expect]")[0].replace("name = slow-reader\n",
+                                                  "name = controls-episodes\nport = %d\n"
+                                                  % (VALIDATE_PORT + 4), 1)
+    lines = []
+    for good, bad in EPISODE_CONTROLS:
+        lines += [good, bad]
+    path = write_ini(text + "[expect]\n" + "\n".join(lines) + "\n")
+
+    def check(errs):
+        r, _ = validate(ctx, [path, "-o", "json"])
+        errs.eq("exit status: 1 (an expectation failed)", r.returncode, 1)
+        objs = reports(r.stdout)
+        if not objs:
+            raise Failure("no report: %s" % one_line(r.stderr))
+        got = {v["expect"]: (v["verdict"], v["observed"]) for v in objs[0]["verdicts"]}
+        for good, bad in EPISODE_CONTROLS:
+            errs.eq("positive control %r (observed %s)" % (good, got.get(good, ("", ""))[1]),
+                    got.get(good, ("?",))[0], "pass")
+            errs.eq("negative control %r (observed %s)" % (bad, got.get(bad, ("", ""))[1]),
+                    got.get(bad, ("?",))[0], "fail")
+        check_clean(errs, "after the episode controls", r.pid)
+    try:
+        rec.check("validate_controls_episodes", check)
+    finally:
+        os.unlink(path)
+
+
 @scenario("validate_not_observable")
 def t_not_observable(ctx, rec):
     # a user's sender program: its own count is unknown to bufscope
