@@ -224,23 +224,87 @@ static int key_line(const struct scenario *s, enum path_dir d, const char *key)
 	return s->path[d].line;
 }
 
-/* The tc words and BPF loss of both directions; -1 with why if not runnable. */
-static int plan_paths(const struct scenario *s, char tc[PATH__N][192],
-		      double bpf_loss[PATH__N], char *why, size_t len)
+/* The tc words and BPF loss of both directions of a path (line: a change's,
+ * 0: the keys'); -1 with why if not runnable. */
+static int plan_path(const struct scenario *s, const struct impairment path[PATH__N],
+		     int line, char tc[PATH__N][192], double bpf_loss[PATH__N],
+		     char *why, size_t len)
 {
 	bool netem = netem_here();
 	const char *refused = NULL;
 
 	for (unsigned d = 0; d < PATH__N; d++)
-		if (qdisc_words(&s->path[d], netem, tc[d], 192, &bpf_loss[d], &refused)) {
+		if (qdisc_words(&path[d], netem, tc[d], 192, &bpf_loss[d], &refused)) {
 			snprintf(why, len, "%s (line %d, %s) needs tc's netem, which this "
 				 "kernel does not have (no sch_netem); only a rate (tbf) and "
 				 "random loss (a tc BPF program) can be set without it",
-				 refused, key_line(s, d, refused),
+				 refused, line ? line : key_line(s, d, refused),
 				 d == TO_RECEIVER ? "to the receiver" : "to the sender");
 			return -1;
 		}
 	return 0;
+}
+
+/* The path at the start, and every change of it, can be had here. */
+static int plan_paths(const struct scenario *s, char tc[PATH__N][192],
+		      double bpf_loss[PATH__N], char *why, size_t len)
+{
+	char later[PATH__N][192];
+	double later_loss[PATH__N];
+
+	if (plan_path(s, s->path, 0, tc, bpf_loss, why, len))
+		return -1;
+	for (unsigned i = 0; i < s->nchanges; i++) {
+		const struct path_change *c = &s->changes[i];
+
+		if (plan_path(s, c->path, c->line, later, later_loss, why, len))
+			return -1;
+		for (unsigned d = 0; d < PATH__N; d++)
+			if (later_loss[d] != bpf_loss[d]) {
+				snprintf(why, len, "a change of random loss (line %d) needs "
+					 "tc's netem, which this kernel does not have: the "
+					 "tc BPF program's loss is set once", c->line);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+int netenv_change(struct netenv *n, const struct scenario *s, unsigned k,
+		  char *what, size_t len)
+{
+	char now[PATH__N][192], before[PATH__N][192], err[256];
+	double loss[PATH__N];
+	size_t off = 0;
+	int rc = 0;
+
+	what[0] = 0;
+	if (k >= s->nchanges ||
+	    plan_path(s, s->changes[k].path, s->changes[k].line, now, loss, err,
+		      sizeof(err)) ||
+	    plan_path(s, k ? s->changes[k - 1].path : s->path, 0, before, loss, err,
+		      sizeof(err)))
+		return -EINVAL;
+	for (unsigned d = 0; d < PATH__N; d++) {
+		enum side from = d == TO_RECEIVER ? SIDE_SENDER : SIDE_RECEIVER;
+
+		if (!strcmp(now[d], before[d]))
+			continue;
+		if (!strcmp(now[d], "none"))
+			rc |= runf(err, sizeof(err), "tc -n %s qdisc del dev %s root",
+				   n->ns[from], n->dev[from]);
+		else
+			rc |= runf(err, sizeof(err), "tc -n %s qdisc replace dev %s root %s",
+				   n->ns[from], n->dev[from], now[d]);
+		describe(n->qdisc[d], sizeof(n->qdisc[d]), now[d], n->loss_pct[d]);
+		off += (size_t)snprintf(what + off, len > off ? len - off : 0, "%s%s: %s",
+					off ? "; " : "", d == TO_RECEIVER ? "to the receiver" :
+					"to the sender", now[d]);
+	}
+	if (rc)
+		log_warn("the path's change at %llu ms failed: %s",
+			 (unsigned long long)s->changes[k].at_us / 1000, err);
+	return rc ? -EIO : 0;
 }
 
 int netenv_plan(const struct scenario *s, char qdisc[PATH__N][192], char *why,

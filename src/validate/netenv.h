@@ -58,6 +58,13 @@ int netenv_plan(const struct scenario *s, char qdisc[PATH__N][192], char *why,
  * on this kernel (why names the impairment).
  */
 int netenv_setup(struct netenv *n, const struct scenario *s, char *why, size_t len);
+/*
+ * Change k of the scenario's path (at its time): the qdiscs of the
+ * directions that change are replaced; `what` says what they are now. 0, or
+ * -errno (logged).
+ */
+int netenv_change(struct netenv *n, const struct scenario *s, unsigned k,
+		  char *what, size_t len);
 /* Takes the loss programs' counts (into qdisc[]), kills what still runs
  * inside, deletes the namespaces (their veth and qdiscs go with them).
  * Idempotent. */

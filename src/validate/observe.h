@@ -46,7 +46,7 @@ struct obs_sample {
 
 struct obs_phase {
 	uint64_t t_ns;
-	char what[64];
+	char what[160];
 };
 
 /* What an application told of itself (the built-in sender and receiver). */

@@ -263,7 +263,7 @@ static void timeline(FILE *out, const struct report *r)
 		memset(bar + fill, '.', BAR - fill);
 		bar[BAR] = 0;
 		for (; ph < o->nphases && (o->phases[ph].t_ns < next || next > end); ph++) {
-			char what[64];
+			char what[sizeof(o->phases[ph].what)];
 
 			off += (size_t)snprintf(phases + off, sizeof(phases) - off, "%s%s",
 						off ? "; " : "",

@@ -300,7 +300,7 @@ static void receiver_main(const struct scenario *s, int go_fd)
 
 /* ------------------------------------------------------------ parent */
 
-void roles_init(struct roles *rs, const struct scenario *s, const struct netenv *net,
+void roles_init(struct roles *rs, const struct scenario *s, struct netenv *net,
 		struct observation *o)
 {
 	memset(rs, 0, sizeof(*rs));
@@ -562,11 +562,28 @@ int roles_start(void *ctx)
 	return 0;
 }
 
+/* The path's changes that are due (the tick comes every 100 ms at most). */
+static void path_changes(struct roles *rs)
+{
+	uint64_t elapsed_us = (wl_mono_ns() - rs->o->t0_ns) / 1000;
+
+	while (rs->changes_done < rs->s->nchanges &&
+	       rs->s->changes[rs->changes_done].at_us <= elapsed_us) {
+		char what[384], phase[sizeof(rs->o->phases[0].what)];
+
+		netenv_change(rs->net, rs->s, rs->changes_done, what, sizeof(what));
+		snprintf(phase, sizeof(phase), "path: %.150s", what[0] ? what : "unchanged");
+		observe_phase(rs->o, wl_mono_ns(), phase);
+		rs->changes_done++;
+	}
+}
+
 void roles_tick(void *ctx, struct engine *e)
 {
 	struct roles *rs = ctx;
 	struct role *tx = &rs->r[SIDE_SENDER], *rx = &rs->r[SIDE_RECEIVER];
 
+	path_changes(rs);
 	for (int side = 0; side < SIDE__N; side++)
 		drain(rs, side);
 	reap(rs, false);

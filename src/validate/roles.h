@@ -28,7 +28,7 @@ struct role {
 
 struct roles {
 	const struct scenario *s;
-	const struct netenv *net;
+	struct netenv *net;
 	struct observation *o;
 	struct role r[SIDE__N];
 	pid_t anchor;		/* a process idling in the listener command's
@@ -36,11 +36,12 @@ struct roles {
 				 * namespace, whatever the command's own
 				 * processes do (exit, fork away); 0: none */
 	bool go_sent;
+	unsigned changes_done;	/* the path's changes made so far */
 	bool done;		/* the end condition was met */
 	char err[256];		/* starting failed: why */
 };
 
-void roles_init(struct roles *rs, const struct scenario *s, const struct netenv *net,
+void roles_init(struct roles *rs, const struct scenario *s, struct netenv *net,
 		struct observation *o);
 /* The engine's on_ready: both programs started (the listener listening
  * first). 0, or 2 (the harness could not run) with rs->err set. */

@@ -134,16 +134,94 @@ static int scenario_key(struct parse *p, const char *key, const char *v)
 	return 1;
 }
 
-/* [network]: mtu, and delay/jitter/loss/rate/reorder for both directions or,
- * prefixed to_receiver. or to_sender., for one. */
-static int network_key(struct parse *p, const char *key, const char *v)
+/*
+ * One impairment, KEY = VALUE, onto a path: KEY is delay, jitter, loss, rate
+ * or reorder, for both directions or, prefixed to_receiver. or to_sender.,
+ * for one; VALUE "none" clears it. 0, or -1 with the reason in err.
+ */
+static int impair_set(struct impairment path[PATH__N], const char *key,
+		      const char *v, int line, char *err, size_t errlen)
 {
 	static const char *const dirs[PATH__N] = { "to_receiver.", "to_sender." };
-	struct scenario *s = p->s;
 	unsigned first = 0, last = PATH__N - 1;
+	bool none = !strcmp(v, "none");
 	const char *k = key;
+	uint64_t x = 0;
+	double d = 0;
+
+	for (unsigned i = 0; i < PATH__N; i++)
+		if (!strncmp(key, dirs[i], strlen(dirs[i]))) {
+			first = last = i;
+			k = key + strlen(dirs[i]);
+		}
+	if (!strcmp(k, "delay") || !strcmp(k, "jitter")) {
+		if (!none && (units_usec(v, &x) || x > 10000000)) {
+			snprintf(err, errlen, "'%s': up to 10s (%s)", v, TIME_HINT);
+			return -1;
+		}
+	} else if (!strcmp(k, "loss") || !strcmp(k, "reorder")) {
+		if (!none && units_percent(v, &d)) {
+			snprintf(err, errlen, "'%s': a percentage, 0%% to 100%% (e.g. 0.5%%)", v);
+			return -1;
+		}
+	} else if (!strcmp(k, "rate")) {
+		if (!none && (units_bits(v, &d) || d < 8000 || d > 1e11)) {
+			snprintf(err, errlen, "'%s': bits per second as tc writes them, from "
+				 "8kbit to 100gbit (e.g. 10mbit)", v);
+			return -1;
+		}
+	} else {
+		snprintf(err, errlen, "unknown key (mtu; delay, jitter, loss, rate, "
+			 "reorder, each also as to_receiver.KEY or to_sender.KEY; at TIME)");
+		return -1;
+	}
+	for (unsigned i = first; i <= last; i++) {
+		struct impairment *m = &path[i];
+
+		if (k[0] == 'd')
+			m->delay_us = x;
+		else if (k[0] == 'j')
+			m->jitter_us = x;
+		else if (k[0] == 'l')
+			m->loss_pct = d;
+		else if (k[0] == 'r' && k[1] == 'e')
+			m->reorder_pct = d;
+		else
+			m->rate_bps = (uint64_t)d;
+		if (!m->line)
+			m->line = line;
+	}
+	return 0;
+}
+
+/* `at TIME = KEY VALUE, KEY VALUE`: a change of the path, kept as written
+ * (resolved onto the path in force once the whole file is read). */
+static int change_key(struct parse *p, const char *key, const char *v)
+{
+	struct scenario *s = p->s;
+	struct path_change *c;
+
+	if (s->nchanges >= SCEN_MAX_CHANGES)
+		return fail(p, "network", key, "at most %d changes", SCEN_MAX_CHANGES);
+	c = &s->changes[s->nchanges];
+	if (units_usec(key + 3, &c->at_us) || !c->at_us)
+		return fail(p, "network", key, "'%s': at TIME, a time after the start "
+			    "(%s)", key + 3, TIME_HINT);
+	if (!*v || strlen(v) >= sizeof(c->what))
+		return fail(p, "network", key, "what changes: KEY VALUE, ... (e.g. "
+			    "to_receiver.rate 1mbit, delay none)");
+	snprintf(c->what, sizeof(c->what), "%s", v);
+	c->line = p->line;
+	s->nchanges++;
+	return 1;
+}
+
+/* [network]: mtu, the impairments (impair_set), and changes (at TIME). */
+static int network_key(struct parse *p, const char *key, const char *v)
+{
+	struct scenario *s = p->s;
+	char err[224];
 	uint64_t x;
-	double d;
 
 	if (!strcmp(key, "mtu")) {
 		if (units_bytes(v, &x) || x < 1280 || x > 65535 || strpbrk(v, "KMGiB"))
@@ -151,39 +229,57 @@ static int network_key(struct parse *p, const char *key, const char *v)
 		s->mtu = (unsigned)x;
 		return 1;
 	}
-	for (unsigned i = 0; i < PATH__N; i++)
-		if (!strncmp(key, dirs[i], strlen(dirs[i]))) {
-			first = last = i;
-			k = key + strlen(dirs[i]);
-		}
-	for (unsigned i = first; i <= last; i++) {
-		struct impairment *m = &s->path[i];
-
-		if (!strcmp(k, "delay") || !strcmp(k, "jitter")) {
-			if (units_usec(v, &x) || x > 10000000)
-				return fail(p, "network", key, "'%s': up to 10s (%s)",
-					    v, TIME_HINT);
-			*(k[0] == 'd' ? &m->delay_us : &m->jitter_us) = x;
-		} else if (!strcmp(k, "loss") || !strcmp(k, "reorder")) {
-			if (units_percent(v, &d))
-				return fail(p, "network", key,
-					    "'%s': a percentage, 0%% to 100%% (e.g. 0.5%%)", v);
-			*(k[0] == 'l' ? &m->loss_pct : &m->reorder_pct) = d;
-		} else if (!strcmp(k, "rate")) {
-			if (units_bits(v, &d) || d < 8000 || d > 1e11)
-				return fail(p, "network", key,
-					    "'%s': bits per second as tc writes them, from "
-					    "8kbit to 100gbit (e.g. 10mbit)", v);
-			m->rate_bps = (uint64_t)d;
-		} else {
-			return fail(p, "network", key, "unknown key (mtu; delay, jitter, "
-				    "loss, rate, reorder, each also as to_receiver.KEY "
-				    "or to_sender.KEY)");
-		}
-		if (!m->line)
-			m->line = p->line;
-	}
+	if (!strncmp(key, "at ", 3))
+		return change_key(p, key, v);
+	if (!strcmp(v, "none") || impair_set(s->path, key, v, p->line, err, sizeof(err)))
+		return fail(p, "network", key, "%s", !strcmp(v, "none") ?
+			    "'none': only a change (at TIME) clears an impairment" : err);
 	return 1;
+}
+
+static int cmp_change(const void *a, const void *b)
+{
+	const struct path_change *x = a, *y = b;
+
+	return x->at_us < y->at_us ? -1 : x->at_us > y->at_us;
+}
+
+static int check_path(struct parse *p, const struct impairment path[PATH__N],
+		      int line);
+static int bad(struct parse *p, const char *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The changes in time order, each the whole path from then on. */
+static int resolve_changes(struct parse *p)
+{
+	struct scenario *s = p->s;
+	struct impairment now[PATH__N];
+
+	qsort(s->changes, s->nchanges, sizeof(s->changes[0]), cmp_change);
+	memcpy(now, s->path, sizeof(now));
+	for (unsigned i = 0; i < s->nchanges; i++) {
+		struct path_change *c = &s->changes[i];
+		char buf[sizeof(c->what)], *save = NULL, *item, err[224];
+
+		if (i && c->at_us == s->changes[i - 1].at_us)
+			return bad(p, NULL, "[network] at (line %d): the same time as line "
+				   "%d", c->line, s->changes[i - 1].line);
+		snprintf(buf, sizeof(buf), "%s", c->what);
+		for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+			char key[64], value[64];
+
+			if (sscanf(item, " %63s %63s", key, value) != 2 ||
+			    impair_set(now, key, value, c->line, err, sizeof(err)))
+				return bad(p, NULL, "[network] at (line %d): '%s': %s", c->line,
+					   units_skip_ws(item), sscanf(item, " %63s %63s", key,
+					   value) != 2 ? "KEY VALUE, e.g. to_receiver.rate 1mbit"
+					   : err);
+		}
+		memcpy(c->path, now, sizeof(now));
+		if (check_path(p, now, c->line))
+			return -1;
+	}
+	return 0;
 }
 
 /* [sysctl]: net.* keys, for both namespaces or prefixed sender./receiver. */
@@ -513,6 +609,28 @@ static int check_program(struct parse *p, const char *cmd, const char *key)
 	return 0;
 }
 
+/* A path's impairments agree with each other (line: of a change, 0: the
+ * keys' own). */
+static int check_path(struct parse *p, const struct impairment path[PATH__N],
+		      int line)
+{
+	for (unsigned i = 0; i < PATH__N; i++) {
+		const struct impairment *m = &path[i];
+		int at = line ? line : m->line;
+
+		if (m->jitter_us && !m->delay_us)
+			return bad(p, NULL, "[network] jitter (line %d): needs a delay "
+				   "at least as large", at);
+		if (m->jitter_us > m->delay_us)
+			return bad(p, NULL, "[network] jitter (line %d): larger than the "
+				   "delay (%llu us)", at, (unsigned long long)m->delay_us);
+		if (m->reorder_pct > 0 && !m->delay_us)
+			return bad(p, NULL, "[network] reorder (line %d): needs a delay "
+				   "(netem sends the other packets late)", at);
+	}
+	return 0;
+}
+
 static int check(struct parse *p)
 {
 	struct scenario *s = p->s;
@@ -572,20 +690,8 @@ static int check(struct parse *p)
 	if (r->start == START_AFTER_SENDER && s->listener == SIDE_SENDER)
 		return bad(p, "receiver.start", "[receiver] start: after_sender needs "
 			   "the receiver to listen (listener = receiver)");
-	for (unsigned i = 0; i < PATH__N; i++) {
-		const struct impairment *m = &s->path[i];
-
-		if (m->jitter_us && !m->delay_us)
-			return bad(p, NULL, "[network] jitter (line %d): needs a delay "
-				   "at least as large", m->line);
-		if (m->jitter_us > m->delay_us)
-			return bad(p, NULL, "[network] jitter (line %d): larger than the "
-				   "delay (%llu us)", m->line,
-				   (unsigned long long)m->delay_us);
-		if (m->reorder_pct > 0 && !m->delay_us)
-			return bad(p, NULL, "[network] reorder (line %d): needs a delay "
-				   "(netem sends the other packets late)", m->line);
-	}
+	if (check_path(p, s->path, 0) || resolve_changes(p))
+		return -1;
 	if (!s->nexpect)
 		return bad(p, NULL, "[expect]: no expectation: nothing to validate");
 	return 0;

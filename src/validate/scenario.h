@@ -25,6 +25,16 @@ struct impairment {
 	int line;		/* where the first of them was set, 0: none */
 };
 
+/* The path from a time on: `[network] at 2s = to_receiver.rate 1mbit, ...`
+ * (the whole path after the change, both directions). */
+#define SCEN_MAX_CHANGES 8
+struct path_change {
+	uint64_t at_us;			/* from the start of the run */
+	struct impairment path[PATH__N];
+	char what[160];			/* as written: "to_receiver.rate 1mbit" */
+	int line;
+};
+
 #define SCEN_MAX_SYSCTLS 16
 struct sysctl_setting {
 	char key[96];		/* net.ipv4.tcp_rmem */
@@ -88,6 +98,8 @@ struct scenario {
 	 * did (SIDE__N: both); the other is then stopped */
 	enum side end;
 	struct impairment path[PATH__N];
+	struct path_change changes[SCEN_MAX_CHANGES];	/* by time */
+	unsigned nchanges;
 	struct sysctl_setting sysctls[SCEN_MAX_SYSCTLS];
 	unsigned nsysctls;
 	struct sender_spec sender;

@@ -477,3 +477,83 @@ def t_episodes_vs_capture(ctx, rec):
     finally:
         os.unlink(path)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+EXAMPLES_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                             "..", "..", "examples", "validate"))
+
+
+@scenario("validate_path_change", "validate_path_change_errors")
+def t_path_change(ctx, rec):
+    """examples/validate/link-change.ini: 8 Mbit/s, then 80 Mbit/s from 1 s.
+    The change is made on time (its phase), and the reads show both rates:
+    what was read before the change is 1 s at 1 MB/s, what came after at
+    about ten times that (the receiver's own reads, from the read log)."""
+    text = open(os.path.join(EXAMPLES_DIR, "link-change.ini")).read()
+    text = text.replace("port = 5001", "port = %d" % (VALIDATE_PORT + 5))
+    path = write_ini(text)
+
+    def check(errs):
+        r, _ = validate(ctx, [path, "-o", "json"])
+        errs.eq("exit (stderr %s)" % one_line(r.stderr), r.returncode, 0)
+        objs = reports(r.stdout)
+        if not objs:
+            raise Failure("no report: %s" % one_line(r.stderr))
+        o = objs[0]
+        changes = [p for p in o["phases"] if p["what"].startswith("path:")]
+        errs.eq("one change in the phases", len(changes), 1)
+        if not changes:
+            return
+        t = changes[0]["t_ms"]
+        errs.true("the change at %.1f ms (due at 1000, the tick is 100 ms)" % t,
+                  1000 <= t <= 1150)
+        errs.true("the change names the new rate: %r" % changes[0]["what"],
+                  "80000000bit" in changes[0]["what"])
+        log = o["receiver"]["read_log"]
+        first = log[0][0]
+        before = sum(x[2] for x in log if x[0] <= t)
+        slow = before / ((t - first) / 1000.0)
+        errs.true("before the change: %.0f B/s (8 Mbit/s: 1e6 B/s of payload at most, "
+                  "and 0.9e6 at least)" % slow, 0.9e6 <= slow <= 1.05e6)
+        after = [x for x in log if x[0] > t + 50]
+        if len(after) >= 2:
+            fast = sum(x[2] for x in after[1:]) / ((after[-1][0] - after[0][0]) / 1000.0)
+            errs.true("after the change: %.0f B/s (80 Mbit/s: about 1e7)" % fast,
+                      0.7e7 <= fast <= 1.05e7)
+        else:
+            errs.true("reads after the change", False)
+        check_clean(errs, "after the path change", r.pid)
+
+    def errors(errs):
+        base = ("[scenario]\nname = c\n[network]\nto_receiver.rate = 8mbit\n%s\n"
+                "[sender]\nbytes = 1\n[receiver]\nbuf = 1\n[expect]\nreceiver.reads = 1\n")
+        for what, line, want in (
+                ("at 1s = to_receiver.rate 1mbit\nat 1000ms = rate 2mbit", 6, "the same time"),
+                ("at 1s = to_receiver.rate 1mbit\nat 1s = rate 2mbit", 6, "given twice"),
+                ("at soon = rate 1mbit", 5, "at TIME"),
+                ("at 1s = rate", 5, "KEY VALUE"),
+                ("at 1s = speed 1mbit", 5, "unknown key"),
+                ("at 1s = to_receiver.jitter 5ms", 5, "needs a delay")):
+            f = write_ini(base % what)
+            try:
+                p, _ = validate(ctx, [f])
+            finally:
+                os.unlink(f)
+            errs.eq("%r: exit" % what, p.returncode, 2)
+            errs.true("%r: says %r at line %d (got %r)" % (what, want, line, p.stderr),
+                      want in p.stderr and ("line %d" % line in p.stderr or
+                                            ":%d:" % line in p.stderr))
+        if not os.path.exists("/sys/module/sch_netem"):
+            f = write_ini(base % "at 1s = to_receiver.loss 1%")
+            try:
+                p, _ = validate(ctx, [f])
+            finally:
+                os.unlink(f)
+            errs.eq("a loss change without netem: exit", p.returncode, 2)
+            errs.true("says the loss change needs netem (got %r)" % p.stderr,
+                      "change of random loss (line 5) needs tc's netem" in p.stderr)
+    try:
+        rec.check("validate_path_change", check)
+        rec.check("validate_path_change_errors", errors)
+    finally:
+        os.unlink(path)

@@ -172,6 +172,37 @@ static void test_every_section(void **state UNUSED)
 	scenario_free(&s);
 }
 
+/* Changes of the path: in time order, each the whole path from then on. */
+static void test_path_changes(void **state UNUSED)
+{
+	struct scenario s;
+	const char *text =
+		"[scenario]\nname = c\n"
+		"[network]\nrate = 8mbit\n"
+		"at 3s = to_sender.rate none, to_receiver.loss 1%\n"
+		"at 1s = to_receiver.rate 80mbit\n"
+		"[sender]\nbytes = 1\n[receiver]\nbuf = 1\n"
+		"[expect]\nreceiver.reads = 1\n";
+
+	assert_int_equal(load_capture(&s, text), 0);
+	assert_int_equal(s.nchanges, 2);
+	assert_int_equal(s.changes[0].at_us, 1000000);
+	assert_int_equal(s.changes[0].line, 6);
+	assert_int_equal(s.changes[0].path[TO_RECEIVER].rate_bps, 80000000);
+	assert_int_equal(s.changes[0].path[TO_SENDER].rate_bps, 8000000);
+	assert_int_equal(s.changes[1].at_us, 3000000);
+	assert_int_equal(s.changes[1].path[TO_RECEIVER].rate_bps, 80000000);
+	assert_int_equal(s.changes[1].path[TO_SENDER].rate_bps, 0);
+	assert_true(s.changes[1].path[TO_RECEIVER].loss_pct == 1);
+	/* the path at the start is as the keys set it */
+	assert_int_equal(s.path[TO_RECEIVER].rate_bps, 8000000);
+	assert_true(s.path[TO_RECEIVER].loss_pct == 0);
+	scenario_free(&s);
+	/* "none" only in a change */
+	expect_error("[scenario]\nname = c\n[network]\nrate = none\n", "t.ini:4",
+		     "only a change");
+}
+
 static void test_errors_name_the_line(void **state UNUSED)
 {
 	expect_error("[scenario]\nname = t\nbogus = 1\n", "t.ini:3", "unknown key");
@@ -470,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_minimal_and_defaults),
 		cmocka_unit_test(test_every_section),
+		cmocka_unit_test(test_path_changes),
 		cmocka_unit_test(test_errors_name_the_line),
 		cmocka_unit_test(test_contradictions),
 		cmocka_unit_test(test_builtins_parse),
