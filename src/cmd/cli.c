@@ -71,8 +71,13 @@ void cli_print_help(enum command cmd, bool command_given)
 		cli_print_usage_all();
 		return;
 	}
-	printf("Usage: bufscope %s [OPTIONS]\n\n%s.\n\n%s", commands[cmd]->name,
+	printf("Usage: bufscope %s [OPTIONS]%s%s\n\n%s.\n\n%s", commands[cmd]->name,
+	       commands[cmd]->args_help ? " " : "",
+	       commands[cmd]->args_help ? commands[cmd]->args_help : "",
 	       commands[cmd]->summary, common_options);
+	if (commands[cmd]->refused_options)
+		printf("(%s takes none of the filters, -i or -d: its scenarios set them.)\n",
+		       commands[cmd]->name);
 	if (commands[cmd]->options_help)
 		printf("\n%s", commands[cmd]->options_help);
 	printf("\nExamples:\n%s", commands[cmd]->examples);
@@ -328,6 +333,19 @@ static const char *own_option_name(int c)
 	}
 }
 
+/* The long name of a shared option, for errors. */
+static const char *shared_option_name(int c)
+{
+	switch (c) {
+	case 'p': return "--pid";
+	case 'c': return "--comm";
+	case 'P': return "--port";
+	case 'i': return "--interval";
+	case 'd': return "--duration";
+	default: return "?";
+	}
+}
+
 /* An option of some command but not of this one? */
 static int check_own_option(int c, const struct options *o, struct cli_error *err)
 {
@@ -335,6 +353,12 @@ static int check_own_option(int c, const struct options *o, struct cli_error *er
 	const struct cmd *cmd = commands[o->cmd];
 	char hint[64];
 
+	if (c > 0 && c < 256 && cmd->refused_options && strchr(cmd->refused_options, c)) {
+		snprintf(hint, sizeof(hint), "'bufscope %s --help' lists its options",
+			 cmd->name);
+		return fail(err, hint, "option '%s' does not apply to %s",
+			    shared_option_name(c), cmd->name);
+	}
 	if (!name)
 		return 0;
 	if (c >= OPT_LIST ? (cmd->own_long >> (c - OPT_LIST)) & 1

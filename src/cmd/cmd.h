@@ -76,6 +76,10 @@ struct cmd {
 	const char *own_options;	/* their short letters, e.g. "snbw" */
 	unsigned own_long;		/* long-only ones: 1 << (OPT_x - OPT_LIST) */
 	bool takes_args;		/* words after the options (scenarios) */
+	const char *args_help;		/* their name in the usage line */
+	/* shared options it does not take (validate: the scenario sets the
+	 * filters, the time limit and the sampling) */
+	const char *refused_options;
 	double default_duration_s;	/* 0: until a signal */
 	void (*defaults)(struct options *o);	/* NULL: the shared ones */
 	int (*run)(const struct options *opt);	/* the exit status */

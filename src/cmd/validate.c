@@ -466,5 +466,7 @@ const struct cmd cmd_validate = {
 	.options_help = options_help,
 	.own_long = (1u << (OPT_CLEANUP - OPT_LIST + 1)) - 1,
 	.takes_args = true,
+	.args_help = "SCENARIO...",
+	.refused_options = "pcPid",
 	.run = run,
 };

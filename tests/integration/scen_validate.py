@@ -317,7 +317,9 @@ def t_bad_files(ctx, rec):
                            (["--show", "nope"], "no built-in scenario"),
                            (["--repeat", "0", "ten-kb"], "bad repeat count"),
                            (["--svg", "/tmp/x.svg", "--all"], "one run"),
-                           (["--sort", "queue", "ten-kb"], "does not apply")):
+                           (["--sort", "queue", "ten-kb"], "does not apply"),
+                           (["-d", "3", "ten-kb"], "'--duration' does not apply"),
+                           (["-P", "80", "ten-kb"], "'--port' does not apply")):
             p, _ = validate(ctx, args)
             errs.eq("%s: exit" % args, p.returncode, 2)
             errs.true("%s: says %r (got %r)" % (args, want, p.stderr), want in p.stderr)
