@@ -211,8 +211,10 @@ static const struct builtin builtins[] = {
 	  "rcvbuf = 64KiB\n"
 	  "\n"
 	  "[expect]\n"
+	  "; every byte arrives; (drops are not expected to be none: reordered\n"
+	  "; through a 128 KiB buffer, 6.12 dropped received segments, which\n"
+	  "; the sender sent again)\n"
 	  "receiver.bytes_read = sender.bytes_written\n"
-	  "receiver.drops.lost = 0\n"
 	  "; at most sk_rcvbuf (2 x 64 KiB) in flight: 1 MiB needs 8 windows, 7\n"
 	  "; round trips after the first read, each at least 15 ms (20 - 5)\n"
 	  "receiver.read_span_ms >= 105\n" },
