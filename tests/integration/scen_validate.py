@@ -559,3 +559,46 @@ def t_path_change(ctx, rec):
         rec.check("validate_path_change_errors", errors)
     finally:
         os.unlink(path)
+
+
+@scenario("validate_ipv6_sysctl_call")
+def t_ipv6_sysctl_call(ctx, rec):
+    """ten-kb over IPv6 with a jumbo MTU, read with recvmsg(), and the
+    receiver's tcp_rmem set small with autotuning off: the reads are the
+    same, the sockets are IPv6 ones at the scenario's addresses, and the
+    receive buffer is the tcp_rmem default the scenario set (the kernel's
+    own record of the setting, read back in the namespace, in the report)."""
+    p, _ = validate(ctx, ["--show", "ten-kb"])
+    text = p.stdout.replace("name = ten-kb\n", "name = ten-kb-v6\nfamily = ipv6\nport = %d\n"
+                            % (VALIDATE_PORT + 6), 1)
+    text = text.replace("[sender]\n", "[network]\nmtu = 9000\n\n[sysctl]\n"
+                        "receiver.net.ipv4.tcp_rmem = 4096 65536 65536\n"
+                        "net.ipv4.tcp_moderate_rcvbuf = 0\n\n[sender]\n", 1)
+    text = text.replace("buf = 4KiB\n", "buf = 4KiB\ncall = recvmsg\n", 1)
+    text += "receiver.rcvbuf_first = 65536\nreceiver.rcvbuf_changes = 0\n"
+    path = write_ini(text)
+
+    def check(errs):
+        r, _ = validate(ctx, [path, "-o", "json"])
+        errs.eq("exit (stderr %s)" % one_line(r.stderr), r.returncode, 0)
+        objs = reports(r.stdout)
+        if not objs:
+            raise Failure("no report: %s" % one_line(r.stderr))
+        o = objs[0]
+        for v in o["verdicts"]:
+            errs.eq("%s (observed %s; %s)" % (v["expect"], v["observed"], v["why"]),
+                    v["verdict"], "pass")
+        env = o["environment"]
+        errs.eq("family", env["family"], "ipv6")
+        rmem = env["sysctl"].get("net.ipv4.tcp_rmem", {})
+        errs.eq("tcp_rmem in force, receiver", rmem.get("receiver"), "4096 65536 65536")
+        errs.true("tcp_rmem in force, sender: the default (got %r)" % rmem.get("sender"),
+                  rmem.get("sender") not in (None, "-", "4096 65536 65536"))
+        mod = env["sysctl"].get("net.ipv4.tcp_moderate_rcvbuf", {})
+        errs.eq("tcp_moderate_rcvbuf in force", (mod.get("sender"), mod.get("receiver")),
+                ("0", "0"))
+        check_clean(errs, "after the IPv6 run", r.pid)
+    try:
+        rec.check("validate_ipv6_sysctl_call", check)
+    finally:
+        os.unlink(path)
