@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 		int cfd;
 
 		close(lfd);
-		cfd = wl_connect(AF_INET, NULL, port);
+		cfd = wl_connect(AF_INET, NULL, port, 0);
 		check(cfd, "writer: connect");
 		writer(cfd, total, wsize, writer_cpu);
 	}

@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 	close(lfd);
 	/* A loopback connect completes in the kernel (the child accepts). */
 	for (unsigned long i = 0; i < n; i++) {
-		cli[i] = wl_connect(AF_INET, NULL, port);
+		cli[i] = wl_connect(AF_INET, NULL, port, 0);
 		if (cli[i] < 0) {
 			errno = -cli[i];
 			die("connect #%lu", i);

@@ -88,7 +88,7 @@ int wl_listen(int family, const char *addr, unsigned port, int rcvbuf, int backl
 	return fd;
 }
 
-int wl_connect(int family, const char *addr, unsigned port)
+int wl_connect(int family, const char *addr, unsigned port, int rcvbuf)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -96,7 +96,8 @@ int wl_connect(int family, const char *addr, unsigned port)
 
 	if (fd < 0)
 		return fd;
-	if (connect(fd, (struct sockaddr *)&ss, len))
+	if ((rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf))) ||
+	    connect(fd, (struct sockaddr *)&ss, len))
 		return close_fail(fd, errno);
 	return fd;
 }
@@ -141,7 +142,7 @@ int wl_conn_open(struct wl_conn *c, int family, const char *addr, unsigned port,
 	lfd = wl_listen(family, addr, port, rcvbuf, 4, &bound);
 	if (lfd < 0)
 		return lfd;
-	c->sfd = wl_connect(family, addr, bound);
+	c->sfd = wl_connect(family, addr, bound, 0);
 	if (c->sfd < 0)
 		return conn_fail(c, lfd, c->sfd);
 	c->rfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);

@@ -59,8 +59,9 @@ unsigned wl_log2_slot(unsigned long long v, unsigned nslots);
 int wl_listen(int family, const char *addr, unsigned port, int rcvbuf, int backlog,
 	      unsigned *bound);
 
-/* A connected TCP socket to addr (NULL: loopback) and port; the socket or -errno. */
-int wl_connect(int family, const char *addr, unsigned port);
+/* A connected TCP socket to addr (NULL: loopback) and port, with SO_RCVBUF
+ * set before connect() when rcvbuf > 0; the socket or -errno. */
+int wl_connect(int family, const char *addr, unsigned port, int rcvbuf);
 
 /* The local (peer = 0) or remote (peer = 1) port of a socket, or -errno. */
 int wl_port(int fd, int peer);

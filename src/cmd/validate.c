@@ -103,10 +103,12 @@ static void print_command(const char *side, char *cmd)
 /* --dry-run: what would be done. 0, or HARNESS_FAILED when not runnable. */
 static int plan(const struct scenario *s)
 {
-	char qdisc[PATH__N][192], why[256];
+	char qdisc[PATH__N][192], why[256], text[256];
 	int runnable = netenv_plan(s, qdisc, why, sizeof(why));
 
-	printf("Scenario %s (%s)\n", s->name, s->origin);
+	/* the path and the settings' values as given: printable only */
+	printf("Scenario %s (%s)\n", s->name,
+	       sanitize_text(text, sizeof(text), s->origin, sizeof(s->origin)));
 	if (s->description[0])
 		printf("  %s\n", s->description);
 	printf("  network: %s, sender %s, receiver %s, %s listens on port %u, mtu %u\n",
@@ -120,7 +122,9 @@ static int plan(const struct scenario *s)
 		printf("  to the receiver: %s\n  to the sender: %s\n", qdisc[TO_RECEIVER],
 		       qdisc[TO_SENDER]);
 	for (unsigned i = 0; i < s->nsysctls; i++)
-		printf("  sysctl %s = %s (%s)\n", s->sysctls[i].key, s->sysctls[i].value,
+		printf("  sysctl %s = %s (%s)\n", s->sysctls[i].key,
+		       sanitize_text(text, sizeof(text), s->sysctls[i].value,
+				     sizeof(s->sysctls[i].value)),
 		       s->sysctls[i].sides == 3 ? "both" :
 		       s->sysctls[i].sides == 1 ? "sender" : "receiver");
 	if (s->sender.command) {
@@ -208,12 +212,6 @@ static bool runnable_here(const struct scenario *s)
 	return false;
 }
 
-/* Pass counts of --repeat, per expectation. */
-struct tally {
-	unsigned pass[SCEN_MAX_EXPECT], fail[SCEN_MAX_EXPECT], unobs[SCEN_MAX_EXPECT];
-	unsigned runs;
-};
-
 /* One run of one scenario: 0, 1 (an expectation failed) or HARNESS_FAILED. */
 static int run_one(const struct scenario *s, const struct options *opt,
 		   unsigned run, struct tally *t)
@@ -292,7 +290,6 @@ static int run_one(const struct scenario *s, const struct options *opt,
 	rep.cap = cap;
 	rep.run = opt->repeat > 1 ? run : 0;
 	snprintf(rep.kernel, sizeof(rep.kernel), "%s", uname(&u) ? "?" : u.release);
-	snprintf(rep.tiers, sizeof(rep.tiers), "%s", o.hooks);
 	report_judge(&rep);
 	if (opt->output == OUT_JSON)
 		report_json(stdout, &rep);
@@ -302,12 +299,7 @@ static int run_one(const struct scenario *s, const struct options *opt,
 	if (opt->svg && (rc = report_svg(opt->svg, &rep)))
 		log_error(NULL, "cannot write the picture %s: %s", opt->svg,
 			  report_svg_strerror(rc));
-	for (unsigned i = 0; i < s->nexpect; i++) {
-		t->pass[i] += rep.res[i].verdict == V_PASS;
-		t->fail[i] += rep.res[i].verdict == V_FAIL;
-		t->unobs[i] += rep.res[i].verdict == V_UNOBSERVABLE;
-	}
-	t->runs++;
+	report_tally_add(t, &rep);
 	observe_free(&o);
 	if (engine_interrupted()) {
 		log_error(NULL, "%s: interrupted: the verdicts are those of a partial "
@@ -317,25 +309,6 @@ static int run_one(const struct scenario *s, const struct options *opt,
 	if (rc)
 		return HARNESS_FAILED;
 	return rep.failed ? 1 : 0;
-}
-
-static void print_tally(const struct scenario *s, const struct tally *t,
-			const struct options *opt)
-{
-	if (opt->output == OUT_JSON) {
-		printf("{\"type\":\"validate_repeat\",\"scenario\":\"%s\",\"runs\":%u,"
-		       "\"expectations\":[", s->name, t->runs);
-		for (unsigned i = 0; i < s->nexpect; i++)
-			printf("%s{\"line\":%d,\"passed\":%u,\"failed\":%u,"
-			       "\"not_observable\":%u}", i ? "," : "", s->expect[i].line,
-			       t->pass[i], t->fail[i], t->unobs[i]);
-		printf("]}\n");
-		return;
-	}
-	printf("\n%s: pass rates over %u runs\n", s->name, t->runs);
-	for (unsigned i = 0; i < s->nexpect; i++)
-		printf("  %3u/%-3u %s%s\n", t->pass[i], t->runs, s->expect[i].text,
-		       t->unobs[i] ? " (sometimes not observable)" : "");
 }
 
 static int run(const struct options *opt)
@@ -443,7 +416,7 @@ static int run(const struct options *opt)
 					printf("\n");
 			}
 			if (runs > 1 && t.runs)
-				print_tally(s, &t, opt);
+				report_tally(stdout, s, &t, opt->output == OUT_JSON);
 		}
 		worst = rc > worst ? rc : worst;
 		scenario_free(s);

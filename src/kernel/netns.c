@@ -69,7 +69,7 @@ static bool all_found(const struct netns_set *s)
 
 void netns_limit(struct netns_set *s, const uint32_t *inos, unsigned n)
 {
-	s->nonly = n < 8 ? n : 8;
+	s->nonly = n < BS_MAX_NETNS ? n : BS_MAX_NETNS;
 	memcpy(s->only, inos, s->nonly * sizeof(*inos));
 }
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "bufscope/sock.h"
 
 struct netns_ent {
 	dev_t dev;
@@ -27,7 +28,7 @@ struct netns_set {
 	ino_t self_ino;
 	unsigned gen;
 	/* only these namespaces (inode numbers), none: every one */
-	uint32_t only[8];
+	uint32_t only[BS_MAX_NETNS];
 	unsigned nonly;
 };
 

@@ -15,20 +15,17 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "util/sanitize.h"
 #include "validate/capture.h"
+#include "workload.h"
 
 #define START_WAIT_MS 5000
 #define STOP_WAIT_MS 3000
 
 static long long now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	return (long long)(wl_mono_ns() / 1000000);
 }
 
 /* What tcpdump said on stderr, appended to buf, until `until` (ms) or EOF.

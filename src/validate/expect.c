@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/sanitize.h"
 #include "validate/expect.h"
 #include "validate/units.h"
 
@@ -105,12 +106,32 @@ static const char *metric_name(int metric)
 	return ci ? ci->key : derived_info[metric].name;
 }
 
-static bool is_seq(int metric)
+/* A value per read of data, in order (a list, compared whole with =). */
+static bool per_read(int metric)
 {
 	return metric == M_READ_SIZES || metric == M_READ_REQUESTS ||
-	       metric == M_QUEUE_BEFORE || metric == M_EPISODE_MS ||
-	       metric == M_RECV_EPISODE_MS || metric == M_REOPEN_MS ||
-	       metric == M_FIRST_PROBE_MS;
+	       metric == M_QUEUE_BEFORE;
+}
+
+/* A value per episode (every one must satisfy the bound). */
+static bool per_episode(int metric)
+{
+	return metric == M_EPISODE_MS || metric == M_RECV_EPISODE_MS ||
+	       metric == M_REOPEN_MS || metric == M_FIRST_PROBE_MS;
+}
+
+static bool is_seq(int metric)
+{
+	return per_read(metric) || per_episode(metric);
+}
+
+/* An operator as written (OP_EQ .. OP_GE). */
+static const char *op_name(enum expect_op op)
+{
+	static const char *const names[] = { [OP_EQ] = "=", [OP_NE] = "!=",
+					     [OP_LE] = "<=", [OP_GE] = ">=" };
+
+	return op <= OP_GE ? names[op] : "=";
 }
 
 static int find_metric(const char *name)
@@ -221,9 +242,13 @@ int expect_parse(struct expectation *e, const char *key, const char *value,
 		k[--n] = 0;
 		trim(k);
 	}
-	snprintf(e->text, sizeof(e->text), "%.100s %s %.140s", k,
-		 e->op == OP_LE ? "<=" : e->op == OP_GE ? ">=" : e->op == OP_NE ? "!=" : "=",
-		 v);
+	{
+		char text[sizeof(e->text)];
+
+		/* kept printable: it goes to terminals (the report, --dry-run) */
+		snprintf(text, sizeof(text), "%.100s %s %.140s", k, op_name(e->op), v);
+		sanitize_text(e->text, sizeof(e->text), text, sizeof(text));
+	}
 	rc = side_metric(k, &e->side, e->proc, &e->metric);
 	if (rc == -1) {
 		snprintf(err, errlen, "'%.100s': an expectation names receiver.METRIC, "
@@ -263,8 +288,7 @@ int expect_parse(struct expectation *e, const char *key, const char *value,
 	if (strchr(v, ',')) {
 		char *save = NULL, *tok;
 
-		if (e->op != OP_EQ || e->tol || (e->metric != M_READ_SIZES &&
-		    e->metric != M_READ_REQUESTS && e->metric != M_QUEUE_BEFORE)) {
+		if (e->op != OP_EQ || e->tol || !per_read(e->metric)) {
 			snprintf(err, errlen, "a list is compared with = to read_sizes, "
 				 "read_requests or queue_before only");
 			return -1;
@@ -290,9 +314,7 @@ int expect_parse(struct expectation *e, const char *key, const char *value,
 	}
 	if (units_bound(v, &e->value))
 		goto bad_value;
-	if (is_seq(e->metric) && e->op == OP_EQ && !e->tol &&
-	    e->metric != M_EPISODE_MS && e->metric != M_RECV_EPISODE_MS &&
-	    e->metric != M_REOPEN_MS && e->metric != M_FIRST_PROBE_MS) {
+	if (per_read(e->metric) && e->op == OP_EQ && !e->tol) {
 		/* one read: a list of one */
 		e->seq[0] = (uint64_t)e->value;
 		e->nseq = 1;
@@ -330,6 +352,35 @@ struct lists {
 	double *vals;
 	int64_t *at;
 };
+
+/*
+ * The read that resumed reading in an ended episode: the one after the
+ * longest pause in reading during it (from its start, or the read before
+ * it). A read's time is its return: the read that reopens the window returns
+ * after the update it made, so reads just past the end count. NULL: none.
+ */
+static const struct obs_read *resume_read(const struct obs_side *s,
+					  const struct obs_episode *ep)
+{
+	const struct obs_read *first = NULL;
+	uint64_t prev = 0, gap_max = 0;
+
+	for (size_t j = 0; j < s->nreads; j++) {
+		uint64_t t = s->reads[j].t_ns, gap;
+
+		if (t > ep->end_ns + REOPEN_SLACK_NS)
+			break;
+		if (t >= ep->start_ns) {
+			gap = t - (prev > ep->start_ns ? prev : ep->start_ns);
+			if (!first || gap > gap_max) {
+				first = &s->reads[j];
+				gap_max = gap;
+			}
+		}
+		prev = t;
+	}
+	return first;
+}
 
 static const struct obs_side *proc_side(const struct observation *o,
 					       const char *proc)
@@ -461,8 +512,7 @@ static int get(const struct observation *o, enum side side, const char *proc,
 		}
 		return 0;
 	}
-	if (metric == M_READ_SIZES || metric == M_READ_REQUESTS ||
-	    metric == M_QUEUE_BEFORE) {
+	if (per_read(metric)) {
 		if (s->reads_not_kept) {
 			unobservable(v, "more reads than bufscope keeps for a list");
 			return 0;
@@ -494,31 +544,11 @@ static int get(const struct observation *o, enum side side, const char *proc,
 		uint64_t end = ep->end_ns ? ep->end_ns : o->duration_ns;
 
 		if (metric == M_REOPEN_MS) {
-			const struct obs_read *first = NULL;
-			uint64_t prev = 0, gap_max = 0;
+			const struct obs_read *first;
 
 			if (!ep->end_ns)
 				continue;	/* never reopened: not a time */
-			/* reads resume: the read after the longest pause in
-			 * reading during the episode (from its start, or the
-			 * read before it). A read's time is its return: the
-			 * read that reopens the window returns after the
-			 * update it made, so reads just past the end count
-			 * (and reopened it within themselves: 0). */
-			for (size_t j = 0; j < s->nreads; j++) {
-				uint64_t t = s->reads[j].t_ns, gap;
-
-				if (t > ep->end_ns + REOPEN_SLACK_NS)
-					break;
-				if (t >= ep->start_ns) {
-					gap = t - (prev > ep->start_ns ? prev : ep->start_ns);
-					if (!first || gap > gap_max) {
-						first = &s->reads[j];
-						gap_max = gap;
-					}
-				}
-				prev = t;
-			}
+			first = resume_read(s, ep);
 			if (!first)
 				continue;	/* reopened without a read: netem, probes */
 			l->vals[v->n] = first->t_ns >= ep->end_ns ? 0 :
@@ -558,9 +588,7 @@ static bool holds(const struct expectation *e, double x, double bound,
 			return x >= lo && x <= hi;
 		return x == bound;
 	case OP_NE: return x != bound;
-	case OP_LT: return x < bound;
 	case OP_LE: return x <= bound * (1 + e->tol);
-	case OP_GT: return x > bound;
 	case OP_GE: return x >= bound * (1 - e->tol);
 	case OP_RANGE: return x >= lo && x <= hi;
 	default: return false;
@@ -589,7 +617,6 @@ static void list_text(char *buf, size_t len, const double *v, size_t n)
 void expect_eval(const struct expectation *e, const struct observation *o,
 		 struct expect_result *r)
 {
-	static const char *const ops[] = { "=", "!=", "<", "<=", ">", ">=" };
 	struct lists l = { 0 }, lr = { 0 };
 	struct value v, ref;
 	double bound = e->value, lo = e->lo, hi = e->hi;
@@ -649,10 +676,10 @@ void expect_eval(const struct expectation *e, const struct observation *o,
 			snprintf(tol, sizeof(tol), " %s %g%%", e->op == OP_GE ? "-" : "+",
 				 e->tol * 100);
 		if (e->ref || e->tol)
-			snprintf(r->bound, sizeof(r->bound), "%s %s (%s%s)", ops[e->op], num,
+			snprintf(r->bound, sizeof(r->bound), "%s %s (%s%s)", op_name(e->op), num,
 				 e->ref ? who : "", tol + (e->ref ? 0 : 1));
 		else
-			snprintf(r->bound, sizeof(r->bound), "%s %s", ops[e->op], num);
+			snprintf(r->bound, sizeof(r->bound), "%s %s", op_name(e->op), num);
 	}
 	if (!v.ok) {
 		r->verdict = v.fail_unseen ? V_FAIL : V_UNOBSERVABLE;

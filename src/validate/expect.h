@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include "validate/observe.h"
 
-enum expect_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_RANGE, OP_SEQ };
+enum expect_op { OP_EQ, OP_NE, OP_LE, OP_GE, OP_RANGE, OP_SEQ };
 
 #define EXPECT_MAX_SEQ 32
 

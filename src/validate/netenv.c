@@ -20,10 +20,10 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "util/log.h"
 #include "validate/netenv.h"
+#include "workload.h"
 #include "validate/pathloss.h"
 
 #define NS_PREFIX "bufscope-"
@@ -465,10 +465,7 @@ int netenv_enter(const struct netenv *n, enum side side)
 
 static double mono_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (double)wl_mono_ns() / 1e9;
 }
 
 static int addresses(struct netenv *n, const struct scenario *s, char *err,

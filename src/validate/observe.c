@@ -11,9 +11,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include "kernel/hooks.h"
+#include "util/array.h"
 #include "validate/observe.h"
+#include "workload.h"
 
 struct observer {
 	struct observe_config cfg;
@@ -39,24 +40,10 @@ static uint64_t rel(const struct observer *ob, uint64_t ns)
 	return ns > ob->o->t0_ns ? ns - ob->o->t0_ns : 0;
 }
 
-static int grow(void **arr, size_t *cap, size_t n, size_t size, size_t max)
+/* Room for element n of a list kept up to max elements (array_reserve). */
+static int grow(void *arr, size_t *cap, size_t n, size_t size, size_t max)
 {
-	void *bigger;
-	size_t want;
-
-	if (n < *cap)
-		return 0;
-	if (n >= max)
-		return -ENOSPC;
-	want = *cap ? *cap * 2 : 64;
-	if (want > max)
-		want = max;
-	bigger = realloc(*arr, want * size);
-	if (!bigger)
-		return -ENOMEM;
-	*arr = bigger;
-	*cap = want;
-	return 0;
+	return n >= max ? -ENOSPC : array_reserve(arr, cap, n, size, 64);
 }
 
 static void on_read(struct observer *ob, const struct bs_read_rec *r)
@@ -69,7 +56,7 @@ static void on_read(struct observer *ob, const struct bs_read_rec *r)
 	if (side < 0 || r->ret <= 0 || (r->flags & BS_RF_PEEK))
 		return;		/* data reads only, as the reads count */
 	s = &ob->o->side[side];
-	err = grow((void **)&s->reads, &s->reads_cap, s->nreads, sizeof(*x),
+	err = grow(&s->reads, &s->reads_cap, s->nreads, sizeof(*x),
 		   OBS_MAX_READS);
 	if (err) {
 		s->reads_not_kept++;
@@ -116,7 +103,7 @@ static void on_flow(struct observer *ob, const struct bs_flow_rec *f)
 			break;
 		}
 	if (!ep) {
-		if (grow((void **)&s->eps[d], &s->eps_cap[d], s->neps[d], sizeof(*ep),
+		if (grow(&s->eps[d], &s->eps_cap[d], s->neps[d], sizeof(*ep),
 			 OBS_MAX_READS)) {
 			ob->err = -ENOMEM;
 			return;
@@ -157,12 +144,13 @@ static int sample(void *ctx, struct engine *e, double elapsed_s)
 	struct observer *ob = ctx;
 	struct observation *o = ob->o;
 	const struct model *m = engine_model(e);
+	struct obs_side *rx = &o->side[SIDE_RECEIVER];
 	struct obs_sample *x;
 	uint64_t now = 0;
 	int err;
 
 	(void)elapsed_s;
-	err = grow((void **)&o->samples, &o->samples_cap, o->nsamples, sizeof(*x),
+	err = grow(&o->samples, &o->samples_cap, o->nsamples, sizeof(*x),
 		   OBS_MAX_SAMPLES);
 	if (err)
 		return 0;	/* the timeline ends there; the counts go on */
@@ -170,10 +158,8 @@ static int sample(void *ctx, struct engine *e, double elapsed_s)
 	memset(x, 0, sizeof(*x));
 	for (size_t i = 0; i < m->n; i++) {
 		const struct sock_entry *s = &m->socks[i];
-		struct obs_side *side;
 
 		if (entry_side(ob, s, SIDE_RECEIVER)) {
-			side = &o->side[SIDE_RECEIVER];
 			x->bytes_read += s->total.bytes;
 			if (s->closed)
 				continue;
@@ -183,8 +169,8 @@ static int sample(void *ctx, struct engine *e, double elapsed_s)
 				x->rcv_wnd = s->rcv_wnd;
 			if (s->rcvbuf > x->rcvbuf)
 				x->rcvbuf = s->rcvbuf;
-			if (!side->rcvbuf_first)
-				side->rcvbuf_first = s->rcvbuf;
+			if (!rx->rcvbuf_first)
+				rx->rcvbuf_first = s->rcvbuf;
 			if (s->sample_ns > now)
 				now = s->sample_ns;
 		} else if (entry_side(ob, s, SIDE_SENDER) && !s->closed) {
@@ -198,22 +184,12 @@ static int sample(void *ctx, struct engine *e, double elapsed_s)
 				now = s->sample_ns;
 		}
 	}
-	for (int d = 0; d < SIDE__N; d++) {
-		struct obs_side *side = &o->side[d];
-
-		if (d == SIDE_RECEIVER && x->rcvbuf > side->rcvbuf_max)
-			side->rcvbuf_max = x->rcvbuf;
-		if (d == SIDE_RECEIVER && x->rcv_wnd > side->rcv_wnd_max)
-			side->rcv_wnd_max = x->rcv_wnd;
-	}
+	if (x->rcvbuf > rx->rcvbuf_max)
+		rx->rcvbuf_max = x->rcvbuf;
+	if (x->rcv_wnd > rx->rcv_wnd_max)
+		rx->rcv_wnd_max = x->rcv_wnd;
 	/* the sockets' own time; none seen: the clock's, now */
-	if (!now) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-	}
-	x->t_ns = rel(ob, now);
+	x->t_ns = rel(ob, now ? now : wl_mono_ns());
 	o->nsamples++;
 	return 0;
 }
@@ -328,6 +304,17 @@ void observe_free(struct observation *o)
 	}
 	free(o->samples);
 	memset(o, 0, sizeof(*o));
+}
+
+bool observe_reads_complete(const struct obs_side *s)
+{
+	uint64_t bytes = 0;
+
+	if (s->reads_not_kept || s->nreads != s->total.reads)
+		return false;
+	for (size_t i = 0; i < s->nreads; i++)
+		bytes += s->reads[i].ret;
+	return bytes == s->total.bytes;
 }
 
 uint64_t observe_cpu_us(void)

@@ -120,6 +120,11 @@ struct sink observe_sink(struct observer *ob);
 void observe_destroy(struct observer *ob);
 void observe_free(struct observation *o);
 
+/* Was every read of data of the side kept (as many, and as many bytes, as
+ * the kernel counted)? Then the reads give the exact cumulative count and,
+ * from one socket, the queue around each read. */
+bool observe_reads_complete(const struct obs_side *s);
+
 /* bufscope's own CPU time so far, user and system, in microseconds. */
 uint64_t observe_cpu_us(void);
 

@@ -188,7 +188,7 @@ static void row_at(const struct observation *o, const struct obs_side *rx,
 		   uint64_t t, uint64_t next, struct row *r)
 {
 	const struct obs_sample *x = sample_at(o, t);
-	bool reads_whole = !o->losses.events && !rx->reads_not_kept;
+	bool reads_whole = observe_reads_complete(rx);
 
 	memset(r, 0, sizeof(*r));
 	if (x) {
@@ -289,7 +289,7 @@ void report_text(FILE *out, const struct report *r, bool with_timeline)
 	fprintf(out, "Scenario %s (%s)%s%s\n", CLEAN(name, s->name),
 		CLEAN(origin, s->origin), s->description[0] ? ": " : "",
 		CLEAN(desc, s->description));
-	fprintf(out, "Kernel %s; hooks: %s\n", r->kernel, r->tiers);
+	fprintf(out, "Kernel %s; hooks: %s\n", r->kernel, r->o->hooks);
 	fprintf(out, "Network: %s %s <-> %s", s->family == AF_INET6 ? "IPv6" : "IPv4",
 		scenario_addr(s, SIDE_SENDER), scenario_addr(s, SIDE_RECEIVER));
 	fprintf(out, "; to the receiver: %s; to the sender: %s\n",
@@ -493,7 +493,7 @@ void report_json(FILE *out, const struct report *r)
 	jw_key(&jw, "environment");
 	jw_begin_object(&jw);
 	jw_kv_str(&jw, "kernel", r->kernel);
-	jw_kv_str(&jw, "hooks", r->tiers);
+	jw_kv_str(&jw, "hooks", r->o->hooks);
 	jw_kv_str(&jw, "bufscope", BUFSCOPE_VERSION);
 	jw_kv_str(&jw, "family", s->family == AF_INET6 ? "ipv6" : "ipv4");
 	jw_kv_str(&jw, "to_receiver", r->net->qdisc[TO_RECEIVER]);
@@ -588,6 +588,51 @@ void report_json(FILE *out, const struct report *r)
 		jw_u64(&jw, x->snd_wnd);
 		jw_u64(&jw, x->send_queue);
 		jw_end_array(&jw);
+	}
+	jw_end_array(&jw);
+	jw_end_object(&jw);
+	jw_newline(&jw);
+}
+
+/* ------------------------------------------------------------ --repeat */
+
+void report_tally_add(struct tally *t, const struct report *r)
+{
+	for (unsigned i = 0; i < r->s->nexpect; i++) {
+		t->pass[i] += r->res[i].verdict == V_PASS;
+		t->fail[i] += r->res[i].verdict == V_FAIL;
+		t->unobs[i] += r->res[i].verdict == V_UNOBSERVABLE;
+	}
+	t->runs++;
+}
+
+void report_tally(FILE *out, const struct scenario *s, const struct tally *t,
+		  bool json)
+{
+	struct json_writer jw;
+
+	if (!json) {
+		fprintf(out, "\n%s: pass rates over %u runs\n", s->name, t->runs);
+		for (unsigned i = 0; i < s->nexpect; i++)
+			fprintf(out, "  %3u/%-3u %s%s\n", t->pass[i], t->runs,
+				s->expect[i].text,
+				t->unobs[i] ? " (sometimes not observable)" : "");
+		return;
+	}
+	jw_init(&jw, out);
+	jw_begin_object(&jw);
+	jw_kv_str(&jw, "type", "validate_repeat");
+	jw_kv_str(&jw, "scenario", s->name);
+	jw_kv_u64(&jw, "runs", t->runs);
+	jw_key(&jw, "expectations");
+	jw_begin_array(&jw);
+	for (unsigned i = 0; i < s->nexpect; i++) {
+		jw_begin_object(&jw);
+		jw_kv_u64(&jw, "line", (uint64_t)s->expect[i].line);
+		jw_kv_u64(&jw, "passed", t->pass[i]);
+		jw_kv_u64(&jw, "failed", t->fail[i]);
+		jw_kv_u64(&jw, "not_observable", t->unobs[i]);
+		jw_end_object(&jw);
 	}
 	jw_end_array(&jw);
 	jw_end_object(&jw);

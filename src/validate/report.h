@@ -27,9 +27,19 @@ struct report {
 	char notes[REPORT_MAX_NOTES][256];	/* the kernel, measured */
 	unsigned nnotes;
 	char kernel[128];	/* uname -r */
-	char tiers[256];	/* the hooks' tiers */
 	unsigned run;		/* --repeat: this run's number, 0: alone */
 };
+
+/* Each expectation's verdicts over the runs of --repeat. */
+struct tally {
+	unsigned pass[SCEN_MAX_EXPECT], fail[SCEN_MAX_EXPECT], unobs[SCEN_MAX_EXPECT];
+	unsigned runs;
+};
+/* A run's verdicts added to the tally. */
+void report_tally_add(struct tally *t, const struct report *r);
+/* The pass rates: text, or one JSON object ("validate_repeat"). */
+void report_tally(FILE *out, const struct scenario *s, const struct tally *t,
+		  bool json);
 
 /* Verdicts and notes from the observation. */
 void report_judge(struct report *r);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "util/array.h"
 #include "util/sanitize.h"
 #include "validate/report.h"
 
@@ -117,19 +118,8 @@ static void xml_text(FILE *f, const char *s)
 
 static void add(struct series *s, uint64_t t_ns, double v)
 {
-	if (s->err)
+	if (s->err || (s->err = array_reserve(&s->p, &s->cap, s->n, sizeof(*s->p), 256)))
 		return;
-	if (s->n == s->cap) {
-		size_t want = s->cap ? s->cap * 2 : 256;
-		struct pt *p = realloc(s->p, want * sizeof(*p));
-
-		if (!p) {
-			s->err = -ENOMEM;
-			return;
-		}
-		s->p = p;
-		s->cap = want;
-	}
 	s->p[s->n] = (struct pt){ .t_ns = t_ns, .v = v, .seq = s->n };
 	s->n++;
 }
@@ -163,19 +153,6 @@ static double series_max(const struct series *s)
 static bool sample_timed(const struct obs_sample *x)
 {
 	return x->rx_seen || x->tx_seen;
-}
-
-/* Every read of the receiving side was kept: the reads then give the exact
- * cumulative count and, from one socket, the queue around each read. */
-static bool reads_complete(const struct obs_side *rx)
-{
-	uint64_t bytes = 0;
-
-	if (rx->reads_not_kept || rx->nreads != rx->total.reads)
-		return false;
-	for (size_t i = 0; i < rx->nreads; i++)
-		bytes += rx->reads[i].ret;
-	return bytes == rx->total.bytes;
 }
 
 struct lines {
@@ -220,7 +197,7 @@ static void add_read_steps(struct series *s, const struct obs_side *rx, uint64_t
 static int build_lines(struct lines *l, const struct observation *o, uint64_t end)
 {
 	const struct obs_side *rx = &o->side[SIDE_RECEIVER];
-	bool complete = reads_complete(rx);
+	bool complete = observe_reads_complete(rx);
 
 	memset(l, 0, sizeof(*l));
 	for (size_t i = 0; i < o->nsamples; i++) {

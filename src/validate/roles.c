@@ -7,7 +7,6 @@
  * another. A command runs under /bin/sh in its own process group.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -55,61 +54,27 @@ static void say(enum msg_kind kind, const char *what, uint64_t bytes,
 
 /* ------------------------------------------------------------ sockets */
 
-static int sockaddr_of(const struct scenario *s, struct sockaddr_storage *ss,
-		       socklen_t *len)
-{
-	const char *addr = scenario_addr(s, s->listener);
-
-	memset(ss, 0, sizeof(*ss));
-	if (s->family == AF_INET6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(s->port);
-		*len = sizeof(*a);
-		return inet_pton(AF_INET6, addr, &a->sin6_addr) == 1 ? 0 : -EINVAL;
-	}
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
-
-	a->sin_family = AF_INET;
-	a->sin_port = htons(s->port);
-	*len = sizeof(*a);
-	return inet_pton(AF_INET, addr, &a->sin_addr) == 1 ? 0 : -EINVAL;
-}
-
 /* The built-in side's connection: listen and accept one (the listener), or
  * connect (retrying while the listener is not there yet). rcvbuf before. */
 static int connection(const struct scenario *s, enum side me, uint64_t rcvbuf)
 {
-	struct sockaddr_storage ss;
 	unsigned long long until = wl_mono_ns() + LISTEN_WAIT_NS;
-	int one = 1, rb = (int)rcvbuf, fd, c;
-	socklen_t len;
+	const char *addr = scenario_addr(s, s->listener);
+	int fd, c;
 
-	if (sockaddr_of(s, &ss, &len))
-		return -1;
-	for (;;) {
-		fd = socket(s->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s->listener == me) {
+		fd = wl_listen(s->family, addr, s->port, (int)rcvbuf, 4, NULL);
 		if (fd < 0)
 			return -1;
-		if (rb && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb)))
-			return -1;
-		if (s->listener == me) {
-			if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-			    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 4))
-				return -1;
-			say(MSG_READY, NULL, 0, 0, 0);
-			c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-			close(fd);
-			return c;
-		}
-		if (!connect(fd, (struct sockaddr *)&ss, len))
-			return fd;
+		say(MSG_READY, NULL, 0, 0, 0);
+		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 		close(fd);
-		if (errno != ECONNREFUSED || wl_mono_ns() > until)
-			return -1;
-		wl_sleep_ns(2 * 1000 * 1000ULL);
+		return c;
 	}
+	while ((fd = wl_connect(s->family, addr, s->port, (int)rcvbuf)) == -ECONNREFUSED &&
+	       wl_mono_ns() < until)
+		wl_sleep_ns(2 * 1000 * 1000ULL);
+	return fd < 0 ? -1 : fd;
 }
 
 /* ------------------------------------------------------------ sender */

@@ -743,6 +743,21 @@ static char *read_line(char *str, int num, void *stream)
 	return str;
 }
 
+/* A scenario's error: the file (its line, if known) and why, printable
+ * only (both come from the user's file and command line). */
+static void load_error(const char *origin, int line, const char *why,
+		       const char *hint)
+{
+	char where[256], what[sizeof(((struct parse *)0)->err)];
+
+	sanitize_text(where, sizeof(where), origin, strlen(origin));
+	sanitize_text(what, sizeof(what), why, strlen(why));
+	if (line > 0)
+		log_error(hint, "%s:%d: %s", where, line, what);
+	else
+		log_error(hint, "%s: %s", where, what);
+}
+
 static int load(struct scenario *s, struct line_reader *lr, const char *origin)
 {
 	struct parse p = { .s = s, .origin = origin };
@@ -761,22 +776,17 @@ static int load(struct scenario *s, struct line_reader *lr, const char *origin)
 		if (!p.err[0])
 			snprintf(p.err, sizeof(p.err), "not a key = value line, nor a "
 				 "[section]");
-		log_error("docs/validate.md has the format; bufscope validate --show "
-			  "NAME prints a built-in one", "%s:%d: %s", origin, line, p.err);
+		load_error(origin, line, p.err, "docs/validate.md has the format; "
+			   "bufscope validate --show NAME prints a built-in one");
 		return -1;
 	}
 	if (line < 0) {
-		log_error(NULL, "%s: cannot read it: %s", origin,
-			  line == -2 ? "out of memory" : "I/O error");
+		load_error(origin, 0, line == -2 ? "cannot read it: out of memory" :
+			   "cannot read it: I/O error", NULL);
 		return -1;
 	}
 	if (check(&p)) {
-		if (p.err_line)
-			log_error("docs/validate.md has the format", "%s:%d: %s", origin,
-				  p.err_line, p.err);
-		else
-			log_error("docs/validate.md has the format", "%s: %s", origin,
-				  p.err);
+		load_error(origin, p.err_line, p.err, "docs/validate.md has the format");
 		return -1;
 	}
 	return 0;
@@ -790,9 +800,12 @@ int scenario_load_file(struct scenario *s, const char *path)
 	defaults(s, path);
 	lr.f = fopen(path, "re");
 	if (!lr.f) {
+		char why[128];
+
 		err = errno;
-		log_error(err == ENOENT ? "bufscope validate --list names the built-in "
-			  "scenarios" : NULL, "%s: cannot open it: %s", path, strerror(err));
+		snprintf(why, sizeof(why), "cannot open it: %s", strerror(err));
+		load_error(path, 0, why, err == ENOENT ? "bufscope validate --list names "
+			   "the built-in scenarios" : NULL);
 		return -1;
 	}
 	err = load(s, &lr, path);
@@ -844,50 +857,29 @@ const char *scenario_needs_netem(const struct scenario *s)
 char *scenario_command(const char *tmpl, const char *addr, unsigned port,
 		       const char *ns)
 {
-	size_t cap = strlen(tmpl) * 2 + 128, n = 0;
-	char *out = malloc(cap), num[16];
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
 
-	if (!out)
+	if (!f)
 		return NULL;
-	snprintf(num, sizeof(num), "%u", port);
 	for (const char *c = tmpl; *c; ) {
-		const char *put = NULL;
-		size_t skip = 0;
-
-		if (!strncmp(c, "{addr}", 6))
-			put = addr, skip = 6;
-		else if (!strncmp(c, "{port}", 6))
-			put = num, skip = 6;
-		else if (!strncmp(c, "{ns}", 4))
-			put = ns, skip = 4;
-		if (put) {
-			size_t l = strlen(put);
-
-			if (n + l + 1 >= cap) {
-				char *bigger = realloc(out, cap = (n + l + 1) * 2);
-
-				if (!bigger) {
-					free(out);
-					return NULL;
-				}
-				out = bigger;
-			}
-			memcpy(out + n, put, l);
-			n += l;
-			c += skip;
-			continue;
+		if (!strncmp(c, "{addr}", 6)) {
+			fputs(addr, f);
+			c += 6;
+		} else if (!strncmp(c, "{port}", 6)) {
+			fprintf(f, "%u", port);
+			c += 6;
+		} else if (!strncmp(c, "{ns}", 4)) {
+			fputs(ns, f);
+			c += 4;
+		} else {
+			fputc(*c++, f);
 		}
-		if (n + 2 >= cap) {
-			char *bigger = realloc(out, cap *= 2);
-
-			if (!bigger) {
-				free(out);
-				return NULL;
-			}
-			out = bigger;
-		}
-		out[n++] = *c++;
 	}
-	out[n] = 0;
+	if (fclose(f)) {
+		free(out);
+		return NULL;
+	}
 	return out;
 }

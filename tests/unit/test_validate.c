@@ -225,6 +225,9 @@ static void test_errors_name_the_line(void **state UNUSED)
 	expect_error(MINIMAL "robot.reads = 1\n", "t.ini:9", "receiver.METRIC");
 	expect_error(MINIMAL "receiver.reads >= 1, 2\n", "t.ini:9", "list");
 	expect_error(MINIMAL "receiver.reads = [5, 1]\n", "t.ini:9", "[LOW, HIGH]");
+	/* the file's bytes are quoted printable: no escape reaches a terminal */
+	expect_error(MINIMAL "receiver.reads = 1\x1b[2J\n", "t.ini:9", "'1?[2J'");
+	assert_null(strchr(err_text, 0x1b));
 }
 
 /* What can only be judged once all is read: the line of the key at fault. */
