@@ -56,14 +56,17 @@ WORKLOADS_STATIC := $(patsubst tests/integration/workloads/%.c,$(OUTPUT)/tests-s
 
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
-	libzstd-dev libcmocka-dev libinih-dev pkg-config python3 iproute2 tcpdump util-linux \
+	libzstd-dev libcmocka-dev libinih-dev libmicrohttpd-dev libyaml-dev libcrypt-dev \
+	pkg-config python3 iproute2 tcpdump util-linux \
 	$(REAL_PKGS) $(TEST_PKGS)
 # Real programs the integration tests check bufscope against (their own logs
 # and counters are the ground truth).
 REAL_PKGS := nginx apache2-utils curl socat iperf3 strace pv
 # What else the tests use: a browser renders validate's --svg picture
-# (tests/integration/scen_svg.py).
-TEST_PKGS := chromium
+# (tests/integration/scen_svg.py); a real Prometheus server scrapes `serve`,
+# promtool and the Python client's parser check its exposition, openssl makes
+# the TLS test's certificate.
+TEST_PKGS := chromium prometheus python3-prometheus-client openssl
 
 .DELETE_ON_ERROR:
 .PHONY: all deps vmlinux check test test-layers test-unit test-integration demo install \
