@@ -232,7 +232,7 @@ static int on_fold(void *ctx, const struct bs_fold_key *key, bool unowned,
 {
 	struct engine *s = ctx;
 
-	return model_apply_fold(&s->model, key->pid, key->comm, unowned, f);
+	return model_apply_fold(&s->model, key, unowned, f);
 }
 
 /*
