@@ -237,6 +237,9 @@ static void counts_from_kernel(struct counts *c, const struct bs_read_counters *
 	c->peek_reads = k->peek_reads;
 	c->peek_bytes = k->peek_bytes;
 	c->arrivals = k->arrivals;
+	c->queue_sum = k->queue_sum;
+	c->age_sum_ns = k->age_sum_ns;
+	c->gap_sum_ns = k->gap_sum_ns;
 }
 
 

@@ -684,10 +684,10 @@ static void write_gauges(struct writer *w, const struct exporter *x)
 struct hist_metric {
 	unsigned kind;		/* enum bs_hist_kind */
 	const char *name, *help;
-	bool micro;		/* microseconds, shown as seconds */
-	/* its exact sum, a count of the table (its count is then written);
-	 * -1: none is kept, the buckets only */
-	long sum_offset;
+	/* slots of microseconds (truncated from ns), shown as seconds; the
+	 * sum is in ns */
+	bool micro;
+	size_t sum_offset;	/* its exact sum: a count of the table */
 };
 
 static const struct hist_metric hist_metrics[] = {
@@ -697,14 +697,19 @@ static const struct hist_metric hist_metrics[] = {
 	{ BS_HIST_RET, "read_returned_bytes", "bytes each data read returned",
 	  false, offsetof(struct counts, bytes) },
 	{ BS_HIST_QUEUE, "read_queue_bytes", "bytes waiting in the receive queue "
-	  "when each data read began", false, -1 },
+	  "when each data read began", false, offsetof(struct counts, queue_sum) },
 	{ BS_HIST_AGE, "read_residence_seconds", "how long the oldest byte each "
-	  "data read took had waited in the queue", true, -1 },
+	  "data read took had waited in the queue", true,
+	  offsetof(struct counts, age_sum_ns) },
 	{ BS_HIST_GAP, "read_interval_seconds", "time since the socket's previous "
-	  "data read", true, -1 },
+	  "data read", true, offsetof(struct counts, gap_sum_ns) },
 };
 
-/* le of slot k: its highest value, 2^k - 1 (slot 0: 0); the last is +Inf. */
+/*
+ * le of slot k: the highest value it holds, 2^k - 1 (slot 0: 0); for
+ * microsecond slots, whose values were truncated from nanoseconds, 2^k us
+ * less 1 ns. The last slot is +Inf.
+ */
 static void bucket_le(char *buf, size_t len, unsigned k, bool micro, bool om)
 {
 	uint64_t high = hist_slot_high(k);
@@ -712,9 +717,9 @@ static void bucket_le(char *buf, size_t len, unsigned k, bool micro, bool om)
 	if (k == BS_HIST_SLOTS - 1 || !high)
 		snprintf(buf, len, "le=\"+Inf\"");
 	else if (micro)
-		snprintf(buf, len, "le=\"%llu.%06llu\"",
-			 (unsigned long long)((high - 1) / 1000000),
-			 (unsigned long long)((high - 1) % 1000000));
+		snprintf(buf, len, "le=\"%llu.%09llu\"",
+			 (unsigned long long)((high * 1000 - 1) / 1000000000ULL),
+			 (unsigned long long)((high * 1000 - 1) % 1000000000ULL));
 	else
 		snprintf(buf, len, "le=\"%llu%s\"", (unsigned long long)(high - 1),
 			 om ? ".0" : "");
@@ -738,11 +743,14 @@ static void write_hists(struct writer *w, const struct exporter *x)
 				bucket_le(le, sizeof(le), k, hm->micro, w->om);
 				sample_u64(w, hm->name, "_bucket", s->labels, le, cum);
 			}
-			if (hm->sum_offset < 0)
-				continue;
+			uint64_t sum = *(const uint64_t *)((const char *)&s->c +
+							   hm->sum_offset);
+
 			sample_u64(w, hm->name, "_count", s->labels, NULL, cum);
-			sample_u64(w, hm->name, "_sum", s->labels, NULL,
-				   *(const uint64_t *)((const char *)&s->c + hm->sum_offset));
+			if (hm->micro)
+				sample_ns(w, hm->name, "_sum", s->labels, NULL, sum);
+			else
+				sample_u64(w, hm->name, "_sum", s->labels, NULL, sum);
 		}
 	}
 }

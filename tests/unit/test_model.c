@@ -1227,8 +1227,8 @@ static void test_fold_entry(void **state)
 	assert_int_equal(s->total.reads, 3);
 	assert_int_equal(s->total.bytes, 6);
 	assert_int_equal(s->total.arrivals, 33);
-	assert_int_equal(s->total.zw_segments[BS_ZW_RECV], 3 * 13);
-	assert_int_equal(s->total.zw_ns[BS_ZW_SENT], 3 * 16);
+	assert_int_equal(s->total.zw_segments[BS_ZW_RECV], 3 * 16);
+	assert_int_equal(s->total.zw_ns[BS_ZW_SENT], 3 * 19);
 	assert_int_equal(s->total.rcvbuf_changes, 3 * BS_TOTALS_N);
 	assert_non_null(s->hist);
 	assert_int_equal(s->hist[BS_HIST_RET * BS_HIST_SLOTS + 7], 3);
