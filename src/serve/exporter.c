@@ -153,9 +153,17 @@ void exporter_free(struct exporter *x)
 
 int exporter_start(struct exporter *x, struct engine *e)
 {
-	x->model = engine_model(e);
-	x->reasons = engine_drop_reasons(e);
-	x->hooks = engine_hooks(e);
+	return exporter_attach(x, engine_model(e), engine_drop_reasons(e),
+			       engine_hooks(e));
+}
+
+int exporter_attach(struct exporter *x, struct model *m,
+		    const struct drop_reasons *reasons,
+		    const struct hook_status *hooks)
+{
+	x->model = m;
+	x->reasons = reasons;
+	x->hooks = hooks;
 	x->cursor = model_cursor_open(x->model, MODEL_CURSOR_HIST);
 	if (x->cursor < 0) {
 		log_error(NULL, "no cursor left on the model for the metrics");
@@ -491,6 +499,17 @@ static int take_gauges(struct exporter *x)
 
 int exporter_pass(struct exporter *x, struct engine *e)
 {
+	struct map_usage maps[COLLECTOR_MAPS];
+	size_t nmaps = engine_map_usage(e, maps, COLLECTOR_MAPS);
+	struct losses l;
+
+	engine_losses(e, true, &l);
+	return exporter_update(x, &l, maps, nmaps);
+}
+
+int exporter_update(struct exporter *x, const struct losses *losses,
+		    const struct map_usage *maps, size_t nmaps)
+{
 	struct sock_row *rows;
 	long n;
 	int err = 0;
@@ -504,8 +523,9 @@ int exporter_pass(struct exporter *x, struct engine *e)
 	free(rows);
 	if (!err)
 		err = take_gauges(x);
-	engine_losses(e, true, &x->losses);
-	x->nmaps = engine_map_usage(e, x->maps, COLLECTOR_MAPS);
+	x->losses = *losses;
+	x->nmaps = nmaps < COLLECTOR_MAPS ? nmaps : COLLECTOR_MAPS;
+	memcpy(x->maps, maps, x->nmaps * sizeof(*maps));
 	x->passes++;
 	pthread_mutex_unlock(&x->lock);
 	return err;

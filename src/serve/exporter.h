@@ -51,6 +51,13 @@ int exporter_start(struct exporter *x, struct engine *e);
 /* Engine thread, after each pass: the pass's deltas into the series, the
  * gauges of the open sockets, the losses and tables. 0 or -ENOMEM. */
 int exporter_pass(struct exporter *x, struct engine *e);
+/* The same two without an engine (the unit tests'): a model, its drop
+ * reasons and hooks (NULL: none); then a pass's losses and tables. */
+int exporter_attach(struct exporter *x, struct model *m,
+		    const struct drop_reasons *reasons,
+		    const struct hook_status *hooks);
+int exporter_update(struct exporter *x, const struct losses *losses,
+		    const struct map_usage *maps, size_t nmaps);
 /*
  * Any thread: the exposition as of the last pass, in *body (malloc'ed),
  * OpenMetrics or the text format 0.0.4; pass_s: how long the scrape's own
