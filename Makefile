@@ -215,6 +215,9 @@ install: $(OUTPUT)/bufscope
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -D -m 0755 $(OUTPUT)/bufscope $(DESTDIR)$(PREFIX)/sbin/bufscope
 	$(Q)install -D -m 0644 docs/bufscope.8 $(DESTDIR)$(PREFIX)/share/man/man8/bufscope.8
+	$(Q)mkdir -p $(DESTDIR)$(PREFIX)/lib/systemd/system
+	$(Q)sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' packaging/bufscope-serve.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/bufscope-serve.service
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))
