@@ -758,6 +758,10 @@ static void write_hists(struct writer *w, const struct exporter *x)
 			const uint64_t *h = s->hist[hm->kind];
 			uint64_t cum = 0;
 
+			/* a label set without observations has none (it
+			 * appears with its first; buckets only grow) */
+			if (!hist_total(h))
+				continue;
 			for (unsigned k = 0; k < BS_HIST_SLOTS; k++) {
 				cum += h[k];
 				bucket_le(le, sizeof(le), k, hm->micro, w->om);
