@@ -111,6 +111,7 @@ struct exporter {
 	size_t nmaps;
 	const struct hook_status *hooks;
 	uint64_t passes;
+	size_t episodes;	/* in the model's episode log */
 };
 
 #define FOLDED_SEEN_MAX 65536
@@ -524,6 +525,7 @@ int exporter_update(struct exporter *x, const struct losses *losses,
 	if (!err)
 		err = take_gauges(x);
 	x->losses = *losses;
+	x->episodes = x->model->nepisodes;
 	x->nmaps = nmaps < COLLECTOR_MAPS ? nmaps : COLLECTOR_MAPS;
 	memcpy(x->maps, maps, x->nmaps * sizeof(*maps));
 	x->passes++;
@@ -808,12 +810,14 @@ static void write_self(struct writer *w, const struct exporter *x,
 		sample_u64(w, "map_entries", "", NULL, extra, x->maps[i].entries);
 	}
 	sample_u64(w, "map_entries", "", NULL, "map=\"series\"", x->n);
+	sample_u64(w, "map_entries", "", NULL, "map=\"episodes\"", x->episodes);
 	family(w, "map_capacity", "gauge", "capacity of bufscope's bounded tables");
 	for (size_t i = 0; i < x->nmaps; i++) {
 		snprintf(extra, sizeof(extra), "map=\"%s\"", x->maps[i].name);
 		sample_u64(w, "map_capacity", "", NULL, extra, x->maps[i].capacity);
 	}
 	sample_u64(w, "map_capacity", "", NULL, "map=\"series\"", x->cfg.max_series);
+	sample_u64(w, "map_capacity", "", NULL, "map=\"episodes\"", MODEL_MAX_EPISODES);
 	family(w, "series", "gauge", "label sets exposed (--max-series bounds them)");
 	sample_u64(w, "series", "", NULL, NULL, x->n);
 	family(w, "series_folded", "counter",
