@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "util/array.h"
 #include "engine/engine.h"
+#include "kernel/cgroups.h"
 #include "kernel/filter_hint.h"
 #include "util/log.h"
 #include "kernel/netns.h"
@@ -99,6 +100,7 @@ struct engine {
 	double start;		/* CLOCK_MONOTONIC seconds at the start */
 	double last_pass;	/* ... at the last pass */
 	struct netns_set netns;
+	struct cgroups *cgroups;	/* readers' cgroup ids to paths */
 	int epfd, timerfd;
 	int err;		/* a sink failed: -errno */
 	int out_err;		/* standard output failed: this errno */
@@ -287,6 +289,7 @@ static int take_pass(struct engine *s)
 			log_debug("looking for network namespaces: %s", strerror(-n));
 	}
 	model_begin_pass(&s->model);
+	cgroups_new_pass(s->cgroups);
 	/* the last pass sends whole records: the summary's histograms */
 	err = collector_scan(s->col, &s->netns, full, s->final, on_record, s);
 	if (err)
@@ -358,6 +361,11 @@ struct model *engine_model(struct engine *s)
 	return &s->model;
 }
 
+struct cgroups *engine_cgroups(struct engine *s)
+{
+	return s->cgroups;
+}
+
 const struct hook_status *engine_hooks(const struct engine *s)
 {
 	return collector_hooks(s->col);
@@ -381,6 +389,7 @@ static void model_filter_from(struct model_filter *f, const struct collector_con
 	if (k->comm)
 		snprintf(f->comm, sizeof(f->comm), "%s", k->comm);
 	f->has_comm = k->comm != NULL;
+	f->has_cgroup = k->cgroup_dir != NULL;
 }
 
 /*
@@ -516,6 +525,9 @@ static int engine_open(struct engine *s)
 	model_filter_from(&s->model.filter, &s->cfg->kernel);
 	s->model.reasons = collector_drop_reasons(s->col);	/* lost or expected */
 	owners_init(&s->owners, "/proc");
+	s->cgroups = cgroups_open(NULL);
+	if (!s->cgroups)
+		return -ENOMEM;
 	if (netns_init(&s->netns, "/proc", "/run/netns"))
 		log_warn("cannot read /proc/self/ns/net: other namespaces not scanned");
 	if (s->cfg->kernel.nnetns)	/* the others hold no socket of ours */
@@ -535,6 +547,7 @@ static void engine_close(struct engine *s)
 	free(s->unknown[0]);
 	free(s->unknown[1]);
 	owners_free(&s->owners);
+	cgroups_free(s->cgroups);
 	netns_free(&s->netns);
 	model_free(&s->model);
 	if (s->timerfd >= 0)

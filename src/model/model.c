@@ -819,6 +819,8 @@ static bool owner_visible(const struct model *m, enum owner_source owner,
 {
 	const struct model_filter *f = &m->filter;
 
+	if (f->has_cgroup && owner != OWNER_READER && owner != OWNER_CLOSER)
+		return false;
 	if (!f->npids && !f->has_comm)
 		return true;
 	if (owner == OWNER_UNKNOWN)

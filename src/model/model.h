@@ -145,6 +145,9 @@ struct model_filter {
 	unsigned npids;
 	char comm[BS_COMM_LEN];
 	bool has_comm;
+	/* --cgroup: the kernel recorded only readers and closers in it, so a
+	 * socket whose owner came from elsewhere (/proc, none) is not shown */
+	bool has_cgroup;
 };
 
 struct model {

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include "kernel/cgroups.h"
 #include "out/render.h"
 
 #define DEFAULT_TERM_WIDTH 80
@@ -62,6 +63,22 @@ unsigned render_width(const struct render *r)
 	if (r->tty && ioctl(stream_fd(r->out), TIOCGWINSZ, &ws))
 		ws.ws_col = 0;
 	return render_fit_width(r->cfg.wide, r->tty, ws.ws_col, getenv("COLUMNS"));
+}
+
+/* The kernel noted a cgroup only for a reader or a closer. */
+static uint64_t cgroup_id_of(const struct sock_entry *s)
+{
+	return s->owner == OWNER_READER || s->owner == OWNER_CLOSER ? s->cgroup_id : 0;
+}
+
+const char *render_cgroup(const struct render *r, const struct sock_entry *s)
+{
+	return cgroups_path(r->cgroups, cgroup_id_of(s));
+}
+
+const char *render_container(const struct render *r, const struct sock_entry *s)
+{
+	return cgroups_container(r->cgroups, cgroup_id_of(s));
 }
 
 bool render_hook_on(const struct render *r, enum hook_id id)
