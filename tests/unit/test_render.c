@@ -916,17 +916,18 @@ static void test_table_interval(void **state)
 
 		assert_non_null(l);
 		l++;
-		assert_int_equal(line_tokens(l, tok, 20), 17);
+		assert_int_equal(line_tokens(l, tok, 20), 18);
 		assert_string_equal(tok[0], "-");
 		assert_string_equal(tok[1], "-");
-		assert_string_equal(tok[2], "[::1]:80");
-		assert_string_equal(tok[10], "0");	/* RCVBUF */
-		assert_string_equal(tok[11], "-");	/* FILL% */
-		assert_string_equal(tok[12], "0");	/* WND */
-		assert_string_equal(tok[13], "0/0");	/* ZW */
-		assert_string_equal(tok[14], "0");	/* ZW_TIME */
-		assert_string_equal(tok[15], "0");	/* DROPS */
-		assert_string_equal(tok[16], "0");	/* DISC */
+		assert_string_equal(tok[2], "-");	/* CGROUP: none known */
+		assert_string_equal(tok[3], "[::1]:80");
+		assert_string_equal(tok[11], "0");	/* RCVBUF */
+		assert_string_equal(tok[12], "-");	/* FILL% */
+		assert_string_equal(tok[13], "0");	/* WND */
+		assert_string_equal(tok[14], "0/0");	/* ZW */
+		assert_string_equal(tok[15], "0");	/* ZW_TIME */
+		assert_string_equal(tok[16], "0");	/* DROPS */
+		assert_string_equal(tok[17], "0");	/* DISC */
 	}
 	assert_null(strstr(out, "closed during"));
 	assert_null(strstr(out, "(no TCP socket"));
@@ -1982,29 +1983,29 @@ static void test_table_flow_columns(void **state)
 	assert_no_escape(out);
 	hdr = line_with(out, "DROPS");
 	l = line_with(out, "1234 ");
-	assert_int_equal(line_tokens(l, tok, 20), 17);
-	assert_string_equal(tok[12], "64K");	/* WND */
-	assert_string_equal(tok[13], "2/1!");	/* ZW: ours/peer's, one open */
-	assert_string_equal(tok[14], "7ms");	/* ZW_TIME: 4.6 + 2 ms, both ways */
-	assert_string_equal(tok[15], "3");	/* DROPS: no reason known, so lost */
-	assert_string_equal(tok[16], "0");	/* DISC */
-	assert_column_aligned(hdr, l, "WND", 12);
-	assert_column_aligned(hdr, l, "ZW", 13);
-	assert_column_aligned(hdr, l, "ZW_TIME", 14);
-	assert_column_aligned(hdr, l, "DROPS", 15);
+	assert_int_equal(line_tokens(l, tok, 20), 18);
+	assert_string_equal(tok[13], "64K");	/* WND */
+	assert_string_equal(tok[14], "2/1!");	/* ZW: ours/peer's, one open */
+	assert_string_equal(tok[15], "7ms");	/* ZW_TIME: 4.6 + 2 ms, both ways */
+	assert_string_equal(tok[16], "3");	/* DROPS: no reason known, so lost */
+	assert_string_equal(tok[17], "0");	/* DISC */
+	assert_column_aligned(hdr, l, "WND", 13);
+	assert_column_aligned(hdr, l, "ZW", 14);
+	assert_column_aligned(hdr, l, "ZW_TIME", 15);
+	assert_column_aligned(hdr, l, "DROPS", 16);
 
 	l = line_with(out, "1300 ");
-	assert_int_equal(line_tokens(l, tok, 20), 17);
-	assert_string_equal(tok[12], "1000");
-	assert_string_equal(tok[13], "2/3");
-	assert_string_equal(tok[14], "12s");	/* 12.4 s + 2 ms: seconds */
-	assert_string_equal(tok[15], "1234");
-	assert_column_aligned(hdr, l, "DROPS", 15);
+	assert_int_equal(line_tokens(l, tok, 20), 18);
+	assert_string_equal(tok[13], "1000");
+	assert_string_equal(tok[14], "2/3");
+	assert_string_equal(tok[15], "12s");	/* 12.4 s + 2 ms: seconds */
+	assert_string_equal(tok[16], "1234");
+	assert_column_aligned(hdr, l, "DROPS", 16);
 
 	l = line_with(out, "1400* ");
-	assert_int_equal(line_tokens(l, tok, 20), 17);
-	assert_string_equal(tok[12], "-");	/* closed: no window */
-	assert_string_equal(tok[13], "2/1");	/* closed: nothing open */
+	assert_int_equal(line_tokens(l, tok, 20), 18);
+	assert_string_equal(tok[13], "-");	/* closed: no window */
+	assert_string_equal(tok[14], "2/1");	/* closed: nothing open */
 
 	/* the next interval: deltas; 42's episode still open */
 	rec_flow42(&r, BS_REC_SOCK);
@@ -2017,11 +2018,11 @@ static void test_table_flow_columns(void **state)
 	render_interval(&c->r, &c->fr);
 	out = take(c, &mark);
 	l = line_with(out, "1234 ");
-	assert_int_equal(line_tokens(l, tok, 20), 17);
-	assert_string_equal(tok[12], "0");
-	assert_string_equal(tok[13], "0/0!");
-	assert_string_equal(tok[14], "1000ms");
-	assert_string_equal(tok[15], "2");
+	assert_int_equal(line_tokens(l, tok, 20), 18);
+	assert_string_equal(tok[13], "0");
+	assert_string_equal(tok[14], "0/0!");
+	assert_string_equal(tok[15], "1000ms");
+	assert_string_equal(tok[16], "2");
 }
 
 static void test_table_interval_episodes(void **state)
@@ -2371,11 +2372,11 @@ static void test_hooks_off(void **state)
 	render_interval(&c->r, &c->fr);
 	out = take(c, &mark);
 	l = line_with(out, "1234 ");
-	assert_int_equal(line_tokens(l, tok, 20), 17);
-	assert_string_equal(tok[15], "-");	/* DROPS */
-	assert_string_equal(tok[16], "-");	/* DISC */
-	assert_column_aligned(line_with(out, "DROPS"), l, "DROPS", 15);
-	assert_column_aligned(line_with(out, "DROPS"), l, "DISC", 16);
+	assert_int_equal(line_tokens(l, tok, 20), 18);
+	assert_string_equal(tok[16], "-");	/* DROPS */
+	assert_string_equal(tok[17], "-");	/* DISC */
+	assert_column_aligned(line_with(out, "DROPS"), l, "DROPS", 16);
+	assert_column_aligned(line_with(out, "DROPS"), l, "DISC", 17);
 }
 
 int main(void)
