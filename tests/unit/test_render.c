@@ -15,10 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <bpf/btf.h>
 #include <cmocka.h>
 
 #include "cmd/cli.h"
+#include "kernel/cgroups.h"
 #include "kernel/collector.h"
 #include "kernel/drop_reasons.h"
 #include "model/model.h"
@@ -955,6 +958,74 @@ static void test_table_escape_in_comm(void **state)
 	/* é is one character: one '?' */
 	assert_int_equal(count_lines_with(out, "?[31mevil??"), 3);
 	assert_int_equal(count_lines_with(out, "?[31mevil???"), 0);
+}
+
+/*
+ * A cgroup path is any bytes but '/' and NUL: escaped in JSON (the control
+ * byte as \u001b, the quote and backslash), '?' in the table. Its
+ * container id: JSON all of it, the table's CGROUP column 12 digits.
+ */
+static void test_cgroup_escaped(void **state)
+{
+	static const char evil[] = "/evil\x1b[31m\"q\\";
+	static const char docker[] = "/docker-0123456789abcdef0123456789abcdef"
+				     "0123456789abcdef0123456789abcdef.scope";
+	struct ctx *c = *state;
+	char root[] = "/tmp/bs-rendercg-XXXXXX", dir[128], dir2[256];
+	struct bs_sock_rec r;
+	struct stat st, st2;
+	const char *out, *s, *e;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s%s", root, evil);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(stat(dir, &st), 0);
+	snprintf(dir2, sizeof(dir2), "%s%s", root, docker);
+	assert_int_equal(mkdir(dir2, 0755), 0);
+	assert_int_equal(stat(dir2, &st2), 0);
+
+	OPTS(c, "top", "-o", "json");
+	c->r.cgroups = cgroups_open(root);
+	assert_non_null(c->r.cgroups);
+	rec_reader42(&r, BS_REC_SOCK);
+	r.state.reader.cgroup_id = st.st_ino;
+	feed(c, &r);
+	rec_reader42(&r, BS_REC_SOCK);
+	r.cookie = 43;
+	r.ep.sport = 5001;
+	r.state.reader.cgroup_id = st2.st_ino;
+	feed(c, &r);
+	make_frame(c, true, 1.0, 0);
+	render_summary(&c->r, &c->fr);
+	out = output(c);
+	assert_int_equal(assert_json_lines(out), 1);
+	s = strstr(out, "\"cookie\":42");
+	assert_non_null(s);
+	e = object_end(s - 1);
+	FIELD(s, e, "cgroup", "\"/evil\\u001b[31m\\\"q\\\\\"");
+	FIELD(s, e, "container", "null");
+	s = strstr(out, "\"cookie\":43");
+	assert_non_null(s);
+	e = object_end(s - 1);
+	FIELD(s, e, "cgroup", "\"/docker-0123456789abcdef0123456789abcdef"
+			      "0123456789abcdef0123456789abcdef.scope\"");
+	FIELD(s, e, "container", "\"0123456789abcdef0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef\"");
+
+	cgroups_free(c->r.cgroups);
+	OPTS(c, "top");
+	c->r.cgroups = cgroups_open(root);
+	render_summary(&c->r, &c->fr);
+	out = output(c);
+	assert_null(strchr(out, 0x1b));
+	assert_no_escape(out);
+	assert_int_equal(count_lines_with(out, " /evil?[31m\"q\\ "), 1);
+	assert_int_equal(count_lines_with(out, " 0123456789ab "), 1);
+	cgroups_free(c->r.cgroups);
+	c->r.cgroups = NULL;
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(rmdir(dir2), 0);
+	assert_int_equal(rmdir(root), 0);
 }
 
 static void test_table_escape_by_process(void **state)
@@ -2397,6 +2468,7 @@ int main(void)
 		T(test_table_interval),
 		T(test_table_escape_in_comm),
 		T(test_table_escape_by_process),
+		T(test_cgroup_escaped),
 		T(test_table_rows_limit),
 		T(test_table_by_process),
 		T(test_table_summary_and_closed),
