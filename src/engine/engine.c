@@ -101,6 +101,7 @@ struct engine {
 	double last_pass;	/* ... at the last pass */
 	struct netns_set netns;
 	struct cgroups *cgroups;	/* readers' cgroup ids to paths */
+	char cgroup_rel[4096];		/* --cgroup below the cgroup2 root */
 	int epfd, timerfd;
 	int err;		/* a sink failed: -errno */
 	int out_err;		/* standard output failed: this errno */
@@ -238,6 +239,20 @@ static int on_fold(void *ctx, const struct bs_fold_key *key, bool unowned,
 }
 
 /*
+ * A socket nobody read, placed by /proc: its holder's cgroup as it is now,
+ * for `cgroup` and for --cgroup (the kernel saw no task of it to ask).
+ */
+static void note_holder_cgroup(struct engine *s, struct sock_entry *e)
+{
+	char rel[4096];
+
+	if (e->owner != OWNER_FD || cgroup_of_pid("/proc", e->pid, rel, sizeof(rel)))
+		return;
+	e->cgroup_id = cgroups_id(s->cgroups, rel);
+	e->holder_in_cgroup = s->cgroup_rel[0] && cgroup_path_under(rel, s->cgroup_rel);
+}
+
+/*
  * Sockets nobody read from while we watched: find their holder in /proc.
  * A full scan costs time on a busy host, so it runs only for a socket not yet
  * looked for, or every few passes while one stays unplaced.
@@ -265,9 +280,10 @@ static void resolve_owners(struct engine *s)
 		if (e->owner != OWNER_UNKNOWN || !e->active || e->closed || !e->inode)
 			continue;
 		o = owners_lookup(&s->owners, e->inode);
-		if (o)
+		if (o) {
 			model_set_owner(e, o->pid, o->comm);
-		else
+			note_holder_cgroup(s, e);
+		} else
 			e->owner_misses++;
 	}
 }
@@ -528,6 +544,12 @@ static int engine_open(struct engine *s)
 	s->cgroups = cgroups_open(NULL);
 	if (!s->cgroups)
 		return -ENOMEM;
+	if (s->cfg->kernel.cgroup_dir) {
+		err = cgroups_rel_of_dir(s->cgroups, s->cfg->kernel.cgroup_dir,
+					 s->cgroup_rel, sizeof(s->cgroup_rel));
+		if (err)
+			return err;
+	}
 	if (netns_init(&s->netns, "/proc", "/run/netns"))
 		log_warn("cannot read /proc/self/ns/net: other namespaces not scanned");
 	if (s->cfg->kernel.nnetns)	/* the others hold no socket of ours */

@@ -400,3 +400,63 @@ int cgroups_resolve_arg(const char *mount, const char *arg, char *dir, size_t le
 	strcpy(dir, real);
 	return 0;
 }
+
+int cgroup_of_pid(const char *proc_root, uint32_t pid, char *rel, size_t len)
+{
+	char path[64], line[PATH_MAX + 8];
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u/cgroup", proc_root, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n;
+
+		if (strncmp(line, "0::", 3))
+			continue;
+		n = strcspn(line + 3, "\n");
+		if (n >= len) {
+			err = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(rel, line + 3, n);
+		rel[n] = '\0';
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+uint64_t cgroups_id(const struct cgroups *c, const char *rel)
+{
+	char path[2 * PATH_MAX];
+	struct stat st;
+
+	if (!c || !c->mount[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s%s", c->mount, rel);
+	return stat(path, &st) ? 0 : (uint64_t)st.st_ino;
+}
+
+int cgroups_rel_of_dir(const struct cgroups *c, const char *dir, char *rel, size_t len)
+{
+	char root[PATH_MAX];
+	size_t n;
+
+	if (!c || !c->mount[0] || !realpath(c->mount, root))
+		return -ENODEV;
+	n = strlen(root);
+	if (!under(dir, root))
+		return -EXDEV;
+	if ((size_t)snprintf(rel, len, "%s", dir[n] ? dir + n : "/") >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+bool cgroup_path_under(const char *rel, const char *top)
+{
+	return !strcmp(top, "/") || under(rel, top);
+}

@@ -47,6 +47,18 @@ const char *cgroups_path(struct cgroups *c, uint64_t id);
 /* The container id in that path (cgroup_container_id), NULL if none. */
 const char *cgroups_container(struct cgroups *c, uint64_t id);
 
+/*
+ * A process's cgroup v2 path (the "0::" line of proc_root/PID/cgroup) into
+ * rel. 0, or -errno (-ENOENT: gone, or no cgroup v2 line).
+ */
+int cgroup_of_pid(const char *proc_root, uint32_t pid, char *rel, size_t len);
+/* The id of the cgroup at that path (its directory's inode), 0 if unknown. */
+uint64_t cgroups_id(const struct cgroups *c, const char *rel);
+/* dir (a cgroups_resolve_arg result) as a path below the cgroup2 root. */
+int cgroups_rel_of_dir(const struct cgroups *c, const char *dir, char *rel, size_t len);
+/* Is the cgroup at path rel top itself or below it? */
+bool cgroup_path_under(const char *rel, const char *top);
+
 /* Walks made and cgroups left out because the table was full, for -v. */
 void cgroups_stats(const struct cgroups *c, uint64_t *walks, uint64_t *left_out);
 

@@ -91,6 +91,9 @@ struct sock_entry {
 	struct drop_count drops_by[MODEL_DROP_REASONS];
 	uint32_t peak_run;	/* most bytes waiting during the run */
 	uint32_t owner_misses;	/* /proc scans that did not find its holder */
+	/* OWNER_FD: its holder was in the --cgroup cgroup (or below) when
+	 * /proc named it (the engine looks; cgroup_id is the holder's then) */
+	bool holder_in_cgroup;
 	uint32_t incomplete;	/* enum bs_incomplete, as the kernel flagged */
 	bool closed;		/* destroyed, or gone from the socket table */
 	bool destroyed;		/* its close record came: nothing more will */
@@ -145,8 +148,9 @@ struct model_filter {
 	unsigned npids;
 	char comm[BS_COMM_LEN];
 	bool has_comm;
-	/* --cgroup: the kernel recorded only readers and closers in it, so a
-	 * socket whose owner came from elsewhere (/proc, none) is not shown */
+	/* --cgroup: the kernel recorded only readers and closers in it; a
+	 * socket whose holder /proc found is shown when the holder is in it
+	 * (sock_entry.holder_in_cgroup), one with no owner known is not */
 	bool has_cgroup;
 };
 

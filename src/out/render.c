@@ -65,20 +65,22 @@ unsigned render_width(const struct render *r)
 	return render_fit_width(r->cfg.wide, r->tty, ws.ws_col, getenv("COLUMNS"));
 }
 
-/* The kernel noted a cgroup only for a reader or a closer. */
-static uint64_t cgroup_id_of(const struct sock_entry *s)
+uint64_t render_cgroup_id(const struct sock_entry *s)
 {
-	return s->owner == OWNER_READER || s->owner == OWNER_CLOSER ? s->cgroup_id : 0;
+	bool known = s->owner == OWNER_READER || s->owner == OWNER_CLOSER ||
+		     s->owner == OWNER_FD;
+
+	return known ? s->cgroup_id : 0;
 }
 
 const char *render_cgroup(const struct render *r, const struct sock_entry *s)
 {
-	return cgroups_path(r->cgroups, cgroup_id_of(s));
+	return cgroups_path(r->cgroups, render_cgroup_id(s));
 }
 
 const char *render_container(const struct render *r, const struct sock_entry *s)
 {
-	return cgroups_container(r->cgroups, cgroup_id_of(s));
+	return cgroups_container(r->cgroups, render_cgroup_id(s));
 }
 
 bool render_hook_on(const struct render *r, enum hook_id id)

@@ -54,14 +54,14 @@ class CgroupTree:
     def path(self, sub):
         return self.root + "/" + sub
 
-    def ctx_for(self, sub):
-        """A context whose workloads start in cgroup `sub`."""
+    def ctx_for(self, sub, name="reader_mix"):
+        """A context whose workload `name` starts in cgroup `sub`."""
         d = os.path.join(self.wrappers, sub.replace("/", "_"))
         os.makedirs(d, exist_ok=True)
-        w = os.path.join(d, "reader_mix")
+        w = os.path.join(d, name)
         with open(w, "w") as f:
             f.write("#!/bin/sh\necho $$ > '%s/cgroup.procs' || exit 97\n"
-                    "exec '%s' \"$@\"\n" % (self.path(sub), os.path.join(self.real, "reader_mix")))
+                    "exec '%s' \"$@\"\n" % (self.path(sub), os.path.join(self.real, name)))
         os.chmod(w, stat.S_IRWXU)
 
         class Ctx:
@@ -128,7 +128,7 @@ def run_in_cgroups(ctx, bs_args, result=bufscope_result):
             w.finish()
         return tree, wls, res
     finally:
-        kill_all_workloads = [p for p in ALL_PROCS if p.label == "reader_mix"]
+        kill_all_workloads = [p for p in ALL_PROCS if p.label in ("reader_mix", "stalled")]
         for p in kill_all_workloads:
             if p.p.poll() is None:
                 p.kill()
@@ -320,3 +320,71 @@ def t_cgroup_errors(ctx, rec):
                 errs.true("%s: hint lacks the mount %s: %r" % (" ".join(args), mount, err),
                           mount in err)
     rec.check("cgroup_errors", check)
+
+
+@scenario("cgroup_stalled_filter", "cgroup_stalled_paths")
+def t_cgroup_stalled(ctx, rec):
+    """Readers that never read (stalled), one in a/n, one in b: no task of
+    a's reads or closes, so --cgroup a finds a/n's socket through /proc (its
+    holder's cgroup), with the bytes waiting that ss shows; b's is not
+    listed. Without the filter, both sockets have their holder's cgroup."""
+    def run(filtered):
+        tree = CgroupTree(ctx)
+        try:
+            wls = {}
+            for sub, comm, nbytes in (("a/n", "wl_stall_a", 60000), ("b", "wl_stall_b", 50000)):
+                w = Workload(tree.ctx_for(sub, "stalled"), "stalled",
+                             ["--comm", comm, "--bytes", str(nbytes)])
+                if proc_cgroup(w.pid) != tree.rel(sub):
+                    raise Failure("prerequisite: %s in cgroup %s, want %s"
+                                  % (comm, proc_cgroup(w.pid), tree.rel(sub)))
+                w.cgroup_rel = tree.rel(sub)
+                w.cgroup_ino = os.stat(tree.path(sub)).st_ino
+                wls[sub] = w
+            args = ["top", "-o", "json", "-i", "1"]
+            if filtered:
+                args += ["--cgroup", tree.rel("a")]
+            bs = Bufscope(ctx, args)
+            bs.wait_ready()
+            for w in wls.values():
+                w.go()
+            for w in wls.values():
+                w.wait_done()
+            ss = {sub: ss_find(w.done["conns"][0]["lport"], w.done["conns"][0]["rport"])
+                  for sub, w in wls.items()}
+            time.sleep(SETTLE)
+            objs, summary = bufscope_result(bs)
+            for w in wls.values():
+                w.finish()
+            return tree, wls, ss, objs, summary
+        finally:
+            for p in ALL_PROCS:
+                if p.label == "stalled" and p.p.poll() is None:
+                    p.kill()
+            tree.remove()
+
+    def stalled_ok(errs, where, summary, w, ss):
+        conn = w.done["conns"][0]
+        sock = find_socket(summary.get("sockets", []), conn, where)
+        if len(ss) != 1:
+            raise Failure("prerequisite: ss shows %d sockets for %s" % (len(ss), w.comm))
+        errs.eq("%s %s queue_bytes (ss Recv-Q)" % (where, w.comm), sock.get("queue_bytes"),
+                ss[0]["recvq"])
+        errs.eq("%s %s queued (the workload's)" % (where, w.comm), ss[0]["recvq"],
+                conn["sent"])
+        errs.eq("%s %s owner" % (where, w.comm), sock.get("owner"), "fd")
+        check_identity(errs, where, sock, w)
+
+    tree, wls, ss, objs, summary = run(True)
+
+    def filtered(errs):
+        stalled_ok(errs, "--cgroup a", summary, wls["a/n"], ss["a/n"])
+        filter_check(errs, objs, summary, [], [wls["b"]], only_a(tree, wls))
+    rec.check("cgroup_stalled_filter", filtered)
+
+    tree, wls, ss, objs, summary = run(False)
+
+    def paths(errs):
+        for sub in ("a/n", "b"):
+            stalled_ok(errs, "no filter", summary, wls[sub], ss[sub])
+    rec.check("cgroup_stalled_paths", paths)
