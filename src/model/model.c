@@ -803,6 +803,14 @@ void model_end_pass(struct model *m)
 	}
 }
 
+uint64_t model_cgroup_id(const struct sock_entry *s)
+{
+	bool known = s->owner == OWNER_READER || s->owner == OWNER_CLOSER ||
+		     s->owner == OWNER_FD;
+
+	return known ? s->cgroup_id : 0;
+}
+
 void model_set_owner(struct sock_entry *s, uint32_t pid, const char *comm)
 {
 	if (s->owner == OWNER_READER || s->owner == OWNER_CLOSER)

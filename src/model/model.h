@@ -273,6 +273,10 @@ int64_t model_reader_stall_ns(const struct sock_entry *s);
 void model_begin_pass(struct model *m);
 void model_end_pass(struct model *m);
 
+/* The cgroup v2 id of the socket's reader, closer or (never read, placed by
+ * /proc) holder; 0: none known. kernel/cgroups.h turns it into a path. */
+uint64_t model_cgroup_id(const struct sock_entry *s);
+
 void model_set_owner(struct sock_entry *s, uint32_t pid, const char *comm);
 /* The process a row counts for, in every rollup by process: its owner's
  * pid, 0 when unknown (and for an aggregate of a command, or of the rest). */

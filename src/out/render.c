@@ -65,22 +65,14 @@ unsigned render_width(const struct render *r)
 	return render_fit_width(r->cfg.wide, r->tty, ws.ws_col, getenv("COLUMNS"));
 }
 
-uint64_t render_cgroup_id(const struct sock_entry *s)
-{
-	bool known = s->owner == OWNER_READER || s->owner == OWNER_CLOSER ||
-		     s->owner == OWNER_FD;
-
-	return known ? s->cgroup_id : 0;
-}
-
 const char *render_cgroup(const struct render *r, const struct sock_entry *s)
 {
-	return cgroups_path(r->cgroups, render_cgroup_id(s));
+	return cgroups_path(r->cgroups, model_cgroup_id(s));
 }
 
 const char *render_container(const struct render *r, const struct sock_entry *s)
 {
-	return cgroups_container(r->cgroups, render_cgroup_id(s));
+	return cgroups_container(r->cgroups, model_cgroup_id(s));
 }
 
 bool render_hook_on(const struct render *r, enum hook_id id)

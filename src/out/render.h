@@ -63,9 +63,6 @@ struct render {
 	struct wallclock clock;	/* event timestamps as wall-clock text */
 };
 
-/* The cgroup id of a socket's reader, closer or (found through /proc)
- * holder; 0: none known. */
-uint64_t render_cgroup_id(const struct sock_entry *s);
 /*
  * The cgroup path (NULL: unknown) and container id (NULL: none) of a socket's
  * reader or closer, as the resolver has them; not escaped.

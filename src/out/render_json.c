@@ -222,8 +222,8 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 		jw_strn(jw, s->comm, sizeof(s->comm));
 	}
 	jw_kv_str(jw, "owner", owner_name(s->owner));
-	if (render_cgroup_id(s))
-		jw_kv_u64(jw, "cgroup_id", render_cgroup_id(s));
+	if (model_cgroup_id(s))
+		jw_kv_u64(jw, "cgroup_id", model_cgroup_id(s));
 	else
 		jw_kv_null(jw, "cgroup_id");
 	json_cgroup(r, s);
