@@ -285,6 +285,50 @@ static void test_resolve_arg(void **state)
 	assert_int_equal(cgroups_resolve_arg(t->root, "../..", dir, sizeof(dir)), -EXDEV);
 }
 
+/* A holder's cgroup from a fake proc tree; a path under a --cgroup one. */
+static void test_holder(void **state)
+{
+	struct tree *t = *state;
+	char path[512], rel[256];
+	struct cgroups *c;
+	FILE *f;
+
+	mkdir_in(t, "/proc");
+	mkdir_in(t, "/proc/42");
+	mkdir_in(t, "/cg");
+	mkdir_in(t, "/cg/a");
+	mkdir_in(t, "/cg/a/n");
+	snprintf(path, sizeof(path), "%s/proc/42/cgroup", t->root);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("12:memory:/x\n1:name=systemd:/y\n0::/a/n\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/proc", t->root);
+	assert_int_equal(cgroup_of_pid(path, 42, rel, sizeof(rel)), 0);
+	assert_string_equal(rel, "/a/n");
+	assert_int_equal(cgroup_of_pid(path, 42, rel, 4), -ENAMETOOLONG);
+	assert_true(cgroup_of_pid(path, 43, rel, sizeof(rel)) < 0);	/* gone */
+
+	snprintf(path, sizeof(path), "%s/cg", t->root);
+	c = cgroups_open(path);
+	assert_int_equal(cgroups_id(c, "/a/n"), id_in(t, "/cg/a/n"));
+	assert_int_equal(cgroups_id(c, "/nope"), 0);
+	snprintf(path, sizeof(path), "%s/cg/a", t->root);
+	assert_int_equal(cgroups_rel_of_dir(c, path, rel, sizeof(rel)), 0);
+	assert_string_equal(rel, "/a");
+	snprintf(path, sizeof(path), "%s/cg", t->root);
+	assert_int_equal(cgroups_rel_of_dir(c, path, rel, sizeof(rel)), 0);
+	assert_string_equal(rel, "/");
+	assert_int_equal(cgroups_rel_of_dir(c, "/elsewhere", rel, sizeof(rel)), -EXDEV);
+	cgroups_free(c);
+
+	assert_true(cgroup_path_under("/a/n", "/a"));
+	assert_true(cgroup_path_under("/a", "/a"));
+	assert_true(cgroup_path_under("/b", "/"));
+	assert_false(cgroup_path_under("/ab", "/a"));	/* a sibling's prefix */
+	assert_false(cgroup_path_under("/", "/a"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +339,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_walks_per_pass, tree_setup, tree_teardown),
 		cmocka_unit_test(test_no_mount),
 		cmocka_unit_test_setup_teardown(test_resolve_arg, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_holder, tree_setup, tree_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
