@@ -33,14 +33,14 @@ class CgroupTree:
     the cgroup (cgroup.procs) and execs the real workload, so the reader's
     pid is the one its ready line gives."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, subs=("a", "a/n", "b")):
         self.mount = cgroup2_mount()
         self.rel_root = "/bufscope-test-%d" % os.getpid()
         self.root = self.mount.rstrip("/") + self.rel_root
         self.made = []
         self.wrappers = tempfile.mkdtemp(prefix="bufscope-cgwl-")
         try:
-            for sub in ("", "/a", "/a/n", "/b"):
+            for sub in [""] + ["/" + x for x in subs]:
                 os.mkdir(self.root + sub)
                 self.made.append(self.root + sub)
         except OSError as e:
@@ -388,3 +388,60 @@ def t_cgroup_stalled(ctx, rec):
         for sub in ("a/n", "b"):
             stalled_ok(errs, "no filter", summary, wls[sub], ss[sub])
     rec.check("cgroup_stalled_paths", paths)
+
+
+CONTAINER_ID = "4f1c0a9e" * 8    # 64 hex digits, as docker makes them
+
+
+@scenario("cgroup_container_json", "cgroup_container_table")
+def t_cgroup_container(ctx, rec):
+    """A reader in a cgroup named as docker's systemd driver names its
+    containers (docker-<64 hex>.scope): `container` has the whole id, the
+    table's CGROUP column its first 12 digits."""
+    sub = "system.slice/docker-%s.scope" % CONTAINER_ID
+    out = {}
+    for mode in ("json", "table"):
+        tree = CgroupTree(ctx, ("system.slice", sub))
+        try:
+            w = Workload(tree.ctx_for(sub), "reader_mix", ["--comm", "wl_ctr", "--bytes", "100000"])
+            if proc_cgroup(w.pid) != tree.rel(sub):
+                raise Failure("prerequisite: the workload is in %s" % proc_cgroup(w.pid))
+            args = ["top", "-o", "json", "-i", "1"] if mode == "json" else \
+                ["top", "-w", "-n", "0", "-d", "%g" % scaled(5)]
+            bs = Bufscope(ctx, args)
+            bs.wait_ready()
+            w.go()
+            w.wait_done()
+            if mode == "json":
+                time.sleep(SETTLE)
+                out[mode] = bufscope_result(bs)
+            else:
+                if bs.wait_exit("(-d given)") != 0:
+                    raise Failure("`%s` failed: %s" % (bs.cmdline, one_line(bs.proc.err())))
+                out[mode] = bs.proc.out().decode("utf-8", "replace")
+            w.finish()
+            out[mode + "_w"] = w
+            out["rel"] = tree.rel(sub)
+        finally:
+            for p in ALL_PROCS:
+                if p.label == "reader_mix" and p.p.poll() is None:
+                    p.kill()
+            tree.remove()
+
+    def js(errs):
+        objs, summary = out["json"]
+        w = out["json_w"]
+        sock = find_socket(summary.get("sockets", []), w.done["conns"][0], "summary")
+        errs.eq("cgroup", sock.get("cgroup"), out["rel"])
+        errs.eq("container", sock.get("container"), CONTAINER_ID)
+        check_counts(errs, "wl_ctr", sock, w.done["conns"][0])
+    rec.check("cgroup_container_json", js)
+
+    def table(errs):
+        w = out["table_w"]
+        rows = [l.split() for l in out["table"].splitlines()
+                if l.split()[:1] and l.split()[0].rstrip("*+") == str(w.pid)]
+        errs.true("no row of the workload in the table", rows)
+        for r in rows:
+            errs.eq("CGROUP cell", r[2] if len(r) > 2 else None, CONTAINER_ID[:12])
+    rec.check("cgroup_container_table", table)
