@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "kernel/cgroups.h"
 #include "kernel/drop_reasons.h"
 #include "kernel/hooks.h"
 #include "model/hist.h"
@@ -95,6 +96,7 @@ struct exporter {
 	struct model *model;	/* the engine's: engine thread only */
 	int cursor;
 	const struct drop_reasons *reasons;	/* read-only once loaded */
+	struct cgroups *cgroups;	/* the engine's: engine thread only */
 	struct series *series;
 	size_t n, cap;
 	uint32_t *slots;	/* open addressing: index + 1; nslots = 2^k */
@@ -155,14 +157,15 @@ void exporter_free(struct exporter *x)
 int exporter_start(struct exporter *x, struct engine *e)
 {
 	return exporter_attach(x, engine_model(e), engine_drop_reasons(e),
-			       engine_hooks(e));
+			       engine_hooks(e), engine_cgroups(e));
 }
 
 int exporter_attach(struct exporter *x, struct model *m,
 		    const struct drop_reasons *reasons,
-		    const struct hook_status *hooks)
+		    const struct hook_status *hooks, struct cgroups *cgroups)
 {
 	x->model = m;
+	x->cgroups = cgroups;
 	x->reasons = reasons;
 	x->hooks = hooks;
 	x->cursor = model_cursor_open(x->model, MODEL_CURSOR_HIST);
@@ -255,22 +258,29 @@ static void peer_text(const struct sock_entry *s, char *buf, size_t len)
 static void entry_labels(const struct exporter *x, const struct sock_entry *s,
 			 struct labels_buf *b)
 {
-	const char *path = "", *container = "";
+	static char path[4096], container[80];	/* engine thread only */
 	char num[32], peer[INET6_ADDRSTRLEN];
 	char comm[BS_COMM_LEN];
 	uint32_t pid = model_row_pid(s);
+	uint64_t cg = model_cgroup_id(s);
+	const char *v;
 
 	b->len = 0;
 	b->s[0] = 0;
 	b->full = false;
-	if (x->cfg.cgroup && s->cgroup_id)
-		x->cfg.cgroup(x->cfg.cgroup_ctx, s->cgroup_id, &path, &container);
+	path[0] = container[0] = 0;
+	/* each lookup's text lasts until the next: copied at once */
+	if (x->cgroups && cg && (x->cfg.labels & (1u << LABEL_CGROUP)) &&
+	    (v = cgroups_path(x->cgroups, cg)))
+		snprintf(path, sizeof(path), "%s", v);
+	if (x->cgroups && cg && (x->cfg.labels & (1u << LABEL_CONTAINER)) &&
+	    (v = cgroups_container(x->cgroups, cg)))
+		snprintf(container, sizeof(container), "%s", v);
 	memset(comm, 0, sizeof(comm));
 	if (s->owner != OWNER_UNKNOWN || s->aggregate == AGG_OTHER)
 		memcpy(comm, s->comm, BS_COMM_LEN - 1);
 	for (int i = 0; i < LABEL__N; i++) {
-		const char *v = "";
-
+		v = "";
 		if (!(x->cfg.labels & (1u << i)))
 			continue;
 		switch (i) {

@@ -22,7 +22,7 @@ import urllib.request
 
 UNIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                     "packaging", "bufscope-serve.service")
-PORT_BASE = 46300            # this part's ports (46300-46319)
+PORT_BASE = 26300            # this part's ports (26300-26319, below the ephemeral range)
 HOLDER = """
 import socket, time
 s = socket.socket()

@@ -32,7 +32,7 @@ static struct exporter *new_exporter(struct model *m, unsigned labels, unsigned 
 	struct exporter *x = exporter_new(&c);
 
 	assert_non_null(x);
-	assert_int_equal(exporter_attach(x, m, NULL, NULL), 0);
+	assert_int_equal(exporter_attach(x, m, NULL, NULL, NULL), 0);
 	return x;
 }
 
