@@ -347,6 +347,16 @@ static enum endpoint route(const char *url)
 	return EP_NONE;
 }
 
+/* The content type and the config's extra headers (http_server_config). */
+static void add_headers(const struct http_server *s, struct MHD_Response *resp,
+			const char *ctype)
+{
+	if (ctype)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	for (size_t i = 0; s->web && i < s->web->n_headers; i++)
+		MHD_add_response_header(resp, s->web->headers[i].name, s->web->headers[i].value);
+}
+
 /* Queues resp with the config's extra headers and the content type. */
 static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
 			    unsigned status, struct MHD_Response *resp, const char *ctype)
@@ -355,10 +365,7 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
 
 	if (!resp)
 		return MHD_NO;
-	if (ctype)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	for (size_t i = 0; s->web && i < s->web->n_headers; i++)
-		MHD_add_response_header(resp, s->web->headers[i].name, s->web->headers[i].value);
+	add_headers(s, resp, ctype);
 	r = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return r;
@@ -517,8 +524,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 		if (!resp)
 			return MHD_NO;
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-					"text/plain; charset=utf-8");
+		add_headers(s, resp, "text/plain; charset=utf-8");
 		r = MHD_queue_basic_auth_fail_response(c, REALM, resp);
 		MHD_destroy_response(resp);
 		return r;
@@ -611,17 +617,21 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct http_
 	unsigned max = or_default(cfg->max_connections, HTTP_DEFAULT_MAX_CONNECTIONS);
 	unsigned per_ip = or_default(cfg->max_per_ip, max / 4 > 2 ? max / 4 : 2);
 	struct MHD_OptionItem opts[12];
+	/* ITC: a connection's thread wakes the listener when it ends, so its
+	 * slot (and its address's) is free for the next connection; without it
+	 * the slot was freed only after the next connection was refused. */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-		MHD_USE_POLL | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+		MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	int n = 0;
 
+	/* the logger first, or libmicrohttpd prints the other options' errors itself */
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
+		(intptr_t)on_log, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, max, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
 		or_default(cfg->timeout_s, HTTP_DEFAULT_TIMEOUT_S), NULL };
-	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
-		(intptr_t)on_log, NULL };
 	if (w && w->tls) {
 		flags |= MHD_USE_TLS;
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, w->cert_pem };
