@@ -28,8 +28,15 @@
 #define CACHE_SETTING "$5$"
 #define CACHE_ROUNDS 1000
 
+/* What a password check against the cache costs when the user has no entry
+ * (or is unknown): the same sha256crypt, which never matches. */
+#define CACHE_DECOY "$5$rounds=1000$bufscope.decoy$"
+
 struct webconfig_cache {
-	pthread_mutex_t lock;	/* one bcrypt at a time, as the exporter-toolkit */
+	pthread_mutex_t lock;	/* guards verified[], held for a copy only */
+	/* one bcrypt at a time, as the exporter-toolkit: wrong passwords
+	 * cost one core at most, and never delay a remembered one */
+	pthread_mutex_t bcrypt;
 	char **verified;	/* per user: sha256crypt of the verified password */
 };
 
@@ -587,6 +594,7 @@ static int cache_init(struct webconfig *w)
 	if (!w->cache->verified)
 		return -1;
 	pthread_mutex_init(&w->cache->lock, NULL);
+	pthread_mutex_init(&w->cache->bcrypt, NULL);
 	return 0;
 }
 
@@ -683,7 +691,7 @@ static bool crypt_matches(const char *pass, const char *setting, const char *exp
 /* Remembers pass for user i as sha256crypt with a fresh salt. */
 static void cache_store(struct webconfig_cache *c, size_t i, const char *pass)
 {
-	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE], *copy = NULL;
 	struct crypt_data *cd;
 	const char *h;
 
@@ -693,17 +701,31 @@ static void cache_store(struct webconfig_cache *c, size_t i, const char *pass)
 	if (!cd)
 		return;
 	h = crypt_rn(pass, setting, cd, sizeof(*cd));
-	if (h && h[0] != '*') {
-		free(c->verified[i]);
-		c->verified[i] = strdup(h);
-	}
+	if (h && h[0] != '*')
+		copy = strdup(h);
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
+	if (!copy)
+		return;
+	pthread_mutex_lock(&c->lock);
+	free(c->verified[i]);
+	c->verified[i] = copy;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* User i's remembered sha256crypt, or the decoy, copied into buf. */
+static void cache_get(struct webconfig_cache *c, size_t i, bool known, char *buf, size_t len)
+{
+	pthread_mutex_lock(&c->lock);
+	snprintf(buf, len, "%s", known && c->verified[i] ? c->verified[i] : CACHE_DECOY);
+	pthread_mutex_unlock(&c->lock);
 }
 
 bool webconfig_check_basic(const struct webconfig *w, const char *user, const char *pass)
 {
 	struct webconfig_cache *c;
+	char remembered[CRYPT_OUTPUT_SIZE];
+	const char *hash;
 	size_t i;
 	bool known, ok;
 
@@ -713,18 +735,18 @@ bool webconfig_check_basic(const struct webconfig *w, const char *user, const ch
 	for (i = 0; i < w->n_users && strcmp(w->users[i].name, user); i++)
 		;
 	known = i < w->n_users;
-	pthread_mutex_lock(&c->lock);
-	if (known && c->verified[i] &&
-	    crypt_matches(pass, c->verified[i], c->verified[i])) {
-		pthread_mutex_unlock(&c->lock);
-		return true;
-	}
+	/* known or not, remembered or not: one sha256crypt, then one bcrypt */
+	cache_get(c, i, known, remembered, sizeof(remembered));
+	if (crypt_matches(pass, remembered, remembered))
+		return known;
 	/* An unknown user is checked against the first user's hash, so both
 	 * cost one bcrypt of the same cost; the result is refused anyway. */
-	ok = crypt_matches(pass, w->users[known ? i : 0].hash, w->users[known ? i : 0].hash);
+	hash = w->users[known ? i : 0].hash;
+	pthread_mutex_lock(&c->bcrypt);
+	ok = crypt_matches(pass, hash, hash);
+	pthread_mutex_unlock(&c->bcrypt);
 	if (ok && known)
 		cache_store(c, i, pass);
-	pthread_mutex_unlock(&c->lock);
 	return ok && known;
 }
 
@@ -752,8 +774,10 @@ void webconfig_free(struct webconfig *w)
 		free(w->headers[i].value);
 	}
 	if (w->cache) {
-		if (w->cache->verified)
+		if (w->cache->verified) {
 			pthread_mutex_destroy(&w->cache->lock);
+			pthread_mutex_destroy(&w->cache->bcrypt);
+		}
 		free(w->cache->verified);
 		free(w->cache);
 	}

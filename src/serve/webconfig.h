@@ -62,7 +62,9 @@ bool webconfig_has_users(const struct webconfig *w);
  * Whether user and pass match a basic_auth_users entry (bcrypt, compared in
  * constant time; an unknown user costs the same bcrypt as a known one).
  * A password once verified is remembered as a salted SHA-256 crypt, so a
- * scrape every few seconds does not pay a bcrypt each time. Thread-safe.
+ * scrape every few seconds does not pay a bcrypt each time. Thread-safe;
+ * bcrypts run one at a time, and a remembered password never waits for
+ * them (a client trying passwords does not delay the scrapes).
  */
 bool webconfig_check_basic(const struct webconfig *w, const char *user, const char *pass);
 

@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <crypt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,6 +343,58 @@ static void test_cache_saves_bcrypt(void **state UNUSED)
 	webconfig_free(&w);
 }
 
+struct guesser {
+	const struct webconfig *w;
+	atomic_bool stop;
+	int tries;
+};
+
+static void *guess_passwords(void *p)
+{
+	struct guesser *g = p;
+
+	while (!atomic_load(&g->stop)) {
+		assert_false(webconfig_check_basic(g->w, "user", "guess"));
+		g->tries++;
+	}
+	return NULL;
+}
+
+/* Two clients trying wrong passwords (a bcrypt each, 60 ms at cost 10)
+ * do not delay the scraper whose password is remembered. */
+static void test_guessing_does_not_delay(void **state UNUSED)
+{
+	struct webconfig w;
+	struct guesser g = { .w = &w };
+	pthread_t t[2];
+	char err[256];
+	double worst = 0;
+
+	assert_int_equal(load("basic_auth_users:\n  user: "
+			      "$2y$10$UUxNRZEDvXAJT60L5El8J.tg37DGD5xCUzypxHgQziBnWWgN7/STK\n",
+			      &w, err, sizeof(err)), 0);
+	assert_true(webconfig_check_basic(&w, "user", "pass"));
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, guess_passwords, &g), 0);
+	for (int i = 0; i < 20; i++) {
+		double t0 = now_s(), took;
+
+		assert_true(webconfig_check_basic(&w, "user", "pass"));
+		took = now_s() - t0;
+		if (took > worst)
+			worst = took;
+		usleep(20 * 1000);
+	}
+	atomic_store(&g.stop, true);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	print_message("while %d wrong passwords were tried: a remembered one took %.2f ms "
+		      "at worst\n", g.tries, worst * 1e3);
+	assert_true(g.tries >= 2);
+	assert_true(worst < 0.04);
+	webconfig_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_check_basic),
 		cmocka_unit_test(test_cache_saves_bcrypt),
+		cmocka_unit_test(test_guessing_does_not_delay),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
