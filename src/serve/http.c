@@ -7,6 +7,8 @@
  * binary: GnuTLS has no static build on Debian), http_start says so.
  */
 #include <ctype.h>
+#include <pthread.h>
+#include <signal.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -654,6 +656,7 @@ int http_start(struct http_server **out, const struct http_config *cfg, http_met
 	struct listen_addr a;
 	struct http_server *s;
 	char prio[128];
+	sigset_t all, old;
 	int fd = -1, r;
 
 	*out = NULL;
@@ -678,7 +681,12 @@ int http_start(struct http_server **out, const struct http_config *cfg, http_met
 		free(s);
 		return r;
 	}
+	/* the server's threads inherit a mask with every signal blocked: the
+	 * caller's signals (SIGINT, SIGTERM, a signalfd's) go to its threads */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	s->daemon = start_daemon(s, cfg, fd, a.ss.ss_family == AF_INET6, prio, sizeof(prio));
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!s->daemon) {
 		close(fd);
 		free(s->landing);

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <crypt.h>
+#include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -658,6 +660,68 @@ static void test_connection_limits(void **state UNUSED)
 	http_stop(s);
 }
 
+/* The signal mask of thread tid (SigBlk in /proc). */
+static unsigned long long sigblk(const char *tid)
+{
+	char path[300], line[128];
+	unsigned long long mask = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%s/status", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "SigBlk:", 7))
+			mask = strtoull(line + 7, NULL, 16);
+	fclose(f);
+	return mask;
+}
+
+/* The server's threads block every signal (the caller's SIGTERM must not
+ * land in one of them); the caller's own mask is left as it was. */
+static void test_threads_block_signals(void **state UNUSED)
+{
+	struct stub st = { .delay_ms = 300 };
+	struct http_server *s = start_plain(&st);
+	unsigned long long term = 1ULL << (SIGTERM - 1), intr = 1ULL << (SIGINT - 1);
+	char self[16];
+	struct dirent *e;
+	struct reply r;
+	sigset_t now;
+	DIR *d;
+	int others = 0, fd;
+
+	/* a connection's thread exists while the scrape sleeps; the test
+	 * itself runs no other thread */
+	fd = dial("127.0.0.1", http_port(s), 5);
+	send_all(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	usleep(150 * 1000);
+	snprintf(self, sizeof(self), "%d", getpid());
+	d = opendir("/proc/self/task");
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		unsigned long long m;
+
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, self))
+			continue;
+		m = sigblk(e->d_name);
+		if (!(m & term) || !(m & intr))
+			fail_msg("thread %s: SigBlk %llx", e->d_name, m);
+		others++;
+	}
+	closedir(d);
+	/* the listener's thread and the connection's */
+	assert_true(others >= 2);
+	read_reply(fd, &r);
+	close(fd);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	pthread_sigmask(SIG_SETMASK, NULL, &now);
+	assert_false(sigismember(&now, SIGTERM));
+	http_stop(s);
+}
+
 /* ---- listen addresses ---- */
 
 static void test_listen_errors(void **state UNUSED)
@@ -929,6 +993,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_scrapes),
 		cmocka_unit_test(test_slow_client),
 		cmocka_unit_test(test_connection_limits),
+		cmocka_unit_test(test_threads_block_signals),
 		cmocka_unit_test(test_listen_errors),
 		cmocka_unit_test(test_port_in_use),
 		cmocka_unit_test(test_listen_any_and_ipv6),
