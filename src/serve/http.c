@@ -407,7 +407,8 @@ static bool client_cert_ok(const struct webconfig *w, struct MHD_Connection *c,
 		return w->client_auth == WEBCONFIG_VERIFY_CLIENT_CERT_IF_GIVEN;
 	}
 	if (r < 0 || status) {
-		*why = "the client certificate is not signed by the configured client CA\n";
+		*why = "the client certificate does not verify against the client CA "
+			"(not signed by it, or expired)\n";
 		return false;
 	}
 	return true;

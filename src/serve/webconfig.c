@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "serve/webconfig.h"
@@ -610,11 +611,69 @@ static void set_dir(struct parse *p, const char *path)
 		snprintf(p->dir, sizeof(p->dir), "%.*s", (int)(slash - path), path);
 }
 
+/* The line of byte offset off of f (libyaml's reader errors give an offset,
+ * its parser errors a line). */
+static size_t line_at(FILE *f, size_t off)
+{
+	size_t line = 1;
+	int c;
+
+	rewind(f);
+	while (off-- && (c = getc(f)) != EOF)
+		line += c == '\n';
+	return line;
+}
+
+/* libyaml's error as "FILE:LINE: not valid YAML: why". */
+static int yaml_error(struct parse *p, yaml_parser_t *parser, FILE *f)
+{
+	char raw[512];
+	size_t line = parser->error == YAML_READER_ERROR ?
+		line_at(f, parser->problem_offset) : parser->problem_mark.line + 1;
+
+	snprintf(raw, sizeof(raw), "%s:%zu: not valid YAML: %s%s%s", p->path, line,
+		 or_empty(parser->problem), parser->context ? " " : "",
+		 or_empty(parser->context));
+	sanitize_text(p->err, p->errlen, raw, strlen(raw));
+	return -1;
+}
+
+/* Parses the one YAML document of f into p->w. */
+static int parse_file(struct parse *p, FILE *f)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc, next;
+	int ret;
+
+	if (!yaml_parser_initialize(&parser))
+		return fail(p, NULL, "out of memory");
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		ret = yaml_error(p, &parser, f);
+		yaml_parser_delete(&parser);
+		return ret;
+	}
+	p->doc = &doc;
+	ret = parse_document(p);
+	/* a second document would be ignored by the exporter-toolkit: refused */
+	if (!ret && !yaml_parser_load(&parser, &next)) {
+		ret = yaml_error(p, &parser, f);
+	} else if (!ret) {
+		const yaml_node_t *root = yaml_document_get_root_node(&next);
+
+		if (root)
+			ret = fail(p, root, "a second YAML document: the web config is one");
+		yaml_document_delete(&next);
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
 int webconfig_load(const char *path, struct webconfig *out, char *err, size_t errlen)
 {
 	struct parse p = { .path = path, .w = out, .err = err, .errlen = errlen };
-	yaml_parser_t parser;
-	yaml_document_t doc;
+	struct stat st;
 	FILE *f;
 	int ret;
 
@@ -625,29 +684,12 @@ int webconfig_load(const char *path, struct webconfig *out, char *err, size_t er
 	f = fopen(path, "re");
 	if (!f)
 		return fail(&p, NULL, "cannot read it: %s", strerror(errno));
+	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return fail(&p, NULL, "cannot read it: a directory");
+	}
 	out->path = strdup(path);
-	if (!out->path || !yaml_parser_initialize(&parser)) {
-		fclose(f);
-		webconfig_free(out);
-		return fail(&p, NULL, "out of memory");
-	}
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		char raw[512];
-
-		snprintf(raw, sizeof(raw), "%s:%zu: not valid YAML: %s%s%s", path,
-			 (size_t)parser.problem_mark.line + 1, or_empty(parser.problem),
-			 parser.context ? " " : "", or_empty(parser.context));
-		sanitize_text(err, errlen, raw, strlen(raw));
-		yaml_parser_delete(&parser);
-		fclose(f);
-		webconfig_free(out);
-		return -1;
-	}
-	p.doc = &doc;
-	ret = parse_document(&p);
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	ret = out->path ? parse_file(&p, f) : fail(&p, NULL, "out of memory");
 	fclose(f);
 	if (!ret && cache_init(out))
 		ret = fail(&p, NULL, "out of memory");

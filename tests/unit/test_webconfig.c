@@ -239,6 +239,11 @@ static void test_yaml_and_user_errors(void **state UNUSED)
 {
 	expect_error("basic_auth_users:\n  alice: \"unterminated\n", 3, "not valid YAML");
 	expect_error("- a\n- b\n", 1, "not a mapping of sections");
+	/* libyaml's reader errors come with an offset: the line is counted */
+	expect_error("basic_auth_users:\n\n  alice: \"\xff\xfe\"\n", 3,
+		     "not valid YAML: invalid leading UTF-8 octet");
+	expect_error("basic_auth_users:\n---\n\nrate_limit: {}\n", 4,
+		     "a second YAML document: the web config is one");
 	expect_error("basic_auth_users:\n  alice: secret\n", 2,
 		     "user alice: the password is not a bcrypt hash");
 	expect_error("basic_auth_users:\n  alice: $1$abc$def\n", 2, "htpasswd -nbBC 10");
@@ -273,6 +278,13 @@ static void test_missing_file(void **state UNUSED)
 	snprintf(path, sizeof(path), "%s/none.yml", dir);
 	assert_int_equal(webconfig_load(path, &w, err, sizeof(err)), -1);
 	assert_string_equal(err, want);
+	assert_int_equal(webconfig_load(dir, &w, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: cannot read it: a directory", dir);
+	assert_string_equal(err, want);
+	/* /dev/null reads as an empty file: no TLS, no users */
+	assert_int_equal(webconfig_load("/dev/null", &w, err, sizeof(err)), 0);
+	assert_false(w.tls);
+	webconfig_free(&w);
 }
 
 static double now_s(void)
