@@ -42,7 +42,7 @@ static void trim_copy(char *dst, size_t len, const char *s, size_t n)
 		s++, n--;
 	while (n && isspace((unsigned char)s[n - 1]))
 		n--;
-	if (n && n >= 2 && s[0] == '"' && s[n - 1] == '"')
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
 		s++, n -= 2;
 	for (; i < n && i + 1 < len; i++)
 		dst[i] = (char)tolower((unsigned char)s[i]);

@@ -433,25 +433,23 @@ static const struct {
 static int header_check(struct parse *p, const yaml_node_t *k, const char *name,
 			const yaml_node_t *v, const char *value)
 {
-	for (size_t i = 0; i < sizeof(header_rules) / sizeof(header_rules[0]); i++) {
-		if (strcmp(name, header_rules[i].name))
-			continue;
-		if (!header_rules[i].values[0])
-			break;
-		for (int j = 0; header_rules[i].values[j]; j++)
-			if (!strcmp(value, header_rules[i].values[j]))
+	size_t i, n = sizeof(header_rules) / sizeof(header_rules[0]);
+	const char *const *allowed;
+
+	for (i = 0; i < n && strcmp(name, header_rules[i].name); i++)
+		;
+	if (i == n)
+		return fail(p, k, "header '%.64s' cannot be configured (only "
+			    "Strict-Transport-Security, X-Content-Type-Options, "
+			    "X-Frame-Options, X-XSS-Protection, Content-Security-Policy)", name);
+	allowed = header_rules[i].values;
+	if (allowed[0]) {
+		for (int j = 0; allowed[j]; j++)
+			if (!strcmp(value, allowed[j]))
 				return 0;
 		return fail(p, v, "header %s: '%.64s' is not one of %s%s%s", name, value,
-			    header_rules[i].values[0], header_rules[i].values[1] ? ", " : "",
-			    or_empty(header_rules[i].values[1]));
+			    allowed[0], allowed[1] ? ", " : "", or_empty(allowed[1]));
 	}
-	for (size_t i = 0; i < sizeof(header_rules) / sizeof(header_rules[0]); i++)
-		if (!strcmp(name, header_rules[i].name))
-			goto known;
-	return fail(p, k, "header '%.64s' cannot be configured (only "
-		    "Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options, "
-		    "X-XSS-Protection, Content-Security-Policy)", name);
-known:
 	/* a header value is one line: a newline would start another header */
 	for (const char *c = value; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)

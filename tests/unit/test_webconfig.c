@@ -192,6 +192,8 @@ static void test_unknown_keys(void **state UNUSED)
 	expect_error("http_server_config:\n  headers:\n    X-Frame-Options: allow\n", 3,
 		     "header X-Frame-Options: 'allow' is not one of deny, sameorigin");
 	expect_error("basic_auth_users: {}\nbasic_auth_users: {}\n", 2, "given twice");
+	expect_error("http_server_config:\n  headers:\n    Content-Security-Policy: \"a\\r\\nX: b\"\n",
+		     3, "header Content-Security-Policy: control character in the value");
 }
 
 static void test_refused_keys(void **state UNUSED)
