@@ -957,6 +957,36 @@ static void test_tls_client_cert(void **state UNUSED)
 	webconfig_free(&w);
 }
 
+/* min_version and max_version reach GnuTLS: what is outside is refused. */
+static void test_tls_versions(void **state UNUSED)
+{
+	struct stub st = { 0 };
+	struct webconfig w;
+	struct http_config cfg = { .listen = "127.0.0.1:0", .web = &w };
+	struct http_server *s;
+	struct curl_result c;
+
+	load_config("tls13.yml", "tls_server_config:\n  cert_file: server.crt\n"
+		    "  key_file: server.key\n  min_version: TLS13\n", &w);
+	s = start(&cfg, &st);
+	curl(http_port(s), "/metrics", "--tlsv1.3", &c);
+	assert_int_equal(c.code, 200);
+	curl(http_port(s), "/metrics", "--tls-max 1.2", &c);
+	assert_int_equal(c.code, 0);
+	assert_int_not_equal(c.exit, 0);
+	http_stop(s);
+	webconfig_free(&w);
+	load_config("tls12.yml", "tls_server_config:\n  cert_file: server.crt\n"
+		    "  key_file: server.key\n  max_version: TLS12\n", &w);
+	s = start(&cfg, &st);
+	curl(http_port(s), "/metrics", "--tls-max 1.2", &c);
+	assert_int_equal(c.code, 200);
+	curl(http_port(s), "/metrics", "--tlsv1.3", &c);
+	assert_int_equal(c.code, 0);
+	http_stop(s);
+	webconfig_free(&w);
+}
+
 /* A certificate and key that do not match, a CA file that is not one:
  * http_start says which, before listening. */
 static void test_tls_bad_files(void **state UNUSED)
@@ -1003,6 +1033,7 @@ int main(void)
 	const struct CMUnitTest tls[] = {
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_tls_client_cert),
+		cmocka_unit_test(test_tls_versions),
 		cmocka_unit_test(test_tls_bad_files),
 	};
 	int failed = cmocka_run_group_tests_name("http", plain, setup, teardown);
