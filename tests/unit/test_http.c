@@ -625,6 +625,41 @@ static void test_slow_client(void **state UNUSED)
 	http_stop(s);
 }
 
+/* http_stop with a client stalled mid-request and one idle keep-alive
+ * connection returns at once, the port closed. */
+static void test_stop_with_clients(void **state UNUSED)
+{
+	struct stub st = { 0 };
+	struct http_config cfg = { .listen = "127.0.0.1:0", .timeout_s = 30 };
+	struct http_server *s = start(&cfg, &st);
+	uint16_t port = http_port(s);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	char buf[4096];
+	double t0;
+	int stalled, idle, fd;
+
+	stalled = dial("127.0.0.1", port, 5);
+	send_all(stalled, "GET /metrics HTTP/1.1\r\n");
+	idle = dial("127.0.0.1", port, 5);
+	send_all(idle, "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_true(recv(idle, buf, sizeof(buf), 0) > 0);	/* kept alive */
+	usleep(50 * 1000);
+	t0 = now_s();
+	http_stop(s);
+	print_message("http_stop with a stalled and an idle connection: %.1f ms\n",
+		      (now_s() - t0) * 1e3);
+	assert_true(now_s() - t0 < 1.0);
+	assert_true(recv(stalled, buf, sizeof(buf), 0) <= 0);
+	assert_true(recv(idle, buf, sizeof(buf), 0) <= 0);
+	close(stalled);
+	close(idle);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), -1);
+	assert_int_equal(errno, ECONNREFUSED);
+	close(fd);
+}
+
 /* Past the per-address limit a connection is closed at once; the others,
  * and later ones, are served. */
 static void test_connection_limits(void **state UNUSED)
@@ -1025,6 +1060,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_scrapes),
 		cmocka_unit_test(test_slow_client),
 		cmocka_unit_test(test_connection_limits),
+		cmocka_unit_test(test_stop_with_clients),
 		cmocka_unit_test(test_threads_block_signals),
 		cmocka_unit_test(test_listen_errors),
 		cmocka_unit_test(test_port_in_use),
