@@ -356,7 +356,12 @@ static void test_get_metrics(void **state UNUSED)
 	expect_header(&r, "Content-Type", HTTP_CONTENT_TYPE_TEXT);
 	assert_string_equal(r.body, TEXT_BODY);
 	reply_free(&r);
-	assert_int_equal(atomic_load(&st.calls), 3);
+	/* a query string (Prometheus' `params`) is the same path */
+	request(http_port(s), "GET", "/metrics?collect%5B%5D=x", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, TEXT_BODY);
+	reply_free(&r);
+	assert_int_equal(atomic_load(&st.calls), 4);
 	http_stop(s);
 }
 
