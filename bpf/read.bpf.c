@@ -131,6 +131,7 @@ static __always_inline void emit_read(const struct sock *sk,
 	r->queue_after = ri->queue_after;
 	r->syscall_nr = (__u32)ri->nr;
 	r->pad = 0;
+	r->cgroup_id = bpf_get_current_cgroup_id();
 	fill_endpoints(&r->ep, sk, direct);
 	submit_record(r);
 }

@@ -280,6 +280,7 @@ struct bs_read_rec {
 	__u32 queue_after;	/* bytes waiting after it */
 	__u32 syscall_nr;	/* the system call that read, -1 if unknown */
 	__u32 pad;
+	__u64 cgroup_id;	/* the reading task's cgroup (v2 id) */
 	struct bs_endpoints ep;
 };
 

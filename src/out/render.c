@@ -67,12 +67,22 @@ unsigned render_width(const struct render *r)
 
 const char *render_cgroup(const struct render *r, const struct sock_entry *s)
 {
-	return cgroups_path(r->cgroups, model_cgroup_id(s));
+	return render_cgroup_of(r, model_cgroup_id(s));
 }
 
 const char *render_container(const struct render *r, const struct sock_entry *s)
 {
-	return cgroups_container(r->cgroups, model_cgroup_id(s));
+	return render_container_of(r, model_cgroup_id(s));
+}
+
+const char *render_cgroup_of(const struct render *r, uint64_t id)
+{
+	return cgroups_path(r->cgroups, id);
+}
+
+const char *render_container_of(const struct render *r, uint64_t id)
+{
+	return cgroups_container(r->cgroups, id);
 }
 
 bool render_hook_on(const struct render *r, enum hook_id id)

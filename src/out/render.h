@@ -69,6 +69,9 @@ struct render {
  */
 const char *render_cgroup(const struct render *r, const struct sock_entry *s);
 const char *render_container(const struct render *r, const struct sock_entry *s);
+/* The same by cgroup id (a read record's). */
+const char *render_cgroup_of(const struct render *r, uint64_t id);
+const char *render_container_of(const struct render *r, uint64_t id);
 void render_init(struct render *r, FILE *out, const struct render_config *cfg,
 		 const struct hook_status *hooks);
 /*

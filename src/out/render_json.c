@@ -177,18 +177,19 @@ static const uint64_t *hist_of(const struct sock_entry *s, int kind)
 	return s->hist ? s->hist + (size_t)kind * BS_HIST_SLOTS : NULL;
 }
 
-/* The reader's cgroup path and container id (docs/json.md), or nulls. */
-static void json_cgroup(struct render *r, const struct sock_entry *s)
+/* A reader's cgroup path and container id (docs/json.md), or nulls. */
+static void json_cgroup(struct render *r, uint64_t id)
 {
-	const char *path = render_cgroup(r, s);
-	const char *id = path ? render_container(r, s) : NULL;
+	/* each lookup's text lasts until the next: written at once */
+	const char *path = render_cgroup_of(r, id), *ctr;
 
 	if (path)
 		jw_kv_str(&r->jw, "cgroup", path);
 	else
 		jw_kv_null(&r->jw, "cgroup");
-	if (id)
-		jw_kv_str(&r->jw, "container", id);
+	ctr = path ? render_container_of(r, id) : NULL;
+	if (ctr)
+		jw_kv_str(&r->jw, "container", ctr);
 	else
 		jw_kv_null(&r->jw, "container");
 }
@@ -226,7 +227,7 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 		jw_kv_u64(jw, "cgroup_id", model_cgroup_id(s));
 	else
 		jw_kv_null(jw, "cgroup_id");
-	json_cgroup(r, s);
+	json_cgroup(r, model_cgroup_id(s));
 	json_endpoints(jw, &s->ep);
 	jw_kv_str(jw, "state", s->closed ? "CLOSED" : fmt_tcp_state(s->ep.tcp_state));
 	jw_kv_bool(jw, "closed", s->closed);
@@ -420,6 +421,11 @@ static void json_read(struct render *r, const struct bs_read_rec *rec)
 	jw_kv_u64(jw, "tid", rec->tid);
 	jw_key(jw, "comm");
 	jw_strn(jw, rec->comm, sizeof(rec->comm));
+	if (rec->cgroup_id)
+		jw_kv_u64(jw, "cgroup_id", rec->cgroup_id);
+	else
+		jw_kv_null(jw, "cgroup_id");
+	json_cgroup(r, rec->cgroup_id);
 	jw_kv_u64(jw, "cookie", rec->cookie);
 	json_endpoints(jw, &rec->ep);
 	if (sc)

@@ -228,6 +228,10 @@ def check_trace_reads(errs, objs, w):
     errs.eq("%s data read records" % w.comm, len(data), conn["reads"])
     errs.eq("%s sum of ret" % w.comm, sum(r["ret"] for r in data), conn["bytes"])
     errs.eq("%s records (any result)" % w.comm, len(recs), sum(conn["sc_all"].values()))
+    wrong = [(r.get("cgroup"), r.get("cgroup_id")) for r in recs
+             if (r.get("cgroup"), r.get("cgroup_id")) != (w.cgroup_rel, w.cgroup_ino)]
+    errs.true("%s read records in another cgroup than its own (%s, %d): %r"
+              % (w.comm, w.cgroup_rel, w.cgroup_ino, wrong[:3]), not wrong)
 
 
 @scenario("cgroup_filter_trace")
