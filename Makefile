@@ -30,7 +30,8 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -DBUFSCOPE_VERSION='"$(VERSION)"'
 INCLUDES := -Iinclude -Isrc -Iworkloads -I$(OUTPUT)
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-I$(dir $(VMLINUX)) -Iinclude -Ibpf
-LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -linih -lelf -lz -lm
+LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -linih -lmicrohttpd \
+	-lpthread -lelf -lz -lm
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 # maps.bpf.o defines what the others declare extern: the linker wants it first.

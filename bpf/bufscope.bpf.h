@@ -206,6 +206,24 @@ static __always_inline bool is_listener(const struct sock *sk, bool direct)
 	return BS_LOAD(direct, sk, __sk_common.skc_state) == TCP_LISTEN;
 }
 
+extern __u64 listen_ports[65536 / 64];
+
+/* A listener has this local port: remember it (see maps.bpf.c). */
+static __always_inline void note_listen_port(__u16 port)
+{
+	__u64 bit = 1ULL << (port & 63);
+
+	if (!(listen_ports[port / 64] & bit))
+		__sync_fetch_and_or(&listen_ports[port / 64], bit);
+}
+
+/* The socket's local port if a listener has had it, else 0 (ephemeral). */
+static __always_inline __u16 service_port(__u16 local_port)
+{
+	return listen_ports[local_port / 64] & (1ULL << (local_port & 63))
+	       ? local_port : 0;
+}
+
 /* Is the socket in one of the namespaces the run is limited to? */
 static __always_inline bool netns_selected(const struct sock_common *skc)
 {

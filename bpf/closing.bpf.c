@@ -66,7 +66,13 @@ static __always_inline void closing_begin(const struct sock *sk, int newstate)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_closing_state, const struct sock *sk, int oldstate, int newstate)
 {
-	if (!sk || !is_tcp(sk, true) || !sock_selected(&sk->__sk_common, true))
+	if (!sk || !is_tcp(sk, true))
+		return 0;
+	if (newstate == TCP_LISTEN) {	/* listen(): the port serves */
+		note_listen_port(sk->__sk_common.skc_num);
+		return 0;
+	}
+	if (!sock_selected(&sk->__sk_common, true))
 		return 0;
 	if (closing_state(newstate)) {
 		/* CLOSE_WAIT -> LAST_ACK: close(), the closer to note; a socket

@@ -57,6 +57,8 @@ static __always_inline void fill_sock_head(struct bs_sock_rec *rec, __u32 kind,
 	rec->ts_ns = bpf_ktime_get_ns();
 	rec->inode = socket_inode(tp);
 	fill_endpoints(&rec->ep, sk, true);
+	if (service_port(rec->ep.sport))
+		rec->flags |= BS_SF_SERVICE;
 	fill_queues(rec, tp);
 }
 
@@ -101,6 +103,8 @@ static __always_inline void fill_sample(struct bs_sock_rec *rec,
 	ep->dport = bpf_ntohs(skc->skc_dport);
 	ep->tcp_state = skc->skc_state;
 	ep->pad = 0;
+	if (service_port(ep->sport))
+		rec->flags |= BS_SF_SERVICE;
 	if (ep->family == AF_INET) {
 		__builtin_memset(ep->saddr, 0, sizeof(ep->saddr));
 		__builtin_memset(ep->daddr, 0, sizeof(ep->daddr));
@@ -242,7 +246,8 @@ static __always_inline void totals_of(struct bs_totals *t,
  * be; the spill slot when the map is full (*unowned set). Entries are never
  * deleted, so a later look-up for the same reader finds the same place.
  */
-static __always_inline struct bs_fold *fold_of(const struct bs_reader *r,
+static __always_inline struct bs_fold *fold_of(const struct sock *sk,
+					       const struct bs_reader *r,
 					       bool *unowned)
 {
 	struct bs_fold_key key = { .pid = r->pid };
@@ -250,8 +255,12 @@ static __always_inline struct bs_fold *fold_of(const struct bs_reader *r,
 	__u32 zero = 0;
 
 	*unowned = false;
-	if (r->pid)
+	key.port = service_port(bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk,
+							inet_sport)));
+	if (r->pid) {
 		__builtin_memcpy(key.comm, r->comm, sizeof(key.comm));
+		key.cgroup_id = r->cgroup_id;
+	}
 	v = bpf_map_lookup_elem(&close_folds, &key);
 	if (v)
 		return v;
@@ -316,7 +325,8 @@ static __always_inline bool gate_take(struct bs_sock_state *st)
 					   BS_GATE_REPORTING) == BS_GATE_FREE;
 }
 
-static __always_inline void gate_give(struct bs_sock_state *st,
+static __always_inline void gate_give(const struct sock *sk,
+				      struct bs_sock_state *st,
 				      const struct bs_sock_rec *sent_full)
 {
 	struct bs_fold *v;
@@ -325,7 +335,7 @@ static __always_inline void gate_give(struct bs_sock_state *st,
 	if (__sync_val_compare_and_swap(&st->gate, BS_GATE_REPORTING,
 					BS_GATE_FREE) != BS_GATE_FOLDED)
 		return;
-	v = fold_of(&st->reader, &unowned);
+	v = fold_of(sk, &st->reader, &unowned);
 	if (!v)
 		return;
 	fold_add(v, &st->reported, NULL, true);
@@ -407,7 +417,7 @@ static __always_inline void report_socket(struct seq_file *seq, struct sock *sk,
 	if (!rec->queue_bytes)
 		st->f.nonempty_since_ns = 0;
 out:
-	gate_give(st, full ? rec : NULL);
+	gate_give(sk, st, full ? rec : NULL);
 }
 
 /*
@@ -429,8 +439,12 @@ int iter_tcp(struct bpf_iter__tcp *ctx)
 	/* time-wait and request socks have no state: no helper call for them */
 	if (skc->skc_state == BPF_TCP_TIME_WAIT || skc->skc_state == BPF_TCP_NEW_SYN_RECV)
 		return 0;
+	if (skc->skc_state == TCP_LISTEN) {	/* listeners come first */
+		note_listen_port(skc->skc_num);
+		return 0;
+	}
 	tp = bpf_skc_to_tcp_sock(skc);	/* NULL for time-wait and request socks */
-	if (!tp || skc->skc_state == TCP_LISTEN || !sock_selected(skc, true))
+	if (!tp || !sock_selected(skc, true))
 		return 0;
 	waiting = queue_bytes(tp, true) != 0;
 	st = stored_state((struct sock *)tp, waiting);
@@ -500,7 +514,7 @@ static __always_inline void fold_close(struct sock *sk, struct bs_sock_state *st
 	struct bs_fold *v;
 	bool unowned;
 
-	v = fold_of(&st->reader, &unowned);
+	v = fold_of(sk, &st->reader, &unowned);
 	if (!v) {
 		count_lost();
 		return;

@@ -204,6 +204,9 @@ enum bs_rec_kind {
 enum bs_sock_flags {
 	BS_SF_HAS_STATE = 1 << 0,	/* state is valid (the socket had events) */
 	BS_SF_HAS_READER = 1 << 1,	/* state.reader is valid (it was read from) */
+	/* ep.sport is a port a listener has had: the socket serves it (see
+	 * listen_ports in bpf/maps.bpf.c); else its port is ephemeral */
+	BS_SF_SERVICE = 1 << 2,
 };
 
 /* Addresses in network byte order; IPv4 uses the first 4 bytes of each. */
@@ -306,12 +309,15 @@ struct bs_drop_key {
 
 /*
  * Key of the close folds (BPF hash map): the process that last read the
- * sockets folded there; pid 0 and an empty name for sockets never read.
+ * sockets folded there, with its cgroup, and the port they served; pid 0,
+ * an empty name and cgroup 0 for sockets never read.
  */
 struct bs_fold_key {
 	__u32 pid;		/* tgid */
 	char comm[BS_COMM_LEN];
-	__u32 pad;
+	__u16 port;		/* their local port if it served (BS_SF_SERVICE), else 0 */
+	__u16 pad;
+	__u64 cgroup_id;
 };
 
 /*

@@ -298,6 +298,24 @@ static int parse_option(int c, const char *arg, const char *optname,
 			return fail(err, NULL, "--svg needs a file name");
 		o->svg = arg;
 		return 0;
+	case OPT_LISTEN:
+		if (!*arg)
+			return fail(err, "e.g. --listen 127.0.0.1:9435",
+				    "--listen needs an address and port");
+		o->listen = arg;
+		return 0;
+	case OPT_WEB_CONFIG:
+		if (!*arg)
+			return fail(err, NULL, "--web.config.file needs a file name");
+		o->web_config = arg;
+		return 0;
+	case OPT_LABELS: o->labels = arg; return 0;
+	case OPT_MAX_SERIES:
+		if (!parse_long(arg, 2, 1000000, &v))
+			return fail(err, "--max-series takes a count from 2 to 1000000",
+				    "bad series count '%.64s'", arg);
+		o->max_series = (unsigned)v;
+		return 0;
 	case OPT_REPEAT:
 		if (!parse_long(arg, 1, 1000, &v))
 			return fail(err, "--repeat takes a count from 1 to 1000",
@@ -329,6 +347,10 @@ static const char *own_option_name(int c)
 	case OPT_METRICS: return "--metrics";
 	case OPT_NO_TIMELINE: return "--no-timeline";
 	case OPT_CLEANUP: return "--cleanup";
+	case OPT_LISTEN: return "--listen";
+	case OPT_WEB_CONFIG: return "--web.config.file";
+	case OPT_LABELS: return "--labels";
+	case OPT_MAX_SERIES: return "--max-series";
 	default: return NULL;
 	}
 }
@@ -342,6 +364,7 @@ static const char *shared_option_name(int c)
 	case 'P': return "--port";
 	case 'i': return "--interval";
 	case 'd': return "--duration";
+	case 'o': return "--output";
 	default: return "?";
 	}
 }
@@ -395,6 +418,10 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 		{ "metrics", no_argument, NULL, OPT_METRICS },
 		{ "no-timeline", no_argument, NULL, OPT_NO_TIMELINE },
 		{ "cleanup", no_argument, NULL, OPT_CLEANUP },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "web.config.file", required_argument, NULL, OPT_WEB_CONFIG },
+		{ "labels", required_argument, NULL, OPT_LABELS },
+		{ "max-series", required_argument, NULL, OPT_MAX_SERIES },
 		{ NULL, 0, NULL, 0 },
 	};
 	int first, c;

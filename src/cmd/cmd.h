@@ -16,7 +16,7 @@
 #include "out/render.h"
 #include "model/view.h"
 
-enum command { CMD_TOP, CMD_TRACE, CMD_HIST, CMD_DEMO, CMD_VALIDATE, CMD__COUNT };
+enum command { CMD_TOP, CMD_TRACE, CMD_HIST, CMD_DEMO, CMD_VALIDATE, CMD_SERVE, CMD__COUNT };
 enum output_mode { OUT_TABLE, OUT_JSON };
 
 /* What `trace` prints (-e/--events). */
@@ -60,12 +60,18 @@ struct options {
 	const char *show;	/* --show NAME */
 	const char *svg;	/* --svg FILE */
 	unsigned repeat;	/* --repeat N, 0: once */
+	/* serve's own options */
+	const char *listen;	/* --listen ADDR:PORT */
+	const char *web_config;	/* --web.config.file FILE, NULL: none */
+	const char *labels;	/* --labels LIST, NULL: the default ones */
+	unsigned max_series;	/* --max-series N, 0: the default */
 };
 
 /* Long-only options of one command (validate's), past the letters. */
 enum long_option {
 	OPT_LIST = 256, OPT_SHOW, OPT_DRY_RUN, OPT_ALL, OPT_SVG, OPT_REPEAT,
 	OPT_METRICS, OPT_NO_TIMELINE, OPT_CLEANUP,
+	OPT_LISTEN, OPT_WEB_CONFIG, OPT_LABELS, OPT_MAX_SERIES,	/* serve's */
 };
 
 struct cmd {
@@ -85,7 +91,7 @@ struct cmd {
 	int (*run)(const struct options *opt);	/* the exit status */
 };
 
-extern const struct cmd cmd_top, cmd_trace, cmd_hist, cmd_demo, cmd_validate;
+extern const struct cmd cmd_top, cmd_trace, cmd_hist, cmd_demo, cmd_validate, cmd_serve;
 /* Indexed by enum command. */
 extern const struct cmd *const commands[CMD__COUNT];
 

@@ -11,6 +11,7 @@ const struct cmd *const commands[CMD__COUNT] = {
 	[CMD_HIST] = &cmd_hist,
 	[CMD_DEMO] = &cmd_demo,
 	[CMD_VALIDATE] = &cmd_validate,
+	[CMD_SERVE] = &cmd_serve,
 };
 
 void cmd_engine_config(const struct options *opt, struct engine_config *cfg)

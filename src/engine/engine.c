@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,6 +101,10 @@ struct engine {
 	double last_pass;	/* ... at the last pass */
 	struct netns_set netns;
 	int epfd, timerfd;
+	/* passes asked for by another thread (engine_request_pass): how many
+	 * so far, and how many of them the last pass began after */
+	int request_fd;
+	uint64_t requests, requests_served;
 	int err;		/* a sink failed: -errno */
 	int out_err;		/* standard output failed: this errno */
 };
@@ -232,7 +237,7 @@ static int on_fold(void *ctx, const struct bs_fold_key *key, bool unowned,
 {
 	struct engine *s = ctx;
 
-	return model_apply_fold(&s->model, key->pid, key->comm, unowned, f);
+	return model_apply_fold(&s->model, key, unowned, f);
 }
 
 /*
@@ -445,6 +450,34 @@ static int arm_timer(struct engine *s)
 	return 0;
 }
 
+size_t engine_map_usage(const struct engine *e, struct map_usage *out, size_t max)
+{
+	return collector_map_usage(e->col, out, max);
+}
+
+uint64_t engine_request_pass(struct engine *e)
+{
+	uint64_t one = 1;
+	uint64_t ticket = __atomic_add_fetch(&e->requests, 1, __ATOMIC_SEQ_CST);
+
+	if (write(e->request_fd, &one, sizeof(one)) != sizeof(one))
+		log_debug("asking for a pass: %s", strerror(errno));
+	return ticket;
+}
+
+uint64_t engine_requests_served(const struct engine *e)
+{
+	return e->requests_served;
+}
+
+/* Did another thread ask for a pass since the last one began? */
+static bool pass_requested(struct engine *s)
+{
+	uint64_t n;
+
+	return read(s->request_fd, &n, sizeof(n)) == sizeof(n) && n;
+}
+
 /* Did the pass timer expire since it was last read? */
 static bool timer_expired(struct engine *s)
 {
@@ -476,13 +509,18 @@ static int run_loop(struct engine *s)
 		err = drain(s);
 		if (err)
 			return err;
-		if (timer_expired(s)) {
+		bool requested = pass_requested(s);
+
+		if (timer_expired(s) || requested) {
 			double t = now_s();
+			/* the requests this pass answers: those made before it */
+			uint64_t asked = __atomic_load_n(&s->requests, __ATOMIC_SEQ_CST);
 
 			/* the end is this close: its last pass ends the interval */
 			if (end && end - t < slice)
 				break;
 			err = take_pass(s);
+			s->requests_served = asked;
 			if (err)
 				return err;
 			if (pass_sinks(s, t - s->last_pass, false))
@@ -527,6 +565,10 @@ static int engine_open(struct engine *s)
 	ev.data.fd = collector_fd(s->col);
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 		return -errno;
+	s->request_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ev.data.fd = s->request_fd;
+	if (s->request_fd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->request_fd, &ev))
+		return -errno;
 	return 0;
 }
 
@@ -539,6 +581,8 @@ static void engine_close(struct engine *s)
 	model_free(&s->model);
 	if (s->timerfd >= 0)
 		close(s->timerfd);
+	if (s->request_fd >= 0)
+		close(s->request_fd);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	collector_close(s->col);
@@ -576,7 +620,7 @@ static int finish(struct engine *s)
 int engine_run(const struct engine_config *cfg, struct sink *sinks, size_t nsinks)
 {
 	struct engine s = { .cfg = cfg, .sinks = sinks, .nsinks = nsinks,
-			    .epfd = -1, .timerfd = -1 };
+			    .epfd = -1, .timerfd = -1, .request_fd = -1 };
 	char desc[256];
 	int err, status = 1;
 

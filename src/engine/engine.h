@@ -67,6 +67,16 @@ int engine_run(const struct engine_config *cfg, struct sink *sinks, size_t nsink
 /* A sink's work is done (its workload ended): the run ends as at the end
  * of its duration, with the last pass and on_finish. */
 void engine_stop(struct engine *e);
+/* The kernel's bounded tables and their fill (collector_map_usage). */
+size_t engine_map_usage(const struct engine *e, struct map_usage *out, size_t max);
+/*
+ * From any thread: a pass now, with the sinks' on_pass (a scrape wants fresh
+ * values). Returns its ticket: the pass that answers it is the first whose
+ * on_pass sees engine_requests_served() >= ticket.
+ */
+uint64_t engine_request_pass(struct engine *e);
+/* In on_pass: the requests made before this pass began (tickets up to it). */
+uint64_t engine_requests_served(const struct engine *e);
 /* Did a signal (SIGINT, SIGTERM, SIGHUP) end the run? */
 bool engine_interrupted(void);
 

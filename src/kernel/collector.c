@@ -50,6 +50,8 @@ struct collector {
 	uint32_t nsamples;	/* its slots */
 	size_t slot_size;	/* bytes a slot takes in the mapping */
 	uint64_t missed_swept;	/* kprobe tier: stashed reads found stale here */
+	/* entries the last scans found: close_folds, drop_counts */
+	uint64_t folds_seen, drops_seen;
 };
 
 int collector_check_privileges(void)
@@ -744,10 +746,12 @@ int collector_scan_drops(struct collector *c, drop_fn fn, void *ctx)
 	int err = 0;
 	__u64 total;
 
+	c->drops_seen = 0;
 	/* A walk restarts if its current key is deleted: delete afterwards. */
 	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
 		first = false;
 		key = next;
+		c->drops_seen++;
 		if (bpf_map_lookup_elem(fd, &key, &total) ||
 		    !fn(ctx, key.cookie, key.reason, total))
 			continue;
@@ -851,10 +855,12 @@ int collector_scan_folds(struct collector *c, fold_fn fn, void *ctx)
 	__u32 zero = 0;
 	int err = 0;
 
+	c->folds_seen = 0;
 	/* never deleted while walked: the walk cannot restart */
 	while (!err && !bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
 		first = false;
 		key = next;
+		c->folds_seen++;
 		if (!bpf_map_lookup_elem(fd, &key, &f))
 			err = fn(ctx, &key, false, &f);
 	}
@@ -909,6 +915,27 @@ void losses_sub(struct losses *d, const struct losses *now,
 
 	for (size_t i = 0; i < sizeof(*d) / sizeof(uint64_t); i++)
 		o[i] = n[i] - m[i];
+}
+
+size_t collector_map_usage(const struct collector *c, struct map_usage *out,
+			   size_t max)
+{
+	const struct bpf_map *maps[] = {
+		c->skel->maps.close_folds, c->skel->maps.drop_counts,
+		c->skel->maps.closing_socks,
+	};
+	uint64_t entries[] = {
+		c->folds_seen, c->drops_seen,
+		__atomic_load_n(&c->skel->bss->closing_count, __ATOMIC_RELAXED),
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]) && n < max; i++, n++) {
+		out[n].name = bpf_map__name(maps[i]);
+		out[n].entries = entries[i];
+		out[n].capacity = bpf_map__max_entries(maps[i]);
+	}
+	return n;
 }
 
 int collector_fd(const struct collector *c)

@@ -117,6 +117,17 @@ typedef int (*fold_fn)(void *ctx, const struct bs_fold_key *key, bool unowned,
 		       const struct bs_fold *f);
 int collector_scan_folds(struct collector *c, fold_fn fn, void *ctx);
 
+/* A bounded table of the kernel side, and how full it is. */
+struct map_usage {
+	const char *name;	/* the BPF map's name */
+	uint64_t entries, capacity;
+};
+#define COLLECTOR_MAPS 3
+/* The close folds and per-socket drop counts as the last pass's scans found
+ * them, the closing sockets now; returns how many were filled. */
+size_t collector_map_usage(const struct collector *c, struct map_usage *out,
+			   size_t max);
+
 /* The kernel side's own counters: losses, folds. */
 struct bs_kstats collector_kstats(const struct collector *c);
 const struct hook_status *collector_hooks(const struct collector *c);

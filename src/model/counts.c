@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "model/counts.h"
 
-#define INFO_C(m, key, unit, hook, help) \
-	{ key, unit, hook, help, offsetof(struct counts, m) },
-#define INFO_D(m, k0, k1, unit, hook, help) \
-	{ k0, unit, hook, help, offsetof(struct counts, m[0]) }, \
-	{ k1, unit, hook, help, offsetof(struct counts, m[1]) },
+#define INFO_C(m, key, metric, unit, hook, help) \
+	{ key, metric, -1, unit, hook, help, offsetof(struct counts, m) },
+#define INFO_D(m, k0, k1, metric, unit, hook, help) \
+	{ k0, metric, BS_ZW_SENT, unit, hook, help, offsetof(struct counts, m[0]) }, \
+	{ k1, metric, BS_ZW_RECV, unit, hook, help, offsetof(struct counts, m[1]) },
 
 const struct count_info count_infos[] = {
 	COUNTS_TABLE(INFO_C, INFO_D)

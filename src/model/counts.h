@@ -5,15 +5,17 @@
  * struct, the deltas and sums, the JSON writer and the docs check
  * (tests/unit/test_counts.c against docs/json.md) are all made from it.
  *
- *   C(member, key, unit, hook, help)          one count
- *   D(member, key_sent, key_recv, unit, hook, help)
+ *   C(member, key, metric, unit, hook, help)  one count
+ *   D(member, key_sent, key_recv, metric, unit, hook, help)
  *                                             one count per zero-window
  *                                             direction ([BS_ZW_SENT],
  *                                             [BS_ZW_RECV])
  *
  * The order is struct bs_totals' (include/bufscope/sock.h): the model takes
  * a record's totals member by member. A key NULL is shown only through a
- * derived field (drops_expected: the class split of drops).
+ * derived field (drops_expected: the class split of drops). `metric` is the
+ * Prometheus name, bufscope_METRIC_total (serve; docs/metrics.md); a D()
+ * entry's has a direction label; NULL: serve derives it (drops by class).
  */
 #ifndef BUFSCOPE_COUNTS_H
 #define BUFSCOPE_COUNTS_H
@@ -33,48 +35,52 @@ enum count_unit {
 enum count_hook { CH_ALWAYS, CH_ARRIVAL, CH_DROPS };
 
 #define COUNTS_TABLE(C, D)						\
-	C(reads, "reads", UNIT_COUNT, CH_ALWAYS,			\
+	C(reads, "reads", "reads", UNIT_COUNT, CH_ALWAYS,		\
 	  "reads that returned data (peeks excluded)")			\
-	C(bytes, "bytes", UNIT_BYTES, CH_ALWAYS,			\
+	C(bytes, "bytes", "read_bytes", UNIT_BYTES, CH_ALWAYS,		\
 	  "bytes those reads returned")					\
-	C(req_reads, "req_reads", UNIT_COUNT, CH_ALWAYS,		\
+	C(req_reads, "req_reads", "sized_reads", UNIT_COUNT, CH_ALWAYS,	\
 	  "reads whose requested size is known")			\
-	C(req_bytes, "req_bytes", UNIT_BYTES, CH_ALWAYS,		\
+	C(req_bytes, "req_bytes", "requested_bytes", UNIT_BYTES, CH_ALWAYS,	\
 	  "sum of the requested sizes over req_reads")			\
-	C(full_reads, "full_reads", UNIT_COUNT, CH_ALWAYS,		\
+	C(full_reads, "full_reads", "full_reads", UNIT_COUNT, CH_ALWAYS,	\
 	  "reads that filled the buffer (returned = requested)")	\
-	C(eof_reads, "eof_reads", UNIT_COUNT, CH_ALWAYS,		\
+	C(eof_reads, "eof_reads", "eof_reads", UNIT_COUNT, CH_ALWAYS,	\
 	  "reads that returned 0: end of stream")			\
-	C(eagain_reads, "eagain_reads", UNIT_COUNT, CH_ALWAYS,		\
-	  "reads that found no data (EAGAIN)")				\
-	C(error_reads, "error_reads", UNIT_COUNT, CH_ALWAYS,		\
+	C(eagain_reads, "eagain_reads", "eagain_reads", UNIT_COUNT,	\
+	  CH_ALWAYS, "reads that found no data (EAGAIN)")		\
+	C(error_reads, "error_reads", "error_reads", UNIT_COUNT, CH_ALWAYS,	\
 	  "reads that failed with another error")			\
-	C(peek_reads, "peek_reads", UNIT_COUNT, CH_ALWAYS,		\
+	C(peek_reads, "peek_reads", "peek_reads", UNIT_COUNT, CH_ALWAYS,	\
 	  "MSG_PEEK reads that returned data")				\
-	C(peek_bytes, "peek_bytes", UNIT_BYTES, CH_ALWAYS,		\
+	C(peek_bytes, "peek_bytes", "peek_bytes", UNIT_BYTES, CH_ALWAYS,	\
 	  "bytes those peeks returned")					\
-	C(arrivals, "arrivals", UNIT_COUNT, CH_ARRIVAL,			\
+	C(arrivals, "arrivals", "arrivals", UNIT_COUNT, CH_ARRIVAL,	\
 	  "times the kernel woke the reader because data arrived")	\
-	D(zw_segments, "zero_window_sent", "zero_window_recv", UNIT_COUNT,	\
-	  CH_ALWAYS, "zero-window segments sent (the reader is slow), "	\
+	D(zw_segments, "zero_window_sent", "zero_window_recv",		\
+	  "zero_window_segments", UNIT_COUNT, CH_ALWAYS,		\
+	  "zero-window segments sent (the reader is slow), "		\
 	  "received (the peer's is)")					\
 	D(zw_episodes, "zero_window_episodes_sent",			\
-	  "zero_window_episodes_recv", UNIT_COUNT, CH_ALWAYS,		\
-	  "zero-window episodes begun, each way")			\
-	D(zw_ns, "zero_window_sent_ms", "zero_window_recv_ms", UNIT_NS,	\
-	  CH_ALWAYS, "time inside zero-window episodes, each way")	\
+	  "zero_window_episodes_recv", "zero_window_episodes", UNIT_COUNT,	\
+	  CH_ALWAYS, "zero-window episodes begun, each way")		\
+	D(zw_ns, "zero_window_sent_ms", "zero_window_recv_ms",		\
+	  "zero_window_seconds", UNIT_NS, CH_ALWAYS,			\
+	  "time inside zero-window episodes, each way")			\
 	D(zw_probes, "zero_window_probes_recv", "zero_window_probes_sent",	\
-	  UNIT_COUNT, CH_ALWAYS, "zero-window probes received while "	\
-	  "this socket's window was 0, sent while the peer's was")	\
-	C(drops, "drops", UNIT_COUNT, CH_DROPS,				\
+	  "zero_window_probes", UNIT_COUNT, CH_ALWAYS,			\
+	  "zero-window probes received while this socket's window was 0, "	\
+	  "sent while the peer's was")					\
+	C(drops, "drops", NULL, UNIT_COUNT, CH_DROPS,			\
 	  "received segments the kernel dropped for the socket")	\
-	C(drops_expected, NULL, UNIT_COUNT, CH_DROPS,			\
+	C(drops_expected, NULL, NULL, UNIT_COUNT, CH_DROPS,		\
 	  "of the drops, expected discards, as the kernel classed them")	\
-	C(rcvbuf_changes, "rcvbuf_changes", UNIT_COUNT, CH_ALWAYS,	\
+	C(rcvbuf_changes, "rcvbuf_changes", "receive_buffer_changes",	\
+	  UNIT_COUNT, CH_ALWAYS,					\
 	  "times sk_rcvbuf changed (autotuning, SO_RCVBUF)")
 
-#define COUNTS_MEMBER_C(m, key, unit, hook, help) uint64_t m;
-#define COUNTS_MEMBER_D(m, k0, k1, unit, hook, help) uint64_t m[BS_ZW_N];
+#define COUNTS_MEMBER_C(m, key, metric, unit, hook, help) uint64_t m;
+#define COUNTS_MEMBER_D(m, k0, k1, metric, unit, hook, help) uint64_t m[BS_ZW_N];
 
 /* Cumulative counts (or their deltas): only uint64_t members. */
 struct counts {
@@ -84,6 +90,8 @@ struct counts {
 /* One count of the table, a direction of a D() entry being one. */
 struct count_info {
 	const char *key;	/* JSON key; NULL: shown only derived */
+	const char *metric;	/* Prometheus name's stem; NULL: derived */
+	int dir;		/* a D() entry's direction (enum bs_zw_dir), or -1 */
 	enum count_unit unit;
 	enum count_hook hook;
 	const char *help;

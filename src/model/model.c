@@ -370,6 +370,7 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 			return -ENOMEM;
 	}
 	s->inode = rec->inode ? rec->inode : s->inode;
+	s->service_port = rec->flags & BS_SF_SERVICE ? rec->ep.sport : 0;
 	if (set_endpoints(m, s, &rec->ep))
 		return -ENOMEM;
 	s->queue_bytes = rec->queue_bytes;
@@ -571,11 +572,13 @@ static size_t fold_slot(uint32_t pid, const char *comm, bool unowned, size_t nsl
 	return slot_of(h, nslots);
 }
 
-static bool fold_is(const struct sock_entry *s, uint32_t pid, const char *comm,
+static bool fold_is(const struct sock_entry *s, const struct bs_fold_key *key,
 		    bool unowned)
 {
 	return s && s->fold_spill == unowned &&
-	       (unowned || (s->pid == pid && !strncmp(s->comm, comm, BS_COMM_LEN)));
+	       (unowned || (s->pid == key->pid && s->cgroup_id == key->cgroup_id &&
+			    s->service_port == key->port &&
+			    !strncmp(s->comm, key->comm, BS_COMM_LEN)));
 }
 
 /* Folded entry i in the index of n slots. */
@@ -615,15 +618,16 @@ static int fold_reserve(struct model *m)
 
 /* The folded entry of a reader, made the first time its closes are folded;
  * found through fold_slots, not a scan of the folded entries. */
-static struct sock_entry *fold_entry(struct model *m, uint32_t pid,
-				     const char *comm, bool unowned)
+static struct sock_entry *fold_entry(struct model *m, const struct bs_fold_key *key,
+				     bool unowned)
 {
+	size_t n = m->fold_nslots;
 	struct sock_entry *s;
 
-	for (size_t k = m->fold_nslots ? fold_slot(pid, comm, unowned, m->fold_nslots) : 0;
-	     m->fold_nslots && m->fold_slots[k]; k = (k + 1) & (m->fold_nslots - 1)) {
+	for (size_t k = n ? fold_slot(key->pid, key->comm, unowned, n) : 0;
+	     n && m->fold_slots[k]; k = (k + 1) & (n - 1)) {
 		s = model_find(m, MODEL_FOLD_COOKIE(m->fold_slots[k] - 1));
-		if (fold_is(s, pid, comm, unowned))
+		if (fold_is(s, key, unowned))
 			return s;
 	}
 	if (fold_reserve(m))
@@ -636,20 +640,23 @@ static struct sock_entry *fold_entry(struct model *m, uint32_t pid,
 	s->fold_spill = unowned;
 	s->closed = true;
 	s->destroyed = true;
-	if (pid && !unowned) {
+	if (key->pid && !unowned) {
 		s->owner = OWNER_READER;
-		s->pid = pid;
-		memcpy(s->comm, comm, BS_COMM_LEN);
+		s->pid = key->pid;
+		s->cgroup_id = key->cgroup_id;
+		memcpy(s->comm, key->comm, BS_COMM_LEN);
 		s->comm[BS_COMM_LEN - 1] = 0;
 	}
+	if (!unowned)
+		s->service_port = key->port;
 	fold_insert(m, m->fold_slots, m->fold_nslots, m->nfolds - 1);
 	return s;
 }
 
-int model_apply_fold(struct model *m, uint32_t pid, const char *comm,
+int model_apply_fold(struct model *m, const struct bs_fold_key *key,
 		     bool unowned, const struct bs_fold *f)
 {
-	struct sock_entry *s = fold_entry(m, pid, comm, unowned);
+	struct sock_entry *s = fold_entry(m, key, unowned);
 
 	if (!s)
 		return -ENOMEM;
@@ -1177,9 +1184,10 @@ struct agg_list {
 };
 
 static bool agg_is(const struct sock_entry *a, enum model_agg level,
-		   uint32_t pid, const char *comm)
+		   uint32_t pid, const char *comm, uint64_t cgroup_id, uint16_t port)
 {
 	return a->aggregate == level && !a->evicting && a->pid == pid &&
+	       a->cgroup_id == cgroup_id && a->service_port == port &&
 	       !strncmp(a->comm, comm, BS_COMM_LEN);
 }
 
@@ -1191,6 +1199,9 @@ static long agg_get(struct model *m, struct agg_list *l, enum model_agg level,
 	/* the command's and the rest's stand for processes gone: their owner
 	 * is the command only, or none (read now: model_add may move x) */
 	enum owner_source owner = level == AGG_OTHER ? OWNER_UNKNOWN : x->owner;
+	/* what serve labels it with: the rest's has none */
+	uint64_t cgroup_id = level == AGG_OTHER ? 0 : x->cgroup_id;
+	uint16_t port = level == AGG_OTHER ? 0 : x->service_port;
 	char comm[BS_COMM_LEN] = "(other)";
 	struct sock_entry *a;
 	size_t ai;
@@ -1201,7 +1212,7 @@ static long agg_get(struct model *m, struct agg_list *l, enum model_agg level,
 			memcpy(comm, x->comm, BS_COMM_LEN - 1);
 	}
 	for (size_t i = 0; i < l->n; i++)
-		if (agg_is(&m->socks[l->idx[i]], level, pid, comm))
+		if (agg_is(&m->socks[l->idx[i]], level, pid, comm, cgroup_id, port))
 			return (long)l->idx[i];
 	if (array_reserve(&l->idx, &l->cap, l->n, sizeof(*l->idx), 64))
 		return -ENOMEM;
@@ -1219,6 +1230,8 @@ static long agg_get(struct model *m, struct agg_list *l, enum model_agg level,
 	a->owner = owner;
 	a->pid = pid;
 	memcpy(a->comm, comm, BS_COMM_LEN);
+	a->cgroup_id = cgroup_id;
+	a->service_port = port;
 	ai = (size_t)(a - m->socks);
 	l->idx[l->n++] = ai;
 	return (long)ai;

@@ -74,7 +74,10 @@ struct sock_entry {
 	struct bs_endpoints ep;
 	enum owner_source owner;
 	uint32_t pid, tid;
-	uint64_t cgroup_id;
+	uint64_t cgroup_id;	/* its reader's cgroup (v2 id), 0: unknown */
+	/* its local port if a listener has it (it serves that port), else 0:
+	 * ephemeral; folds and aggregates keep their sockets' */
+	uint16_t service_port;
 	char comm[BS_COMM_LEN];
 	struct counts total;	/* cumulative, as the kernel counted */
 	struct cursor_mark mark[MODEL_CURSORS];
@@ -233,11 +236,12 @@ void model_alive(struct model *m, uint64_t cookie);
 /* An episode edge, drop or rcvbuf record (struct bs_flow_rec). */
 int model_apply_flow(struct model *m, const struct bs_flow_rec *rec);
 /*
- * The kernel's fold of the closes of one reader (pid 0 and "" for sockets
- * never read; `unowned`: the spill slot, owner unknown), cumulative: its
- * totals become those of one folded entry, closed, with that owner.
+ * The kernel's fold of the closes of one reader, cgroup and served port
+ * (pid 0 and "" for sockets never read; `unowned`: the spill slot, owner
+ * unknown), cumulative: its totals become those of one folded entry,
+ * closed, with that owner.
  */
-int model_apply_fold(struct model *m, uint32_t pid, const char *comm,
+int model_apply_fold(struct model *m, const struct bs_fold_key *key,
 		     bool unowned, const struct bs_fold *f);
 /* The kernel's per-socket count of drops for one reason. */
 void model_set_drops(struct model *m, uint64_t cookie, uint32_t reason,

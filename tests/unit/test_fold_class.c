@@ -148,6 +148,7 @@ static void sock(struct ctx *c, uint64_t cookie, uint32_t pid, uint64_t drops,
 static void fold(struct ctx *c, uint32_t pid, uint64_t drops, uint64_t expected,
 		 uint32_t incomplete)
 {
+	struct bs_fold_key key = { .pid = pid, .comm = "srv" };
 	struct bs_fold f;
 
 	memset(&f, 0, sizeof(f));
@@ -157,7 +158,7 @@ static void fold(struct ctx *c, uint32_t pid, uint64_t drops, uint64_t expected,
 	f.t.drops_expected = expected;
 	f.sockets = 2;
 	f.incomplete = incomplete;
-	assert_int_equal(model_apply_fold(&c->m, pid, "srv", false, &f), 0);
+	assert_int_equal(model_apply_fold(&c->m, &key, false, &f), 0);
 }
 
 static const struct sock_row *folded_row(const struct sock_row *rows, long n)

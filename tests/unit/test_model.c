@@ -1196,6 +1196,16 @@ static const struct sock_entry *fold_of(const struct model *m, uint32_t pid)
 	return NULL;
 }
 
+/* The kernel's fold of one reader (no cgroup, no served port). */
+static int apply_fold(struct model *m, uint32_t pid, const char *comm,
+		      bool unowned, const struct bs_fold *f)
+{
+	struct bs_fold_key key = { .pid = pid };
+
+	strncpy(key.comm, comm, sizeof(key.comm) - 1);
+	return model_apply_fold(m, &key, unowned, f);
+}
+
 static void test_fold_entry(void **state)
 {
 	struct model *m = *state;
@@ -1203,7 +1213,7 @@ static void test_fold_entry(void **state)
 	struct bs_fold f;
 
 	fold_init(&f, 3, 2);
-	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
+	assert_int_equal(apply_fold(m, 100, "web", false, &f), 0);
 	s = fold_of(m, 100);
 	assert_non_null(s);
 	assert_true(s->folded);
@@ -1224,13 +1234,13 @@ static void test_fold_entry(void **state)
 	assert_int_equal(s->hist[BS_HIST_RET * BS_HIST_SLOTS + 7], 3);
 	/* cumulative: the same reader's entry is updated, not a second one */
 	fold_init(&f, 5, 4);
-	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
+	assert_int_equal(apply_fold(m, 100, "web", false, &f), 0);
 	assert_ptr_equal(fold_of(m, 100), s);
 	assert_int_equal(s->total.reads, 5);
 	assert_int_equal(s->folded_sockets, 4);
 	assert_int_equal(m->nfolds, 1);
 	/* another process with the same pid (a new name after exec): its own */
-	assert_int_equal(model_apply_fold(m, 100, "other", false, &f), 0);
+	assert_int_equal(apply_fold(m, 100, "other", false, &f), 0);
 	assert_int_equal(m->nfolds, 2);
 	assert_null(model_find(m, 1));
 }
@@ -1246,12 +1256,12 @@ static void test_fold_many_readers(void **state)
 	for (int pass = 1; pass <= 3; pass++) {
 		for (uint32_t pid = 1; pid <= n; pid++) {
 			fold_init(&f, pass * pid, 1);
-			assert_int_equal(model_apply_fold(m, pid, pid % 2 ? "a" : "b",
+			assert_int_equal(apply_fold(m, pid, pid % 2 ? "a" : "b",
 							  false, &f), 0);
 		}
 		fold_init(&f, pass, 1);
-		assert_int_equal(model_apply_fold(m, 0, "", true, &f), 0);
-		assert_int_equal(model_apply_fold(m, 0, "", false, &f), 0);
+		assert_int_equal(apply_fold(m, 0, "", true, &f), 0);
+		assert_int_equal(apply_fold(m, 0, "", false, &f), 0);
 		assert_int_equal(m->nfolds, n + 2);
 	}
 	for (uint32_t pid = 1; pid <= n; pid++) {
@@ -1271,10 +1281,10 @@ static void test_fold_unowned(void **state)
 	const struct sock_entry *web = NULL, *unread = NULL, *spill = NULL;
 
 	fold_init(&f, 1, 1);
-	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
-	assert_int_equal(model_apply_fold(m, 0, "", false, &f), 0);
+	assert_int_equal(apply_fold(m, 100, "web", false, &f), 0);
+	assert_int_equal(apply_fold(m, 0, "", false, &f), 0);
 	fold_init(&f, 2, 1);
-	assert_int_equal(model_apply_fold(m, 0, "", true, &f), 0);
+	assert_int_equal(apply_fold(m, 0, "", true, &f), 0);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct sock_entry *s = &m->socks[i];
 
@@ -1334,7 +1344,7 @@ static void test_fold_vanished_and_rollup(void **state)
 	f.t.reads = 7;
 	f.t.bytes = 700;
 	f.sockets = 2;
-	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
+	assert_int_equal(apply_fold(m, 100, "web", false, &f), 0);
 	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 2);	/* socket 1 closed, and the fold */
 	assert_non_null(row_of(rows, n, 1));
@@ -1352,7 +1362,7 @@ static void test_fold_vanished_and_rollup(void **state)
 	f.t.reads = 9;
 	f.t.bytes = 900;
 	f.sockets = 3;
-	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
+	assert_int_equal(apply_fold(m, 100, "web", false, &f), 0);
 	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].d.reads, 2);
@@ -1360,7 +1370,7 @@ static void test_fold_vanished_and_rollup(void **state)
 	reads += rows[0].d.reads, bytes += rows[0].d.bytes;
 	free(rows);
 	/* unchanged: not listed again */
-	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
+	assert_int_equal(apply_fold(m, 100, "web", false, &f), 0);
 	n = model_take_interval(m, 0, &rows);
 	assert_int_equal(n, 0);
 	/* the intervals add up to the summary, which is exact: 3 + 1 + 9 */
@@ -1408,7 +1418,7 @@ static void test_fold_drops_unlisted(void **state)
 	memset(&f, 0, sizeof(f));
 	f.t.drops = 4;
 	f.sockets = 1;
-	assert_int_equal(model_apply_fold(m, 100, "web", false, &f), 0);
+	assert_int_equal(apply_fold(m, 100, "web", false, &f), 0);
 	n = model_summary(m, &rows);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].d.drops, 4);

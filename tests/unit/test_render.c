@@ -2256,6 +2256,7 @@ static void test_table_flow_events(void **state)
 /* A socket gone without its close record, and its process's folded closes. */
 static void folded_and_vanished(struct ctx *c)
 {
+	struct bs_fold_key key = { .pid = 1234, .comm = "reader" };
 	struct bs_sock_rec r;
 	struct bs_fold f;
 
@@ -2268,7 +2269,7 @@ static void folded_and_vanished(struct ctx *c)
 	f.t.bytes = 300;
 	f.sockets = 2;
 	f.hist[BS_HIST_RET][9] = 3;
-	assert_int_equal(model_apply_fold(&c->m, 1234, "reader", false, &f), 0);
+	assert_int_equal(model_apply_fold(&c->m, &key, false, &f), 0);
 }
 
 static void test_json_folded_and_vanished(void **state)

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `bufscope serve`: a Prometheus exporter. The engine runs as for top, its
+ * passes feeding the exporter (src/serve/exporter.c); an HTTP server
+ * (src/serve/http.c, its own threads) answers scrapes. A scrape asks the
+ * engine for a pass and waits for it, so what it gets is fresh; scrapes
+ * that come together share one pass.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cmd/cmd.h"
+#include "serve/exporter.h"
+#include "serve/http.h"
+#include "util/log.h"
+
+#define SERVE_LISTEN "127.0.0.1:9435"
+/* Passes between scrapes: closed sockets leave the model this often. */
+#define SERVE_INTERVAL_S 5.0
+/* A scrape waits this long for its pass, then takes the last one's. */
+#define SCRAPE_WAIT_S 5.0
+
+struct serve {
+	const struct options *opt;
+	struct exporter *x;
+	struct http_server *http;
+	pthread_mutex_t lock;
+	pthread_cond_t passed;	/* a pass ended (CLOCK_MONOTONIC) */
+	struct engine *e;	/* NULL: not attached yet, or the run is over */
+	uint64_t served;	/* requests the last pass answered */
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* An HTTP thread: a pass, then the exposition. */
+static int metrics(void *ctx, enum http_format fmt, char **body, size_t *len)
+{
+	struct serve *s = ctx;
+	double t0 = mono_s();
+	struct timespec until;
+	uint64_t ticket;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->e) {
+		pthread_mutex_unlock(&s->lock);
+		return -EAGAIN;
+	}
+	ticket = engine_request_pass(s->e);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)SCRAPE_WAIT_S;
+	while (s->e && s->served < ticket)
+		if (pthread_cond_timedwait(&s->passed, &s->lock, &until) == ETIMEDOUT) {
+			log_warn("a scrape waited %.0f s for its pass: it has the last one's",
+				 SCRAPE_WAIT_S);
+			break;
+		}
+	pthread_mutex_unlock(&s->lock);
+	return exporter_render(s->x, fmt == HTTP_OPENMETRICS_100, mono_s() - t0, body, len);
+}
+
+static int serve_start(void *ctx, struct engine *e)
+{
+	struct serve *s = ctx;
+
+	if (exporter_start(s->x, e))
+		return -1;
+	pthread_mutex_lock(&s->lock);
+	s->e = e;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static int serve_pass(void *ctx, struct engine *e, double elapsed_s)
+{
+	struct serve *s = ctx;
+	int err = exporter_pass(s->x, e);
+
+	(void)elapsed_s;
+	pthread_mutex_lock(&s->lock);
+	s->served = engine_requests_served(e);
+	pthread_cond_broadcast(&s->passed);
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+/* The engine is about to go: no scrape may wait on it any more. */
+static int serve_finish(void *ctx, struct engine *e, double elapsed_s)
+{
+	struct serve *s = ctx;
+
+	(void)e;
+	(void)elapsed_s;
+	pthread_mutex_lock(&s->lock);
+	s->e = NULL;
+	pthread_cond_broadcast(&s->passed);
+	pthread_mutex_unlock(&s->lock);
+	http_stop(s->http);
+	s->http = NULL;
+	return 0;
+}
+
+static const char landing[] =
+	"<!DOCTYPE html><html><head><title>bufscope</title></head><body>"
+	"<h1>bufscope</h1><p>TCP receive queues, reads and zero windows, per "
+	"process, cgroup and port.</p><p><a href=\"/metrics\">/metrics</a></p>"
+	"</body></html>\n";
+
+static int run(const struct options *opt)
+{
+	struct exporter_config xc = {
+		.labels = LABELS_DEFAULT,
+		.max_series = opt->max_series ? opt->max_series : EXPORTER_MAX_SERIES,
+	};
+	struct serve s = { .opt = opt };
+	struct http_config hc = {
+		.listen = opt->listen ? opt->listen : SERVE_LISTEN,
+		.max_connections = 32, .timeout_s = 10, .landing_html = landing,
+	};
+	struct sink sink = {
+		.ctx = &s, .on_start = serve_start, .on_pass = serve_pass,
+		.on_finish = serve_finish,
+	};
+	struct engine_config cfg;
+	pthread_condattr_t ca;
+	char err[512];
+	int status;
+
+	if (opt->labels && labels_parse(opt->labels, &xc.labels, err, sizeof(err))) {
+		log_error("e.g. --labels process,port", "%s", err);
+		return 2;
+	}
+	s.x = exporter_new(&xc);
+	if (!s.x) {
+		log_error(NULL, "out of memory");
+		return 1;
+	}
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s.passed, &ca);
+	pthread_condattr_destroy(&ca);
+	/* listening before attaching: a port taken fails at once */
+	if (http_start(&s.http, &hc, metrics, &s, err, sizeof(err))) {
+		log_error("choose another with --listen ADDR:PORT", "%s", err);
+		status = 2;
+		goto out;
+	}
+	log_info("serving metrics on http://%s/metrics", hc.listen);
+	cmd_engine_config(opt, &cfg);
+	cfg.interval_s = opt->interval_given ? opt->interval_s : SERVE_INTERVAL_S;
+	cfg.kernel.ringbuf_bytes = CMD_RINGBUF;
+	/* every pass gives each changed socket's histograms */
+	cfg.kernel.hist_every_pass = true;
+	status = engine_run(&cfg, &sink, 1);
+	http_stop(s.http);	/* if the run ended before on_finish */
+out:
+	pthread_cond_destroy(&s.passed);
+	pthread_mutex_destroy(&s.lock);
+	exporter_free(s.x);
+	return status;
+}
+
+const struct cmd cmd_serve = {
+	.name = "serve",
+	.summary = "a Prometheus/OpenMetrics exporter: counts per process, cgroup and port",
+	.examples =
+		"  bufscope serve                      metrics on http://127.0.0.1:9435/metrics\n"
+		"  bufscope serve --listen :9435       on every interface (an explicit choice)\n"
+		"  bufscope serve -P 443 --labels process,port\n"
+		"                                      port 443's sockets, two labels only\n",
+	.options_help =
+		"serve options:\n"
+		"  --listen ADDR:PORT       where to serve (default " SERVE_LISTEN ");\n"
+		"                           :PORT listens on every interface\n"
+		"  --web.config.file FILE   TLS and basic auth, in the Prometheus\n"
+		"                           exporter-toolkit format (docs/serve.md)\n"
+		"  --labels LIST            labels of the series, of: process, cgroup,\n"
+		"                           container, port (the default four), pid,\n"
+		"                           peer, local_port\n"
+		"  --max-series N           label sets kept (default 1000); the rest\n"
+		"                           are counted in one set labelled \"other\"\n"
+		"  (-i S: a pass every S seconds between scrapes, default 5; each\n"
+		"  scrape takes its own pass)\n",
+	.own_long = (1u << (OPT_LISTEN - OPT_LIST)) | (1u << (OPT_WEB_CONFIG - OPT_LIST)) |
+		    (1u << (OPT_LABELS - OPT_LIST)) | (1u << (OPT_MAX_SERIES - OPT_LIST)),
+	.refused_options = "o",
+	.run = run,
+};
