@@ -721,7 +721,9 @@ class Bench:
             sizes.append(len(body))
             server_s.append(metric_value(body, "bufscope_scrape_duration_seconds"))
             time.sleep(0.5)
-        row.update(scrape_ms_median=1000 * med(times), scrape_ms_max=1000 * max(times),
+        row.update(scrape_ms=[round(1000 * t, 1) for t in times],
+                   server_ms=[None if v is None else round(1000 * v, 1) for v in server_s],
+                   scrape_ms_median=1000 * med(times), scrape_ms_max=1000 * max(times),
                    body_bytes=med(sizes), samples=sum(1 for l in body.splitlines()
                                                       if l and not l.startswith("#")),
                    server_ms_median=None if None in server_s else 1000 * med(server_s),
@@ -759,7 +761,8 @@ class Bench:
         self.results["serve"] = row
         log(f"  scrape median {row['scrape_ms_median']:.1f} ms, max "
             f"{row['scrape_ms_max']:.1f} ms, {row['samples']:,} samples, "
-            f"{row['body_bytes'] / 1024:.0f} KiB; cpu {row['cpu_pct']:.3f}% of a core "
+            f"{row['body_bytes'] / 1024:.0f} KiB (each: {row['scrape_ms']} ms, serve's own "
+            f"{row['server_ms']} ms); cpu {row['cpu_pct']:.3f}% of a core "
             f"over {row['window_s']:.0f} s with a scrape every {every:.0f} s")
 
     def cleanup(self):
@@ -792,20 +795,26 @@ def scrape(port):
 
 
 def wait_healthy(coll, port, timeout=60.0):
-    """Seconds until GET /-/healthy answers 200 (Broken if serve ends first)."""
+    """Seconds until GET /-/healthy answers 200 (or, from a serve without
+    that endpoint, /metrics does); Broken if serve ends first."""
     import http.client
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         if coll.p.poll() is not None:
             raise Broken("bufscope serve exited before it was healthy: "
                          + " | ".join(coll.err[-5:]))
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/-/healthy")
-            if conn.getresponse().status == 200:
+        for path in ("/-/healthy", "/metrics"):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("GET", path)
+                status = conn.getresponse().status
+                conn.close()
+            except OSError:
+                break
+            if status == 200:
                 return time.monotonic() - t0
-        except OSError:
-            pass
+            if status != 404:
+                break
         time.sleep(0.1)
     raise Broken(f"bufscope serve not healthy within {timeout:.0f} s")
 
