@@ -30,8 +30,12 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -DBUFSCOPE_VERSION='"$(VERSION)"'
 INCLUDES := -Iinclude -Isrc -Iworkloads -I$(OUTPUT)
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-I$(dir $(VMLINUX)) -Iinclude -Ibpf
-LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -linih -lmicrohttpd \
-	-lpthread -lelf -lz -lm
+LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -linih -lelf -lz -lm
+# `serve`'s HTTP server (libmicrohttpd, GnuTLS), web config (libyaml) and
+# password hashes (libxcrypt).
+SERVE_LIBS := $(shell pkg-config --libs libmicrohttpd gnutls yaml-0.1 libcrypt 2>/dev/null || \
+	echo -lmicrohttpd -lgnutls -lyaml -lcrypt) -lpthread
+LIBS += $(SERVE_LIBS)
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 # maps.bpf.o defines what the others declare extern: the linker wants it first.
@@ -155,9 +159,19 @@ $(OUTPUT)/bufscope: $(OBJS) $(WL_LIB)
 # and libc linked in.
 static: $(OUTPUT)/bufscope-static
 
-$(OUTPUT)/bufscope-static: $(OBJS) $(WL_LIB)
+# Without the HTTP server: Debian ships no static p11-kit nor libunistring,
+# which GnuTLS (so libmicrohttpd) needs; `serve` there says to use the
+# dynamic binary (docs/design-notes.md).
+STATIC_OBJS := $(filter-out $(OUTPUT)/src/serve/http.o,$(OBJS)) $(OUTPUT)/src/serve/http-nohttp.o
+
+$(OUTPUT)/src/serve/http-nohttp.o: src/serve/http.c | $(OUTPUT)/src
+	$(call msg,CC,$< (no HTTP))
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -DBUFSCOPE_NO_HTTP $(INCLUDES) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/bufscope-static: $(STATIC_OBJS) $(WL_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) -static $(LDFLAGS) $^ -lbpf -linih -lelf -lz -lzstd -lm -o $@
+	$(Q)$(CC) -static $(LDFLAGS) $^ -lbpf -linih -lelf -lz -lzstd -lyaml -lcrypt -lm -pthread -o $@
 
 $(OUTPUT)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJS) $(WL_LIB) \
 		| $(OUTPUT)/tests/unit
@@ -181,9 +195,12 @@ $(OUTPUT)/tests-static/%: tests/integration/workloads/%.c \
 	$(call msg,CC,$< (static))
 	$(Q)$(CC) -static -O2 -Wall -Wextra -Iworkloads -o $@ $< $(WL_LIB)
 
-$(OUTPUT)/tests-static/khist_dump: tests/tools/khist_dump.c $(LIB_OBJS) $(WL_LIB) | $(OUTPUT)/tests-static
+$(OUTPUT)/tests-static/khist_dump: tests/tools/khist_dump.c $(LIB_OBJS) $(OUTPUT)/src/serve/http-nohttp.o \
+		$(WL_LIB) | $(OUTPUT)/tests-static
 	$(call msg,CC,$< (static))
-	$(Q)$(CC) -static $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(WL_LIB) -lbpf -linih -lelf -lz -lzstd -lm -o $@
+	$(Q)$(CC) -static $(CFLAGS) $(INCLUDES) $< $(filter-out $(OUTPUT)/src/serve/http.o,$(LIB_OBJS)) \
+		$(OUTPUT)/src/serve/http-nohttp.o $(WL_LIB) -lbpf -linih -lelf -lz -lzstd -lyaml -lcrypt -lm \
+		-pthread -o $@
 
 workloads-static: $(WORKLOADS_STATIC) $(OUTPUT)/tests-static/khist_dump
 
@@ -215,6 +232,9 @@ install: $(OUTPUT)/bufscope
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -D -m 0755 $(OUTPUT)/bufscope $(DESTDIR)$(PREFIX)/sbin/bufscope
 	$(Q)install -D -m 0644 docs/bufscope.8 $(DESTDIR)$(PREFIX)/share/man/man8/bufscope.8
+	$(Q)mkdir -p $(DESTDIR)$(PREFIX)/lib/systemd/system
+	$(Q)sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' packaging/bufscope-serve.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/bufscope-serve.service
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

@@ -53,6 +53,15 @@ extern const volatile __u8 cfg_drop_expected[BS_DROP_REASON_MAX];
 /* Every pass sends full records (histograms) of the sockets that changed,
  * not samples: for `hist` (collector_config.hist_every_pass). */
 extern const volatile __u8 cfg_hist_every_pass;
+/* --cgroup: only tasks under the cgroup in cgroup_filter[0] are readers */
+extern const volatile __u8 cfg_has_cgroup;
+
+extern struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_filter SEC(".maps");
 
 extern struct bs_kstats kstats;
 extern __u32 sample_count;
@@ -136,12 +145,24 @@ static __always_inline bool comm_selected(const char *comm)
 	return true;
 }
 
-/* -p and -c: is the current task one we were asked to watch? */
+/*
+ * --cgroup: is the current task in that cgroup or one below it (cgroup v2)?
+ * Only a task can be asked: a socket's state remembers a reader or closer
+ * that passed (note_reader, note_closer), for the hooks and the iterator
+ * that run without one.
+ */
+static __always_inline bool cgroup_selected(void)
+{
+	return !cfg_has_cgroup ||
+	       bpf_current_task_under_cgroup(&cgroup_filter, 0) == 1;
+}
+
+/* -p, -c and --cgroup: is the current task one we were asked to watch? */
 static __always_inline bool task_selected(__u32 tgid)
 {
 	char comm[BS_COMM_LEN];
 
-	if (!pid_selected(tgid))
+	if (!pid_selected(tgid) || !cgroup_selected())
 		return false;
 	if (!cfg_has_comm)
 		return true;	/* the name is fetched only when it matters */
@@ -149,7 +170,10 @@ static __always_inline bool task_selected(__u32 tgid)
 	return comm_selected(comm);
 }
 
-/* The same test for a reader recorded earlier (the iterator has no task). */
+/*
+ * The same test for a reader recorded earlier (the iterator has no task).
+ * Its cgroup passed when it was recorded: only a selected task is.
+ */
 static __always_inline bool reader_selected(const struct bs_reader *r)
 {
 	return pid_selected(r->pid) && comm_selected(r->comm);
@@ -157,7 +181,7 @@ static __always_inline bool reader_selected(const struct bs_reader *r)
 
 static __always_inline bool has_task_filter(void)
 {
-	return cfg_npids || cfg_has_comm;
+	return cfg_npids || cfg_has_comm || cfg_has_cgroup;
 }
 
 #define SOCK_DONE 1	/* enum sock_flags: the peer's FIN was received */

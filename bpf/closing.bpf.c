@@ -35,6 +35,10 @@ static __always_inline void note_closer(struct bs_sock_state *st, __u64 pid_tgid
 {
 	if (st->reader.pid || !(pid_tgid >> 32))
 		return;
+	/* --cgroup: a closer outside is no owner (the iterator has no task to
+	 * ask; -p and -c recheck a recorded owner, a cgroup cannot be) */
+	if (!cgroup_selected())
+		return;
 	st->reader.pid = pid_tgid >> 32;
 	st->reader.tid = 0;
 	st->reader.cgroup_id = bpf_get_current_cgroup_id();

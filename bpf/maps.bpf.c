@@ -20,6 +20,16 @@ const volatile __u32 cfg_wakeup_bytes = 64 * 1024;
 const volatile __u8 cfg_state_hash = 0;
 const volatile __u8 cfg_drop_expected[BS_DROP_REASON_MAX] = {};
 const volatile __u8 cfg_hist_every_pass = 0;
+const volatile __u8 cfg_has_cgroup = 0;
+
+/* --cgroup: slot 0 holds the cgroup (its directory's descriptor, set by user
+ * space after load) whose tasks, and those of the cgroups below it, read. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_filter SEC(".maps");
 
 struct bs_kstats kstats = {};
 

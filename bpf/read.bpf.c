@@ -43,6 +43,7 @@ static __always_inline void note_byte_age(struct bs_sock_state *st, __u32 seq,
 		return;		/* arrived before the marks we keep */
 	age = now - arrived;
 	hist_add(st, BS_HIST_AGE, age / 1000);
+	st->c.age_sum_ns += age;
 	if (age > st->f.age_max_ns)
 		st->f.age_max_ns = age;
 }
@@ -56,8 +57,10 @@ static __always_inline void note_gap(struct bs_sock_state *st, __u64 now)
 {
 	__u64 last = st->c.last_read_ns;
 
-	if (last && now >= last)
+	if (last && now >= last) {
 		hist_add(st, BS_HIST_GAP, (now - last) / 1000);
+		st->c.gap_sum_ns += now - last;
+	}
 	st->c.last_read_ns = now;
 }
 
@@ -88,6 +91,7 @@ static __always_inline void account_read(struct bs_sock_state *st,
 	note_gap(st, now);
 	hist_add(st, BS_HIST_RET, ri->ret);
 	hist_add(st, BS_HIST_QUEUE, ri->queue_before);
+	c->queue_sum += ri->queue_before;
 	note_byte_age(st, ri->copied_seq - (__u32)ri->ret, now);
 	if (!ri->queue_after)
 		st->f.nonempty_since_ns = 0;

@@ -230,6 +230,9 @@ static __always_inline void totals_of(struct bs_totals *t,
 	t->peek_reads = c->peek_reads;
 	t->peek_bytes = c->peek_bytes;
 	t->arrivals = c->arrivals;
+	t->queue_sum = c->queue_sum;
+	t->age_sum_ns = c->age_sum_ns;
+	t->gap_sum_ns = c->gap_sum_ns;
 	for (int d = 0; d < BS_ZW_N; d++) {
 		t->zw_segments[d] = f->zw[d].segments;
 		t->zw_episodes[d] = f->zw[d].episodes;

@@ -7,8 +7,10 @@
 #include <unistd.h>
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
+#include "kernel/cgroups.h"
 #include "kernel/collector.h"
 #include "util/log.h"
+#include "util/sanitize.h"
 #include "util/output.h"
 
 #ifndef BUFSCOPE_VERSION
@@ -54,6 +56,46 @@ static int check_pids(const struct options *opt)
 }
 
 /*
+ * --cgroup names a cgroup v2 directory that exists, now: its path into
+ * opt->cgroup_dir. A usage error (status 2) otherwise, with where cgroup v2
+ * is mounted as the hint.
+ */
+static int check_cgroup(struct options *opt)
+{
+	struct cgroups *cg;
+	const char *mount;
+	char hint[600], shown[256], where[256];
+	int err;
+
+	if (!opt->cgroup)
+		return 0;
+	cg = cgroups_open(NULL);
+	if (!cg)
+		return -ENOMEM;
+	mount = cgroups_mount(cg);
+	err = cgroups_resolve_arg(mount, opt->cgroup, opt->cgroup_dir,
+				  sizeof(opt->cgroup_dir));
+	sanitize_text(shown, sizeof(shown), opt->cgroup, strlen(opt->cgroup));
+	if (mount)
+		snprintf(hint, sizeof(hint), "cgroup v2 is mounted at %s; give a path "
+			 "under it or relative to it (as in /proc/PID/cgroup)",
+			 sanitize_text(where, sizeof(where), mount, strlen(mount)));
+	else
+		snprintf(hint, sizeof(hint), "mount cgroup v2, e.g. mount -t cgroup2 none "
+			 "/sys/fs/cgroup/unified");
+	cgroups_free(cg);
+	if (err == -ENODEV)
+		log_error(hint, "--cgroup needs cgroup v2, and none is mounted");
+	else if (err == -EXDEV)
+		log_error(hint, "--cgroup %s is not a cgroup v2 directory", shown);
+	else if (err == -ENAMETOOLONG)
+		log_error(hint, "--cgroup %s: path too long", shown);
+	else if (err)
+		log_error(hint, "--cgroup %s: no such cgroup", shown);
+	return err;
+}
+
+/*
  * What is still buffered goes out; a write that failed makes the exit status
  * 1, with one line saying why (the session has said it already, if it ran).
  */
@@ -90,6 +132,8 @@ int main(int argc, char **argv)
 		status = 0;
 	} else if (opt.version) {
 		status = print_version(&opt);
+	} else if (check_cgroup(&opt)) {
+		status = 2;
 	} else {
 		status = check_pids(&opt) ? 1 : commands[opt.cmd]->run(&opt);
 	}

@@ -17,7 +17,7 @@ RANKS = {
     "": 7,          # src/main.c: the command table's dispatch
     "cmd": 6,       # one file per command, the shared option parser
     "validate": 5,  # scenarios, namespaces, roles, expectations, reports
-    "serve": 5,     # the exporter's series and exposition, its HTTP server
+    "serve": 5,     # the exporter: HTTP server, web config, exposition
     "engine": 4,    # the event loop and the pass schedule
     "out": 3,       # output backends: table, json
     "model": 2,     # cumulative model, views, counts, histograms

@@ -55,6 +55,12 @@ struct bs_read_counters {
 	__u64 arrivals;		/* data-ready wake-ups: data arrived for the reader */
 	__u64 first_ns;		/* CLOCK_MONOTONIC of the first event, 0 if none */
 	__u64 last_read_ns;	/* CLOCK_MONOTONIC of the last data read, 0 if none */
+	/* the sums of what the queue, age and gap histograms hold (their
+	 * exact means): bytes waiting as each data read began; how long the
+	 * oldest byte each took had waited, ns; the gaps between data reads */
+	__u64 queue_sum;
+	__u64 age_sum_ns;
+	__u64 gap_sum_ns;
 };
 
 /* The process that last read from the socket. */
@@ -128,6 +134,7 @@ struct bs_flow_state {
 struct bs_totals {
 	__u64 reads, bytes, req_reads, req_bytes, full_reads, eof_reads,
 	      eagain_reads, error_reads, peek_reads, peek_bytes, arrivals;
+	__u64 queue_sum, age_sum_ns, gap_sum_ns;
 	__u64 zw_segments[BS_ZW_N];
 	__u64 zw_episodes[BS_ZW_N];
 	__u64 zw_ns[BS_ZW_N];

@@ -32,6 +32,8 @@ static const char common_options[] =
 	"  -p, --pid PID        only this process (repeatable, up to 16)\n"
 	"  -c, --comm NAME      only processes with this name (exact, 15 chars max)\n"
 	"  -P, --port PORT      only sockets with this local or remote port\n"
+	"      --cgroup PATH    only readers in this cgroup (v2) or below it; the\n"
+	"                       path under the cgroup2 mount or relative to its root\n"
 	"  -i, --interval S     seconds between updates (default 1)\n"
 	"  -d, --duration S     stop after S seconds (default: Ctrl-C, SIGTERM, SIGHUP)\n"
 	"  -o, --output MODE    table (default) or json: one JSON object per line\n"
@@ -210,6 +212,12 @@ static int parse_option(int c, const char *arg, const char *optname,
 		snprintf(o->comm, sizeof(o->comm), "%s", arg);
 		o->has_comm = true;
 		return 0;
+	case 'G':	/* --cgroup: checked against the file system by main.c */
+		if (!*arg)
+			return fail(err, "e.g. --cgroup /system.slice/nginx.service",
+				    "--cgroup needs a path");
+		o->cgroup = arg;
+		return 0;
 	case 'P':
 		if (!parse_long(arg, 1, 65535, &v))
 			return fail(err, "a port is a number from 1 to 65535",
@@ -362,6 +370,7 @@ static const char *shared_option_name(int c)
 	case 'p': return "--pid";
 	case 'c': return "--comm";
 	case 'P': return "--port";
+	case 'G': return "--cgroup";
 	case 'i': return "--interval";
 	case 'd': return "--duration";
 	case 'o': return "--output";
@@ -397,6 +406,8 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "comm", required_argument, NULL, 'c' },
 		{ "port", required_argument, NULL, 'P' },
+		/* 'G' only names it inside (refused_options): no short option */
+		{ "cgroup", required_argument, NULL, 'G' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },

@@ -37,6 +37,9 @@ struct options {
 	char comm[BS_COMM_LEN];
 	bool has_comm;
 	uint16_t port;
+	/* --cgroup as given; cgroup_dir: the directory it names (main.c) */
+	const char *cgroup;
+	char cgroup_dir[4096];
 	/* sockets in these network namespaces only (demo's), none: any */
 	uint32_t netns[BS_MAX_NETNS];
 	unsigned nnetns;

@@ -21,6 +21,7 @@ void cmd_engine_config(const struct options *opt, struct engine_config *cfg)
 	cfg->kernel.npids = opt->npids;
 	cfg->kernel.comm = opt->has_comm ? opt->comm : NULL;
 	cfg->kernel.port = opt->port;
+	cfg->kernel.cgroup_dir = opt->cgroup ? opt->cgroup_dir : NULL;
 	memcpy(cfg->kernel.netns, opt->netns, sizeof(cfg->kernel.netns));
 	cfg->kernel.nnetns = opt->nnetns;
 	cfg->kernel.attach = opt->attach;
@@ -52,6 +53,7 @@ void cmd_render_open(struct render *r, const struct options *opt, struct engine 
 	render_init(r, stdout, &rc, engine_hooks(e));
 	r->model = engine_model(e);
 	r->reasons = engine_drop_reasons(e);
+	r->cgroups = engine_cgroups(e);
 }
 
 int cmd_frame(struct frame *f, struct engine *e, struct frame_mark *mk,

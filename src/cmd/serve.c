@@ -15,6 +15,7 @@
 #include "cmd/cmd.h"
 #include "serve/exporter.h"
 #include "serve/http.h"
+#include "serve/webconfig.h"
 #include "util/log.h"
 
 #define SERVE_LISTEN "127.0.0.1:9435"
@@ -123,13 +124,14 @@ static int run(const struct options *opt)
 	struct serve s = { .opt = opt };
 	struct http_config hc = {
 		.listen = opt->listen ? opt->listen : SERVE_LISTEN,
-		.max_connections = 32, .timeout_s = 10, .landing_html = landing,
+		.landing_html = landing,
 	};
 	struct sink sink = {
 		.ctx = &s, .on_start = serve_start, .on_pass = serve_pass,
 		.on_finish = serve_finish,
 	};
 	struct engine_config cfg;
+	struct webconfig web;
 	pthread_condattr_t ca;
 	char err[512];
 	int status;
@@ -138,10 +140,19 @@ static int run(const struct options *opt)
 		log_error("e.g. --labels process,port", "%s", err);
 		return 2;
 	}
+	/* the whole file is checked before anything is attached */
+	if (opt->web_config) {
+		if (webconfig_load(opt->web_config, &web, err, sizeof(err))) {
+			log_error(WEBCONFIG_HINT, "%s", err);
+			return 2;
+		}
+		hc.web = &web;
+	}
 	s.x = exporter_new(&xc);
 	if (!s.x) {
 		log_error(NULL, "out of memory");
-		return 1;
+		status = 1;
+		goto free_web;
 	}
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_condattr_init(&ca);
@@ -150,11 +161,12 @@ static int run(const struct options *opt)
 	pthread_condattr_destroy(&ca);
 	/* listening before attaching: a port taken fails at once */
 	if (http_start(&s.http, &hc, metrics, &s, err, sizeof(err))) {
-		log_error("choose another with --listen ADDR:PORT", "%s", err);
+		log_error(NULL, "%s", err);
 		status = 2;
 		goto out;
 	}
-	log_info("serving metrics on http://%s/metrics", hc.listen);
+	log_info("serving metrics on %s://%s/metrics", hc.web && hc.web->tls ?
+		 "https" : "http", hc.listen);
 	cmd_engine_config(opt, &cfg);
 	cfg.interval_s = opt->interval_given ? opt->interval_s : SERVE_INTERVAL_S;
 	cfg.kernel.ringbuf_bytes = CMD_RINGBUF;
@@ -166,6 +178,9 @@ out:
 	pthread_cond_destroy(&s.passed);
 	pthread_mutex_destroy(&s.lock);
 	exporter_free(s.x);
+free_web:
+	if (hc.web)
+		webconfig_free(&web);
 	return status;
 }
 

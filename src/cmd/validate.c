@@ -440,6 +440,6 @@ const struct cmd cmd_validate = {
 	.own_long = (1u << (OPT_CLEANUP - OPT_LIST + 1)) - 1,
 	.takes_args = true,
 	.args_help = "SCENARIO...",
-	.refused_options = "pcPid",
+	.refused_options = "pcPidG",
 	.run = run,
 };

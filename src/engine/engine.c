@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "util/array.h"
 #include "engine/engine.h"
+#include "kernel/cgroups.h"
 #include "kernel/filter_hint.h"
 #include "util/log.h"
 #include "kernel/netns.h"
@@ -100,6 +101,8 @@ struct engine {
 	double start;		/* CLOCK_MONOTONIC seconds at the start */
 	double last_pass;	/* ... at the last pass */
 	struct netns_set netns;
+	struct cgroups *cgroups;	/* readers' cgroup ids to paths */
+	char cgroup_rel[4096];		/* --cgroup below the cgroup2 root */
 	int epfd, timerfd;
 	/* passes asked for by another thread (engine_request_pass): how many
 	 * so far, and how many of them the last pass began after */
@@ -241,6 +244,20 @@ static int on_fold(void *ctx, const struct bs_fold_key *key, bool unowned,
 }
 
 /*
+ * A socket nobody read, placed by /proc: its holder's cgroup as it is now,
+ * for `cgroup` and for --cgroup (the kernel saw no task of it to ask).
+ */
+static void note_holder_cgroup(struct engine *s, struct sock_entry *e)
+{
+	char rel[4096];
+
+	if (e->owner != OWNER_FD || cgroup_of_pid("/proc", e->pid, rel, sizeof(rel)))
+		return;
+	e->cgroup_id = cgroups_id(s->cgroups, rel);
+	e->holder_in_cgroup = s->cgroup_rel[0] && cgroup_path_under(rel, s->cgroup_rel);
+}
+
+/*
  * Sockets nobody read from while we watched: find their holder in /proc.
  * A full scan costs time on a busy host, so it runs only for a socket not yet
  * looked for, or every few passes while one stays unplaced.
@@ -268,9 +285,10 @@ static void resolve_owners(struct engine *s)
 		if (e->owner != OWNER_UNKNOWN || !e->active || e->closed || !e->inode)
 			continue;
 		o = owners_lookup(&s->owners, e->inode);
-		if (o)
+		if (o) {
 			model_set_owner(e, o->pid, o->comm);
-		else
+			note_holder_cgroup(s, e);
+		} else
 			e->owner_misses++;
 	}
 }
@@ -292,6 +310,7 @@ static int take_pass(struct engine *s)
 			log_debug("looking for network namespaces: %s", strerror(-n));
 	}
 	model_begin_pass(&s->model);
+	cgroups_new_pass(s->cgroups);
 	/* the last pass sends whole records: the summary's histograms */
 	err = collector_scan(s->col, &s->netns, full, s->final, on_record, s);
 	if (err)
@@ -363,6 +382,11 @@ struct model *engine_model(struct engine *s)
 	return &s->model;
 }
 
+struct cgroups *engine_cgroups(struct engine *s)
+{
+	return s->cgroups;
+}
+
 const struct hook_status *engine_hooks(const struct engine *s)
 {
 	return collector_hooks(s->col);
@@ -386,6 +410,7 @@ static void model_filter_from(struct model_filter *f, const struct collector_con
 	if (k->comm)
 		snprintf(f->comm, sizeof(f->comm), "%s", k->comm);
 	f->has_comm = k->comm != NULL;
+	f->has_cgroup = k->cgroup_dir != NULL;
 }
 
 /*
@@ -554,6 +579,15 @@ static int engine_open(struct engine *s)
 	model_filter_from(&s->model.filter, &s->cfg->kernel);
 	s->model.reasons = collector_drop_reasons(s->col);	/* lost or expected */
 	owners_init(&s->owners, "/proc");
+	s->cgroups = cgroups_open(NULL);
+	if (!s->cgroups)
+		return -ENOMEM;
+	if (s->cfg->kernel.cgroup_dir) {
+		err = cgroups_rel_of_dir(s->cgroups, s->cfg->kernel.cgroup_dir,
+					 s->cgroup_rel, sizeof(s->cgroup_rel));
+		if (err)
+			return err;
+	}
 	if (netns_init(&s->netns, "/proc", "/run/netns"))
 		log_warn("cannot read /proc/self/ns/net: other namespaces not scanned");
 	if (s->cfg->kernel.nnetns)	/* the others hold no socket of ours */
@@ -577,6 +611,7 @@ static void engine_close(struct engine *s)
 	free(s->unknown[0]);
 	free(s->unknown[1]);
 	owners_free(&s->owners);
+	cgroups_free(s->cgroups);
 	netns_free(&s->netns);
 	model_free(&s->model);
 	if (s->timerfd >= 0)

@@ -18,6 +18,7 @@
 
 struct engine;
 struct drop_reasons;
+struct cgroups;
 
 /* A ring-buffer record, after the model took it. */
 struct engine_record {
@@ -82,6 +83,9 @@ bool engine_interrupted(void);
 
 struct model *engine_model(struct engine *e);
 const struct hook_status *engine_hooks(const struct engine *e);
+/* The run's cgroup resolver (kernel/cgroups.h: cgroups_path(),
+ * cgroups_container()); it may walk the cgroup tree again once per pass. */
+struct cgroups *engine_cgroups(struct engine *e);
 const struct drop_reasons *engine_drop_reasons(const struct engine *e);
 /*
  * What was not counted since the start: now, or as the last pass read them

@@ -220,6 +220,7 @@ static void set_filters(struct bufscope_bpf *skel, const struct collector_config
 	skel->rodata->cfg_trace_reads = cfg->trace_reads;
 	skel->rodata->cfg_flow_records = cfg->flow_records;
 	skel->rodata->cfg_hist_every_pass = cfg->hist_every_pass;
+	skel->rodata->cfg_has_cgroup = cfg->cgroup_dir != NULL;
 	/* a quarter of the ring: early enough that it does not overflow */
 	skel->rodata->cfg_wakeup_bytes = (cfg->ringbuf_bytes ? cfg->ringbuf_bytes
 							     : DEFAULT_RINGBUF) / 4;
@@ -372,6 +373,29 @@ static int open_object(struct collector *c, const struct collector_config *cfg)
 	return err ? err : size_samples(c->skel->maps.samples, cfg);
 }
 
+/*
+ * --cgroup: the cgroup's directory into cgroup_filter[0], after load and
+ * before attach. The map holds its own reference: the descriptor goes.
+ */
+static int set_cgroup(struct collector *c, const struct collector_config *cfg)
+{
+	uint32_t key = 0;
+	int fd, err = 0;
+
+	if (!cfg->cgroup_dir)
+		return 0;
+	fd = open(cfg->cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || bpf_map__update_elem(c->skel->maps.cgroup_filter, &key,
+					   sizeof(key), &fd, sizeof(fd), BPF_ANY))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		log_error("is it a cgroup v2 directory?", "cannot filter by cgroup %s: %s",
+			  cfg->cgroup_dir, strerror(-err));
+	return err;
+}
+
 static void close_object(struct collector *c)
 {
 	for (int i = 0; i < HOOK__COUNT; i++) {
@@ -470,6 +494,8 @@ static int load_and_attach(struct collector *c, const struct btf *btf,
 			}
 			snprintf(why, sizeof(why), "bufscope's program failed to load: %s",
 				 strerror(-err));
+		} else if ((err = set_cgroup(c, cfg))) {
+			return err;
 		} else {
 			err = attach(c, &failed);
 			if (!err)

@@ -21,6 +21,9 @@ struct collector_config {
 	 * /proc/PID/ns/net); nnetns 0: any */
 	uint32_t netns[BS_MAX_NETNS];
 	unsigned nnetns;
+	/* --cgroup: readers in this cgroup v2 directory or below only
+	 * (cgroups_resolve_arg's result); NULL: any */
+	const char *cgroup_dir;
 	bool trace_reads;	/* a ring-buffer record for every read */
 	uint8_t flow_records;	/* enum bs_flow_records: drop, rcvbuf records */
 	uint32_t ringbuf_bytes;	/* power of two; 0: default */

@@ -57,6 +57,14 @@ enum count_hook { CH_ALWAYS, CH_ARRIVAL, CH_DROPS };
 	  "bytes those peeks returned")					\
 	C(arrivals, "arrivals", "arrivals", UNIT_COUNT, CH_ARRIVAL,	\
 	  "times the kernel woke the reader because data arrived")	\
+	C(queue_sum, "read_queue_bytes", NULL, UNIT_BYTES, CH_ALWAYS,	\
+	  "bytes waiting as each data read began, summed")		\
+	C(age_sum_ns, "read_wait_ms", NULL, UNIT_NS, CH_ARRIVAL,		\
+	  "how long the oldest byte each data read took had waited, "	\
+	  "summed (reads whose byte's arrival is known)")		\
+	C(gap_sum_ns, "read_gap_ms", NULL, UNIT_NS, CH_ALWAYS,		\
+	  "time between a socket's data reads, summed (its first adds "	\
+	  "nothing)")							\
 	D(zw_segments, "zero_window_sent", "zero_window_recv",		\
 	  "zero_window_segments", UNIT_COUNT, CH_ALWAYS,		\
 	  "zero-window segments sent (the reader is slow), "		\

@@ -237,6 +237,9 @@ static void counts_from_kernel(struct counts *c, const struct bs_read_counters *
 	c->peek_reads = k->peek_reads;
 	c->peek_bytes = k->peek_bytes;
 	c->arrivals = k->arrivals;
+	c->queue_sum = k->queue_sum;
+	c->age_sum_ns = k->age_sum_ns;
+	c->gap_sum_ns = k->gap_sum_ns;
 }
 
 
@@ -736,7 +739,7 @@ bool model_episode_due(const struct episode *e, int cursor)
 }
 
 static bool owner_visible(const struct model *m, enum owner_source owner,
-			  uint32_t pid, const char *comm);
+			  uint32_t pid, const char *comm, bool holder_in_cgroup);
 
 bool model_episode_shown(const struct model *m, const struct episode *e,
 			 int cursor, bool summary)
@@ -748,7 +751,7 @@ bool model_episode_shown(const struct model *m, const struct episode *e,
 	if (s)
 		return model_visible(m, s);
 	/* its socket was evicted: the owner it had; never in the model: shown */
-	return !e->gone || owner_visible(m, e->owner, e->pid, e->comm);
+	return !e->gone || owner_visible(m, e->owner, e->pid, e->comm, false);
 }
 
 uint64_t model_episode_ns(const struct model *m, const struct episode *e)
@@ -810,6 +813,14 @@ void model_end_pass(struct model *m)
 	}
 }
 
+uint64_t model_cgroup_id(const struct sock_entry *s)
+{
+	bool known = s->owner == OWNER_READER || s->owner == OWNER_CLOSER ||
+		     s->owner == OWNER_FD;
+
+	return known ? s->cgroup_id : 0;
+}
+
 void model_set_owner(struct sock_entry *s, uint32_t pid, const char *comm)
 {
 	if (s->owner == OWNER_READER || s->owner == OWNER_CLOSER)
@@ -821,11 +832,24 @@ void model_set_owner(struct sock_entry *s, uint32_t pid, const char *comm)
 	strncpy(s->comm, comm, sizeof(s->comm) - 1);
 }
 
+/*
+ * --cgroup: the kernel recorded only readers and closers in the cgroup; a
+ * holder /proc found (OWNER_FD) is in it when the engine said so.
+ */
+static bool cgroup_owner(const struct model *m, enum owner_source owner,
+			 bool holder_in_cgroup)
+{
+	return !m->filter.has_cgroup || owner == OWNER_READER ||
+	       owner == OWNER_CLOSER || (owner == OWNER_FD && holder_in_cgroup);
+}
+
 static bool owner_visible(const struct model *m, enum owner_source owner,
-			  uint32_t pid, const char *comm)
+			  uint32_t pid, const char *comm, bool holder_in_cgroup)
 {
 	const struct model_filter *f = &m->filter;
 
+	if (!cgroup_owner(m, owner, holder_in_cgroup))
+		return false;
 	if (!f->npids && !f->has_comm)
 		return true;
 	if (owner == OWNER_UNKNOWN)
@@ -843,7 +867,7 @@ static bool owner_visible(const struct model *m, enum owner_source owner,
 
 bool model_visible(const struct model *m, const struct sock_entry *s)
 {
-	return owner_visible(m, s->owner, s->pid, s->comm);
+	return owner_visible(m, s->owner, s->pid, s->comm, s->holder_in_cgroup);
 }
 
 bool model_any_read(const struct model *m)

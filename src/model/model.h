@@ -94,6 +94,9 @@ struct sock_entry {
 	struct drop_count drops_by[MODEL_DROP_REASONS];
 	uint32_t peak_run;	/* most bytes waiting during the run */
 	uint32_t owner_misses;	/* /proc scans that did not find its holder */
+	/* OWNER_FD: its holder was in the --cgroup cgroup (or below) when
+	 * /proc named it (the engine looks; cgroup_id is the holder's then) */
+	bool holder_in_cgroup;
 	uint32_t incomplete;	/* enum bs_incomplete, as the kernel flagged */
 	bool closed;		/* destroyed, or gone from the socket table */
 	bool destroyed;		/* its close record came: nothing more will */
@@ -148,6 +151,10 @@ struct model_filter {
 	unsigned npids;
 	char comm[BS_COMM_LEN];
 	bool has_comm;
+	/* --cgroup: the kernel recorded only readers and closers in it; a
+	 * socket whose holder /proc found is shown when the holder is in it
+	 * (sock_entry.holder_in_cgroup), one with no owner known is not */
+	bool has_cgroup;
 };
 
 struct model {
@@ -269,6 +276,10 @@ int64_t model_reader_stall_ns(const struct sock_entry *s);
  * entry pointers taken before it are invalid after it. */
 void model_begin_pass(struct model *m);
 void model_end_pass(struct model *m);
+
+/* The cgroup v2 id of the socket's reader, closer or (never read, placed by
+ * /proc) holder; 0: none known. kernel/cgroups.h turns it into a path. */
+uint64_t model_cgroup_id(const struct sock_entry *s);
 
 void model_set_owner(struct sock_entry *s, uint32_t pid, const char *comm);
 /* The process a row counts for, in every rollup by process: its owner's

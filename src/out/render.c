@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include "kernel/cgroups.h"
 #include "out/render.h"
 
 #define DEFAULT_TERM_WIDTH 80
@@ -62,6 +63,16 @@ unsigned render_width(const struct render *r)
 	if (r->tty && ioctl(stream_fd(r->out), TIOCGWINSZ, &ws))
 		ws.ws_col = 0;
 	return render_fit_width(r->cfg.wide, r->tty, ws.ws_col, getenv("COLUMNS"));
+}
+
+const char *render_cgroup(const struct render *r, const struct sock_entry *s)
+{
+	return cgroups_path(r->cgroups, model_cgroup_id(s));
+}
+
+const char *render_container(const struct render *r, const struct sock_entry *s)
+{
+	return cgroups_container(r->cgroups, model_cgroup_id(s));
 }
 
 bool render_hook_on(const struct render *r, enum hook_id id)

@@ -18,6 +18,7 @@
 #include "model/view.h"
 
 struct drop_reasons;
+struct cgroups;
 struct render;
 
 enum group_by { BY_SOCKET, BY_PROCESS };
@@ -53,6 +54,8 @@ struct render {
 	const struct hook_status *hooks;
 	const struct model *model;	/* episodes, and peers of sockets */
 	const struct drop_reasons *reasons;
+	/* readers' cgroup ids to paths; NULL: every one unknown (tests) */
+	struct cgroups *cgroups;
 	bool redraw;		/* a terminal: redraw the table in place */
 	bool tty;		/* out is a terminal: tables fit its width */
 	unsigned line_width;	/* the frame being printed fits this; 0: any */
@@ -60,6 +63,12 @@ struct render {
 	struct wallclock clock;	/* event timestamps as wall-clock text */
 };
 
+/*
+ * The cgroup path (NULL: unknown) and container id (NULL: none) of a socket's
+ * reader or closer, as the resolver has them; not escaped.
+ */
+const char *render_cgroup(const struct render *r, const struct sock_entry *s);
+const char *render_container(const struct render *r, const struct sock_entry *s);
 void render_init(struct render *r, FILE *out, const struct render_config *cfg,
 		 const struct hook_status *hooks);
 /*

@@ -177,6 +177,22 @@ static const uint64_t *hist_of(const struct sock_entry *s, int kind)
 	return s->hist ? s->hist + (size_t)kind * BS_HIST_SLOTS : NULL;
 }
 
+/* The reader's cgroup path and container id (docs/json.md), or nulls. */
+static void json_cgroup(struct render *r, const struct sock_entry *s)
+{
+	const char *path = render_cgroup(r, s);
+	const char *id = path ? render_container(r, s) : NULL;
+
+	if (path)
+		jw_kv_str(&r->jw, "cgroup", path);
+	else
+		jw_kv_null(&r->jw, "cgroup");
+	if (id)
+		jw_kv_str(&r->jw, "container", id);
+	else
+		jw_kv_null(&r->jw, "container");
+}
+
 /* The socket object of docs/json.md; the caller has opened the object. */
 static void json_socket_fields(struct render *r, const struct sock_row *row,
 			       bool hist)
@@ -206,10 +222,11 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 		jw_strn(jw, s->comm, sizeof(s->comm));
 	}
 	jw_kv_str(jw, "owner", owner_name(s->owner));
-	if (s->owner == OWNER_READER || s->owner == OWNER_CLOSER)
-		jw_kv_u64(jw, "cgroup_id", s->cgroup_id);
+	if (model_cgroup_id(s))
+		jw_kv_u64(jw, "cgroup_id", model_cgroup_id(s));
 	else
 		jw_kv_null(jw, "cgroup_id");
+	json_cgroup(r, s);
 	json_endpoints(jw, &s->ep);
 	jw_kv_str(jw, "state", s->closed ? "CLOSED" : fmt_tcp_state(s->ep.tcp_state));
 	jw_kv_bool(jw, "closed", s->closed);

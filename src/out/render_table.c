@@ -166,7 +166,7 @@ static void pct_cell(char *cell, double v)
  * and what was lost; sizes, windows and expected discards go first.
  */
 enum sock_col {
-	SC_PID, SC_COMM, SC_LOCAL, SC_REMOTE, SC_READS, SC_BYTES, SC_AVG_REQ,
+	SC_PID, SC_COMM, SC_CGROUP, SC_LOCAL, SC_REMOTE, SC_READS, SC_BYTES, SC_AVG_REQ,
 	SC_AVG_RD, SC_QUEUE, SC_PEAK, SC_RCVBUF, SC_FILL, SC_WND, SC_ZW,
 	SC_ZW_TIME, SC_DROPS, SC_DISC, SC__COUNT
 };
@@ -174,6 +174,8 @@ enum sock_col {
 static const struct col_spec sock_cols[SC__COUNT] = {
 	[SC_PID] = { "PID", 5, COL_LEFT, 0, 0 },
 	[SC_COMM] = { "COMM", 0, COL_LEFT, 0, 6 },
+	/* the first to go: the widest, and for hosts with containers */
+	[SC_CGROUP] = { "CGROUP", 0, COL_LEFT, 15, 0 },
 	[SC_LOCAL] = { "LOCAL", 0, COL_LEFT, 0, 0 },
 	[SC_REMOTE] = { "REMOTE", 0, COL_LEFT, 1, 0 },
 	[SC_READS] = { "READS/s", 7, COL_RIGHT, 6, 0 },
@@ -223,6 +225,36 @@ struct frame_view {
 	bool rates;
 };
 
+/*
+ * The reader's cgroup in a cell: a container's id as `docker ps` shows it
+ * (its first 12 hex digits), else the path, its end when it is too long
+ * ('~' first), '-' when unknown; escaped (a path is any bytes but '/').
+ */
+static void cgroup_cell(const struct render *r, const struct sock_entry *s,
+			char *cell)
+{
+	const char *path = render_cgroup(r, s), *id;
+	size_t n;
+
+	if (!path) {
+		snprintf(cell, COL_CELL_LEN, "-");
+		return;
+	}
+	id = render_container(r, s);
+	if (id) {
+		snprintf(cell, COL_CELL_LEN, "%.12s", id);
+		return;
+	}
+	n = strlen(path);
+	if (n < COL_CELL_LEN) {
+		sanitize_text(cell, COL_CELL_LEN, path, n);
+		return;
+	}
+	cell[0] = '~';
+	sanitize_text(cell + 1, COL_CELL_LEN - 1, path + n - (COL_CELL_LEN - 2),
+		      COL_CELL_LEN - 2);
+}
+
 static void sock_cells(const struct frame_view *v, const struct sock_row *row,
 		       struct col_row *c)
 {
@@ -239,6 +271,7 @@ static void sock_cells(const struct frame_view *v, const struct sock_row *row,
 		snprintf(c->cell[SC_PID], COL_CELL_LEN, "%u%s%s", s->pid, s->closed ? "*" : "",
 			 s->vanished ? "+" : "");
 	snprintf(c->cell[SC_COMM], COL_CELL_LEN, "%s", safe_comm(comm, sizeof(comm), s->comm));
+	cgroup_cell(v->r, s, c->cell[SC_CGROUP]);
 	if (s->folded) {
 		snprintf(c->cell[SC_LOCAL], COL_CELL_LEN, s->aggregate ?
 			 "(evicted closes)" : "(folded closes)");

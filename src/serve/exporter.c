@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "kernel/cgroups.h"
 #include "kernel/drop_reasons.h"
 #include "kernel/hooks.h"
 #include "model/hist.h"
@@ -95,6 +96,7 @@ struct exporter {
 	struct model *model;	/* the engine's: engine thread only */
 	int cursor;
 	const struct drop_reasons *reasons;	/* read-only once loaded */
+	struct cgroups *cgroups;	/* the engine's: engine thread only */
 	struct series *series;
 	size_t n, cap;
 	uint32_t *slots;	/* open addressing: index + 1; nslots = 2^k */
@@ -111,6 +113,7 @@ struct exporter {
 	size_t nmaps;
 	const struct hook_status *hooks;
 	uint64_t passes;
+	size_t episodes;	/* in the model's episode log */
 };
 
 #define FOLDED_SEEN_MAX 65536
@@ -153,9 +156,18 @@ void exporter_free(struct exporter *x)
 
 int exporter_start(struct exporter *x, struct engine *e)
 {
-	x->model = engine_model(e);
-	x->reasons = engine_drop_reasons(e);
-	x->hooks = engine_hooks(e);
+	return exporter_attach(x, engine_model(e), engine_drop_reasons(e),
+			       engine_hooks(e), engine_cgroups(e));
+}
+
+int exporter_attach(struct exporter *x, struct model *m,
+		    const struct drop_reasons *reasons,
+		    const struct hook_status *hooks, struct cgroups *cgroups)
+{
+	x->model = m;
+	x->cgroups = cgroups;
+	x->reasons = reasons;
+	x->hooks = hooks;
 	x->cursor = model_cursor_open(x->model, MODEL_CURSOR_HIST);
 	if (x->cursor < 0) {
 		log_error(NULL, "no cursor left on the model for the metrics");
@@ -246,22 +258,29 @@ static void peer_text(const struct sock_entry *s, char *buf, size_t len)
 static void entry_labels(const struct exporter *x, const struct sock_entry *s,
 			 struct labels_buf *b)
 {
-	const char *path = "", *container = "";
+	static char path[4096], container[80];	/* engine thread only */
 	char num[32], peer[INET6_ADDRSTRLEN];
 	char comm[BS_COMM_LEN];
 	uint32_t pid = model_row_pid(s);
+	uint64_t cg = model_cgroup_id(s);
+	const char *v;
 
 	b->len = 0;
 	b->s[0] = 0;
 	b->full = false;
-	if (x->cfg.cgroup && s->cgroup_id)
-		x->cfg.cgroup(x->cfg.cgroup_ctx, s->cgroup_id, &path, &container);
+	path[0] = container[0] = 0;
+	/* each lookup's text lasts until the next: copied at once */
+	if (x->cgroups && cg && (x->cfg.labels & (1u << LABEL_CGROUP)) &&
+	    (v = cgroups_path(x->cgroups, cg)))
+		snprintf(path, sizeof(path), "%s", v);
+	if (x->cgroups && cg && (x->cfg.labels & (1u << LABEL_CONTAINER)) &&
+	    (v = cgroups_container(x->cgroups, cg)))
+		snprintf(container, sizeof(container), "%s", v);
 	memset(comm, 0, sizeof(comm));
 	if (s->owner != OWNER_UNKNOWN || s->aggregate == AGG_OTHER)
 		memcpy(comm, s->comm, BS_COMM_LEN - 1);
 	for (int i = 0; i < LABEL__N; i++) {
-		const char *v = "";
-
+		v = "";
 		if (!(x->cfg.labels & (1u << i)))
 			continue;
 		switch (i) {
@@ -491,6 +510,17 @@ static int take_gauges(struct exporter *x)
 
 int exporter_pass(struct exporter *x, struct engine *e)
 {
+	struct map_usage maps[COLLECTOR_MAPS];
+	size_t nmaps = engine_map_usage(e, maps, COLLECTOR_MAPS);
+	struct losses l;
+
+	engine_losses(e, true, &l);
+	return exporter_update(x, &l, maps, nmaps);
+}
+
+int exporter_update(struct exporter *x, const struct losses *losses,
+		    const struct map_usage *maps, size_t nmaps)
+{
 	struct sock_row *rows;
 	long n;
 	int err = 0;
@@ -504,8 +534,10 @@ int exporter_pass(struct exporter *x, struct engine *e)
 	free(rows);
 	if (!err)
 		err = take_gauges(x);
-	engine_losses(e, true, &x->losses);
-	x->nmaps = engine_map_usage(e, x->maps, COLLECTOR_MAPS);
+	x->losses = *losses;
+	x->episodes = x->model->nepisodes;
+	x->nmaps = nmaps < COLLECTOR_MAPS ? nmaps : COLLECTOR_MAPS;
+	memcpy(x->maps, maps, x->nmaps * sizeof(*maps));
 	x->passes++;
 	pthread_mutex_unlock(&x->lock);
 	return err;
@@ -684,10 +716,10 @@ static void write_gauges(struct writer *w, const struct exporter *x)
 struct hist_metric {
 	unsigned kind;		/* enum bs_hist_kind */
 	const char *name, *help;
-	bool micro;		/* microseconds, shown as seconds */
-	/* its exact sum, a count of the table (its count is then written);
-	 * -1: none is kept, the buckets only */
-	long sum_offset;
+	/* slots of microseconds (truncated from ns), shown as seconds; the
+	 * sum is in ns */
+	bool micro;
+	size_t sum_offset;	/* its exact sum: a count of the table */
 };
 
 static const struct hist_metric hist_metrics[] = {
@@ -697,14 +729,19 @@ static const struct hist_metric hist_metrics[] = {
 	{ BS_HIST_RET, "read_returned_bytes", "bytes each data read returned",
 	  false, offsetof(struct counts, bytes) },
 	{ BS_HIST_QUEUE, "read_queue_bytes", "bytes waiting in the receive queue "
-	  "when each data read began", false, -1 },
+	  "when each data read began", false, offsetof(struct counts, queue_sum) },
 	{ BS_HIST_AGE, "read_residence_seconds", "how long the oldest byte each "
-	  "data read took had waited in the queue", true, -1 },
+	  "data read took had waited in the queue", true,
+	  offsetof(struct counts, age_sum_ns) },
 	{ BS_HIST_GAP, "read_interval_seconds", "time since the socket's previous "
-	  "data read", true, -1 },
+	  "data read", true, offsetof(struct counts, gap_sum_ns) },
 };
 
-/* le of slot k: its highest value, 2^k - 1 (slot 0: 0); the last is +Inf. */
+/*
+ * le of slot k: the highest value it holds, 2^k - 1 (slot 0: 0); for
+ * microsecond slots, whose values were truncated from nanoseconds, 2^k us
+ * less 1 ns. The last slot is +Inf.
+ */
 static void bucket_le(char *buf, size_t len, unsigned k, bool micro, bool om)
 {
 	uint64_t high = hist_slot_high(k);
@@ -712,9 +749,9 @@ static void bucket_le(char *buf, size_t len, unsigned k, bool micro, bool om)
 	if (k == BS_HIST_SLOTS - 1 || !high)
 		snprintf(buf, len, "le=\"+Inf\"");
 	else if (micro)
-		snprintf(buf, len, "le=\"%llu.%06llu\"",
-			 (unsigned long long)((high - 1) / 1000000),
-			 (unsigned long long)((high - 1) % 1000000));
+		snprintf(buf, len, "le=\"%llu.%09llu\"",
+			 (unsigned long long)((high * 1000 - 1) / 1000000000ULL),
+			 (unsigned long long)((high * 1000 - 1) % 1000000000ULL));
 	else
 		snprintf(buf, len, "le=\"%llu%s\"", (unsigned long long)(high - 1),
 			 om ? ".0" : "");
@@ -733,16 +770,23 @@ static void write_hists(struct writer *w, const struct exporter *x)
 			const uint64_t *h = s->hist[hm->kind];
 			uint64_t cum = 0;
 
+			/* a label set without observations has none (it
+			 * appears with its first; buckets only grow) */
+			if (!hist_total(h))
+				continue;
 			for (unsigned k = 0; k < BS_HIST_SLOTS; k++) {
 				cum += h[k];
 				bucket_le(le, sizeof(le), k, hm->micro, w->om);
 				sample_u64(w, hm->name, "_bucket", s->labels, le, cum);
 			}
-			if (hm->sum_offset < 0)
-				continue;
+			uint64_t sum = *(const uint64_t *)((const char *)&s->c +
+							   hm->sum_offset);
+
 			sample_u64(w, hm->name, "_count", s->labels, NULL, cum);
-			sample_u64(w, hm->name, "_sum", s->labels, NULL,
-				   *(const uint64_t *)((const char *)&s->c + hm->sum_offset));
+			if (hm->micro)
+				sample_ns(w, hm->name, "_sum", s->labels, NULL, sum);
+			else
+				sample_u64(w, hm->name, "_sum", s->labels, NULL, sum);
 		}
 	}
 }
@@ -776,12 +820,14 @@ static void write_self(struct writer *w, const struct exporter *x,
 		sample_u64(w, "map_entries", "", NULL, extra, x->maps[i].entries);
 	}
 	sample_u64(w, "map_entries", "", NULL, "map=\"series\"", x->n);
+	sample_u64(w, "map_entries", "", NULL, "map=\"episodes\"", x->episodes);
 	family(w, "map_capacity", "gauge", "capacity of bufscope's bounded tables");
 	for (size_t i = 0; i < x->nmaps; i++) {
 		snprintf(extra, sizeof(extra), "map=\"%s\"", x->maps[i].name);
 		sample_u64(w, "map_capacity", "", NULL, extra, x->maps[i].capacity);
 	}
 	sample_u64(w, "map_capacity", "", NULL, "map=\"series\"", x->cfg.max_series);
+	sample_u64(w, "map_capacity", "", NULL, "map=\"episodes\"", MODEL_MAX_EPISODES);
 	family(w, "series", "gauge", "label sets exposed (--max-series bounds them)");
 	sample_u64(w, "series", "", NULL, NULL, x->n);
 	family(w, "series_folded", "counter",

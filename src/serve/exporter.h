@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include "engine/engine.h"
 
+struct cgroups;
+
 /* The labels a series may have, in the order they are written. */
 enum label {
 	LABEL_PROCESS, LABEL_CGROUP, LABEL_CONTAINER, LABEL_PORT,
@@ -31,15 +33,9 @@ int labels_parse(const char *list, unsigned *mask, char *err, size_t errlen);
 /* The names, for help and errors: "process, cgroup, ..." */
 const char *labels_known(void);
 
-/* A reader's cgroup as labels: its path and the container it holds. */
-typedef void (*cgroup_fn)(void *ctx, uint64_t id, const char **path,
-			  const char **container);
-
 struct exporter_config {
 	unsigned labels;	/* enum label bits */
 	unsigned max_series;	/* label sets kept; the rest go to "other" */
-	cgroup_fn cgroup;	/* NULL: cgroup and container are "" */
-	void *cgroup_ctx;
 };
 
 struct exporter;
@@ -51,6 +47,14 @@ int exporter_start(struct exporter *x, struct engine *e);
 /* Engine thread, after each pass: the pass's deltas into the series, the
  * gauges of the open sockets, the losses and tables. 0 or -ENOMEM. */
 int exporter_pass(struct exporter *x, struct engine *e);
+/* The same two without an engine (the unit tests'): a model, its drop
+ * reasons, hooks and cgroup resolver (NULL: none, cgroup and container
+ * are ""); then a pass's losses and tables. */
+int exporter_attach(struct exporter *x, struct model *m,
+		    const struct drop_reasons *reasons,
+		    const struct hook_status *hooks, struct cgroups *cgroups);
+int exporter_update(struct exporter *x, const struct losses *losses,
+		    const struct map_usage *maps, size_t nmaps);
 /*
  * Any thread: the exposition as of the last pass, in *body (malloc'ed),
  * OpenMetrics or the text format 0.0.4; pass_s: how long the scrape's own

@@ -1,28 +1,69 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* serve's HTTP server (libmicrohttpd): a first version, /metrics only. */
+/*
+ * `bufscope serve`'s HTTP(S) server, on libmicrohttpd: GET and HEAD
+ * /metrics (the body built by the caller for each request, in the format the
+ * client's Accept header asks for), a landing page at /, /-/healthy; TLS and
+ * basic auth from the web config (webconfig.h). One thread per connection,
+ * with a limit in all, a limit per client address and an idle timeout, so a
+ * slow or hostile client holds one thread and never delays a scrape.
+ */
 #ifndef BUFSCOPE_HTTP_H
 #define BUFSCOPE_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-struct webconfig;
-struct http_server;
+#include "serve/webconfig.h"
+
+#define HTTP_DEFAULT_LISTEN "127.0.0.1:9435"
+#define HTTP_DEFAULT_MAX_CONNECTIONS 64
+#define HTTP_DEFAULT_TIMEOUT_S 10
+
+/* The exact Content-Type of each format (Prometheus 3 refuses a scrape
+ * without one it knows). */
+#define HTTP_CONTENT_TYPE_TEXT "text/plain; version=0.0.4; charset=utf-8"
+#define HTTP_CONTENT_TYPE_OPENMETRICS \
+	"application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 enum http_format { HTTP_TEXT_004, HTTP_OPENMETRICS_100 };
 
-/* The /metrics body of one request (any thread); *body malloc'ed. */
-typedef int (*http_metrics_fn)(void *ctx, enum http_format fmt, char **body,
-			       size_t *len);
+/*
+ * Builds the /metrics body for one request, in *body (malloc'ed, freed by
+ * the server) of *len bytes: 0, or -errno (the client gets a 500). Called
+ * from the server's threads, maybe several at once.
+ */
+typedef int (*http_metrics_fn)(void *ctx, enum http_format fmt, char **body, size_t *len);
 
 struct http_config {
-	const char *listen;		/* "127.0.0.1:9435" */
+	/* "127.0.0.1:9435", "[::1]:9435", ":9435" (every interface, IPv4 and
+	 * IPv6); port 0 picks a free port (http_port() tells). NULL: the default. */
+	const char *listen;
 	const struct webconfig *web;	/* NULL: plain HTTP, no auth */
-	unsigned max_connections, timeout_s;
-	const char *landing_html;
+	unsigned max_connections;	/* 0: HTTP_DEFAULT_MAX_CONNECTIONS */
+	unsigned max_per_ip;		/* 0: a quarter of max_connections (at least 2) */
+	unsigned timeout_s;		/* idle connection; 0: HTTP_DEFAULT_TIMEOUT_S */
+	const char *landing_html;	/* NULL: a page linking /metrics */
 };
 
-int http_start(struct http_server **out, const struct http_config *cfg,
-	       http_metrics_fn fn, void *ctx, char *err, size_t errlen);
+struct http_server;
+
+/*
+ * Binds the address and starts serving: 0, or -errno with one printable
+ * line in err (a bad address, the port in use, a certificate that does not
+ * load...). The web config, if any, must outlive the server.
+ */
+int http_start(struct http_server **out, const struct http_config *cfg, http_metrics_fn fn,
+	       void *ctx, char *err, size_t errlen);
+
+/* The port the server listens on (the one chosen when the config gave 0). */
+uint16_t http_port(const struct http_server *s);
+
+/* Stops serving (open connections are closed) and frees s; NULL is fine. */
 void http_stop(struct http_server *s);
+
+/* The format an Accept header asks for: OpenMetrics 1.0.0 when its media
+ * type (version 1.0.0 or none) has the highest q-value (q=0 excluded, the
+ * first on a tie), else the text format 0.0.4. NULL: the text format. */
+enum http_format http_negotiate(const char *accept);
 
 #endif

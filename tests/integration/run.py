@@ -937,7 +937,11 @@ def check_stalled_socket(errs, w, objs, summary, ss_rec, with_arrivals, fin=Fals
     errs.eq("owner", sock.get("owner"), "fd")
     errs.eq("comm", sock.get("comm"), w.comm)
     errs.eq("tid", sock.get("tid"), None)
-    errs.eq("cgroup_id", sock.get("cgroup_id"), None)
+    # the holder's, from /proc/PID/cgroup when /proc placed it
+    if isinstance(w.cgroup_id, Exception):
+        errs.append("prerequisite: cgroup v2 id of %d unknown: %s" % (w.pid, w.cgroup_id))
+    else:
+        errs.eq("cgroup_id", sock.get("cgroup_id"), w.cgroup_id)
     errs.eq("state", sock.get("state"), "CLOSE_WAIT" if fin else "ESTABLISHED")
     errs.eq("closed", sock.get("closed"), False)
     for f in COUNT_FIELDS:

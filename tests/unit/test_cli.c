@@ -457,6 +457,29 @@ static void test_value_for_flag_option(void **state UNUSED)
 		fail_msg("'top --version=2' gave \"%s\": should name --version", e.msg);
 }
 
+/* --cgroup for every command but validate, which names it when refusing;
+ * the path is checked against the file system later (main.c). */
+static void test_cgroup_option(void **state UNUSED)
+{
+	static const char *const cmds[] = { "top", "trace", "hist", "demo" };
+	struct options o;
+
+	/* (o.cgroup points into the argument vector, gone after parse()) */
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		PARSE_OK(&o, cmds[i], "--cgroup", "/system.slice/x.service");
+		assert_non_null(o.cgroup);
+	}
+	PARSE_OK(&o, "top", "--cgroup=a/b");
+	assert_non_null(o.cgroup);
+	PARSE_OK(&o, "top");
+	assert_null(o.cgroup);
+	expect_error("--cgroup", "top", "--cgroup", "", NULL);
+	expect_error("--cgroup", "top", "--cgroup", NULL);
+	expect_error("'--cgroup' does not apply to validate", "validate", "--cgroup", "/a",
+		     NULL);
+	expect_error(NULL, "top", "-G", "/a", NULL);	/* no short option */
+}
+
 static void test_options_before_command(void **state UNUSED)
 {
 	struct options o;
@@ -803,6 +826,7 @@ int main(void)
 		cmocka_unit_test(test_top_only_options_rejected_for_trace),
 		cmocka_unit_test(test_trace_rejection_names_the_option),
 		cmocka_unit_test(test_value_for_flag_option),
+		cmocka_unit_test(test_cgroup_option),
 		cmocka_unit_test(test_options_before_command),
 		cmocka_unit_test(test_help_and_version),
 		cmocka_unit_test(test_parse_twice),

@@ -404,6 +404,56 @@ static void test_reader_replaces_fd_owner(void **state)
 	assert_string_equal(s->comm, "reader");
 }
 
+/*
+ * --cgroup: the kernel let through only readers and closers in the cgroup;
+ * a socket placed by /proc counts when its holder is in it, an unknown owner
+ * never. With -p too, both must hold.
+ */
+static void test_visible_cgroup(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_entry *a, *in, *out, *u;
+	struct sock_row *rows;
+	long n;
+
+	rec_read(&r, BS_REC_SOCK, 1, 100, "alpha", 1, 10, 0);
+	apply(m, &r);
+	for (uint64_t cookie = 2; cookie <= 4; cookie++) {
+		rec_init(&r, BS_REC_SOCK, cookie);
+		r.queue_bytes = 5;
+		apply(m, &r);
+	}
+	a = model_find(m, 1);
+	in = model_find(m, 2);
+	out = model_find(m, 3);
+	u = model_find(m, 4);
+	model_set_owner(in, 300, "held");
+	in->holder_in_cgroup = true;
+	model_set_owner(out, 400, "held");
+	m->filter.has_cgroup = true;
+	assert_true(model_visible(m, a));
+	assert_true(model_visible(m, in));
+	assert_false(model_visible(m, out));
+	assert_false(model_visible(m, u));
+	n = model_take_interval(m, 0, &rows);
+	assert_int_equal(n, 2);
+	assert_non_null(row_of(rows, n, 1));
+	assert_non_null(row_of(rows, n, 2));
+	free(rows);
+	/* and -p */
+	m->filter.pids[0] = 300;
+	m->filter.npids = 1;
+	assert_false(model_visible(m, a));
+	assert_true(model_visible(m, in));
+	/* the cgroup id of each kind of owner */
+	assert_int_equal(model_cgroup_id(a), 777);
+	in->cgroup_id = 55;
+	assert_int_equal(model_cgroup_id(in), 55);
+	u->cgroup_id = 66;	/* (never set so; an unknown owner has none) */
+	assert_int_equal(model_cgroup_id(u), 0);
+}
+
 static void test_visible_filters(void **state)
 {
 	struct model *m = *state;
@@ -1227,8 +1277,8 @@ static void test_fold_entry(void **state)
 	assert_int_equal(s->total.reads, 3);
 	assert_int_equal(s->total.bytes, 6);
 	assert_int_equal(s->total.arrivals, 33);
-	assert_int_equal(s->total.zw_segments[BS_ZW_RECV], 3 * 13);
-	assert_int_equal(s->total.zw_ns[BS_ZW_SENT], 3 * 16);
+	assert_int_equal(s->total.zw_segments[BS_ZW_RECV], 3 * 16);
+	assert_int_equal(s->total.zw_ns[BS_ZW_SENT], 3 * 19);
 	assert_int_equal(s->total.rcvbuf_changes, 3 * BS_TOTALS_N);
 	assert_non_null(s->hist);
 	assert_int_equal(s->hist[BS_HIST_RET * BS_HIST_SLOTS + 7], 3);
@@ -1907,6 +1957,7 @@ int main(void)
 		T(test_set_owner_truncates_comm),
 		T(test_reader_replaces_fd_owner),
 		T(test_visible_filters),
+		T(test_visible_cgroup),
 		T(test_close_record),
 		T(test_close_without_change_still_shown_once),
 		T(test_close_of_unseen_socket),

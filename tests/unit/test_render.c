@@ -15,10 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <bpf/btf.h>
 #include <cmocka.h>
 
 #include "cmd/cli.h"
+#include "kernel/cgroups.h"
 #include "kernel/collector.h"
 #include "kernel/drop_reasons.h"
 #include "model/model.h"
@@ -916,17 +919,18 @@ static void test_table_interval(void **state)
 
 		assert_non_null(l);
 		l++;
-		assert_int_equal(line_tokens(l, tok, 20), 17);
+		assert_int_equal(line_tokens(l, tok, 20), 18);
 		assert_string_equal(tok[0], "-");
 		assert_string_equal(tok[1], "-");
-		assert_string_equal(tok[2], "[::1]:80");
-		assert_string_equal(tok[10], "0");	/* RCVBUF */
-		assert_string_equal(tok[11], "-");	/* FILL% */
-		assert_string_equal(tok[12], "0");	/* WND */
-		assert_string_equal(tok[13], "0/0");	/* ZW */
-		assert_string_equal(tok[14], "0");	/* ZW_TIME */
-		assert_string_equal(tok[15], "0");	/* DROPS */
-		assert_string_equal(tok[16], "0");	/* DISC */
+		assert_string_equal(tok[2], "-");	/* CGROUP: none known */
+		assert_string_equal(tok[3], "[::1]:80");
+		assert_string_equal(tok[11], "0");	/* RCVBUF */
+		assert_string_equal(tok[12], "-");	/* FILL% */
+		assert_string_equal(tok[13], "0");	/* WND */
+		assert_string_equal(tok[14], "0/0");	/* ZW */
+		assert_string_equal(tok[15], "0");	/* ZW_TIME */
+		assert_string_equal(tok[16], "0");	/* DROPS */
+		assert_string_equal(tok[17], "0");	/* DISC */
 	}
 	assert_null(strstr(out, "closed during"));
 	assert_null(strstr(out, "(no TCP socket"));
@@ -954,6 +958,74 @@ static void test_table_escape_in_comm(void **state)
 	/* é is one character: one '?' */
 	assert_int_equal(count_lines_with(out, "?[31mevil??"), 3);
 	assert_int_equal(count_lines_with(out, "?[31mevil???"), 0);
+}
+
+/*
+ * A cgroup path is any bytes but '/' and NUL: escaped in JSON (the control
+ * byte as \u001b, the quote and backslash), '?' in the table. Its
+ * container id: JSON all of it, the table's CGROUP column 12 digits.
+ */
+static void test_cgroup_escaped(void **state)
+{
+	static const char evil[] = "/evil\x1b[31m\"q\\";
+	static const char docker[] = "/docker-0123456789abcdef0123456789abcdef"
+				     "0123456789abcdef0123456789abcdef.scope";
+	struct ctx *c = *state;
+	char root[] = "/tmp/bs-rendercg-XXXXXX", dir[128], dir2[256];
+	struct bs_sock_rec r;
+	struct stat st, st2;
+	const char *out, *s, *e;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s%s", root, evil);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(stat(dir, &st), 0);
+	snprintf(dir2, sizeof(dir2), "%s%s", root, docker);
+	assert_int_equal(mkdir(dir2, 0755), 0);
+	assert_int_equal(stat(dir2, &st2), 0);
+
+	OPTS(c, "top", "-o", "json");
+	c->r.cgroups = cgroups_open(root);
+	assert_non_null(c->r.cgroups);
+	rec_reader42(&r, BS_REC_SOCK);
+	r.state.reader.cgroup_id = st.st_ino;
+	feed(c, &r);
+	rec_reader42(&r, BS_REC_SOCK);
+	r.cookie = 43;
+	r.ep.sport = 5001;
+	r.state.reader.cgroup_id = st2.st_ino;
+	feed(c, &r);
+	make_frame(c, true, 1.0, 0);
+	render_summary(&c->r, &c->fr);
+	out = output(c);
+	assert_int_equal(assert_json_lines(out), 1);
+	s = strstr(out, "\"cookie\":42");
+	assert_non_null(s);
+	e = object_end(s - 1);
+	FIELD(s, e, "cgroup", "\"/evil\\u001b[31m\\\"q\\\\\"");
+	FIELD(s, e, "container", "null");
+	s = strstr(out, "\"cookie\":43");
+	assert_non_null(s);
+	e = object_end(s - 1);
+	FIELD(s, e, "cgroup", "\"/docker-0123456789abcdef0123456789abcdef"
+			      "0123456789abcdef0123456789abcdef.scope\"");
+	FIELD(s, e, "container", "\"0123456789abcdef0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef\"");
+
+	cgroups_free(c->r.cgroups);
+	OPTS(c, "top");
+	c->r.cgroups = cgroups_open(root);
+	render_summary(&c->r, &c->fr);
+	out = output(c);
+	assert_null(strchr(out, 0x1b));
+	assert_no_escape(out);
+	assert_int_equal(count_lines_with(out, " /evil?[31m\"q\\ "), 1);
+	assert_int_equal(count_lines_with(out, " 0123456789ab "), 1);
+	cgroups_free(c->r.cgroups);
+	c->r.cgroups = NULL;
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(rmdir(dir2), 0);
+	assert_int_equal(rmdir(root), 0);
 }
 
 static void test_table_escape_by_process(void **state)
@@ -1982,29 +2054,29 @@ static void test_table_flow_columns(void **state)
 	assert_no_escape(out);
 	hdr = line_with(out, "DROPS");
 	l = line_with(out, "1234 ");
-	assert_int_equal(line_tokens(l, tok, 20), 17);
-	assert_string_equal(tok[12], "64K");	/* WND */
-	assert_string_equal(tok[13], "2/1!");	/* ZW: ours/peer's, one open */
-	assert_string_equal(tok[14], "7ms");	/* ZW_TIME: 4.6 + 2 ms, both ways */
-	assert_string_equal(tok[15], "3");	/* DROPS: no reason known, so lost */
-	assert_string_equal(tok[16], "0");	/* DISC */
-	assert_column_aligned(hdr, l, "WND", 12);
-	assert_column_aligned(hdr, l, "ZW", 13);
-	assert_column_aligned(hdr, l, "ZW_TIME", 14);
-	assert_column_aligned(hdr, l, "DROPS", 15);
+	assert_int_equal(line_tokens(l, tok, 20), 18);
+	assert_string_equal(tok[13], "64K");	/* WND */
+	assert_string_equal(tok[14], "2/1!");	/* ZW: ours/peer's, one open */
+	assert_string_equal(tok[15], "7ms");	/* ZW_TIME: 4.6 + 2 ms, both ways */
+	assert_string_equal(tok[16], "3");	/* DROPS: no reason known, so lost */
+	assert_string_equal(tok[17], "0");	/* DISC */
+	assert_column_aligned(hdr, l, "WND", 13);
+	assert_column_aligned(hdr, l, "ZW", 14);
+	assert_column_aligned(hdr, l, "ZW_TIME", 15);
+	assert_column_aligned(hdr, l, "DROPS", 16);
 
 	l = line_with(out, "1300 ");
-	assert_int_equal(line_tokens(l, tok, 20), 17);
-	assert_string_equal(tok[12], "1000");
-	assert_string_equal(tok[13], "2/3");
-	assert_string_equal(tok[14], "12s");	/* 12.4 s + 2 ms: seconds */
-	assert_string_equal(tok[15], "1234");
-	assert_column_aligned(hdr, l, "DROPS", 15);
+	assert_int_equal(line_tokens(l, tok, 20), 18);
+	assert_string_equal(tok[13], "1000");
+	assert_string_equal(tok[14], "2/3");
+	assert_string_equal(tok[15], "12s");	/* 12.4 s + 2 ms: seconds */
+	assert_string_equal(tok[16], "1234");
+	assert_column_aligned(hdr, l, "DROPS", 16);
 
 	l = line_with(out, "1400* ");
-	assert_int_equal(line_tokens(l, tok, 20), 17);
-	assert_string_equal(tok[12], "-");	/* closed: no window */
-	assert_string_equal(tok[13], "2/1");	/* closed: nothing open */
+	assert_int_equal(line_tokens(l, tok, 20), 18);
+	assert_string_equal(tok[13], "-");	/* closed: no window */
+	assert_string_equal(tok[14], "2/1");	/* closed: nothing open */
 
 	/* the next interval: deltas; 42's episode still open */
 	rec_flow42(&r, BS_REC_SOCK);
@@ -2017,11 +2089,11 @@ static void test_table_flow_columns(void **state)
 	render_interval(&c->r, &c->fr);
 	out = take(c, &mark);
 	l = line_with(out, "1234 ");
-	assert_int_equal(line_tokens(l, tok, 20), 17);
-	assert_string_equal(tok[12], "0");
-	assert_string_equal(tok[13], "0/0!");
-	assert_string_equal(tok[14], "1000ms");
-	assert_string_equal(tok[15], "2");
+	assert_int_equal(line_tokens(l, tok, 20), 18);
+	assert_string_equal(tok[13], "0");
+	assert_string_equal(tok[14], "0/0!");
+	assert_string_equal(tok[15], "1000ms");
+	assert_string_equal(tok[16], "2");
 }
 
 static void test_table_interval_episodes(void **state)
@@ -2372,11 +2444,11 @@ static void test_hooks_off(void **state)
 	render_interval(&c->r, &c->fr);
 	out = take(c, &mark);
 	l = line_with(out, "1234 ");
-	assert_int_equal(line_tokens(l, tok, 20), 17);
-	assert_string_equal(tok[15], "-");	/* DROPS */
-	assert_string_equal(tok[16], "-");	/* DISC */
-	assert_column_aligned(line_with(out, "DROPS"), l, "DROPS", 15);
-	assert_column_aligned(line_with(out, "DROPS"), l, "DISC", 16);
+	assert_int_equal(line_tokens(l, tok, 20), 18);
+	assert_string_equal(tok[16], "-");	/* DROPS */
+	assert_string_equal(tok[17], "-");	/* DISC */
+	assert_column_aligned(line_with(out, "DROPS"), l, "DROPS", 16);
+	assert_column_aligned(line_with(out, "DROPS"), l, "DISC", 17);
 }
 
 int main(void)
@@ -2397,6 +2469,7 @@ int main(void)
 		T(test_table_interval),
 		T(test_table_escape_in_comm),
 		T(test_table_escape_by_process),
+		T(test_cgroup_escaped),
 		T(test_table_rows_limit),
 		T(test_table_by_process),
 		T(test_table_summary_and_closed),

@@ -190,7 +190,7 @@ static void assert_lines_fit(const char *out, size_t width)
  * (numbers) where its header does. */
 static void assert_aligned(const char *out, const char *row_needle)
 {
-	static const char *const left[] = { "PID", "COMM", "LOCAL", "REMOTE" };
+	static const char *const left[] = { "PID", "COMM", "CGROUP", "LOCAL", "REMOTE" };
 	const char *h = line_with(out, "PID "), *r = line_with(out, row_needle);
 	size_t hn = strcspn(h, "\n"), rn = strcspn(r, "\n");
 
@@ -198,7 +198,7 @@ static void assert_aligned(const char *out, const char *row_needle)
 		size_t n = strcspn(h + i, " \n"), e = i + n - 1;
 		bool is_left = false;
 
-		for (size_t k = 0; k < 4; k++)
+		for (size_t k = 0; k < sizeof(left) / sizeof(left[0]); k++)
 			is_left |= n == strlen(left[k]) && !strncmp(h + i, left[k], n);
 		if (is_left && (i >= rn || r[i] == ' ' || (i && r[i - 1] != ' ')))
 			fail_msg("'%.*s' does not start under %.*s in '%.*s'", (int)rn, r,
@@ -301,7 +301,7 @@ static void test_width_120(void **state)
 
 static void test_wide_all_columns(void **state)
 {
-	static const char all[] = "PID COMM LOCAL REMOTE READS/s BYTES/s AVG_REQ AVG_RD "
+	static const char all[] = "PID COMM CGROUP LOCAL REMOTE READS/s BYTES/s AVG_REQ AVG_RD "
 				  "QUEUE PEAK RCVBUF FILL% WND ZW ZW_TIME DROPS DISC";
 	struct ctx *c = *state;
 	char hdr[256];
@@ -327,11 +327,12 @@ static void test_wide_all_columns(void **state)
 		snprintf(line, sizeof(line), "%.*s", (int)strcspn(l, "\n"), l);
 		for (char *t = strtok_r(line, " ", &save); t && n < 20; t = strtok_r(NULL, " ", &save))
 			tok[n++] = t;
-		assert_int_equal(n, 17);
-		assert_string_equal(tok[13], "3/0!");	/* ZW */
-		assert_string_equal(tok[14], "45ms");	/* ZW_TIME: 40 + 5 open */
-		assert_string_equal(tok[15], "2");	/* DROPS: refused for memory */
-		assert_string_equal(tok[16], "5");	/* DISC: the probes */
+		assert_int_equal(n, 18);
+		assert_string_equal(tok[2], "-");	/* CGROUP: no resolver */
+		assert_string_equal(tok[14], "3/0!");	/* ZW */
+		assert_string_equal(tok[15], "45ms");	/* ZW_TIME: 40 + 5 open */
+		assert_string_equal(tok[16], "2");	/* DROPS: refused for memory */
+		assert_string_equal(tok[17], "5");	/* DISC: the probes */
 	}
 	frame_free(c);
 
@@ -340,7 +341,7 @@ static void test_wide_all_columns(void **state)
 	render_summary(&c->r, &c->fr);
 	out = output(c);
 	header_of(out, hdr, sizeof(hdr));
-	assert_string_equal(hdr, "PID COMM LOCAL REMOTE READS BYTES AVG_REQ AVG_RD "
+	assert_string_equal(hdr, "PID COMM CGROUP LOCAL REMOTE READS BYTES AVG_REQ AVG_RD "
 			    "QUEUE PEAK RCVBUF FILL% WND ZW ZW_TIME DROPS DISC");
 	assert_lines_fit(out, 0);
 	frame_free(c);
