@@ -60,50 +60,50 @@ def http_get(port, path, headers=None, method="GET", timeout=5.0):
     try:
         conn.request(method, path, headers=headers or {})
         resp = conn.getresponse()
-        body = resp.read().decode("utf-8")
+        raw = resp.read()
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise Failure("GET %s: the body is not UTF-8 (%s)" % (path, e))
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
     finally:
         conn.close()
 
 
 class Serve:
-    """`bufscope serve --listen 127.0.0.1:PORT ARGS`, ready when GET
-    /-/healthy answers 200. A serve without the endpoint (404 once it said
-    `ready` on stderr) is taken as ready when /metrics answers 200, and
-    `healthy` says so (serve_format_rules fails on it)."""
+    """`bufscope serve --listen 127.0.0.1:PORT ARGS`, ready when it has
+    attached (its `ready` line on stderr: /-/healthy answers as soon as the
+    HTTP server runs, before the BPF programs are attached, and what
+    happens before then is not seen), GET /-/healthy answers 200 and, unless
+    ready_line, GET /metrics answers 200 (which takes a pass)."""
 
     def __init__(self, ctx, port, args=(), ready_line=False):
-        """ready_line: ready at serve's `ready` line on stderr, without a
-        request (a scrape would take a pass before the test's workload)."""
+        """ready_line: no request to /metrics (a scrape would take a pass,
+        walking the sockets, before the test's workload)."""
         self.port = port
         self.bs = Bufscope(ctx, ["serve", "--listen", "127.0.0.1:%d" % port] + list(args))
         self.pid = self.bs.proc.p.pid
-        self.healthy = None
-        if ready_line:
-            self.bs.wait_ready()
-            return
+        self.bs.wait_ready()
+        paths = ["/-/healthy"] + ([] if ready_line else ["/metrics"])
         deadline = time.monotonic() + READY_TIMEOUT
-        while True:
+        while paths:
             rc = self.bs.proc.p.poll()
             if rc is not None:
                 self.bs.proc.wait_eof(2)
                 raise Failure("`%s` exited %d before it was healthy; stderr: %s"
                               % (self.bs.cmdline, rc, one_line(self.bs.proc.err())))
+            status = None
             try:
-                status = http_get(port, "/-/healthy", timeout=1.0)[0]
+                status = http_get(port, paths[0], timeout=scaled(10))[0]
                 if status == 200:
-                    self.healthy = True
-                    return
-                said_ready = self.bs.proc.wait_line("err", lambda l: b"ready" in l, 0)
-                if status == 404 and said_ready and \
-                        http_get(port, "/metrics", timeout=scaled(10))[0] == 200:
-                    self.healthy = False
-                    return
+                    paths.pop(0)
+                    continue
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise Failure("`%s`: GET /-/healthy not 200 within %gs; stderr: %s"
-                              % (self.bs.cmdline, READY_TIMEOUT, one_line(self.bs.proc.err())))
+                raise Failure("`%s`: GET %s answered %s, not 200, %gs after it said ready; "
+                              "stderr: %s" % (self.bs.cmdline, paths[0], status, READY_TIMEOUT,
+                                              one_line(self.bs.proc.err())))
             time.sleep(0.1)
 
     def scrape(self, openmetrics=False):
@@ -319,6 +319,13 @@ def is_pow2_minus_1(v):
     return abs(v - n) < 1e-6 * max(1, n) and n >= 0 and n & (n + 1) == 0
 
 
+def is_time_edge(le):
+    """le (seconds) is 2^k microseconds less one nanosecond, k >= 0."""
+    ns = round(le * 1e9) + 1
+    return abs(le * 1e9 + 1 - ns) < 1e-3 and ns % 1000 == 0 and \
+        (ns // 1000) & (ns // 1000 - 1) == 0
+
+
 def check_histograms(errs, expo, where):
     """Per label set: le values are 2^k - 1 (and +Inf), counts cumulative,
     +Inf == _count."""
@@ -342,11 +349,13 @@ def check_histograms(errs, expo, where):
                 return
             if les != sorted(les):
                 errs.append("%s: le not in order" % what)
-            # log2 slots: bytes le = 2^k - 1; seconds the same in microseconds
-            scale = 1e6 if name.endswith("_seconds") else 1
-            bad = [le for le in les[:-1] if not is_pow2_minus_1(le * scale)]
-            errs.true("%s: le values not 2^k - 1%s: %r"
-                      % (what, " us" if scale != 1 else "", bad[:3]), not bad)
+            # log2 slots (docs/metrics.md): bytes le = 2^k - 1; times, whole
+            # microseconds truncated from nanoseconds, le = 2^k us - 1 ns
+            secs = name.endswith("_seconds")
+            bad = [le for le in les[:-1] if not (is_time_edge(le) if secs
+                                                 else is_pow2_minus_1(le))]
+            errs.true("%s: le values not %s: %r" % (
+                what, "2^k us - 1 ns" if secs else "2^k - 1", bad[:3]), not bad)
             counts = [v for _, v in s["buckets"]]
             errs.true("%s: buckets not cumulative %r" % (what, counts),
                       all(a <= b for a, b in zip(counts, counts[1:])))
@@ -799,8 +808,6 @@ def t_serve_format(ctx, rec):
     rec.check("serve_text_parse", text_parse)
 
     def rules(errs):
-        errs.true("GET /-/healthy answered 404 (serve said ready, /metrics answered 200)",
-                  serve.healthy)
         own = parse_exposition(text)
         check_rules(errs, own, False, "0.0.4")
         for name in sorted(SELF_FAMILIES):
@@ -845,7 +852,7 @@ def t_serve_format(ctx, rec):
 
 def cgroup_dir(tag):
     """A cgroup v2 directory for the workload (the test's own, removed after):
-    a Docker-style leaf (docker-<64 hex>.scope) under bufscope-test-PID."""
+    a Docker-style leaf (docker-<64 hex>.scope) under bufscope-serve-TAG-PID."""
     mount = None
     with open("/proc/self/mountinfo") as f:
         for line in f:
@@ -856,7 +863,7 @@ def cgroup_dir(tag):
     if mount is None:
         raise Failure("prerequisite: no cgroup2 file system mounted")
     cid = ("%08x" % os.getpid()) * 8
-    rel = "/bufscope-test-%d/docker-%s.scope" % (os.getpid(), cid)
+    rel = "/bufscope-serve-%s-%d/docker-%s.scope" % (tag, os.getpid(), cid)
     os.makedirs(mount + rel, exist_ok=True)
     return mount, rel, cid
 
@@ -881,6 +888,7 @@ def t_serve_labels(ctx, rec):
     adding pid and peer, and with --max-series 2."""
     port = WL_PORT + 10
     mount, rel, cid = cgroup_dir("labels")
+    w = None
     try:
         plain = Serve(ctx, SERVE_PORT + 3, ["-P", str(port)])
         extra = Serve(ctx, SERVE_PORT + 4, ["-P", str(port), "--labels",
@@ -898,6 +906,8 @@ def t_serve_labels(ctx, rec):
         for s in (plain, extra, capped):
             s.stop()
     finally:
+        if w:
+            w.proc.kill()       # a cgroup with a process in it stays
         remove_cgroup(mount, rel)
     srv, cl = done["server"], done["client"]
 
@@ -986,3 +996,47 @@ def t_serve_labels_listener_first(ctx, rec):
         errs.eq("reads of port %d (workload)" % port,
                 expo.total("bufscope_reads_total", port=port), done["server"]["reads"])
     rec.check("serve_labels_listener_first", check)
+
+
+ODD_COMM = b'q"\\\n\xffz'          # quote, backslash, newline, invalid UTF-8
+UTF8_COMM = "\u00e9\u6f22-cli"      # valid UTF-8: kept as it is
+
+
+@scenario("serve_labels_escaped")
+def t_serve_labels_escaped(ctx, rec):
+    """Process names are chosen by processes: a server thread named with a
+    quote, a backslash, a newline and an invalid UTF-8 byte, a client thread
+    with a valid UTF-8 name. The label values are escaped as exporter.c
+    documents (backslash and quote escaped; control bytes and invalid UTF-8
+    as the text \\xNN; valid UTF-8 as it is), and every parser takes them."""
+    port = WL_PORT + 12
+    serve = Serve(ctx, SERVE_PORT + 7, ["-P", str(port)])
+    w = ServeWorkload(port, ["--conns", "10", "--bytes", "1000", "--read", "300",
+                             "--reply", "100", "--srv-comm", ODD_COMM,
+                             "--cli-comm", UTF8_COMM])
+    w.go()
+    done = w.wait_done()
+    text = serve.scrape()
+    om = serve.scrape(openmetrics=True)
+    w.finish()
+    serve.stop()
+    want = 'q"\\' + "\\x0a" + "\\xff" + "z"
+
+    def check(errs):
+        rc, out = run_promtool(text)
+        errs.eq("promtool check metrics exit status (output: %s)" % one_line(out), rc, 0)
+        for kind, body in (("text", text), ("openmetrics", om)):
+            fams = reference_parse(body, kind)
+            got = {s[1].get("process") for f in fams for s in f["samples"]
+                   if s[0] == "bufscope_reads_total" and s[1].get("port") == str(port)}
+            errs.eq("%s: process labels of port %d (reference parser)" % (kind, port),
+                    got, {want})
+        own = parse_exposition(text)
+        errs.eq("reads of the odd name (workload)",
+                own.total("bufscope_reads_total", process=want), done["server"]["reads"])
+        errs.eq("reads of %r (workload)" % UTF8_COMM,
+                own.total("bufscope_reads_total", process=UTF8_COMM), done["client"]["reads"])
+        # the bodies decoded as UTF-8 (http_get); no raw control character
+        raw = [l for l in (text + om).split("\n") if any(ord(c) < 0x20 for c in l)]
+        errs.true("raw control characters in the exposition: %r" % raw[:1], not raw)
+    rec.check("serve_labels_escaped", check)

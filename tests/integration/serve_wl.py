@@ -56,9 +56,11 @@ def die(msg):
 
 
 def set_thread_comm(name):
-    """This thread's name (comm), as bufscope reads it at each read."""
+    """This thread's name (comm), as bufscope reads it at each read: the
+    bytes given on the command line (surrogateescape: any byte, invalid
+    UTF-8 included)."""
     with open("/proc/self/task/%d/comm" % threading.get_native_id(), "wb") as f:
-        f.write(name.encode("utf-8"))
+        f.write(name.encode("utf-8", "surrogateescape"))
 
 
 class Counts:
