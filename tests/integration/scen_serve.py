@@ -1040,3 +1040,72 @@ def t_serve_labels_escaped(ctx, rec):
         raw = [l for l in (text + om).split("\n") if any(ord(c) < 0x20 for c in l)]
         errs.true("raw control characters in the exposition: %r" % raw[:1], not raw)
     rec.check("serve_labels_escaped", check)
+
+
+@scenario("serve_gauges_vs_ss", "serve_open_episodes_vs_nstat")
+def t_serve_gauges(ctx, rec):
+    """flow's reader stalls 3 s in a namespace of its own (64 KiB
+    SO_RCVBUF): while its window is closed, a scrape, ss and nstat are taken
+    back to back (nothing moves during the stall: no reads, only the
+    sender's probes); then, the stall over and the data read, again."""
+    port = ZW_PORT + 1
+    env = FlowEnv(ctx)
+    try:
+        serve = Serve(ctx, SERVE_PORT + 8, ["-P", str(port)])
+        w = FlowWorkload(ctx, env, ["--mode", "zw", "--port", str(port), "--rcvbuf", "65536",
+                                    "--bytes", "1000000", "--stall-ms", "3000",
+                                    "--read", "65536", "--sleep-us", "0"])
+        n0 = env.nstat()
+        w.go()
+        deadline = time.monotonic() + 2.0
+        while nstat_delta(n0, env.nstat(), "TcpExtTCPToZeroWindowAdv") == 0:
+            if time.monotonic() > deadline:
+                raise Failure("the window did not close within 2 s of go")
+            time.sleep(0.05)
+        time.sleep(0.2)
+        stalled = serve.expo()
+        ss_r = env.ss(w.rconn["lport"], w.rconn["rport"])
+        n1 = env.nstat()
+        w.wait_done()
+        time.sleep(0.5)
+        after = serve.expo()
+        n2 = env.nstat()
+        w.finish()
+    finally:
+        env.close()
+    serve.stop()
+
+    def gauges(errs):
+        if len(ss_r) != 1:
+            raise Failure("ss shows %d receiver sockets :%d -> :%d"
+                          % (len(ss_r), w.rconn["lport"], w.rconn["rport"]))
+        r = ss_r[0]
+        errs.true("ss: the receiver's Recv-Q is 0 during the stall", r["recvq"] > 0)
+        errs.eq("bufscope_queued_bytes{port=%d} (ss Recv-Q)" % port,
+                stalled.total("bufscope_queued_bytes", port=port), r["recvq"])
+        errs.eq("bufscope_queued_max_bytes{port=%d} (ss Recv-Q, one socket)" % port,
+                stalled.total("bufscope_queued_max_bytes", port=port), r["recvq"])
+        errs.eq("bufscope_receive_buffer_bytes{port=%d} (ss skmem rb)" % port,
+                stalled.total("bufscope_receive_buffer_bytes", port=port), r["skmem"].get("rb"))
+        errs.eq("bufscope_sockets_waiting{port=%d} (one receiver, bytes waiting)" % port,
+                stalled.total("bufscope_sockets_waiting", port=port), 1)
+        errs.eq("bufscope_queued_bytes{port=%d} after the reader read everything" % port,
+                after.total("bufscope_queued_bytes", port=port), 0)
+        errs.eq("bufscope_sockets_waiting{port=%d} after" % port,
+                after.total("bufscope_sockets_waiting", port=port), 0)
+    rec.check("serve_gauges_vs_ss", gauges)
+
+    def open_episodes(errs):
+        for when, expo, n in (("during the stall", stalled, n1), ("after", after, n2)):
+            opened = nstat_delta(n0, n, "TcpExtTCPToZeroWindowAdv") - \
+                nstat_delta(n0, n, "TcpExtTCPFromZeroWindowAdv")
+            errs.eq("%s: open episodes sent (nstat ToZeroWindowAdv - FromZeroWindowAdv)"
+                    % when, expo.total("bufscope_zero_window_open_episodes",
+                                       direction="sent", port=port), opened)
+            errs.eq("%s: open episodes received (the sender's view of the same)" % when,
+                    expo.total("bufscope_zero_window_open_episodes", direction="received",
+                               port="ephemeral"), opened)
+        errs.eq("nstat: one episode open during the stall",
+                nstat_delta(n0, n1, "TcpExtTCPToZeroWindowAdv")
+                - nstat_delta(n0, n1, "TcpExtTCPFromZeroWindowAdv"), 1)
+    rec.check("serve_open_episodes_vs_nstat", open_episodes)
