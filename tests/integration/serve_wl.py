@@ -4,7 +4,7 @@ own reads, on a port only it uses.
 
     python3 serve_wl.py --port P [--conns N] [--bytes B] [--read R]
                         [--reply C] [--reply-read R2] [--rate CPS]
-                        [--wait-queued] [--srv-comms K] [--srv-comm NAME]
+                        [--wait-queued] [--keep-open] [--srv-comms K] [--srv-comm NAME]
                         [--cli-comm NAME] [--cgroup DIR]
 
 Listens on 127.0.0.1:P. After `go` on stdin, a client thread opens N
@@ -15,7 +15,10 @@ accepts each, reads it with recv(R) until the end of stream (with
 --wait-queued it first waits until all B bytes are queued, FIONREAD, so
 that every read but the last returns exactly R), sends C bytes of reply and
 closes. Each connection opens, transfers and closes within a few
-milliseconds: most are born and gone between two scrapes.
+milliseconds: most are born and gone between two scrapes. With --keep-open
+nothing is closed until the end: the server reads until it has B bytes,
+the client until it has the C bytes of reply (--reply must not be 0), and
+both keep their sockets open (no end of stream, no EOF read).
 
 Thread names (the `process` label): the server thread is NAME (default
 "bs-srv") or, with --srv-comms K, "NAME0" .. "NAME<K-1>" in turn per
@@ -76,10 +79,13 @@ class Counts:
         return dict(vars(self))
 
 
-def read_all(sock, size, counts):
-    """recv(size) until the end of stream, counting each call's result."""
-    while True:
+def read_all(sock, size, counts, until=None):
+    """recv(size) until the end of stream (or until `until` bytes came),
+    counting each call's result."""
+    got = 0
+    while until is None or got < until:
         data = sock.recv(size)
+        got += len(data)
         if not data:
             counts.eof_reads += 1
             return
@@ -102,6 +108,9 @@ def wait_queued(sock, want):
         time.sleep(0.0002)
 
 
+KEPT = []      # --keep-open: both ends of every connection, closed at the end
+
+
 def serve(lsock, opt, by_comm, errors):
     try:
         reply = b"r" * opt["reply"]
@@ -115,6 +124,11 @@ def serve(lsock, opt, by_comm, errors):
             c.conns += 1
             if opt["wait_queued"]:
                 wait_queued(conn, opt["bytes"])
+            if opt["keep_open"]:
+                read_all(conn, opt["read"], c, until=opt["bytes"])
+                conn.sendall(reply)
+                KEPT.append(conn)
+                continue
             read_all(conn, opt["read"], c)
             conn.sendall(reply)
             conn.close()
@@ -133,6 +147,10 @@ def client(port, opt, counts):
         s = socket.create_connection(("127.0.0.1", port))
         counts.conns += 1
         s.sendall(payload)
+        if opt["keep_open"]:
+            read_all(s, opt["reply_read"], counts, until=opt["reply"])
+            KEPT.append(s)
+            continue
         s.shutdown(socket.SHUT_WR)
         read_all(s, opt["reply_read"], counts)
         s.close()
@@ -140,15 +158,16 @@ def client(port, opt, counts):
 
 def parse(argv):
     opt = {"port": None, "conns": 1, "bytes": 1000, "read": 1000, "reply": 0,
-           "reply_read": 4096, "rate": 0.0, "wait_queued": False, "srv_comms": 0,
+           "reply_read": 4096, "rate": 0.0, "wait_queued": False, "keep_open": False,
+           "srv_comms": 0,
            "srv_comm": "bs-srv", "cli_comm": "bs-cli", "cgroup": None}
     nums = {"--port": "port", "--conns": "conns", "--bytes": "bytes", "--read": "read",
             "--reply": "reply", "--reply-read": "reply_read", "--srv-comms": "srv_comms"}
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a == "--wait-queued":
-            opt["wait_queued"] = True
+        if a in ("--wait-queued", "--keep-open"):
+            opt[a[2:].replace("-", "_")] = True
         elif a in nums and i + 1 < len(argv):
             i += 1
             opt[nums[a]] = int(argv[i])
@@ -200,6 +219,8 @@ def main():
     out(done=True, server=srv.as_dict(), client=cli.as_dict(),
         by_comm={k: v.as_dict() for k, v in by_comm.items()})
     sys.stdin.readline()
+    for k in KEPT:
+        k.close()
     lsock.close()
 
 
