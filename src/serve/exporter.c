@@ -791,29 +791,34 @@ static void write_hists(struct writer *w, const struct exporter *x)
 	}
 }
 
+/* bufscope's own counters of what it could not see (struct losses). */
+static const struct {
+	const char *name, *help;
+	size_t offset;		/* in struct losses */
+} loss_metrics[] = {
+	{ "lost_events", "records the kernel could not send (ring buffer full): "
+	  "the counts they carried are missing", offsetof(struct losses, events) },
+	{ "missed_reads", "reads whose return was not seen (kprobe tier)",
+	  offsetof(struct losses, missed_reads) },
+	{ "untracked_sockets", "sockets that could not get state: none of their "
+	  "reads is counted", offsetof(struct losses, untracked_sockets) },
+	{ "closes_folded", "closes folded in the kernel (ring buffer full): "
+	  "counted, without per-socket detail", offsetof(struct losses, close_folded) },
+	{ "hist_reads_unfolded", "data reads of folded closes missing from the "
+	  "histograms", offsetof(struct losses, hist_reads_unfolded) },
+};
+
 static void write_self(struct writer *w, const struct exporter *x,
 		       double elapsed_s)
 {
-	const struct losses *l = &x->losses;
 	char extra[160];
 
-	family(w, "lost_events", "counter",
-	       "records the kernel could not send (ring buffer full): the counts "
-	       "they carried are missing");
-	sample_u64(w, "lost_events", "_total", NULL, NULL, l->events);
-	family(w, "missed_reads", "counter",
-	       "reads whose return was not seen (kprobe tier)");
-	sample_u64(w, "missed_reads", "_total", NULL, NULL, l->missed_reads);
-	family(w, "untracked_sockets", "counter",
-	       "sockets that could not get state: none of their reads is counted");
-	sample_u64(w, "untracked_sockets", "_total", NULL, NULL, l->untracked_sockets);
-	family(w, "closes_folded", "counter",
-	       "closes folded in the kernel (ring buffer full): counted, without "
-	       "per-socket detail");
-	sample_u64(w, "closes_folded", "_total", NULL, NULL, l->close_folded);
-	family(w, "hist_reads_unfolded", "counter",
-	       "data reads of folded closes missing from the histograms");
-	sample_u64(w, "hist_reads_unfolded", "_total", NULL, NULL, l->hist_reads_unfolded);
+	for (size_t i = 0; i < sizeof(loss_metrics) / sizeof(loss_metrics[0]); i++) {
+		family(w, loss_metrics[i].name, "counter", loss_metrics[i].help);
+		sample_u64(w, loss_metrics[i].name, "_total", NULL, NULL,
+			   *(const uint64_t *)((const char *)&x->losses +
+					       loss_metrics[i].offset));
+	}
 	family(w, "map_entries", "gauge", "entries in bufscope's bounded tables");
 	for (size_t i = 0; i < x->nmaps; i++) {
 		snprintf(extra, sizeof(extra), "map=\"%s\"", x->maps[i].name);

@@ -27,6 +27,8 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "testdir.h"
+
 #include "serve/http.h"
 #include "serve/webconfig.h"
 
@@ -37,8 +39,6 @@
 	"version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 #define TEXT_BODY "# TYPE bufscope_test_total counter\nbufscope_test_total 1\n"
 #define OM_BODY "# TYPE bufscope_test counter\nbufscope_test_total 1\n# EOF\n"
-
-static char dir[64];
 
 /* ---- the stub metrics function ---- */
 
@@ -243,32 +243,6 @@ static void reply_free(struct reply *r)
 }
 
 /* ---- fixtures ---- */
-
-static int setup(void **state UNUSED)
-{
-	snprintf(dir, sizeof(dir), "/tmp/bufscope-http-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state UNUSED)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) ? -1 : 0;
-}
-
-static void write_file(const char *name, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
 
 /* Loads text as dir/name into *w. */
 static void load_config(const char *name, const char *text, struct webconfig *w)
@@ -851,7 +825,7 @@ static void test_listen_any_and_ipv6(void **state UNUSED)
  * it and rogue.crt signed by nobody. */
 static int setup_certs(void **state UNUSED)
 {
-	if (setup(NULL))
+	if (dir_setup(NULL))
 		return -1;
 	run("openssl req -x509 " EC_KEY " -keyout server.key -out server.crt -days 1 "
 	    "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1");
@@ -1077,7 +1051,7 @@ int main(void)
 		cmocka_unit_test(test_tls_versions),
 		cmocka_unit_test(test_tls_bad_files),
 	};
-	int failed = cmocka_run_group_tests_name("http", plain, setup, teardown);
+	int failed = cmocka_run_group_tests_name("http", plain, dir_setup, dir_teardown);
 
-	return failed | cmocka_run_group_tests_name("http over TLS", tls, setup_certs, teardown);
+	return failed | cmocka_run_group_tests_name("http over TLS", tls, setup_certs, dir_teardown);
 }

@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testdir.h"
+
 #include "serve/webconfig.h"
 
 #define UNUSED __attribute__((unused))
@@ -23,36 +25,6 @@
 /* Made by Apache's htpasswd (`htpasswd -nbBC 4 alice 'wonder land'`): a
  * bcrypt implementation other than libxcrypt's, and its $2y$ prefix. */
 #define ALICE_HASH "$2y$04$3bXEYpD7ouYAPgZXFHVcVOEAwQgYcDVHq58oCEm6vLJltClX.S32q"
-
-static char dir[64];
-
-static int setup(void **state UNUSED)
-{
-	snprintf(dir, sizeof(dir), "/tmp/bufscope-webconfig-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state UNUSED)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) ? -1 : 0;
-}
-
-/* dir/name with text in it; its path in a static buffer. */
-static const char *write_file(const char *name, const char *text)
-{
-	static char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return path;
-}
 
 /* A bcrypt hash of pass made here with libxcrypt ($2b$, cost 4: fast). */
 static void make_hash(const char *pass, char *out, size_t len)
@@ -426,5 +398,5 @@ int main(void)
 		cmocka_unit_test(test_guessing_does_not_delay),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
 }
