@@ -795,28 +795,30 @@ def scrape(port):
 
 
 def wait_healthy(coll, port, timeout=60.0):
-    """Seconds until GET /-/healthy answers 200 (or, from a serve without
-    that endpoint, /metrics does); Broken if serve ends first."""
+    """Seconds until serve answers GET /-/healthy and GET /metrics with 200
+    (its HTTP server answers before the programs are attached: /metrics is
+    refused until then); Broken if serve ends first."""
     import http.client
     t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
+    paths = ["/-/healthy", "/metrics"]
+    while paths and time.monotonic() - t0 < timeout:
         if coll.p.poll() is not None:
             raise Broken("bufscope serve exited before it was healthy: "
                          + " | ".join(coll.err[-5:]))
-        for path in ("/-/healthy", "/metrics"):
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                conn.request("GET", path)
-                status = conn.getresponse().status
-                conn.close()
-            except OSError:
-                break
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", paths[0])
+            status = conn.getresponse().status
+            conn.close()
             if status == 200:
-                return time.monotonic() - t0
-            if status != 404:
-                break
+                paths.pop(0)
+                continue
+        except OSError:
+            pass
         time.sleep(0.1)
-    raise Broken(f"bufscope serve not healthy within {timeout:.0f} s")
+    if paths:
+        raise Broken(f"bufscope serve: GET {paths[0]} not 200 within {timeout:.0f} s")
+    return time.monotonic() - t0
 
 
 def metric_value(body, name):
