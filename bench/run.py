@@ -13,6 +13,9 @@ Parts:
              loopback connections (bench/manyconns).
   rate       per-read `trace` records sustained with lost_events == 0, at
              increasing read rates.
+  serve      `bufscope serve` with 10,000 idle loopback connections
+             (bench/manyconns): the time of a scrape (client-side, median and
+             max), and serve's CPU over a window with one scrape every 15 s.
 
 Prints the report (markdown) on stdout, progress on stderr; writes the report
 into --doc between the markers (if given), into --report, and the raw runs
@@ -64,13 +67,15 @@ FULL = dict(runs=7, target_s=1.5, probe_bytes=512 << 20, probes=2,
             rate_buf=64, rate_secs=8.0,
             rates=[200000, 300000, 400000, 450000, 500000, 550000,
                    600000, 700000, 0], refine=2,
-            retries=2, quiet_wait_s=30.0)
+            retries=2, quiet_wait_s=30.0,
+            serve_conns=10000, serve_scrapes=10, serve_every_s=15.0, serve_window_s=60.0)
 QUICK = dict(runs=2, target_s=0.35, probe_bytes=128 << 20, probes=1,
              bufs=[512, 4096, 65536], where_rounds=0,
              conns=2000, conns_warm_s=1.2, conns_window_s=2.0,
              conns_variants=["idle", "active"],
              rate_buf=64, rate_secs=1.0, rates=[500000, 0], refine=0,
-             retries=0, quiet_wait_s=0.0)
+             retries=0, quiet_wait_s=0.0,
+            serve_conns=2000, serve_scrapes=5, serve_every_s=5.0, serve_window_s=10.0)
 
 
 class Broken(Exception):
@@ -297,7 +302,7 @@ class Bench:
         self.bpftrace = args.bpftrace
         self.tmp = tempfile.mkdtemp(prefix="bufscope-bench-")
         self.pin = [] if args.pin == "none" else ["-R", args.pin, "-W", args.pin]
-        self.results = {"runs": [], "where": {}, "conns": [], "rate": []}
+        self.results = {"runs": [], "where": {}, "conns": [], "rate": [], "serve": {}}
 
     # ---- the load generator
 
@@ -682,8 +687,146 @@ class Bench:
             f"reads {r['reads_per_s']:>10,.0f}/s  records {r['counted'] / r['seconds']:>10,.0f}/s"
             f"  lost_events {r['lost_events']:,}")
 
+    # ---- part 4: serve
+
+    def serve(self):
+        """serve with N connections held: scrapes timed from the client's
+        side (request sent to last byte read), then its CPU over a window
+        with one scrape every serve_every_s, as Prometheus would."""
+        n = self.cfg["serve_conns"]
+        log(f"bufscope serve with {n:,} idle loopback connections")
+        helper = subprocess.Popen([self.manyconns, "-n", str(n)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        LIVE.append(helper)
+        line = helper.stdout.readline()
+        if not line.startswith('{"ready"'):
+            helper.kill()
+            raise Broken(f"manyconns failed: {line.strip()} {helper.stderr.read().strip()}")
+        port = free_port()
+        argv = [self.bufscope, "serve", "--listen", f"127.0.0.1:{port}"]
+        # serve is ready when it answers /-/healthy, not at a line: the
+        # Collector's pump, reaper and kill, started here
+        coll = Collector("bufscope serve", argv, r"$^")
+        LIVE.append(coll)
+        coll.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE)
+        threading.Thread(target=coll._pump, args=(coll.p.stderr, coll.err, True),
+                         daemon=True).start()
+        row = {"conns": n, "port": port, "ready_s": wait_healthy(coll, port)}
+        body = scrape(port)[1]      # the first pass walks every socket once
+        times, sizes, server_s = [], [], []
+        for _ in range(self.cfg["serve_scrapes"]):
+            t, body = scrape(port)
+            times.append(t)
+            sizes.append(len(body))
+            server_s.append(metric_value(body, "bufscope_scrape_duration_seconds"))
+            time.sleep(0.5)
+        row.update(scrape_ms=[round(1000 * t, 1) for t in times],
+                   server_ms=[None if v is None else round(1000 * v, 1) for v in server_s],
+                   scrape_ms_median=1000 * med(times), scrape_ms_max=1000 * max(times),
+                   body_bytes=med(sizes), samples=sum(1 for l in body.splitlines()
+                                                      if l and not l.startswith("#")),
+                   server_ms_median=None if None in server_s else 1000 * med(server_s),
+                   series=metric_value(body, "bufscope_series"))
+        every, window = self.cfg["serve_every_s"], self.cfg["serve_window_s"]
+        c0, t0 = proc_cpu_s(coll.pid), time.monotonic()
+        k = 0
+        while True:
+            k += 1
+            nxt = t0 + k * every
+            if nxt > t0 + window + 1e-6:
+                break
+            time.sleep(max(0.0, nxt - time.monotonic()))
+            scrape(port)
+        time.sleep(max(0.0, t0 + window - time.monotonic()))
+        c1, t1 = proc_cpu_s(coll.pid), time.monotonic()
+        row.update(window_s=t1 - t0, window_scrapes=k - 1, every_s=every,
+                   cpu_pct=100 * (c1 - c0) / (t1 - t0),
+                   rss_kb=proc_status_kb(coll.pid, "VmRSS"))
+        os.kill(coll.pid, signal.SIGTERM)
+        if coll._reap(30) is None:
+            coll.kill()
+            raise Broken("bufscope serve did not stop within 30 s of SIGTERM")
+        LIVE.remove(coll)
+        if coll.p.returncode != 0:
+            raise Broken(f"bufscope serve exited {coll.p.returncode}: "
+                         + " | ".join(coll.err[-5:]))
+        helper.send_signal(signal.SIGINT)
+        try:
+            helper.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            helper.kill()
+            raise Broken("manyconns did not stop")
+        LIVE.remove(helper)
+        self.results["serve"] = row
+        log(f"  scrape median {row['scrape_ms_median']:.1f} ms, max "
+            f"{row['scrape_ms_max']:.1f} ms, {row['samples']:,} samples, "
+            f"{row['body_bytes'] / 1024:.0f} KiB (each: {row['scrape_ms']} ms, serve's own "
+            f"{row['server_ms']} ms); cpu {row['cpu_pct']:.3f}% of a core "
+            f"over {row['window_s']:.0f} s with a scrape every {every:.0f} s")
+
     def cleanup(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def free_port():
+    """A loopback port nobody listens on now (the kernel's choice)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scrape(port):
+    """(seconds from connect to the last byte, body) of GET /metrics."""
+    import http.client
+    t0 = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", "/metrics")
+        resp = conn.getresponse()
+        body = resp.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+    t = time.monotonic() - t0
+    if resp.status != 200:
+        raise Broken(f"bufscope serve: GET /metrics answered {resp.status}")
+    return t, body
+
+
+def wait_healthy(coll, port, timeout=60.0):
+    """Seconds until serve answers GET /-/healthy and GET /metrics with 200
+    (its HTTP server answers before the programs are attached: /metrics is
+    refused until then); Broken if serve ends first."""
+    import http.client
+    t0 = time.monotonic()
+    paths = ["/-/healthy", "/metrics"]
+    while paths and time.monotonic() - t0 < timeout:
+        if coll.p.poll() is not None:
+            raise Broken("bufscope serve exited before it was healthy: "
+                         + " | ".join(coll.err[-5:]))
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", paths[0])
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                paths.pop(0)
+                continue
+        except OSError:
+            pass
+        time.sleep(0.1)
+    if paths:
+        raise Broken(f"bufscope serve: GET {paths[0]} not 200 within {timeout:.0f} s")
+    return time.monotonic() - t0
+
+
+def metric_value(body, name):
+    """The value of an unlabelled sample `name` in an exposition, or None."""
+    for line in body.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
 
 
 # --------------------------------------------------------------------------
@@ -1023,6 +1166,34 @@ def report(bench, info, quick, elapsed):
                 "that is slower than the target by less than that much per step.")
         add("")
 
+    sv = bench.results.get("serve")
+    if sv:
+        add("### `bufscope serve` with many connections")
+        add("")
+        add(f"{sv['conns']:,} idle loopback connections held (bench/manyconns, "
+            f"{2 * sv['conns']:,} sockets); `bufscope serve --listen 127.0.0.1:PORT`, no "
+            "filter. A scrape is timed on the client, from connect to the last byte "
+            f"read ({cfg['serve_scrapes']} scrapes 0.5 s apart, after a first one); each "
+            "scrape runs a pass first, so that its values are fresh. CPU: utime + stime "
+            f"of serve (/proc/PID/stat) over {sv['window_s']:.0f} s with one scrape every "
+            f"{sv['every_s']:.0f} s ({sv['window_scrapes']} scrapes), as a Prometheus "
+            "server would scrape it.")
+        add("")
+        srv = ("—" if sv.get("server_ms_median") is None
+               else f"{sv['server_ms_median']:.1f}")
+        add("| connections | scrape median (ms) | scrape max (ms) | "
+            "bufscope_scrape_duration_seconds median (ms) | samples | body | "
+            "CPU (% of a core) | RSS |")
+        add("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        add(f"| {sv['conns']:,} | {sv['scrape_ms_median']:.1f} | {sv['scrape_ms_max']:.1f} | "
+            f"{srv} | {sv['samples']:,} | {sv['body_bytes'] / 1024:.0f} KiB | "
+            f"{sv['cpu_pct']:.3f} | {fmt_mib(sv['rss_kb'])} |")
+        add("")
+        ok = sv["scrape_ms_max"] < 100 and sv["cpu_pct"] < 1.0
+        add(f"Targets: a scrape well under 100 ms, under 1 % of a core at a 15 s scrape "
+            f"interval: {'met' if ok else '**not met**'}.")
+        add("")
+
     add(END_MARK)
     return "\n".join(L) + "\n"
 
@@ -1072,8 +1243,8 @@ def main():
     ap.add_argument("--pin", default="none",
                     help="pin the generator's reader and writer together to this CPU "
                          "(default: none; see docs/performance.md)")
-    ap.add_argument("--parts", default="overhead,where,conns,rate",
-                    help="comma-separated subset of overhead,where,conns,rate")
+    ap.add_argument("--parts", default="overhead,where,conns,rate,serve",
+                    help="comma-separated subset of overhead,where,conns,rate,serve")
     ap.add_argument("--runs", type=int, help="override runs per mode")
     args = ap.parse_args()
 
@@ -1111,6 +1282,8 @@ def main():
             bench.conns()
         if "rate" in parts:
             bench.rate()
+        if "serve" in parts:
+            bench.serve()
         text = report(bench, info, args.quick, time.monotonic() - start)
         print(text, end="", flush=True)
         if args.doc:
