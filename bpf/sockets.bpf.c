@@ -429,6 +429,21 @@ out:
  * since bufscope attached (a stalled reader): it gets state, and so a final
  * record when it closes. Other sockets without state are idle: not reported.
  */
+/*
+ * Once at start, before the first pass: the ports listeners have, so that
+ * the sockets of a service that was listening before bufscope started are
+ * labelled with its port from their first record (see listen_ports).
+ */
+SEC("iter/tcp")
+int iter_listeners(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+
+	if (skc && skc->skc_state == TCP_LISTEN)
+		note_listen_port(skc->skc_num);
+	return 0;
+}
+
 SEC("iter/tcp")
 int iter_tcp(struct bpf_iter__tcp *ctx)
 {

@@ -77,9 +77,8 @@ void cli_print_help(enum command cmd, bool command_given)
 	       commands[cmd]->args_help ? " " : "",
 	       commands[cmd]->args_help ? commands[cmd]->args_help : "",
 	       commands[cmd]->summary, common_options);
-	if (commands[cmd]->refused_options)
-		printf("(%s takes none of the filters, -i or -d: its scenarios set them.)\n",
-		       commands[cmd]->name);
+	if (commands[cmd]->shared_note)
+		printf("(%s.)\n", commands[cmd]->shared_note);
 	if (commands[cmd]->options_help)
 		printf("\n%s", commands[cmd]->options_help);
 	printf("\nExamples:\n%s", commands[cmd]->examples);

@@ -89,6 +89,9 @@ struct cmd {
 	/* shared options it does not take (validate: the scenario sets the
 	 * filters, the time limit and the sampling) */
 	const char *refused_options;
+	/* how it takes the shared options, under them in its help; NULL: as
+	 * they say */
+	const char *shared_note;
 	double default_duration_s;	/* 0: until a signal */
 	void (*defaults)(struct options *o);	/* NULL: the shared ones */
 	int (*run)(const struct options *opt);	/* the exit status */

@@ -29,8 +29,10 @@ struct serve {
 	struct exporter *x;
 	struct http_server *http;
 	pthread_mutex_t lock;
-	pthread_cond_t passed;	/* a pass ended (CLOCK_MONOTONIC) */
+	pthread_cond_t passed;	/* attached, a pass ended, or the run is over
+				 * (CLOCK_MONOTONIC) */
 	struct engine *e;	/* NULL: not attached yet, or the run is over */
+	bool over;		/* the run is over */
 	uint64_t served;	/* requests the last pass answered */
 };
 
@@ -50,14 +52,18 @@ static int metrics(void *ctx, enum http_format fmt, char **body, size_t *len)
 	struct timespec until;
 	uint64_t ticket;
 
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)SCRAPE_WAIT_S;
 	pthread_mutex_lock(&s->lock);
-	if (!s->e) {
+	/* a scrape while bufscope attaches waits for it */
+	while (!s->e && !s->over &&
+	       pthread_cond_timedwait(&s->passed, &s->lock, &until) != ETIMEDOUT)
+		;
+	if (!s->e) {	/* not attached in time, or the run is over: 503 */
 		pthread_mutex_unlock(&s->lock);
 		return -EAGAIN;
 	}
 	ticket = engine_request_pass(s->e);
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += (time_t)SCRAPE_WAIT_S;
 	while (s->e && s->served < ticket)
 		if (pthread_cond_timedwait(&s->passed, &s->lock, &until) == ETIMEDOUT) {
 			log_warn("a scrape waited %.0f s for its pass: it has the last one's",
@@ -76,6 +82,7 @@ static int serve_start(void *ctx, struct engine *e)
 		return -1;
 	pthread_mutex_lock(&s->lock);
 	s->e = e;
+	pthread_cond_broadcast(&s->passed);
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
@@ -102,6 +109,7 @@ static int serve_finish(void *ctx, struct engine *e, double elapsed_s)
 	(void)elapsed_s;
 	pthread_mutex_lock(&s->lock);
 	s->e = NULL;
+	s->over = true;
 	pthread_cond_broadcast(&s->passed);
 	pthread_mutex_unlock(&s->lock);
 	http_stop(s->http);
@@ -173,7 +181,11 @@ static int run(const struct options *opt)
 	/* every pass gives each changed socket's histograms */
 	cfg.kernel.hist_every_pass = true;
 	status = engine_run(&cfg, &sink, 1);
-	http_stop(s.http);	/* if the run ended before on_finish */
+	pthread_mutex_lock(&s.lock);	/* if the run ended before on_finish */
+	s.over = true;
+	pthread_cond_broadcast(&s.passed);
+	pthread_mutex_unlock(&s.lock);
+	http_stop(s.http);
 out:
 	pthread_cond_destroy(&s.passed);
 	pthread_mutex_destroy(&s.lock);
@@ -203,10 +215,11 @@ const struct cmd cmd_serve = {
 		"                           peer, local_port\n"
 		"  --max-series N           label sets kept (default 1000); the rest\n"
 		"                           are counted in one set labelled \"other\"\n"
-		"  (-i S: a pass every S seconds between scrapes, default 5; each\n"
-		"  scrape takes its own pass)\n",
+		"  (each scrape takes its own pass of the sockets first)\n",
 	.own_long = (1u << (OPT_LISTEN - OPT_LIST)) | (1u << (OPT_WEB_CONFIG - OPT_LIST)) |
 		    (1u << (OPT_LABELS - OPT_LIST)) | (1u << (OPT_MAX_SERIES - OPT_LIST)),
 	.refused_options = "o",
+	.shared_note = "serve writes no table and no JSON: -o does not apply; -i is the\n"
+		       "time between passes when nobody scrapes, default 5 s",
 	.run = run,
 };

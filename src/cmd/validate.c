@@ -441,5 +441,6 @@ const struct cmd cmd_validate = {
 	.takes_args = true,
 	.args_help = "SCENARIO...",
 	.refused_options = "pcPidG",
+	.shared_note = "validate takes none of the filters, -i or -d: its scenarios set them",
 	.run = run,
 };

@@ -146,7 +146,10 @@ static int hook_programs(struct bufscope_bpf *skel, enum hook_id id, enum tier t
 					  skel->progs.tp_sk_data_ready;
 		break;
 	case HOOK_CLOSE: p[0] = skel->progs.tp_tcp_destroy_sock; break;
-	case HOOK_SOCKETS: p[0] = skel->progs.iter_tcp; break;
+	case HOOK_SOCKETS:
+		p[0] = skel->progs.iter_tcp;
+		p[1] = skel->progs.iter_listeners;	/* once, at start */
+		break;
 	case HOOK_STATE: p[0] = skel->progs.iter_state; break;
 	case HOOK_WINDOW_OUT: p[0] = skel->progs.tp_net_dev_queue; break;
 	case HOOK_WINDOW_IN:
@@ -740,14 +743,15 @@ int collector_scan(struct collector *c, const struct netns_set *ns, bool full,
 	return err;
 }
 
-void collector_prime(struct collector *c, const struct netns_set *ns)
+/* One walk of an iterator that writes nothing, in every namespace. */
+static void run_iterator(struct collector *c, struct bpf_link *link,
+			 const struct netns_set *ns)
 {
-	struct bpf_link *link = c->links[HOOK_READ][3];
 	bool any = ns && ns->n;
 	char buf[64];
 
 	if (!link)
-		return;		/* only the kprobe tier's read hook needs it */
+		return;
 	for (size_t i = 0; i < (any ? ns->n : 1); i++) {
 		int fd = iter_in(c, any ? ns->ents[i].fd : -1, link);
 
@@ -761,6 +765,14 @@ void collector_prime(struct collector *c, const struct netns_set *ns)
 		}
 		close(fd);
 	}
+}
+
+void collector_prime(struct collector *c, const struct netns_set *ns)
+{
+	/* the kprobe tier's read hook: the cookies of the sockets there are */
+	run_iterator(c, c->links[HOOK_READ][3], ns);
+	/* the ports that serve (listen_ports) */
+	run_iterator(c, c->links[HOOK_SOCKETS][1], ns);
 }
 
 int collector_scan_drops(struct collector *c, drop_fn fn, void *ctx)

@@ -72,7 +72,8 @@ struct netns_set;
 /*
  * Before the first interval: one pass over the sockets of every namespace
  * for what the chosen tiers need at start (the kprobe tier: every existing
- * socket's cookie, which its programs cannot make). Nothing is reported.
+ * socket's cookie, which its programs cannot make) and the ports listeners
+ * have (serve's port label). Nothing is reported.
  */
 void collector_prime(struct collector *c, const struct netns_set *ns);
 

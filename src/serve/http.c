@@ -484,7 +484,9 @@ static enum MHD_Result send_metrics(struct http_server *s, struct MHD_Connection
 		snprintf(msg, sizeof(msg), "bufscope: cannot build the metrics: %s\n",
 			 strerror(r < 0 ? -r : EIO));
 		log_warn("scrape: cannot build the metrics: %s", strerror(r < 0 ? -r : EIO));
-		return respond(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		/* -EAGAIN: not ready (yet, or any more): try later */
+		return respond(s, c, r == -EAGAIN ? MHD_HTTP_SERVICE_UNAVAILABLE
+						  : MHD_HTTP_INTERNAL_SERVER_ERROR,
 			    MHD_create_response_from_buffer(strlen(msg), msg,
 							    MHD_RESPMEM_MUST_COPY),
 			    "text/plain; charset=utf-8");

@@ -32,6 +32,7 @@ enum http_format { HTTP_TEXT_004, HTTP_OPENMETRICS_100 };
  * the server) of *len bytes: 0, or -errno (the client gets a 500). Called
  * from the server's threads, maybe several at once.
  */
+/* (-EAGAIN: 503, the metrics are not ready; another error: 500) */
 typedef int (*http_metrics_fn)(void *ctx, enum http_format fmt, char **body, size_t *len);
 
 struct http_config {
