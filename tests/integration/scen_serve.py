@@ -614,8 +614,18 @@ def zw_metric(expo, metric, direction, port_label):
     return expo.total(metric, direction=direction, port=port_label)
 
 
+def readme_stall_query():
+    """The README's PromQL for "which service's readers are stalling": its
+    first promql block."""
+    with open(os.path.join(HERE, "..", "..", "README.md")) as f:
+        m = re.search(r"```promql\n(.*?)```", f.read(), re.S)
+    if not m:
+        raise Failure("README.md has no promql block")
+    return m.group(1).strip()
+
+
 @scenario("serve_zero_window_vs_nstat", "serve_zero_window_vs_capture",
-          "serve_zero_window_prometheus")
+          "serve_zero_window_prometheus", "serve_readme_promql")
 def t_serve_zero_window(ctx, rec):
     """flow's slow reader in a namespace (as flow_zw_*: a 1.2 s stall with a
     64 KiB SO_RCVBUF, then 4 KiB reads every millisecond: many episodes);
@@ -644,6 +654,7 @@ def t_serve_zero_window(ctx, rec):
                        "bufscope_zero_window_probes_total"):
             for d in ("sent", "received"):
                 pq[(metric, d)] = prom.scalar('sum(%s{direction="%s"})' % (metric, d))
+        stalling = prom.query(readme_stall_query())
         w.finish()
     finally:
         if prom:
@@ -733,6 +744,18 @@ def t_serve_zero_window(ctx, rec):
         errs.eq('prometheus sum(probes{direction="sent"}) vs the capture\'s probes',
                 pq[("bufscope_zero_window_probes_total", "sent")], a["probes"])
     rec.check("serve_zero_window_prometheus", via_prometheus)
+
+    def readme_promql(errs):
+        # the slow reader's served port leads, with the share of time its
+        # socket spent in zero window (about 1.2 s of stall in the window)
+        got = sorted(((float(r["value"][1]), r["metric"].get("port")) for r in stalling),
+                     reverse=True)
+        errs.true("the README's query has series: %r" % got[:3], got)
+        if got:
+            errs.eq("the README's query: the stalling port first", got[0][1], str(port))
+            errs.true("its value is a share of time in zero window, > 0: %r" % got[0][0],
+                      0 < got[0][0] <= 1.0)
+    rec.check("serve_readme_promql", readme_promql)
 
 
 EDGE_SIZES = (4095, 4096, 4097)

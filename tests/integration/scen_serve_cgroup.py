@@ -9,29 +9,9 @@ workloads' own counts; `serve --cgroup a` has a's and none of the other's.
 """
 from harness import *
 from scen_cgroup import CgroupTree, proc_cgroup, CONTAINER_ID
-
-import re
-import urllib.request
+from serve_scrape import scrape, series
 
 SERVE_CG_PORT = 26330        # this part's ports (26330-26339, below the ephemeral range)
-
-
-def scrape(port):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
-        return r.read().decode()
-
-
-def series(text, name, **labels):
-    """{label tuple: value} of the samples of `name` matching `labels`."""
-    out = {}
-    for line in text.splitlines():
-        m = re.match(r"^%s\{(.*)\} (\S+)$" % re.escape(name), line)
-        if not m:
-            continue
-        have = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(1)))
-        if all(have.get(k) == v for k, v in labels.items()):
-            out[tuple(sorted(have.items()))] = float(m.group(2))
-    return out
 
 
 def run_serve(ctx, extra, port):

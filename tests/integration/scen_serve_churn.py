@@ -12,37 +12,13 @@ next; serve's memory stays bounded.
 """
 from harness import *
 from scen_churn import Ab, churn_nginx
+from serve_scrape import scrape, series_sum, plain
 
 import re
 import threading
-import urllib.request
 
 SERVE_CHURN_PORT = 21180     # nginx (below the ephemeral range); +1 serve
 SERVE_CHURN_REQUESTS = 20000
-
-
-def scrape(port):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
-        return r.read().decode()
-
-
-def series_sum(text, name, **labels):
-    total = 0
-    for line in text.splitlines():
-        m = re.match(r"^%s\{(.*)\} (\S+)$" % re.escape(name), line)
-        if not m:
-            continue
-        have = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(1)))
-        if all(have.get(k) == v for k, v in labels.items()):
-            total += float(m.group(2))
-    return total
-
-
-def plain(text, name):
-    m = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
-    if not m:
-        raise Failure("no sample %s" % name)
-    return float(m.group(1))
 
 
 def rss_kb(pid):

@@ -18,7 +18,8 @@ import os
 import re
 import shutil
 import tempfile
-import urllib.request
+
+from serve_scrape import scrape, series
 
 UNIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                     "packaging", "bufscope-serve.service")
@@ -76,24 +77,6 @@ def t_unit(ctx, rec):
                       "bufscope serve --listen 127.0.0.1:9435"))
         errs.eq("the unit's user", unit_value(text, "DynamicUser"), "yes")
     rec.check("serve_systemd_unit", check)
-
-
-def scrape(port):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
-        return r.read().decode()
-
-
-def samples(text, name, **labels):
-    """Values of the samples of `name` whose labels include `labels`."""
-    out = []
-    for line in text.splitlines():
-        m = re.match(r"^%s\{(.*)\} (\S+)$" % re.escape(name), line)
-        if not m:
-            continue
-        have = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(1)))
-        if all(have.get(k) == v for k, v in labels.items()):
-            out.append(float(m.group(2)))
-    return out
 
 
 def ss_recvq(ns, port):
@@ -161,17 +144,17 @@ def t_caps(ctx, rec):
                 unit_value(unit_text(), "AmbientCapabilities").split(), caps)
         port = PORT_BASE
         want, text, bs = run_as_unit(ctx, caps, port, errs)
-        got = samples(text, "bufscope_queued_bytes", port=str(port))
+        got = list(series(text, "bufscope_queued_bytes", port=str(port)).values())
         errs.eq("queued bytes of the namespace's socket vs ss Recv-Q", got, [want])
         errs.true("ss saw the 50000 bytes queued (%d)" % want, want == 50000)
         errs.eq("its holder, found in /proc/PID/fd",
-                samples(text, "bufscope_sockets", port=str(port), process="python3"),
+                list(series(text, "bufscope_sockets", port=str(port), process="python3").values()),
                 [1.0])
         # without CAP_SYS_ADMIN: the namespace cannot be entered
         fewer = [c for c in caps if c != "CAP_SYS_ADMIN"]
         want, text, bs = run_as_unit(ctx, fewer, port + 2, errs)
         errs.eq("without CAP_SYS_ADMIN the socket is not seen (control)",
-                sum(samples(text, "bufscope_queued_bytes", port=str(port + 2))), 0)
+                sum(series(text, "bufscope_queued_bytes", port=str(port + 2)).values()), 0)
         errs.true("and bufscope says why: %s" % one_line(bs.err()),
                   b"cannot enter other network namespaces" in bs.err())
     rec.check("serve_capabilities", check)
