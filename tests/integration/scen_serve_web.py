@@ -13,6 +13,9 @@ tests/unit/test_http.c, cover every status, limit and timeout).
   another path with 404.
 - serve_web_bad_config: a config with an unknown key exits 2 before
   anything is attached, naming FILE:LINE, with no raw control byte.
+- serve_web_concurrent_slow_client: four scrapes at once beside three
+  clients stalled half-way through their requests: all answered, whole,
+  in under 2 s.
 """
 from harness import *
 
@@ -156,3 +159,50 @@ def t_bad_config(ctx, rec):
         finally:
             shutil.rmtree(d, ignore_errors=True)
     rec.check("serve_web_bad_config", check)
+
+
+@scenario("serve_web_concurrent_slow_client")
+def t_concurrent(ctx, rec):
+    """Three clients stalled half-way through their requests, then four
+    scrapes at once: each is answered, whole, in well under the idle
+    timeout, and they agree with each other."""
+    import socket
+    import threading
+    from serve_scrape import scrape, series_sum
+
+    port = WEB_PORT + 2
+    bs = Bufscope(ctx, ["serve", "--listen", "127.0.0.1:%d" % port])
+    stalled, results = [], []
+    try:
+        bs.wait_ready()
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(b"GET /metr")
+            stalled.append(s)
+
+        def one():
+            t0 = time.monotonic()
+            text = scrape(port)
+            results.append((time.monotonic() - t0, text))
+        threads = [threading.Thread(target=one) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+    finally:
+        for s in stalled:
+            s.close()
+        bs.stop(signal.SIGTERM)
+
+    def check(errs):
+        errs.eq("scrapes answered", len(results), 4)
+        slowest = max((r[0] for r in results), default=None)
+        errs.true("the slowest of 4 concurrent scrapes took %r s, want < 2 s" % slowest,
+                  slowest is not None and slowest < 2.0)
+        errs.true("every answer whole (ends with a newline after the last family)",
+                  all(r[1].endswith("\n") and "bufscope_build_info" in r[1] for r in results))
+        built = {series_sum(r[1], "bufscope_build_info") for r in results}
+        errs.eq("build_info in every answer", built, {1.0})
+        print("  serve_web_concurrent: 4 scrapes beside 3 stalled clients, slowest %.3f s"
+              % (slowest or -1), file=sys.stderr, flush=True)
+    rec.check("serve_web_concurrent_slow_client", check)
