@@ -237,14 +237,16 @@ static __always_inline void note_listen_port(__u16 port)
 {
 	__u64 bit = 1ULL << (port & 63);
 
-	if (!(listen_ports[port / 64] & bit))
-		__sync_fetch_and_or(&listen_ports[port / 64], bit);
+	if (!port)		/* listen() without bind(): not chosen yet */
+		return;
+	if (!(listen_ports[(port / 64) & 1023] & bit))
+		__sync_fetch_and_or(&listen_ports[(port / 64) & 1023], bit);
 }
 
 /* The socket's local port if a listener has had it, else 0 (ephemeral). */
 static __always_inline __u16 service_port(__u16 local_port)
 {
-	return listen_ports[local_port / 64] & (1ULL << (local_port & 63))
+	return listen_ports[(local_port / 64) & 1023] & (1ULL << (local_port & 63))
 	       ? local_port : 0;
 }
 

@@ -43,6 +43,17 @@ static __always_inline void fill_queues(struct bs_sock_rec *rec,
 	rec->send_queue = tp->write_seq - tp->snd_una;
 }
 
+/* The port the socket serves, decided at the first call (see bs_sock_state). */
+static __always_inline __u16 latch_port(struct bs_sock_state *st, const struct sock *sk)
+{
+	if (!st->port_known) {
+		st->service_port = service_port(bpf_ntohs(BPF_CORE_READ(
+			(const struct inet_sock *)sk, inet_sport)));
+		st->port_known = 1;
+	}
+	return st->service_port;
+}
+
 /* The record's head: the socket now, as the kernel has it. */
 static __always_inline void fill_sock_head(struct bs_sock_rec *rec, __u32 kind,
 					   const struct tcp_sock *tp,
@@ -57,7 +68,7 @@ static __always_inline void fill_sock_head(struct bs_sock_rec *rec, __u32 kind,
 	rec->ts_ns = bpf_ktime_get_ns();
 	rec->inode = socket_inode(tp);
 	fill_endpoints(&rec->ep, sk, true);
-	if (service_port(rec->ep.sport))
+	if (st && st->port_known ? st->service_port : service_port(rec->ep.sport))
 		rec->flags |= BS_SF_SERVICE;
 	fill_queues(rec, tp);
 }
@@ -103,7 +114,7 @@ static __always_inline void fill_sample(struct bs_sock_rec *rec,
 	ep->dport = bpf_ntohs(skc->skc_dport);
 	ep->tcp_state = skc->skc_state;
 	ep->pad = 0;
-	if (service_port(ep->sport))
+	if (st->port_known ? st->service_port : service_port(ep->sport))
 		rec->flags |= BS_SF_SERVICE;
 	if (ep->family == AF_INET) {
 		__builtin_memset(ep->saddr, 0, sizeof(ep->saddr));
@@ -250,16 +261,16 @@ static __always_inline void totals_of(struct bs_totals *t,
  * deleted, so a later look-up for the same reader finds the same place.
  */
 static __always_inline struct bs_fold *fold_of(const struct sock *sk,
-					       const struct bs_reader *r,
+					       struct bs_sock_state *st,
 					       bool *unowned)
 {
+	const struct bs_reader *r = &st->reader;
 	struct bs_fold_key key = { .pid = r->pid };
 	struct bs_fold *v;
 	__u32 zero = 0;
 
 	*unowned = false;
-	key.port = service_port(bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk,
-							inet_sport)));
+	key.port = latch_port(st, sk);	/* as in its records */
 	if (r->pid) {
 		__builtin_memcpy(key.comm, r->comm, sizeof(key.comm));
 		key.cgroup_id = r->cgroup_id;
@@ -338,7 +349,7 @@ static __always_inline void gate_give(const struct sock *sk,
 	if (__sync_val_compare_and_swap(&st->gate, BS_GATE_REPORTING,
 					BS_GATE_FREE) != BS_GATE_FOLDED)
 		return;
-	v = fold_of(sk, &st->reader, &unowned);
+	v = fold_of(sk, st, &unowned);
 	if (!v)
 		return;
 	fold_add(v, &st->reported, NULL, true);
@@ -369,6 +380,7 @@ static __always_inline void report_socket(struct seq_file *seq, struct sock *sk,
 
 	remember_cookie(st, sk);
 	closing_sync(sk, st);
+	latch_port(st, sk);
 	/* A socket read by someone else is skipped; an unread one is kept, and
 	 * user space finds its owner through /proc. */
 	if (st->reader.pid && !reader_selected(&st->reader))
@@ -532,7 +544,7 @@ static __always_inline void fold_close(struct sock *sk, struct bs_sock_state *st
 	struct bs_fold *v;
 	bool unowned;
 
-	v = fold_of(sk, &st->reader, &unowned);
+	v = fold_of(sk, st, &unowned);
 	if (!v) {
 		count_lost();
 		return;
@@ -573,6 +585,7 @@ int BPF_PROG(tp_tcp_destroy_sock, struct sock *sk)
 	closing_end(sk, st);
 	if (!st)
 		return 0;
+	latch_port(st, sk);
 	tp = bpf_skc_to_tcp_sock(sk);
 	rec = tp ? bpf_ringbuf_reserve(&events, sizeof(*rec), 0) : NULL;
 	if (rec) {

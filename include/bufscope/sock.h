@@ -172,6 +172,12 @@ struct bs_sock_state {
 	__u32 hist_sent;	/* a full record (histograms) was sent (the last
 				 * pass's, or any with cfg_hist_every_pass): user
 				 * space has the histograms as of that record */
+	/* the port it serves (BS_SF_SERVICE), 0: ephemeral; decided once, at
+	 * its first record or fold (port_known), so that all its records and
+	 * folds agree whatever listeners come and go */
+	__u16 service_port;
+	__u16 port_known;
+	__u32 pad2;
 };
 
 /*

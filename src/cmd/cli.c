@@ -318,8 +318,8 @@ static int parse_option(int c, const char *arg, const char *optname,
 		return 0;
 	case OPT_LABELS: o->labels = arg; return 0;
 	case OPT_MAX_SERIES:
-		if (!parse_long(arg, 2, 1000000, &v))
-			return fail(err, "--max-series takes a count from 2 to 1000000",
+		if (!parse_long(arg, 2, 100000, &v))
+			return fail(err, "--max-series takes a count from 2 to 100000",
 				    "bad series count '%.64s'", arg);
 		o->max_series = (unsigned)v;
 		return 0;

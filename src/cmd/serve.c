@@ -64,7 +64,7 @@ static int metrics(void *ctx, enum http_format fmt, char **body, size_t *len)
 		return -EAGAIN;
 	}
 	ticket = engine_request_pass(s->e);
-	while (s->e && s->served < ticket)
+	while (s->e && !s->over && s->served < ticket)
 		if (pthread_cond_timedwait(&s->passed, &s->lock, &until) == ETIMEDOUT) {
 			log_warn("a scrape waited %.0f s for its pass: it has the last one's",
 				 SCRAPE_WAIT_S);
@@ -100,13 +100,15 @@ static int serve_pass(void *ctx, struct engine *e, double elapsed_s)
 	return err;
 }
 
-/* The engine is about to go: no scrape may wait on it any more. */
-static int serve_finish(void *ctx, struct engine *e, double elapsed_s)
+/*
+ * The engine is about to go, however the run ended: no scrape may wait on
+ * it or use what it owns (the hooks, the drop reasons the exposition
+ * names) any more; http_stop waits for the scrapes being answered.
+ */
+static void serve_stop(void *ctx)
 {
 	struct serve *s = ctx;
 
-	(void)e;
-	(void)elapsed_s;
 	pthread_mutex_lock(&s->lock);
 	s->e = NULL;
 	s->over = true;
@@ -114,7 +116,6 @@ static int serve_finish(void *ctx, struct engine *e, double elapsed_s)
 	pthread_mutex_unlock(&s->lock);
 	http_stop(s->http);
 	s->http = NULL;
-	return 0;
 }
 
 static const char landing[] =
@@ -136,7 +137,7 @@ static int run(const struct options *opt)
 	};
 	struct sink sink = {
 		.ctx = &s, .on_start = serve_start, .on_pass = serve_pass,
-		.on_finish = serve_finish,
+		.on_stop = serve_stop,
 	};
 	struct engine_config cfg;
 	struct webconfig web;
@@ -181,11 +182,7 @@ static int run(const struct options *opt)
 	/* every pass gives each changed socket's histograms */
 	cfg.kernel.hist_every_pass = true;
 	status = engine_run(&cfg, &sink, 1);
-	pthread_mutex_lock(&s.lock);	/* if the run ended before on_finish */
-	s.over = true;
-	pthread_cond_broadcast(&s.passed);
-	pthread_mutex_unlock(&s.lock);
-	http_stop(s.http);
+	serve_stop(&s);		/* if it ended before on_start */
 out:
 	pthread_cond_destroy(&s.passed);
 	pthread_mutex_destroy(&s.lock);

@@ -108,6 +108,7 @@ struct engine {
 	 * so far, and how many of them the last pass began after */
 	int request_fd;
 	uint64_t requests, requests_served;
+	size_t started;		/* sinks whose on_start was called */
 	int err;		/* a sink failed: -errno */
 	int out_err;		/* standard output failed: this errno */
 };
@@ -625,10 +626,20 @@ static void engine_close(struct engine *s)
 
 static int start_sinks(struct engine *s)
 {
-	for (size_t i = 0; i < s->nsinks; i++)
+	for (size_t i = 0; i < s->nsinks; i++) {
+		s->started++;
 		if (s->sinks[i].on_start && s->sinks[i].on_start(s->sinks[i].ctx, s))
 			return -1;
+	}
 	return 0;
+}
+
+/* Whatever ended the run: the sinks that started let go of the engine. */
+static void stop_sinks(struct engine *s)
+{
+	for (size_t i = 0; i < s->started; i++)
+		if (s->sinks[i].on_stop)
+			s->sinks[i].on_stop(s->sinks[i].ctx);
 }
 
 /*
@@ -697,6 +708,7 @@ int engine_run(const struct engine_config *cfg, struct sink *sinks, size_t nsink
 	}
 	status = 0;
 out:
+	stop_sinks(&s);
 	engine_close(&s);
 	return status;
 }

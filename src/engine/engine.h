@@ -45,6 +45,9 @@ struct sink {
 	 * reason logged) */
 	/* the run is over, its last pass taken: the run lasted elapsed_s */
 	int (*on_finish)(void *ctx, struct engine *e, double elapsed_s);
+	/* whatever ended the run (on_finish or not), after on_start was
+	 * called, before the engine goes: no thread may use it after this */
+	void (*on_stop)(void *ctx);
 };
 
 struct engine_config {

@@ -83,6 +83,9 @@ struct series {
 	char *labels;		/* `name="value",...`, escaped */
 	uint64_t hash;
 	struct counts c;	/* accumulated deltas (drops_expected unused) */
+	/* sized reads less full ones, never less than before: the kernel's
+	 * two counts are copied apart, one may be a read ahead of the other */
+	uint64_t partial;
 	uint64_t drops_lost, drops_expected;
 	struct reason_count *reasons;
 	size_t nreasons, capreasons;
@@ -460,6 +463,9 @@ static int add_row(struct exporter *x, const struct sock_row *r)
 	if (!s)
 		return -ENOMEM;
 	counts_add(&s->c, &r->d);
+	if (s->c.req_reads >= s->c.full_reads &&
+	    s->c.req_reads - s->c.full_reads > s->partial)
+		s->partial = s->c.req_reads - s->c.full_reads;
 	s->drops_lost += r->drops_lost;
 	s->drops_expected += r->drops_expected;
 	for (int k = 0; k < MODEL_DROP_REASONS && !err; k++)
@@ -561,8 +567,12 @@ static void family(struct writer *w, const char *name, const char *type,
 	bool counter = !strcmp(type, "counter"), info = !strcmp(type, "info");
 
 	if (w->om) {
-		fprintf(w->f, "# TYPE bufscope_%s %s\n# HELP bufscope_%s %s\n", name,
-			type, name, help);
+		fprintf(w->f, "# TYPE bufscope_%s %s\n# HELP bufscope_%s ", name, type, name);
+		/* OpenMetrics escapes quotes in HELP too (the texts have no
+		 * backslash nor newline) */
+		for (const char *p = help; *p; p++)
+			fputs(*p == '"' ? "\\\"" : (char[2]){ *p, 0 }, w->f);
+		fputc('\n', w->f);
 		return;
 	}
 	fprintf(w->f, "# HELP bufscope_%s%s %s\n# TYPE bufscope_%s%s %s\n",
@@ -642,8 +652,7 @@ static void write_derived(struct writer *w, const struct exporter *x)
 	for (size_t j = 0; j < x->n; j++) {
 		const struct series *s = &x->series[j];
 
-		sample_u64(w, "partial_reads", "_total", s->labels, NULL,
-			   s->c.req_reads - s->c.full_reads);
+		sample_u64(w, "partial_reads", "_total", s->labels, NULL, s->partial);
 	}
 	family(w, "drops", "counter",
 	       "received segments the kernel dropped for the sockets, by class: "

@@ -152,6 +152,33 @@ static void test_counts_and_buckets(void **state)
 	assert_non_null(strstr(b, "# TYPE bufscope_reads counter\n"));
 	assert_non_null(strstr(b, "le=\"4095.0\"} 2\n"));
 	assert_string_equal(b + strlen(b) - 6, "# EOF\n");
+	/* HELP escapes its quotes in OpenMetrics */
+	assert_non_null(strstr(b, "labelled \\\"other\\\""));
+	free(b);
+}
+
+/* A record copied while a read was being counted: full_reads has it,
+ * req_reads not yet (account_read counts the request first, the copy reads
+ * them in struct order). partial_reads neither wraps nor goes back. */
+static void test_partial_never_decreases(void **state)
+{
+	struct fixture *f = *state;
+	struct bs_sock_rec r;
+	char *b;
+
+	rec_reads(&r, BS_REC_SOCK, 1, "web", 8080, true, 10, 100);
+	r.state.c.full_reads = 10;	/* every read full */
+	pass(f, &r, 1);
+	r.state.c.full_reads = 11;	/* torn: the 11th read's request not yet */
+	pass(f, &r, 1);
+	b = render(f->x, false);
+	assert_int_equal(value_of(b, "bufscope_partial_reads_total{" WEB "}"), 0);
+	free(b);
+	r.state.c.reads = r.state.c.req_reads = 12;	/* the 12th was partial */
+	r.state.hist[BS_HIST_RET][bs_log2_slot(100)] = 12;
+	pass(f, &r, 1);
+	b = render(f->x, false);
+	assert_int_equal(value_of(b, "bufscope_partial_reads_total{" WEB "}"), 1);
 	free(b);
 }
 
@@ -273,6 +300,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_counts_and_buckets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_closed_sockets_stay_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_never_decreases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_label_escaping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_series, setup, teardown),
 		cmocka_unit_test(test_labels_parse),
