@@ -231,6 +231,7 @@ static __always_inline bool is_listener(const struct sock *sk, bool direct)
 }
 
 extern __u64 listen_ports[65536 / 64];
+extern __u64 listen_seen[65536 / 64];
 
 /* A listener has this local port: remember it (see maps.bpf.c). */
 static __always_inline void note_listen_port(__u16 port)
@@ -239,6 +240,8 @@ static __always_inline void note_listen_port(__u16 port)
 
 	if (!port)		/* listen() without bind(): not chosen yet */
 		return;
+	if (!(listen_seen[(port / 64) & 1023] & bit))
+		__sync_fetch_and_or(&listen_seen[(port / 64) & 1023], bit);
 	if (!(listen_ports[(port / 64) & 1023] & bit))
 		__sync_fetch_and_or(&listen_ports[(port / 64) & 1023], bit);
 }

@@ -106,13 +106,16 @@ __u32 closing_count = 0;
  * is passed over before its endpoints are hashed. */
 __u32 closing_ports[65536] = {};
 /*
- * Local ports a listening socket has had (bit per port, any namespace): a
- * socket on one of them serves it, and is labelled with it; the others'
- * ports are ephemeral (bs_sock_flags BS_SF_SERVICE, bs_fold_key.port). Set
- * by the iterator as it passes listeners, and by listen() itself; never
- * cleared, so a socket's label does not change under it.
+ * Local ports a listening socket has (bit per port, any namespace): a socket
+ * on one of them serves it, and is labelled with it; the others' ports are
+ * ephemeral (bs_sock_flags BS_SF_SERVICE, bs_fold_key.port; a socket's is
+ * decided once, bs_sock_state.service_port). Set by the iterators as they
+ * pass listeners and by listen() itself, in both arrays; a full walk starts
+ * listen_seen empty and user space makes it listen_ports after the walk, so
+ * a port nobody listens on any more stops labelling new sockets.
  */
 __u64 listen_ports[65536 / 64] = {};
+__u64 listen_seen[65536 / 64] = {};
 /*
  * Closes the ring buffer had no room for, folded per reader (struct
  * bs_fold): user space reads them each pass and never deletes. Distinct

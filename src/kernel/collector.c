@@ -708,11 +708,26 @@ static int iter_in(struct collector *c, int ns_fd, struct bpf_link *link)
 	return fd < 0 ? err : fd;
 }
 
+/*
+ * After a full walk: the listeners it found are the ports that serve; when
+ * a namespace could not be entered, its listeners were not seen, and the
+ * ports known before stay.
+ */
+static void update_listen_ports(struct collector *c, bool every_namespace)
+{
+	__u64 *ports = c->skel->bss->listen_ports;
+	const __u64 *seen = c->skel->bss->listen_seen;
+
+	for (size_t i = 0; i < sizeof(c->skel->bss->listen_ports) / sizeof(*ports); i++)
+		ports[i] = every_namespace ? seen[i] : ports[i] | seen[i];
+}
+
 int collector_scan(struct collector *c, const struct netns_set *ns, bool full,
 		   bool records, record_fn fn, void *ctx)
 {
 	int err = 0;
 	bool any = ns && ns->n;	/* none known: our own namespace at least */
+	bool every = true;	/* namespace was walked */
 
 	c->skel->bss->iter_full = records;
 	if (!full && c->links[HOOK_STATE][0]) {
@@ -725,6 +740,8 @@ int collector_scan(struct collector *c, const struct netns_set *ns, bool full,
 		return err;
 	}
 
+	/* the walk finds the listeners there are now (listen_ports) */
+	memset(c->skel->bss->listen_seen, 0, sizeof(c->skel->bss->listen_seen));
 	for (size_t i = 0; i < (any ? ns->n : 1) && !err; i++) {
 		int ns_fd = any ? ns->ents[i].fd : -1;
 		int fd = iter_in(c, ns_fd, c->links[HOOK_SOCKETS][0]);
@@ -735,11 +752,14 @@ int collector_scan(struct collector *c, const struct netns_set *ns, bool full,
 				 strerror(EPERM));
 			c->warned_netns = true;
 		}
+		every &= fd != -EPERM;
 		if (fd < 0)
 			continue;	/* a namespace that just ended */
 		err = read_iter(c, fd, fn, ctx);
 		close(fd);
 	}
+	if (!err)
+		update_listen_ports(c, every);
 	return err;
 }
 
