@@ -708,18 +708,41 @@ static int iter_in(struct collector *c, int ns_fd, struct bpf_link *link)
 	return fd < 0 ? err : fd;
 }
 
+/* The first port of the host's ephemeral range (ip_local_port_range). */
+static unsigned ephemeral_low(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned low = 32768;
+
+	if (f) {
+		if (fscanf(f, "%u", &low) != 1 || low > 65535)
+			low = 32768;
+		fclose(f);
+	}
+	return low;
+}
+
 /*
- * After a full walk: the listeners it found are the ports that serve; when
- * a namespace could not be entered, its listeners were not seen, and the
- * ports known before stay.
+ * After a full walk: ports below the ephemeral range stay served once a
+ * listener had them (a service's socket accepted before its listener
+ * closed still serves it); in the range, where a program's listener on a
+ * port the kernel chose is short-lived, only the listeners the walk found
+ * serve now, unless a namespace could not be entered (its listeners were
+ * not seen: the ports known before stay).
  */
 static void update_listen_ports(struct collector *c, bool every_namespace)
 {
 	__u64 *ports = c->skel->bss->listen_ports;
 	const __u64 *seen = c->skel->bss->listen_seen;
+	unsigned low = ephemeral_low();
 
-	for (size_t i = 0; i < sizeof(c->skel->bss->listen_ports) / sizeof(*ports); i++)
-		ports[i] = every_namespace ? seen[i] : ports[i] | seen[i];
+	for (unsigned i = 0; i < sizeof(c->skel->bss->listen_ports) / sizeof(*ports); i++) {
+		/* the bits of this word's ports below the range */
+		__u64 sticky = (i + 1) * 64 <= low ? ~0ULL
+			       : i * 64 >= low ? 0 : (1ULL << (low - i * 64)) - 1;
+
+		ports[i] = every_namespace ? seen[i] | (ports[i] & sticky) : ports[i] | seen[i];
+	}
 }
 
 int collector_scan(struct collector *c, const struct netns_set *ns, bool full,

@@ -229,7 +229,35 @@ def no_done_line(name, proc, timeout):
     return Failure("workload %s %s; stderr: %s" % (name, why, one_line(proc.err())))
 
 
-class Workload:
+class StdinProtocol:
+    """The workloads' protocol: `go` on stdin starts them, a JSON line with
+    "done" on stdout ends their work, and they exit 0 once stdin closes.
+    self.proc and self.name (for messages) are the subclass's."""
+
+    def go(self):
+        self.proc.send("go\n")
+
+    def wait_done(self, timeout=None):
+        timeout = WORKLOAD_DONE_TIMEOUT if timeout is None else timeout
+        line = self.proc.wait_line("out", lambda l: b'"done"' in l, timeout)
+        if line is None:
+            raise no_done_line(self.name, self.proc, timeout)
+        self.done = json.loads(line)
+        return self.done
+
+    def finish(self):
+        """Lets the workload close its sockets and exit; it must exit 0."""
+        self.proc.close_stdin()
+        rc = self.proc.wait(scaled(10))
+        if rc is None:
+            self.proc.kill()
+            raise Failure("workload %s did not exit after stdin closed" % self.name)
+        if rc != 0:
+            raise Failure("workload %s exited %d: %s"
+                          % (self.name, rc, one_line(self.proc.err())))
+
+
+class Workload(StdinProtocol):
     def __init__(self, ctx, name, args=()):
         path = os.path.join(ctx.workloads, name)
         if not os.access(path, os.X_OK):
@@ -253,28 +281,6 @@ class Workload:
             self.cgroup_id = cgroup_v2_id(self.pid)
         except (OSError, Failure) as e:
             self.cgroup_id = e
-
-    def go(self):
-        self.proc.send("go\n")
-
-    def wait_done(self):
-        line = self.proc.wait_line("out", lambda l: b'"done"' in l,
-                                   WORKLOAD_DONE_TIMEOUT)
-        if line is None:
-            raise no_done_line(self.name, self.proc, WORKLOAD_DONE_TIMEOUT)
-        self.done = json.loads(line)
-        return self.done
-
-    def finish(self):
-        """Lets the workload close its sockets and exit; it must exit 0."""
-        self.proc.close_stdin()
-        rc = self.proc.wait(scaled(10))
-        if rc is None:
-            self.proc.kill()
-            raise Failure("workload %s did not exit after stdin closed" % self.name)
-        if rc != 0:
-            raise Failure("workload %s exited %d: %s"
-                          % (self.name, rc, one_line(self.proc.err())))
 
 
 # ---------------------------------------------------------------- bufscope
@@ -1506,8 +1512,9 @@ def nstat_delta(before, after, name):
     return after[name] - before[name]
 
 
-class FlowWorkload:
+class FlowWorkload(StdinProtocol):
     """The flow workload, in the scenario's namespace."""
+    name = "flow"
 
     def __init__(self, ctx, env, args):
         path = os.path.join(ctx.workloads, "flow")
@@ -1527,25 +1534,6 @@ class FlowWorkload:
         self.sconn = {"family": c["family"], "lport": c["rport"], "rport": c["lport"]}
         self.done = None
 
-    def go(self):
-        self.proc.send("go\n")
-
-    def wait_done(self, timeout=None):
-        timeout = WORKLOAD_DONE_TIMEOUT if timeout is None else timeout
-        line = self.proc.wait_line("out", lambda l: b'"done"' in l, timeout)
-        if line is None:
-            raise no_done_line("flow", self.proc, timeout)
-        self.done = json.loads(line)
-        return self.done
-
-    def finish(self):
-        self.proc.close_stdin()
-        rc = self.proc.wait(scaled(10))
-        if rc is None:
-            self.proc.kill()
-            raise Failure("workload flow did not exit after stdin closed")
-        if rc != 0:
-            raise Failure("workload flow exited %d: %s" % (rc, one_line(self.proc.err())))
 
 
 def flow_under_capture(env, w, port, settle):

@@ -94,11 +94,11 @@ def proc_cgroup(pid):
     raise Failure("prerequisite: pid %d has no cgroup v2 entry" % pid)
 
 
-def start_workloads(tree):
-    """One reader_mix per cgroup of CG_COUNTS; checks each is where it
-    should be (its own /proc/PID/cgroup)."""
+def start_workloads(tree, counts=CG_COUNTS):
+    """One reader_mix per cgroup of `counts` ((cgroup, comm, bytes)); checks
+    each is where it should be (its own /proc/PID/cgroup)."""
     wls = {}
-    for sub, comm, nbytes in CG_COUNTS:
+    for sub, comm, nbytes in counts:
         w = Workload(tree.ctx_for(sub), "reader_mix", ["--comm", comm, "--bytes", str(nbytes)])
         got = proc_cgroup(w.pid)
         if got != tree.rel(sub):
@@ -110,12 +110,13 @@ def start_workloads(tree):
     return wls
 
 
-def run_in_cgroups(ctx, bs_args, result=bufscope_result):
-    """The three workloads, bufscope with bs_args(tree) while they run; the
-    cgroups go afterwards. Returns (tree, workloads by cgroup, result(bs))."""
-    tree = CgroupTree(ctx)
+def run_in_cgroups(ctx, bs_args, result=bufscope_result, counts=CG_COUNTS, parents=()):
+    """The workloads of `counts` (default: the three), bufscope with
+    bs_args(tree) while they run; the cgroups (`parents` made first) go
+    afterwards. Returns (tree, workloads by cgroup, result(bs))."""
+    tree = CgroupTree(ctx, tuple(parents) + tuple(c[0] for c in counts))
     try:
-        wls = start_workloads(tree)
+        wls = start_workloads(tree, counts)
         bs = Bufscope(ctx, bs_args(tree))
         bs.wait_ready()
         for w in wls.values():

@@ -444,9 +444,10 @@ class Prometheus:
 
 # ------------------------------------------------------------------ workloads
 
-class ServeWorkload:
+class ServeWorkload(StdinProtocol):
     """serve_wl.py (see its docstring): short connections on `port` that
     count their own reads."""
+    name = "serve_wl"
 
     def __init__(self, port, args=()):
         self.port = port
@@ -458,25 +459,6 @@ class ServeWorkload:
         self.pid = json.loads(line)["pid"]
         self.done = None
 
-    def go(self):
-        self.proc.send("go\n")
-
-    def wait_done(self, timeout=None):
-        timeout = WORKLOAD_DONE_TIMEOUT if timeout is None else timeout
-        line = self.proc.wait_line("out", lambda l: b'"done"' in l, timeout)
-        if line is None:
-            raise no_done_line("serve_wl", self.proc, timeout)
-        self.done = json.loads(line)
-        return self.done
-
-    def finish(self):
-        self.proc.close_stdin()
-        rc = self.proc.wait(scaled(10))
-        if rc is None:
-            self.proc.kill()
-            raise Failure("serve_wl did not exit after stdin closed")
-        if rc != 0:
-            raise Failure("serve_wl exited %d: %s" % (rc, one_line(self.proc.err())))
 
 
 # what the workload counts, by metric (requested bytes: the data reads' sizes)
