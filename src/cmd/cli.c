@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cmd/cli.h"
+#include "util/sanitize.h"
 #include "cmd/cmd.h"
 
 static const char *const sort_names[SORT__COUNT] = {
@@ -91,9 +92,13 @@ static int fail(struct cli_error *err, const char *hint, const char *fmt, ...)
 {
 	va_list ap;
 
+	char msg[sizeof(err->msg)];
+
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* it may quote an argument: a terminal gets no control byte of it */
+	sanitize_text(err->msg, sizeof(err->msg), msg, sizeof(msg));
 	snprintf(err->hint, sizeof(err->hint), "%s",
 		 hint ? hint : "see 'bufscope --help'");
 	return -1;
@@ -149,23 +154,33 @@ static void set_defaults(struct options *o)
 static const char *const event_names[] = { "read", "zw", "drop", "rcvbuf", "close" };
 
 /* "read,zw" -> EV_READ | EV_ZW; "all" -> EV_ALL; 0 on a bad name. */
-static unsigned parse_events(const char *arg)
+/* "read,zw" as a mask, however long the list; 0 with *bad (and *badlen)
+ * the first word that is no event's name. */
+static unsigned parse_events(const char *arg, const char **bad, size_t *badlen)
 {
-	char buf[128], *save = NULL, *tok;
 	unsigned mask = 0;
 
-	if (strlen(arg) >= sizeof(buf))
-		return 0;
-	strcpy(buf, arg);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int i = find_name(event_names, 5, tok);
+	for (const char *p = arg; *p; p += *p == ',') {
+		size_t n = strcspn(p, ",");
+		int i = -1;
 
-		if (!strcmp(tok, "all"))
+		for (int k = 0; k < 5 && i < 0; k++)
+			if (strlen(event_names[k]) == n && !strncmp(p, event_names[k], n))
+				i = k;
+		if (n == 3 && !strncmp(p, "all", 3)) {
 			mask |= EV_ALL;
-		else if (i < 0)
+		} else if (i < 0) {
+			*bad = p;
+			*badlen = n;
 			return 0;
-		else
+		} else {
 			mask |= 1U << i;
+		}
+		p += n;
+	}
+	if (!mask) {
+		*bad = arg;
+		*badlen = strlen(arg);
 	}
 	return mask;
 }
@@ -266,11 +281,16 @@ static int parse_option(int c, const char *arg, const char *optname,
 				    "unknown grouping '%s'", arg);
 		return 0;
 	case 'e':
-		o->events = parse_events(arg);
+	{
+		const char *bad;
+		size_t n;
+
+		o->events = parse_events(arg, &bad, &n);
 		if (!o->events)
 			return fail(err, "events: read, zw, drop, rcvbuf, close or all, comma-separated",
-				    "bad event list '%.64s'", arg);
+				    "unknown event '%.*s' in the list", (int)(n < 64 ? n : 64), bad);
 		return 0;
+	}
 	case 'A':
 		i = -1;
 		for (int m = ATTACH_AUTO; m <= ATTACH_TRACEPOINT && i < 0; m++)
