@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "kernel/drop_reasons.h"
 #include "kernel/netns.h"
 #include "util/log.h"
+#include "util/sanitize.h"
 
 #define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
 #define DEFAULT_RINGBUF (256 * 1024)
@@ -60,8 +62,8 @@ int collector_check_privileges(void)
 	struct __user_cap_data_struct data[2];
 	bool sys_admin, bpf_perfmon;
 
-	if (geteuid() == 0)
-		return 0;
+	/* the capabilities, not the uid: root in a container, or with its
+	 * capabilities dropped, has none of them */
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capget, &hdr, data) == 0) {
 		sys_admin = data[0].effective & (1U << CAP_SYS_ADMIN);
@@ -69,9 +71,13 @@ int collector_check_privileges(void)
 			      (data[1].effective & (1U << (38 - 32)));		/* CAP_PERFMON */
 		if (sys_admin || bpf_perfmon)
 			return 0;
+	} else if (geteuid() == 0) {
+		return 0;	/* cannot tell: loading will say */
 	}
 	log_error("run it with sudo, or grant CAP_BPF and CAP_PERFMON",
-		  "loading BPF programs needs root (or CAP_BPF and CAP_PERFMON)");
+		  geteuid() == 0 ? "loading BPF programs needs CAP_BPF and CAP_PERFMON (or "
+				   "CAP_SYS_ADMIN): this root process does not have them"
+				 : "loading BPF programs needs root (or CAP_BPF and CAP_PERFMON)");
 	return -EPERM;
 }
 
@@ -82,24 +88,43 @@ static const char *btf_path(void)
 	return p && *p ? p : DEFAULT_BTF;
 }
 
+/* libbpf's own errors (4000 and up) by their text too. */
+static const char *bpf_strerror(int err, char *buf, size_t len)
+{
+	if (libbpf_strerror(err, buf, len))
+		snprintf(buf, len, "%s", strerror(err));
+	return buf;
+}
+
 static struct btf *load_kernel_btf(void)
 {
 	const char *path = btf_path();
+	const char *hint = getenv("BUFSCOPE_BTF") ?
+		"BUFSCOPE_BTF names the kernel's BTF file (unset: /sys/kernel/btf/vmlinux)" :
+		"bufscope needs a kernel built with CONFIG_DEBUG_INFO_BTF=y";
+	char shown[256], why[128];
+	struct stat st;
 	struct btf *btf;
 	int err;
 
-	if (access(path, R_OK)) {
+	sanitize_text(shown, sizeof(shown), path, strlen(path));
+	/* a regular file only: a FIFO or a device would block or never end */
+	if (stat(path, &st) || access(path, R_OK)) {
 		err = errno;
-		log_error("bufscope needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
-			  "kernel BTF not readable at %s: %s", path, strerror(err));
+		log_error(hint, "kernel BTF not readable at %s: %s", shown, strerror(err));
 		errno = err;
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_error(hint, "kernel BTF at %s is not a regular file", shown);
+		errno = EINVAL;
 		return NULL;
 	}
 	btf = btf__parse(path, NULL);
 	if (!btf) {
 		err = errno;
-		log_error("bufscope needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
-			  "cannot parse kernel BTF at %s: %s", path, strerror(err));
+		log_error(hint, "cannot parse kernel BTF at %s: %s", shown,
+			  bpf_strerror(err, why, sizeof(why)));
 		errno = err;
 	}
 	return btf;

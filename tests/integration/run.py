@@ -410,17 +410,19 @@ def ss_find(lport, rport, all_states=False):
     return [r for r in ss_sockets(all_states) if r["lport"] == lport and r["rport"] == rport]
 
 
-def cgroup_v2_id(pid):
-    """The cgroup v2 id of pid: the inode number of its cgroup2 directory."""
-    mount = None
+def cgroup2_mount():
+    """Where the cgroup2 file system is mounted (/proc/self/mountinfo)."""
     with open("/proc/self/mountinfo") as f:
         for line in f:
             left, _, right = line.partition(" - ")
             if right.split()[:1] == ["cgroup2"]:
-                mount = left.split()[4]
-                break
-    if mount is None:
-        raise Failure("prerequisite: no cgroup2 file system mounted")
+                return left.split()[4]
+    raise Failure("prerequisite: no cgroup2 file system mounted")
+
+
+def cgroup_v2_id(pid):
+    """The cgroup v2 id of pid: the inode number of its cgroup2 directory."""
+    mount = cgroup2_mount()
     path = None
     with open("/proc/%d/cgroup" % pid) as f:
         for line in f:

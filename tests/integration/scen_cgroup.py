@@ -18,15 +18,6 @@ from harness import *
 CG_COUNTS = (("a", "wl_cga", 300000), ("a/n", "wl_cgn", 200000), ("b", "wl_cgb", 250000))
 
 
-def cgroup2_mount():
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            if right.split()[:1] == ["cgroup2"]:
-                return left.split()[4]
-    raise Failure("prerequisite: no cgroup2 file system mounted")
-
-
 class CgroupTree:
     """bufscope-test-<pid>/{a,a/n,b} under the cgroup2 mount, with a
     directory of wrappers per cgroup: `reader_mix` there moves itself into

@@ -876,15 +876,7 @@ def t_serve_format(ctx, rec):
 def cgroup_dir(tag):
     """A cgroup v2 directory for the workload (the test's own, removed after):
     a Docker-style leaf (docker-<64 hex>.scope) under bufscope-serve-TAG-PID."""
-    mount = None
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            if right.split()[:1] == ["cgroup2"]:
-                mount = left.split()[4]
-                break
-    if mount is None:
-        raise Failure("prerequisite: no cgroup2 file system mounted")
+    mount = cgroup2_mount()
     cid = ("%08x" % os.getpid()) * 8
     rel = "/bufscope-serve-%s-%d/docker-%s.scope" % (tag, os.getpid(), cid)
     os.makedirs(mount + rel, exist_ok=True)
