@@ -2,6 +2,13 @@
 # bufscope: `make` builds, `make check` tests, `make demo` shows it working.
 # Quiet by default; V=1 shows every command.
 
+# make SANITIZE=1: bufscope, its library and the unit tests built with
+# AddressSanitizer and UndefinedBehaviorSanitizer (any report is fatal), in
+# an output directory of their own.
+ifeq ($(SANITIZE),1)
+OUTPUT ?= .output-sanitize
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 OUTPUT ?= .output
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -27,6 +34,8 @@ endif
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -DBUFSCOPE_VERSION='"$(VERSION)"'
+CFLAGS += $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
 INCLUDES := -Iinclude -Isrc -Iworkloads -I$(OUTPUT)
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-I$(dir $(VMLINUX)) -Iinclude -Ibpf

@@ -543,7 +543,8 @@ int exporter_update(struct exporter *x, const struct losses *losses,
 	x->losses = *losses;
 	x->episodes = x->model->nepisodes;
 	x->nmaps = nmaps < COLLECTOR_MAPS ? nmaps : COLLECTOR_MAPS;
-	memcpy(x->maps, maps, x->nmaps * sizeof(*maps));
+	if (x->nmaps)	/* maps may be NULL when there are none */
+		memcpy(x->maps, maps, x->nmaps * sizeof(*maps));
 	x->passes++;
 	pthread_mutex_unlock(&x->lock);
 	return err;
