@@ -4,7 +4,8 @@
  * passes feeding the exporter (src/serve/exporter.c); an HTTP server
  * (src/serve/http.c, its own threads) answers scrapes. A scrape asks the
  * engine for a pass and waits for it, so what it gets is fresh; scrapes
- * that come together share one pass.
+ * that come together share one pass. Once attached, serve gives up every
+ * capability its passes do not use, before the HTTP threads exist.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,9 +14,11 @@
 #include <string.h>
 #include <time.h>
 #include "cmd/cmd.h"
+#include "kernel/collector.h"
 #include "serve/exporter.h"
 #include "serve/http.h"
 #include "serve/webconfig.h"
+#include "util/caps.h"
 #include "util/log.h"
 
 #define SERVE_LISTEN "127.0.0.1:9435"
@@ -29,11 +32,13 @@ struct serve {
 	struct exporter *x;
 	struct http_server *http;
 	pthread_mutex_t lock;
-	pthread_cond_t passed;	/* attached, a pass ended, or the run is over
+	pthread_cond_t passed;	/* a pass ended, or the run is over
 				 * (CLOCK_MONOTONIC) */
 	struct engine *e;	/* NULL: not attached yet, or the run is over */
 	bool over;		/* the run is over */
 	uint64_t served;	/* requests the last pass answered */
+	const char *listen;	/* where, for the log */
+	bool tls;
 };
 
 static double mono_s(void)
@@ -55,11 +60,9 @@ static int metrics(void *ctx, enum http_format fmt, char **body, size_t *len)
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += (time_t)SCRAPE_WAIT_S;
 	pthread_mutex_lock(&s->lock);
-	/* a scrape while bufscope attaches waits for it */
-	while (!s->e && !s->over &&
-	       pthread_cond_timedwait(&s->passed, &s->lock, &until) != ETIMEDOUT)
-		;
-	if (!s->e) {	/* not attached in time, or the run is over: 503 */
+	/* (the server answers once attached: a scrape made while bufscope
+	 * attaches waits in the listen queue) */
+	if (!s->e) {	/* the run is over: 503 */
 		pthread_mutex_unlock(&s->lock);
 		return -EAGAIN;
 	}
@@ -74,16 +77,42 @@ static int metrics(void *ctx, enum http_format fmt, char **body, size_t *len)
 	return exporter_render(s->x, fmt == HTTP_OPENMETRICS_100, mono_s() - t0, body, len);
 }
 
+/*
+ * Attached: what is left to do needs a few capabilities, and the HTTP server
+ * (the part that talks to the network) needs none. The others are given up
+ * before its threads are made, so that none of them has any.
+ */
+static int drop_capabilities(void)
+{
+	uint64_t keep = collector_caps_after_attach(), eff, perm;
+	char err[160], names[160];
+
+	if (caps_limit(keep, err, sizeof(err))) {
+		log_error(NULL, "%s", err);
+		return -1;
+	}
+	if (!caps_get(&eff, &perm))
+		log_info("capabilities kept after attaching: %s",
+			 eff ? caps_names(eff, names, sizeof(names)) : "none");
+	return 0;
+}
+
 static int serve_start(void *ctx, struct engine *e)
 {
 	struct serve *s = ctx;
+	char err[512];
 
-	if (exporter_start(s->x, e))
+	if (exporter_start(s->x, e) || drop_capabilities())
 		return -1;
 	pthread_mutex_lock(&s->lock);
 	s->e = e;
-	pthread_cond_broadcast(&s->passed);
 	pthread_mutex_unlock(&s->lock);
+	if (http_serve(s->http, err, sizeof(err))) {
+		log_error(NULL, "%s", err);
+		return -1;
+	}
+	log_info("serving metrics on %s://%s/metrics", s->tls ? "https" : "http",
+		 s->listen);
 	return 0;
 }
 
@@ -168,14 +197,15 @@ static int run(const struct options *opt)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s.passed, &ca);
 	pthread_condattr_destroy(&ca);
-	/* listening before attaching: a port taken fails at once */
-	if (http_start(&s.http, &hc, metrics, &s, err, sizeof(err))) {
+	/* bound before attaching: a port taken fails at once; answered once
+	 * attached (serve_start), scrapes waiting in the listen queue */
+	if (http_open(&s.http, &hc, metrics, &s, err, sizeof(err))) {
 		log_error(NULL, "%s", err);
 		status = 2;
 		goto out;
 	}
-	log_info("serving metrics on %s://%s/metrics", hc.web && hc.web->tls ?
-		 "https" : "http", hc.listen);
+	s.listen = hc.listen;
+	s.tls = hc.web && hc.web->tls;
 	cmd_engine_config(opt, &cfg);
 	cfg.interval_s = opt->interval_given ? opt->interval_s : SERVE_INTERVAL_S;
 	cfg.kernel.ringbuf_bytes = CMD_RINGBUF;

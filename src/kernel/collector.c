@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -17,6 +16,7 @@
 #include "bufscope/sock.h"
 #include "bufscope.skel.h"
 #include "util/array.h"
+#include "util/caps.h"
 #include "kernel/collector.h"
 #include "kernel/drop_reasons.h"
 #include "kernel/netns.h"
@@ -58,18 +58,13 @@ struct collector {
 
 int collector_check_privileges(void)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
-	bool sys_admin, bpf_perfmon;
+	uint64_t eff, perm;
 
 	/* the capabilities, not the uid: root in a container, or with its
 	 * capabilities dropped, has none of them */
-	memset(data, 0, sizeof(data));
-	if (syscall(SYS_capget, &hdr, data) == 0) {
-		sys_admin = data[0].effective & (1U << CAP_SYS_ADMIN);
-		bpf_perfmon = (data[1].effective & (1U << (39 - 32))) &&	/* CAP_BPF */
-			      (data[1].effective & (1U << (38 - 32)));		/* CAP_PERFMON */
-		if (sys_admin || bpf_perfmon)
+	if (!caps_get(&eff, &perm)) {
+		if ((eff & CAP_MASK(CAP_SYS_ADMIN)) ||
+		    ((eff & CAP_MASK(CAP_BPF)) && (eff & CAP_MASK(CAP_PERFMON))))
 			return 0;
 	} else if (geteuid() == 0) {
 		return 0;	/* cannot tell: loading will say */
@@ -79,6 +74,18 @@ int collector_check_privileges(void)
 				   "CAP_SYS_ADMIN): this root process does not have them"
 				 : "loading BPF programs needs root (or CAP_BPF and CAP_PERFMON)");
 	return -EPERM;
+}
+
+uint64_t collector_caps_after_attach(void)
+{
+	/* CAP_BPF: before Linux 6.5 every bpf() command (a map read, an
+	 * iterator) needs it while unprivileged BPF is disabled.
+	 * CAP_SYS_ADMIN: setns() into another network namespace, to walk its
+	 * sockets (CAP_NET_ADMIN does not let a process enter one).
+	 * CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH: /proc/PID/ns/net and
+	 * /proc/PID/fd of other users' processes (the namespaces, the holders). */
+	return CAP_MASK(CAP_BPF) | CAP_MASK(CAP_SYS_ADMIN) | CAP_MASK(CAP_SYS_PTRACE) |
+	       CAP_MASK(CAP_DAC_READ_SEARCH);
 }
 
 static const char *btf_path(void)

@@ -142,4 +142,8 @@ int collector_probe(enum attach_mode mode, struct hook_status hooks[HOOK__COUNT]
 /* 0 if we may load BPF (root, or CAP_BPF+CAP_PERFMON), else logs -EPERM. */
 int collector_check_privileges(void);
 
+/* The capabilities the passes still use once everything is attached (the
+ * others may be given up then: util/caps.h). */
+uint64_t collector_caps_after_attach(void);
+
 #endif

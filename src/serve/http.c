@@ -4,7 +4,7 @@
  * and speaks TLS (GnuTLS); this file binds the socket itself (for precise
  * errors: which address, port in use), routes, negotiates the format and
  * checks auth. Built without libmicrohttpd (BUFSCOPE_NO_HTTP, the static
- * binary: GnuTLS has no static build on Debian), http_start says so.
+ * binary: GnuTLS has no static build on Debian), http_open says so.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -147,13 +147,20 @@ struct http_server {
 	int unused;
 };
 
-int http_start(struct http_server **out, const struct http_config *cfg, http_metrics_fn fn,
-	       void *ctx, char *err, size_t errlen)
+int http_open(struct http_server **out, const struct http_config *cfg, http_metrics_fn fn,
+	      void *ctx, char *err, size_t errlen)
 {
 	(void)cfg, (void)fn, (void)ctx;
 	*out = NULL;
 	snprintf(err, errlen, "serve is not built into this static binary; use the "
 		 "dynamic one");
+	return -ENOTSUP;
+}
+
+int http_serve(struct http_server *s, char *err, size_t errlen)
+{
+	(void)s;
+	snprintf(err, errlen, "serve is not built into this static binary");
 	return -ENOTSUP;
 }
 
@@ -328,12 +335,15 @@ static const char default_landing[] =
 	"</body></html>\n";
 
 struct http_server {
-	struct MHD_Daemon *daemon;
+	struct MHD_Daemon *daemon;	/* NULL until http_serve */
 	http_metrics_fn fn;
 	void *ctx;
 	const struct webconfig *web;
 	char *landing;
 	uint16_t port;
+	int fd;				/* the listening socket, bound */
+	bool v6;
+	struct http_config cfg;		/* its limits, for http_serve */
 };
 
 enum endpoint { EP_NONE, EP_METRICS, EP_LANDING, EP_HEALTHY };
@@ -652,15 +662,13 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct http_
 				MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
-int http_start(struct http_server **out, const struct http_config *cfg, http_metrics_fn fn,
-	       void *ctx, char *err, size_t errlen)
+int http_open(struct http_server **out, const struct http_config *cfg, http_metrics_fn fn,
+	      void *ctx, char *err, size_t errlen)
 {
 	const char *text = cfg->listen ? cfg->listen : HTTP_DEFAULT_LISTEN;
 	struct listen_addr a;
 	struct http_server *s;
-	char prio[128];
-	sigset_t all, old;
-	int fd = -1, r;
+	int r;
 
 	*out = NULL;
 	r = parse_listen(text, &a, err, errlen);
@@ -678,27 +686,34 @@ int http_start(struct http_server **out, const struct http_config *cfg, http_met
 	s->fn = fn;
 	s->ctx = ctx;
 	s->web = cfg->web;
-	r = open_listener(text, &a, &fd, &s->port, err, errlen);
+	s->cfg = *cfg;
+	s->v6 = a.ss.ss_family == AF_INET6;
+	r = open_listener(text, &a, &s->fd, &s->port, err, errlen);
 	if (r) {
 		free(s->landing);
 		free(s);
 		return r;
 	}
+	*out = s;
+	return 0;
+}
+
+int http_serve(struct http_server *s, char *err, size_t errlen)
+{
+	sigset_t all, old;
+	char prio[128];
+
 	/* the server's threads inherit a mask with every signal blocked: the
 	 * caller's signals (SIGINT, SIGTERM, a signalfd's) go to its threads */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	s->daemon = start_daemon(s, cfg, fd, a.ss.ss_family == AF_INET6, prio, sizeof(prio));
+	s->daemon = start_daemon(s, &s->cfg, s->fd, s->v6, prio, sizeof(prio));
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!s->daemon) {
-		close(fd);
-		free(s->landing);
-		free(s);
 		snprintf(err, errlen, "the HTTP server (libmicrohttpd) did not start; "
 			 "-v shows its message");
 		return -EIO;
 	}
-	*out = s;
 	return 0;
 }
 
@@ -712,9 +727,24 @@ void http_stop(struct http_server *s)
 	if (!s)
 		return;
 	/* closes the listening socket and every connection, joins the threads */
-	MHD_stop_daemon(s->daemon);
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	else
+		close(s->fd);
 	free(s->landing);
 	free(s);
 }
 
 #endif /* BUFSCOPE_NO_HTTP */
+
+int http_start(struct http_server **out, const struct http_config *cfg, http_metrics_fn fn,
+	       void *ctx, char *err, size_t errlen)
+{
+	int r = http_open(out, cfg, fn, ctx, err, errlen);
+
+	if (!r && (r = http_serve(*out, err, errlen))) {
+		http_stop(*out);
+		*out = NULL;
+	}
+	return r;
+}

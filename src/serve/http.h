@@ -49,10 +49,19 @@ struct http_config {
 struct http_server;
 
 /*
- * Binds the address and starts serving: 0, or -errno with one printable
- * line in err (a bad address, the port in use, a certificate that does not
- * load...). The web config, if any, must outlive the server.
+ * Binds the address: 0, or -errno with one printable line in err (a bad
+ * address, the port in use, a certificate that does not load...). Clients
+ * may connect at once; they are answered once http_serve has started the
+ * server's threads. The web config, if any, must outlive the server.
  */
+int http_open(struct http_server **out, const struct http_config *cfg, http_metrics_fn fn,
+	      void *ctx, char *err, size_t errlen);
+
+/* Starts answering (the server's threads): 0, or -errno with err. The
+ * threads are made here, so they have the caller's capabilities then. */
+int http_serve(struct http_server *s, char *err, size_t errlen);
+
+/* http_open and http_serve at once. */
 int http_start(struct http_server **out, const struct http_config *cfg, http_metrics_fn fn,
 	       void *ctx, char *err, size_t errlen);
 

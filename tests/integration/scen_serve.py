@@ -72,9 +72,8 @@ def http_get(port, path, headers=None, method="GET", timeout=5.0):
 
 class Serve:
     """`bufscope serve --listen 127.0.0.1:PORT ARGS`, ready when it has
-    attached (its `ready` line on stderr: /-/healthy answers as soon as the
-    HTTP server runs, before the BPF programs are attached, and what
-    happens before then is not seen), GET /-/healthy answers 200 and, unless
+    attached (its `ready` line on stderr; the HTTP server answers once the
+    programs are attached), GET /-/healthy answers 200 and, unless
     ready_line, GET /metrics answers 200 (which takes a pass)."""
 
     def __init__(self, ctx, port, args=(), ready_line=False):

@@ -11,12 +11,18 @@
   process label is the holder's name (found in /proc/PID/fd). Without
   CAP_SYS_ADMIN (a negative control) the socket is not seen and bufscope
   says why.
+- serve_caps_dropped: serve run as root: once attached, every thread keeps
+  only CAP_BPF, CAP_SYS_ADMIN, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH
+  (effective, permitted, bounding), no inheritable or ambient ones,
+  no_new_privs; a namespace's unread socket is still served (= ss); a
+  scrape sent while it attaches gets 200 once attached.
 """
 from harness import *
 
 import os
 import re
 import shutil
+import socket
 import tempfile
 
 from serve_scrape import scrape, series
@@ -158,3 +164,115 @@ def t_caps(ctx, rec):
         errs.true("and bufscope says why: %s" % one_line(bs.err()),
                   b"cannot enter other network namespaces" in bs.err())
     rec.check("serve_capabilities", check)
+
+
+# CAP_DAC_READ_SEARCH 2, CAP_SYS_PTRACE 19, CAP_SYS_ADMIN 21, CAP_BPF 39
+KEPT = (1 << 2) | (1 << 19) | (1 << 21) | (1 << 39)
+
+
+def thread_caps(pid):
+    """{thread name: {CapEff:..., CapPrm:..., CapBnd:..., CapInh:..., CapAmb:...,
+    NoNewPrivs:...}} for every thread of pid."""
+    got = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                fields = dict(l.split(":", 1) for l in f if ":" in l)
+        except FileNotFoundError:
+            continue            # a connection's thread just ended
+        vals = {k: int(fields[k].strip(), 16) for k in
+                ("CapEff", "CapPrm", "CapBnd", "CapInh", "CapAmb")}
+        vals["NoNewPrivs"] = int(fields["NoNewPrivs"].strip())
+        got["%s/%s" % (fields["Name"].strip(), tid)] = vals
+    return got
+
+
+@scenario("serve_caps_dropped")
+def t_caps_dropped(ctx, rec):
+    """serve run as root with every capability: once attached, it and every
+    HTTP thread (the listener, a connection's) keep only CAP_BPF,
+    CAP_SYS_ADMIN, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, in the bounding
+    set too, with no_new_privs; what they are kept for still works: a socket
+    in another namespace, held unread, is served with ss's queue and its
+    holder's name. A scrape sent while serve attaches is answered once it
+    has attached."""
+    def check(errs):
+        port = PORT_BASE + 10
+        ns = "bs-caps-%d" % os.getpid()
+        holder = bs = None
+        subprocess.run(["ip", "netns", "add", ns], check=True)
+        try:
+            subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+            holder = Proc(["ip", "netns", "exec", ns, "python3", "-c", HOLDER % port],
+                          stdin=False, label="holder")
+            time.sleep(0.3)
+            subprocess.run(["ip", "netns", "exec", ns, "sh", "-c",
+                            "head -c 30000 /dev/zero | socat -u - TCP:127.0.0.1:%d" % port],
+                           check=True, timeout=20)
+            time.sleep(0.3)
+            want = ss_recvq(ns, port)
+            bs = Proc([ctx.bufscope, "serve", "--listen", "127.0.0.1:%d" % (port + 1), "-v"],
+                      stdin=False, label="serve")
+            # a scrape while it attaches: connected as soon as the port is bound
+            early, deadline = None, time.time() + READY_TIMEOUT
+            while early is None and time.time() < deadline:
+                try:
+                    early = socket.create_connection(("127.0.0.1", port + 1), timeout=1)
+                except OSError:
+                    time.sleep(0.02)
+            if early is None:
+                raise Failure("serve never bound its port: %s" % one_line(bs.err()))
+            attached = b"ready" in bs.err()
+            early.settimeout(READY_TIMEOUT)
+            early.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+            reply = b""
+            while True:
+                chunk = early.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+            early.close()
+            errs.true("the scrape sent before attaching (%s) got 200 with metrics: %r"
+                      % ("it had attached already" if attached else "while attaching",
+                         reply[:80]),
+                      re.match(rb"HTTP/1\.[01] 200 ", reply) is not None and b"bufscope_build_info" in reply)
+            if bs.wait_line("err", lambda l: b"ready" in l, READY_TIMEOUT) is None:
+                raise Failure("serve: no ready line: %s" % one_line(bs.err()))
+            # a connection held open has its own thread
+            held = socket.create_connection(("127.0.0.1", port + 1), timeout=5)
+            time.sleep(0.3)
+            caps = thread_caps(bs.p.pid)
+            held.close()
+            errs.true("a connection's thread among %s" % sorted(caps),
+                      any(n.startswith("MHD-connection") for n in caps))
+            errs.true("the listener's thread among %s" % sorted(caps),
+                      any(n.startswith("MHD-listen") for n in caps))
+            for name, c in sorted(caps.items()):
+                for k in ("CapEff", "CapPrm", "CapBnd"):
+                    errs.eq("%s %s" % (name, k), hex(c[k]), hex(KEPT))
+                for k in ("CapInh", "CapAmb"):
+                    errs.eq("%s %s" % (name, k), c[k], 0)
+                errs.eq("%s no_new_privs" % name, c["NoNewPrivs"], 1)
+            errs.true("it says what it kept: %s" % one_line(bs.err()),
+                      b"capabilities kept after attaching: CAP_DAC_READ_SEARCH,"
+                      b"CAP_SYS_PTRACE,CAP_SYS_ADMIN,CAP_BPF" in bs.err())
+            text = scrape(port + 1)
+            errs.eq("after the drop: queued bytes of the namespace's socket vs ss",
+                    list(series(text, "bufscope_queued_bytes", port=str(port)).values()),
+                    [want])
+            errs.true("ss saw the 30000 bytes queued (%d)" % want, want == 30000)
+            errs.eq("its holder, found in /proc/PID/fd",
+                    list(series(text, "bufscope_sockets", port=str(port),
+                                process="python3").values()), [1.0])
+        finally:
+            if bs:
+                bs.signal(signal.SIGTERM)
+                if bs.wait(STOP_TIMEOUT) is None:
+                    bs.kill()
+                    errs.append("serve did not exit after SIGTERM")
+                else:
+                    errs.eq("serve's exit status", bs.p.returncode, 0)
+            if holder:
+                holder.kill()
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    rec.check("serve_caps_dropped", check)
