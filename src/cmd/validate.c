@@ -17,6 +17,7 @@
 #include "cmd/cmd.h"
 #include "util/log.h"
 #include "util/sanitize.h"
+#include "util/wfile.h"
 #include "validate/capture.h"
 #include "validate/netenv.h"
 #include "validate/observe.h"
@@ -298,7 +299,7 @@ static int run_one(const struct scenario *s, const struct options *opt,
 	fflush(stdout);
 	if (opt->svg && (rc = report_svg(opt->svg, &rep)))
 		log_error(NULL, "cannot write the picture %s: %s", opt->svg,
-			  report_svg_strerror(rc));
+			  wfile_strerror(rc));
 	report_tally_add(t, &rep);
 	observe_free(&o);
 	if (engine_interrupted()) {
@@ -371,11 +372,11 @@ static int run(const struct options *opt)
 	}
 	/* a path the picture cannot go to is said before the run, not after */
 	if (opt->svg && !opt->dry_run) {
-		int err = report_svg_check(opt->svg);
+		int err = wfile_check(opt->svg);
 
 		if (err) {
-			log_error("name a new or regular file in a writable directory",
-				  "--svg %s: %s", opt->svg, report_svg_strerror(err));
+			log_error("name a new file, or a regular one of yours, in a writable directory",
+				  "--svg %s: %s", opt->svg, wfile_strerror(err));
 			free(words);
 			return HARNESS_FAILED;
 		}

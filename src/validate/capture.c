@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "util/sanitize.h"
 #include "validate/capture.h"
+#include "util/wfile.h"
 #include "workload.h"
 
 #define START_WAIT_MS 5000
@@ -51,8 +52,8 @@ static size_t read_err(int fd, char *buf, size_t cap, size_t n, const char *want
 	return n;
 }
 
-static void child(int err_fd, const struct netenv *n, enum side side, unsigned port,
-		  const char *path)
+static void child(int err_fd, int out_fd, const struct netenv *n, enum side side,
+		  unsigned port)
 {
 	char filter[32];
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -62,15 +63,16 @@ static void child(int err_fd, const struct netenv *n, enum side side, unsigned p
 	signal(SIGINT, SIG_DFL);
 	if (netenv_enter(n, side))
 		_exit(126);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(err_fd, 2) < 0)
+	if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		_exit(126);
 	snprintf(filter, sizeof(filter), "tcp port %u", port);
 	/* -U --immediate-mode: each packet written as it comes; -s: headers
 	 * only (what flow control is about) and an 8 MiB buffer: a veth hands
 	 * it 64 KiB GSO packets, whole ones overflow the default 2 MiB; -Z root:
-	 * the file is written as the harness's user, where it asked */
+	 * no change of user; -w -: the file bufscope made (wfile_create: no
+	 * link planted there is followed), as its standard output */
 	execlp("tcpdump", "tcpdump", "-i", n->dev[side], "-nn", "-U", "--immediate-mode",
-	       "-s", "256", "-B", "8192", "-Z", "root", "-w", path, filter, (char *)NULL);
+	       "-s", "256", "-B", "8192", "-Z", "root", "-w", "-", filter, (char *)NULL);
 	_exit(127);
 }
 
@@ -111,14 +113,20 @@ static void start_failed(struct capture *c, const char *err, char *why, size_t l
 int capture_start(struct capture *c, const struct netenv *n, enum side side,
 		  unsigned port, const char *path, char *why, size_t len)
 {
-	int fds[2];
+	int fds[2], out;
 	char err[1024] = "";
 
 	memset(c, 0, sizeof(*c));
 	c->err_fd = -1;
 	c->path = path;
+	out = wfile_create(path);
+	if (out < 0) {
+		snprintf(why, len, "cannot write %s: %s", path, wfile_strerror(out));
+		return -1;
+	}
 	if (pipe2(fds, O_CLOEXEC)) {
 		snprintf(why, len, "cannot start tcpdump: %s", strerror(errno));
+		close(out);
 		return -1;
 	}
 	fflush(NULL);
@@ -127,12 +135,14 @@ int capture_start(struct capture *c, const struct netenv *n, enum side side,
 		snprintf(why, len, "cannot start tcpdump: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
+		close(out);
 		c->pid = 0;
 		return -1;
 	}
 	if (c->pid == 0)
-		child(fds[1], n, side, port, path);
+		child(fds[1], out, n, side, port);
 	close(fds[1]);
+	close(out);
 	c->err_fd = fds[0];
 	setpgid(c->pid, c->pid);	/* both set it: no race */
 	read_err(c->err_fd, err, sizeof(err), 0, "listening on",

@@ -47,12 +47,8 @@ void report_judge(struct report *r);
 void report_text(FILE *out, const struct report *r, bool timeline);
 /* One JSON object, on one line. */
 void report_json(FILE *out, const struct report *r);
-/* The timeline as an SVG picture; 0 or -errno (-ELOOP: path is a symbolic
- * link, which is refused). */
+/* The timeline as an SVG picture; 0 or -errno (the file is made by
+ * wfile_create: wfile_check before the run, wfile_strerror for the words). */
 int report_svg(const char *path, const struct report *r);
-/* Before the run: can the picture be written there? 0 or -errno. */
-int report_svg_check(const char *path);
-/* What report_svg's or report_svg_check's -errno means, in words. */
-const char *report_svg_strerror(int err);
 
 #endif

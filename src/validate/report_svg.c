@@ -22,6 +22,7 @@
 #include "util/array.h"
 #include "util/sanitize.h"
 #include "validate/report.h"
+#include "util/wfile.h"
 
 #define MS 1e6
 
@@ -702,55 +703,16 @@ static int write_svg(FILE *f, const struct report *r)
 
 /* ------------------------------------------------------------ the file */
 
-const char *report_svg_strerror(int err)
-{
-	if (err == -ELOOP)
-		return "it is a symbolic link (refused: the picture is not written "
-		       "through one)";
-	/* with O_CREAT, only a missing directory on the way */
-	if (err == -ENOENT)
-		return "its directory does not exist";
-	return strerror(-err);
-}
-
-int report_svg_check(const char *path)
-{
-	char *dir = strdup(path), *slash;
-	struct stat st;
-	int err = 0;
-
-	if (!dir)
-		return -ENOMEM;
-	if (!lstat(path, &st)) {
-		if (S_ISLNK(st.st_mode))
-			err = -ELOOP;
-		else if (S_ISDIR(st.st_mode))
-			err = -EISDIR;
-	}
-	slash = strrchr(dir, '/');
-	if (!err && slash) {
-		slash[slash == dir] = 0;	/* "/x": the root */
-		if (stat(dir, &st))
-			err = -errno;
-		else if (!S_ISDIR(st.st_mode))
-			err = -ENOTDIR;
-	}
-	if (!err && access(slash ? dir : ".", W_OK))
-		err = -errno;
-	free(dir);
-	return err;
-}
-
 int report_svg(const char *path, const struct report *r)
 {
-	/* O_NOFOLLOW: a link planted where the picture goes is refused, not
-	 * followed to overwrite what it names */
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* a link planted where the picture goes is refused, not followed to
+	 * overwrite what it names (util/wfile.h) */
+	int fd = wfile_create(path);
 	FILE *f;
 	int err;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	f = fdopen(fd, "w");
 	if (!f) {
 		err = -errno;

@@ -469,8 +469,26 @@ def t_svg_paths(ctx, rec):
         rec.check("svg-symlink-planted", planted)
 
         def full(errs):
+            # a filesystem with no room left: the write fails, and says so
+            mnt = os.path.join(tmp, "full")
+            os.mkdir(mnt)
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt],
+                           check=True)
+            try:
+                with open(os.path.join(mnt, "filler"), "wb") as f:
+                    try:
+                        f.write(b"\0" * 1048576)
+                    except OSError:
+                        pass
+                rc, out, err = validate(ctx, ["ten-kb", "--svg", os.path.join(mnt, "t.svg")])
+                one_error_line(errs, "--svg on a full filesystem", rc, err,
+                               "No space left on device")
+            finally:
+                subprocess.run(["umount", mnt], check=False)
+            # a device is not a picture's place: refused before the run
             rc, out, err = validate(ctx, ["ten-kb", "--svg", "/dev/full"])
-            one_error_line(errs, "--svg /dev/full", rc, err, "No space left on device")
+            one_error_line(errs, "--svg /dev/full", rc, err, "not a regular file")
+            errs.true("the scenario did not run: %s" % one_line(out), "Scenario" not in out)
         rec.check("svg-write-error", full)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

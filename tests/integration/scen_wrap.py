@@ -455,35 +455,50 @@ def t_wrap_curl_download(ctx, rec):
                  "sender", own)
 
 
-@scenario("wrap_capture_bad_path")
+@scenario("wrap_capture_bad_path", "wrap_capture_symlink")
 def t_wrap_capture_bad_path(ctx, rec):
-    """capture = a file in a directory that does not exist: one error line
-    naming tcpdump's complaint, exit 2, and nothing left behind."""
-    tmp = tempfile.mkdtemp(prefix="bufscope-wrap-")
-    holds = []
-    try:
-        path = example_variant("socat-pv.ini", WRAP_PORT_BASE + 2,
-                               {"receiver": os.path.join(tmp, "no", "such", "rx.pcap")}, tmp)
-        bs, rc, hold = run_validate(ctx, path, holds)
-        left, names_left = hold.leftovers()
-    finally:
-        for h in holds:
-            h.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+    """capture = a file in a directory that does not exist, or a symbolic
+    link planted at its path: one error line saying why, exit 2, nothing
+    left behind, and the link's target untouched (validate makes the file
+    itself, never through a link, and tcpdump writes to it on stdout)."""
+    for name, rx in (("wrap_capture_bad_path", ("no", "such", "rx.pcap")),
+                     ("wrap_capture_symlink", ("link.pcap",))):
+        tmp = tempfile.mkdtemp(prefix="bufscope-wrap-")
+        holds = []
+        target = os.path.join(tmp, "keep.txt")
+        with open(target, "w") as f:
+            f.write("keep\n")
+        if name == "wrap_capture_symlink":
+            os.symlink(target, os.path.join(tmp, *rx))
+        try:
+            path = example_variant("socat-pv.ini", WRAP_PORT_BASE + 2,
+                                   {"receiver": os.path.join(tmp, *rx)}, tmp)
+            bs, rc, hold = run_validate(ctx, path, holds)
+            left, names_left = hold.leftovers()
+            with open(target) as f:
+                kept = f.read()
+        finally:
+            for h in holds:
+                h.close()
+            shutil.rmtree(tmp, ignore_errors=True)
 
-    def check(errs):
-        err = bs.err().decode("utf-8", "replace")
-        errs.eq("exit status", rc, 2)
-        check_json_error(errs, bs)
-        lines = err.splitlines()
-        errs.true("stderr %r: want one line naming [receiver] capture and tcpdump's "
-                  "complaint" % lines[:3], len(lines) == 1 and re.match(
-                      r"bufscope: socat-pv: \[receiver\] capture: tcpdump failed: .*No such "
-                      r"file or directory", lines[0]))
-        errs.eq("processes left in the run's namespaces", left,
-                {side: [] for side in left})
-        errs.eq("namespace names left", names_left, [])
-    rec.check("wrap_capture_bad_path", check)
+        def check(errs, name=name, bs=bs, rc=rc, left=left, names_left=names_left,
+                  kept=kept):
+            err = bs.err().decode("utf-8", "replace")
+            why = ("its directory does not exist" if name == "wrap_capture_bad_path"
+                   else "it is a symbolic link")
+            errs.eq("exit status", rc, 2)
+            check_json_error(errs, bs)
+            lines = err.splitlines()
+            errs.true("stderr %r: want one line naming [receiver] capture and %r"
+                      % (lines[:3], why), len(lines) == 1 and re.match(
+                          r"bufscope: socat-pv: \[receiver\] capture: cannot write .*: "
+                          + re.escape(why), lines[0]))
+            errs.eq("the link's target", kept, "keep\n")
+            errs.eq("processes left in the run's namespaces", left,
+                    {side: [] for side in left})
+            errs.eq("namespace names left", names_left, [])
+        rec.check(name, check)
 
 
 DAEMON_SCENARIO = """[scenario]
