@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "model/counts.h"
+#include "util/json.h"
 
 #define INFO_C(m, key, metric, unit, hook, help) \
 	{ key, metric, -1, unit, hook, help, offsetof(struct counts, m) },
@@ -46,4 +47,13 @@ bool counts_any(const struct counts *c)
 		if (count_get(c, &count_infos[i]))
 			return true;
 	return false;
+}
+
+void count_json(struct json_writer *jw, const struct count_info *ci, const struct counts *c)
+{
+	jw_key(jw, ci->key);
+	if (ci->unit == UNIT_NS)
+		jw_ratio(jw, count_get(c, ci), 1000000, 3);	/* ns / 1e6 */
+	else
+		jw_u64(jw, count_get(c, ci));
 }

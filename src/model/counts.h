@@ -120,4 +120,10 @@ void counts_sub(struct counts *out, const struct counts *a, const struct counts 
 void counts_add(struct counts *a, const struct counts *b);
 bool counts_any(const struct counts *c);
 
+struct json_writer;
+/* A count as JSON: its key and its value in the key's unit (nanoseconds
+ * shown as milliseconds, 3 decimals: the keys end in _ms). Every JSON
+ * output of counts goes through it. */
+void count_json(struct json_writer *jw, const struct count_info *ci, const struct counts *c);
+
 #endif

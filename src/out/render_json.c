@@ -38,10 +38,8 @@ static void json_counts(struct render *r, const struct counts *d)
 			continue;
 		if (!count_known(r, ci))
 			jw_kv_null(jw, ci->key);
-		else if (ci->unit == UNIT_NS)
-			kv_ms(jw, ci->key, count_get(d, ci));
 		else
-			jw_kv_u64(jw, ci->key, count_get(d, ci));
+			count_json(jw, ci, d);
 	}
 	jw_kv_u64(jw, "partial_reads", view_partial_reads(d));
 	/* view_avg_req() and view_avg_ret(), printed without printf */

@@ -344,7 +344,7 @@ static void json_counts(struct json_writer *jw, const struct obs_side *s)
 	jw_kv_u64(jw, "sockets", s->sockets);
 	for (size_t i = 0; i < count_infos_n; i++)
 		if (count_infos[i].key)
-			jw_kv_u64(jw, count_infos[i].key, count_get(&s->total, &count_infos[i]));
+			count_json(jw, &count_infos[i], &s->total);
 	jw_kv_u64(jw, "drops_lost", s->drops_lost);
 	jw_kv_u64(jw, "drops_expected", s->drops_expected);
 	jw_kv_u64(jw, "queue_peak", s->queue_peak);

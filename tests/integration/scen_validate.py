@@ -477,6 +477,16 @@ def t_episodes_vs_capture(ctx, rec):
                 errs.true("episode %d: first probe after %.3f ms (bufscope) vs %.3f ms "
                           "(wire)" % (i + 1, f_b, f_w), abs(f_b - f_w) < 1.0)
         errs.true("the wire shows a probed episode", any(w[2] for w in wire))
+        # the side's time in zero window, in ms (it once was ns under the
+        # _ms key): the wire's episodes, summed
+        if all(w[1] is not None for w in wire):
+            ms = o["receiver"]["zero_window_sent_ms"]
+            on_wire = sum((w[1] - w[0]) / 1e6 for w in wire)
+            errs.true("receiver zero_window_sent_ms %r vs the wire's episodes, summed "
+                      "%.3f ms" % (ms, on_wire), isinstance(ms, (int, float)) and
+                      abs(ms - on_wire) < 1.0 * max(1, len(wire)))
+            errs.true("receiver zero_window_sent_ms %r within the run (%r ms)"
+                      % (ms, o["duration_ms"]), ms <= o["duration_ms"])
     try:
         rec.check("validate_episodes_vs_capture", check)
     finally:
