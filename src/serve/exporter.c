@@ -21,6 +21,7 @@
 #include "model/hist.h"
 #include "serve/exporter.h"
 #include "util/array.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "util/sanitize.h"
 
@@ -121,12 +122,11 @@ struct exporter {
 
 #define FOLDED_SEEN_MAX 65536
 
+/* Never 0: 0 marks an empty slot of folded_seen. */
 static uint64_t hash_str(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	uint64_t h = fnv1a_str(FNV1A_INIT, s, SIZE_MAX);
 
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
 	return h ? h : 1;
 }
 
