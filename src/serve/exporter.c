@@ -21,6 +21,7 @@
 #include "model/hist.h"
 #include "serve/exporter.h"
 #include "util/array.h"
+#include "util/fmt.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/sanitize.h"
@@ -243,18 +244,10 @@ static void lb_label(struct labels_buf *b, const char *name, const char *value)
 /* The remote address, as text; "" for folds and aggregates. */
 static void peer_text(const struct sock_entry *s, char *buf, size_t len)
 {
-	const uint8_t *a = s->ep.daddr;
-	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
-
 	buf[0] = 0;
 	if (s->folded || !s->ep.family)
 		return;
-	if (s->ep.family == AF_INET)
-		inet_ntop(AF_INET, a, buf, (socklen_t)len);
-	else if (!memcmp(a, v4mapped, sizeof(v4mapped)))
-		inet_ntop(AF_INET, a + 12, buf, (socklen_t)len);
-	else
-		inet_ntop(AF_INET6, a, buf, (socklen_t)len);
+	fmt_addr_unmapped(buf, len, s->ep.family, s->ep.daddr);
 }
 
 /* The label set of an entry (socket, fold or aggregate). */
