@@ -25,6 +25,7 @@
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/sanitize.h"
+#include "workload.h"
 
 static const char *const label_names[LABEL__N] = {
 	[LABEL_PROCESS] = "process", [LABEL_CGROUP] = "cgroup",
@@ -856,18 +857,10 @@ static void write_self(struct writer *w, const struct exporter *x,
 	fprintf(w->f, " %.6f\n", elapsed_s);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int exporter_render(struct exporter *x, bool openmetrics, double pass_s,
 		    char **body, size_t *len)
 {
-	double t0 = mono_s();
+	unsigned long long t0 = wl_mono_ns();
 	struct writer w = { .om = openmetrics };
 	int err = 0;
 
@@ -881,7 +874,7 @@ int exporter_render(struct exporter *x, bool openmetrics, double pass_s,
 	write_derived(&w, x);
 	write_gauges(&w, x);
 	write_hists(&w, x);
-	write_self(&w, x, pass_s + (mono_s() - t0));
+	write_self(&w, x, pass_s + (double)(wl_mono_ns() - t0) / 1e9);
 	pthread_mutex_unlock(&x->lock);
 	if (openmetrics)
 		fputs("# EOF\n", w.f);
