@@ -54,6 +54,14 @@ static __always_inline __u16 latch_port(struct bs_sock_state *st, const struct s
 	return st->service_port;
 }
 
+/* BS_SF_SERVICE if the socket serves its port: as latched in its state once
+ * known (latch_port), else as the listeners seen so far say. */
+static __always_inline __u32 service_flag(const struct bs_sock_state *st, __u16 sport)
+{
+	return (st && st->port_known ? st->service_port : service_port(sport))
+	       ? BS_SF_SERVICE : 0;
+}
+
 /* The record's head: the socket now, as the kernel has it. */
 static __always_inline void fill_sock_head(struct bs_sock_rec *rec, __u32 kind,
 					   const struct tcp_sock *tp,
@@ -68,8 +76,7 @@ static __always_inline void fill_sock_head(struct bs_sock_rec *rec, __u32 kind,
 	rec->ts_ns = bpf_ktime_get_ns();
 	rec->inode = socket_inode(tp);
 	fill_endpoints(&rec->ep, sk, true);
-	if (st && st->port_known ? st->service_port : service_port(rec->ep.sport))
-		rec->flags |= BS_SF_SERVICE;
+	rec->flags |= service_flag(st, rec->ep.sport);
 	fill_queues(rec, tp);
 }
 
@@ -114,8 +121,7 @@ static __always_inline void fill_sample(struct bs_sock_rec *rec,
 	ep->dport = bpf_ntohs(skc->skc_dport);
 	ep->tcp_state = skc->skc_state;
 	ep->pad = 0;
-	if (st->port_known ? st->service_port : service_port(ep->sport))
-		rec->flags |= BS_SF_SERVICE;
+	rec->flags |= service_flag(st, ep->sport);
 	if (ep->family == AF_INET) {
 		__builtin_memset(ep->saddr, 0, sizeof(ep->saddr));
 		__builtin_memset(ep->daddr, 0, sizeof(ep->daddr));

@@ -20,6 +20,7 @@
 #include "serve/webconfig.h"
 #include "util/caps.h"
 #include "util/log.h"
+#include "workload.h"
 
 #define SERVE_LISTEN "127.0.0.1:9435"
 /* Passes between scrapes: closed sockets leave the model this often. */
@@ -41,19 +42,11 @@ struct serve {
 	bool tls;
 };
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* An HTTP thread: a pass, then the exposition. */
 static int metrics(void *ctx, enum http_format fmt, char **body, size_t *len)
 {
 	struct serve *s = ctx;
-	double t0 = mono_s();
+	unsigned long long t0 = wl_mono_ns();
 	struct timespec until;
 	uint64_t ticket;
 
@@ -74,7 +67,8 @@ static int metrics(void *ctx, enum http_format fmt, char **body, size_t *len)
 			break;
 		}
 	pthread_mutex_unlock(&s->lock);
-	return exporter_render(s->x, fmt == HTTP_OPENMETRICS_100, mono_s() - t0, body, len);
+	return exporter_render(s->x, fmt == HTTP_OPENMETRICS_100,
+			       (double)(wl_mono_ns() - t0) / 1e9, body, len);
 }
 
 /*

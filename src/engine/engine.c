@@ -496,20 +496,13 @@ uint64_t engine_requests_served(const struct engine *e)
 	return e->requests_served;
 }
 
-/* Did another thread ask for a pass since the last one began? */
-static bool pass_requested(struct engine *s)
-{
-	uint64_t n;
-
-	return read(s->request_fd, &n, sizeof(n)) == sizeof(n) && n;
-}
-
-/* Did the pass timer expire since it was last read? */
-static bool timer_expired(struct engine *s)
+/* Did the eventfd or timerfd fd count anything since it was last read (a
+ * pass another thread asked for, the pass timer's expiries)? Reading resets it. */
+static bool fd_fired(int fd)
 {
 	uint64_t n = 0;
 
-	return s->timerfd >= 0 && read(s->timerfd, &n, sizeof(n)) == sizeof(n) && n;
+	return fd >= 0 && read(fd, &n, sizeof(n)) == sizeof(n) && n;
 }
 
 /*
@@ -535,9 +528,10 @@ static int run_loop(struct engine *s)
 		err = drain(s);
 		if (err)
 			return err;
-		bool requested = pass_requested(s);
+		/* both read, so neither counts again next time */
+		bool requested = fd_fired(s->request_fd);
 
-		if (timer_expired(s) || requested) {
+		if (fd_fired(s->timerfd) || requested) {
 			double t = now_s();
 			/* the requests this pass answers: those made before it */
 			uint64_t asked = __atomic_load_n(&s->requests, __ATOMIC_SEQ_CST);

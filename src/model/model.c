@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "util/array.h"
+#include "util/hash.h"
 #include "kernel/drop_reasons.h"
 #include "model/hist.h"
 #include "model/model.h"
@@ -53,12 +54,7 @@ static void tuple_of(struct tuple *t, const struct bs_endpoints *ep, bool revers
 
 static size_t tuple_slot(const struct tuple *t, size_t nslots)
 {
-	const uint8_t *p = (const uint8_t *)t;
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-
-	for (size_t i = 0; i < sizeof(*t); i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	return slot_of(h, nslots);
+	return slot_of(fnv1a(FNV1A_INIT, t, sizeof(*t)), nslots);
 }
 
 static bool tuple_eq(const struct tuple *a, const struct tuple *b)
@@ -564,15 +560,14 @@ _Static_assert(offsetof(struct counts, drops_expected) ==
 /* Where a reader's fold starts its probe in fold_slots. */
 static size_t fold_slot(uint32_t pid, const char *comm, bool unowned, size_t nslots)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	/* pid low byte first, whatever the host's byte order */
+	const uint8_t pb[4] = { pid, pid >> 8, pid >> 16, pid >> 24 };
+	uint64_t h = FNV1A_INIT;
 
 	if (unowned)
 		return slot_of(h, nslots);
-	for (int i = 0; i < 4; i++)
-		h = (h ^ ((pid >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
-	for (int i = 0; i < BS_COMM_LEN && comm[i]; i++)
-		h = (h ^ (uint8_t)comm[i]) * 0x100000001b3ULL;
-	return slot_of(h, nslots);
+	h = fnv1a(h, pb, sizeof(pb));
+	return slot_of(fnv1a_str(h, comm, BS_COMM_LEN), nslots);
 }
 
 static bool fold_is(const struct sock_entry *s, const struct bs_fold_key *key,

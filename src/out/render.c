@@ -65,16 +65,6 @@ unsigned render_width(const struct render *r)
 	return render_fit_width(r->cfg.wide, r->tty, ws.ws_col, getenv("COLUMNS"));
 }
 
-const char *render_cgroup(const struct render *r, const struct sock_entry *s)
-{
-	return render_cgroup_of(r, model_cgroup_id(s));
-}
-
-const char *render_container(const struct render *r, const struct sock_entry *s)
-{
-	return render_container_of(r, model_cgroup_id(s));
-}
-
 const char *render_cgroup_of(const struct render *r, uint64_t id)
 {
 	return cgroups_path(r->cgroups, id);

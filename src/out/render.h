@@ -64,12 +64,10 @@ struct render {
 };
 
 /*
- * The cgroup path (NULL: unknown) and container id (NULL: none) of a socket's
- * reader or closer, as the resolver has them; not escaped.
+ * The cgroup path (NULL: unknown) and container id (NULL: none) of cgroup id
+ * (a socket's reader or closer: model_cgroup_id(); a read record's), as the
+ * resolver has them; not escaped.
  */
-const char *render_cgroup(const struct render *r, const struct sock_entry *s);
-const char *render_container(const struct render *r, const struct sock_entry *s);
-/* The same by cgroup id (a read record's). */
 const char *render_cgroup_of(const struct render *r, uint64_t id);
 const char *render_container_of(const struct render *r, uint64_t id);
 void render_init(struct render *r, FILE *out, const struct render_config *cfg,

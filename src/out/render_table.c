@@ -233,14 +233,15 @@ struct frame_view {
 static void cgroup_cell(const struct render *r, const struct sock_entry *s,
 			char *cell)
 {
-	const char *path = render_cgroup(r, s), *id;
+	uint64_t cg = model_cgroup_id(s);
+	const char *path = render_cgroup_of(r, cg), *id;
 	size_t n;
 
 	if (!path) {
 		snprintf(cell, COL_CELL_LEN, "-");
 		return;
 	}
-	id = render_container(r, s);
+	id = render_container_of(r, cg);
 	if (id) {
 		snprintf(cell, COL_CELL_LEN, "%.12s", id);
 		return;

@@ -21,8 +21,11 @@
 #include "model/hist.h"
 #include "serve/exporter.h"
 #include "util/array.h"
+#include "util/fmt.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "util/sanitize.h"
+#include "workload.h"
 
 static const char *const label_names[LABEL__N] = {
 	[LABEL_PROCESS] = "process", [LABEL_CGROUP] = "cgroup",
@@ -121,12 +124,11 @@ struct exporter {
 
 #define FOLDED_SEEN_MAX 65536
 
+/* Never 0: 0 marks an empty slot of folded_seen. */
 static uint64_t hash_str(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	uint64_t h = fnv1a_str(FNV1A_INIT, s, SIZE_MAX);
 
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
 	return h ? h : 1;
 }
 
@@ -243,18 +245,10 @@ static void lb_label(struct labels_buf *b, const char *name, const char *value)
 /* The remote address, as text; "" for folds and aggregates. */
 static void peer_text(const struct sock_entry *s, char *buf, size_t len)
 {
-	const uint8_t *a = s->ep.daddr;
-	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
-
 	buf[0] = 0;
 	if (s->folded || !s->ep.family)
 		return;
-	if (s->ep.family == AF_INET)
-		inet_ntop(AF_INET, a, buf, (socklen_t)len);
-	else if (!memcmp(a, v4mapped, sizeof(v4mapped)))
-		inet_ntop(AF_INET, a + 12, buf, (socklen_t)len);
-	else
-		inet_ntop(AF_INET6, a, buf, (socklen_t)len);
+	fmt_addr_unmapped(buf, len, s->ep.family, s->ep.daddr);
 }
 
 /* The label set of an entry (socket, fold or aggregate). */
@@ -863,18 +857,10 @@ static void write_self(struct writer *w, const struct exporter *x,
 	fprintf(w->f, " %.6f\n", elapsed_s);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int exporter_render(struct exporter *x, bool openmetrics, double pass_s,
 		    char **body, size_t *len)
 {
-	double t0 = mono_s();
+	unsigned long long t0 = wl_mono_ns();
 	struct writer w = { .om = openmetrics };
 	int err = 0;
 
@@ -888,7 +874,7 @@ int exporter_render(struct exporter *x, bool openmetrics, double pass_s,
 	write_derived(&w, x);
 	write_gauges(&w, x);
 	write_hists(&w, x);
-	write_self(&w, x, pass_s + (mono_s() - t0));
+	write_self(&w, x, pass_s + (double)(wl_mono_ns() - t0) / 1e9);
 	pthread_mutex_unlock(&x->lock);
 	if (openmetrics)
 		fputs("# EOF\n", w.f);

@@ -20,6 +20,7 @@
 #include <yaml.h>
 
 #include "serve/webconfig.h"
+#include "util/array.h"
 #include "util/sanitize.h"
 
 /* A PEM file larger than this is not a certificate chain or a key. */
@@ -470,7 +471,7 @@ static int http_headers(struct parse *p, const yaml_node_t *k, const yaml_node_t
 	     pair < v->data.mapping.pairs.top; pair++) {
 		const yaml_node_t *hk = node(p, pair->key), *hv = node(p, pair->value);
 		const char *name, *value;
-		struct webconfig_header *grown;
+		struct webconfig_header *h;
 
 		if (scalar(p, hk, "headers", &name) || scalar(p, hv, name, &value) ||
 		    header_check(p, hk, name, hv, value))
@@ -478,14 +479,13 @@ static int http_headers(struct parse *p, const yaml_node_t *k, const yaml_node_t
 		for (size_t i = 0; i < w->n_headers; i++)
 			if (!strcasecmp(w->headers[i].name, name))
 				return fail(p, hk, "header %s given twice", name);
-		grown = realloc(w->headers, (w->n_headers + 1) * sizeof(*grown));
-		if (!grown)
+		if (array_reserve(&w->headers, &w->headers_cap, w->n_headers,
+				  sizeof(*w->headers), 4))
 			return fail(p, hk, "out of memory");
-		w->headers = grown;
-		grown[w->n_headers].name = strdup(name);
-		grown[w->n_headers].value = strdup(value);
-		w->n_headers++;
-		if (!grown[w->n_headers - 1].name || !grown[w->n_headers - 1].value)
+		h = &w->headers[w->n_headers++];
+		h->name = strdup(name);
+		h->value = strdup(value);
+		if (!h->name || !h->value)
 			return fail(p, hk, "out of memory");
 	}
 	return 0;
@@ -534,7 +534,7 @@ static int top_users(struct parse *p, const yaml_node_t *k, const yaml_node_t *v
 	     pair < v->data.mapping.pairs.top; pair++) {
 		const yaml_node_t *uk = node(p, pair->key), *uv = node(p, pair->value);
 		const char *name, *hash;
-		struct webconfig_user *grown;
+		struct webconfig_user *u;
 
 		if (scalar(p, uk, "basic_auth_users", &name) || scalar(p, uv, name, &hash))
 			return -1;
@@ -548,14 +548,13 @@ static int top_users(struct parse *p, const yaml_node_t *k, const yaml_node_t *v
 			return fail(p, uv, "user %.64s: the password is not a bcrypt hash "
 				    "($2y$10$ and 53 more characters; make one with "
 				    "htpasswd -nbBC 10 USER PASSWORD)", name);
-		grown = realloc(w->users, (w->n_users + 1) * sizeof(*grown));
-		if (!grown)
+		if (array_reserve(&w->users, &w->users_cap, w->n_users,
+				  sizeof(*w->users), 4))
 			return fail(p, uk, "out of memory");
-		w->users = grown;
-		grown[w->n_users].name = strdup(name);
-		grown[w->n_users].hash = strdup(hash);
-		w->n_users++;
-		if (!grown[w->n_users - 1].name || !grown[w->n_users - 1].hash)
+		u = &w->users[w->n_users++];
+		u->name = strdup(name);
+		u->hash = strdup(hash);
+		if (!u->name || !u->hash)
 			return fail(p, uk, "out of memory");
 	}
 	return 0;

@@ -41,9 +41,9 @@ struct webconfig {
 	enum webconfig_client_auth client_auth;
 	int min_version, max_version;	/* 10..13 for TLS 1.0..1.3 */
 	struct webconfig_user *users;
-	size_t n_users;
+	size_t n_users, users_cap;
 	struct webconfig_header *headers;	/* http_server_config.headers */
-	size_t n_headers;
+	size_t n_headers, headers_cap;
 	struct webconfig_cache *cache;	/* passwords already verified */
 };
 

@@ -41,12 +41,23 @@ const char *fmt_addr(char *buf, size_t len, uint16_t family, const uint8_t *addr
 	return buf;
 }
 
-/* ::ffff:a.b.c.d, how an IPv6 socket holds an IPv4 peer (RFC 4291 2.5.5.2) */
-static bool v4_mapped(uint16_t family, const uint8_t *addr)
+/* ::ffff:a.b.c.d, how an IPv6 socket holds an IPv4 peer (RFC 4291 2.5.5.2),
+ * made the IPv4 address it stands for. */
+static void unmap_v4(uint16_t *family, const uint8_t **addr)
 {
 	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
 
-	return family == AF_INET6 && !memcmp(addr, prefix, sizeof(prefix));
+	if (*family == AF_INET6 && !memcmp(*addr, prefix, sizeof(prefix))) {
+		*family = AF_INET;
+		*addr += 12;
+	}
+}
+
+const char *fmt_addr_unmapped(char *buf, size_t len, uint16_t family,
+			      const uint8_t *addr)
+{
+	unmap_v4(&family, &addr);
+	return fmt_addr(buf, len, family, addr);
 }
 
 const char *fmt_endpoint(char *buf, size_t len, uint16_t family,
@@ -54,10 +65,7 @@ const char *fmt_endpoint(char *buf, size_t len, uint16_t family,
 {
 	char a[FMT_ADDR_LEN];
 
-	if (v4_mapped(family, addr)) {	/* the IPv4 address it stands for */
-		family = AF_INET;
-		addr += 12;
-	}
+	unmap_v4(&family, &addr);
 	fmt_addr(a, sizeof(a), family, addr);
 	if (family == AF_INET6)
 		snprintf(buf, len, "[%s]:%u", a, port);

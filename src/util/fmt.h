@@ -11,6 +11,10 @@
 #define FMT_ENDPOINT_LEN 56	/* "[addr]:port" */
 
 const char *fmt_addr(char *buf, size_t len, uint16_t family, const uint8_t *addr);
+/* fmt_addr, but a v4-mapped IPv6 address (::ffff:10.0.0.1) as the IPv4
+ * address it stands for ("10.0.0.1"). */
+const char *fmt_addr_unmapped(char *buf, size_t len, uint16_t family,
+			      const uint8_t *addr);
 /* "10.0.0.1:80", "[::1]:80"; a v4-mapped IPv6 address (::ffff:10.0.0.1) as
  * the IPv4 address it stands for: tables are for reading, JSON keeps it. */
 const char *fmt_endpoint(char *buf, size_t len, uint16_t family,

@@ -88,13 +88,12 @@ def t_unit(ctx, rec):
 def ss_recvq(ns, port):
     """Bytes to read by ss: Recv-Q, less the FIN it counts once the peer
     closed (CLOSE-WAIT; FIONREAD and bufscope do not count it)."""
-    out = subprocess.run(["ip", "netns", "exec", ns, "ss", "-Htn",
-                          "sport = :%d" % port], capture_output=True, text=True,
-                         timeout=10).stdout
-    rows = [l.split() for l in out.splitlines() if l.strip()]
+    rows = [r for r in ss_sockets(prefix=["ip", "netns", "exec", ns])
+            if r["lport"] == port]
     if len(rows) != 1:
-        raise Failure("ss in %s: %d sockets on port %d: %r" % (ns, len(rows), port, out))
-    return int(rows[0][1]) - (rows[0][0] == "CLOSE-WAIT")
+        raise Failure("ss in %s: %d sockets on port %d: %r"
+                      % (ns, len(rows), port, [r["text"] for r in rows]))
+    return rows[0]["recvq"] - (rows[0]["state"] == "CLOSE-WAIT")
 
 
 def run_as_unit(ctx, caps, port, errs):

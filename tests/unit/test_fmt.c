@@ -109,6 +109,25 @@ static void test_endpoint(void **state UNUSED)
 			    "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
 }
 
+/* A v4-mapped peer (an IPv6 socket's IPv4 client) reads as the IPv4 address,
+ * in an endpoint and alone; other IPv6 addresses are left as they are. */
+static void test_v4_mapped_unwrapped(void **state UNUSED)
+{
+	char buf[FMT_ENDPOINT_LEN];
+	uint8_t a[16];
+
+	addr6(a, "::ffff:192.0.2.7");
+	assert_string_equal(fmt_endpoint(buf, sizeof(buf), AF_INET6, a, 80), "192.0.2.7:80");
+	assert_string_equal(fmt_addr_unmapped(buf, sizeof(buf), AF_INET6, a), "192.0.2.7");
+	addr6(a, "::fffe:192.0.2.7");
+	assert_string_equal(fmt_addr_unmapped(buf, sizeof(buf), AF_INET6, a),
+			    "::fffe:c000:207");
+	addr6(a, "2001:db8::42:1");
+	assert_string_equal(fmt_addr_unmapped(buf, sizeof(buf), AF_INET6, a), "2001:db8::42:1");
+	addr4(a, "10.0.0.1");
+	assert_string_equal(fmt_addr_unmapped(buf, sizeof(buf), AF_INET, a), "10.0.0.1");
+}
+
 static void test_family(void **state UNUSED)
 {
 	assert_string_equal(fmt_family(AF_INET), "ipv4");
@@ -298,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_addr_ipv6),
 		cmocka_unit_test(test_addr_too_small_buffer),
 		cmocka_unit_test(test_endpoint),
+		cmocka_unit_test(test_v4_mapped_unwrapped),
 		cmocka_unit_test(test_family),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_size_no_four_digit_rounding_up),

@@ -27,6 +27,7 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "testcrypt.h"
 #include "testdir.h"
 
 #include "serve/http.h"
@@ -463,18 +464,6 @@ static void test_gzip(void **state UNUSED)
 
 /* ---- basic auth ---- */
 
-static void make_hash(const char *pass, char *out, size_t len)
-{
-	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-	struct crypt_data cd;
-
-	memset(&cd, 0, sizeof(cd));
-	assert_non_null(crypt_gensalt_rn("$2b$", 5, NULL, 0, setting, sizeof(setting)));
-	assert_non_null(crypt_rn(pass, setting, &cd, sizeof(cd)));
-	assert_true(strlen(cd.output) < len);
-	memcpy(out, cd.output, strlen(cd.output) + 1);
-}
-
 static void test_basic_auth(void **state UNUSED)
 {
 	struct stub st = { 0 };
@@ -484,7 +473,7 @@ static void test_basic_auth(void **state UNUSED)
 	struct reply r;
 	char hash[128], text[512];
 
-	make_hash("s3cret:pass", hash, sizeof(hash));
+	make_hash("s3cret:pass", 5, hash, sizeof(hash));
 	snprintf(text, sizeof(text), "basic_auth_users:\n  prom: '%s'\n"
 		 "http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n", hash);
 	load_config("auth.yml", text, &w);
@@ -886,7 +875,7 @@ static void test_tls(void **state UNUSED)
 	double t0;
 	int fd;
 
-	make_hash("tls-pass", hash, sizeof(hash));
+	make_hash("tls-pass", 5, hash, sizeof(hash));
 	snprintf(text, sizeof(text), "tls_server_config:\n  cert_file: server.crt\n"
 		 "  key_file: server.key\nbasic_auth_users:\n  prom: %s\n", hash);
 	load_config("tls.yml", text, &w);

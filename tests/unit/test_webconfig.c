@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testcrypt.h"
 #include "testdir.h"
 
 #include "serve/webconfig.h"
@@ -25,20 +26,6 @@
 /* Made by Apache's htpasswd (`htpasswd -nbBC 4 alice 'wonder land'`): a
  * bcrypt implementation other than libxcrypt's, and its $2y$ prefix. */
 #define ALICE_HASH "$2y$04$3bXEYpD7ouYAPgZXFHVcVOEAwQgYcDVHq58oCEm6vLJltClX.S32q"
-
-/* A bcrypt hash of pass made here with libxcrypt ($2b$, cost 4: fast). */
-static void make_hash(const char *pass, char *out, size_t len)
-{
-	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-	struct crypt_data cd;
-
-	memset(&cd, 0, sizeof(cd));
-	assert_non_null(crypt_gensalt_rn("$2b$", 4, NULL, 0, setting, sizeof(setting)));
-	assert_non_null(crypt_rn(pass, setting, &cd, sizeof(cd)));
-	assert_int_equal(strncmp(cd.output, "$2b$04$", 7), 0);
-	assert_true(strlen(cd.output) < len);
-	memcpy(out, cd.output, strlen(cd.output) + 1);
-}
 
 /* Loads text as web.yml: the return value, the error in err. */
 static int load(const char *text, struct webconfig *w, char *err, size_t len)
@@ -275,7 +262,7 @@ static void test_check_basic(void **state UNUSED)
 	char err[256], text[512], bob[128];
 	double t0, first, second;
 
-	make_hash("builder", bob, sizeof(bob));
+	make_hash("builder", 4, bob, sizeof(bob));
 	snprintf(text, sizeof(text), "basic_auth_users:\n  alice: %s\n  bob: %s\n",
 		 ALICE_HASH, bob);
 	assert_int_equal(load(text, &w, err, sizeof(err)), 0);
