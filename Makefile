@@ -84,6 +84,7 @@ TEST_PKGS := chromium prometheus python3-prometheus-client openssl
 
 .DELETE_ON_ERROR:
 .PHONY: all deps vmlinux check test test-layers test-unit test-integration demo install \
+	test-sanitize sanitize-unit-bins sanitize-run \
 	clean workloads static workloads-static vm-deps vm-test
 
 all: $(OUTPUT)/bufscope
@@ -190,7 +191,7 @@ $(OUTPUT)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJS) $(
 $(OUTPUT)/tests/%: tests/integration/workloads/%.c $(wildcard tests/integration/workloads/*.h) \
 		$(WL_LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$<)
-	$(Q)$(CC) -O2 -Wall -Wextra -Iworkloads -o $@ $< $(WL_LIB)
+	$(Q)$(CC) -O2 -Wall -Wextra $(SAN_FLAGS) -Iworkloads -o $@ $< $(WL_LIB)
 
 # A test-only driver of the collector (tests/integration/scen_khist.py).
 $(OUTPUT)/tests/khist_dump: tests/tools/khist_dump.c $(LIB_OBJS) $(WL_LIB) | $(OUTPUT)/tests
@@ -220,6 +221,32 @@ test-integration: $(OUTPUT)/bufscope $(WORKLOADS) $(OUTPUT)/tests/khist_dump
 	$(Q)$(PYTHON) tests/integration/run.py --bufscope $(OUTPUT)/bufscope \
 		--workloads $(OUTPUT)/tests
 
+# make test-sanitize: the unit tests and the host integration suite on the
+# SANITIZE=1 build (.output-sanitize). Reports go to files, not to stderr
+# that tests read, and any report fails it, even from a process a test
+# killed or whose exit status it does not look at. A small quarantine keeps
+# memory bounds (serve's, top's) meaningful under AddressSanitizer.
+SAN_REPORTS = $(abspath $(OUTPUT))/sanitizer-reports
+SAN_ENV = ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1:quarantine_size_mb=16 \
+	UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1:halt_on_error=1
+test-sanitize:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 all workloads $(OUTPUT)/tests/khist_dump \
+		sanitize-unit-bins
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 sanitize-run
+
+sanitize-unit-bins: $(UNIT_BINS)
+
+sanitize-run:
+	$(Q)rm -rf $(SAN_REPORTS) && mkdir -p -m 1777 $(SAN_REPORTS)
+	$(Q)fail=0; for t in $(UNIT_BINS); do $(SAN_ENV) $$t || \
+		{ echo "sanitize: $$t failed"; fail=1; }; done; \
+	$(SAN_ENV) $(PYTHON) tests/integration/run.py --bufscope $(OUTPUT)/bufscope \
+		--workloads $(OUTPUT)/tests $(SAN_ARGS) || fail=1; \
+	if [ -n "$$(ls -A $(SAN_REPORTS))" ]; then \
+		echo "sanitize: reports in $(SAN_REPORTS):"; cat $(SAN_REPORTS)/*; fail=1; \
+	else echo "sanitize: no AddressSanitizer, LeakSanitizer or UBSan report"; fi; \
+	exit $$fail
+
 # The include graph of src/: layers, no cycles (docs/design-notes.md).
 test-layers:
 	$(Q)$(PYTHON) tests/check_layers.py .
@@ -228,9 +255,12 @@ test: test-layers test-unit test-integration
 
 # The README's test command: set up, build, run every test, the VM matrix
 # included (it leaves docs/kernels.md alone; `make vm-test` rewrites it).
+# The host's suites run once, on the SANITIZE=1 build (test-sanitize): the
+# same tests, and any memory error, leak or undefined behaviour fails them.
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory test
+	$(Q)$(MAKE) --no-print-directory test-layers
+	$(Q)$(MAKE) --no-print-directory test-sanitize
 	$(Q)$(MAKE) --no-print-directory vm-test VM_DOC=
 
 demo: deps

@@ -210,7 +210,8 @@ static void unknown_rotate(struct engine *s)
 	uint64_t *p = s->unknown[0];
 	size_t cap = s->capunknown[0];
 
-	qsort(s->unknown[1], s->nunknown[1], sizeof(uint64_t), cmp_u64);
+	if (s->nunknown[1] > 1)	/* (qsort's array may not be NULL, even empty) */
+		qsort(s->unknown[1], s->nunknown[1], sizeof(uint64_t), cmp_u64);
 	s->unknown[0] = s->unknown[1];
 	s->capunknown[0] = s->capunknown[1];
 	s->nunknown[0] = s->nunknown[1];

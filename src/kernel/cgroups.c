@@ -294,7 +294,8 @@ static int walk(struct cgroups *c)
 		free(w.ents);
 		return err;
 	}
-	qsort(w.ents, w.n, sizeof(*w.ents), by_id);
+	if (w.n > 1)	/* ents may be NULL when empty */
+		qsort(w.ents, w.n, sizeof(*w.ents), by_id);
 	drop_entries(c->ents, c->n);
 	free(c->ents);
 	c->ents = w.ents;

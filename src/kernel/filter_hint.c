@@ -68,7 +68,8 @@ static void count_tcp(const char *root, uint32_t pid, const char *table,
 		/* sl local rem st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode */
 		if (sscanf(line, " %*s %*s %*s %x %*s %*s %*s %*s %*s %llu", &st, &inode) != 2)
 			continue;	/* the heading */
-		if (!bsearch(&(uint64_t){ inode }, in->v, in->n, sizeof(*in->v), cmp_u64))
+		if (!in->n || !bsearch(&(uint64_t){ inode }, in->v, in->n, sizeof(*in->v),
+				       cmp_u64))
 			continue;
 		(*tcp)++;
 		*listening += st == TCP_LISTEN_STATE;

@@ -308,6 +308,7 @@ int view_hist_frame(struct hist_frame *hf, const struct frame *f, bool by_socket
 		g->sockets += r->s->folded ? (unsigned)r->folded : 1;
 		hist_add_all(&g->hist[0][0], r->hist);
 	}
-	qsort(hf->groups, hf->n, sizeof(*hf->groups), cmp_groups);
+	if (hf->n > 1)	/* groups may be NULL when empty */
+		qsort(hf->groups, hf->n, sizeof(*hf->groups), cmp_groups);
 	return 0;
 }

@@ -255,7 +255,8 @@ static int resolve_changes(struct parse *p)
 	struct scenario *s = p->s;
 	struct impairment now[PATH__N];
 
-	qsort(s->changes, s->nchanges, sizeof(s->changes[0]), cmp_change);
+	if (s->nchanges > 1)	/* changes may be NULL when empty */
+		qsort(s->changes, s->nchanges, sizeof(s->changes[0]), cmp_change);
 	memcpy(now, s->path, sizeof(now));
 	for (unsigned i = 0; i < s->nchanges; i++) {
 		struct path_change *c = &s->changes[i];

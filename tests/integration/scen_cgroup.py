@@ -441,3 +441,49 @@ def t_cgroup_container(ctx, rec):
         for r in rows:
             errs.eq("CGROUP cell", r[2] if len(r) > 2 else None, CONTAINER_ID[:12])
     rec.check("cgroup_container_table", table)
+
+
+# A cgroup name its creator chose: an escape sequence, a quote, a backslash,
+# '<' and a non-ASCII letter (the kernel refuses only '/' and a newline).
+HOSTILE_CG = "ev\x1b[31mil\"q\\b<\u00e9"
+
+
+@scenario("cgroup_hostile_json", "cgroup_hostile_table")
+def t_cgroup_hostile(ctx, rec):
+    """A reader in a cgroup with a hostile name: the JSON's `cgroup` is the
+    path exactly (JSON-escaped: the line parses), the table's CGROUP cell
+    has '?' for each byte or character that is not printable ASCII, and no
+    raw ESC reaches the output."""
+    counts = ((HOSTILE_CG, "wl_cgx", 100000),)
+    tree, wls, (objs, summary) = run_in_cgroups(
+        ctx, lambda t: ["top", "-o", "json", "-i", "1"], counts=counts)
+    w = wls[HOSTILE_CG]
+
+    def js(errs):
+        sock = find_socket(summary.get("sockets", []), w.done["conns"][0], "summary")
+        errs.eq("cgroup (the path, exactly)", sock.get("cgroup"), w.cgroup_rel)
+        errs.true("the name is in it: %r" % w.cgroup_rel, w.cgroup_rel.endswith(HOSTILE_CG))
+        check_counts(errs, "wl_cgx", sock, w.done["conns"][0])
+    rec.check("cgroup_hostile_json", js)
+
+    def table(bs):
+        rc = bs.wait_exit("(-d given)")
+        if rc != 0:
+            raise Failure("`%s` exited %d; stderr: %s" % (bs.cmdline, rc, one_line(bs.proc.err())))
+        return bs.proc.out()
+    tree, wls, out = run_in_cgroups(
+        ctx, lambda t: ["top", "-w", "-d", "%g" % scaled(6), "-n", "0"], result=table,
+        counts=counts)
+    w = wls[HOSTILE_CG]
+
+    def tab(errs):
+        errs.true("no ESC byte in the table", b"\x1b" not in out)
+        errs.true("no byte outside printable ASCII and newline in the table",
+                  all(32 <= c < 127 or c == 10 for c in out))
+        shown = "".join(c if 32 <= ord(c) < 127 else "?" for c in w.cgroup_rel)
+        rows = [l.split() for l in out.decode().splitlines()
+                if l.split()[:1] and l.split()[0].rstrip("*+") == str(w.pid)]
+        errs.true("no row of the workload in the table", rows)
+        for r in rows:
+            errs.eq("CGROUP cell", r[2] if len(r) > 2 else None, shown)
+    rec.check("cgroup_hostile_table", tab)

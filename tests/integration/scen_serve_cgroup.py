@@ -8,6 +8,7 @@ series carry cgroup = the reader's own /proc/PID/cgroup path and container
 workloads' own counts; `serve --cgroup a` has a's and none of the other's.
 """
 from harness import *
+import urllib.request
 from scen_cgroup import run_in_cgroups, CONTAINER_ID
 from serve_scrape import scrape, series
 
@@ -71,3 +72,50 @@ def t_serve_cgroup(ctx, rec):
                   if dict(k).get("cgroup") != wls["a"].cgroup_rel and v}
         errs.eq("--cgroup a: reads outside a", others, {})
     rec.check("serve_cgroup_filter", filtered)
+
+
+@scenario("serve_cgroup_hostile")
+def t_serve_cgroup_hostile(ctx, rec):
+    """A reader in a cgroup with a hostile name (an escape sequence, a
+    quote, a backslash, '<', a non-ASCII letter): promtool and both
+    reference parsers accept the exposition, and the parsed cgroup label is
+    the path with the ESC written as the text \x1b (no raw control byte),
+    with the workload's counts."""
+    from scen_cgroup import HOSTILE_CG
+    from scen_serve import run_promtool, reference_parse
+    counts = ((HOSTILE_CG, "wl_svx", 100000),)
+    texts = {}
+
+    def scrape_both(bs):
+        try:
+            texts["text"] = scrape(SERVE_CG_PORT + 2)
+            req = urllib.request.Request(
+                "http://127.0.0.1:%d/metrics" % (SERVE_CG_PORT + 2),
+                headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                texts["openmetrics"] = r.read().decode()
+        finally:
+            bs.stop(signal.SIGTERM)
+    tree, wls, _ = run_in_cgroups(
+        ctx, lambda t: ["serve", "--listen", "127.0.0.1:%d" % (SERVE_CG_PORT + 2)],
+        scrape_both, counts)
+    w = wls[HOSTILE_CG]
+
+    def check(errs):
+        rc, said = run_promtool(texts["text"])
+        errs.eq("promtool check metrics: %s" % one_line(said, 300), rc, 0)
+        errs.true("no raw ESC in the exposition", "\x1b" not in texts["text"])
+        for kind in ("text", "openmetrics"):
+            fams = reference_parse(texts[kind], kind)
+            got = [(s[1], s[2]) for f in fams for s in f["samples"]
+                   if s[0] == "bufscope_read_bytes_total" and
+                   s[1].get("process") == "wl_svx"]
+            errs.eq("%s: label sets of the reader" % kind, len(got), 1)
+            if got:
+                # printable ASCII and UTF-8 as they are, escapes undone by
+                # the parser; a control byte as the text \xNN (never raw)
+                errs.eq("%s: cgroup label, parsed" % kind, got[0][0].get("cgroup"),
+                        w.cgroup_rel.replace("\x1b", "\\x1b"))
+                errs.eq("%s: bytes vs the workload's" % kind, got[0][1],
+                        want_sum(w, "bytes"))
+    rec.check("serve_cgroup_hostile", check)
