@@ -230,8 +230,7 @@ SAN_REPORTS = $(abspath $(OUTPUT))/sanitizer-reports
 SAN_ENV = ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1:quarantine_size_mb=16 \
 	UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1:halt_on_error=1
 test-sanitize:
-	$(Q)$(MAKE) --no-print-directory SANITIZE=1 all workloads $(OUTPUT)/tests/khist_dump \
-		sanitize-unit-bins
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 all workloads sanitize-unit-bins
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 sanitize-run
 
 sanitize-unit-bins: $(UNIT_BINS)
