@@ -96,48 +96,76 @@ def ss_recvq(ns, port):
     return rows[0]["recvq"] - (rows[0]["state"] == "CLOSE-WAIT")
 
 
+class HeldSocket:
+    """A network namespace of its own where a holder accepts a connection on
+    127.0.0.1:port and never reads it: `nbytes` wait in its queue (`want`,
+    by ss). Removed, holder and namespace, on exit."""
+
+    def __init__(self, tag, port, nbytes):
+        self.ns = "bs-%s-%d-%d" % (tag, os.getpid(), port)
+        self.port, self.nbytes, self.holder = port, nbytes, None
+
+    def __enter__(self):
+        subprocess.run(["ip", "netns", "add", self.ns], check=True)
+        try:
+            subprocess.run(["ip", "-n", self.ns, "link", "set", "lo", "up"], check=True)
+            # the holder accepts and never reads; its listener stays open
+            self.holder = Proc(["ip", "netns", "exec", self.ns, "python3", "-c",
+                                HOLDER % self.port], stdin=False, label="holder")
+            time.sleep(0.3)
+            subprocess.run(["ip", "netns", "exec", self.ns, "sh", "-c",
+                            "head -c %d /dev/zero | socat -u - TCP:127.0.0.1:%d"
+                            % (self.nbytes, self.port)], check=True, timeout=20)
+            time.sleep(0.3)
+            self.want = ss_recvq(self.ns, self.port)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if self.holder:
+            self.holder.kill()
+        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True)
+
+
+def stop_serve(bs, errs, want_status=None):
+    """SIGTERM, then SIGKILL if it does not exit; its exit status checked
+    when want_status is given."""
+    bs.signal(signal.SIGTERM)
+    if bs.wait(STOP_TIMEOUT) is None:
+        bs.kill()
+        errs.append("serve did not exit after SIGTERM")
+    elif want_status is not None:
+        errs.eq("serve's exit status", bs.p.returncode, want_status)
+
+
 def run_as_unit(ctx, caps, port, errs):
     """The unit's serve, as nobody with `caps`; a held, unread socket in a
     namespace; returns (its queue by ss, the scrape, bufscope's stderr)."""
-    ns = "bs-unit-%d-%d" % (os.getpid(), port)
     d = tempfile.mkdtemp(prefix="bs-unit-")
     os.chmod(d, 0o755)
     binary = os.path.join(d, "bufscope")
     shutil.copy(ctx.bufscope, binary)
     os.chmod(binary, 0o755)
     capset = ",".join("+" + c[4:].lower() for c in caps)
-    holder = bs = None
-    subprocess.run(["ip", "netns", "add", ns], check=True)
+    bs = None
     try:
-        subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
-        # the holder accepts and never reads; its listener stays open
-        holder = Proc(["ip", "netns", "exec", ns, "python3", "-c", HOLDER % port],
-                      stdin=False, label="holder")
-        time.sleep(0.3)
-        subprocess.run(["ip", "netns", "exec", ns, "sh", "-c",
-                        "head -c 50000 /dev/zero | socat -u - TCP:127.0.0.1:%d" % port],
-                       check=True, timeout=20)
-        time.sleep(0.3)
-        want = ss_recvq(ns, port)
-        argv = unit_value(unit_text(), "ExecStart").split()
-        argv = [binary] + argv[1:-1] + ["127.0.0.1:%d" % (port + 1)]
-        bs = Proc(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                   "--inh-caps=-all," + capset, "--ambient-caps=" + capset] + argv,
-                  stdin=False, label="serve")
-        if bs.wait_line("err", lambda l: b"ready" in l, READY_TIMEOUT) is None:
-            raise Failure("serve as nobody with %s: no ready line: %s"
-                          % (capset, one_line(bs.err())))
-        text = scrape(port + 1)
-        return want, text, bs
+        with HeldSocket("unit", port, 50000) as held:
+            argv = unit_value(unit_text(), "ExecStart").split()
+            argv = [binary] + argv[1:-1] + ["127.0.0.1:%d" % (port + 1)]
+            bs = Proc(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                       "--inh-caps=-all," + capset, "--ambient-caps=" + capset] + argv,
+                      stdin=False, label="serve")
+            if bs.wait_line("err", lambda l: b"ready" in l, READY_TIMEOUT) is None:
+                raise Failure("serve as nobody with %s: no ready line: %s"
+                              % (capset, one_line(bs.err())))
+            text = scrape(port + 1)
+            stop_serve(bs, errs)
+            return held.want, text, bs
     finally:
-        if bs:
-            bs.signal(signal.SIGTERM)
-            if bs.wait(STOP_TIMEOUT) is None:
-                bs.kill()
-                errs.append("serve did not exit after SIGTERM")
-        if holder:
-            holder.kill()
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        if bs and bs.p.poll() is None:
+            stop_serve(bs, errs)
         shutil.rmtree(d, ignore_errors=True)
 
 
@@ -186,6 +214,54 @@ def thread_caps(pid):
     return got
 
 
+def early_scrape(errs, bs, port):
+    """A scrape connected as soon as serve has bound its port, before it has
+    attached: answered once attached, 200 with metrics."""
+    early, deadline = None, time.time() + READY_TIMEOUT
+    while early is None and time.time() < deadline:
+        try:
+            early = socket.create_connection(("127.0.0.1", port), timeout=1)
+        except OSError:
+            time.sleep(0.02)
+    if early is None:
+        raise Failure("serve never bound its port: %s" % one_line(bs.err()))
+    attached = b"ready" in bs.err()
+    early.settimeout(READY_TIMEOUT)
+    early.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+    reply = b""
+    while True:
+        chunk = early.recv(65536)
+        if not chunk:
+            break
+        reply += chunk
+    early.close()
+    errs.true("the scrape sent before attaching (%s) got 200 with metrics: %r"
+              % ("it had attached already" if attached else "while attaching", reply[:80]),
+              re.match(rb"HTTP/1\.[01] 200 ", reply) is not None and
+              b"bufscope_build_info" in reply)
+
+
+def check_thread_caps(errs, bs, port):
+    """Every thread (a held connection's too) has exactly KEPT."""
+    held = socket.create_connection(("127.0.0.1", port), timeout=5)
+    time.sleep(0.3)
+    caps = thread_caps(bs.p.pid)
+    held.close()
+    errs.true("a connection's thread among %s" % sorted(caps),
+              any(n.startswith("MHD-connection") for n in caps))
+    errs.true("the listener's thread among %s" % sorted(caps),
+              any(n.startswith("MHD-listen") for n in caps))
+    for name, c in sorted(caps.items()):
+        for k in ("CapEff", "CapPrm", "CapBnd"):
+            errs.eq("%s %s" % (name, k), hex(c[k]), hex(KEPT))
+        for k in ("CapInh", "CapAmb"):
+            errs.eq("%s %s" % (name, k), c[k], 0)
+        errs.eq("%s no_new_privs" % name, c["NoNewPrivs"], 1)
+    errs.true("it says what it kept: %s" % one_line(bs.err()),
+              b"capabilities kept after attaching: CAP_DAC_READ_SEARCH,"
+              b"CAP_SYS_PTRACE,CAP_SYS_ADMIN,CAP_BPF" in bs.err())
+
+
 @scenario("serve_caps_dropped")
 def t_caps_dropped(ctx, rec):
     """serve run as root with every capability: once attached, it and every
@@ -197,81 +273,26 @@ def t_caps_dropped(ctx, rec):
     has attached."""
     def check(errs):
         port = PORT_BASE + 10
-        ns = "bs-caps-%d" % os.getpid()
-        holder = bs = None
-        subprocess.run(["ip", "netns", "add", ns], check=True)
+        bs = None
         try:
-            subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
-            holder = Proc(["ip", "netns", "exec", ns, "python3", "-c", HOLDER % port],
-                          stdin=False, label="holder")
-            time.sleep(0.3)
-            subprocess.run(["ip", "netns", "exec", ns, "sh", "-c",
-                            "head -c 30000 /dev/zero | socat -u - TCP:127.0.0.1:%d" % port],
-                           check=True, timeout=20)
-            time.sleep(0.3)
-            want = ss_recvq(ns, port)
-            bs = Proc([ctx.bufscope, "serve", "--listen", "127.0.0.1:%d" % (port + 1), "-v"],
-                      stdin=False, label="serve")
-            # a scrape while it attaches: connected as soon as the port is bound
-            early, deadline = None, time.time() + READY_TIMEOUT
-            while early is None and time.time() < deadline:
-                try:
-                    early = socket.create_connection(("127.0.0.1", port + 1), timeout=1)
-                except OSError:
-                    time.sleep(0.02)
-            if early is None:
-                raise Failure("serve never bound its port: %s" % one_line(bs.err()))
-            attached = b"ready" in bs.err()
-            early.settimeout(READY_TIMEOUT)
-            early.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
-            reply = b""
-            while True:
-                chunk = early.recv(65536)
-                if not chunk:
-                    break
-                reply += chunk
-            early.close()
-            errs.true("the scrape sent before attaching (%s) got 200 with metrics: %r"
-                      % ("it had attached already" if attached else "while attaching",
-                         reply[:80]),
-                      re.match(rb"HTTP/1\.[01] 200 ", reply) is not None and b"bufscope_build_info" in reply)
-            if bs.wait_line("err", lambda l: b"ready" in l, READY_TIMEOUT) is None:
-                raise Failure("serve: no ready line: %s" % one_line(bs.err()))
-            # a connection held open has its own thread
-            held = socket.create_connection(("127.0.0.1", port + 1), timeout=5)
-            time.sleep(0.3)
-            caps = thread_caps(bs.p.pid)
-            held.close()
-            errs.true("a connection's thread among %s" % sorted(caps),
-                      any(n.startswith("MHD-connection") for n in caps))
-            errs.true("the listener's thread among %s" % sorted(caps),
-                      any(n.startswith("MHD-listen") for n in caps))
-            for name, c in sorted(caps.items()):
-                for k in ("CapEff", "CapPrm", "CapBnd"):
-                    errs.eq("%s %s" % (name, k), hex(c[k]), hex(KEPT))
-                for k in ("CapInh", "CapAmb"):
-                    errs.eq("%s %s" % (name, k), c[k], 0)
-                errs.eq("%s no_new_privs" % name, c["NoNewPrivs"], 1)
-            errs.true("it says what it kept: %s" % one_line(bs.err()),
-                      b"capabilities kept after attaching: CAP_DAC_READ_SEARCH,"
-                      b"CAP_SYS_PTRACE,CAP_SYS_ADMIN,CAP_BPF" in bs.err())
-            text = scrape(port + 1)
-            errs.eq("after the drop: queued bytes of the namespace's socket vs ss",
-                    list(series(text, "bufscope_queued_bytes", port=str(port)).values()),
-                    [want])
-            errs.true("ss saw the 30000 bytes queued (%d)" % want, want == 30000)
-            errs.eq("its holder, found in /proc/PID/fd",
-                    list(series(text, "bufscope_sockets", port=str(port),
-                                process="python3").values()), [1.0])
+            with HeldSocket("caps", port, 30000) as held:
+                bs = Proc([ctx.bufscope, "serve", "--listen", "127.0.0.1:%d" % (port + 1),
+                           "-v"], stdin=False, label="serve")
+                early_scrape(errs, bs, port + 1)
+                if bs.wait_line("err", lambda l: b"ready" in l, READY_TIMEOUT) is None:
+                    raise Failure("serve: no ready line: %s" % one_line(bs.err()))
+                check_thread_caps(errs, bs, port + 1)
+                text = scrape(port + 1)
+                errs.eq("after the drop: queued bytes of the namespace's socket vs ss",
+                        list(series(text, "bufscope_queued_bytes", port=str(port)).values()),
+                        [held.want])
+                errs.true("ss saw the 30000 bytes queued (%d)" % held.want,
+                          held.want == 30000)
+                errs.eq("its holder, found in /proc/PID/fd",
+                        list(series(text, "bufscope_sockets", port=str(port),
+                                    process="python3").values()), [1.0])
+                stop_serve(bs, errs, want_status=0)
         finally:
-            if bs:
-                bs.signal(signal.SIGTERM)
-                if bs.wait(STOP_TIMEOUT) is None:
-                    bs.kill()
-                    errs.append("serve did not exit after SIGTERM")
-                else:
-                    errs.eq("serve's exit status", bs.p.returncode, 0)
-            if holder:
-                holder.kill()
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+            if bs and bs.p.poll() is None:
+                stop_serve(bs, errs)
     rec.check("serve_caps_dropped", check)
