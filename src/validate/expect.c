@@ -426,6 +426,18 @@ static int get(const struct observation *o, enum side side, const char *proc,
 		v->x = s->sockets;
 		return 0;
 	}
+	/* a count this kernel cannot give is not observable, whether or not
+	 * the side's socket was seen (a sender seen only through its drops
+	 * is not seen at all without the drop hook) */
+	if (((ci && ci->hook == CH_DROPS) || metric == M_DROPS_LOST ||
+	     metric == M_DROPS_EXPECTED) && !o->drops_hook) {
+		unobservable(v, "the drop hook is not attached on this kernel");
+		return 0;
+	}
+	if (ci && ci->hook == CH_ARRIVAL && !o->arrival_hook) {
+		unobservable(v, "the arrival hook is not attached on this kernel");
+		return 0;
+	}
 	if (!s->sockets) {
 		unobservable(v, side == SIDE_RECEIVER ? "bufscope saw no socket on the "
 			     "receiver's side" : "bufscope saw no socket on the "
@@ -434,14 +446,6 @@ static int get(const struct observation *o, enum side side, const char *proc,
 		return 0;
 	}
 	if (ci) {
-		if (ci->hook == CH_DROPS && !o->drops_hook) {
-			unobservable(v, "the drop hook is not attached on this kernel");
-			return 0;
-		}
-		if (ci->hook == CH_ARRIVAL && !o->arrival_hook) {
-			unobservable(v, "the arrival hook is not attached on this kernel");
-			return 0;
-		}
 		v->x = (double)count_get(&s->total, ci);
 		if (ci->unit == UNIT_NS)
 			v->x /= MS;
@@ -456,10 +460,6 @@ static int get(const struct observation *o, enum side side, const char *proc,
 		return 0;
 	case M_DROPS_LOST:
 	case M_DROPS_EXPECTED:
-		if (!o->drops_hook) {
-			unobservable(v, "the drop hook is not attached on this kernel");
-			return 0;
-		}
 		v->x = (double)(metric == M_DROPS_LOST ? s->drops_lost : s->drops_expected);
 		return 0;
 	case M_QUEUE_PEAK: v->x = s->queue_peak; return 0;

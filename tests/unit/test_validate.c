@@ -469,6 +469,20 @@ static void test_not_observable(void **state UNUSED)
 	o.side[SIDE_RECEIVER].sockets = 0;
 	assert_int_equal(judge(&o, "receiver.reads", "0", &r), V_FAIL);
 	assert_non_null(strstr(r.why, "no socket"));
+	/* ... but a drop count without the drop hook is not observable either
+	 * way (6.1's lossy-path: a sender seen only through its drops, so not
+	 * seen; it failed there when nothing else showed the sender) */
+	o.side[SIDE_SENDER].sockets = 0;
+	assert_int_equal(judge(&o, "sender.drops >", "0", &r), V_UNOBSERVABLE);
+	assert_non_null(strstr(r.why, "drop hook"));
+	assert_int_equal(judge(&o, "sender.drops.lost", "0", &r), V_UNOBSERVABLE);
+	o.arrival_hook = false;
+	assert_int_equal(judge(&o, "sender.read_wait_ms", "0", &r), V_UNOBSERVABLE);
+	assert_non_null(strstr(r.why, "arrival hook"));
+	/* with the hook, a side never seen still fails */
+	o.drops_hook = true;
+	assert_int_equal(judge(&o, "sender.drops >", "0", &r), V_FAIL);
+	assert_non_null(strstr(r.why, "no socket"));
 }
 
 /* docs/validate.md lists every metric an expectation can name. */
