@@ -1,0 +1,577 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Faults (issue 13): signals, output that cannot be written, a machine
+without what bufscope can do without.
+
+- faults_signals_{top,trace,serve}: each of SIGKILL, SIGSEGV, SIGABRT,
+  SIGPIPE (sent: default action), SIGTERM, SIGINT, SIGHUP, and SIGSTOP for
+  2 s under a read flood then SIGCONT and SIGTERM, sent to a running
+  `top -o json`, `trace -o json` and `serve`: the exit status each must give
+  (killed by it, or 0 with the summary last); then no BPF program, map or
+  link the process held (its ids, read from /proc/PID/fdinfo while it ran)
+  is still in `bpftool prog/map/link show`; nothing new pinned under
+  /sys/fs/bpf; lo's qdiscs and filters as before; and a last run works.
+  bpftool lists no holder pids on this kernel (its pid iterator is refused),
+  so the fdinfo ids make the check exact while other bufscopes run.
+- faults_sigstop_{top,trace,serve}: the SIGSTOP runs' counts: top's and
+  serve's reads and bytes of the flood = the workload's own (kernel-side
+  state: nothing to lose); trace lost records while stopped (lost_events > 0,
+  in `lost` records) and records + lost = the workload's reads.
+- faults_output_full_fs_{trace,top}: stdout on a 64 KiB tmpfs that fills:
+  exit 1 at once, one line "No space left on device" on stderr, and the file
+  ends with a whole JSON line (every line parses).
+- faults_output_pty_gone_{top,trace}: stdout and stdin a pty whose master is
+  closed: exit 1 (not SIGPIPE) within seconds, one line saying the terminal
+  went away.
+- faults_output_head: `bufscope trace -o json | head -1`: head gets one
+  whole JSON line; bufscope ends within seconds, killed by SIGPIPE (quiet,
+  as any program in a pipe) or exit 1 with one line.
+- faults_env_no_tracefs: in a private mount namespace without tracefs
+  (and debugfs): top runs, exit 0, its counts exact.
+- faults_env_cgroup_v1: in a private mount namespace whose /sys/fs/cgroup has
+  only v1 hierarchies: top runs (cgroup null), `--cgroup` says cgroup v2 is
+  needed (exit 2), serve's cgroup label is empty.
+- faults_env_btf_missing, faults_env_btf_truncated, faults_env_btf_foreign:
+  BUFSCOPE_BTF naming no file, the first 4 KiB of the kernel's BTF, and BTF
+  without the kernel's types (bufscope's own object): exit 1, one line.
+- faults_env_hook_refused: the `state` hook this kernel refuses (EPERM):
+  one warning line naming it, `state` "none" in the summary, counts exact.
+"""
+from harness import *
+
+import os
+import pty
+import shutil
+import tempfile
+
+from scen_stream import (StreamWl, RawBufscope, flood_into, check_trace_counts,
+                         parse_lines, summary_of, one_error_line)
+from scen_serve import Serve
+
+PORT = 47100            # 47100-47199: this file's
+FLOOD_COMM = "bsfaultwl"
+KINDS = ("prog", "map", "link")
+
+
+def note(ctx, text):
+    """A figure for docs/reliability-faults.md, shown with -v."""
+    if ctx.verbose:
+        print("  (faults: %s)" % text, file=sys.stderr, flush=True)
+
+
+# -------------------------------------------------------------- BPF objects
+
+def held_ids(pid):
+    """The BPF programs, maps and links pid holds a descriptor of, by id
+    (its fdinfo: prog_id, map_id, link_id lines)."""
+    ids = {k: set() for k in KINDS}
+    d = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(d):
+        try:
+            with open(os.path.join(d, fd)) as f:
+                text = f.read()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            key, _, val = line.partition(":")
+            kind = key.strip()[:-3] if key.strip().endswith("_id") else None
+            if kind in KINDS and val.strip().isdigit():
+                ids[kind].add(int(val))
+    return ids
+
+
+def live_ids():
+    """Every BPF program, map and link id the kernel has now."""
+    ids = {}
+    for k in KINDS:
+        out = run_cmd(["bpftool", "-j", k, "show"], "bpftool %s show" % k)
+        ids[k] = {o["id"] for o in json.loads(out or "[]")}
+    return ids
+
+
+def run_cmd_out(argv):
+    p = subprocess.run(argv, capture_output=True, timeout=scaled(20))
+    return p.stdout.decode("utf-8", "replace")
+
+
+def net_state():
+    """What bufscope must not leave: lo's qdiscs and filters, pinned objects."""
+    pins = []
+    for root, dirs, files in os.walk("/sys/fs/bpf"):
+        pins += [os.path.join(root, n) for n in dirs + files]
+    return {"qdisc": run_cmd_out(["tc", "qdisc", "show", "dev", "lo"]),
+            "ingress": run_cmd_out(["tc", "filter", "show", "dev", "lo", "ingress"]),
+            "egress": run_cmd_out(["tc", "filter", "show", "dev", "lo", "egress"]),
+            "pins": sorted(pins)}
+
+
+def wait_released(held, timeout=10.0):
+    """The ids of `held` still alive after timeout (the kernel frees maps
+    and programs a little after the last descriptor goes: RCU, a work
+    queue), by kind."""
+    deadline = time.monotonic() + scaled(timeout)
+    while True:
+        live = live_ids()
+        left = {k: sorted(held[k] & live[k]) for k in KINDS if held[k] & live[k]}
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
+# ----------------------------------------------------------------- signals
+
+# (signal, exit status wanted: None = 0 with the summary last)
+SIGNALS = (
+    (signal.SIGKILL, -signal.SIGKILL),
+    (signal.SIGSEGV, -signal.SIGSEGV),
+    (signal.SIGABRT, -signal.SIGABRT),
+    (signal.SIGPIPE, -signal.SIGPIPE),
+    (signal.SIGTERM, None),
+    (signal.SIGINT, None),
+    (signal.SIGHUP, None),
+    (signal.SIGSTOP, None),     # 2 s stopped under a flood, SIGCONT, SIGTERM
+)
+
+
+class Target:
+    """One bufscope command under test: started on a flood workload's pid,
+    stopped by a signal; its counts checked when it ends cleanly."""
+
+    def __init__(self, ctx, cmd, port):
+        self.ctx, self.cmd, self.port = ctx, cmd, port
+        self.serve = None
+        self.bs = None
+
+    def start(self, w):
+        if self.cmd == "serve":
+            self.serve = Serve(self.ctx, self.port, ["-p", str(w.pid)], ready_line=True)
+            self.bs = self.serve.bs
+        else:
+            args = [self.cmd, "-o", "json", "-p", str(w.pid)]
+            if self.cmd == "top":
+                args += ["-i", "1"]
+            self.bs = Bufscope(self.ctx, args)
+            self.bs.wait_ready()
+        return self.bs.proc.p.pid
+
+    def counts_before_stop(self):
+        """serve's counts of the workload (a scrape before SIGTERM)."""
+        if not self.serve:
+            return None
+        expo = self.serve.expo()
+        return {"reads": expo.total("bufscope_reads_total", process=FLOOD_COMM),
+                "bytes": expo.total("bufscope_read_bytes_total", process=FLOOD_COMM)}
+
+
+def check_stopped_counts(errs, t, w, objs, scraped):
+    """After the SIGSTOP run: top's and serve's counts of the flood exact;
+    trace's records plus its losses = the workload's reads, with losses."""
+    where = "%s stopped 2 s" % t.cmd
+    note(t.ctx, "%s: workload reads %d bytes %d; bufscope %r" % (
+        where, w.done["reads"], w.done["bytes"], scraped or [
+            (s.get("reads"), s.get("bytes")) for s in summary_of(objs, where)["sockets"]
+            if s.get("pid") == w.pid]))
+    if t.cmd == "serve":
+        errs.eq(where + ": bufscope_reads_total", scraped["reads"], w.done["reads"])
+        errs.eq(where + ": bufscope_read_bytes_total", scraped["bytes"], w.done["bytes"])
+        return
+    summary = summary_of(objs, where)
+    if t.cmd == "trace":
+        records, lost = check_trace_counts(errs, objs, summary, w)
+        note(t.ctx, "%s: %d read records + %d lost = workload's %d recv() calls"
+             % (where, records, lost, w.done["calls"]))
+        errs.true(where + ": no record lost although the ring buffer overflowed "
+                  "(lost_events %d)" % lost, lost > 0)
+        return
+    sock = find_socket(summary.get("sockets", []), w.conns[0], where)
+    for f in ("reads", "bytes"):
+        errs.eq(where + ": summary " + f, sock.get(f), w.done[f])
+    procs = [p for p in summary.get("processes", []) if p.get("pid") == w.pid]
+    errs.true(where + ": the workload's process in the summary", len(procs) == 1)
+    if procs:
+        errs.eq(where + ": process bytes", procs[0].get("bytes"), w.done["bytes"])
+
+
+def one_signal(ctx, t, sig, want_rc, stopped):
+    """Starts t on a fresh flood, sends sig, checks how it ended and what it
+    left; returns a list of problems (those of the SIGSTOP run's counts go
+    to `stopped`)."""
+    errs = Errs()
+    name = signal.Signals(sig).name
+    before = net_state()
+    big = sig == signal.SIGSTOP
+    # SIGSTOP: stopped for the whole flood; trace's 16 MiB ring overflows
+    # with 24 MB read 64 bytes at a time (375,000 records)
+    nbytes = (24000000 if t.cmd == "trace" else 4000000) if big else 200000
+    w = StreamWl("flood", ["--port", t.port + 1, "--bytes", nbytes, "--chunk", 64,
+                           "--comm", FLOOD_COMM])
+    pid = t.start(w)
+    held = held_ids(pid)
+    errs.true("%s: holds no BPF program, map or link (fdinfo): %r" % (name, held),
+              held["prog"] and held["map"] and held["link"])
+    scraped = None
+    if big:
+        t.bs.proc.signal(signal.SIGSTOP)
+        w.go()
+        w.wait_done(120)
+        time.sleep(0.5)
+        t.bs.proc.signal(signal.SIGCONT)
+        time.sleep(SETTLE)
+        scraped = t.counts_before_stop()
+        sig = signal.SIGTERM
+    else:
+        w.go()
+        w.wait_done()
+    t.bs.proc.signal(sig)
+    rc = t.bs.wait_exit("after %s" % name, timeout=scaled(15))
+    w.finish()
+    if want_rc is not None:
+        errs.eq("%s: exit status" % name, rc, want_rc)
+    else:
+        errs.eq("%s: exit status (stderr %s)" % (name, one_line(t.bs.proc.err())), rc, 0)
+        objs = None
+        if t.cmd != "serve":
+            objs = parse_lines(t.bs.proc.out(), "%s after %s" % (t.cmd, name))
+            summary_of(objs, "%s after %s" % (t.cmd, name))
+        if big:
+            check_stopped_counts(stopped, t, w, objs, scraped)
+    left = wait_released(held)
+    note(ctx, "%s %s: exit %s; held %s; alive after: %r" % (
+        t.cmd, name, rc, {k: len(v) for k, v in held.items()}, left))
+    errs.true("%s: BPF objects still alive after the process ended: %r" % (name, left),
+              not left)
+    after = net_state()
+    errs.true("%s: lo's qdiscs, filters or /sys/fs/bpf changed: %r -> %r"
+              % (name, before, after), before == after)
+    return errs
+
+
+def last_run_works(ctx, errs):
+    res = subprocess.run([ctx.bufscope] + with_attach(["top", "-o", "json", "-d", "1"]),
+                         capture_output=True, timeout=scaled(30))
+    errs.eq("the run after: exit status (%s)" % one_line(res.stderr), res.returncode, 0)
+    summary_of(parse_lines(res.stdout, "the run after"), "the run after")
+
+
+@scenario("faults_signals_top", "faults_signals_trace", "faults_signals_serve",
+          "faults_sigstop_top", "faults_sigstop_trace", "faults_sigstop_serve")
+def t_signals(ctx, rec):
+    for i, cmd in enumerate(("top", "trace", "serve")):
+        t = Target(ctx, cmd, PORT + 10 * i)
+        stopped = Errs()
+
+        def check(errs):
+            for sig, want in SIGNALS:
+                try:
+                    errs.extend(one_signal(ctx, t, sig, want, stopped))
+                except Failure as e:
+                    errs.append("%s: %s" % (signal.Signals(sig).name, e))
+                    kill_all()
+            last_run_works(ctx, errs)
+        rec.check("faults_signals_" + cmd, check)
+        rec.check("faults_sigstop_" + cmd, lambda errs: errs.extend(stopped))
+
+
+# ------------------------------------------------------------------ output
+
+class Tmpfs:
+    """A small tmpfs mounted on a directory of ours, with `free` bytes left
+    (a filler file takes the rest)."""
+
+    def __init__(self, size_kb, free):
+        self.dir = tempfile.mkdtemp(prefix="bs-faults-")
+        run_cmd(["mount", "-t", "tmpfs", "-o", "size=%dk" % size_kb, "bsfaults",
+                 self.dir], "mount tmpfs")
+        st = os.statvfs(self.dir)
+        fill = st.f_bavail * st.f_frsize - free
+        with open(os.path.join(self.dir, "filler"), "wb") as f:
+            f.write(b"\0" * max(fill, 0))
+
+    def close(self):
+        subprocess.run(["umount", self.dir], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@scenario("faults_output_full_fs_trace", "faults_output_full_fs_top")
+def t_full_fs(ctx, rec):
+    for cmd, free in (("trace", 20000), ("top", 6000)):
+        def check(errs, cmd=cmd, free=free):
+            fs = Tmpfs(256, free)
+            try:
+                path = os.path.join(fs.dir, "out.json")
+                with open(path, "wb") as f:
+                    w, bs = flood_into(ctx, PORT + 50, 4000000,
+                                       lambda w: [cmd, "-o", "json", "-i", "0.2", "-d", "30",
+                                                  "-p", str(w.pid)],
+                                       f)
+                t0 = time.monotonic()
+                w.go()
+                rc = bs.wait(scaled(20))
+                took = time.monotonic() - t0
+                w.wait_done()
+                w.finish()
+                if rc is None:
+                    raise Failure("`%s` on a full file system still runs after 20 s"
+                                  % bs.cmdline)
+                with open(path, "rb") as f:
+                    data = f.read()
+            finally:
+                fs.close()
+            errs.eq("exit status", rc, 1)
+            errs.true("ended %.1f s after the reads began, not at -d" % took,
+                      took < scaled(15))
+            one_error_line(errs, bs, "bufscope: cannot write to standard output: "
+                                     "No space left on device")
+            objs = parse_lines(data, "the file on the full file system")
+            errs.true("no whole line in the file", len(objs) > 0)
+        rec.check("faults_output_full_fs_" + cmd, check)
+
+
+def run_on_pty(ctx, args, w):
+    """bufscope with stdin and stdout a pty; once it has written, the
+    master is closed. Returns (exit status or None, seconds it took, stderr)."""
+    master, slave = pty.openpty()
+    try:
+        bs = RawBufscope(ctx, args, slave)
+    finally:
+        os.close(slave)
+    try:
+        bs.wait_ready()
+        w.go()
+        time.sleep(1.5)
+        os.read(master, 65536)
+    finally:
+        os.close(master)
+    t0 = time.monotonic()
+    rc = bs.wait(scaled(10))
+    return rc, time.monotonic() - t0, bs
+
+
+@scenario("faults_output_pty_gone_top", "faults_output_pty_gone_trace")
+def t_pty(ctx, rec):
+    for cmd, args in (("top", ["top", "-i", "0.5"]), ("trace", ["trace"])):
+        def check(errs, cmd=cmd, args=args):
+            w = StreamWl("flood", ["--port", PORT + 60, "--bytes", 2000000, "--chunk", 64])
+            rc, took, bs = run_on_pty(ctx, args + ["-p", str(w.pid), "-d", "30"], w)
+            w.wait_done()
+            w.finish()
+            if rc is None:
+                raise Failure("`%s` still runs 10 s after its terminal went away"
+                              % bs.cmdline)
+            errs.eq("exit status (not a signal)", rc, 1)
+            errs.true("ended %.1f s after the terminal went away" % took, took < scaled(3))
+            one_error_line(errs, bs, "bufscope: cannot write to standard output: "
+                                     "Input/output error (hint: the terminal went away")
+        rec.check("faults_output_pty_gone_" + cmd, check)
+
+
+@scenario("faults_output_head")
+def t_head(ctx, rec):
+    def check(errs):
+        w = StreamWl("flood", ["--port", PORT + 70, "--bytes", 2000000, "--chunk", 64])
+        sh = ("%s trace -o json -p %d -d 30 | head -1; echo \"status ${PIPESTATUS[0]}\" >&2"
+              % (ctx.bufscope, w.pid))
+        p = Proc(["bash", "-c", sh], label="trace | head -1")
+        if p.wait_line("err", lambda l: b"ready" in l, READY_TIMEOUT) is None:
+            raise Failure("no ready line: %s" % one_line(p.err()))
+        t0 = time.monotonic()
+        w.go()
+        rc = p.wait(scaled(10))
+        took = time.monotonic() - t0
+        w.wait_done()
+        w.finish()
+        if rc is None:
+            raise Failure("`trace | head -1` still runs 10 s after the reads began")
+        objs = parse_lines(p.out(), "head -1's output")
+        errs.eq("lines head printed", len(objs), 1)
+        errs.true("ended %.1f s after the reads began" % took, took < scaled(5))
+        err = p.err().decode("utf-8", "replace")
+        status = [l for l in err.splitlines() if l.startswith("status ")]
+        after = err.split("ready", 1)[-1].splitlines()[1:]
+        after = [l for l in after if not l.startswith("status ")]
+        errs.true("bufscope's exit status: %r" % status,
+                  status in (["status 141"], ["status 1"]))
+        if status == ["status 141"]:
+            errs.true("killed by SIGPIPE yet said something: %r" % after, not after)
+        else:
+            errs.true("exit 1 without one line saying why: %r" % after,
+                      len(after) == 1 and "Broken pipe" in after[0])
+    rec.check("faults_output_head", check)
+
+
+# ------------------------------------------------------------- environment
+
+def flood_top_in(ctx, setup, port, extra=()):
+    """top -o json on a flood, bufscope started in a private mount namespace
+    after the shell commands `setup`; the workload, exit status, bufscope."""
+    w = StreamWl("flood", ["--port", port, "--bytes", 300000, "--chunk", 100])
+    prefix = ("unshare", "-m", "sh", "-c", setup + '; exec "$0" "$@"')
+    bs = Bufscope(ctx, ["top", "-o", "json", "-i", "1", "-p", str(w.pid)] + list(extra),
+                  prefix=prefix)
+    bs.wait_ready()
+    w.go()
+    w.wait_done()
+    time.sleep(SETTLE)
+    rc = bs.stop(signal.SIGINT)
+    w.finish()
+    return w, rc, bs
+
+
+def check_flood_counts(errs, w, rc, bs, where):
+    errs.eq(where + ": exit status (%s)" % one_line(bs.proc.err()), rc, 0)
+    summary = summary_of(parse_lines(bs.proc.out(), where), where)
+    sock = find_socket(summary.get("sockets", []), w.conns[0], where)
+    for f in ("reads", "bytes"):
+        errs.eq(where + ": " + f, sock.get(f), w.done[f])
+    return summary, sock
+
+
+def mounts_of(sh):
+    """/proc/self/mounts' file system types in a shell after `sh`."""
+    out = subprocess.run(["unshare", "-m", "sh", "-c", sh + "; cat /proc/self/mounts"],
+                         capture_output=True, timeout=scaled(20)).stdout.decode()
+    return [l.split()[2] for l in out.splitlines() if len(l.split()) > 2]
+
+
+NO_TRACEFS = ("for m in $(awk '$3 == \"tracefs\" || $3 == \"debugfs\" {print $2}' "
+              "/proc/self/mounts | sort -r); do umount -l $m; done")
+# every cgroup2 mount gone; /sys/fs/cgroup made of v1 hierarchies only
+CGROUP_V1 = ("for m in $(awk '$3 == \"cgroup2\" {print $2}' /proc/self/mounts | sort -r); "
+             "do umount -l $m; done; "
+             "if ! awk '$3 == \"cgroup\"' /proc/self/mounts | grep -q .; then "
+             "mount -t tmpfs cgroup /sys/fs/cgroup && mkdir /sys/fs/cgroup/bsfaults && "
+             "mount -t cgroup -o none,name=bsfaults cgroup /sys/fs/cgroup/bsfaults; fi")
+
+
+@scenario("faults_env_no_tracefs")
+def t_no_tracefs(ctx, rec):
+    def check(errs):
+        types = mounts_of(NO_TRACEFS)
+        errs.true("the namespace still has tracefs or debugfs",
+                  "tracefs" not in types and "debugfs" not in types)
+        w, rc, bs = flood_top_in(ctx, NO_TRACEFS, PORT + 80)
+        check_flood_counts(errs, w, rc, bs, "top without tracefs")
+    rec.check("faults_env_no_tracefs", check)
+
+
+@scenario("faults_env_cgroup_v1")
+def t_cgroup_v1(ctx, rec):
+    def check(errs):
+        types = mounts_of(CGROUP_V1)
+        errs.true("the namespace still has cgroup2, or no v1 hierarchy: %r" % types,
+                  "cgroup2" not in types and "cgroup" in types)
+        w, rc, bs = flood_top_in(ctx, CGROUP_V1, PORT + 81)
+        summary, sock = check_flood_counts(errs, w, rc, bs, "top on cgroup v1")
+        errs.eq("top on cgroup v1: the socket's cgroup (unknown)", sock.get("cgroup"), None)
+        res = subprocess.run(["unshare", "-m", "sh", "-c", CGROUP_V1 + "; exec %s top -d 1 "
+                              "--cgroup /system.slice" % ctx.bufscope],
+                             capture_output=True, timeout=scaled(30))
+        lines = res.stderr.decode("utf-8", "replace").splitlines()
+        errs.eq("--cgroup on cgroup v1: exit status", res.returncode, 2)
+        errs.true("--cgroup on cgroup v1: not one line saying v2 is needed: %r" % lines,
+                  len(lines) == 1 and "needs cgroup v2" in lines[0] and "hint" in lines[0])
+    rec.check("faults_env_cgroup_v1", check)
+
+
+@scenario("faults_env_btf_missing", "faults_env_btf_truncated", "faults_env_btf_foreign")
+def t_btf(ctx, rec):
+    d = tempfile.mkdtemp(prefix="bs-faults-btf-")
+    try:
+        trunc = os.path.join(d, "vmlinux.part")
+        with open("/sys/kernel/btf/vmlinux", "rb") as src, open(trunc, "wb") as dst:
+            dst.write(src.read(4096))
+        foreign = os.path.join(os.path.dirname(os.path.abspath(ctx.bufscope)),
+                               "bufscope.bpf.o")
+        cases = (("faults_env_btf_missing", os.path.join(d, "none"),
+                  "kernel BTF not readable at"),
+                 ("faults_env_btf_truncated", trunc, "cannot parse kernel BTF at"),
+                 ("faults_env_btf_foreign", foreign, "no way to attach the read hook"))
+        for name, path, want in cases:
+            def check(errs, path=path, want=want):
+                errs.true("%s exists" % path, name.endswith("missing") or os.path.exists(path))
+                e = dict(os.environ, BUFSCOPE_BTF=path)
+                res = subprocess.run([ctx.bufscope] + with_attach(["top", "-d", "1"]),
+                                     capture_output=True, env=e, timeout=scaled(30))
+                lines = res.stderr.decode("utf-8", "replace").splitlines()
+                errs.eq("exit status", res.returncode, 1)
+                errs.true("not one line %r with a hint: %r" % (want, lines),
+                          len(lines) == 1 and want in lines[0] and "(hint: " in lines[0])
+                errs.eq("nothing on stdout", res.stdout, b"")
+            rec.check(name, check)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@scenario("faults_env_hook_refused")
+def t_hook_refused(ctx, rec):
+    def check(errs):
+        w, rc, bs = flood_top_in(ctx, "true", PORT + 82)
+        summary, _ = check_flood_counts(errs, w, rc, bs, "top with the state hook refused")
+        state = summary.get("attach", {}).get("state")
+        lines = [l.decode("utf-8", "replace") for l in bs.proc.err().splitlines()]
+        warn = [l for l in lines if "warning" in l]
+        if state == "none":
+            errs.true("not one warning line naming the state hook: %r" % lines,
+                      len(warn) == 1 and "state hook off" in warn[0])
+        else:   # a kernel that lets it load: nothing to warn about
+            errs.eq("warnings with every hook attached", warn, [])
+    rec.check("faults_env_hook_refused", check)
+
+
+# ------------------------------------------------------- validate, SIGKILL
+
+def our_netns(pid):
+    out = run_cmd_out(["ip", "netns", "list"])
+    return [l.split()[0] for l in out.splitlines() if l.startswith("bufscope-%d-" % pid)]
+
+
+def root_links():
+    """The root namespace's interfaces, by name."""
+    return sorted(l["ifname"] for l in json.loads(run_cmd_out(["ip", "-j", "link", "show"])
+                                                  or "[]"))
+
+
+@scenario("faults_validate_sigkill")
+def t_validate_kill(ctx, rec):
+    """validate lossy-path (its loss program on a clsact hook in the
+    receiver's namespace) killed with SIGKILL mid-scenario: what it held
+    (fdinfo ids: its programs, maps, links) and its namespaces are gone once
+    the next run (`validate --cleanup`) has run; no interface, qdisc or
+    filter added in the root namespace at any time."""
+    def check(errs):
+        before, links_before = net_state(), root_links()
+        fd, path = tempfile.mkstemp(prefix="bs-faults-", suffix=".ini")
+        with os.fdopen(fd, "w") as f:    # a lossy path, and a reader that stalls
+            f.write("[scenario]\nname = faults-kill\nport = %d\ntimeout = 30s\n"
+                    "[network]\nto_receiver.loss = 2%%\n[sender]\nbytes = 4MiB\n"
+                    "[receiver]\nbuf = 4KiB\nschedule = read 64KiB, stall 20s, read rest\n"
+                    "[expect]\nreceiver.reads >= 1\n" % (PORT + 90))
+        try:
+            bs = Proc([ctx.bufscope, "validate", path, "--no-timeline"] +
+                      with_attach([]), stdin=False, label="validate")
+            pid = bs.p.pid
+            if bs.wait_line("err", lambda l: b"ready" in l, scaled(READY_TIMEOUT)) is None:
+                raise Failure("validate: no ready line: %s" % one_line(bs.err()))
+            time.sleep(1)   # the flow runs, the reader stalls
+            held = held_ids(pid)
+            ns = our_netns(pid)
+        finally:
+            os.unlink(path)
+        errs.true("its namespaces before the kill: %r" % ns, len(ns) == 2)
+        errs.true("holds no BPF program (fdinfo): %r" % held, len(held["prog"]) > 0)
+        bs.signal(signal.SIGKILL)
+        errs.eq("exit status", bs.wait(scaled(STOP_TIMEOUT)), -signal.SIGKILL)
+        left_ns = our_netns(pid)
+        left_ids = wait_released(held, timeout=2)
+        note(ctx, "validate after SIGKILL, before the next run: namespaces %r, "
+             "BPF ids alive %r" % (left_ns, left_ids))
+        res = subprocess.run([ctx.bufscope, "validate", "--cleanup"], capture_output=True,
+                             timeout=scaled(60))
+        errs.eq("--cleanup exit (%s)" % one_line(res.stderr), res.returncode, 0)
+        errs.eq("namespaces after the next run", our_netns(pid), [])
+        left = wait_released(held)
+        errs.true("BPF objects alive after the next run: %r" % left, not left)
+        errs.eq("root namespace's interfaces", root_links(), links_before)
+        after = net_state()
+        errs.true("lo's qdiscs, filters or /sys/fs/bpf changed: %r -> %r"
+                  % (before, after), before == after)
+    rec.check("faults_validate_sigkill", check)
