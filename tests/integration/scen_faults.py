@@ -4,7 +4,7 @@ without what bufscope can do without.
 
 - faults_signals_{top,trace,serve}: each of SIGKILL, SIGSEGV, SIGABRT,
   SIGPIPE (sent: default action), SIGTERM, SIGINT, SIGHUP, and SIGSTOP for
-  2 s under a read flood then SIGCONT and SIGTERM, sent to a running
+  the whole of a read flood then SIGCONT and SIGTERM, sent to a running
   `top -o json`, `trace -o json` and `serve`: the exit status each must give
   (killed by it, or 0 with the summary last); then no BPF program, map or
   link the process held (its ids, read from /proc/PID/fdinfo while it ran)
@@ -128,7 +128,7 @@ SIGNALS = (
     (signal.SIGTERM, None),
     (signal.SIGINT, None),
     (signal.SIGHUP, None),
-    (signal.SIGSTOP, None),     # 2 s stopped under a flood, SIGCONT, SIGTERM
+    (signal.SIGSTOP, None),     # stopped for a whole flood, SIGCONT, SIGTERM
 )
 
 
@@ -165,7 +165,7 @@ class Target:
 def check_stopped_counts(errs, t, w, objs, scraped):
     """After the SIGSTOP run: top's and serve's counts of the flood exact;
     trace's records plus its losses = the workload's reads, with losses."""
-    where = "%s stopped 2 s" % t.cmd
+    where = "%s stopped during the flood" % t.cmd
     note(t.ctx, "%s: workload reads %d bytes %d; bufscope %r" % (
         where, w.done["reads"], w.done["bytes"], scraped or [
             (s.get("reads"), s.get("bytes")) for s in summary_of(objs, where)["sockets"]
@@ -562,7 +562,7 @@ def t_validate_kill(ctx, rec):
         bs.signal(signal.SIGKILL)
         errs.eq("exit status", bs.wait(scaled(STOP_TIMEOUT)), -signal.SIGKILL)
         t0 = time.monotonic()
-        deadline = t0 + scaled(10)
+        deadline = t0 + scaled(20)    # 0.1 s idle; up to 5 s seen on a busy machine
         while our_netns(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         left_ns = our_netns(pid)
