@@ -273,6 +273,20 @@ def t_signals(ctx, rec):
 
 # ------------------------------------------------------------------ output
 
+def flood_until_exit(w, wait, timeout, what):
+    """Starts the flood w, waits for bufscope's end (wait(seconds): its exit
+    status or None), then the workload's: (exit status, seconds it took)."""
+    t0 = time.monotonic()
+    w.go()
+    rc = wait(scaled(timeout))
+    took = time.monotonic() - t0
+    w.wait_done()
+    w.finish()
+    if rc is None:
+        raise Failure("%s still runs %g s after the reads began" % (what, scaled(timeout)))
+    return rc, took
+
+
 class Tmpfs:
     """A small tmpfs mounted on a directory of ours, with `free` bytes left
     (a filler file takes the rest)."""
@@ -303,15 +317,8 @@ def t_full_fs(ctx, rec):
                                        lambda w: [cmd, "-o", "json", "-i", "0.2", "-d", "30",
                                                   "-p", str(w.pid)],
                                        f)
-                t0 = time.monotonic()
-                w.go()
-                rc = bs.wait(scaled(20))
-                took = time.monotonic() - t0
-                w.wait_done()
-                w.finish()
-                if rc is None:
-                    raise Failure("`%s` on a full file system still runs after 20 s"
-                                  % bs.cmdline)
+                rc, took = flood_until_exit(w, bs.wait, 20,
+                                            "`%s` on a full file system" % bs.cmdline)
                 with open(path, "rb") as f:
                     data = f.read()
             finally:
@@ -373,14 +380,7 @@ def t_head(ctx, rec):
         p = Proc(["bash", "-c", sh], label="trace | head -1")
         if p.wait_line("err", lambda l: b"ready" in l, READY_TIMEOUT) is None:
             raise Failure("no ready line: %s" % one_line(p.err()))
-        t0 = time.monotonic()
-        w.go()
-        rc = p.wait(scaled(10))
-        took = time.monotonic() - t0
-        w.wait_done()
-        w.finish()
-        if rc is None:
-            raise Failure("`trace | head -1` still runs 10 s after the reads began")
+        rc, took = flood_until_exit(w, p.wait, 10, "`trace | head -1`")
         objs = parse_lines(p.out(), "head -1's output")
         errs.eq("lines head printed", len(objs), 1)
         errs.true("ended %.1f s after the reads began" % took, took < scaled(5))
