@@ -65,12 +65,17 @@ static void count_written(const char *buf, size_t len)
  * file's end (its offset is the file's size); a pipe or a terminal cannot
  * take back what it got.
  */
+static bool stdout_is_file(struct stat *st)
+{
+	return !fstat(STDOUT_FILENO, st) && S_ISREG(st->st_mode);
+}
+
 static void cut_partial_line(void)
 {
 	struct stat st;
 	off_t end;
 
-	if (!out.partial || fstat(STDOUT_FILENO, &st) || !S_ISREG(st.st_mode))
+	if (!out.partial || !stdout_is_file(&st))
 		return;
 	end = lseek(STDOUT_FILENO, 0, SEEK_CUR);
 	if (end != st.st_size || end < (off_t)out.partial)
@@ -205,11 +210,13 @@ void output_line(const char *line, size_t len)
 
 void output_report_error(int err)
 {
+	struct stat st;
 	const char *hint =
 		err == ENOSPC || err == EDQUOT || err == EFBIG ?
 			"the file system (or the file's limit) is full: free space or write elsewhere" :
 		err == EPIPE ? "the program reading bufscope's output ended first" :
-		err == EIO ? "the terminal went away (closed, hung up): run it under nohup, tmux or with -o json > FILE" :
+		err == EIO && !stdout_is_file(&st) ?
+			"the terminal went away (closed, hung up): run it under nohup, tmux or with -o json > FILE" :
 		"check where standard output goes";
 
 	log_error(hint, "cannot write to standard output: %s", strerror(err));
