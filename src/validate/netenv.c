@@ -550,8 +550,10 @@ static void start_guard(void)
 	started = true;
 	fflush(NULL);
 	pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		close(p[1]);	/* whatever close_range() below can do */
 		guard_main(p[0], getppid());
+	}
 	close(p[0]);
 	if (pid < 0)
 		close(p[1]);
