@@ -35,6 +35,10 @@ without what bufscope can do without.
   without the kernel's types (bufscope's own object): exit 1, one line.
 - faults_env_hook_refused: the `state` hook this kernel refuses (EPERM):
   one warning line naming it, `state` "none" in the summary, counts exact.
+- faults_validate_sigkill: validate with a loss program killed mid-run: its
+  namespaces and BPF objects gone within seconds (its guard), no other run.
+- faults_map_drops_full: the drop table held to one entry: the drops whose
+  reason found no place counted in lost_events, the sockets' drops exact.
 """
 from harness import *
 
@@ -584,3 +588,75 @@ def t_validate_kill(ctx, rec):
         errs.true("lo's qdiscs, filters or /sys/fs/bpf changed: %r -> %r"
                   % (before, after), before == after)
     rec.check("faults_validate_sigkill", check)
+
+
+# ------------------------------------------------------------- full tables
+
+@scenario("faults_map_drops_full")
+def t_drop_map_full(ctx, rec):
+    """The per-socket, per-reason drop table held to one entry
+    (BUFSCOPE_DROP_MAP_SIZE=1, a test knob) under flow_drop_rcvq's flow (a
+    receive buffer shrunk under a sender: PROTO_MEM drops, and segments
+    beyond the window): the drops that found no place are counted
+    (lost_events = the sockets' OTHER drops), the sockets' drops stay exact
+    (= the trace's drop records, each kept by the ring buffer whatever the
+    table) and so does their class (drops_lost = the records of lost
+    reasons: OTHER's class is the kernel's counter), and the PROTO_MEM
+    records = nstat."""
+    port = PORT + 95
+    env = FlowEnv(ctx)
+    try:
+        w = FlowWorkload(ctx, env, ["--mode", "shrink", "--port", str(port),
+                                    "--rcvbuf", "1048576", "--bytes", "1000000",
+                                    "--shrink-to", "1024", "--stall-ms", "300"])
+        bs = Bufscope(ctx, ["trace", "-e", "drop", "-o", "json", "-P", str(port)],
+                      env=dict(os.environ, BUFSCOPE_DROP_MAP_SIZE="1"))
+        bs.wait_ready()
+        _, _, n0, n1 = flow_under_capture(env, w, port, 0.3)
+        rc = bs.stop(signal.SIGINT)
+        w.finish()
+    finally:
+        env.close()
+
+    def check(errs):
+        errs.eq("exit status (%s)" % one_line(bs.proc.err()), rc, 0)
+        objs = parse_lines(bs.proc.out(), "trace with a drop table of 1")
+        summary = summary_of(objs, "trace with a drop table of 1")
+        records = {}
+        for o in objs:
+            if o["type"] == "drop":
+                key = (o.get("cookie"), o.get("reason"))
+                records[key] = records.get(key, 0) + 1
+        if len(records) < 2:
+            raise Failure("not reproduced: drops of %d (socket, reason) pairs, want 2 or "
+                          "more to overflow a table of one: %r" % (len(records), records))
+        unplaced = 0
+        for s in summary.get("sockets", []):
+            by = {r: n for (c, r), n in records.items() if c == s.get("cookie")}
+            reasons = s.get("drop_reasons") or {}
+            where = "socket %s" % s.get("cookie")
+            errs.eq(where + ": drops (its drop records %r)" % by, s.get("drops"),
+                    sum(by.values()))
+            errs.eq(where + ": the sum of drop_reasons %r" % reasons,
+                    sum(reasons.values()), s.get("drops"))
+            errs.eq(where + ": drops_lost + drops_expected", (s.get("drops_lost") or 0) +
+                    (s.get("drops_expected") or 0), s.get("drops"))
+            # all lost here (PROTO_MEM, TCP_INVALID_*: docs/metrics.md), the
+            # unplaced ones too: their class is the kernel's counter
+            lost_by = sum(n for r, n in by.items() if r == "PROTO_MEM" or
+                          r.startswith("TCP_INVALID_"))
+            errs.eq(where + ": drops_lost (its records of lost reasons)",
+                    s.get("drops_lost"), lost_by)
+            unplaced += reasons.get("OTHER", 0)
+        note(ctx, "drop table of 1: (socket, reason) drops %r; lost_events %s; OTHER %d"
+             % (records, summary.get("lost_events"), unplaced))
+        errs.true("no drop without a place in the table: %r" % records, unplaced > 0)
+        errs.eq("lost_events (the drops whose reason was not kept: OTHER)",
+                summary.get("lost_events"), unplaced)
+        lost = sum(o.get("lost_events", 0) for o in objs if o["type"] == "lost")
+        errs.eq("lost records' sum", lost, summary.get("lost_events"))
+        proto_mem = sum(n for (c, r), n in records.items() if r == "PROTO_MEM")
+        errs.eq("PROTO_MEM drop records (nstat TcpExtTCPRcvQDrop + TcpExtTCPOFODrop)",
+                proto_mem, nstat_delta(n0, n1, "TcpExtTCPRcvQDrop") +
+                nstat_delta(n0, n1, "TcpExtTCPOFODrop"))
+    rec.check("faults_map_drops_full", check)

@@ -279,6 +279,26 @@ static void test_vanished_split_by_counter(void **state)
 	free(rows);
 }
 
+/* A socket whose drops did not all find a place in the kernel's table of
+ * drops per reason (it was full: lost_events): those are OTHER, of the
+ * class the kernel counted, not all taken for lost. */
+static void test_unlisted_split_by_counter(void **state)
+{
+	struct ctx *c = *state;
+	const struct sock_row *r;
+	struct sock_row *rows;
+	long n;
+
+	sock(c, 9, 100, 10, 7);		/* 10 drops, 7 expected */
+	model_set_drops(&c->m, 9, R_PROTO_MEM, 2);	/* 1 lost + 7 expected unlisted */
+	n = model_summary(&c->m, &rows);
+	r = row_of(rows, n, 9);
+	assert_int_equal(r->drops_other, 8);
+	assert_int_equal(r->drops_expected, 7);
+	assert_int_equal(r->drops_lost, 3);
+	free(rows);
+}
+
 /* ---- the "received windows incomplete" mark --------------------------------- */
 
 static void use(struct ctx *c, const char *const *args)
@@ -532,6 +552,7 @@ int main(void)
 		T(test_fold_split_summary),
 		T(test_fold_split_intervals),
 		T(test_vanished_split_by_counter),
+		T(test_unlisted_split_by_counter),
 		T(test_table_process_incomplete),
 		T(test_json_process_incomplete),
 		T(test_folded_incomplete),
