@@ -606,9 +606,7 @@ def t_drop_map_full(ctx, rec):
     port = PORT + 95
     env = FlowEnv(ctx)
     try:
-        w = FlowWorkload(ctx, env, ["--mode", "shrink", "--port", str(port),
-                                    "--rcvbuf", "1048576", "--bytes", "1000000",
-                                    "--shrink-to", "1024", "--stall-ms", "300"])
+        w = shrink_flow(ctx, env, port)
         bs = Bufscope(ctx, ["trace", "-e", "drop", "-o", "json", "-P", str(port)],
                       env=dict(os.environ, BUFSCOPE_DROP_MAP_SIZE="1"))
         bs.wait_ready()
