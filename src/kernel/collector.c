@@ -346,7 +346,9 @@ static void log_load_error(int err)
  * sockets can fill it and see its fullness reported (docs/testing.md).
  * BUFSCOPE_STATE_HASH_SIZE: the kprobe tier's state map (untracked_sockets);
  * BUFSCOPE_DROP_MAP_SIZE: the per-socket, per-reason drop counts
- * (lost_events, the sockets' drops still whole). Never larger than built.
+ * (lost_events, the sockets' drops still whole); BUFSCOPE_FOLD_MAP_SIZE: the
+ * readers with closes folded in the kernel (the spill slot,
+ * close_fold_unowned). Never larger than built.
  */
 static const struct {
 	const char *env;
@@ -354,6 +356,7 @@ static const struct {
 } map_knobs[] = {
 	{ "BUFSCOPE_STATE_HASH_SIZE", "sock_state_hash" },
 	{ "BUFSCOPE_DROP_MAP_SIZE", "drop_counts" },
+	{ "BUFSCOPE_FOLD_MAP_SIZE", "close_folds" },
 };
 
 static int set_map_sizes(struct bufscope_bpf *skel)

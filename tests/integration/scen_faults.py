@@ -39,6 +39,8 @@ without what bufscope can do without.
   namespaces and BPF objects gone within seconds (its guard), no other run.
 - faults_map_drops_full: the drop table held to one entry: the drops whose
   reason found no place counted in lost_events, the sockets' drops exact.
+- faults_fold_spill_*: the folded closes' table held to one reader: the rest
+  spill (close_fold_unowned), foldclass's exact checks still hold.
 """
 from harness import *
 
@@ -658,3 +660,34 @@ def t_drop_map_full(ctx, rec):
                 proto_mem, nstat_delta(n0, n1, "TcpExtTCPRcvQDrop") +
                 nstat_delta(n0, n1, "TcpExtTCPOFODrop"))
     rec.check("faults_map_drops_full", check)
+
+
+@scenario("faults_fold_spill_folds", "faults_fold_spill_split", "faults_fold_spill_truth",
+          "faults_fold_spill_unowned")
+def t_fold_spill(ctx, rec):
+    """foldclass's run (closes folded in the kernel while bufscope is
+    stopped, zero-window probes among their drops) with the table of
+    readers with folded closes held to one (BUFSCOPE_FOLD_MAP_SIZE=1, a test
+    knob): the folds that find it full go to the spill slot, counted in
+    close_fold_unowned and shown as an entry without owner; foldclass's
+    checks hold all the same (the drops and their class = the capture's
+    probes and duplicates, nstat's lost data)."""
+    from scen_foldclass import run_foldclass, check_foldclass, FOLDCLASS_PORT_BASE
+    res = run_foldclass(ctx, FOLDCLASS_PORT_BASE + 2,
+                        dict(os.environ, BUFSCOPE_FOLD_MAP_SIZE="1"))
+    check_foldclass(rec, "faults_fold_spill", res)
+    summary = res[1]
+
+    def unowned(errs):
+        spilled = [s for s in summary["sockets"] if s["folded"] and s["pid"] is None
+                   and s["comm"] is None]
+        note(ctx, "fold table of 1: close_folded %s, close_fold_unowned %s, entries "
+             "without owner %d" % (summary.get("close_folded"),
+                                   summary.get("close_fold_unowned"), len(spilled)))
+        errs.true("close_fold_unowned %r: no fold found the table full"
+                  % summary.get("close_fold_unowned"), summary.get("close_fold_unowned", 0) > 0)
+        errs.true("no folded entry without owner (the spill slot)", spilled)
+        errs.true("close_fold_unowned %r > close_folded %r"
+                  % (summary.get("close_fold_unowned"), summary.get("close_folded")),
+                  summary.get("close_fold_unowned", 0) <= summary.get("close_folded", 0))
+    rec.check("faults_fold_spill_unowned", unowned)
