@@ -10,7 +10,7 @@ without what bufscope can do without.
   link the process held (its ids, read from /proc/PID/fdinfo while it ran)
   is still in `bpftool prog/map/link show`; nothing new pinned under
   /sys/fs/bpf; lo's qdiscs and filters as before; and a last run works.
-  bpftool lists no holder pids on this kernel (its pid iterator is refused),
+  bpftool lists no holder pids on the test machine,
   so the fdinfo ids make the check exact while other bufscopes run.
 - faults_sigstop_{top,trace,serve}: the SIGSTOP runs' counts: top's and
   serve's reads and bytes of the flood = the workload's own (kernel-side
