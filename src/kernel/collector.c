@@ -348,7 +348,8 @@ static void log_load_error(int err)
  * BUFSCOPE_DROP_MAP_SIZE: the per-socket, per-reason drop counts
  * (lost_events, the sockets' drops still whole); BUFSCOPE_FOLD_MAP_SIZE: the
  * readers with closes folded in the kernel (the spill slot,
- * close_fold_unowned). Never larger than built.
+ * close_fold_unowned); BUFSCOPE_CLOSING_MAP_SIZE: the closing sockets with
+ * data to send (zero_window_recv_incomplete). Never larger than built.
  */
 static const struct {
 	const char *env;
@@ -357,6 +358,7 @@ static const struct {
 	{ "BUFSCOPE_STATE_HASH_SIZE", "sock_state_hash" },
 	{ "BUFSCOPE_DROP_MAP_SIZE", "drop_counts" },
 	{ "BUFSCOPE_FOLD_MAP_SIZE", "close_folds" },
+	{ "BUFSCOPE_CLOSING_MAP_SIZE", "closing_socks" },
 };
 
 static int set_map_sizes(struct bufscope_bpf *skel)

@@ -406,7 +406,9 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 	note_peak(s, peak, age_ns);
 	if (rec->flags & BS_SF_HAS_READER)
 		owner_from_kernel(s, &rec->state.reader);
-	if (counts_any(&s->total) || s->peak_run)
+	/* a socket whose counts are known short is shown, even at zero: its
+	 * activity may be what the kernel could not count (a full table) */
+	if (counts_any(&s->total) || s->peak_run || s->incomplete)
 		s->active = true;
 	if (rec->kind == BS_REC_CLOSE) {
 		set_closed(m, s);

@@ -41,6 +41,8 @@ without what bufscope can do without.
   reason found no place counted in lost_events, the sockets' drops exact.
 - faults_fold_spill_*: the folded closes' table held to one reader: the rest
   spill (close_fold_unowned), foldclass's exact checks still hold.
+- faults_closing_full: the closing sockets' table held to one: the second
+  closing writer marked incomplete (and listed), the first exact.
 """
 from harness import *
 
@@ -691,3 +693,98 @@ def t_fold_spill(ctx, rec):
                   % (summary.get("close_fold_unowned"), summary.get("close_folded")),
                   summary.get("close_fold_unowned", 0) <= summary.get("close_folded", 0))
     rec.check("faults_fold_spill_unowned", unowned)
+
+
+# Two connections to one port, both stalled: accepts both, reads nothing for
+# `stall` seconds, then reads each to its end; prints the bytes of each.
+TWO_STALLED = r"""
+import socket, sys, time
+port, stall = int(sys.argv[1]), float(sys.argv[2])
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+ls.bind(("127.0.0.1", port))
+ls.listen(2)
+print("listening", flush=True)
+cs = [ls.accept()[0] for _ in range(2)]
+time.sleep(stall)
+for c in cs:
+    n = 0
+    while True:
+        b = c.recv(4096)
+        if not b:
+            break
+        n += len(b)
+        time.sleep(0.001)
+    print("read %d" % n, flush=True)
+"""
+
+
+@scenario("faults_closing_full")
+def t_closing_full(ctx, rec):
+    """closing_socat's run twice at once (two socat writers close with most
+    of 2 MB unsent into one reader that stalls) with the table of closing
+    sockets held to one (BUFSCOPE_CLOSING_MAP_SIZE=1, a test knob): the
+    second to close finds it full; it is marked zero_window_recv_incomplete
+    and its count is at most the capture's; the other's is the capture's."""
+    from scen_closing import payload_file
+    port = PORT + 96
+    nbytes = 2 * 1024 * 1024
+    tmp = payload_file(nbytes)
+    env = FlowEnv(ctx)
+    try:
+        reader = Proc(env.prefix() + ["python3", "-c", TWO_STALLED, str(port), "2"],
+                      stdin=False, label="two stalled")
+        if reader.wait_line("out", lambda l: l.startswith(b"listening"), scaled(10)) is None:
+            raise Failure("the reader did not start: %s" % one_line(reader.err()))
+        bs = Bufscope(ctx, ["top", "-o", "json", "-i", "1", "-P", str(port)],
+                      env=dict(os.environ, BUFSCOPE_CLOSING_MAP_SIZE="1"))
+        bs.wait_ready()
+        cap = Capture(env, port)
+        writers = [Proc(env.prefix() + ["socat", "-u", "FILE:" + os.path.join(tmp, "payload"),
+                                        "TCP:127.0.0.1:%d" % port], stdin=False, label="socat")
+                   for _ in range(2)]
+        for w in writers:
+            if w.wait(scaled(30)) != 0:
+                raise Failure("socat failed: %s" % one_line(w.err()))
+        if reader.wait(scaled(60)) is None:
+            raise Failure("the reader did not finish")
+        got = [int(l.split()[1]) for l in reader.out().splitlines() if l.startswith(b"read ")]
+        time.sleep(0.5)
+        cap.stop()
+        objs, summary = bufscope_result(bs)
+        pkts = cap.need()
+    finally:
+        env.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def check(errs):
+        errs.eq("bytes the reader got", got, [nbytes, nbytes])
+        senders = [s for s in summary.get("sockets", []) if s.get("rport") == port]
+        if len(senders) != 2:
+            raise Failure("%d sender sockets in the summary, want 2: %r" % (len(senders), [
+                (s.get("pid"), s.get("comm"), s.get("lport"), s.get("rport"), s.get("state"),
+                 s.get("folded"), s.get("zero_window_recv"))
+                for s in summary.get("sockets", [])]))
+        marks = []
+        for s in senders:
+            mine = [p for p in pkts if s.get("lport") in (p["sport"], p["dport"])]
+            a = analyze_capture(mine, port)
+            if not a["zw_segments"]:
+                raise Failure("not reproduced: no zero window towards %s" % s.get("lport"))
+            inc = s.get("zero_window_recv_incomplete")
+            marks.append(inc)
+            note(ctx, "closing table of 1: sender %s: zero_window_recv %s, capture %d, "
+                 "incomplete %s" % (s.get("lport"), s.get("zero_window_recv"),
+                                    a["zw_segments"], inc))
+            if inc:
+                errs.true("sender %s marked incomplete: %s window-0 segments, more than "
+                          "the capture's %d" % (s.get("lport"), s.get("zero_window_recv"),
+                                                a["zw_segments"]),
+                          s.get("zero_window_recv") <= a["zw_segments"])
+            else:
+                errs.eq("sender %s zero_window_recv (capture)" % s.get("lport"),
+                        s.get("zero_window_recv"), a["zw_segments"])
+        errs.eq("senders marked zero_window_recv_incomplete (the table holds one)",
+                sorted(marks), [False, True])
+    rec.check("faults_closing_full", check)

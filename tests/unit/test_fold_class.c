@@ -299,6 +299,30 @@ static void test_unlisted_split_by_counter(void **state)
 	free(rows);
 }
 
+/* A socket with nothing counted but its counts marked short (its received
+ * windows had no room in the kernel's table of closing sockets) is listed:
+ * what it did may be just what was not counted. */
+static void test_incomplete_alone_listed(void **state)
+{
+	struct ctx *c = *state;
+	struct sock_row *rows;
+	struct bs_sock_rec r;
+	long n;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = BS_REC_CLOSE;
+	r.cookie = 11;
+	r.ts_ns = 10 * SEC;
+	set_ep(&r.ep, "127.0.0.1", 40011, "127.0.0.1", 8080);
+	r.flags = BS_SF_HAS_STATE;
+	r.state.f.incomplete = BS_INC_ZW_RECV;
+	assert_int_equal(model_apply(&c->m, &r), 0);
+	n = model_summary(&c->m, &rows);
+	assert_int_equal(n, 1);
+	assert_true(rows[0].s->incomplete & BS_INC_ZW_RECV);
+	free(rows);
+}
+
 /* ---- the "received windows incomplete" mark --------------------------------- */
 
 static void use(struct ctx *c, const char *const *args)
@@ -553,6 +577,7 @@ int main(void)
 		T(test_fold_split_intervals),
 		T(test_vanished_split_by_counter),
 		T(test_unlisted_split_by_counter),
+		T(test_incomplete_alone_listed),
 		T(test_table_process_incomplete),
 		T(test_json_process_incomplete),
 		T(test_folded_incomplete),
