@@ -695,29 +695,22 @@ def t_fold_spill(ctx, rec):
     rec.check("faults_fold_spill_unowned", unowned)
 
 
-# Two connections to one port, both stalled: accepts both, reads nothing for
-# `stall` seconds, then reads each to its end; prints the bytes of each.
-TWO_STALLED = r"""
-import socket, sys, time
-port, stall = int(sys.argv[1]), float(sys.argv[2])
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-ls.bind(("127.0.0.1", port))
-ls.listen(2)
-print("listening", flush=True)
-cs = [ls.accept()[0] for _ in range(2)]
-time.sleep(stall)
-for c in cs:
-    n = 0
-    while True:
-        b = c.recv(4096)
-        if not b:
-            break
-        n += len(b)
-        time.sleep(0.001)
-    print("read %d" % n, flush=True)
-"""
+def two_stalled_reader():
+    """Two connections to one port, both stalled: accepts both, then
+    closing_socat's slow read (nothing for `stall` seconds, then to the end)
+    of each in turn; prints the bytes of each."""
+    import textwrap
+    from scen_closing import SLOW_READ
+    return ("import socket, sys, time\n"
+            "port, stall = int(sys.argv[1]), float(sys.argv[2])\n"
+            "ls = socket.socket()\n"
+            "ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            "ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)\n"
+            "ls.bind(('127.0.0.1', port))\n"
+            "ls.listen(2)\n"
+            "print('listening', flush=True)\n"
+            "for c in [ls.accept()[0] for _ in range(2)]:\n" +
+            textwrap.indent(SLOW_READ, "    "))
 
 
 @scenario("faults_closing_full")
@@ -733,7 +726,7 @@ def t_closing_full(ctx, rec):
     tmp = payload_file(nbytes)
     env = FlowEnv(ctx)
     try:
-        reader = Proc(env.prefix() + ["python3", "-c", TWO_STALLED, str(port), "2"],
+        reader = Proc(env.prefix() + ["python3", "-c", two_stalled_reader(), str(port), "2"],
                       stdin=False, label="two stalled")
         if reader.wait_line("out", lambda l: l.startswith(b"listening"), scaled(10)) is None:
             raise Failure("the reader did not start: %s" % one_line(reader.err()))
@@ -744,6 +737,7 @@ def t_closing_full(ctx, rec):
         writers = [Proc(env.prefix() + ["socat", "-u", "FILE:" + os.path.join(tmp, "payload"),
                                         "TCP:127.0.0.1:%d" % port], stdin=False, label="socat")
                    for _ in range(2)]
+        pids = [w.p.pid for w in writers]
         for w in writers:
             if w.wait(scaled(30)) != 0:
                 raise Failure("socat failed: %s" % one_line(w.err()))
@@ -760,7 +754,10 @@ def t_closing_full(ctx, rec):
 
     def check(errs):
         errs.eq("bytes the reader got", got, [nbytes, nbytes])
-        senders = [s for s in summary.get("sockets", []) if s.get("rport") == port]
+        # by pid: -P matches the port in every namespace, and other tests'
+        # ephemeral ports may be this one
+        senders = [s for s in summary.get("sockets", []) if s.get("rport") == port
+                   and s.get("pid") in pids]
         if len(senders) != 2:
             raise Failure("%d sender sockets in the summary, want 2: %r" % (len(senders), [
                 (s.get("pid"), s.get("comm"), s.get("lport"), s.get("rport"), s.get("state"),
