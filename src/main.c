@@ -104,8 +104,7 @@ static int output_finish(int status)
 	bool said = output_error() != 0;
 
 	if (fflush(stdout) && !said)
-		log_error("check where standard output goes: a full disk, a closed pipe",
-			  "cannot write to standard output: %s", strerror(output_error()));
+		output_report_error(output_error());
 	return output_error() ? 1 : status;
 }
 

@@ -349,26 +349,56 @@ static void log_load_error(int err)
 }
 
 /*
- * A test knob: BUFSCOPE_STATE_HASH_SIZE=N makes the kprobe tier's state map
- * (sock_state_hash) hold N sockets instead of BS_HASH_SOCKETS, so that a test
- * with a few dozen connections can fill it (docs/testing.md).
+ * Test knobs: a bounded table made smaller, so that a test with a few
+ * sockets can fill it and see its fullness reported (docs/testing.md).
+ * BUFSCOPE_STATE_HASH_SIZE: the kprobe tier's state map (untracked_sockets);
+ * BUFSCOPE_DROP_MAP_SIZE: the per-socket, per-reason drop counts
+ * (lost_events, the sockets' drops still whole); BUFSCOPE_FOLD_MAP_SIZE: the
+ * readers with closes folded in the kernel (the spill slot,
+ * close_fold_unowned); BUFSCOPE_CLOSING_MAP_SIZE: the closing sockets with
+ * data to send (zero_window_recv_incomplete). Never larger than built.
  */
-static int set_hash_size(struct bufscope_bpf *skel)
-{
-	const char *v = getenv("BUFSCOPE_STATE_HASH_SIZE");
-	char *end;
-	unsigned long n;
+static const struct {
+	const char *env;
+	const char *map;
+} map_knobs[] = {
+	{ "BUFSCOPE_STATE_HASH_SIZE", "sock_state_hash" },
+	{ "BUFSCOPE_DROP_MAP_SIZE", "drop_counts" },
+	{ "BUFSCOPE_FOLD_MAP_SIZE", "close_folds" },
+	{ "BUFSCOPE_CLOSING_MAP_SIZE", "closing_socks" },
+};
 
-	if (!v || !*v)
-		return 0;
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (errno || *end || !n || n > BS_HASH_SOCKETS) {
-		log_error("give a number of sockets from 1 to 65536",
-			  "BUFSCOPE_STATE_HASH_SIZE=%s is not a valid size", v);
-		return -EINVAL;
+static int set_map_sizes(struct bufscope_bpf *skel)
+{
+	for (size_t i = 0; i < sizeof(map_knobs) / sizeof(map_knobs[0]); i++) {
+		const char *v = getenv(map_knobs[i].env);
+		struct bpf_map *m;
+		unsigned long n;
+		uint32_t max;
+		char *end;
+		int err;
+
+		if (!v || !*v)
+			continue;
+		m = bpf_object__find_map_by_name(skel->obj, map_knobs[i].map);
+		if (!m)
+			return -ENOENT;
+		max = bpf_map__max_entries(m);
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno || *end || !n || n > max) {
+			char hint[64], shown[64];
+
+			snprintf(hint, sizeof(hint), "give a number from 1 to %u", max);
+			sanitize_text(shown, sizeof(shown), v, strlen(v));
+			log_error(hint, "%s=%s is not a valid size", map_knobs[i].env, shown);
+			return -EINVAL;
+		}
+		err = bpf_map__set_max_entries(m, (uint32_t)n);
+		if (err)
+			return err;
 	}
-	return bpf_map__set_max_entries(skel->maps.sock_state_hash, (uint32_t)n);
+	return 0;
 }
 
 /* Opens the object with the chosen hooks' programs, and only them, to load. */
@@ -399,7 +429,7 @@ static int open_object(struct collector *c, const struct collector_config *cfg)
 	set_filters(c->skel, cfg);
 	set_drop_classes(c->skel, &c->reasons);
 	c->skel->rodata->cfg_state_hash = state_in_hash(c);
-	err = set_hash_size(c->skel);
+	err = set_map_sizes(c->skel);
 	if (err)
 		return err;
 	err = bpf_map__set_max_entries(c->skel->maps.events,

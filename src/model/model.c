@@ -402,7 +402,9 @@ int model_apply(struct model *m, const struct bs_sock_rec *rec)
 	note_peak(s, peak, age_ns);
 	if (rec->flags & BS_SF_HAS_READER)
 		owner_from_kernel(s, &rec->state.reader);
-	if (counts_any(&s->total) || s->peak_run)
+	/* a socket whose counts are known short is shown, even at zero: its
+	 * activity may be what the kernel could not count (a full table) */
+	if (counts_any(&s->total) || s->peak_run || s->incomplete)
 		s->active = true;
 	if (rec->kind == BS_REC_CLOSE) {
 		set_closed(m, s);
@@ -901,6 +903,22 @@ static bool split_by_counter(const struct sock_entry *s)
 	return s->folded || s->vanished;
 }
 
+/*
+ * Drops without their reason (OTHER: the kernel's table of drops per reason
+ * was full, a reason beyond the ones kept, or the counter read after the
+ * table) are of the class the kernel counted beyond the listed ones.
+ */
+static void class_unlisted(struct sock_row *r)
+{
+	uint64_t more = r->d.drops_expected > r->drops_expected ?
+			r->d.drops_expected - r->drops_expected : 0;
+
+	if (more > r->drops_other)
+		more = r->drops_other;
+	r->drops_expected += more;
+	r->drops_lost -= more;
+}
+
 /* The row's drops by class: what its per-reason counts say, or the
  * kernel's counter of expected discards (split_by_counter). */
 static void split_drops(struct sock_row *r)
@@ -919,6 +937,7 @@ static void split_drops(struct sock_row *r)
 		else
 			r->drops_lost += r->drops_by[k];
 	}
+	class_unlisted(r);
 }
 
 void model_row_totals(const struct sock_entry *s, struct sock_row *r)

@@ -661,7 +661,8 @@ static void write_derived(struct writer *w, const struct exporter *x)
 	}
 	family(w, "drops_by_reason", "counter",
 	       "received segments the kernel dropped for the sockets, by its reason "
-	       "(OTHER: reasons beyond the ones kept per socket)");
+	       "(OTHER: reasons beyond the ones kept per socket, or that the kernel's "
+	       "table had no room for)");
 	for (size_t j = 0; j < x->n; j++) {
 		const struct series *s = &x->series[j];
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The scenario's namespaces, with iproute2. Names carry bufscope's pid, so a
- * run killed before its teardown leaves namespaces the next run recognises
- * (their pid is gone) and deletes. Settings are written from a child that
+ * run killed before its teardown leaves namespaces its guard (a child that
+ * outlives it) deletes, or else the next run, which recognises them (their
+ * pid is gone). Settings are written from a child that
  * joined the namespace: /proc/sys/net is the opener's namespace's.
  */
 #define _GNU_SOURCE
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -488,6 +490,76 @@ static int addresses(struct netenv *n, const struct scenario *s, char *err,
 	return 0;
 }
 
+/* One namespace by name: what runs in it killed, then deleted. */
+static void remove_ns(const char *name)
+{
+	struct netenv n = { 0 };
+
+	snprintf(n.ns[0], sizeof(n.ns[0]), "%.39s", name);
+	n.made[0] = true;
+	netenv_teardown(&n);
+}
+
+/* The guard: waits for the end of the pipe, then removes owner's namespaces. */
+static void guard_main(int rd, pid_t owner)
+{
+	static const int quiet[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT };
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	char buf[64];
+	ssize_t r;
+
+	setsid();	/* out of the terminal's and the group's signals */
+	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++)
+		signal(quiet[i], SIG_IGN);
+	for (int fd = 0; fd < 3; fd++)
+		dup2(null, fd);		/* keeps no caller's pipe open */
+	if (rd > 2)
+		close_range(3, rd - 1, 0);
+	close_range(rd + 1, ~0U, 0);	/* BPF objects, the pipe's writer */
+	prctl(PR_SET_NAME, "bs-netns-guard");
+	while ((r = read(rd, buf, sizeof(buf))) != 0)
+		if (r < 0 && errno != EINTR)
+			break;
+	for (const char *const *t = (const char *const[]){ "tx", "rx", NULL }; *t; t++) {
+		char path[96];
+
+		snprintf(buf, sizeof(buf), NS_PREFIX "%d-%s", (int)owner, *t);
+		snprintf(path, sizeof(path), RUN_NETNS "/%s", buf);
+		if (!access(path, F_OK))	/* a normal end left none */
+			remove_ns(buf);
+	}
+	_exit(0);
+}
+
+/*
+ * A run killed by SIGKILL cannot tear its namespaces down (nor the loss
+ * programs on their qdiscs). Its guard does: a child in a session of its
+ * own, reading a pipe whose writer only bufscope holds (O_CLOEXEC: no
+ * program it runs keeps it; its forked roles die with it), which ends
+ * with bufscope however it ends. Then the namespaces named after bufscope's
+ * pid are removed; after a normal end there are none. One guard a process.
+ */
+static void start_guard(void)
+{
+	static bool started;
+	int p[2];
+	pid_t pid;
+
+	if (started || pipe2(p, O_CLOEXEC))
+		return;		/* without a guard: the next run cleans up */
+	started = true;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(p[1]);	/* whatever close_range() below can do */
+		guard_main(p[0], getppid());
+	}
+	close(p[0]);
+	if (pid < 0)
+		close(p[1]);
+	/* p[1] stays open until bufscope ends */
+}
+
 int netenv_setup(struct netenv *n, const struct scenario *s, char *why, size_t len)
 {
 	static const char *const tag[SIDE__N] = { "tx", "rx" };
@@ -500,6 +572,7 @@ int netenv_setup(struct netenv *n, const struct scenario *s, char *why, size_t l
 	rc = plan_paths(s, tc, n->loss_pct, why, len);
 	if (rc)
 		return -2;
+	start_guard();
 	for (unsigned d = 0; d < PATH__N; d++)
 		describe(n->qdisc[d], sizeof(n->qdisc[d]), tc[d], n->loss_pct[d]);
 	for (int side = 0; side < SIDE__N; side++) {
@@ -665,7 +738,6 @@ void netenv_clean_stale(void)
 	if (!dir)
 		return;
 	while ((d = readdir(dir))) {
-		struct netenv n = { 0 };
 		char *end;
 		long pid;
 
@@ -675,10 +747,9 @@ void netenv_clean_stale(void)
 		if (pid <= 0 || (strcmp(end, "-tx") && strcmp(end, "-rx")) ||
 		    !kill((pid_t)pid, 0) || errno != ESRCH)
 			continue;
-		snprintf(n.ns[0], sizeof(n.ns[0]), "%.39s", d->d_name);
-		n.made[0] = true;
 		log_info("removing %s, left by a bufscope run that is gone", d->d_name);
-		netenv_teardown(&n);
+		remove_ns(d->d_name);
 	}
 	closedir(dir);
 }
+

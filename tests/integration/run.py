@@ -2238,6 +2238,14 @@ DROP_COUNTERS = {
 }
 
 
+def shrink_flow(ctx, env, port):
+    """The flow of flow_drop_rcvq (below): a receive buffer shrunk under a
+    sender, so that segments are dropped."""
+    return FlowWorkload(ctx, env, ["--mode", "shrink", "--port", str(port),
+                                   "--rcvbuf", "1048576", "--bytes", "1000000",
+                                   "--shrink-to", "1024", "--stall-ms", "300"])
+
+
 @scenario("flow_drop_rcvq", "flow_drop_rcvq_trace", "flow_drop_nomem_episode")
 def t_flow_drop_rcvq(ctx, rec):
     """The reader opens a wide window (SO_RCVBUF 1 MiB, 1 MB read), then
@@ -2247,9 +2255,7 @@ def t_flow_drop_rcvq(ctx, rec):
     port = FLOW_PORT_BASE + 3
     env = FlowEnv(ctx)
     try:
-        w = FlowWorkload(ctx, env, ["--mode", "shrink", "--port", str(port),
-                                    "--rcvbuf", "1048576", "--bytes", "1000000",
-                                    "--shrink-to", "1024", "--stall-ms", "300"])
+        w = shrink_flow(ctx, env, port)
         bs = env.bufscope(ctx, ["trace", "-e", "drop,zw", "-o", "json", "-P", str(port)])
         bs.wait_ready()
         _, cap, n0, n1 = flow_under_capture(env, w, port, 0.3)

@@ -279,6 +279,50 @@ static void test_vanished_split_by_counter(void **state)
 	free(rows);
 }
 
+/* A socket whose drops did not all find a place in the kernel's table of
+ * drops per reason (it was full: lost_events): those are OTHER, of the
+ * class the kernel counted, not all taken for lost. */
+static void test_unlisted_split_by_counter(void **state)
+{
+	struct ctx *c = *state;
+	const struct sock_row *r;
+	struct sock_row *rows;
+	long n;
+
+	sock(c, 9, 100, 10, 7);		/* 10 drops, 7 expected */
+	model_set_drops(&c->m, 9, R_PROTO_MEM, 2);	/* 1 lost + 7 expected unlisted */
+	n = model_summary(&c->m, &rows);
+	r = row_of(rows, n, 9);
+	assert_int_equal(r->drops_other, 8);
+	assert_int_equal(r->drops_expected, 7);
+	assert_int_equal(r->drops_lost, 3);
+	free(rows);
+}
+
+/* A socket with nothing counted but its counts marked short (its received
+ * windows had no room in the kernel's table of closing sockets) is listed:
+ * what it did may be just what was not counted. */
+static void test_incomplete_alone_listed(void **state)
+{
+	struct ctx *c = *state;
+	struct sock_row *rows;
+	struct bs_sock_rec r;
+	long n;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = BS_REC_CLOSE;
+	r.cookie = 11;
+	r.ts_ns = 10 * SEC;
+	set_ep(&r.ep, "127.0.0.1", 40011, "127.0.0.1", 8080);
+	r.flags = BS_SF_HAS_STATE;
+	r.state.f.incomplete = BS_INC_ZW_RECV;
+	assert_int_equal(model_apply(&c->m, &r), 0);
+	n = model_summary(&c->m, &rows);
+	assert_int_equal(n, 1);
+	assert_true(rows[0].s->incomplete & BS_INC_ZW_RECV);
+	free(rows);
+}
+
 /* ---- the "received windows incomplete" mark --------------------------------- */
 
 static void use(struct ctx *c, const char *const *args)
@@ -532,6 +576,8 @@ int main(void)
 		T(test_fold_split_summary),
 		T(test_fold_split_intervals),
 		T(test_vanished_split_by_counter),
+		T(test_unlisted_split_by_counter),
+		T(test_incomplete_alone_listed),
 		T(test_table_process_incomplete),
 		T(test_json_process_incomplete),
 		T(test_folded_incomplete),

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -228,6 +230,72 @@ static void test_line_stands_alone(void **state UNUSED)
 	assert_string_equal(got, "{\"whole\":1}\n{\"cut\n{\"type\":\"error\"}\n{\"again\":1}\n");
 }
 
+/*
+ * A file that cannot grow (a full file system; here its size limit, which
+ * fails a write the same way: part of it, then an error) ends with the last
+ * whole line: the part of a line that went out is cut off.
+ */
+static void test_file_full_ends_whole(void **state UNUSED)
+{
+	char path[] = "/tmp/bufscope-test-output-XXXXXX";
+	const rlim_t limit = 12345;	/* not a multiple of LINE_LEN */
+	char want[LINE_LEN], got[LINE_LEN];
+	struct rlimit rl = { limit, limit }, old;
+	struct stat st;
+	int fd = mkstemp(path);
+	pid_t pid;
+
+	assert_true(fd >= 0);
+	unlink(path);
+	signal(SIGXFSZ, SIG_IGN);	/* EFBIG instead of the signal */
+	getrlimit(RLIMIT_FSIZE, &old);
+	setrlimit(RLIMIT_FSIZE, &rl);	/* inherited by the child */
+	pid = writer_child(fd, -1);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(exit_code(pid), EFBIG);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, limit / LINE_LEN * LINE_LEN);
+	for (unsigned i = 0; i < limit / LINE_LEN; i++) {
+		line_of(want, i);
+		assert_int_equal(pread(fd, got, LINE_LEN, (off_t)i * LINE_LEN), LINE_LEN);
+		if (memcmp(got, want, LINE_LEN))
+			fail_msg("line %u is not whole", i);
+	}
+	close(fd);
+}
+
+/* A terminal whose other side is gone (a pty's master closed): found
+ * without writing, EIO, and no SIGPIPE (SIGPIPE not ignored). */
+static void test_terminal_gone(void **state UNUSED)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY), slave;
+	pid_t pid;
+
+	if (master < 0 || grantpt(master) || unlockpt(master))
+		skip();	/* no ptys in this environment: nothing to test */
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	assert_true(slave >= 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		signal(SIGPIPE, SIG_DFL);
+		close(master);
+		dup2(slave, STDOUT_FILENO);
+		if (output_setup())
+			_exit(100);
+		if (output_closed())
+			_exit(101);	/* the terminal is still there */
+		while (!output_closed())
+			sleep_us(1000);
+		_exit(output_error() == EIO ? 0 : 102);
+	}
+	close(slave);
+	sleep_us(50000);
+	close(master);
+	assert_int_equal(exit_code(pid), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +305,8 @@ int main(void)
 		cmocka_unit_test(test_closed_pipe_found_without_writing),
 		cmocka_unit_test(test_closed_stdout),
 		cmocka_unit_test(test_line_stands_alone),
+		cmocka_unit_test(test_file_full_ends_whole),
+		cmocka_unit_test(test_terminal_gone),
 	};
 
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
