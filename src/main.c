@@ -104,7 +104,7 @@ static int output_finish(int status)
 	bool said = output_error() != 0;
 
 	if (fflush(stdout) && !said)
-		output_report_error(output_error());
+		log_output_error(output_error());
 	return output_error() ? 1 : status;
 }
 

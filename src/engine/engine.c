@@ -693,7 +693,7 @@ int engine_run(const struct engine_config *cfg, struct sink *sinks, size_t nsink
 		goto out;
 	}
 	if (s.out_err) {
-		output_report_error(s.out_err);
+		log_output_error(s.out_err);
 		goto out;
 	}
 	if (s.err) {

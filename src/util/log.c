@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <bpf/libbpf.h>
 #include "util/log.h"
 #include "util/json.h"
@@ -117,4 +118,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 void log_libbpf_setup(void)
 {
 	libbpf_set_print(libbpf_print);
+}
+
+void log_output_error(int err)
+{
+	log_error(output_error_hint(err), "cannot write to standard output: %s",
+		  strerror(err));
 }

@@ -8,6 +8,11 @@
 void log_setup(bool verbose, bool json);
 bool log_verbose(void);
 
+/* The one line saying that standard output failed with err (a positive
+ * errno), with output_error_hint()'s hint. A file whose writes failed has
+ * already been cut back to its last whole line. */
+void log_output_error(int err);
+
 /* A fatal problem: one line "bufscope: MSG (hint: HINT)" on stderr; in JSON
  * mode also {"type":"error",...} on stdout. hint may be NULL. */
 void log_error(const char *hint, const char *fmt, ...)

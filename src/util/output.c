@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
-#include "util/log.h"
 #include "util/output.h"
 
 #define OUTPUT_BUF (64 * 1024)
@@ -208,16 +207,14 @@ void output_line(const char *line, size_t len)
 		cut_partial_line();
 }
 
-void output_report_error(int err)
+const char *output_error_hint(int err)
 {
 	struct stat st;
-	const char *hint =
-		err == ENOSPC || err == EDQUOT || err == EFBIG ?
+
+	return err == ENOSPC || err == EDQUOT || err == EFBIG ?
 			"the file system (or the file's limit) is full: free space or write elsewhere" :
 		err == EPIPE ? "the program reading bufscope's output ended first" :
 		err == EIO && !stdout_is_file(&st) ?
 			"the terminal went away (closed, hung up): run it under nohup, tmux or with -o json > FILE" :
 		"check where standard output goes";
-
-	log_error(hint, "cannot write to standard output: %s", strerror(err));
 }

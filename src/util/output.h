@@ -36,12 +36,11 @@ bool output_closed(void);
 void output_line(const char *line, size_t len);
 
 /*
- * The one line saying that standard output failed with err (a positive
- * errno), with a hint for the usual causes (a full file system, a reader
- * gone, a terminal gone). A file whose writes failed has already been cut
- * back to its last whole line.
+ * The hint for a failure of standard output with err (a positive errno):
+ * the usual causes (a full file system, a reader gone, a terminal gone).
+ * log_output_error() says it.
  */
-void output_report_error(int err);
+const char *output_error_hint(int err);
 
 /* All of buf to fd, resumed after EINTR and partial writes: 0 or -errno. */
 int output_write(int fd, const char *buf, size_t len);
