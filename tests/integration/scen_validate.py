@@ -10,6 +10,7 @@
   SIGKILL: the next run removes what was left.
 """
 from harness import *
+from scen_faults import held_ids, wait_released
 
 import glob
 import shutil
@@ -51,18 +52,6 @@ def role_procs(pid):
                 cmd.startswith("sleep %d" % MARK):
             out.append("%s %s" % (d, cmd))
     return out
-
-
-def bpf_progs_of(pid):
-    """BPF programs a process holds (bpftool shows their holders)."""
-    p = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
-                       text=True, timeout=30)
-    try:
-        progs = json.loads(p.stdout or "[]")
-    except ValueError:
-        return ["bpftool said: %s" % one_line(p.stdout)]
-    return [x.get("name", "?") for x in progs
-            if any(h.get("pid") == pid for h in x.get("pids", []))]
 
 
 def check_clean(errs, where, pid):
@@ -373,6 +362,10 @@ def t_teardown(ctx, rec):
                 errs.true("roles running before the signal", role_procs(pid) != [])
                 errs.true("namespaces there before the signal", netns_left(pid) != [])
                 time.sleep(0.5)
+                # what it holds, by id (bpftool shows no holders here)
+                held = held_ids(pid)
+                errs.true("holds BPF programs before the signal: %r" % held,
+                          len(held["prog"]) > 0)
                 bs.signal(sig)
                 rc = bs.wait(scaled(STOP_TIMEOUT))
             finally:
@@ -391,7 +384,8 @@ def t_teardown(ctx, rec):
                 errs.eq("exit status 2 (interrupted)", rc, 2)
                 errs.true("says interrupted", b"interrupted" in bs.err())
                 errs.true("report printed", b"passed" in bs.out())
-                errs.eq("BPF programs left", bpf_progs_of(pid), [])
+            errs.eq("BPF programs, maps, links left (of those it held)",
+                    wait_released(held), {})
             check_clean(errs, name, pid)
         return check
 
