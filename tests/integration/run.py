@@ -349,6 +349,18 @@ class Bufscope:
         return objs
 
 
+def run_beside(bs, w, sig=signal.SIGINT):
+    """bufscope bs attached, the workload w run to its end, a moment for the
+    last records, then bs stopped with sig and w finished: bs's exit status."""
+    bs.wait_ready()
+    w.go()
+    w.wait_done()
+    time.sleep(SETTLE)
+    rc = bs.stop(sig)
+    w.finish()
+    return rc
+
+
 def bufscope_result(bs, sig=signal.SIGINT):
     """Stops bufscope (unless it ends by itself, sig None), checks it exited 0
     and printed one summary as its last object; returns (objects, summary)."""

@@ -415,13 +415,7 @@ def flood_top_in(ctx, setup, port, extra=()):
     prefix = ("unshare", "-m", "sh", "-c", setup + '; exec "$0" "$@"')
     bs = Bufscope(ctx, ["top", "-o", "json", "-i", "1", "-p", str(w.pid)] + list(extra),
                   prefix=prefix)
-    bs.wait_ready()
-    w.go()
-    w.wait_done()
-    time.sleep(SETTLE)
-    rc = bs.stop(signal.SIGINT)
-    w.finish()
-    return w, rc, bs
+    return w, run_beside(bs, w), bs
 
 
 def check_flood_counts(errs, w, rc, bs, where):

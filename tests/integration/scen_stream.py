@@ -207,13 +207,7 @@ def t_untracked(ctx, rec):
             w = StreamWl("conns", ["--port", port, "--conns", nconn, "--rounds", rounds])
             bs = Bufscope(ctx, ["top", "-o", out, "-i", "1", "-p", str(w.pid), "-P", str(port)],
                           env=env)
-            bs.wait_ready()
-            w.go()
-            w.wait_done()
-            time.sleep(SETTLE)
-            rc = bs.stop(signal.SIGINT)
-            w.finish()
-            errs.eq("exit status", rc, 0)
+            errs.eq("exit status", run_beside(bs, w), 0)
             want = rounds * (nconn - size)  # sockets that found the map full
             if out == "table":
                 text = bs.proc.out().decode("utf-8", "replace")
