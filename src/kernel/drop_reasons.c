@@ -81,9 +81,12 @@ int drop_reasons_load(struct drop_reasons *dr, const struct btf *btf)
 	for (int i = 0; i < btf_vlen(t); i++) {
 		const char *name = btf__name_by_offset(btf, e[i].name_off);
 
-		if ((uint32_t)e[i].val >= dr->n || !name)
+		/* a value named twice (an alias) keeps its first name; one
+		 * without a name (bad BTF) shows as REASON_<n> */
+		if ((uint32_t)e[i].val >= dr->n || !name || !*name || dr->names[e[i].val])
 			continue;
-		if (!strncmp(name, PREFIX, strlen(PREFIX)))
+		/* the prefix alone stays a name: an empty one would show as nothing */
+		if (!strncmp(name, PREFIX, strlen(PREFIX)) && name[strlen(PREFIX)])
 			name += strlen(PREFIX);
 		dr->names[e[i].val] = strdup(name);
 		if (!dr->names[e[i].val]) {
