@@ -308,7 +308,7 @@ static void proc_cells(const struct frame_view *v, const struct proc_row *p,
 
 	snprintf(c->cell[PC_PID], COL_CELL_LEN, p->pid ? "%u" : "-", p->pid);
 	snprintf(c->cell[PC_COMM], COL_CELL_LEN, "%s", safe_comm(comm, sizeof(comm), p->comm));
-	snprintf(c->cell[PC_SOCKS], COL_CELL_LEN, "%u", p->sockets);
+	snprintf(c->cell[PC_SOCKS], COL_CELL_LEN, "%llu", (unsigned long long)p->sockets);
 	snprintf(c->cell[PC_READS], COL_CELL_LEN, "%.*f", v->rates ? 1 : 0,
 		 p->d.reads / v->div);
 	size_cell(c->cell[PC_BYTES], p->d.bytes / v->div);
@@ -665,13 +665,14 @@ static void hist_group_title(struct render *r, const struct hist_frame *hf,
 
 	snprintf(pid, sizeof(pid), g->pid ? "%u" : "-", g->pid);
 	if (!hf->by_socket)
-		fprintf(r->out, "pid %s %s: %u socket%s\n", pid,
+		fprintf(r->out, "pid %s %s: %llu socket%s\n", pid,
 			g->pid ? safe_comm(comm, sizeof(comm), s->comm) : "(owner unknown)",
-			g->sockets, g->sockets == 1 ? "" : "s");
+			(unsigned long long)g->sockets, g->sockets == 1 ? "" : "s");
 	else if (s->folded)
-		fprintf(r->out, "pid %s %s: %s %u sockets\n", pid,
+		fprintf(r->out, "pid %s %s: %s %llu sockets\n", pid,
 			safe_comm(comm, sizeof(comm), s->comm),
-			s->aggregate ? "(evicted closes)" : "(folded closes)", g->sockets);
+			s->aggregate ? "(evicted closes)" : "(folded closes)",
+			(unsigned long long)g->sockets);
 	else
 		fprintf(r->out, "pid %s %s: %s>%s\n", pid,
 			safe_comm(comm, sizeof(comm), s->comm),
