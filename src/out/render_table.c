@@ -504,7 +504,7 @@ static const char *ret_text(char *buf, size_t len, int32_t ret)
 		snprintf(buf, len, "%d", ret);
 	else if (ret == 0)
 		snprintf(buf, len, "EOF");
-	else if ((name = strerrorname_np(-ret)))
+	else if (ret >= -4095 && (name = strerrorname_np(-ret)))	/* an errno */
 		snprintf(buf, len, "%s", name);
 	else
 		snprintf(buf, len, "%d", ret);

@@ -6,7 +6,7 @@
  * 16-bit value (little-endian) and a NUL-terminated name, made into a
  * valid BTF with libbpf, so that our code sees any names and values a
  * kernel could have (gaps, duplicates, huge values, odd names). Checked:
- * the table is bounded, every value has a name, each class is the one
+ * the table is bounded, every value has a printable name, each class is the one
  * drop_class_of_name gives the name, nothing leaks; and any string can be
  * classed.
  */
@@ -60,7 +60,7 @@ static void check_table(const struct drop_reasons *dr)
 		const char *name = drop_reason_name(dr, (uint32_t)v, buf, sizeof(buf));
 		bool known = v < dr->n && dr->names[v];
 
-		FUZZ_CHECK(name && *name);
+		FUZZ_CHECK(name && *name && fuzz_printable(name));
 		FUZZ_CHECK(known || !strncmp(name, "REASON_", 7));
 		FUZZ_CHECK(table[v] == (known && drop_class_of_name(name) == DROP_EXPECTED));
 		FUZZ_CHECK((drop_reason_class(dr, (uint32_t)v) == DROP_EXPECTED) == table[v]);

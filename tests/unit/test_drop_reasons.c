@@ -210,6 +210,22 @@ static void test_only_prefix_and_odd_names(void **state UNUSED)
 	drop_reasons_free(&dr);
 }
 
+/* A name with bytes a terminal acts on (a BTF file may hold any) is kept
+ * printable: it reaches tables, JSON and labels (found by tests/fuzz). */
+static void test_name_printable(void **state UNUSED)
+{
+	static const struct ev evs[] = {
+		{ "SKB_DROP_REASON_\x1b[2J\xc2\x9bX", 1 },
+	};
+	struct btf *btf = btf_with_enum("skb_drop_reason", evs, 1);
+	struct drop_reasons dr;
+
+	assert_int_equal(drop_reasons_load(&dr, btf), 0);
+	btf__free(btf);
+	assert_string_equal(name_of(&dr, 1), "?[2J?X");
+	drop_reasons_free(&dr);
+}
+
 /* A value named twice keeps its first name, and the second is not leaked
  * (tests/fuzz/regress/drop_reasons: LeakSanitizer found it). */
 static void test_alias_keeps_first_name(void **state UNUSED)
@@ -310,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_empty_enum),
 		cmocka_unit_test(test_only_prefix_and_odd_names),
 		cmocka_unit_test(test_alias_keeps_first_name),
+		cmocka_unit_test(test_name_printable),
 		cmocka_unit_test(test_free_twice_and_reload),
 		cmocka_unit_test(test_kernel_btf),
 	};
