@@ -18,8 +18,7 @@
  * goes down, a fold key has one entry. In both: a row's drops split into
  * lost and expected add up, a rollup's processes add up to its rows.
  */
-#include <bpf/btf.h>
-#include "kernel/drop_reasons.h"
+#define FUZZ_REASONS
 #include "model/model.h"
 #include "fuzzlib.h"
 
@@ -53,46 +52,22 @@ static struct drop_reasons reasons;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct btf *btf = btf__new_empty();
+	static const char *const names[] = { "SKB_DROP_REASON_NOT_SPECIFIED",
+		"SKB_DROP_REASON_SOCKET_RCVBUFF", "SKB_DROP_REASON_TCP_OLD_SEQUENCE",
+		"SKB_DROP_REASON_QUEUE_PURGE" };
 
 	(void)argc, (void)argv;
-	FUZZ_CHECK(btf && btf__add_enum(btf, "skb_drop_reason", 4) > 0);
-	FUZZ_CHECK(!btf__add_enum_value(btf, "SKB_DROP_REASON_NOT_SPECIFIED", 2));
-	FUZZ_CHECK(!btf__add_enum_value(btf, "SKB_DROP_REASON_SOCKET_RCVBUFF", 6));
-	FUZZ_CHECK(!btf__add_enum_value(btf, "SKB_DROP_REASON_TCP_OLD_SEQUENCE", 9));
-	FUZZ_CHECK(!btf__add_enum_value(btf, "SKB_DROP_REASON_QUEUE_PURGE", 11));
-	FUZZ_CHECK(!drop_reasons_load(&reasons, btf));
-	btf__free(btf);
+	fuzz_reasons(&reasons, names, 4);
 	return 0;
-}
-
-/* ---- the input ---- */
-
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t next_byte(struct input *in)
-{
-	if (!in->left)
-		return 0;
-	in->left--;
-	return *in->p++;
 }
 
 /* n bytes of a record into dst (size cap), zero-filled past what the input
  * has or what n asks: a truncated record. */
-static void next_record(struct input *in, void *dst, size_t cap, size_t n)
+static void next_record(struct fuzz_input *in, void *dst, size_t cap, size_t n)
 {
-	size_t take = n < cap ? n : cap;
-
-	if (take > in->left)
-		take = in->left;
-	memset(dst, 0, cap);
-	memcpy(dst, in->p, take);
-	in->p += take;
-	in->left -= take;
+	fuzz_bytes(in, dst, n < cap ? n : cap);
+	if (n < cap)
+		memset((char *)dst + n, 0, cap - n);
 }
 
 /* ---- kernel-like: what the kernel guarantees, imposed ---- */
@@ -293,7 +268,7 @@ static void take(struct run *r, unsigned which)
 
 /* ---- operations ---- */
 
-static void sock_op(struct run *r, struct input *in, uint32_t kind, size_t len)
+static void sock_op(struct run *r, struct fuzz_input *in, uint32_t kind, size_t len)
 {
 	struct bs_sock_rec *rec = malloc(sizeof(*rec));
 
@@ -341,9 +316,9 @@ static void burst(struct run *r, unsigned k, uint8_t seed)
 	free(rec);
 }
 
-static void step(struct run *r, struct input *in)
+static void step(struct run *r, struct fuzz_input *in)
 {
-	uint8_t op = next_byte(in) % OP__N, arg = next_byte(in);
+	uint8_t op = fuzz_byte(in) % OP__N, arg = fuzz_byte(in);
 	size_t len = (size_t)arg * 16;	/* a record's bytes: up to 4080 */
 
 	switch (op) {
@@ -377,8 +352,8 @@ static void step(struct run *r, struct input *in)
 		break;
 	}
 	case OP_DROPS: {
-		uint32_t reason = next_byte(in) % 16;
-		uint8_t v = next_byte(in);
+		uint32_t reason = fuzz_byte(in) % 16;
+		uint8_t v = fuzz_byte(in);
 
 		if (r->kernel_like)
 			model_set_drops(&r->m, 1 + arg % NCOOKIES, reason,
@@ -394,18 +369,18 @@ static void step(struct run *r, struct input *in)
 		break;
 	case OP_TAKE: take(r, arg); break;
 	case OP_SUMMARY: check_summary(r); break;
-	case OP_BURST: burst(r, (unsigned)arg * 8, next_byte(in)); break;
+	case OP_BURST: burst(r, (unsigned)arg * 8, fuzz_byte(in)); break;
 	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct run *r = calloc(1, sizeof(*r));
-	struct input in = { data, size };
+	struct fuzz_input in = { data, size };
 
 	FUZZ_CHECK(r && !model_init(&r->m));
 	r->m.reasons = &reasons;
-	r->kernel_like = next_byte(&in) & 1;
+	r->kernel_like = fuzz_byte(&in) & 1;
 	r->cursor[0] = model_cursor_open(&r->m, 0);
 	r->cursor[1] = model_cursor_open(&r->m, MODEL_CURSOR_HIST);
 	FUZZ_CHECK(r->cursor[0] >= 0 && r->cursor[1] >= 0);

@@ -9,8 +9,7 @@
  * the table must hold no control byte but newlines (no ESC, CR, DEL, C1).
  * Drop reason names come from a BTF with an escape sequence in one.
  */
-#include <bpf/btf.h>
-#include "kernel/drop_reasons.h"
+#define FUZZ_REASONS
 #include "out/render.h"
 #include "fuzzlib.h"
 
@@ -20,50 +19,23 @@ static struct drop_reasons reasons;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct btf *btf = btf__new_empty();
+	/* a BUFSCOPE_BTF file may name them anyhow */
+	static const char *const names[] = { "SKB_DROP_REASON_NOT_SPECIFIED",
+		"SKB_DROP_REASON_TCP_OLD_SEQUENCE", "SKB_DROP_REASON_\x1b[2J\"\\\xc2\x9b" };
 
 	(void)argc, (void)argv;
-	/* a BUFSCOPE_BTF file may name them anyhow */
-	FUZZ_CHECK(btf && btf__add_enum(btf, "skb_drop_reason", 4) > 0);
-	FUZZ_CHECK(!btf__add_enum_value(btf, "SKB_DROP_REASON_NOT_SPECIFIED", 2));
-	FUZZ_CHECK(!btf__add_enum_value(btf, "SKB_DROP_REASON_TCP_OLD_SEQUENCE", 3));
-	FUZZ_CHECK(!btf__add_enum_value(btf, "SKB_DROP_REASON_\x1b[2J\"\\\xc2\x9b", 4));
-	FUZZ_CHECK(!drop_reasons_load(&reasons, btf));
-	btf__free(btf);
+	fuzz_reasons(&reasons, names, 3);
 	return 0;
-}
-
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t next_byte(struct input *in)
-{
-	if (!in->left)
-		return 0;
-	in->left--;
-	return *in->p++;
-}
-
-static void next_bytes(struct input *in, void *dst, size_t n)
-{
-	size_t take = n < in->left ? n : in->left;
-
-	memset(dst, 0, n);
-	memcpy(dst, in->p, take);
-	in->p += take;
-	in->left -= take;
 }
 
 /* Socket i from the input: its sample part (endpoints, reader, counters),
  * made a connection with state so that the model keeps it. */
-static void feed_socket(struct model *m, struct input *in, unsigned i, bool close)
+static void feed_socket(struct model *m, struct fuzz_input *in, unsigned i, bool close)
 {
 	struct bs_sock_rec *rec = malloc(sizeof(*rec));
 
 	FUZZ_CHECK(rec);
-	next_bytes(in, rec, BS_SAMPLE_SIZE);
+	fuzz_bytes(in, rec, BS_SAMPLE_SIZE);
 	memset((char *)rec + BS_SAMPLE_SIZE, 0, sizeof(*rec) - BS_SAMPLE_SIZE);
 	rec->kind = close ? BS_REC_CLOSE : BS_REC_SOCK;
 	rec->cookie = 1 + i;
@@ -71,7 +43,7 @@ static void feed_socket(struct model *m, struct input *in, unsigned i, bool clos
 	rec->ep.dport |= 1;
 	rec->state.hist[BS_HIST_RET][rec->state.c.reads % BS_HIST_SLOTS] = rec->state.c.reads;
 	(void)model_apply(m, rec);
-	model_set_drops(m, 1 + i, next_byte(in) % 6, next_byte(in));
+	model_set_drops(m, 1 + i, fuzz_byte(in) % 6, fuzz_byte(in));
 	free(rec);
 }
 
@@ -130,7 +102,7 @@ static void render_all(struct world *w, const struct render_ops *ops, FILE *f)
 
 /* The JSON writer itself: strings (cut at NUL) and bytes (with their NULs),
  * numbers of any bits, nesting; one object per line. */
-static void write_json(struct input *in, FILE *f)
+static void write_json(struct fuzz_input *in, FILE *f)
 {
 	struct json_writer *jw = malloc(sizeof(*jw));
 
@@ -139,12 +111,12 @@ static void write_json(struct input *in, FILE *f)
 	jw_begin_object(jw);
 	jw_kv_str(jw, "type", "fuzz");
 	while (in->left) {
-		uint8_t op = next_byte(in), n = next_byte(in);
+		uint8_t op = fuzz_byte(in), n = fuzz_byte(in);
 		char buf[256];
 		double d;
 		uint64_t a, b;
 
-		next_bytes(in, buf, n);
+		fuzz_bytes(in, buf, n);
 		jw_key(jw, "k");
 		switch (op % 6) {
 		case 0: buf[n] = 0; jw_str(jw, buf); break;
@@ -174,7 +146,7 @@ static void write_json(struct input *in, FILE *f)
 	free(jw);
 }
 
-static void check_output(struct world *w, struct input *strings)
+static void check_output(struct world *w, struct fuzz_input *strings)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -200,20 +172,20 @@ static void check_output(struct world *w, struct input *strings)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct world *w = calloc(1, sizeof(*w));
-	struct input in = { data, size };
+	struct fuzz_input in = { data, size };
 
 	FUZZ_CHECK(w && !model_init(&w->m));
 	w->m.reasons = &reasons;
-	w->flags = next_byte(&in);
+	w->flags = fuzz_byte(&in);
 	FUZZ_CHECK(model_cursor_open(&w->m, MODEL_CURSOR_HIST) == 0);
 	for (unsigned i = 0; i < NSOCKS; i++)
 		feed_socket(&w->m, &in, i, i == NSOCKS - 1);
-	next_bytes(&in, &w->rd, sizeof(w->rd));
+	fuzz_bytes(&in, &w->rd, sizeof(w->rd));
 	w->rd.kind = BS_REC_READ;
-	next_bytes(&in, &w->fl, sizeof(w->fl));
-	w->fl.kind = BS_REC_ZW_START + next_byte(&in) % 4;
+	fuzz_bytes(&in, &w->fl, sizeof(w->fl));
+	w->fl.kind = BS_REC_ZW_START + fuzz_byte(&in) % 4;
 	(void)model_apply_flow(&w->m, &w->fl);
-	next_bytes(&in, &w->lost, sizeof(w->lost));
+	fuzz_bytes(&in, &w->lost, sizeof(w->lost));
 	check_output(w, &in);
 	model_free(&w->m);
 	free(w);

@@ -18,31 +18,27 @@
 #define PASS "secret"
 #define HASH "$2y$04$tC0Lp42kCw0wRIYbST3o.uvCdbl.D22T7.ZeiVObq3vPqQNXYI2kq"
 
-static char dir[64], path[96];
+/* testdir.h's directory and write_file(), checked as a fuzz target does */
+#define assert_non_null(p) FUZZ_CHECK((p) != NULL)
+#include "../unit/testdir.h"
 
-static void put(const char *name, const char *text)
+static char path[96];
+
+static void remove_dir(void)
 {
-	char p[160];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "w");
-	FUZZ_CHECK(f);
-	fputs(text, f);
-	fclose(f);
+	dir_teardown(NULL);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	snprintf(dir, sizeof(dir), "/tmp/bufscope-fuzz-webconfig-XXXXXX");
-	FUZZ_CHECK(mkdtemp(dir));
+	FUZZ_CHECK(!dir_setup(NULL) && !atexit(remove_dir));
 	snprintf(path, sizeof(path), "%s/web.yml", dir);
 	/* read as bytes only: webconfig_load does not parse PEM */
-	put("bufscope.crt", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
-	put("bufscope.key", "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n");
-	put("clients-ca.crt", "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n");
-	put("empty.crt", "");
+	write_file("bufscope.crt", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+	write_file("bufscope.key", "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n");
+	write_file("clients-ca.crt", "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n");
+	write_file("empty.crt", "");
 	return 0;
 }
 

@@ -266,4 +266,48 @@ static inline bool fuzz_json_lines(const char *text, size_t n)
 	return true;
 }
 
+/* ---- the input read as a stream: bytes past its end are zeros ---- */
+
+struct fuzz_input {
+	const uint8_t *p;
+	size_t left;
+};
+
+static inline uint8_t fuzz_byte(struct fuzz_input *in)
+{
+	if (!in->left)
+		return 0;
+	in->left--;
+	return *in->p++;
+}
+
+/* n bytes into dst, zero-filled past the input's end (a truncated record). */
+static inline void fuzz_bytes(struct fuzz_input *in, void *dst, size_t n)
+{
+	size_t take = n < in->left ? n : in->left;
+
+	memset(dst, 0, n);
+	memcpy(dst, in->p, take);
+	in->p += take;
+	in->left -= take;
+}
+
+#ifdef FUZZ_REASONS
+#include <bpf/btf.h>
+#include "kernel/drop_reasons.h"
+
+/* Drop reasons from a BTF made in memory: names[i] has value i + 2 (a
+ * kernel's enum starts with two that are no drop). */
+static inline void fuzz_reasons(struct drop_reasons *dr, const char *const *names, int n)
+{
+	struct btf *btf = btf__new_empty();
+
+	FUZZ_CHECK(btf && btf__add_enum(btf, "skb_drop_reason", 4) > 0);
+	for (int i = 0; i < n; i++)
+		FUZZ_CHECK(!btf__add_enum_value(btf, names[i], i + 2));
+	FUZZ_CHECK(!drop_reasons_load(dr, btf));
+	btf__free(btf);
+}
+#endif
+
 #endif
