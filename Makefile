@@ -341,7 +341,7 @@ fuzz: $(FUZZ_BINS)
 			-max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(CURDIR)/$$d/ \
 			$(FUZZ_ARGS) corpus $$(ls -d $(CURDIR)/tests/fuzz/regress/$$n 2>/dev/null) \
 			>run.log 2>&1 ); rc=$$?; \
-		tail -n 3 $$d/fuzz-0.log | sed 's/^/           /'; \
+		grep -a ' DONE \|^Done ' $$d/fuzz-0.log | sed 's/^/           /'; \
 		if [ $$rc != 0 ] || ls $$d/crash-* $$d/leak-* $$d/timeout-* $$d/oom-* >/dev/null 2>&1; then \
 			echo "  FAIL     $$n: see $$d/fuzz-0.log" >&2; fail=1; fi; \
 	done; exit $$fail
