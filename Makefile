@@ -5,9 +5,17 @@
 # make SANITIZE=1: bufscope, its library and the unit tests built with
 # AddressSanitizer and UndefinedBehaviorSanitizer (any report is fatal), in
 # an output directory of their own.
+SAN_ASAN_UBSAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ifeq ($(SANITIZE),1)
 OUTPUT ?= .output-sanitize
-SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_FLAGS := $(SAN_ASAN_UBSAN)
+endif
+# SANITIZE=fuzz (what `make fuzz` sets): the same, by clang, every object
+# instrumented for libFuzzer's coverage (tests/fuzz/, docs/testing.md).
+ifeq ($(SANITIZE),fuzz)
+OUTPUT ?= .output-fuzz
+CC := clang
+SAN_FLAGS := $(SAN_ASAN_UBSAN) -fsanitize=fuzzer-no-link
 endif
 OUTPUT ?= .output
 PREFIX ?= /usr/local
@@ -326,3 +334,56 @@ vm-test: vm-deps
 		$(if $(VM_DOC),--doc $(VM_DOC)) $(VM_ARGS)
 
 -include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/bpf/tc/*.d $(OUTPUT)/src/*.d $(OUTPUT)/src/*/*.d $(OUTPUT)/workloads/*.d)
+
+# Fuzzing (tests/fuzz/, docs/testing.md): a libFuzzer target per input
+# bufscope parses, built as SANITIZE=fuzz (clang, ASan, UBSan) into
+# .output-fuzz. `make fuzz` runs each for FUZZ_SECONDS on a fresh copy of
+# its seed corpus (tests/fuzz/corpus/NAME, read-only) and the inputs that
+# once failed (tests/fuzz/regress/NAME); a failing input is saved under
+# .output-fuzz/fuzz/NAME/. `make fuzz-regress` runs every saved input
+# through its target once. FUZZ_ARGS passes more libFuzzer options.
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst %,$(OUTPUT)/tests/fuzz/fuzz_%,$(FUZZ_NAMES))
+# stdout and stderr of the code under test closed (its error lines);
+# libFuzzer's and the sanitizers' reports still come through
+FUZZ_OPTS := -close_fd_mask=3
+
+.PHONY: fuzz fuzz-regress fuzz-build
+
+ifeq ($(SANITIZE),fuzz)
+$(OUTPUT)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(LIB_OBJS) \
+		$(WL_LIB)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(INCLUDES) -Itests/fuzz $< $(LIB_OBJS) $(WL_LIB) \
+		$(LIBS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)fail=0; for n in $(FUZZ_NAMES); do \
+		d=$(OUTPUT)/fuzz/$$n; rm -rf $$d; mkdir -p $$d/corpus; \
+		cp -r tests/fuzz/corpus/$$n/. $$d/corpus/ 2>/dev/null; \
+		echo "  FUZZ     $$n ($(FUZZ_SECONDS) s)"; \
+		( cd $$d && $(CURDIR)/$(OUTPUT)/tests/fuzz/fuzz_$$n $(FUZZ_OPTS) -jobs=1 \
+			-max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(CURDIR)/$$d/ \
+			$(FUZZ_ARGS) corpus $$(ls -d $(CURDIR)/tests/fuzz/regress/$$n 2>/dev/null) \
+			>run.log 2>&1 ); rc=$$?; \
+		grep -a ' DONE \|^Done ' $$d/fuzz-0.log | sed 's/^/           /'; \
+		if [ $$rc != 0 ] || ls $$d/crash-* $$d/leak-* $$d/timeout-* $$d/oom-* >/dev/null 2>&1; then \
+			echo "  FAIL     $$n: see $$d/fuzz-0.log" >&2; fail=1; fi; \
+	done; exit $$fail
+
+fuzz-regress: $(FUZZ_BINS)
+	$(Q)fail=0; for n in $(FUZZ_NAMES); do \
+		files=$$(find tests/fuzz/corpus/$$n tests/fuzz/regress/$$n -type f 2>/dev/null); \
+		[ -n "$$files" ] || continue; \
+		echo "  REGRESS  $$n ($$(echo "$$files" | wc -l) inputs)"; \
+		$(OUTPUT)/tests/fuzz/fuzz_$$n $(FUZZ_OPTS) $$files >$(OUTPUT)/fuzz-regress-$$n.log 2>&1 || \
+			{ tail -n 30 $(OUTPUT)/fuzz-regress-$$n.log >&2; fail=1; }; \
+	done; exit $$fail
+else
+fuzz fuzz-regress fuzz-build:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=fuzz $@
+endif

@@ -419,6 +419,22 @@ static int check_own_option(int c, const struct options *o, struct cli_error *er
 	return fail(err, hint, "option '%s' does not apply to %s", name, cmd->name);
 }
 
+/* The word at argv[i] joins the command's words, which stay together: it
+ * moves after the last of them, the options between move after it. */
+static void take_word(struct options *o, char **argv, int i)
+{
+	char *w = argv[i];
+
+	if (!o->args)
+		o->args = &argv[i];
+	if (&argv[i] != &o->args[o->nargs]) {
+		memmove(&o->args[o->nargs + 1], &o->args[o->nargs],
+			(size_t)(&argv[i] - &o->args[o->nargs]) * sizeof(char *));
+		o->args[o->nargs] = w;
+	}
+	o->nargs++;
+}
+
 int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 {
 	static const struct option longopts[] = {
@@ -466,24 +482,21 @@ int cli_parse(int argc, char **argv, struct options *o, struct cli_error *err)
 	argv += first - 1;
 	argc -= first - 1;
 	for (;;) {
+		int at = optind ? optind : 1;
+
 		c = getopt_long(argc, argv, "+:p:c:P:i:d:o:s:n:b:e:wvh", longopts, NULL);
 		if (c == -1) {
 			/* a command's words (validate's scenarios), options around */
 			if (optind >= argc || !commands[o->cmd]->takes_args)
 				break;
-			if (!o->args)
-				o->args = &argv[optind];
-			/* keep them together: move this word after the last one */
-			if (&argv[optind] != &o->args[o->nargs]) {
-				char *w = argv[optind];
-
-				memmove(&o->args[o->nargs + 1], &o->args[o->nargs],
-					(size_t)(&argv[optind] - &o->args[o->nargs]) *
-					sizeof(char *));
-				o->args[o->nargs] = w;
+			/* after "--" only words: getopt is not asked again (at the
+			 * end it would go back to the first of them) */
+			if (optind == at + 1 && !strcmp(argv[at], "--")) {
+				while (optind < argc)
+					take_word(o, argv, optind++);
+				break;
 			}
-			o->nargs++;
-			optind++;
+			take_word(o, argv, optind++);
 			continue;
 		}
 		/* An unknown short option may sit in a group ("-vx"): name it alone.

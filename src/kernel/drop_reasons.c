@@ -6,6 +6,7 @@
 #include <bpf/btf.h>
 #include "bufscope/sock.h"
 #include "kernel/drop_reasons.h"
+#include "util/sanitize.h"
 
 #define PREFIX "SKB_DROP_REASON_"
 /* the enum is dense and far smaller; the kernel side classes as many */
@@ -81,15 +82,21 @@ int drop_reasons_load(struct drop_reasons *dr, const struct btf *btf)
 	for (int i = 0; i < btf_vlen(t); i++) {
 		const char *name = btf__name_by_offset(btf, e[i].name_off);
 
-		if ((uint32_t)e[i].val >= dr->n || !name)
+		/* a value named twice (an alias) keeps its first name; one
+		 * without a name (bad BTF) shows as REASON_<n> */
+		if ((uint32_t)e[i].val >= dr->n || !name || !*name || dr->names[e[i].val])
 			continue;
-		if (!strncmp(name, PREFIX, strlen(PREFIX)))
+		/* the prefix alone stays a name: an empty one would show as nothing */
+		if (!strncmp(name, PREFIX, strlen(PREFIX)) && name[strlen(PREFIX)])
 			name += strlen(PREFIX);
-		dr->names[e[i].val] = strdup(name);
+		/* printable: a BTF file (BUFSCOPE_BTF) may hold any bytes, and
+		 * the name reaches terminals, JSON and metrics labels */
+		dr->names[e[i].val] = malloc(strlen(name) + 1);
 		if (!dr->names[e[i].val]) {
 			drop_reasons_free(dr);
 			return -ENOMEM;
 		}
+		sanitize_text(dr->names[e[i].val], strlen(name) + 1, name, strlen(name));
 		dr->expected[e[i].val] = drop_class_of_name(name) == DROP_EXPECTED;
 	}
 	return 0;

@@ -569,16 +569,23 @@ static size_t fold_slot(uint32_t pid, const char *comm, bool unowned, size_t nsl
 	if (unowned)
 		return slot_of(h, nslots);
 	h = fnv1a(h, pb, sizeof(pb));
-	return slot_of(fnv1a_str(h, comm, BS_COMM_LEN), nslots);
+	/* what fold_entry keeps of the key: a reader's name, NUL-terminated */
+	if (pid)
+		h = fnv1a_str(h, comm, BS_COMM_LEN - 1);
+	return slot_of(h, nslots);
 }
 
+/* The entry of this key: compared as fold_entry kept it (the name and
+ * cgroup of a reader only, the name NUL-terminated), so that a key always
+ * finds its entry again, whatever bytes it has beyond that: a fold is
+ * cumulative, a second entry would count it twice. */
 static bool fold_is(const struct sock_entry *s, const struct bs_fold_key *key,
 		    bool unowned)
 {
 	return s && s->fold_spill == unowned &&
-	       (unowned || (s->pid == key->pid && s->cgroup_id == key->cgroup_id &&
-			    s->service_port == key->port &&
-			    !strncmp(s->comm, key->comm, BS_COMM_LEN)));
+	       (unowned || (s->pid == key->pid && s->service_port == key->port &&
+			    (!key->pid || (s->cgroup_id == key->cgroup_id &&
+					   !strncmp(s->comm, key->comm, BS_COMM_LEN - 1)))));
 }
 
 /* Folded entry i in the index of n slots. */
@@ -1492,7 +1499,7 @@ long model_rollup(const struct sock_row *rows, size_t n, struct proc_row **out)
 			memcpy(p->comm, s->comm, sizeof(p->comm));
 		}
 		/* a folded entry stands for the sockets folded into it */
-		p->sockets += s->folded ? (unsigned)rows[i].folded : 1;
+		p->sockets += s->folded ? rows[i].folded : 1;
 		counts_add(&p->d, &rows[i].d);
 		p->drops_lost += rows[i].drops_lost;
 		p->drops_expected += rows[i].drops_expected;

@@ -215,7 +215,7 @@ struct sock_row {
 struct proc_row {
 	uint32_t pid;		/* 0: owner unknown */
 	char comm[BS_COMM_LEN];
-	unsigned sockets;
+	uint64_t sockets;	/* folded closes included: a run may have billions */
 	struct counts d;
 	uint64_t queue_bytes;
 	uint32_t peak;

@@ -305,7 +305,7 @@ int view_hist_frame(struct hist_frame *hf, const struct frame *f, bool by_socket
 			g->s = r->s;
 			g->pid = model_row_pid(r->s);
 		}
-		g->sockets += r->s->folded ? (unsigned)r->folded : 1;
+		g->sockets += r->s->folded ? r->folded : 1;
 		hist_add_all(&g->hist[0][0], r->hist);
 	}
 	if (hf->n > 1)	/* groups may be NULL when empty */

@@ -43,7 +43,7 @@ struct hist_group {
 	const struct sock_entry *s;	/* by socket: the socket; by process:
 					 * the first of its sockets (owner) */
 	uint32_t pid;			/* model_row_pid(); 0: no process known */
-	unsigned sockets;
+	uint64_t sockets;	/* folded closes included */
 	uint64_t hist[BS_HIST_N][BS_HIST_SLOTS];
 };
 

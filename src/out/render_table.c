@@ -309,7 +309,7 @@ static void proc_cells(const struct frame_view *v, const struct proc_row *p,
 
 	snprintf(c->cell[PC_PID], COL_CELL_LEN, p->pid ? "%u" : "-", p->pid);
 	snprintf(c->cell[PC_COMM], COL_CELL_LEN, "%s", safe_comm(comm, sizeof(comm), p->comm));
-	snprintf(c->cell[PC_SOCKS], COL_CELL_LEN, "%u", p->sockets);
+	snprintf(c->cell[PC_SOCKS], COL_CELL_LEN, "%llu", (unsigned long long)p->sockets);
 	snprintf(c->cell[PC_READS], COL_CELL_LEN, "%.*f", v->rates ? 1 : 0,
 		 p->d.reads / v->div);
 	size_cell(c->cell[PC_BYTES], p->d.bytes / v->div);
@@ -505,7 +505,7 @@ static const char *ret_text(char *buf, size_t len, int32_t ret)
 		snprintf(buf, len, "%d", ret);
 	else if (ret == 0)
 		snprintf(buf, len, "EOF");
-	else if ((name = strerrorname_np(-ret)))
+	else if (ret >= -4095 && (name = strerrorname_np(-ret)))	/* an errno */
 		snprintf(buf, len, "%s", name);
 	else
 		snprintf(buf, len, "%d", ret);
@@ -666,13 +666,14 @@ static void hist_group_title(struct render *r, const struct hist_frame *hf,
 
 	snprintf(pid, sizeof(pid), g->pid ? "%u" : "-", g->pid);
 	if (!hf->by_socket)
-		fprintf(r->out, "pid %s %s: %u socket%s\n", pid,
+		fprintf(r->out, "pid %s %s: %llu socket%s\n", pid,
 			g->pid ? safe_comm(comm, sizeof(comm), s->comm) : "(owner unknown)",
-			g->sockets, g->sockets == 1 ? "" : "s");
+			(unsigned long long)g->sockets, g->sockets == 1 ? "" : "s");
 	else if (s->folded)
-		fprintf(r->out, "pid %s %s: %s %u sockets\n", pid,
+		fprintf(r->out, "pid %s %s: %s %llu sockets\n", pid,
 			safe_comm(comm, sizeof(comm), s->comm),
-			s->aggregate ? "(evicted closes)" : "(folded closes)", g->sockets);
+			s->aggregate ? "(evicted closes)" : "(folded closes)",
+			(unsigned long long)g->sockets);
 	else
 		fprintf(r->out, "pid %s %s: %s>%s\n", pid,
 			safe_comm(comm, sizeof(comm), s->comm),

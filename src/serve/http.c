@@ -140,50 +140,41 @@ enum http_format http_negotiate(const char *accept)
 	return p.best_q > 0 ? p.best : HTTP_TEXT_004;
 }
 
-
-#ifdef BUFSCOPE_NO_HTTP
-
-struct http_server {
-	int unused;
-};
-
-int http_open(struct http_server **out, const struct http_config *cfg, http_metrics_fn fn,
-	      void *ctx, char *err, size_t errlen)
+static void pick_gzip(const struct media *m, void *arg)
 {
-	(void)cfg, (void)fn, (void)ctx;
-	*out = NULL;
-	snprintf(err, errlen, "serve is not built into this static binary; use the "
-		 "dynamic one");
-	return -ENOTSUP;
+	if ((!strcmp(m->type, "gzip") || !strcmp(m->type, "x-gzip")) && m->q > 0)
+		*(bool *)arg = true;
 }
 
-int http_serve(struct http_server *s, char *err, size_t errlen)
+bool http_wants_gzip(const char *accept_encoding)
 {
-	(void)s;
-	snprintf(err, errlen, "serve is not built into this static binary");
-	return -ENOTSUP;
+	bool want = false;
+
+	each_media(accept_encoding, pick_gzip, &want);
+	return want;
 }
 
-uint16_t http_port(const struct http_server *s)
+/* ---- routing (pure, so that tests/fuzz drives it without a server) ---- */
+
+unsigned http_route(const char *method, const char *url, enum http_endpoint *ep)
 {
-	(void)s;
-	return 0;
+	*ep = HTTP_EP_NONE;
+	if (!strcmp(url, "/metrics"))
+		*ep = HTTP_EP_METRICS;
+	else if (!strcmp(url, "/"))
+		*ep = HTTP_EP_LANDING;
+	else if (!strcmp(url, "/-/healthy"))
+		*ep = HTTP_EP_HEALTHY;
+	if (*ep == HTTP_EP_NONE)
+		return 404;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		*ep = HTTP_EP_NONE;
+		return 405;
+	}
+	return 200;
 }
 
-void http_stop(struct http_server *s)
-{
-	(void)s;
-}
-
-#else /* !BUFSCOPE_NO_HTTP */
-
-/* ---- the listen address ---- */
-
-struct listen_addr {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	bool any;	/* ":PORT": every interface */
-};
+/* ---- the listen address (also in the static build: no library) ---- */
 
 static int bad_listen(const char *s, char *err, size_t errlen)
 {
@@ -195,7 +186,7 @@ static int bad_listen(const char *s, char *err, size_t errlen)
 	return -EINVAL;
 }
 
-static int parse_listen(const char *s, struct listen_addr *a, char *err, size_t errlen)
+int http_parse_listen(const char *s, struct http_listen_addr *a, char *err, size_t errlen)
 {
 	const char *colon = strrchr(s, ':');
 	char host[INET6_ADDRSTRLEN + 2], *endp;
@@ -243,6 +234,42 @@ static int parse_listen(const char *s, struct listen_addr *a, char *err, size_t 
 	return 0;
 }
 
+#ifdef BUFSCOPE_NO_HTTP
+
+struct http_server {
+	int unused;
+};
+
+int http_open(struct http_server **out, const struct http_config *cfg, http_metrics_fn fn,
+	      void *ctx, char *err, size_t errlen)
+{
+	(void)cfg, (void)fn, (void)ctx;
+	*out = NULL;
+	snprintf(err, errlen, "serve is not built into this static binary; use the "
+		 "dynamic one");
+	return -ENOTSUP;
+}
+
+int http_serve(struct http_server *s, char *err, size_t errlen)
+{
+	(void)s;
+	snprintf(err, errlen, "serve is not built into this static binary");
+	return -ENOTSUP;
+}
+
+uint16_t http_port(const struct http_server *s)
+{
+	(void)s;
+	return 0;
+}
+
+void http_stop(struct http_server *s)
+{
+	(void)s;
+}
+
+#else /* !BUFSCOPE_NO_HTTP */
+
 static int bind_error(const char *shown, int e, uint16_t port, char *err, size_t errlen)
 {
 	if (e == EADDRINUSE)
@@ -261,7 +288,7 @@ static int bind_error(const char *shown, int e, uint16_t port, char *err, size_t
 }
 
 /* A bound, listening socket for the address, in *fd; its port in *port. */
-static int open_listener(const char *text, struct listen_addr *a, int *fd, uint16_t *port,
+static int open_listener(const char *text, struct http_listen_addr *a, int *fd, uint16_t *port,
 			 char *err, size_t errlen)
 {
 	char shown[128];
@@ -319,12 +346,6 @@ static int open_listener(const char *text, struct listen_addr *a, int *fd, uint1
 /* Below this, gzip saves less than it costs. */
 #define GZIP_MIN 1024
 
-static void pick_gzip(const struct media *m, void *arg)
-{
-	if ((!strcmp(m->type, "gzip") || !strcmp(m->type, "x-gzip")) && m->q > 0)
-		*(bool *)arg = true;
-}
-
 static const char default_landing[] =
 	"<!DOCTYPE html>\n"
 	"<html><head><meta charset=\"utf-8\"><title>bufscope</title></head>\n"
@@ -345,19 +366,6 @@ struct http_server {
 	bool v6;
 	struct http_config cfg;		/* its limits, for http_serve */
 };
-
-enum endpoint { EP_NONE, EP_METRICS, EP_LANDING, EP_HEALTHY };
-
-static enum endpoint route(const char *url)
-{
-	if (!strcmp(url, "/metrics"))
-		return EP_METRICS;
-	if (!strcmp(url, "/"))
-		return EP_LANDING;
-	if (!strcmp(url, "/-/healthy"))
-		return EP_HEALTHY;
-	return EP_NONE;
-}
 
 /* The content type and the config's extra headers (http_server_config). */
 static void add_headers(const struct http_server *s, struct MHD_Response *resp,
@@ -501,7 +509,7 @@ static enum MHD_Result send_metrics(struct http_server *s, struct MHD_Connection
 							    MHD_RESPMEM_MUST_COPY),
 			    "text/plain; charset=utf-8");
 	}
-	each_media(enc, pick_gzip, &want_gzip);
+	want_gzip = http_wants_gzip(enc);
 	if (want_gzip && len >= GZIP_MIN && !gzip(body, len, &z, &zlen)) {
 		free(body);
 		body = z;
@@ -527,7 +535,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct http_server *s = cls;
 	const char *why = NULL;
-	enum endpoint ep;
+	enum http_endpoint ep;
+	unsigned status;
 
 	(void)version, (void)upload, (void)upload_size, (void)req;
 	/* auth first, on every path, as the exporter-toolkit does */
@@ -544,10 +553,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		MHD_destroy_response(resp);
 		return r;
 	}
-	ep = route(url);
-	if (ep == EP_NONE)
+	status = http_route(method, url, &ep);
+	if (status == MHD_HTTP_NOT_FOUND)
 		return send_text(s, c, MHD_HTTP_NOT_FOUND, "404 page not found\n");
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
 		struct MHD_Response *resp = static_body("405 method not allowed (GET, HEAD)\n");
 
 		if (resp)
@@ -556,9 +565,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	/* HEAD: libmicrohttpd sends the same headers, Content-Length
 	 * included, and no body */
-	if (ep == EP_METRICS)
+	if (ep == HTTP_EP_METRICS)
 		return send_metrics(s, c);
-	if (ep == EP_HEALTHY)
+	if (ep == HTTP_EP_HEALTHY)
 		return send_text(s, c, MHD_HTTP_OK, "OK");
 	return respond(s, c, MHD_HTTP_OK, static_body(s->landing), "text/html; charset=utf-8");
 }
@@ -666,12 +675,12 @@ int http_open(struct http_server **out, const struct http_config *cfg, http_metr
 	      void *ctx, char *err, size_t errlen)
 {
 	const char *text = cfg->listen ? cfg->listen : HTTP_DEFAULT_LISTEN;
-	struct listen_addr a;
+	struct http_listen_addr a;
 	struct http_server *s;
 	int r;
 
 	*out = NULL;
-	r = parse_listen(text, &a, err, errlen);
+	r = http_parse_listen(text, &a, err, errlen);
 	if (r)
 		return r;
 	if (cfg->web && cfg->web->tls && (r = check_tls(cfg->web, err, errlen)))

@@ -10,8 +10,10 @@
 #ifndef BUFSCOPE_HTTP_H
 #define BUFSCOPE_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "serve/webconfig.h"
 
@@ -75,5 +77,23 @@ void http_stop(struct http_server *s);
  * type (version 1.0.0 or none) has the highest q-value (q=0 excluded, the
  * first on a tie), else the text format 0.0.4. NULL: the text format. */
 enum http_format http_negotiate(const char *accept);
+/* Whether an Accept-Encoding header accepts gzip (its q above 0). */
+bool http_wants_gzip(const char *accept_encoding);
+
+/* What a request asks for, once its client passed auth. */
+enum http_endpoint { HTTP_EP_NONE, HTTP_EP_METRICS, HTTP_EP_LANDING, HTTP_EP_HEALTHY };
+/* A request's status by its method and path: 200 with *ep, 404 (no such
+ * path, whatever the method) or 405 (a method other than GET and HEAD). */
+unsigned http_route(const char *method, const char *url, enum http_endpoint *ep);
+
+/* A listen address, as http_parse_listen reads it. */
+struct http_listen_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	bool any;	/* ":PORT": every interface */
+};
+/* "ADDRESS:PORT" (numeric; see http_config.listen): 0, or -EINVAL with one
+ * printable line in err. */
+int http_parse_listen(const char *s, struct http_listen_addr *a, char *err, size_t errlen);
 
 #endif

@@ -9,6 +9,7 @@
  */
 #include <crypt.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -17,6 +18,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "serve/webconfig.h"
@@ -296,6 +299,37 @@ static const struct key tls_keys[] = {
 	  "the client CA signed is accepted)" },
 };
 
+/*
+ * path opened for reading if it is a regular file (or /dev/null: empty):
+ * NULL with errno set otherwise (EISDIR, EINVAL for a FIFO, a socket or
+ * another device, which could block the start or never end). Opened
+ * without blocking, then checked.
+ */
+static FILE *open_regular(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), e;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !(S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) &&
+						       st.st_rdev == makedev(1, 3)))) {
+		e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	/* reads of these never block: the flag can stay */
+	f = fdopen(fd, "r");
+	if (!f) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
 /* A file name of the config, relative to the config file's directory. */
 static void resolve(const struct parse *p, const char *name, char *out, size_t len)
 {
@@ -315,9 +349,10 @@ static int read_pem(struct parse *p, const yaml_node_t *n, const char *key,
 	size_t got;
 
 	resolve(p, name, path, sizeof(path));
-	f = fopen(path, "re");
+	f = open_regular(path);
 	if (!f)
-		return fail(p, n, "%s %.200s: cannot read it: %s", key, path, strerror(errno));
+		return fail(p, n, "%s %.200s: cannot read it: %s", key, path,
+			    errno == EINVAL ? "not a regular file" : strerror(errno));
 	buf = malloc(PEM_MAX + 1);
 	if (!buf) {
 		fclose(f);
@@ -670,7 +705,6 @@ static int parse_file(struct parse *p, FILE *f)
 int webconfig_load(const char *path, struct webconfig *out, char *err, size_t errlen)
 {
 	struct parse p = { .path = path, .w = out, .err = err, .errlen = errlen };
-	struct stat st;
 	FILE *f;
 	int ret;
 
@@ -678,13 +712,10 @@ int webconfig_load(const char *path, struct webconfig *out, char *err, size_t er
 	out->min_version = 12;	/* the exporter-toolkit's defaults */
 	out->max_version = 13;
 	set_dir(&p, path);
-	f = fopen(path, "re");
+	f = open_regular(path);
 	if (!f)
-		return fail(&p, NULL, "cannot read it: %s", strerror(errno));
-	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
-		fclose(f);
-		return fail(&p, NULL, "cannot read it: a directory");
-	}
+		return fail(&p, NULL, "cannot read it: %s", errno == EISDIR ? "a directory" :
+			    errno == EINVAL ? "not a regular file" : strerror(errno));
 	out->path = strdup(path);
 	ret = out->path ? parse_file(&p, f) : fail(&p, NULL, "out of memory");
 	fclose(f);

@@ -149,9 +149,14 @@ void wallclock_init(struct wallclock *wc)
 	wc->iso_sec = wc->hms_sec = -1;
 }
 
+/* A time past the year 2262 (no real record's) saturates: no overflow. */
 static int64_t wall_ns(const struct wallclock *wc, uint64_t mono_ns)
 {
-	return (int64_t)mono_ns + wc->offset_ns;
+	int64_t ns;
+
+	if (mono_ns > INT64_MAX || __builtin_add_overflow((int64_t)mono_ns, wc->offset_ns, &ns))
+		return INT64_MAX;
+	return ns;
 }
 
 /* The calendar part of a second, formatted only when the second changes. */

@@ -170,8 +170,12 @@ static int side_metric(const char *text, enum side *side, char proc[16], int *me
 		const char *close = strstr(text, "].");
 		size_t n = close ? (size_t)(close - text - 8) : 0;
 
+		/* printable: the name is shown in verdicts as it is */
 		if (!n || n > 15 || memchr(text + 8, '[', n))
 			return -1;
+		for (size_t i = 0; i < n; i++)
+			if (text[8 + i] < 0x20 || text[8 + i] > 0x7e)
+				return -1;
 		memcpy(proc, text + 8, n);
 		proc[n] = 0;
 		*side = SIDE_RECEIVER;	/* unused */
@@ -315,8 +319,9 @@ int expect_parse(struct expectation *e, const char *key, const char *value,
 	if (units_bound(v, &e->value))
 		goto bad_value;
 	if (per_read(e->metric) && e->op == OP_EQ && !e->tol) {
-		/* one read: a list of one */
-		e->seq[0] = (uint64_t)e->value;
+		/* one read: a list of one, a whole number of bytes as a list's */
+		if (units_bytes(v, &e->seq[0]))
+			goto bad_value;
 		e->nseq = 1;
 		e->op = OP_SEQ;
 	}

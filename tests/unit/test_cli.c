@@ -807,6 +807,35 @@ static void test_attach_tiers(void **state UNUSED)
 	}
 }
 
+/* validate's words (scenarios) with options around them, and after "--"
+ * (which once made the parser take the words again, backwards: a crash;
+ * tests/fuzz/regress/cli/). */
+static void assert_words(const struct options *o, const char *const *want, int n)
+{
+	assert_int_equal(o->nargs, n);
+	for (int i = 0; i < n; i++)
+		assert_string_equal(o->args[i], want[i]);
+}
+
+static void test_validate_words(void **state UNUSED)
+{
+	struct options o;
+	char *argv[] = { "bufscope", "validate", "a", "--all", "b", "-v", NULL };
+	char *dd[] = { "bufscope", "validate", "--dry-run", "--", "a", "-v", "--", NULL };
+	char *mid[] = { "bufscope", "validate", "a", "--", "b", "--all", NULL };
+	struct cli_error e;
+
+	assert_int_equal(cli_parse(6, argv, &o, &e), 0);
+	assert_words(&o, (const char *const[]){ "a", "b" }, 2);
+	assert_true(o.all && o.verbose);
+	assert_int_equal(cli_parse(7, dd, &o, &e), 0);
+	assert_words(&o, (const char *const[]){ "a", "-v", "--" }, 3);
+	assert_true(o.dry_run && !o.verbose);
+	assert_int_equal(cli_parse(6, mid, &o, &e), 0);
+	assert_words(&o, (const char *const[]){ "a", "b", "--all" }, 3);
+	assert_false(o.all);
+}
+
 static void test_attach_errors(void **state UNUSED)
 {
 	expect_error("fexit", "top", "--attach", "fexit", NULL);
@@ -861,6 +890,7 @@ int main(void)
 		cmocka_unit_test(test_events_in_help),
 		cmocka_unit_test(test_attach_tiers),
 		cmocka_unit_test(test_attach_errors),
+		cmocka_unit_test(test_validate_words),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -307,6 +307,10 @@ static void test_wallclock_iso(void **state UNUSED)
 
 		assert_int_equal(d, 2250);
 	}
+	/* a time no record has (past 2262) saturates: it overflowed, UB
+	 * (tests/fuzz/regress/out/read-time-overflow) */
+	wallclock_iso(&wc, UINT64_MAX, b, sizeof(b));
+	assert_string_equal(b, "2262-04-11T23:47:16.854Z");
 }
 
 int main(void)

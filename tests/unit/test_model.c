@@ -1323,6 +1323,35 @@ static void test_fold_many_readers(void **state)
 	}
 }
 
+/* A key finds its entry again whatever bytes it has beyond what the entry
+ * keeps (a name of 16 bytes without NUL, a never-read key with a name or a
+ * cgroup): a second entry would count the cumulative fold twice; and a
+ * rollup counts billions of folded sockets (tests/fuzz/regress/model). */
+static void test_fold_key_found_again(void **state)
+{
+	struct model *m = *state;
+	struct bs_fold_key full = { .pid = 7 }, never = { .pid = 0, .cgroup_id = 9 };
+	struct sock_row *rows = NULL;
+	struct proc_row *procs = NULL;
+	struct bs_fold f;
+	long n;
+
+	memcpy(full.comm, "sixteen-bytes-xx", BS_COMM_LEN);
+	memcpy(never.comm, "junk", 4);
+	for (int pass = 1; pass <= 2; pass++) {
+		fold_init(&f, pass, 5000000000ULL);
+		assert_int_equal(model_apply_fold(m, &full, false, &f), 0);
+		assert_int_equal(model_apply_fold(m, &never, false, &f), 0);
+		assert_int_equal(m->nfolds, 2);
+	}
+	n = model_summary(m, &rows);
+	assert_int_equal(n, 2);
+	assert_int_equal(model_rollup(rows, (size_t)n, &procs), 2);
+	assert_true(procs[0].sockets == 5000000000ULL && procs[1].sockets == 5000000000ULL);
+	free(rows);
+	free(procs);
+}
+
 /* Never read (pid 0) and spilled (the map was full): owner unknown, apart. */
 static void test_fold_unowned(void **state)
 {
@@ -1977,6 +2006,7 @@ int main(void)
 		T(test_peer_newest_and_moved),
 		T(test_peer_many_pairs),
 		T(test_closer_owner),
+		T(test_fold_key_found_again),
 		T(test_fold_entry),
 		T(test_fold_unowned),
 		T(test_fold_many_readers),

@@ -443,6 +443,29 @@ static void test_processes(void **state UNUSED)
 	assert_int_equal(expect_parse(&e, "process[].reads", "1", err, sizeof(err)), -1);
 	assert_int_equal(expect_parse(&e, "process[waytoolongprocessname].reads", "1",
 				      err, sizeof(err)), -1);
+	/* a name shown in verdicts: printable only (tests/fuzz/regress/scenario) */
+	assert_int_equal(expect_parse(&e, "process[so\x1b[2Jt].reads", "1", err,
+				      sizeof(err)), -1);
+	assert_int_equal(expect_parse(&e, "receiver.reads", "process[so\x9ft].reads",
+				      err, sizeof(err)), -1);
+}
+
+/* One read's size is a whole number of bytes, as a list's are: a huge or
+ * fractional one is refused (it was converted as it was: UB; tests/fuzz). */
+static void test_one_read_size(void **state UNUSED)
+{
+	struct expectation e;
+	char err[256];
+
+	assert_int_equal(expect_parse(&e, "receiver.queue_before", "4KiB", err,
+				      sizeof(err)), 0);
+	assert_int_equal(e.op, OP_SEQ);
+	assert_int_equal(e.nseq, 1);
+	assert_int_equal(e.seq[0], 4096);
+	assert_int_equal(expect_parse(&e, "receiver.queue_before", "1022e048", err,
+				      sizeof(err)), -1);
+	assert_int_equal(expect_parse(&e, "receiver.read_sizes", "10.5", err,
+				      sizeof(err)), -1);
 }
 
 static void test_not_observable(void **state UNUSED)
@@ -527,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_episodes_and_reopening),
 		cmocka_unit_test(test_processes),
+		cmocka_unit_test(test_one_read_size),
 		cmocka_unit_test(test_not_observable),
 		cmocka_unit_test(test_metrics_documented),
 	};

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "testcrypt.h"
@@ -248,6 +249,25 @@ static void test_missing_file(void **state UNUSED)
 	webconfig_free(&w);
 }
 
+/* A FIFO (the config or a PEM file) is refused at once: opening it waited
+ * for a writer, forever. */
+static void test_fifo_refused(void **state UNUSED)
+{
+	struct webconfig w;
+	char err[512], fifo[128], want[256], text[256];
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(webconfig_load(fifo, &w, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: cannot read it: not a regular file", fifo);
+	assert_string_equal(err, want);
+	snprintf(text, sizeof(text), "tls_server_config:\n  cert_file: fifo\n"
+		 "  key_file: fifo\n");
+	expect_error(text, 2, "fifo: cannot read it: not a regular file");
+	unlink(fifo);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -380,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_yaml_and_user_errors),
 		cmocka_unit_test(test_error_escaped),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_fifo_refused),
 		cmocka_unit_test(test_check_basic),
 		cmocka_unit_test(test_cache_saves_bcrypt),
 		cmocka_unit_test(test_guessing_does_not_delay),
