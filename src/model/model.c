@@ -1476,28 +1476,37 @@ long model_rollup(const struct sock_row *rows, size_t n, struct proc_row **out)
 	struct proc_row *procs;
 	size_t np = 0;
 
+	size_t nslots = 16;
+	uint32_t *slot;		/* open addressing: pid -> 1 + index in procs */
+
 	*out = NULL;
 	if (!n)
 		return 0;
+	while (nslots < 2 * n)
+		nslots *= 2;
 	procs = calloc(n, sizeof(*procs));
-	if (!procs)
+	slot = calloc(nslots, sizeof(*slot));
+	if (!procs || !slot) {
+		free(procs);
+		free(slot);
 		return -1;
+	}
+	/* each row's process found through the index: a linear search made
+	 * this rows x processes, every interval */
 	for (size_t i = 0; i < n; i++) {
 		const struct sock_entry *s = rows[i].s;
 		uint32_t pid = model_row_pid(s);
-		struct proc_row *p = NULL;
+		size_t k = slot_of(pid, nslots);
+		struct proc_row *p;
 
-		for (size_t j = 0; j < np; j++) {
-			if (procs[j].pid == pid) {
-				p = &procs[j];
-				break;
-			}
+		while (slot[k] && procs[slot[k] - 1].pid != pid)
+			k = (k + 1) & (nslots - 1);
+		if (!slot[k]) {
+			slot[k] = (uint32_t)++np;
+			procs[np - 1].pid = pid;
+			memcpy(procs[np - 1].comm, s->comm, sizeof(procs[np - 1].comm));
 		}
-		if (!p) {
-			p = &procs[np++];
-			p->pid = pid;
-			memcpy(p->comm, s->comm, sizeof(p->comm));
-		}
+		p = &procs[slot[k] - 1];
 		/* a folded entry stands for the sockets folded into it */
 		p->sockets += s->folded ? rows[i].folded : 1;
 		counts_add(&p->d, &rows[i].d);
@@ -1513,6 +1522,7 @@ long model_rollup(const struct sock_row *rows, size_t n, struct proc_row **out)
 		p->zw_recv_incomplete |= (s->incomplete & BS_INC_ZW_RECV) != 0;
 		p->peak = max_u32(p->peak, rows[i].peak);
 	}
+	free(slot);
 	*out = procs;
 	return (long)np;
 }
