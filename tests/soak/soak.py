@@ -32,7 +32,9 @@ sample on stdout; all samples in OUT/samples.json and OUT/samples.csv, the
 verdict in OUT/result.json.
 
 Growth rule (after a warm-up of WARMUP seconds, long enough for the model's
-bounded tables (1024 closed sockets, 256 + 64 aggregates) to fill):
+bounded tables (1024 closed sockets, 256 + 64 aggregates) to fill, and for
+serve's one-time steps of RSS as its allocator settles, 1 to 4 MiB in the
+first two minutes):
 the samples are split in thirds; for each instance and each figure
   1. the last third's maximum may exceed the first third's maximum by at most
      the figure's allowance (RSS 10 % + 4 MiB, fds 8, map entries 10 % of the
@@ -70,13 +72,15 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
+import run as harness  # noqa: E402  (the integration tests' helpers; no side effect)
+sys.modules.setdefault("harness", harness)
+from realprogs import Nginx  # noqa: E402
 from serve_scrape import SAMPLE, LABEL, series_sum  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -111,58 +115,16 @@ def run(argv, check=True, timeout=30, **kw):
 
 # -- the load -----------------------------------------------------------------
 
-NGINX_CONF = """
-worker_processes 2;
-daemon off;
-pid %(d)s/nginx.pid;
-error_log %(d)s/error.log;
-events { worker_connections 1024; }
-http {
-    log_format counts '$request_length';
-    access_log %(d)s/access.log counts;
-    client_body_temp_path %(d)s/body;
-    proxy_temp_path %(d)s/proxy;
-    fastcgi_temp_path %(d)s/fastcgi;
-    uwsgi_temp_path %(d)s/uwsgi;
-    scgi_temp_path %(d)s/scgi;
-    server { listen 127.0.0.1:%(port)d; root %(d)s/www; }
-}
-"""
+def start_nginx(port):
+    """nginx (realprogs.Nginx: 2 workers, a scratch directory) serving
+    index.html, its access log giving $request_length per request."""
+    return Nginx(port, {"index.html": PAGE}, "$request_length", prefix="bufscope-soak-")
 
 
-def start_nginx(d, port):
-    os.chmod(d, 0o755)         # the workers run as nobody
-    www = os.path.join(d, "www")
-    os.mkdir(www)
-    os.chmod(www, 0o755)
-    with open(os.path.join(www, "index.html"), "w") as f:
-        f.write(PAGE)
-    os.chmod(os.path.join(www, "index.html"), 0o644)
-    conf = os.path.join(d, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(NGINX_CONF % {"d": d, "port": port})
-    p = subprocess.Popen(["nginx", "-p", d, "-e", os.path.join(d, "error.log"), "-c", conf],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if p.poll() is not None:
-            raise SoakError("nginx exited %d (port %d taken?)" % (p.returncode, port))
-        if run(["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:%d/index.html" % port],
-               check=False).returncode == 0:
-            return p
-        time.sleep(0.2)
-    raise SoakError("nginx does not answer on 127.0.0.1:%d" % port)
-
-
-def nginx_log(d):
+def nginx_log(ngx):
     """(lines, sum of $request_length) of the access log."""
-    n = total = 0
-    with open(os.path.join(d, "access.log")) as f:
-        for line in f:
-            n += 1
-            total += int(line)
-    return n, total
+    lines = ngx.log_lines()
+    return len(lines), sum(n for n, in lines)
 
 
 class Loop(threading.Thread):
@@ -249,6 +211,14 @@ rm -rf $d
 """
 
 
+def in_netns(name, script, stdout):
+    """sh -c script in namespace `name`, in a session of its own (so that
+    its whole group can be signalled); text output."""
+    return subprocess.Popen(["ip", "netns", "exec", name, "sh", "-c", script],
+                            stdin=subprocess.DEVNULL, stdout=stdout,
+                            stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+
+
 def netns_add(name):
     run(["ip", "netns", "add", name])
     run(["ip", "-n", name, "link", "set", "lo", "up"])
@@ -306,11 +276,8 @@ class Namespaces(Loop):
         name = "%s-%d" % (self.prefix, self.made)
         self.made += 1
         netns_add(name)
-        p = subprocess.Popen(["ip", "netns", "exec", name, "sh", "-c",
-                              NS_SCRIPT % {"port": self.port, "conns": self.conns,
-                                           "bytes": self.nbytes}],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, text=True)
+        p = in_netns(name, NS_SCRIPT % {"port": self.port, "conns": self.conns,
+                                        "bytes": self.nbytes}, subprocess.PIPE)
         self.running.append((name, p))
 
     def finish(self):
@@ -326,18 +293,10 @@ class Flood:
         self.name = name
         self.received = None
         netns_add(name)
-        self.srv = subprocess.Popen(
-            ["ip", "netns", "exec", name, "sh", "-c",
-             "socat -u -b %d TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr STDOUT | wc -c"
-             % (read, port)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True)
-        self.cli = subprocess.Popen(
-            ["ip", "netns", "exec", name, "sh", "-c",
-             "pv -q -L %d /dev/zero | socat -u - TCP:127.0.0.1:%d,retry=50,interval=0.05"
-             % (rate, port)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+        self.srv = in_netns(name, "socat -u -b %d TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr "
+                            "STDOUT | wc -c" % (read, port), subprocess.PIPE)
+        self.cli = in_netns(name, "pv -q -L %d /dev/zero | socat -u - TCP:127.0.0.1:%d,"
+                            "retry=50,interval=0.05" % (rate, port), subprocess.DEVNULL)
 
     def alive(self):
         return self.srv.poll() is None and self.cli.poll() is None
@@ -643,7 +602,6 @@ def bpf_left(inst):
 def soak(a):
     tag = "bssoak-%d" % os.getpid()
     os.makedirs(a.out, exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix="bufscope-soak-")
     port, sport = a.port, a.port + 1
     fails, notes = [], []
     insts, loads = [], []
@@ -666,8 +624,8 @@ def soak(a):
         for inst in insts:
             inst.wait_ready()
             inst.note_bpf_objects()
-        nginx = start_nginx(scratch, port)
-        log0 = nginx_log(scratch)      # the readiness probe's request
+        nginx = start_nginx(port)
+        log0 = nginx_log(nginx)        # the readiness probe's requests
         scraper = Scraper(sport)
         first = scraper.once()
         if first is None:
@@ -751,7 +709,7 @@ def soak(a):
             left = bpf_left(inst)
             if left:
                 fails.append("%s left BPF objects: %s" % (inst.name, ", ".join(left)))
-        lines, req_bytes = (n - n0 for n, n0 in zip(nginx_log(scratch), log0))
+        lines, req_bytes = (n - n0 for n, n0 in zip(nginx_log(nginx), log0))
         result = report(a, samples, fails, notes, churn, nss, scraper, pipes, final,
                         before, lines, req_bytes, flood_bytes, insts)
     finally:
@@ -766,13 +724,11 @@ def soak(a):
         for inst in insts:
             if inst.p.poll() is None:
                 inst.p.kill()
-        if nginx and nginx.poll() is None:
-            os.killpg(nginx.pid, signal.SIGKILL)
-            nginx.wait()
+        if nginx:
+            nginx.close()
         for name in run(["ip", "netns", "list"], check=False).stdout.split("\n"):
             if name.split(" ")[0].startswith(tag):
                 netns_del(name.split(" ")[0])
-        shutil.rmtree(scratch, ignore_errors=True)
         write_samples(a.out, samples)
     left = [n for n in run(["ip", "netns", "list"]).stdout.split("\n") if n.startswith(tag)]
     if left:
@@ -920,10 +876,10 @@ def main():
     ap.add_argument("--flood-read", type=int, default=16, help="flood read size (16)")
     ap.add_argument("--sample", type=float, default=10.0, help="seconds between samples (10)")
     ap.add_argument("--warmup", type=float, default=None,
-                    help="seconds not judged (default: 30, or 300 for runs of 30 min and more)")
+                    help="seconds not judged (default: 60, or 300 for runs of 30 min and more)")
     a = ap.parse_args()
     if a.warmup is None:
-        a.warmup = 300.0 if a.duration >= 1800 else 30.0
+        a.warmup = 300.0 if a.duration >= 1800 else 60.0
     if os.geteuid() != 0:
         sys.exit("soak: needs root (BPF, network namespaces)")
     if a.duration < a.warmup + 6 * a.sample:
@@ -937,7 +893,7 @@ def main():
     try:
         rule_self_test()
         result = soak(a)
-    except SoakError as e:
+    except (SoakError, harness.Failure) as e:
         print("soak: FAIL: %s" % e, file=sys.stderr)
         return 1
     if result["failures"]:
