@@ -16,16 +16,34 @@ programs and maps, and each must count the same workload exactly.
   equal both workloads' counts, the second instance's equal the second
   workload's, exactly.
 
-Ports 47220-47249: serve on 47220 + n, the workloads on 47240 + n.
+Ports 47220-47259 (serve 47220-47229, the workloads 47230-47259), each the
+first of its range that can be bound now: they lie in the ephemeral range,
+where any client's connection may hold one for a while.
 """
 from harness import *
-from scen_serve import Serve, ServeWorkload, WL_METRICS, check_wl_counts, parse_exposition
+from scen_serve import Serve, ServeWorkload, check_wl_counts, parse_exposition
 
-MULTI_SERVE_PORT = 47220
-MULTI_WL_PORT = 47240
+import socket
+
+MULTI_SERVE_PORTS = range(47220, 47230)
+MULTI_WL_PORTS = range(47230, 47260)
 MULTI_CONNS = 400
 MULTI_RATE = 200            # connections a second: 2 s of churn
 SCRAPE_EVERY = 0.05
+
+
+def free_port(ports, taken=()):
+    """The first port of `ports` (not in `taken`) that a socket can bind now."""
+    for port in ports:
+        if port in taken:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise Failure("no port of %d-%d can be bound" % (ports[0], ports[-1]))
 
 
 def wl_args(conns, tag):
@@ -92,12 +110,12 @@ def check_losses(errs, where, lost):
 
 def start_instances(ctx, kinds, port):
     """The instances of `kinds` (serve, top, trace), each ready before the next
-    starts; serve n listens on MULTI_SERVE_PORT + n."""
+    starts."""
     insts = []
     for k in kinds:
         if k == "serve":
-            nserve = sum(1 for i in insts if isinstance(i, Serve))
-            insts.append(Serve(ctx, MULTI_SERVE_PORT + nserve, ["-P", str(port)],
+            taken = [i.port for i in insts if isinstance(i, Serve)]
+            insts.append(Serve(ctx, free_port(MULTI_SERVE_PORTS, taken), ["-P", str(port)],
                                ready_line=True))
         else:
             insts.append(JsonInstance(ctx, [k, "-i", "1"], port))
@@ -132,7 +150,7 @@ def instance_results(insts, port, tag, done, errs_of):
 
 
 def run_multi(ctx, rec, kinds, name):
-    port = MULTI_WL_PORT + len(kinds)
+    port = free_port(MULTI_WL_PORTS)
     tag = "m%d" % len(kinds)
     by_inst = {}
     insts = start_instances(ctx, kinds, port)
@@ -151,9 +169,9 @@ def run_multi(ctx, rec, kinds, name):
             errs.extend(e)
     rec.check(name, exact)
     print("  %s: %s, %d connections: each instance's totals checked against the "
-          "workload's (server reads %d, bytes %d)" % (name, "+".join(kinds), MULTI_CONNS,
-                                                     done["server"]["reads"],
-                                                     done["server"]["bytes"]),
+          "workload's (server reads %d, bytes %d; client reads %d, bytes %d)"
+          % (name, "+".join(kinds), MULTI_CONNS, done["server"]["reads"],
+             done["server"]["bytes"], done["client"]["reads"], done["client"]["bytes"]),
           file=sys.stderr, flush=True)
 
 
@@ -218,8 +236,8 @@ def decreases(scrapes):
 @scenario("multi_attach_during_scrape", "multi_attach_during_scrape_monotonic",
           "multi_attach_during_scrape_second")
 def t_multi_attach_during_scrape(ctx, rec):
-    port = MULTI_WL_PORT + 9
-    a = Serve(ctx, MULTI_SERVE_PORT + 9, ["-P", str(port)], ready_line=True)
+    port = free_port(MULTI_WL_PORTS)
+    a = Serve(ctx, free_port(MULTI_SERVE_PORTS), ["-P", str(port)], ready_line=True)
     loop = None
     try:
         loop = LoopScraper(a)
