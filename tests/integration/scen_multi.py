@@ -33,11 +33,14 @@ SCRAPE_EVERY = 0.05
 
 
 def free_port(ports, taken=()):
-    """The first port of `ports` (not in `taken`) that a socket can bind now."""
+    """The first port of `ports` (not in `taken`) that a listener can bind
+    now (with SO_REUSEADDR, as serve's and serve_wl.py's: TIME_WAIT sockets
+    of earlier runs do not hold a port then, other connections do)."""
     for port in ports:
         if port in taken:
             continue
         with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port))
                 return port
