@@ -50,7 +50,9 @@ unbounded growth (anything that rises with the connections or namespaces
 made) fails both rules within an hour, and the one-hour run's figures are in
 docs/reliability-soak.md.
 
-Correctness checked while soaking: serve's counters (_total, histogram
+Correctness checked while soaking: the three instances' totals of data reads
+and bytes on the port agree exactly (serve's series, top's and trace's
+summaries, trace's read records); serve's counters (_total, histogram
 _bucket/_count/_sum) never decrease between two scrapes of the same series;
 every scrape answers; losses (lost events, missed reads, untracked sockets,
 folded closes) are reported by each instance and printed (a non-zero loss
@@ -90,6 +92,10 @@ SERVE_LOSSES = {"lost_events": "bufscope_lost_events_total",
                 "missed_reads": "bufscope_missed_reads_total",
                 "untracked_sockets": "bufscope_untracked_sockets_total",
                 "close_folded": "bufscope_closes_folded_total"}
+# a data read in trace's stream: its returned bytes and whether it peeked
+READ_RECORD = re.compile(rb'^\{"type":"read".*"comm":("(?:[^"\\]|\\.)*").*"cookie":(\d+),'
+                         rb'.*"ret":(-?\d+),"peek":(true|false)')
+CLOSED_KEPT = 100000        # closed cookies remembered (a read after its close)
 HASH_TYPES = ("hash", "lru_hash", "percpu_hash", "lru_percpu_hash")
 # serve's tables that keep history up to their capacity by design (label
 # sets, zero-window episodes): judged by their capacity, not by growth
@@ -398,6 +404,10 @@ class JsonPipe(threading.Thread):
         self.f = os.fdopen(fd, "rb", buffering=1 << 20)
         self.every_line = every_line   # parse every line, or only lost/summary
         self.lines = self.bytes = self.bad = 0
+        self.data_reads = self.data_bytes = 0     # trace's read records
+        self.by_cookie = {}     # open cookie: [data reads, bytes, comm, last read time]
+        self.closed = {}        # cookie: its close record's (reads, bytes), in order
+        self.mismatches = []    # a close whose totals differ from the records
         self.losses = dict.fromkeys(LOSS_KEYS, 0)
         self.summary = None
         self.partial = False
@@ -409,7 +419,12 @@ class JsonPipe(threading.Thread):
             self.bytes += len(line)
             if not line.endswith(b"\n"):
                 self.partial = True
-            if not (self.every_line or b'"lost"' in line or b'"summary"' in line):
+            m = READ_RECORD.match(line)
+            if m:
+                self.read_record(m, line)
+                continue
+            if not (self.every_line or b'"lost"' in line or b'"summary"' in line
+                    or line.startswith(b'{"type":"close"')):
                 continue
             try:
                 obj = json.loads(line)
@@ -418,11 +433,45 @@ class JsonPipe(threading.Thread):
                 self.first_bad = self.first_bad or line[:200]
                 continue
             kind = obj.get("type")
-            if kind == "summary":
+            if kind == "close":
+                self.close_record(obj)
+            elif kind == "summary":
                 self.summary = obj
             elif kind in ("interval", "lost"):
                 for k in LOSS_KEYS:
                     self.losses[k] += obj.get(k) or 0
+
+
+    def read_record(self, m, line):
+        """A trace read record: its data read counted, overall and for its
+        socket (a read of a socket whose close record came already noted)."""
+        ret, cookie = int(m.group(3)), int(m.group(2))
+        if ret <= 0 or m.group(4) != b"false":
+            return
+        self.data_reads += 1
+        self.data_bytes += ret
+        if cookie in self.closed:
+            self.mismatch("a read after its socket's close record", cookie, line)
+        c = self.by_cookie.setdefault(cookie, [0, 0, m.group(1).decode(), None])
+        c[0] += 1
+        c[1] += ret
+        c[3] = line[:120].decode("utf-8", "replace")
+
+    def close_record(self, obj):
+        """A close record's totals must be its socket's read records' sums."""
+        cookie = obj.get("cookie")
+        got = self.by_cookie.pop(cookie, [0, 0, obj.get("comm"), None])
+        want = (obj.get("reads") or 0, obj.get("bytes") or 0)
+        if tuple(got[:2]) != want:
+            self.mismatch("close record reads, bytes %s; read records %s (last %s)"
+                          % (want, tuple(got[:2]), got[3]), cookie, obj)
+        self.closed[cookie] = want
+        if len(self.closed) > CLOSED_KEPT:
+            del self.closed[next(iter(self.closed))]
+
+    def mismatch(self, what, cookie, detail):
+        if len(self.mismatches) < 20:
+            self.mismatches.append("cookie %s: %s: %s" % (cookie, what, str(detail)[:400]))
 
 
 class Scraper(threading.Thread):
@@ -761,6 +810,11 @@ def report(a, samples, fails, notes, churn, nss, scraper, pipes, final, before,
             if summ != p.losses:
                 fails.append("%s: the summary's losses %s differ from the stream's %s"
                              % (n, summ, p.losses))
+    fails += ["trace: " + m for m in pipes["trace"].mismatches]
+    totals = instance_totals(pipes, final)
+    if len({v for v in totals.values()}) != 1 and not any(
+            v for ls in losses.values() for v in ls.values()):
+        fails.append("the instances' totals of data reads and bytes differ: %s" % totals)
     if churn.failed:
         fails.append("ab: %d failed requests" % churn.failed)
     if lines != churn.complete:
@@ -793,6 +847,7 @@ def report(a, samples, fails, notes, churn, nss, scraper, pipes, final, before,
         "lines": {n: p.lines for n, p in pipes.items()},
         "bytes": {n: p.bytes for n, p in pipes.items()},
         "losses": losses, "exit": {i.name: i.rc for i in insts},
+        "totals": {k: list(v) for k, v in totals.items()},
         "figures": figures(samples), "failures": fails, "notes": notes,
     }
     log("")
@@ -807,10 +862,27 @@ def report(a, samples, fails, notes, churn, nss, scraper, pipes, final, before,
                                                     scraper.max_seconds))
     log("output lines: %s" % ", ".join("%s %d (%d bytes)" % (n, p.lines, p.bytes)
                                        for n, p in pipes.items()))
+    log("data reads, bytes of every socket on the port: %s" % ", ".join(
+        "%s %d, %d" % (k, v[0], v[1]) for k, v in sorted(totals.items())))
     log("losses: %s" % json.dumps(losses, sort_keys=True))
     for name, f in sorted(result["figures"].items()):
         log("%-6s %s" % (name, json.dumps(f, sort_keys=True)))
     return result
+
+
+def instance_totals(pipes, final):
+    """(data reads, bytes) of every socket on the port, as each instance
+    counted them: serve's series summed, top's and trace's summaries' sockets
+    (closed, folded and evicted ones included), trace's read records. All
+    attached before the load began, so they must agree exactly."""
+    out = {"serve": (int(series_sum(final or "", "bufscope_reads_total")),
+                     int(series_sum(final or "", "bufscope_read_bytes_total"))),
+           "trace records": (pipes["trace"].data_reads, pipes["trace"].data_bytes)}
+    for name, pipe in pipes.items():
+        socks = (pipe.summary or {}).get("sockets", [])
+        out[name + " summary"] = (sum(s.get("reads") or 0 for s in socks),
+                                  sum(s.get("bytes") or 0 for s in socks))
+    return out
 
 
 def serve_capacities(text):
