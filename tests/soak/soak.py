@@ -190,6 +190,8 @@ class Churn(Loop):
 # One forking socat server; what its children read goes through a FIFO to
 # wc -c: the bytes read in the namespace, counted by the reader's side. It is
 # stopped once its children are gone (every connection read to its end).
+# Patient (10 s to connect, 30 s for the readers): a machine under load
+# starts the server late and runs its children late.
 NS_SCRIPT = """
 d=$(mktemp -d /tmp/bssoak-ns.XXXXXX)
 mkfifo $d/f
@@ -202,10 +204,10 @@ i=0
 while [ $i -lt %(conns)d ]; do
     i=$((i + 1))
     head -c %(bytes)d /dev/zero | \
-        socat -u - TCP:127.0.0.1:%(port)d,retry=50,interval=0.02 && ok=$((ok + 1))
+        socat -u - TCP:127.0.0.1:%(port)d,retry=500,interval=0.02 && ok=$((ok + 1))
 done
 n=0
-while [ -n "$(ps -o pid= --ppid $srv)" ] && [ $n -lt 200 ]; do
+while [ -n "$(ps -o pid= --ppid $srv)" ] && [ $n -lt 600 ]; do
     sleep 0.05
     n=$((n + 1))
 done
