@@ -92,7 +92,7 @@ TEST_PKGS := chromium prometheus python3-prometheus-client openssl
 
 .DELETE_ON_ERROR:
 .PHONY: all deps vmlinux check test test-layers test-unit test-integration demo install \
-	test-sanitize sanitize-unit-bins sanitize-run \
+	test-sanitize sanitize-unit-bins sanitize-run soak \
 	clean workloads static workloads-static vm-deps vm-test
 
 all: $(OUTPUT)/bufscope
@@ -262,6 +262,16 @@ test-layers:
 	$(Q)$(PYTHON) tests/check_layers.py .
 
 test: test-layers test-unit test-integration
+
+# Soak (tests/soak/soak.py, docs/testing.md): top, trace and serve at once
+# for DURATION seconds under connection churn, namespaces that come and go
+# and a read flood; fails when RSS, fds, CPU or map entries grow without
+# bound, a count goes wrong or BPF objects are left. Root; samples in
+# $(OUTPUT)/soak/. SOAK_ARGS passes more options (see its --help).
+DURATION ?= 120
+soak: $(OUTPUT)/bufscope
+	$(Q)$(PYTHON) tests/soak/soak.py --bufscope $(OUTPUT)/bufscope \
+		--duration $(DURATION) --out $(OUTPUT)/soak $(SOAK_ARGS)
 
 # The README's test command: set up, build, run every test, the VM matrix
 # included (it leaves docs/kernels.md alone; `make vm-test` rewrites it).
