@@ -61,7 +61,7 @@ KINDS = ("prog", "map", "link")
 
 
 def note(ctx, text):
-    """A figure for docs/reliability-faults.md, shown with -v."""
+    """A figure for docs/reliability.md (Faults), shown with -v."""
     if ctx.verbose:
         print("  (faults: %s)" % text, file=sys.stderr, flush=True)
 

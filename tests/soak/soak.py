@@ -53,7 +53,7 @@ the samples are split in thirds; for each instance and each figure
 Bounded growth (a table filling to its capacity during warm-up) passes;
 unbounded growth (anything that rises with the connections or namespaces
 made) fails both rules within an hour, and the one-hour run's figures are in
-docs/reliability-soak.md.
+docs/reliability.md (Soak).
 
 Correctness checked while soaking: the three instances' totals of data reads
 and bytes on the port agree exactly (serve's series, top's and trace's
