@@ -240,7 +240,7 @@ static void test_file_full_ends_whole(void **state UNUSED)
 	char path[] = "/tmp/bufscope-test-output-XXXXXX";
 	const rlim_t limit = 12345;	/* not a multiple of LINE_LEN */
 	char want[LINE_LEN], got[LINE_LEN];
-	struct rlimit rl = { limit, limit }, old;
+	struct rlimit rl, old;
 	struct stat st;
 	int fd = mkstemp(path);
 	pid_t pid;
@@ -248,10 +248,15 @@ static void test_file_full_ends_whole(void **state UNUSED)
 	assert_true(fd >= 0);
 	unlink(path);
 	signal(SIGXFSZ, SIG_IGN);	/* EFBIG instead of the signal */
-	getrlimit(RLIMIT_FSIZE, &old);
-	setrlimit(RLIMIT_FSIZE, &rl);	/* inherited by the child */
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	/* the soft limit only: a lowered hard limit could not be raised back
+	 * without CAP_SYS_RESOURCE, and this process's own output (a file, in
+	 * CI) would then end it by SIGXFSZ */
+	rl.rlim_cur = limit;
+	rl.rlim_max = old.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);	/* inherited by the child */
 	pid = writer_child(fd, -1);
-	setrlimit(RLIMIT_FSIZE, &old);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_DFL);
 	assert_int_equal(exit_code(pid), EFBIG);
 	assert_int_equal(fstat(fd, &st), 0);
