@@ -138,6 +138,21 @@ struct {
 } close_fold_spill SEC(".maps");
 
 /*
+ * Folded closes of sockets whose row in user space would not count them in
+ * their fold's process (struct bs_close_owner): its record went out before
+ * the first read (the walk found bytes waiting, or an arrival gave the
+ * socket state), without owner or counts. User space gives the row the
+ * fold's owner and lists it, and deletes the entry, each pass.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct bs_close_owner);
+} close_owners SEC(".maps");
+
+/*
  * With cfg_hist_every_pass: per socket, the histograms of the last full
  * record sent (struct bs_hist_copy), so that a folded close adds only what
  * came after it. Made by the iterator, never with cfg_hist_every_pass off.

@@ -293,6 +293,39 @@ static __always_inline struct bs_fold *fold_of(const struct sock *sk,
 	return bpf_map_lookup_elem(&close_fold_spill, &zero);
 }
 
+extern struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct bs_close_owner);
+} close_owners SEC(".maps");
+
+/*
+ * A folded close of a socket user space has a row for: the fold takes its
+ * counts under its reader now, but counts the socket only in the row. A
+ * row from a record sent before the first read has no owner (or, the
+ * socket passed on, another), and one from a record without counts is not
+ * listed: either way the socket would be in no process's count. The row is
+ * told the fold's owner, and to be listed if the fold has counts of the
+ * socket. With no room for that, it is counted as a fold without its
+ * process.
+ */
+static __always_inline void note_close_owner(const struct bs_sock_state *st)
+{
+	struct bs_close_owner o = { .reader = st->reader };
+	__u64 cookie = st->cookie;
+	bool other = st->reader.pid && st->reader.pid != st->reported_pid;
+
+	/* (bs_sample_sum() is 1 for a record without counts) */
+	o.counted = st->sample_sum == 1 &&
+		    bs_sample_sum(&st->c, &st->f) != st->sample_sum;
+	if (!st->sample_sum || (!other && !o.counted))
+		return;
+	if (bpf_map_update_elem(&close_owners, &cookie, &o, BPF_ANY))
+		__sync_fetch_and_add(&kstats.close_fold_unowned, 1);
+}
+
 /*
  * v += sign * (a - b), field by field, atomically: two CPUs may fold sockets
  * of the same reader at once. Differences wrap modulo 2^64, so the sum user
@@ -362,6 +395,8 @@ static __always_inline void gate_give(const struct sock *sk,
 	/* the close counted it as a socket user space never saw */
 	if (st->sample_sum)
 		__sync_fetch_and_add(&v->sockets, -1);
+	/* ... and could not know which record user space has */
+	note_close_owner(st);
 	/* the full record sent, still where it was built */
 	if (sent_full)
 		fold_hist(v, &sent_full->state.hist[0][0], NULL, true);
@@ -427,6 +462,7 @@ static __always_inline void report_socket(struct seq_file *seq, struct sock *sk,
 	 * hook on another CPU may have moved since */
 	totals_of(&st->reported, &rec->state, rec->ts_ns);
 	st->sample_sum = bs_sample_sum(&rec->state.c, &rec->state.f);
+	st->reported_pid = rec->state.reader.pid;
 	if (full) {
 		st->hist_sent = 1;
 		if (cfg_hist_every_pass)
@@ -564,9 +600,13 @@ static __always_inline void fold_close(struct sock *sk, struct bs_sock_state *st
 		fold_hist(v, &st->hist[0][0], NULL, false);
 	else
 		fold_hist_since(v, sk, st, &fin);
-	/* a socket user space has a row for is counted there */
+	/* a socket user space has a row for is counted there, under the
+	 * owner it is told if the row has none yet (the iterator tells it
+	 * when it gives back a gate it held) */
 	if (was == BS_GATE_REPORTING || !st->sample_sum)
 		__sync_fetch_and_add(&v->sockets, 1);
+	if (was != BS_GATE_REPORTING)
+		note_close_owner(st);
 	/* a flag, not a count: OR-ed in, and never taken out again */
 	if (st->f.incomplete)
 		__sync_fetch_and_or(&v->incomplete, st->f.incomplete);

@@ -177,7 +177,10 @@ struct bs_sock_state {
 	 * folds agree whatever listeners come and go */
 	__u16 service_port;
 	__u16 port_known;
-	__u32 pad2;
+	/* the reader (tgid) of the last record sent, 0: it had none. A folded
+	 * close whose reader is another tells user space its row's owner
+	 * through close_owners (see bpf/sockets.bpf.c: note_close_owner) */
+	__u32 reported_pid;
 };
 
 /*
@@ -347,6 +350,19 @@ struct bs_fold {
 				 * (OR-ed in): some of the counts are short */
 	__u32 pad;
 	__u64 hist[BS_HIST_N][BS_HIST_SLOTS];	/* their whole histograms */
+};
+
+/*
+ * Value of close_owners (BPF hash map, key: the socket's cookie): a folded
+ * close of a socket whose row in user space the fold does not count in
+ * its reader's process. The fold counts a socket with a row only in the
+ * row, and a row from a record sent before the first read has no owner;
+ * one from a record with no counts is not listed (src/model: `active`).
+ */
+struct bs_close_owner {
+	struct bs_reader reader;	/* the fold's reader or closer (pid 0: none) */
+	__u32 counted;		/* the fold has counts of the socket: list its row */
+	__u32 pad;
 };
 
 /* Counters the BPF side keeps about itself (in .bss). */

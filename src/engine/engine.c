@@ -245,6 +245,14 @@ static int on_fold(void *ctx, const struct bs_fold_key *key, bool unowned,
 	return model_apply_fold(&s->model, key, unowned, f);
 }
 
+/* A folded close that its socket's row must count (see model_close_owner). */
+static void on_close_owner(void *ctx, uint64_t cookie, const struct bs_close_owner *o)
+{
+	struct engine *s = ctx;
+
+	model_close_owner(&s->model, cookie, &o->reader, o->counted);
+}
+
 /*
  * A socket nobody read, placed by /proc: its holder's cgroup as it is now,
  * for `cgroup` and for --cgroup (the kernel saw no task of it to ask).
@@ -329,6 +337,7 @@ static int take_pass(struct engine *s)
 	err = collector_scan_folds(s->col, on_fold, s);
 	if (err)
 		return err;
+	collector_scan_close_owners(s->col, on_close_owner, s);
 	err = collector_scan_drops(s->col, on_drops, s);
 	if (err)
 		return err;

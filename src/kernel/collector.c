@@ -1016,6 +1016,30 @@ int collector_scan_folds(struct collector *c, fold_fn fn, void *ctx)
 	return err;
 }
 
+void collector_scan_close_owners(struct collector *c, owner_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(c->skel->maps.close_owners);
+	uint64_t key, next, *gone = NULL;
+	size_t ngone = 0, cap = 0;
+	struct bs_close_owner o;
+	bool first = true;
+
+	/* a walk restarts if its current key is deleted: delete afterwards;
+	 * an entry that cannot be deleted now is given again, harmlessly */
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &o))
+			continue;
+		fn(ctx, key, &o);
+		if (!array_reserve(&gone, &cap, ngone, sizeof(*gone), 16))
+			gone[ngone++] = key;
+	}
+	for (size_t i = 0; i < ngone; i++)
+		bpf_map_delete_elem(fd, &gone[i]);
+	free(gone);
+}
+
 struct bs_kstats collector_kstats(const struct collector *c)
 {
 	struct bs_kstats k;

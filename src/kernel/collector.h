@@ -120,6 +120,13 @@ void collector_sweep_calls(struct collector *c, bool final);
 typedef int (*fold_fn)(void *ctx, const struct bs_fold_key *key, bool unowned,
 		       const struct bs_fold *f);
 int collector_scan_folds(struct collector *c, fold_fn fn, void *ctx);
+/*
+ * Folded closes whose rows their folds do not count (close_owners): one
+ * call per socket cookie, each entry deleted once given. Read after the
+ * folds.
+ */
+typedef void (*owner_fn)(void *ctx, uint64_t cookie, const struct bs_close_owner *o);
+void collector_scan_close_owners(struct collector *c, owner_fn fn, void *ctx);
 
 /* A bounded table of the kernel side, and how full it is. */
 struct map_usage {

@@ -677,6 +677,26 @@ int model_apply_fold(struct model *m, const struct bs_fold_key *key,
 	return 0;
 }
 
+/*
+ * The kernel folded the close of a socket under its reader, and counts the
+ * socket only in its row (it has one), which an earlier record left without
+ * an owner (sent before the first read) or not listed (sent without
+ * counts): the row takes the fold's owner, as from a close record, and is
+ * listed if the fold has its counts, so that the socket counts once, in
+ * the process that has them.
+ */
+void model_close_owner(struct model *m, uint64_t cookie, const struct bs_reader *r,
+		       bool counted)
+{
+	struct sock_entry *s = model_find(m, cookie);
+
+	if (!s || s->folded)
+		return;
+	owner_from_kernel(s, r);
+	if (counted)
+		s->active = true;
+}
+
 void model_set_drops(struct model *m, uint64_t cookie, uint32_t reason,
 		     uint64_t total)
 {

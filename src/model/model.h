@@ -250,6 +250,13 @@ int model_apply_flow(struct model *m, const struct bs_flow_rec *rec);
  */
 int model_apply_fold(struct model *m, const struct bs_fold_key *key,
 		     bool unowned, const struct bs_fold *f);
+/*
+ * A folded close that the socket's row must count in the fold's process
+ * (the kernel's close_owners): the row takes the fold's reader (or closer)
+ * as its owner, and is listed if `counted` (the fold has counts of it).
+ */
+void model_close_owner(struct model *m, uint64_t cookie, const struct bs_reader *r,
+		       bool counted);
 /* The kernel's per-socket count of drops for one reason. */
 void model_set_drops(struct model *m, uint64_t cookie, uint32_t reason,
 		     uint64_t total);

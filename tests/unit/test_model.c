@@ -1467,6 +1467,93 @@ static void test_fold_vanished_and_rollup(void **state)
 	free(rows);
 }
 
+/* A process's sockets and reads in the summary's rollup. */
+static void summary_of_pid(struct model *m, uint32_t pid, unsigned *sockets,
+			   uint64_t *reads)
+{
+	struct sock_row *rows;
+	struct proc_row *procs;
+	long n = model_summary(m, &rows), np;
+
+	*sockets = 0;
+	*reads = 0;
+	assert_true(n >= 0);
+	np = model_rollup(rows, (size_t)n, &procs);
+	assert_true(np >= 0);
+	for (long i = 0; i < np; i++) {
+		if (procs[i].pid != pid)
+			continue;
+		*sockets = procs[i].sockets;
+		*reads = procs[i].d.reads;
+	}
+	free(procs);
+	free(rows);
+}
+
+/*
+ * Churn (issue 13): a pass sent a socket's record before its first read
+ * (request waiting, or an arrival gave it state): the row has no owner, or
+ * no counts at all. Its close is then folded under its reader, which counts
+ * the socket only in its row (the row exists): the kernel's close_owners
+ * tells the row its owner, and to be listed. Without it, under -p the
+ * socket was in no process's count while its reads were in the fold.
+ */
+static void test_fold_owner_of_unowned_row(void **state)
+{
+	struct model *m = *state;
+	struct bs_reader rd = { .pid = 100, .tid = 101, .cgroup_id = 777 };
+	struct bs_sock_rec r;
+	struct bs_fold f;
+	unsigned socks;
+	uint64_t reads;
+
+	strncpy(rd.comm, "web", sizeof(rd.comm) - 1);
+	m->filter.pids[0] = 100;	/* -p 100 */
+	m->filter.npids = 1;
+	/* 1: the request waiting, not read yet: no reader */
+	rec_init(&r, BS_REC_SAMPLE, 1);
+	r.flags = BS_SF_HAS_STATE;
+	r.queue_bytes = 93;
+	r.state.c.arrivals = 1;
+	r.state.c.queue_peak = 93;
+	apply(m, &r);
+	/* 2: state made by its read, the record taken before the read's
+	 * counts: its reader, and nothing to show */
+	rec_init(&r, BS_REC_SAMPLE, 2);
+	r.flags = BS_SF_HAS_STATE | BS_SF_HAS_READER;
+	r.state.reader = rd;
+	apply(m, &r);
+	/* both read once (93 bytes) and closed, folded under pid 100: the
+	 * fold counts neither socket (user space has rows of both) */
+	model_begin_pass(m);
+	model_end_pass(m);
+	memset(&f, 0, sizeof(f));
+	f.t.reads = 2;
+	f.t.bytes = 186;
+	assert_int_equal(apply_fold(m, 100, "web", false, &f), 0);
+	summary_of_pid(m, 100, &socks, &reads);
+	assert_int_equal(reads, 2);
+	assert_int_equal(socks, 0);	/* what the churn tests saw */
+	model_close_owner(m, 1, &rd, false);
+	model_close_owner(m, 2, &rd, true);
+	summary_of_pid(m, 100, &socks, &reads);
+	assert_int_equal(reads, 2);
+	assert_int_equal(socks, 2);
+	assert_int_equal(model_find(m, 1)->owner, OWNER_READER);
+	assert_int_equal(model_find(m, 1)->pid, 100);
+	/* given again (an entry not deleted in time): still once */
+	model_close_owner(m, 1, &rd, false);
+	model_close_owner(m, 2, &rd, true);
+	summary_of_pid(m, 100, &socks, &reads);
+	assert_int_equal(socks, 2);
+	/* a cookie the model does not have, or a folded entry: nothing */
+	model_close_owner(m, 99, &rd, true);
+	model_close_owner(m, MODEL_FOLD_COOKIE(0), &rd, true);
+	summary_of_pid(m, 100, &socks, &reads);
+	assert_int_equal(socks, 2);
+	assert_int_equal(reads, 2);
+}
+
 /* Gone from one pass, then its close record comes: complete after all. */
 static void test_vanished_then_close_record(void **state)
 {
@@ -2011,6 +2098,7 @@ int main(void)
 		T(test_fold_unowned),
 		T(test_fold_many_readers),
 		T(test_fold_vanished_and_rollup),
+		T(test_fold_owner_of_unowned_row),
 		T(test_vanished_then_close_record),
 		T(test_fold_drops_unlisted),
 		T(test_vanished_drops_capped),
