@@ -55,7 +55,7 @@ from scen_stream import (StreamWl, RawBufscope, flood_into, check_trace_counts,
                          parse_lines, summary_of, one_error_line)
 from scen_serve import Serve
 
-PORT = 47100            # 47100-47199: this file's
+PORT = 26400            # 26400-26499: this file's (below the ephemeral range)
 FLOOD_COMM = "bsfaultwl"
 KINDS = ("prog", "map", "link")
 

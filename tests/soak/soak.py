@@ -957,8 +957,8 @@ def main():
     ap.add_argument("--bufscope", default=".output/bufscope")
     ap.add_argument("--duration", type=int, default=120, help="seconds (default 120)")
     ap.add_argument("--out", default=".output/soak")
-    ap.add_argument("--port", type=int, default=47200,
-                    help="nginx's and the namespaces' port; serve on PORT+1 (default 47200)")
+    ap.add_argument("--port", type=int, default=27200,
+                    help="nginx's and the namespaces' port; serve on PORT+1 (default 27200, below the ephemeral range)")
     ap.add_argument("--rate", type=int, default=200, help="ab requests a second (200)")
     ap.add_argument("--ns-live", type=int, default=4, help="namespaces at once (4)")
     ap.add_argument("--ns-conns", type=int, default=10, help="connections per namespace (10)")
