@@ -2333,15 +2333,15 @@ static void test_table_flow_events(void **state)
 	}
 }
 
-/* Token i of the (first) line of out that holds needle. */
-static void token_of_line(const char *out, const char *needle, int i, char *tok0)
+/* Token i of the (first) line of out that holds needle is want. */
+static void assert_token(const char *out, const char *needle, int i, const char *want)
 {
 	char tok[20][64];
 	const char *l = line_with(out, needle);
 
 	assert_non_null(l);
 	assert_true(line_tokens(l, tok, 20) > i);
-	strcpy(tok0, tok[i]);
+	assert_string_equal(tok[i], want);
 }
 
 /*
@@ -2358,9 +2358,22 @@ static void test_table_trace_cgroup(void **state)
 		"/long-0123456789012345678901234567890123",
 		"/long-0123456789012345678901234567890123/tail-01234567890123456789012345",
 	};
-	enum { SVC_A = 1, EVIL, DOCKER, LONG = 5 };
+	enum { GONE = -2, ZERO = -1, SVC_A = 1, EVIL, DOCKER, LONG = 5 };
+	static const struct {
+		const char *comm;
+		int sub;	/* an index in subs, GONE (no cgroup of the tree), ZERO */
+		const char *cell;
+	} reads[] = {
+		{ "rd_a", SVC_A, "/svc/a" },
+		{ "rd_evil", EVIL, "/evil?[31m\"q\\" },
+		{ "rd_docker", DOCKER, "0123456789ab" },
+		/* 63 characters: '~' and the path's last 62 */
+		{ "rd_long", LONG, "~456789012345678901234567890123/tail-01234567890123456789012345" },
+		{ "rd_gone", GONE, "-" },
+		{ "rd_zero", ZERO, "-" },
+	};
 	struct ctx *c = *state;
-	char root[] = "/tmp/bs-tracecg-XXXXXX", dir[256], tok[64];
+	char root[] = "/tmp/bs-tracecg-XXXXXX", dir[256];
 	uint64_t ino[6];
 	struct bs_read_rec rd;
 	struct bs_flow_rec f;
@@ -2379,25 +2392,13 @@ static void test_table_trace_cgroup(void **state)
 	c->r.cgroups = cgroups_open(root);
 	assert_non_null(c->r.cgroups);
 	render_trace_header(&c->r);
-	read_rec(&rd);
-	rd.cgroup_id = ino[SVC_A];
-	strcpy(rd.comm, "rd_a");
-	render_read(&c->r, &rd);
-	rd.cgroup_id = ino[EVIL];
-	strcpy(rd.comm, "rd_evil");
-	render_read(&c->r, &rd);
-	rd.cgroup_id = ino[DOCKER];
-	strcpy(rd.comm, "rd_docker");
-	render_read(&c->r, &rd);
-	rd.cgroup_id = ino[LONG];
-	strcpy(rd.comm, "rd_long");
-	render_read(&c->r, &rd);
-	rd.cgroup_id = UINT64_MAX - 1;	/* no cgroup of the tree */
-	strcpy(rd.comm, "rd_gone");
-	render_read(&c->r, &rd);
-	rd.cgroup_id = 0;
-	strcpy(rd.comm, "rd_zero");
-	render_read(&c->r, &rd);
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		read_rec(&rd);
+		rd.cgroup_id = reads[i].sub >= 0 ? ino[reads[i].sub] :
+			       reads[i].sub == GONE ? UINT64_MAX - 1 : 0;
+		strcpy(rd.comm, reads[i].comm);
+		render_read(&c->r, &rd);
+	}
 	flow_event(&f, BS_REC_DROP);
 	f.reader.cgroup_id = ino[SVC_A];
 	strcpy(f.reader.comm, "fl_a");
@@ -2414,30 +2415,14 @@ static void test_table_trace_cgroup(void **state)
 	assert_no_escape(out);
 	assert_null(strchr(out, 0x1b));
 
-	token_of_line(out, "TIME", 3, tok);
-	assert_string_equal(tok, "CGROUP");
-	token_of_line(out, "TIME", 4, tok);
-	assert_string_equal(tok, "SOCKET");
-	token_of_line(out, "rd_a", 3, tok);
-	assert_string_equal(tok, "/svc/a");
-	token_of_line(out, "rd_a", 4, tok);
-	assert_string_equal(tok, "127.0.0.1:5000>127.0.0.1:40000");
-	token_of_line(out, "rd_evil", 3, tok);
-	assert_string_equal(tok, "/evil?[31m\"q\\");
-	token_of_line(out, "rd_docker", 3, tok);
-	assert_string_equal(tok, "0123456789ab");
-	token_of_line(out, "rd_long", 3, tok);
-	/* 63 characters: '~' and the path's last 62 */
-	assert_string_equal(tok, "~456789012345678901234567890123/tail-01234567890123456789012345");
-	assert_int_equal(strlen(tok), 63);
-	token_of_line(out, "rd_gone", 3, tok);
-	assert_string_equal(tok, "-");
-	token_of_line(out, "rd_zero", 3, tok);
-	assert_string_equal(tok, "-");
-	token_of_line(out, "fl_a", 3, tok);
-	assert_string_equal(tok, "/svc/a");
-	token_of_line(out, "rcvbuf 0 -> 0", 3, tok);
-	assert_string_equal(tok, "-");
+	assert_token(out, "TIME", 3, "CGROUP");
+	assert_token(out, "TIME", 4, "SOCKET");
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+		assert_token(out, reads[i].comm, 3, reads[i].cell);
+	assert_token(out, "rd_a", 4, "127.0.0.1:5000>127.0.0.1:40000");
+	assert_int_equal(strlen(reads[3].cell), 63);
+	assert_token(out, "fl_a", 3, "/svc/a");
+	assert_token(out, "rcvbuf 0 -> 0", 3, "-");
 	assert_int_equal(count_lines_with(out, "close: pid 1234 reader 10.0.0.1:5000>10.0.0.2:40000 "
 					  "cgroup 0123456789ab: 5 reads"), 1);
 
