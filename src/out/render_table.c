@@ -226,24 +226,26 @@ struct frame_view {
 };
 
 /*
- * The reader's cgroup in a cell: a container's id as `docker ps` shows it
- * (its first 12 hex digits), else the path, its end when it is too long
- * ('~' first), '-' when unknown; escaped (a path is any bytes but '/').
+ * The reader's cgroup (id cg: model_cgroup_id() of a socket, a record's
+ * reader's) in a cell of COL_CELL_LEN, as top and trace show it: a
+ * container's id as `docker ps` shows it (its first 12 hex digits), else the
+ * path, its end when it is too long ('~' first), '-' when unknown; escaped
+ * (a path is any bytes but '/').
  */
-static void cgroup_cell(const struct render *r, const struct sock_entry *s,
-			char *cell)
+static void cgroup_cell(const struct render *r, uint64_t cg, char *cell)
 {
-	uint64_t cg = model_cgroup_id(s);
-	const char *path = render_cgroup_of(r, cg), *id;
+	/* a container id implies a known path; each lookup's text lasts until
+	 * the next (cgroups_path), so the path is looked up last */
+	const char *id = render_container_of(r, cg), *path;
 	size_t n;
 
-	if (!path) {
-		snprintf(cell, COL_CELL_LEN, "-");
-		return;
-	}
-	id = render_container_of(r, cg);
 	if (id) {
 		snprintf(cell, COL_CELL_LEN, "%.12s", id);
+		return;
+	}
+	path = render_cgroup_of(r, cg);
+	if (!path) {
+		snprintf(cell, COL_CELL_LEN, "-");
 		return;
 	}
 	n = strlen(path);
@@ -272,7 +274,7 @@ static void sock_cells(const struct frame_view *v, const struct sock_row *row,
 		snprintf(c->cell[SC_PID], COL_CELL_LEN, "%u%s%s", s->pid, s->closed ? "*" : "",
 			 s->vanished ? "+" : "");
 	snprintf(c->cell[SC_COMM], COL_CELL_LEN, "%s", safe_comm(comm, sizeof(comm), s->comm));
-	cgroup_cell(v->r, s, c->cell[SC_CGROUP]);
+	cgroup_cell(v->r, model_cgroup_id(s), c->cell[SC_CGROUP]);
 	if (s->folded) {
 		snprintf(c->cell[SC_LOCAL], COL_CELL_LEN, s->aggregate ?
 			 "(evicted closes)" : "(folded closes)");
@@ -490,11 +492,17 @@ static void table_summary(struct render *r, const struct frame *f)
 	frame_body(r, f, false);
 }
 
+/*
+ * trace's lines: a cell wider than its column (a long cgroup path, as top's
+ * CGROUP shows it) pushes the rest of its line right rather than being cut.
+ */
+#define TRACE_CGROUP_W "20"
+
 static void table_trace_header(struct render *r)
 {
-	fprintf(r->out, "%-15s %-7s %-15s %-47s %-8s %8s %8s %s\n", "TIME", "PID",
-		"COMM", "SOCKET (local>remote)", "SYSCALL", "REQ", "RET",
-		"QUEUE before>after");
+	fprintf(r->out, "%-15s %-7s %-15s %-" TRACE_CGROUP_W "s %-47s %-8s %8s %8s %s\n",
+		"TIME", "PID", "COMM", "CGROUP", "SOCKET (local>remote)", "SYSCALL", "REQ",
+		"RET", "QUEUE before>after");
 }
 
 static const char *ret_text(char *buf, size_t len, int32_t ret)
@@ -515,7 +523,7 @@ static const char *ret_text(char *buf, size_t len, int32_t ret)
 static void table_read(struct render *r, const struct bs_read_rec *rec)
 {
 	char t[24], comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN];
-	char sock[2 * FMT_ENDPOINT_LEN], req[16], ret[24];
+	char sock[2 * FMT_ENDPOINT_LEN], req[16], ret[24], cg[COL_CELL_LEN];
 	const char *sc = fmt_syscall((int32_t)rec->syscall_nr);
 
 	snprintf(sock, sizeof(sock), "%s>%s",
@@ -525,9 +533,10 @@ static void table_read(struct render *r, const struct bs_read_rec *rec)
 		snprintf(req, sizeof(req), "%u", rec->req);
 	else
 		snprintf(req, sizeof(req), "?");
-	fprintf(r->out, "%-15s %-7u %-15s %-47s %-8s %8s %8s %u>%u%s\n",
+	cgroup_cell(r, rec->cgroup_id, cg);
+	fprintf(r->out, "%-15s %-7u %-15s %-" TRACE_CGROUP_W "s %-47s %-8s %8s %8s %u>%u%s\n",
 		wallclock_hms(&r->clock, rec->ts_ns, t, sizeof(t)), rec->pid,
-		sanitize_text(comm, sizeof(comm), rec->comm, sizeof(rec->comm)), sock,
+		sanitize_text(comm, sizeof(comm), rec->comm, sizeof(rec->comm)), cg, sock,
 		sc ? sc : "other", req, ret_text(ret, sizeof(ret), rec->ret),
 		rec->queue_before, rec->queue_after,
 		rec->flags & BS_RF_PEEK ? " peek" : "");
@@ -536,7 +545,7 @@ static void table_read(struct render *r, const struct bs_read_rec *rec)
 static void table_flow(struct render *r, const struct bs_flow_rec *rec)
 {
 	char t[24], comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN];
-	char sock[2 * FMT_ENDPOINT_LEN], pid[16], what[96], buf[32];
+	char sock[2 * FMT_ENDPOINT_LEN], pid[16], what[96], buf[32], cg[COL_CELL_LEN];
 
 	snprintf(sock, sizeof(sock), "%s>%s",
 		 fmt_endpoint(l, sizeof(l), rec->ep.family, rec->ep.saddr, rec->ep.sport),
@@ -563,25 +572,30 @@ static void table_flow(struct render *r, const struct bs_flow_rec *rec)
 	default:
 		return;
 	}
-	fprintf(r->out, "%-15s %-7s %-15s %-47s %s\n",
+	/* no reader: no cgroup either ('-') */
+	cgroup_cell(r, rec->reader.pid ? rec->reader.cgroup_id : 0, cg);
+	fprintf(r->out, "%-15s %-7s %-15s %-" TRACE_CGROUP_W "s %-47s %s\n",
 		wallclock_hms(&r->clock, rec->ts_ns, t, sizeof(t)), pid,
 		rec->reader.pid ? sanitize_text(comm, sizeof(comm), rec->reader.comm,
 						sizeof(rec->reader.comm)) : "-",
-		sock, what);
+		cg, sock, what);
 }
 
 static void table_close(struct render *r, const struct sock_entry *s)
 {
 	char comm[BS_COMM_LEN], l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN], pid[16];
+	char cg[COL_CELL_LEN];
 
 	if (s->owner == OWNER_UNKNOWN)
 		snprintf(pid, sizeof(pid), "-");
 	else
 		snprintf(pid, sizeof(pid), "%u", s->pid);
-	fprintf(r->out, "close: pid %s %s %s>%s: %llu reads, %llu bytes, peak queue %u\n",
+	cgroup_cell(r, model_cgroup_id(s), cg);
+	fprintf(r->out, "close: pid %s %s %s>%s cgroup %s: %llu reads, %llu bytes, "
+		"peak queue %u\n",
 		pid, safe_comm(comm, sizeof(comm), s->comm),
 		fmt_endpoint(l, sizeof(l), s->ep.family, s->ep.saddr, s->ep.sport),
-		fmt_endpoint(rem, sizeof(rem), s->ep.family, s->ep.daddr, s->ep.dport),
+		fmt_endpoint(rem, sizeof(rem), s->ep.family, s->ep.daddr, s->ep.dport), cg,
 		(unsigned long long)s->total.reads, (unsigned long long)s->total.bytes,
 		s->peak_run);
 }

@@ -1291,8 +1291,9 @@ static void test_table_close(void **state)
 	feed(c, &r);
 	render_close(&c->r, model_find(&c->m, 42));
 	out = output(c);
-	assert_string_equal(out, "close: pid 1234 reader 10.0.0.1:5000>10.0.0.2:40000: "
-				 "5 reads, 5000 bytes, peak queue 900\n");
+	/* no resolver: the cgroup unknown, '-' */
+	assert_string_equal(out, "close: pid 1234 reader 10.0.0.1:5000>10.0.0.2:40000 "
+				 "cgroup -: 5 reads, 5000 bytes, peak queue 900\n");
 }
 
 /*
@@ -2312,14 +2313,15 @@ static void test_table_flow_events(void **state)
 	assert_int_equal(count_lines_with(out, " 1234 "), 4);
 	assert_int_equal(count_lines_with(out, "?]0;t?"), 1);
 	{
-		/* no reader: "-" for pid and comm */
+		/* no reader: "-" for pid, comm and cgroup */
 		char tok[20][64];
 		const char *l = line_with(out, "REASON_77");
 
-		assert_true(line_tokens(l, tok, 20) >= 5);
+		assert_true(line_tokens(l, tok, 20) >= 6);
 		assert_string_equal(tok[1], "-");
 		assert_string_equal(tok[2], "-");
-		assert_string_equal(tok[3], "10.0.0.1:5000>10.0.0.2:40000");
+		assert_string_equal(tok[3], "-");
+		assert_string_equal(tok[4], "10.0.0.1:5000>10.0.0.2:40000");
 	}
 	{
 		char tok[20][64];
@@ -2329,6 +2331,108 @@ static void test_table_flow_events(void **state)
 		assert_string_equal(tok[1], "1234");
 		assert_string_equal(tok[2], "reader");
 	}
+}
+
+/* Token i of the (first) line of out that holds needle is want. */
+static void assert_token(const char *out, const char *needle, int i, const char *want)
+{
+	char tok[20][64];
+	const char *l = line_with(out, needle);
+
+	assert_non_null(l);
+	assert_true(line_tokens(l, tok, 20) > i);
+	assert_string_equal(tok[i], want);
+}
+
+/*
+ * trace's CGROUP column (after COMM, as in top): the cell top shows for the
+ * same cgroup id (one function makes both): a path escaped, a container's
+ * 12 digits, a long path's end after '~', '-' unknown or no reader; the
+ * close line names it too.
+ */
+static void test_table_trace_cgroup(void **state)
+{
+	static const char *const subs[] = {
+		"/svc", "/svc/a", "/evil\x1b[31m\"q\\",
+		"/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope",
+		"/long-0123456789012345678901234567890123",
+		"/long-0123456789012345678901234567890123/tail-01234567890123456789012345",
+	};
+	enum { GONE = -2, ZERO = -1, SVC_A = 1, EVIL, DOCKER, LONG = 5 };
+	static const struct {
+		const char *comm;
+		int sub;	/* an index in subs, GONE (no cgroup of the tree), ZERO */
+		const char *cell;
+	} reads[] = {
+		{ "rd_a", SVC_A, "/svc/a" },
+		{ "rd_evil", EVIL, "/evil?[31m\"q\\" },
+		{ "rd_docker", DOCKER, "0123456789ab" },
+		/* 63 characters: '~' and the path's last 62 */
+		{ "rd_long", LONG, "~456789012345678901234567890123/tail-01234567890123456789012345" },
+		{ "rd_gone", GONE, "-" },
+		{ "rd_zero", ZERO, "-" },
+	};
+	struct ctx *c = *state;
+	char root[] = "/tmp/bs-tracecg-XXXXXX", dir[256];
+	uint64_t ino[6];
+	struct bs_read_rec rd;
+	struct bs_flow_rec f;
+	struct bs_sock_rec r;
+	struct stat st;
+	const char *out;
+
+	assert_non_null(mkdtemp(root));
+	for (size_t i = 0; i < 6; i++) {
+		snprintf(dir, sizeof(dir), "%s%s", root, subs[i]);
+		assert_int_equal(mkdir(dir, 0755), 0);
+		assert_int_equal(stat(dir, &st), 0);
+		ino[i] = st.st_ino;
+	}
+	OPTS(c, "trace");
+	c->r.cgroups = cgroups_open(root);
+	assert_non_null(c->r.cgroups);
+	render_trace_header(&c->r);
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		read_rec(&rd);
+		rd.cgroup_id = reads[i].sub >= 0 ? ino[reads[i].sub] :
+			       reads[i].sub == GONE ? UINT64_MAX - 1 : 0;
+		strcpy(rd.comm, reads[i].comm);
+		render_read(&c->r, &rd);
+	}
+	flow_event(&f, BS_REC_DROP);
+	f.reader.cgroup_id = ino[SVC_A];
+	strcpy(f.reader.comm, "fl_a");
+	render_flow(&c->r, &f);
+	flow_event(&f, BS_REC_RCVBUF);
+	f.reader.pid = 0;	/* no reader: whatever the id, none */
+	f.reader.cgroup_id = ino[SVC_A];
+	render_flow(&c->r, &f);
+	rec_reader42(&r, BS_REC_CLOSE);
+	r.state.reader.cgroup_id = ino[DOCKER];
+	feed(c, &r);
+	render_close(&c->r, model_find(&c->m, 42));
+	out = output(c);
+	assert_no_escape(out);
+	assert_null(strchr(out, 0x1b));
+
+	assert_token(out, "TIME", 3, "CGROUP");
+	assert_token(out, "TIME", 4, "SOCKET");
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+		assert_token(out, reads[i].comm, 3, reads[i].cell);
+	assert_token(out, "rd_a", 4, "127.0.0.1:5000>127.0.0.1:40000");
+	assert_int_equal(strlen(reads[3].cell), 63);
+	assert_token(out, "fl_a", 3, "/svc/a");
+	assert_token(out, "rcvbuf 0 -> 0", 3, "-");
+	assert_int_equal(count_lines_with(out, "close: pid 1234 reader 10.0.0.1:5000>10.0.0.2:40000 "
+					  "cgroup 0123456789ab: 5 reads"), 1);
+
+	cgroups_free(c->r.cgroups);
+	c->r.cgroups = NULL;
+	for (size_t i = 6; i-- > 0;) {
+		snprintf(dir, sizeof(dir), "%s%s", root, subs[i]);
+		assert_int_equal(rmdir(dir), 0);
+	}
+	assert_int_equal(rmdir(root), 0);
 }
 
 /* A socket gone without its close record, and its process's folded closes. */
@@ -2504,6 +2608,7 @@ int main(void)
 		T(test_table_summary_episodes),
 		T(test_table_episode_comm_sanitized),
 		T(test_table_flow_events),
+		T(test_table_trace_cgroup),
 	};
 
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
