@@ -175,12 +175,16 @@ static const uint64_t *hist_of(const struct sock_entry *s, int kind)
 	return s->hist ? s->hist + (size_t)kind * BS_HIST_SLOTS : NULL;
 }
 
-/* A reader's cgroup path and container id (docs/json.md), or nulls. */
+/* A reader's cgroup id, path and container id (docs/json.md), or nulls. */
 static void json_cgroup(struct render *r, uint64_t id)
 {
 	/* each lookup's text lasts until the next: written at once */
 	const char *path = render_cgroup_of(r, id), *ctr;
 
+	if (id)
+		jw_kv_u64(&r->jw, "cgroup_id", id);
+	else
+		jw_kv_null(&r->jw, "cgroup_id");
 	if (path)
 		jw_kv_str(&r->jw, "cgroup", path);
 	else
@@ -221,10 +225,6 @@ static void json_socket_fields(struct render *r, const struct sock_row *row,
 		jw_strn(jw, s->comm, sizeof(s->comm));
 	}
 	jw_kv_str(jw, "owner", owner_name(s->owner));
-	if (model_cgroup_id(s))
-		jw_kv_u64(jw, "cgroup_id", model_cgroup_id(s));
-	else
-		jw_kv_null(jw, "cgroup_id");
 	json_cgroup(r, model_cgroup_id(s));
 	json_endpoints(jw, &s->ep);
 	jw_kv_str(jw, "state", s->closed ? "CLOSED" : fmt_tcp_state(s->ep.tcp_state));
@@ -419,10 +419,6 @@ static void json_read(struct render *r, const struct bs_read_rec *rec)
 	jw_kv_u64(jw, "tid", rec->tid);
 	jw_key(jw, "comm");
 	jw_strn(jw, rec->comm, sizeof(rec->comm));
-	if (rec->cgroup_id)
-		jw_kv_u64(jw, "cgroup_id", rec->cgroup_id);
-	else
-		jw_kv_null(jw, "cgroup_id");
 	json_cgroup(r, rec->cgroup_id);
 	jw_kv_u64(jw, "cookie", rec->cookie);
 	json_endpoints(jw, &rec->ep);
@@ -468,6 +464,7 @@ static void json_flow(struct render *r, const struct bs_flow_rec *rec)
 		jw_kv_null(jw, "pid");
 		jw_kv_null(jw, "comm");
 	}
+	json_cgroup(r, rec->reader.pid ? rec->reader.cgroup_id : 0);
 	switch (rec->kind) {
 	case BS_REC_ZW_START:
 	case BS_REC_ZW_END:

@@ -1906,6 +1906,7 @@ static void test_json_flow_events(void **state)
 
 	OPTS(c, "trace", "-o", "json");
 	flow_event(&f, BS_REC_ZW_START);
+	f.reader.cgroup_id = 777;	/* not in any cgroup table: path unknown */
 	f.dir = BS_ZW_SENT;
 	f.start_ns = 5 * SEC;
 	f.queue = 65536;
@@ -1920,6 +1921,7 @@ static void test_json_flow_events(void **state)
 	flow_event(&f, BS_REC_DROP);
 	f.reason = 32;
 	f.reader.pid = 0;		/* never read */
+	f.reader.cgroup_id = 777;	/* no reader: not its cgroup */
 	memset(f.reader.comm, 0, sizeof(f.reader.comm));
 	render_flow(&c->r, &f);
 	flow_event(&f, BS_REC_DROP);
@@ -1960,6 +1962,9 @@ static void test_json_flow_events(void **state)
 	FIELD(l[0], e, "type", "\"zero_window_start\"");
 	FIELD(l[0], e, "pid", "1234");
 	FIELD(l[0], e, "comm", "\"reader\"");
+	FIELD(l[0], e, "cgroup_id", "777");
+	FIELD(l[0], e, "cgroup", "null");
+	FIELD(l[0], e, "container", "null");
 	FIELD(l[0], e, "direction", "\"sent\"");
 	FIELD(l[0], e, "start_ns", "5000000000");
 	FIELD(l[0], e, "queued_bytes", "65536");
@@ -1980,6 +1985,9 @@ static void test_json_flow_events(void **state)
 	FIELD(l[2], e, "reason_code", "32");
 	FIELD(l[2], e, "pid", "null");
 	FIELD(l[2], e, "comm", "null");
+	FIELD(l[2], e, "cgroup_id", "null");
+	FIELD(l[2], e, "cgroup", "null");
+	FIELD(l[2], e, "container", "null");
 	NO_FIELD(l[2], e, "direction");
 	NO_FIELD(l[2], e, "old_rcvbuf");
 
@@ -2379,7 +2387,7 @@ static void test_table_trace_cgroup(void **state)
 	struct bs_flow_rec f;
 	struct bs_sock_rec r;
 	struct stat st;
-	const char *out;
+	const char *out, *e;
 
 	assert_non_null(mkdtemp(root));
 	for (size_t i = 0; i < 6; i++) {
@@ -2425,6 +2433,21 @@ static void test_table_trace_cgroup(void **state)
 	assert_token(out, "rcvbuf 0 -> 0", 3, "-");
 	assert_int_equal(count_lines_with(out, "close: pid 1234 reader 10.0.0.1:5000>10.0.0.2:40000 "
 					  "cgroup 0123456789ab: 5 reads"), 1);
+
+	/* the same flow record in JSON: its reader's path and container id */
+	cgroups_free(c->r.cgroups);
+	OPTS(c, "trace", "-o", "json");
+	c->r.cgroups = cgroups_open(root);
+	assert_non_null(c->r.cgroups);
+	flow_event(&f, BS_REC_ZW_START);
+	f.reader.cgroup_id = ino[DOCKER];
+	render_flow(&c->r, &f);
+	out = output(c);
+	assert_int_equal(assert_json_lines(out), 1);
+	e = out + strlen(out);
+	assert_non_null(strstr(out, "\"cgroup_id\":"));
+	FIELD(out, e, "container", "\"0123456789abcdef0123456789abcdef"
+				   "0123456789abcdef0123456789abcdef\"");
 
 	cgroups_free(c->r.cgroups);
 	c->r.cgroups = NULL;
