@@ -70,6 +70,8 @@ WL_LIB := $(OUTPUT)/libworkload.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
+# Helpers the unit tests and the fuzz targets share (the JSON checker).
+TEST_COMMON_HDRS := $(wildcard tests/common/*.h)
 WORKLOAD_SRCS := $(wildcard tests/integration/workloads/*.c)
 WORKLOADS := $(patsubst tests/integration/workloads/%.c,$(OUTPUT)/tests/%,$(WORKLOAD_SRCS))
 # The same, statically linked, for the VM tests' guests (tests/vm/).
@@ -191,10 +193,10 @@ $(OUTPUT)/bufscope-static: $(STATIC_OBJS) $(WL_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -static $(LDFLAGS) $^ -lbpf -linih -lelf -lz -lzstd -lyaml -lcrypt -lm -pthread -o $@
 
-$(OUTPUT)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJS) $(WL_LIB) \
-		| $(OUTPUT)/tests/unit
+$(OUTPUT)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(TEST_COMMON_HDRS) $(LIB_OBJS) \
+		$(WL_LIB) | $(OUTPUT)/tests/unit
 	$(call msg,CC,$<)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $< $(LIB_OBJS) $(WL_LIB) $(LIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/common $< $(LIB_OBJS) $(WL_LIB) $(LIBS) -lcmocka -o $@
 
 $(OUTPUT)/tests/%: tests/integration/workloads/%.c $(wildcard tests/integration/workloads/*.h) \
 		$(WL_LIB) | $(OUTPUT)/tests
@@ -365,12 +367,12 @@ FUZZ_OPTS := -close_fd_mask=3
 .PHONY: fuzz fuzz-regress fuzz-build
 
 ifeq ($(SANITIZE),fuzz)
-$(OUTPUT)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(LIB_OBJS) \
-		$(WL_LIB)
+$(OUTPUT)/tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(TEST_COMMON_HDRS) \
+		$(LIB_OBJS) $(WL_LIB)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(INCLUDES) -Itests/fuzz $< $(LIB_OBJS) $(WL_LIB) \
-		$(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(INCLUDES) -Itests/fuzz -Itests/common $< \
+		$(LIB_OBJS) $(WL_LIB) $(LIBS) -o $@
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the libFuzzer targets (tests/fuzz/fuzz_*.c) share: the input cut
- * into fields, a JSON checker, the "nothing a terminal would act on" check,
- * and a check that aborts (so libFuzzer keeps the input) with what failed.
+ * into fields, JSON lines checked (by tests/common/json_check.h), the
+ * "nothing a terminal would act on" check, and a check that aborts (so
+ * libFuzzer keeps the input) with what failed.
  * Static inline, as tests/unit/testlib.h: each target uses what it needs.
  */
 #ifndef BUFSCOPE_FUZZLIB_H
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "json_check.h"
 
 /* A property the code guarantees: when it fails, say which and abort, so
  * libFuzzer saves the input as a crash. */
@@ -88,182 +91,17 @@ static inline bool fuzz_terminal_safe(const char *s, size_t n)
 	return true;
 }
 
-/* ---- a strict JSON checker (RFC 8259), for one value per line ---- */
-
-static inline const char *fjs_value(const char *p, int depth);
-
-static inline const char *fjs_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
-
-/* A UTF-8 sequence at p, valid (no overlong form, no surrogate, at most
- * U+10FFFF): its length, 0 when invalid. */
-static inline size_t fjs_utf8(const unsigned char *p)
-{
-	uint32_t cp;
-	size_t n;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-static inline const char *fjs_string(const char *p)
-{
-	if (*p++ != '"')
-		return NULL;
-	while (*p != '"') {
-		unsigned char c = (unsigned char)*p;
-		size_t n;
-
-		if (c < 0x20)
-			return NULL;	/* a raw control byte, NUL included */
-		if (c == '\\') {
-			p++;
-			if (*p == 'u') {
-				for (int i = 1; i <= 4; i++)
-					if (!p[i] || !strchr("0123456789abcdefABCDEF", p[i]))
-						return NULL;
-				p += 5;
-			} else if (*p && strchr("\"\\/bfnrt", *p)) {
-				p++;
-			} else {
-				return NULL;
-			}
-			continue;
-		}
-		n = fjs_utf8((const unsigned char *)p);
-		if (!n)
-			return NULL;
-		p += n;
-	}
-	return p + 1;
-}
-
-static inline bool fjs_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static inline const char *fjs_number(const char *p)
-{
-	if (*p == '-')
-		p++;
-	if (*p == '0')
-		p++;
-	else if (*p >= '1' && *p <= '9')
-		while (fjs_digit(*p))
-			p++;
-	else
-		return NULL;
-	if (*p == '.') {
-		if (!fjs_digit(*++p))
-			return NULL;
-		while (fjs_digit(*p))
-			p++;
-	}
-	if (*p == 'e' || *p == 'E') {
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		if (!fjs_digit(*p))
-			return NULL;
-		while (fjs_digit(*p))
-			p++;
-	}
-	return p;
-}
-
-static inline const char *fjs_container(const char *p, int depth, bool object)
-{
-	char close = object ? '}' : ']';
-
-	if (depth > 64)
-		return NULL;
-	p = fjs_ws(p + 1);
-	if (*p == close)
-		return p + 1;
-	for (;;) {
-		if (object) {
-			p = fjs_string(p);
-			if (!p)
-				return NULL;
-			p = fjs_ws(p);
-			if (*p++ != ':')
-				return NULL;
-		}
-		p = fjs_value(fjs_ws(p), depth + 1);
-		if (!p)
-			return NULL;
-		p = fjs_ws(p);
-		if (*p == close)
-			return p + 1;
-		if (*p++ != ',')
-			return NULL;
-		p = fjs_ws(p);
-	}
-}
-
-static inline const char *fjs_value(const char *p, int depth)
-{
-	if (*p == '{' || *p == '[')
-		return fjs_container(p, depth, *p == '{');
-	if (*p == '"')
-		return fjs_string(p);
-	if (!strncmp(p, "true", 4))
-		return p + 4;
-	if (!strncmp(p, "false", 5))
-		return p + 5;
-	if (!strncmp(p, "null", 4))
-		return p + 4;
-	return fjs_number(p);
-}
-
 /* Every line of text[0..n) is one JSON object (and there is no NUL in it,
- * no line left open): true. */
+ * no line left open): true. Else the line that is not goes to stderr. */
 static inline bool fuzz_json_lines(const char *text, size_t n)
 {
-	const char *p = text, *end = text + n;
+	char *bad;
 
-	if (memchr(text, 0, n) || (n && text[n - 1] != '\n'))
-		return false;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		char *line = strndup(p, (size_t)(nl - p));
-		const char *q;
-		bool ok;
-
-		if (!line)
-			return false;
-		q = *line == '{' ? fjs_value(line, 0) : NULL;
-		ok = q && *fjs_ws(q) == 0;
-		if (!ok)
-			fprintf(stderr, "not a JSON object: %s\n", line);
-		free(line);
-		if (!ok)
-			return false;
-		p = nl + 1;
-	}
-	return true;
+	if (json_check_lines(text, n, &bad) >= 0)
+		return true;
+	fprintf(stderr, "not a JSON object: %s\n", bad);
+	free(bad);
+	return false;
 }
 
 /* ---- the input read as a stream: bytes past its end are zeros ---- */

@@ -13,7 +13,7 @@ import random
 import shutil
 import socket
 
-HIST_PORT_BASE = 45100       # this part's ports
+HIST_PORT_BASE = 29100       # this part's ports: 29100-29199 (below the ephemeral range)
 SOCAT_BUF = 3000
 SOCAT_CHUNKS = 300
 

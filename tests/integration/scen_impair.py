@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 
-IMPAIR_PORT_BASE = 46200     # this part's ports: 46200-46299
+IMPAIR_PORT_BASE = 30200     # this part's ports: 30200-30299 (below the ephemeral range)
 LOSS_PCT = 2.0
 LOSS_BYTES = 16 * 1024 * 1024
 SLOW_BYTES = 2 * 1024 * 1024

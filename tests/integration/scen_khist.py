@@ -34,7 +34,7 @@ import fcntl
 import socket
 import termios
 
-KHIST_PORT_BASE = 42100      # this part's ports: 42100-42899
+KHIST_PORT_BASE = 28100      # this part's ports: 28100-28899 (below the ephemeral range)
 HIST_KINDS = ("read_bytes", "req_bytes", "queue_bytes", "byte_age_us", "gap_us")
 RET, REQ, QUEUE, AGE, GAP = range(5)
 SLOTS = 32

@@ -20,7 +20,7 @@ from scen_churn import Ab
 
 import tempfile
 
-LONGRUN_PORT = 44080
+LONGRUN_PORT = 29080        # below the ephemeral range
 LONGRUN_S = 90.0
 LONGRUN_RATE = 1000         # connections a second (ab's requests)
 LONGRUN_CONCURRENCY = 4

@@ -16,17 +16,18 @@ programs and maps, and each must count the same workload exactly.
   equal both workloads' counts, the second instance's equal the second
   workload's, exactly.
 
-Ports 47220-47259 (serve 47220-47229, the workloads 47230-47259), each the
-first of its range that can be bound now: they lie in the ephemeral range,
-where any client's connection may hold one for a while.
+Ports 31220-31259 (serve 31220-31229, the workloads 31230-31259), below the
+ephemeral range, so that no client's connection takes one; each still the
+first of its range that can be bound now (a listener of an earlier run, or
+anything else bound there, may hold one).
 """
 from harness import *
 from scen_serve import Serve, ServeWorkload, check_wl_counts, parse_exposition
 
 import socket
 
-MULTI_SERVE_PORTS = range(47220, 47230)
-MULTI_WL_PORTS = range(47230, 47260)
+MULTI_SERVE_PORTS = range(31220, 31230)
+MULTI_WL_PORTS = range(31230, 31260)
 MULTI_CONNS = 400
 MULTI_RATE = 200            # connections a second: 2 s of churn
 SCRAPE_EVERY = 0.05

@@ -33,7 +33,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 import zlib
 
-SVG_PORT_BASE = 46100        # this part's ports (46100-46199)
+SVG_PORT_BASE = 30100        # this part's ports (30100-30199, below the ephemeral range)
 SVG_NS = "{http://www.w3.org/2000/svg}"
 SHADE = (0xf4, 0xcc, 0xcc)   # C_EPISODE in src/validate/report_svg.c
 QUEUE_RGB = (0x1f, 0x77, 0xb4)  # C_QUEUE

@@ -16,7 +16,7 @@ import glob
 import shutil
 import tempfile
 
-VALIDATE_PORT = 45500
+VALIDATE_PORT = 29500       # this file's ports: 29500-29509 (below the ephemeral range)
 
 
 def netns_left(pid):

@@ -40,7 +40,7 @@ from harness import *
 
 import glob
 
-WRAP_PORT_BASE = 46320
+WRAP_PORT_BASE = 30320       # this file's ports: 30320-30329 (below the ephemeral range)
 EXAMPLES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                          "..", "..", "examples", "validate"))
 WRAP_TIMEOUT = 60.0     # a run: the examples' own limit is 30 s

@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 #include "model/view.h"
 #include "bufscope/syscalls.h"
 #define TESTLIB_RENDER_CTX	/* struct ctx */
+#include "json_check.h"
 #include "testlib.h"
 
 #define UNUSED __attribute__((unused))
@@ -49,123 +49,15 @@ static struct hook_status hooks[HOOK__COUNT] = {
 	[HOOK_DROPS] = HOOK("drops", "tracepoint", "tp_btf/kfree_skb", false),
 };
 
-/* ---- a minimal JSON syntax checker -------------------------------------- */
-
-static const char *js_value(const char *p);
-
-static const char *js_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\r')
-		p++;
-	return p;
-}
-
-static const char *js_string(const char *p)
-{
-	if (*p++ != '"')
-		return NULL;
-	while (*p && *p != '"') {
-		unsigned char c = (unsigned char)*p;
-
-		if (c < 0x20 || c >= 0x7f)	/* raw control or non-ASCII byte */
-			return NULL;
-		if (c == '\\') {
-			p++;
-			if (*p == 'u') {
-				for (int i = 1; i <= 4; i++)
-					if (!isxdigit((unsigned char)p[i]))
-						return NULL;
-				p += 5;
-				continue;
-			}
-			if (!strchr("\"\\/bfnrt", *p) || !*p)
-				return NULL;
-		}
-		p++;
-	}
-	return *p == '"' ? p + 1 : NULL;
-}
-
-static const char *js_number(const char *p)
-{
-	const char *s = p;
-
-	if (*p == '-')
-		p++;
-	if (!isdigit((unsigned char)*p))
-		return NULL;
-	if (*p == '0' && isdigit((unsigned char)p[1]))
-		return NULL;
-	while (isdigit((unsigned char)*p))
-		p++;
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return NULL;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
-	return p > s ? p : NULL;
-}
-
-static const char *js_container(const char *p, char open, char close, bool obj)
-{
-	if (*p++ != open)
-		return NULL;
-	p = js_ws(p);
-	if (*p == close)
-		return p + 1;
-	for (;;) {
-		p = js_ws(p);
-		if (obj) {
-			p = js_string(p);
-			if (!p)
-				return NULL;
-			p = js_ws(p);
-			if (*p++ != ':')
-				return NULL;
-		}
-		p = js_value(js_ws(p));
-		if (!p)
-			return NULL;
-		p = js_ws(p);
-		if (*p == close)
-			return p + 1;
-		if (*p++ != ',')
-			return NULL;
-	}
-}
-
-static const char *js_value(const char *p)
-{
-	if (!p)
-		return NULL;
-	switch (*p) {
-	case '{': return js_container(p, '{', '}', true);
-	case '[': return js_container(p, '[', ']', false);
-	case '"': return js_string(p);
-	case 't': return strncmp(p, "true", 4) ? NULL : p + 4;
-	case 'f': return strncmp(p, "false", 5) ? NULL : p + 5;
-	case 'n': return strncmp(p, "null", 4) ? NULL : p + 4;
-	default: return js_number(p);
-	}
-}
-
-/* Every line of out is one valid JSON object; returns the line count. */
+/* Every line of out is one valid JSON object (tests/common/json_check.h);
+ * returns the line count. */
 static int assert_json_lines(const char *out)
 {
-	int lines = 0;
+	char *bad;
+	int lines = json_check_lines(out, strlen(out), &bad);
 
-	while (*out) {
-		const char *end = js_value(out);
-
-		if (!end || *out != '{')
-			fail_msg("not a JSON object line: %.300s", out);
-		if (*end != '\n')
-			fail_msg("garbage after the JSON object: %.100s", end);
-		out = end + 1;
-		lines++;
-	}
+	if (lines < 0)
+		fail_msg("not a JSON object line: %.300s", bad);
 	return lines;
 }
 
@@ -210,7 +102,7 @@ static bool has_field_in(const char *start, const char *end, const char *key,
 /* The extent of the object starting at p: [p, returned). */
 static const char *object_end(const char *p)
 {
-	const char *e = js_value(p);
+	const char *e = json_check_value(p);
 
 	assert_non_null(e);
 	return e;
