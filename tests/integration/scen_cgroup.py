@@ -105,17 +105,26 @@ def run_in_cgroups(ctx, bs_args, result=bufscope_result, counts=CG_COUNTS, paren
     """The workloads of `counts` (default: the three), bufscope with
     bs_args(tree) while they run; the cgroups (`parents` made first) go
     afterwards. Returns (tree, workloads by cgroup, result(bs))."""
+    tree, wls, (res,) = run_many_in_cgroups(ctx, [(bs_args, result)], counts, parents)
+    return tree, wls, res
+
+
+def run_many_in_cgroups(ctx, runs, counts=CG_COUNTS, parents=()):
+    """run_in_cgroups with several bufscope instances watching the same
+    workloads at once, runs: [(bs_args, result)]. Returns (tree, workloads
+    by cgroup, [result(bs) of each run])."""
     tree = CgroupTree(ctx, tuple(parents) + tuple(c[0] for c in counts))
     try:
         wls = start_workloads(tree, counts)
-        bs = Bufscope(ctx, bs_args(tree))
-        bs.wait_ready()
+        bss = [Bufscope(ctx, bs_args(tree)) for bs_args, _ in runs]
+        for bs in bss:
+            bs.wait_ready()
         for w in wls.values():
             w.go()
         for w in wls.values():
             w.wait_done()
         time.sleep(SETTLE)
-        res = result(bs)
+        res = [result(bs) for (_, result), bs in zip(runs, bss)]
         for w in wls.values():
             w.finish()
         return tree, wls, res
@@ -139,20 +148,22 @@ def t_cgroup_paths_top(ctx, rec):
     """No filter: every reader socket's cgroup path, id and counts."""
     tree, wls, (objs, summary) = run_in_cgroups(
         ctx, lambda t: ["top", "-o", "json", "-i", "1"])
+    rec.check("cgroup_paths_top", lambda errs: check_paths(errs, wls, objs, summary))
 
-    def check(errs):
-        for w in wls.values():
-            conn = w.done["conns"][0]
-            sock = find_socket(summary.get("sockets", []), conn, "summary")
-            check_identity(errs, "summary", sock, w)
-            check_counts(errs, w.comm, sock, conn)
-            # every interval that lists it says the same
-            for where, s in all_listed_sockets(objs):
-                if s.get("cookie") == sock.get("cookie") and s.get("cgroup") != w.cgroup_rel:
-                    errs.append("%s: %s cgroup %r" % (where, w.comm, s.get("cgroup")))
-                    break
-        check_lost(errs, objs, summary)
-    rec.check("cgroup_paths_top", check)
+
+def check_paths(errs, wls, objs, summary):
+    """Without a filter: each reader socket's cgroup, id and counts."""
+    for w in wls.values():
+        conn = w.done["conns"][0]
+        sock = find_socket(summary.get("sockets", []), conn, "summary")
+        check_identity(errs, "summary", sock, w)
+        check_counts(errs, w.comm, sock, conn)
+        # every interval that lists it says the same
+        for where, s in all_listed_sockets(objs):
+            if s.get("cookie") == sock.get("cookie") and s.get("cgroup") != w.cgroup_rel:
+                errs.append("%s: %s cgroup %r" % (where, w.comm, s.get("cgroup")))
+                break
+    check_lost(errs, objs, summary)
 
 
 @scenario("cgroup_table")
@@ -201,15 +212,21 @@ def t_cgroup_filter_top(ctx, rec):
     """--cgroup as a path relative to the cgroup2 root."""
     tree, wls, (objs, summary) = run_in_cgroups(
         ctx, lambda t: ["top", "-o", "json", "-i", "1", "--cgroup", t.rel("a")])
-    rec.check("cgroup_filter_top", lambda errs: filter_check(
-        errs, objs, summary, [wls["a"], wls["a/n"]], [wls["b"]], only_a(tree, wls)))
+    rec.check("cgroup_filter_top", lambda errs: check_filter_top(errs, tree, wls, objs, summary))
+    rec.check("cgroup_filter_top_nested", lambda errs: check_nested(errs, wls, summary))
 
-    def nested(errs):
-        for sub in ("a", "a/n"):
-            w = wls[sub]
-            sock = find_socket(summary.get("sockets", []), w.done["conns"][0], "summary")
-            check_identity(errs, "summary", sock, w)
-    rec.check("cgroup_filter_top_nested", nested)
+
+def check_filter_top(errs, tree, wls, objs, summary):
+    """top --cgroup a: a's and a/n's readers with exact counts, none of b's."""
+    filter_check(errs, objs, summary, [wls["a"], wls["a/n"]], [wls["b"]], only_a(tree, wls))
+
+
+def check_nested(errs, wls, summary):
+    """top --cgroup a: a's and a/n's sockets with their own cgroup each."""
+    for sub in ("a", "a/n"):
+        w = wls[sub]
+        sock = find_socket(summary.get("sockets", []), w.done["conns"][0], "summary")
+        check_identity(errs, "summary", sock, w)
 
 
 def check_trace_reads(errs, objs, w):
@@ -232,21 +249,24 @@ def t_cgroup_filter_trace(ctx, rec):
     and its summary's sockets are a's and a/n's only, counts exact."""
     tree, wls, (objs, summary) = run_in_cgroups(
         ctx, lambda t: ["trace", "-o", "json", "-i", "1", "--cgroup", t.path("a")])
+    rec.check("cgroup_filter_trace",
+              lambda errs: check_filter_trace(errs, tree, wls, objs, summary))
 
-    def check(errs):
-        a, n, b = wls["a"], wls["a/n"], wls["b"]
-        for w in (a, n):
-            check_trace_reads(errs, objs, w)
-        pids = {r.get("pid") for r in objs if r.get("type") == "read"}
-        errs.true("read records of pids %s, want only %d and %d"
-                  % (sorted(pids - {a.pid, n.pid}), a.pid, n.pid),
-                  pids <= {a.pid, n.pid, a.sender_pid, n.sender_pid})
-        errs.true("read records of the excluded wl_cgb", not trace_records(objs, b.pid))
-        filter_check(errs, objs, summary, [a, n], [b], only_a(tree, wls))
-        for w in (a, n):
-            sock = find_socket(summary.get("sockets", []), w.done["conns"][0], "summary")
-            check_identity(errs, "trace summary", sock, w)
-    rec.check("cgroup_filter_trace", check)
+
+def check_filter_trace(errs, tree, wls, objs, summary):
+    """trace --cgroup a: read records and summary sockets of a and a/n only."""
+    a, n, b = wls["a"], wls["a/n"], wls["b"]
+    for w in (a, n):
+        check_trace_reads(errs, objs, w)
+    pids = {r.get("pid") for r in objs if r.get("type") == "read"}
+    errs.true("read records of pids %s, want only %d and %d"
+              % (sorted(pids - {a.pid, n.pid}), a.pid, n.pid),
+              pids <= {a.pid, n.pid, a.sender_pid, n.sender_pid})
+    errs.true("read records of the excluded wl_cgb", not trace_records(objs, b.pid))
+    filter_check(errs, objs, summary, [a, n], [b], only_a(tree, wls))
+    for w in (a, n):
+        sock = find_socket(summary.get("sockets", []), w.done["conns"][0], "summary")
+        check_identity(errs, "trace summary", sock, w)
 
 
 def hist_result(bs):
@@ -268,26 +288,28 @@ def t_cgroup_filter_hist(ctx, rec):
     tree, wls, (objs, summary) = run_in_cgroups(
         ctx, lambda t: ["hist", "-o", "json", "--cgroup", t.rel("a").lstrip("/")],
         result=hist_result)
+    rec.check("cgroup_filter_hist", lambda errs: check_filter_hist(errs, wls, summary))
 
-    def check(errs):
-        a, n, b = wls["a"], wls["a/n"], wls["b"]
-        groups = summary.get("groups", [])
-        gp = {g.get("pid") for g in groups}
-        errs.true("hist groups of pids %s with --cgroup a (want %d, %d)"
-                  % (sorted(gp, key=str), a.pid, n.pid),
-                  gp <= {a.pid, n.pid, a.sender_pid, n.sender_pid})
-        errs.true("a group of the excluded wl_cgb", not gp & {b.pid, b.sender_pid})
-        for w in (a, n):
-            conn = w.done["conns"][0]
-            mine = [g for g in groups if g.get("pid") == w.pid]
-            if len(mine) != 1:
-                errs.append("%d groups of %s (pid %d), want 1" % (len(mine), w.comm, w.pid))
-                continue
-            h = mine[0].get("hist", {}).get("read_bytes", {})
-            errs.eq("%s read_bytes count" % w.comm, h.get("count"), conn["reads"])
-            errs.eq("%s read_bytes buckets" % w.comm, hist_as_lists(h.get("buckets")),
-                    conn["hist"]["read_bytes"])
-    rec.check("cgroup_filter_hist", check)
+
+def check_filter_hist(errs, wls, summary):
+    """hist --cgroup a: groups of a's and a/n's readers, exact buckets."""
+    a, n, b = wls["a"], wls["a/n"], wls["b"]
+    groups = summary.get("groups", [])
+    gp = {g.get("pid") for g in groups}
+    errs.true("hist groups of pids %s with --cgroup a (want %d, %d)"
+              % (sorted(gp, key=str), a.pid, n.pid),
+              gp <= {a.pid, n.pid, a.sender_pid, n.sender_pid})
+    errs.true("a group of the excluded wl_cgb", not gp & {b.pid, b.sender_pid})
+    for w in (a, n):
+        conn = w.done["conns"][0]
+        mine = [g for g in groups if g.get("pid") == w.pid]
+        if len(mine) != 1:
+            errs.append("%d groups of %s (pid %d), want 1" % (len(mine), w.comm, w.pid))
+            continue
+        h = mine[0].get("hist", {}).get("read_bytes", {})
+        errs.eq("%s read_bytes count" % w.comm, h.get("count"), conn["reads"])
+        errs.eq("%s read_bytes buckets" % w.comm, hist_as_lists(h.get("buckets")),
+                conn["hist"]["read_bytes"])
 
 
 @scenario("cgroup_errors")

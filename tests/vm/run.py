@@ -66,9 +66,13 @@ META_PACKAGE = "linux-image-amd64"
 # size is where a tcp_recvmsg hook and the system-call tracepoints differ.
 # khist_*: the kernel side of histograms every pass (collector_config.
 # hist_every_pass), whose programs only load with that option on.
+# cgroup_tier_*: cgroup ids and paths, and the --cgroup filter every read hook
+# applies in the kernel (top, trace, hist), in one run (scen_cgroup_tiers.py).
 DEFAULT_ONLY = (r"^(reader_mix_ipv4|trace_reads|other_syscalls|many_iovecs|stalled_queue|"
                 r"flow_zw_sent_vs_capture|khist_records_every_pass|khist_hist_vs_workload|"
-                r"khist_gap_vs_workload|khist_fold_exact|khist_unfolded_counted)$")
+                r"khist_gap_vs_workload|khist_fold_exact|khist_unfolded_counted|"
+                r"cgroup_tier_paths|cgroup_tier_top|cgroup_tier_top_nested|cgroup_tier_trace|"
+                r"cgroup_tier_hist)$")
 
 # Scenarios run on one tier only, besides DEFAULT_ONLY (not with --only):
 # missed_reads_threads forces kretprobe misses (more reads in flight than
@@ -83,7 +87,8 @@ DEFAULT_ONLY = (r"^(reader_mix_ipv4|trace_reads|other_syscalls|many_iovecs|stall
 TIER_ONLY = {"kprobe": ["missed_reads_threads"],
              "auto": ["impair_loss_vs_tc", "impair_loss_binomial", "impair_loss_on_the_wire",
                       "impair_builtins"]}
-GUEST_MODULES = ["scen_stream.py", "stream_wl.py", "scen_khist.py", "scen_impair.py"]
+GUEST_MODULES = ["scen_stream.py", "stream_wl.py", "scen_khist.py", "scen_impair.py",
+                 "scen_cgroup.py", "scen_cgroup_tiers.py"]
 
 # Tests whose tolerance is finer than software emulation's timing noise:
 # in a guest they run and are reported, but count neither as passed nor as
