@@ -719,6 +719,9 @@ void model_set_drops(struct model *m, uint64_t cookie, uint32_t reason,
 
 		if (d->total && d->reason != reason)
 			continue;
+		if (d->reason != reason)	/* a slot held to 0, reused: */
+			for (int c = 0; c < MODEL_CURSORS; c++)	/* its own baseline */
+				s->mark[c].drops_reported[k] = 0;
 		d->reason = reason;
 		d->expected = drop_reason_class(m->reasons, reason) == DROP_EXPECTED;
 		d->total = total;
@@ -992,8 +995,11 @@ static void row_interval(const struct sock_entry *s, int c, struct sock_row *r)
 	counts_sub(&r->d, &s->total, &k->reported);
 	r->peak = k->peak_interval;
 	r->age_max_ns = k->age_max_interval_ns;
+	/* a reason's total can go down (a vanished socket's held to its last
+	 * record, model_set_drops): never a huge unsigned delta */
 	for (int j = 0; j < MODEL_DROP_REASONS; j++)
-		r->drops_by[j] = s->drops_by[j].total - k->drops_reported[j];
+		r->drops_by[j] = s->drops_by[j].total > k->drops_reported[j]
+				 ? s->drops_by[j].total - k->drops_reported[j] : 0;
 	r->drops_other = unlisted_drops(r);
 	split_drops(r);
 	r->folded = s->folded_sockets - k->folded_reported;

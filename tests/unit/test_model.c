@@ -1621,6 +1621,59 @@ static void test_vanished_drops_capped(void **state)
 	assert_int_equal(model_find(m, 2)->drops_by[0].total, 2);
 }
 
+/*
+ * A reason's total that goes down (a vanished socket's held to its last
+ * record after a cursor took more) gives no delta, never a wrapped one; a
+ * slot held to 0 and taken by another reason counts that reason from 0.
+ */
+static void test_vanished_drops_never_negative(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows;
+	int c = model_cursor_open(m, 0);
+	long n;
+
+	assert_true(c >= 0);
+	rec_read(&r, BS_REC_SOCK, 1, 100, "web", 3, 300, 0);
+	r.state.f.drops = 4;
+	apply(m, &r);
+	model_set_drops(m, 1, 5, 5);	/* the map, read after the walk: one more */
+	n = model_take_interval(m, c, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].drops_by[0], 5);
+	free(rows);
+	model_begin_pass(m);
+	model_end_pass(m);		/* closed, its record folded: vanished */
+	model_set_drops(m, 1, 5, 5);	/* held to the record's 4 */
+	assert_int_equal(model_find(m, 1)->drops_by[0].total, 4);
+	n = model_take_interval(m, c, &rows);
+	for (long i = 0; i < n; i++)
+		for (int j = 0; j < MODEL_DROP_REASONS; j++)
+			assert_int_equal(rows[i].drops_by[j], 0);
+	free(rows);
+
+	/* a socket whose reason is held to 0, its slot taken by another */
+	rec_read(&r, BS_REC_SOCK, 2, 100, "web", 3, 300, 0);
+	r.state.f.drops = 0;
+	apply(m, &r);
+	model_set_drops(m, 2, 5, 3);
+	n = model_take_interval(m, c, &rows);
+	free(rows);
+	model_begin_pass(m);
+	model_end_pass(m);		/* one walk missed it */
+	model_set_drops(m, 2, 5, 3);	/* held to its record's 0 */
+	assert_int_equal(model_find(m, 2)->drops_by[0].total, 0);
+	r.state.f.drops = 2;		/* found again, with drops of another reason */
+	apply(m, &r);
+	model_set_drops(m, 2, 7, 2);
+	n = model_take_interval(m, c, &rows);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].s->drops_by[0].reason, 7);
+	assert_int_equal(rows[0].drops_by[0], 2);
+	free(rows);
+}
+
 /* ---- cursors ------------------------------------------------------------ */
 
 /* Per-cursor sums of deltas, and what was applied. */
@@ -2102,6 +2155,7 @@ int main(void)
 		T(test_vanished_then_close_record),
 		T(test_fold_drops_unlisted),
 		T(test_vanished_drops_capped),
+		T(test_vanished_drops_never_negative),
 		T(test_cursor_open_bounds),
 		T(test_cursors_independent),
 		T(test_cursor_episodes),
