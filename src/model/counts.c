@@ -49,6 +49,14 @@ bool counts_any(const struct counts *c)
 	return false;
 }
 
+bool counts_torn(const struct counts *c)
+{
+	for (size_t i = 0; i < count_infos_n; i++)
+		if (count_get(c, &count_infos[i]) >> 63)
+			return true;
+	return false;
+}
+
 void count_json(struct json_writer *jw, const struct count_info *ci, const struct counts *c)
 {
 	jw_key(jw, ci->key);

@@ -119,6 +119,9 @@ void counts_sub(struct counts *out, const struct counts *a, const struct counts 
 /* a += b */
 void counts_add(struct counts *a, const struct counts *b);
 bool counts_any(const struct counts *c);
+/* A count past 2^63: a cumulative value caught while the kernel took
+ * something out of it before adding (never a real count). */
+bool counts_torn(const struct counts *c);
 
 struct json_writer;
 /* A count as JSON: its key and its value in the key's unit (nanoseconds

@@ -663,11 +663,25 @@ static struct sock_entry *fold_entry(struct model *m, const struct bs_fold_key *
 int model_apply_fold(struct model *m, const struct bs_fold_key *key,
 		     bool unowned, const struct bs_fold *f)
 {
-	struct sock_entry *s = fold_entry(m, key, unowned);
+	struct sock_entry *s;
+	struct counts t;
 
+	/*
+	 * A close folded while the iterator gives its gate back: the iterator
+	 * may take out what user space had before the close adds the whole
+	 * (bpf/sockets.bpf.c: gate_give, fold_close), and a read in between
+	 * sees values below zero. Kept as it was; the next pass reads it whole.
+	 */
+	memcpy(&t, &f->t, sizeof(t));
+	if (counts_torn(&t) || f->sockets >> 63)
+		return 0;
+	for (size_t i = 0; i < BS_HIST_N * BS_HIST_SLOTS; i++)
+		if ((&f->hist[0][0])[i] >> 63)
+			return 0;
+	s = fold_entry(m, key, unowned);
 	if (!s)
 		return -ENOMEM;
-	memcpy(&s->total, &f->t, sizeof(s->total));
+	memcpy(&s->total, &t, sizeof(s->total));
 	s->folded_sockets = f->sockets;
 	s->incomplete |= f->incomplete;
 	if (take_hist(s, (const uint64_t *)&f->hist[0][0]))

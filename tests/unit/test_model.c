@@ -1295,6 +1295,44 @@ static void test_fold_entry(void **state)
 	assert_null(model_find(m, 1));
 }
 
+/* A fold read while the kernel had taken out before adding (a count, the
+ * sockets or a histogram slot below zero) is not taken: the entry keeps
+ * what it had until a whole one comes (else a counter would leap to 2^64). */
+static void test_fold_torn_reading_kept(void **state)
+{
+	struct model *m = *state;
+	const struct sock_entry *s;
+	struct bs_fold f;
+
+	fold_init(&f, 3, 2);
+	assert_int_equal(apply_fold(m, 100, "web", false, &f), 0);
+	s = fold_of(m, 100);
+	assert_non_null(s);
+	for (int torn = 0; torn < 3; torn++) {
+		fold_init(&f, 4, 3);
+		if (torn == 0)
+			f.t.bytes = (uint64_t)-2;
+		else if (torn == 1)
+			f.sockets = (uint64_t)-1;
+		else
+			f.hist[BS_HIST_RET][7] = (uint64_t)-1;
+		assert_int_equal(apply_fold(m, 100, "web", false, &f), 0);
+		assert_int_equal(s->total.reads, 3);
+		assert_int_equal(s->total.bytes, 6);
+		assert_int_equal(s->folded_sockets, 2);
+		assert_int_equal(s->hist[BS_HIST_RET * BS_HIST_SLOTS + 7], 3);
+	}
+	fold_init(&f, 4, 3);
+	assert_int_equal(apply_fold(m, 100, "web", false, &f), 0);
+	assert_int_equal(s->total.reads, 4);
+	assert_int_equal(s->folded_sockets, 3);
+	/* a torn first reading makes no entry */
+	fold_init(&f, 1, 1);
+	f.t.reads = (uint64_t)-1;
+	assert_int_equal(apply_fold(m, 200, "new", false, &f), 0);
+	assert_null(fold_of(m, 200));
+}
+
 /* As many readers as the kernel's fold map holds, read back each pass: each
  * goes to its own entry, found again (through the index) every time. */
 static void test_fold_many_readers(void **state)
@@ -2148,6 +2186,7 @@ int main(void)
 		T(test_closer_owner),
 		T(test_fold_key_found_again),
 		T(test_fold_entry),
+		T(test_fold_torn_reading_kept),
 		T(test_fold_unowned),
 		T(test_fold_many_readers),
 		T(test_fold_vanished_and_rollup),
