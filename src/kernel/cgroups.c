@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 #include "kernel/cgroups.h"
 
@@ -23,6 +24,8 @@ struct cg_ent {
 	uint64_t id;
 	char *path;			/* below the root, "/" for the root */
 	char container[CGROUP_CONTAINER_LEN + 1];	/* "" for none */
+	bool gone;			/* a walk no longer found it */
+	uint64_t gone_s;		/* when the first such walk was (now_s) */
 };
 
 struct cgroups {
@@ -33,6 +36,7 @@ struct cgroups {
 	uint64_t misses[MISSES];	/* ring of ids a walk did not find */
 	unsigned nmiss;
 	uint64_t walks, left_out;
+	uint64_t (*now_s)(void);	/* seconds, for the grace of gone cgroups */
 };
 
 static bool is_hex64(const char *s, size_t n)
@@ -139,6 +143,14 @@ int cgroup2_mount_from(FILE *mountinfo, char *dir, size_t len)
 	return -ENOENT;
 }
 
+static uint64_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
 struct cgroups *cgroups_open(const char *mount_dir)
 {
 	struct cgroups *c = calloc(1, sizeof(*c));
@@ -146,6 +158,7 @@ struct cgroups *cgroups_open(const char *mount_dir)
 
 	if (!c)
 		return NULL;
+	c->now_s = mono_s;
 	if (mount_dir) {
 		snprintf(c->mount, sizeof(c->mount), "%s", mount_dir);
 		return c;
@@ -179,6 +192,11 @@ const char *cgroups_mount(const struct cgroups *c)
 	return c && c->mount[0] ? c->mount : NULL;
 }
 
+void cgroups_set_clock(struct cgroups *c, uint64_t (*now_s)(void))
+{
+	c->now_s = now_s ? now_s : mono_s;
+}
+
 void cgroups_new_pass(struct cgroups *c)
 {
 	if (c)
@@ -198,6 +216,24 @@ struct walk {
 	uint64_t left_out;
 };
 
+/* Room for `more` entries beyond w->n. */
+static int walk_reserve(struct walk *w, size_t more)
+{
+	size_t cap = w->cap ? w->cap : 256;
+	struct cg_ent *p;
+
+	while (cap < w->n + more)
+		cap *= 2;
+	if (cap == w->cap)
+		return 0;
+	p = realloc(w->ents, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	w->ents = p;
+	w->cap = cap;
+	return 0;
+}
+
 static int walk_add(struct walk *w, uint64_t id, const char *rel)
 {
 	struct cg_ent *e;
@@ -206,17 +242,12 @@ static int walk_add(struct walk *w, uint64_t id, const char *rel)
 		w->left_out++;
 		return 0;
 	}
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 256;
-		struct cg_ent *p = realloc(w->ents, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		w->ents = p;
-		w->cap = cap;
-	}
+	if (walk_reserve(w, 1))
+		return -ENOMEM;
 	e = &w->ents[w->n];
 	e->id = id;
+	e->gone = false;
+	e->gone_s = 0;
 	e->path = strdup(rel[0] ? rel : "/");
 	if (!e->path)
 		return -ENOMEM;
@@ -277,7 +308,55 @@ static int by_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Walks the mount and puts the table it made in place of the old one. */
+static const struct cg_ent *find_in(const struct cg_ent *ents, size_t n, uint64_t id)
+{
+	struct cg_ent key = { .id = id };
+
+	if (!n)
+		return NULL;	/* ents may be NULL when empty */
+	return bsearch(&key, ents, n, sizeof(*ents), by_id);
+}
+
+/*
+ * The old table's cgroups that the walk (w, sorted) did not find: gone.
+ * Each is kept, its path and container moved into w, until
+ * CGROUPS_GONE_KEEP_S after the first walk that missed it: its sockets'
+ * last counts (close records, the kernel's folds) arrive after the cgroup
+ * is removed and must still carry its path. Beyond that, or with the table
+ * full, it is left in the old table, which is freed.
+ */
+static int keep_gone(struct walk *w, struct cgroups *c)
+{
+	size_t found = w->n, room = CGROUPS_MAX - w->n;
+	uint64_t now = c->now_s();
+
+	if (walk_reserve(w, c->n < room ? c->n : room))
+		return -ENOMEM;	/* nothing moved yet: the old table is whole */
+	for (size_t i = 0; i < c->n; i++) {
+		struct cg_ent *e = &c->ents[i];
+
+		if (find_in(w->ents, found, e->id))
+			continue;
+		if (!e->gone) {
+			e->gone = true;
+			e->gone_s = now;
+		}
+		if (now - e->gone_s >= CGROUPS_GONE_KEEP_S)
+			continue;
+		if (w->n == CGROUPS_MAX) {
+			w->left_out++;
+			continue;
+		}
+		w->ents[w->n++] = *e;
+		e->path = NULL;	/* w's now */
+	}
+	return 0;
+}
+
+/*
+ * Walks the mount and puts the table it made, with the cgroups gone
+ * recently (keep_gone), in place of the old one.
+ */
 static int walk(struct cgroups *c)
 {
 	struct walk w = { 0 };
@@ -289,12 +368,16 @@ static int walk(struct cgroups *c)
 	if (fd < 0)
 		return -errno;
 	err = walk_dir(&w, fd, rel, 0);
+	if (!err && w.n > 1)	/* ents may be NULL when empty */
+		qsort(w.ents, w.n, sizeof(*w.ents), by_id);
+	if (!err)
+		err = keep_gone(&w, c);
 	if (err) {
 		drop_entries(w.ents, w.n);
 		free(w.ents);
 		return err;
 	}
-	if (w.n > 1)	/* ents may be NULL when empty */
+	if (w.n > 1)
 		qsort(w.ents, w.n, sizeof(*w.ents), by_id);
 	drop_entries(c->ents, c->n);
 	free(c->ents);
@@ -307,11 +390,7 @@ static int walk(struct cgroups *c)
 
 static const struct cg_ent *find(const struct cgroups *c, uint64_t id)
 {
-	struct cg_ent key = { .id = id };
-
-	if (!c->n)
-		return NULL;
-	return bsearch(&key, c->ents, c->n, sizeof(*c->ents), by_id);
+	return find_in(c->ents, c->n, id);
 }
 
 static bool missed(const struct cgroups *c, uint64_t id)

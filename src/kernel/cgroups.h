@@ -6,6 +6,13 @@
  * remembers id -> path; an id it does not know makes it walk again, at most
  * once per pass (cgroups_new_pass), so a reader in a cgroup made since is
  * found and an id whose cgroup is gone costs one walk, not one per lookup.
+ * A walk keeps the cgroups it no longer finds for CGROUPS_GONE_KEEP_S after
+ * the first walk that missed them: the last counts of a removed cgroup's
+ * sockets (close records, the kernel's folds, a pass or two later; an
+ * aggregate's, longer) still carry its path. The first walk after that
+ * drops them, so the table holds the cgroups there now and those removed
+ * in the last CGROUPS_GONE_KEEP_S (until a walk: the table changes only
+ * then), never more than CGROUPS_MAX in all.
  */
 #ifndef BUFSCOPE_CGROUPS_H
 #define BUFSCOPE_CGROUPS_H
@@ -17,6 +24,8 @@
 
 /* cgroups the table holds at most (a bigger tree: the rest unknown, counted) */
 #define CGROUPS_MAX 65536
+/* how long a walk keeps a cgroup it no longer finds: 10 minutes */
+#define CGROUPS_GONE_KEEP_S 600
 /* the container id: 64 hex digits, all of them, lowercase as found */
 #define CGROUP_CONTAINER_LEN 64
 
@@ -33,15 +42,19 @@ void cgroups_free(struct cgroups *c);
 /* The cgroup2 mount point, NULL if there is none. */
 const char *cgroups_mount(const struct cgroups *c);
 
+/* The clock of the grace above, in seconds (tests); NULL: CLOCK_MONOTONIC. */
+void cgroups_set_clock(struct cgroups *c, uint64_t (*now_s)(void));
+
 /* A pass begins: the next lookup of an unknown id may walk the tree again. */
 void cgroups_new_pass(struct cgroups *c);
 
 /*
  * The cgroup's path below the cgroup2 root as /proc/PID/cgroup shows it
  * ("/" for the root, "/system.slice/nginx.service"), as found on disk: not
- * escaped, the caller escapes it for its output. NULL: unknown (0, gone
- * before it was ever seen, outside the mount, or no cgroup2). The string is
- * valid until the next call on c.
+ * escaped, the caller escapes it for its output; a removed cgroup's for
+ * CGROUPS_GONE_KEEP_S after a walk first missed it. NULL: unknown (0, gone
+ * before it was ever seen or gone longer, outside the mount, or no
+ * cgroup2). The string is valid until the next call on c.
  */
 const char *cgroups_path(struct cgroups *c, uint64_t id);
 /* The container id in that path (cgroup_container_id), NULL if none. */
@@ -59,7 +72,8 @@ int cgroups_rel_of_dir(const struct cgroups *c, const char *dir, char *rel, size
 /* Is the cgroup at path rel top itself or below it? */
 bool cgroup_path_under(const char *rel, const char *top);
 
-/* Walks made and cgroups left out because the table was full, for -v. */
+/* Walks made and cgroups left out (or gone ones dropped early) because the
+ * table was full, for -v. */
 void cgroups_stats(const struct cgroups *c, uint64_t *walks, uint64_t *left_out);
 
 /*

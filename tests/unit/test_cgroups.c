@@ -3,13 +3,14 @@
  * Unit tests of src/kernel/cgroups.c: the container-id rule, the cgroup2
  * mount in mountinfo, the id -> path table over a directory tree (a cgroup's
  * id is its directory's inode number, as on cgroup2), its walks at most once
- * per pass, and --cgroup arguments.
+ * per pass, removed cgroups kept for a grace time, and --cgroup arguments.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,7 +215,8 @@ static void test_paths(void **state)
 }
 
 /* A cgroup made after the walk is found on the next pass, not before; an
- * id looked for in vain is not walked for again; a removed one goes. */
+ * id looked for in vain is not walked for again; a removed one stays
+ * (test_gone_kept). */
 static void test_walks_per_pass(void **state)
 {
 	struct tree *t = *state;
@@ -241,13 +243,88 @@ static void test_walks_per_pass(void **state)
 	assert_null(cgroups_container(c, 0xdead0000beefULL));
 	cgroups_stats(c, &walks, &left);
 	assert_int_equal(walks, 3);
-	/* removed: known until a walk no longer finds it */
+	/* removed: still known after a walk (for the grace time) */
 	rmdir_in(t, "/a");
 	assert_string_equal(cgroups_path(c, a), "/a");
 	cgroups_new_pass(c);
 	assert_null(cgroups_path(c, 0xdead0000beeeULL));	/* walks */
-	assert_null(cgroups_path(c, a));
+	assert_string_equal(cgroups_path(c, a), "/a");
+	cgroups_stats(c, &walks, &left);
+	assert_int_equal(walks, 4);
 	cgroups_free(c);
+}
+
+static uint64_t fake_now_s;
+
+static uint64_t fake_clock(void)
+{
+	return fake_now_s;
+}
+
+/* A new pass: the cgroup at rel, made since the last walk, makes one. */
+static void walk_for_new(const struct tree *t, struct cgroups *c, const char *rel,
+			 uint64_t walks_before)
+{
+	uint64_t walks, left;
+
+	cgroups_new_pass(c);
+	assert_string_equal(cgroups_path(c, id_in(t, rel)), rel);
+	cgroups_stats(c, &walks, &left);
+	assert_int_equal(walks, walks_before + 1);
+	assert_int_equal(left, 0);
+}
+
+/*
+ * A container's cgroup removed, another made: the walk that finds the new
+ * one keeps the removed one's path and container id (its sockets' last
+ * counts arrive after it is gone), through walks, until CGROUPS_GONE_KEEP_S
+ * after the first walk that missed it; the first walk after that drops it.
+ */
+static void test_gone_kept(void **state)
+{
+	static const char ctr[] = "/system.slice/docker-" HEX64 ".scope";
+	struct tree *t = *state;
+	struct cgroups *c;
+	char dir[512];
+	uint64_t a;
+	int keep;
+
+	mkdir_in(t, "/system.slice");
+	mkdir_in(t, ctr);
+	c = cgroups_open(t->root);
+	assert_non_null(c);
+	fake_now_s = 5000;
+	cgroups_set_clock(c, fake_clock);
+	a = id_in(t, ctr);
+	assert_string_equal(cgroups_path(c, a), ctr);	/* walk 1 */
+	assert_string_equal(cgroups_container(c, a), HEX64);
+	/* a's directory held open while gone: on ext4 (not cgroup2) a
+	 * directory made later could reuse its inode number, its id */
+	snprintf(dir, sizeof(dir), "%s%s", t->root, ctr);
+	keep = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(keep >= 0);
+	rmdir_in(t, ctr);
+	mkdir_in(t, "/b");
+	walk_for_new(t, c, "/b", 1);			/* walk 2: a is gone */
+	assert_string_equal(cgroups_path(c, a), ctr);
+	assert_string_equal(cgroups_container(c, a), HEX64);
+	/* one second short of the grace: another walk keeps it */
+	fake_now_s += CGROUPS_GONE_KEEP_S - 1;
+	mkdir_in(t, "/c");
+	walk_for_new(t, c, "/c", 2);
+	assert_string_equal(cgroups_path(c, a), ctr);
+	assert_string_equal(cgroups_container(c, a), HEX64);
+	/* the grace counts from walk 2, not from the last walk: now it goes */
+	fake_now_s += 1;
+	mkdir_in(t, "/d");
+	walk_for_new(t, c, "/d", 3);
+	assert_null(cgroups_path(c, a));
+	assert_null(cgroups_container(c, a));
+	/* those still there stay */
+	assert_string_equal(cgroups_path(c, id_in(t, "/b")), "/b");
+	assert_string_equal(cgroups_path(c, id_in(t, "/system.slice")), "/system.slice");
+	cgroups_free(c);
+	close(keep);
 }
 
 /* No cgroup2: everything unknown, nothing walked. */
@@ -337,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_mountinfo),
 		cmocka_unit_test_setup_teardown(test_paths, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_walks_per_pass, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_gone_kept, tree_setup, tree_teardown),
 		cmocka_unit_test(test_no_mount),
 		cmocka_unit_test_setup_teardown(test_resolve_arg, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_holder, tree_setup, tree_teardown),

@@ -2,8 +2,8 @@
 /*
  * serve's exposition from a model fed with records: counters per label set
  * that keep growing when sockets close and leave the model, bucket edges,
- * +Inf = _count, label escaping, --max-series folding, both formats, and
- * every family listed in docs/metrics.md.
+ * +Inf = _count, label escaping, --max-series folding, a removed cgroup's
+ * labels, both formats, and every family listed in docs/metrics.md.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,9 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "bufscope/log2.h"
+#include "kernel/cgroups.h"
 #include "model/model.h"
 #include "serve/exporter.h"
 
@@ -252,6 +256,76 @@ static void test_max_series(void **state)
 	free(b);
 }
 
+#define CTR "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define JOB_A "process=\"web\",cgroup=\"/docker-" CTR ".scope\",container=\"" CTR \
+	"\",port=\"8080\""
+
+/*
+ * A container's socket reads 3, its process exits (the close, 5 reads in
+ * all, waits in the ring) and its cgroup is removed; another cgroup's
+ * socket, looked up first, makes the resolver walk again. The close's 2
+ * reads still go to the removed cgroup's label set, none to cgroup="".
+ */
+static void test_removed_cgroup_labels(void **state)
+{
+	struct fixture *f = *state;
+	struct exporter_config cfg = { .labels = LABELS_DEFAULT,
+				       .max_series = EXPORTER_MAX_SERIES };
+	char root[] = "/tmp/bs-exp-cg-XXXXXX", a[160], b[64];
+	struct bs_sock_rec r;
+	struct cgroups *cg;
+	struct stat st;
+	uint64_t ida;
+	int keep;
+	char *body;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(a, sizeof(a), "%s/docker-" CTR ".scope", root);
+	snprintf(b, sizeof(b), "%s/job-b", root);
+	assert_int_equal(mkdir(a, 0755), 0);
+	assert_int_equal(stat(a, &st), 0);
+	ida = st.st_ino;
+	cg = cgroups_open(root);
+	assert_non_null(cg);
+	exporter_free(f->x);
+	f->x = exporter_new(&cfg);
+	assert_non_null(f->x);
+	assert_int_equal(exporter_attach(f->x, &f->m, NULL, NULL, cg), 0);
+
+	cgroups_new_pass(cg);
+	rec_reads(&r, BS_REC_SOCK, 1, "web", 8080, true, 3, 10);
+	r.state.reader.cgroup_id = ida;
+	pass(f, &r, 1);
+	/* a's directory held open: on ext4 job-b could get its inode number */
+	keep = open(a, O_RDONLY | O_DIRECTORY);
+	assert_true(keep >= 0);
+	assert_int_equal(rmdir(a), 0);
+	assert_int_equal(mkdir(b, 0755), 0);
+	assert_int_equal(stat(b, &st), 0);
+	cgroups_new_pass(cg);
+	rec_reads(&r, BS_REC_SOCK, 2, "web", 8080, true, 1, 10);
+	r.state.reader.cgroup_id = st.st_ino;
+	pass(f, &r, 1);
+	cgroups_new_pass(cg);
+	rec_reads(&r, BS_REC_CLOSE, 1, "web", 8080, true, 5, 10);
+	r.state.reader.cgroup_id = ida;
+	pass(f, &r, 1);
+
+	body = render(f->x, false);
+	assert_int_equal(value_of(body, "bufscope_reads_total{" JOB_A "}"), 5);
+	assert_int_equal(value_of(body, "bufscope_read_bytes_total{" JOB_A "}"), 50);
+	assert_int_equal(value_of(body, "bufscope_reads_total{process=\"web\",cgroup=\"/job-b\","
+				  "container=\"\",port=\"8080\"}"), 1);
+	assert_null(strstr(body, "cgroup=\"\""));
+	free(body);
+	exporter_free(f->x);
+	f->x = NULL;
+	cgroups_free(cg);
+	close(keep);
+	assert_int_equal(rmdir(b), 0);
+	assert_int_equal(rmdir(root), 0);
+}
+
 static void test_labels_parse(void **state)
 {
 	unsigned mask;
@@ -303,6 +377,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_never_decreases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_label_escaping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_series, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_removed_cgroup_labels, setup, teardown),
 		cmocka_unit_test(test_labels_parse),
 		cmocka_unit_test_setup_teardown(test_families_documented, setup, teardown),
 	};
