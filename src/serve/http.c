@@ -336,6 +336,7 @@ static int open_listener(const char *text, struct http_listen_addr *a, int *fd, 
 
 
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <zlib.h>
 
@@ -411,6 +412,11 @@ static enum MHD_Result send_text(struct http_server *s, struct MHD_Connection *c
 static bool client_cert_ok(const struct webconfig *w, struct MHD_Connection *c,
 			   const char **why)
 {
+	/* the certificate's extended key usage must allow clientAuth (or any
+	 * purpose), as Go's crypto/tls asks; none at all allows every purpose.
+	 * Without it, a server certificate the same CA signed would pass. */
+	gnutls_typed_vdata_st purpose = { GNUTLS_DT_KEY_PURPOSE_OID,
+					  (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0 };
 	const union MHD_ConnectionInfo *ci;
 	unsigned status = 0;
 	int r;
@@ -422,10 +428,16 @@ static bool client_cert_ok(const struct webconfig *w, struct MHD_Connection *c,
 		*why = "no TLS session\n";
 		return false;
 	}
-	r = gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session, &status);
+	r = gnutls_certificate_verify_peers((gnutls_session_t)ci->tls_session, &purpose, 1,
+					    &status);
 	if (r == GNUTLS_E_NO_CERTIFICATE_FOUND) {
 		*why = "a client certificate is required\n";
 		return w->client_auth == WEBCONFIG_VERIFY_CLIENT_CERT_IF_GIVEN;
+	}
+	if (r == 0 && status == (GNUTLS_CERT_INVALID | GNUTLS_CERT_PURPOSE_MISMATCH)) {
+		*why = "the client certificate is not for client authentication (its "
+			"extended key usage lacks clientAuth)\n";
+		return false;
 	}
 	if (r < 0 || status) {
 		*why = "the client certificate does not verify against the client CA "

@@ -1050,8 +1050,26 @@ static void test_listen_any_and_ipv6(void **state UNUSED)
 
 #define EC_KEY "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
 
+/* A certificate name.crt/key signed by the client CA with the extended key
+ * usage eku (openssl's names); checked to show as shown in its text. */
+static void ca_signed(const char *name, const char *eku, const char *shown)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "printf 'extendedKeyUsage=%s\\n' >%s.ext && "
+		 "openssl req " EC_KEY " -keyout %s.key -out %s.csr -subj /CN=%s && "
+		 "openssl x509 -req -in %s.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+		 "-extfile %s.ext -out %s.crt -days 1 && "
+		 "openssl x509 -in %s.crt -noout -ext extendedKeyUsage | grep -qx ' *%s'",
+		 eku, name, name, name, name, name, name, name, name, shown);
+	run(cmd);
+}
+
 /* server.crt/key (self-signed, for 127.0.0.1), a CA, client.crt signed by
- * it and rogue.crt signed by nobody. */
+ * it (no extended key usage), rogue.crt signed by nobody, and certificates
+ * the CA signed with extended key usages: eku-client.crt (clientAuth),
+ * eku-server.crt (serverAuth only: another host's server certificate),
+ * eku-both.crt (both), eku-any.crt (anyExtendedKeyUsage). */
 static int setup_certs(void **state UNUSED)
 {
 	if (dir_setup(NULL))
@@ -1065,6 +1083,13 @@ static int setup_certs(void **state UNUSED)
 	    "-out client.crt -days 1");
 	run("openssl req -x509 " EC_KEY " -keyout rogue.key -out rogue.crt -days 1 "
 	    "-subj /CN=scraper");
+	/* client.crt has no extended key usage, which allows every purpose */
+	run("! openssl x509 -in client.crt -noout -text | grep -q 'Extended Key Usage'");
+	ca_signed("eku-client", "clientAuth", "TLS Web Client Authentication");
+	ca_signed("eku-server", "serverAuth", "TLS Web Server Authentication");
+	ca_signed("eku-both", "serverAuth,clientAuth",
+		  "TLS Web Server Authentication, TLS Web Client Authentication");
+	ca_signed("eku-any", "anyExtendedKeyUsage", "Any Extended Key Usage");
 	return 0;
 }
 
@@ -1199,6 +1224,24 @@ static void test_tls_client_cert(void **state UNUSED)
 	assert_string_equal(c.body, "the client certificate does not verify against the "
 			    "client CA (not signed by it, or expired)\n");
 	assert_int_equal(atomic_load(&st.calls), 1);
+	/* signed by the CA, but for servers only (another host's exporter
+	 * certificate): refused, as Go's crypto/tls refuses it */
+	curl(http_port(s), "/metrics", "--cert eku-server.crt --key eku-server.key", &c);
+	assert_int_equal(c.code, 403);
+	assert_string_equal(c.body, "the client certificate is not for client "
+			    "authentication (its extended key usage lacks clientAuth)\n");
+	/* clientAuth, clientAuth among others, any purpose: accepted */
+	for (const char **n = (const char *[]){ "eku-client", "eku-both", "eku-any", NULL };
+	     *n; n++) {
+		char opts[128];
+
+		snprintf(opts, sizeof(opts), "--cert %s.crt --key %s.key", *n, *n);
+		curl(http_port(s), "/metrics", opts, &c);
+		if (c.code != 200)
+			fail_msg("%s: %d %s", *n, c.code, c.body);
+		assert_string_equal(c.body, TEXT_BODY);
+	}
+	assert_int_equal(atomic_load(&st.calls), 4);
 	http_stop(s);
 	webconfig_free(&w);
 
@@ -1212,6 +1255,10 @@ static void test_tls_client_cert(void **state UNUSED)
 	curl(http_port(s), "/metrics", "--cert rogue.crt --key rogue.key", &c);
 	assert_int_equal(c.code, 403);
 	curl(http_port(s), "/metrics", "--cert client.crt --key client.key", &c);
+	assert_int_equal(c.code, 200);
+	curl(http_port(s), "/metrics", "--cert eku-server.crt --key eku-server.key", &c);
+	assert_int_equal(c.code, 403);
+	curl(http_port(s), "/metrics", "--cert eku-client.crt --key eku-client.key", &c);
 	assert_int_equal(c.code, 200);
 	http_stop(s);
 	webconfig_free(&w);
