@@ -554,6 +554,19 @@ static void test_gzip(void **state UNUSED)
 #define GET_HEALTHY "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n"
 #define GET_METRICS "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
 
+/* raw on a new connection gets the status want, then the close. */
+static void expect_closed_after(uint16_t port, const char *raw, int want)
+{
+	static struct conn k;
+	struct reply r;
+
+	conn_open(&k, port);
+	conn_expect(&k, raw, false, want, true, &r);
+	reply_free(&r);
+	assert_false(conn_fill(&k));	/* the server's FIN, nothing more */
+	close(k.fd);
+}
+
 /* Every answer keeps the connection open: the requests after a GET, a
  * HEAD, a 404 and a 405 with a body (read and dropped) are all answered on
  * the same TCP connection, pipelined too; a body too long to read through,
@@ -605,12 +618,8 @@ static void test_keep_alive(void **state UNUSED)
 	assert_int_equal(atomic_load(&st.calls), 3);
 
 	/* a body over 64 KiB is not read: 405 at once, then the close */
-	conn_open(&k, http_port(s));
-	conn_expect(&k, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n\r\n"
-		    "abc", false, 405, true, &r);
-	reply_free(&r);
-	assert_false(conn_fill(&k));
-	close(k.fd);
+	expect_closed_after(http_port(s), "POST /metrics HTTP/1.1\r\nHost: x\r\n"
+			    "Content-Length: 65537\r\n\r\nabc", 405);
 	/* 64 KiB exactly is read through */
 	conn_open(&k, http_port(s));
 	{
@@ -626,25 +635,13 @@ static void test_keep_alive(void **state UNUSED)
 	reply_free(&r);
 	close(k.fd);
 	/* chunked: no length announced, likewise closed */
-	conn_open(&k, http_port(s));
-	conn_expect(&k, "POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-		    "5\r\nhello\r\n0\r\n\r\n", false, 405, true, &r);
-	reply_free(&r);
-	assert_false(conn_fill(&k));
-	close(k.fd);
-	/* a client that asks for the close gets it */
-	conn_open(&k, http_port(s));
-	conn_expect(&k, "GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-		    false, 200, true, &r);
-	reply_free(&r);
-	assert_false(conn_fill(&k));
-	close(k.fd);
-	/* and so does an HTTP/1.0 client (no keep-alive asked) */
-	conn_open(&k, http_port(s));
-	conn_expect(&k, "GET /-/healthy HTTP/1.0\r\n\r\n", false, 200, true, &r);
-	reply_free(&r);
-	assert_false(conn_fill(&k));
-	close(k.fd);
+	expect_closed_after(http_port(s), "POST /metrics HTTP/1.1\r\nHost: x\r\n"
+			    "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 405);
+	/* a client that asks for the close gets it, and so does an HTTP/1.0
+	 * client (no keep-alive asked) */
+	expect_closed_after(http_port(s), "GET /-/healthy HTTP/1.1\r\nHost: x\r\n"
+			    "Connection: close\r\n\r\n", 200);
+	expect_closed_after(http_port(s), "GET /-/healthy HTTP/1.0\r\n\r\n", 200);
 	http_stop(s);
 }
 
