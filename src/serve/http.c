@@ -336,6 +336,7 @@ static int open_listener(const char *text, struct http_listen_addr *a, int *fd, 
 
 
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <zlib.h>
 
@@ -343,6 +344,9 @@ static int open_listener(const char *text, struct http_listen_addr *a, int *fd, 
 
 #define REALM "bufscope"
 #define ALLOW "GET, HEAD"
+/* A request body (no endpoint takes one) up to this long is read and
+ * dropped, so the connection stays open; a longer one closes it. */
+#define BODY_DISCARD_MAX (64 * 1024)
 /* Below this, gzip saves less than it costs. */
 #define GZIP_MIN 1024
 
@@ -408,6 +412,11 @@ static enum MHD_Result send_text(struct http_server *s, struct MHD_Connection *c
 static bool client_cert_ok(const struct webconfig *w, struct MHD_Connection *c,
 			   const char **why)
 {
+	/* the certificate's extended key usage must allow clientAuth (or any
+	 * purpose), as Go's crypto/tls asks; none at all allows every purpose.
+	 * Without it, a server certificate the same CA signed would pass. */
+	gnutls_typed_vdata_st purpose = { GNUTLS_DT_KEY_PURPOSE_OID,
+					  (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0 };
 	const union MHD_ConnectionInfo *ci;
 	unsigned status = 0;
 	int r;
@@ -419,10 +428,16 @@ static bool client_cert_ok(const struct webconfig *w, struct MHD_Connection *c,
 		*why = "no TLS session\n";
 		return false;
 	}
-	r = gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session, &status);
+	r = gnutls_certificate_verify_peers((gnutls_session_t)ci->tls_session, &purpose, 1,
+					    &status);
 	if (r == GNUTLS_E_NO_CERTIFICATE_FOUND) {
 		*why = "a client certificate is required\n";
 		return w->client_auth == WEBCONFIG_VERIFY_CLIENT_CERT_IF_GIVEN;
+	}
+	if (r == 0 && status == (GNUTLS_CERT_INVALID | GNUTLS_CERT_PURPOSE_MISMATCH)) {
+		*why = "the client certificate is not for client authentication (its "
+			"extended key usage lacks clientAuth)\n";
+		return false;
 	}
 	if (r < 0 || status) {
 		*why = "the client certificate does not verify against the client CA "
@@ -529,16 +544,14 @@ static enum MHD_Result send_metrics(struct http_server *s, struct MHD_Connection
 		    HTTP_CONTENT_TYPE_OPENMETRICS : HTTP_CONTENT_TYPE_TEXT);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version,
-				  const char *upload, size_t *upload_size, void **req)
+/* Answers a request whole (its body, if any, read or not): auth, route. */
+static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *c,
+			      const char *url, const char *method)
 {
-	struct http_server *s = cls;
 	const char *why = NULL;
 	enum http_endpoint ep;
 	unsigned status;
 
-	(void)version, (void)upload, (void)upload_size, (void)req;
 	/* auth first, on every path, as the exporter-toolkit does */
 	if (!client_cert_ok(s->web, c, &why))
 		return send_text(s, c, MHD_HTTP_FORBIDDEN, why);
@@ -570,6 +583,50 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (ep == HTTP_EP_HEALTHY)
 		return send_text(s, c, MHD_HTTP_OK, "OK");
 	return respond(s, c, MHD_HTTP_OK, static_body(s->landing), "text/html; charset=utf-8");
+}
+
+/* Whether the request announces a body bufscope does not read through:
+ * longer than BODY_DISCARD_MAX, or chunked (of no announced length). */
+static bool body_too_long(struct MHD_Connection *c)
+{
+	const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char *end;
+	unsigned long long n;
+
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return true;
+	if (!len)
+		return false;
+	errno = 0;
+	n = strtoull(len, &end, 10);
+	return errno || *end || n > BODY_DISCARD_MAX;
+}
+
+/* libmicrohttpd calls this once with the headers, once per piece of the
+ * body, and once more when the request is whole. A response queued at the
+ * first call is "early" to it (0.9.75), even for a request with no body,
+ * and it closes the connection after it (Connection: close): so the first
+ * call only marks the request (*req) and the answer comes with the last,
+ * which keeps the connection open for Prometheus' next scrape. A
+ * body (no endpoint takes one) is read and dropped; one longer than
+ * BODY_DISCARD_MAX is answered at once instead, and the connection closed. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version,
+				  const char *upload, size_t *upload_size, void **req)
+{
+	static char seen;	/* the mark: the headers' call is done */
+
+	(void)version, (void)upload;
+	if (!*req) {
+		*req = &seen;
+		if (!body_too_long(c))
+			return MHD_YES;
+	} else if (*upload_size) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return answer(cls, c, url, method);
 }
 
 /* libmicrohttpd's messages (a failed handshake, a client over the limit)

@@ -791,6 +791,24 @@ static void cache_get(struct webconfig_cache *c, size_t i, bool known, char *buf
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* A bcrypt hash's cost, its two digits after "$2y$" (is_bcrypt checked them). */
+static int bcrypt_cost(const char *hash)
+{
+	return (hash[4] - '0') * 10 + (hash[5] - '0');
+}
+
+const char *webconfig_decoy_hash(const struct webconfig *w)
+{
+	size_t best = 0;
+
+	if (!w || !w->n_users)
+		return NULL;
+	for (size_t i = 1; i < w->n_users; i++)
+		if (bcrypt_cost(w->users[i].hash) > bcrypt_cost(w->users[best].hash))
+			best = i;
+	return w->users[best].hash;
+}
+
 bool webconfig_check_basic(const struct webconfig *w, const char *user, const char *pass)
 {
 	struct webconfig_cache *c;
@@ -809,9 +827,10 @@ bool webconfig_check_basic(const struct webconfig *w, const char *user, const ch
 	cache_get(c, i, known, remembered, sizeof(remembered));
 	if (crypt_matches(pass, remembered, remembered))
 		return known;
-	/* An unknown user is checked against the first user's hash, so both
-	 * cost one bcrypt of the same cost; the result is refused anyway. */
-	hash = w->users[known ? i : 0].hash;
+	/* An unknown user is checked against the costliest user hash (the
+	 * result is refused anyway): it takes as long as a user of that cost,
+	 * not less, whichever hash is first. */
+	hash = known ? w->users[i].hash : webconfig_decoy_hash(w);
 	pthread_mutex_lock(&c->bcrypt);
 	ok = crypt_matches(pass, hash, hash);
 	pthread_mutex_unlock(&c->bcrypt);

@@ -60,13 +60,18 @@ bool webconfig_has_users(const struct webconfig *w);
 
 /*
  * Whether user and pass match a basic_auth_users entry (bcrypt, compared in
- * constant time; an unknown user costs the same bcrypt as a known one).
+ * constant time; an unknown user costs a bcrypt of the highest cost among
+ * the users' hashes, webconfig_decoy_hash's).
  * A password once verified is remembered as a salted SHA-256 crypt, so a
  * scrape every few seconds does not pay a bcrypt each time. Thread-safe;
  * bcrypts run one at a time, and a remembered password never waits for
  * them (a client trying passwords does not delay the scrapes).
  */
 bool webconfig_check_basic(const struct webconfig *w, const char *user, const char *pass);
+
+/* The hash an unknown user's password is checked against: the users' hash
+ * of the highest bcrypt cost (the first of equals); NULL without users. */
+const char *webconfig_decoy_hash(const struct webconfig *w);
 
 /* The GnuTLS priority string for min_version..max_version, in buf. */
 const char *webconfig_tls_priorities(const struct webconfig *w, char *buf, size_t len);

@@ -5,6 +5,7 @@
  * reply checked) and, for TLS, with curl and a certificate openssl makes in
  * a temporary directory. No root needed.
  */
+#define _GNU_SOURCE	/* memmem */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -243,6 +244,92 @@ static void reply_free(struct reply *r)
 	r->body = NULL;
 }
 
+/* ---- one connection, several requests (keep-alive) ---- */
+
+struct conn {
+	int fd;
+	char buf[1 << 17];	/* read and not yet taken as a reply */
+	size_t n;
+};
+
+static void conn_open(struct conn *k, uint16_t port)
+{
+	k->fd = dial("127.0.0.1", port, 5);
+	k->n = 0;
+}
+
+/* Reads more into k->buf: false when the server closed (or timed out). */
+static bool conn_fill(struct conn *k)
+{
+	ssize_t got;
+
+	assert_true(k->n < sizeof(k->buf));
+	got = recv(k->fd, k->buf + k->n, sizeof(k->buf) - k->n, 0);
+	if (got <= 0)
+		return false;
+	k->n += (size_t)got;
+	return true;
+}
+
+/* The next reply on k: the head, then Content-Length bytes of body (none
+ * after a HEAD); the bytes after it stay for the next. status 0 when the
+ * connection closed before a whole reply. */
+static void conn_reply(struct conn *k, bool head, struct reply *r)
+{
+	char *sep;
+	const char *cl;
+	size_t hlen, blen;
+
+	memset(r, 0, sizeof(*r));
+	while (!(sep = memmem(k->buf, k->n, "\r\n\r\n", 4)))
+		if (!conn_fill(k))
+			return;
+	hlen = (size_t)(sep + 4 - k->buf);
+	assert_true(hlen < sizeof(r->head));
+	snprintf(r->head, sizeof(r->head), "%.*s", (int)(hlen - 2), k->buf);
+	cl = header(r, "Content-Length");
+	assert_non_null(cl);	/* every answer says its length */
+	blen = head ? 0 : strtoul(cl, NULL, 10);
+	while (k->n < hlen + blen)
+		if (!conn_fill(k))
+			return;
+	assert_int_equal(strncmp(k->buf, "HTTP/1.1 ", 9), 0);
+	r->status = atoi(k->buf + 9);
+	r->body = malloc(blen + 1);
+	memcpy(r->body, k->buf + hlen, blen);
+	r->body[blen] = 0;
+	r->body_len = blen;
+	memmove(k->buf, k->buf + hlen + blen, k->n - hlen - blen);
+	k->n -= hlen + blen;
+}
+
+/* Sends raw on k and takes one reply: the status, checked with want; the
+ * connection kept open (no Connection: close) unless want_close. */
+static void conn_expect(struct conn *k, const char *raw, bool head, int want, bool want_close,
+			struct reply *r)
+{
+	const char *conn;
+
+	if (raw)
+		send_all(k->fd, raw);
+	conn_reply(k, head, r);
+	if (r->status != want)
+		fail_msg("status %d, wanted %d, after\n%s", r->status, want, raw ? raw : "");
+	conn = header(r, "Connection");
+	if (want_close != (conn && !strcasecmp(conn, "close")))
+		fail_msg("Connection: %s, wanted %s, in\n%s", conn ? conn : "(none)",
+			 want_close ? "close" : "kept open", r->head);
+}
+
+/* Whether the server still holds k open, idle: nothing to read, no FIN. */
+static bool conn_alive(struct conn *k)
+{
+	char c;
+	ssize_t got = recv(k->fd, &c, 1, MSG_DONTWAIT);
+
+	return got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 /* ---- fixtures ---- */
 
 /* Loads text as dir/name into *w. */
@@ -462,6 +549,142 @@ static void test_gzip(void **state UNUSED)
 	http_stop(s);
 }
 
+/* ---- keep-alive ---- */
+
+#define GET_HEALTHY "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n"
+#define GET_METRICS "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+
+/* raw on a new connection gets the status want, then the close. */
+static void expect_closed_after(uint16_t port, const char *raw, int want)
+{
+	static struct conn k;
+	struct reply r;
+
+	conn_open(&k, port);
+	conn_expect(&k, raw, false, want, true, &r);
+	reply_free(&r);
+	assert_false(conn_fill(&k));	/* the server's FIN, nothing more */
+	close(k.fd);
+}
+
+/* Every answer keeps the connection open: the requests after a GET, a
+ * HEAD, a 404 and a 405 with a body (read and dropped) are all answered on
+ * the same TCP connection, pipelined too; a body too long to read through,
+ * or chunked, gets its 405 and the connection is closed after it. */
+static void test_keep_alive(void **state UNUSED)
+{
+	struct stub st = { 0 };
+	struct http_server *s = start_plain(&st);
+	static struct conn k;
+	struct reply r;
+	char len[16];
+
+	conn_open(&k, http_port(s));
+	conn_expect(&k, GET_METRICS, false, 200, false, &r);
+	assert_string_equal(r.body, TEXT_BODY);
+	reply_free(&r);
+	conn_expect(&k, "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n", true, 200, false, &r);
+	snprintf(len, sizeof(len), "%zu", strlen(TEXT_BODY));
+	expect_header(&r, "Content-Length", len);
+	reply_free(&r);
+	conn_expect(&k, GET_HEALTHY, false, 200, false, &r);
+	assert_string_equal(r.body, "OK");	/* the HEAD left no body behind */
+	reply_free(&r);
+	conn_expect(&k, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", false, 404, false, &r);
+	reply_free(&r);
+	conn_expect(&k, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n\r\n"
+		    "GET / HTTP/1.1\r\n", false, 405, false, &r);
+	expect_header(&r, "Allow", "GET, HEAD");
+	reply_free(&r);
+	/* the body, which looked like a request, was not taken for one */
+	conn_expect(&k, GET_HEALTHY, false, 200, false, &r);
+	assert_string_equal(r.body, "OK");
+	reply_free(&r);
+	/* three requests in one write: three answers, in order */
+	send_all(k.fd, "POST /-/healthy HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+		 GET_METRICS GET_HEALTHY);
+	conn_expect(&k, NULL, false, 405, false, &r);
+	reply_free(&r);
+	conn_expect(&k, NULL, false, 200, false, &r);
+	assert_string_equal(r.body, TEXT_BODY);
+	reply_free(&r);
+	conn_expect(&k, NULL, false, 200, false, &r);
+	assert_string_equal(r.body, "OK");
+	reply_free(&r);
+	usleep(50 * 1000);
+	assert_true(conn_alive(&k));
+	close(k.fd);
+	/* the two GETs and the HEAD of /metrics */
+	assert_int_equal(atomic_load(&st.calls), 3);
+
+	/* a body over 64 KiB is not read: 405 at once, then the close */
+	expect_closed_after(http_port(s), "POST /metrics HTTP/1.1\r\nHost: x\r\n"
+			    "Content-Length: 65537\r\n\r\nabc", 405);
+	/* 64 KiB exactly is read through */
+	conn_open(&k, http_port(s));
+	{
+		static char body[64 * 1024 + 1];
+
+		memset(body, 'x', sizeof(body) - 1);
+		send_all(k.fd, "PUT /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 65536\r\n\r\n");
+		send_all(k.fd, body);
+	}
+	conn_expect(&k, NULL, false, 405, false, &r);
+	reply_free(&r);
+	conn_expect(&k, GET_HEALTHY, false, 200, false, &r);
+	reply_free(&r);
+	close(k.fd);
+	/* chunked: no length announced, likewise closed */
+	expect_closed_after(http_port(s), "POST /metrics HTTP/1.1\r\nHost: x\r\n"
+			    "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 405);
+	/* a client that asks for the close gets it, and so does an HTTP/1.0
+	 * client (no keep-alive asked) */
+	expect_closed_after(http_port(s), "GET /-/healthy HTTP/1.1\r\nHost: x\r\n"
+			    "Connection: close\r\n\r\n", 200);
+	expect_closed_after(http_port(s), "GET /-/healthy HTTP/1.0\r\n\r\n", 200);
+	http_stop(s);
+}
+
+/* An idle kept-alive connection holds its slot until the idle timeout
+ * closes it: with two slots per address, two idle connections make a third
+ * refused; after the timeout (1 s here) both are closed and a new one is
+ * served. */
+static void test_keep_alive_idle_timeout(void **state UNUSED)
+{
+	struct stub st = { 0 };
+	struct http_config cfg = { .listen = "127.0.0.1:0", .max_connections = 8,
+				   .max_per_ip = 2, .timeout_s = 1 };
+	struct http_server *s = start(&cfg, &st);
+	static struct conn k[3];
+	struct reply r;
+	double t0;
+
+	for (int i = 0; i < 2; i++) {
+		conn_open(&k[i], http_port(s));
+		conn_expect(&k[i], GET_HEALTHY, false, 200, false, &r);
+		reply_free(&r);
+	}
+	t0 = now_s();
+	conn_open(&k[2], http_port(s));
+	send_all(k[2].fd, GET_HEALTHY);
+	conn_reply(&k[2], false, &r);
+	assert_int_equal(r.status, 0);	/* over the limit: closed, no answer */
+	close(k[2].fd);
+	assert_true(conn_alive(&k[0]) && conn_alive(&k[1]));
+	for (int i = 0; i < 2; i++) {
+		assert_false(conn_fill(&k[i]));	/* the server's FIN */
+		close(k[i].fd);
+	}
+	print_message("idle kept-alive connections closed after %.2f s (timeout 1 s)\n",
+		      now_s() - t0);
+	assert_true(now_s() - t0 > 0.5 && now_s() - t0 < 3.0);
+	usleep(100 * 1000);
+	request(http_port(s), "GET", "/-/healthy", NULL, &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	http_stop(s);
+}
+
 /* ---- basic auth ---- */
 
 static void test_basic_auth(void **state UNUSED)
@@ -507,6 +730,20 @@ static void test_basic_auth(void **state UNUSED)
 	expect_header(&r, "X-Content-Type-Options", "nosniff");
 	reply_free(&r);
 	assert_int_equal(atomic_load(&st.calls), 1);
+	/* a 401 keeps the connection: the retry with the password is
+	 * answered on it, as a client that asks first does it */
+	{
+		static struct conn k;
+
+		conn_open(&k, http_port(s));
+		conn_expect(&k, GET_METRICS, false, 401, false, &r);
+		reply_free(&r);
+		conn_expect(&k, "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
+			    "cHJvbTpzM2NyZXQ6cGFzcw==\r\n\r\n", false, 200, false, &r);
+		assert_string_equal(r.body, TEXT_BODY);
+		reply_free(&r);
+		close(k.fd);
+	}
 	http_stop(s);
 	webconfig_free(&w);
 }
@@ -810,8 +1047,26 @@ static void test_listen_any_and_ipv6(void **state UNUSED)
 
 #define EC_KEY "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
 
+/* A certificate name.crt/key signed by the client CA with the extended key
+ * usage eku (openssl's names); checked to show as shown in its text. */
+static void ca_signed(const char *name, const char *eku, const char *shown)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "printf 'extendedKeyUsage=%s\\n' >%s.ext && "
+		 "openssl req " EC_KEY " -keyout %s.key -out %s.csr -subj /CN=%s && "
+		 "openssl x509 -req -in %s.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+		 "-extfile %s.ext -out %s.crt -days 1 && "
+		 "openssl x509 -in %s.crt -noout -ext extendedKeyUsage | grep -qx ' *%s'",
+		 eku, name, name, name, name, name, name, name, name, shown);
+	run(cmd);
+}
+
 /* server.crt/key (self-signed, for 127.0.0.1), a CA, client.crt signed by
- * it and rogue.crt signed by nobody. */
+ * it (no extended key usage), rogue.crt signed by nobody, and certificates
+ * the CA signed with extended key usages: eku-client.crt (clientAuth),
+ * eku-server.crt (serverAuth only: another host's server certificate),
+ * eku-both.crt (both), eku-any.crt (anyExtendedKeyUsage). */
 static int setup_certs(void **state UNUSED)
 {
 	if (dir_setup(NULL))
@@ -825,6 +1080,13 @@ static int setup_certs(void **state UNUSED)
 	    "-out client.crt -days 1");
 	run("openssl req -x509 " EC_KEY " -keyout rogue.key -out rogue.crt -days 1 "
 	    "-subj /CN=scraper");
+	/* client.crt has no extended key usage, which allows every purpose */
+	run("! openssl x509 -in client.crt -noout -text | grep -q 'Extended Key Usage'");
+	ca_signed("eku-client", "clientAuth", "TLS Web Client Authentication");
+	ca_signed("eku-server", "serverAuth", "TLS Web Server Authentication");
+	ca_signed("eku-both", "serverAuth,clientAuth",
+		  "TLS Web Server Authentication, TLS Web Client Authentication");
+	ca_signed("eku-any", "anyExtendedKeyUsage", "Any Extended Key Usage");
 	return 0;
 }
 
@@ -915,6 +1177,23 @@ static void test_tls(void **state UNUSED)
 	assert_int_equal(c.code, 200);
 	assert_string_equal(c.ctype, HTTP_CONTENT_TYPE_TEXT);
 	assert_string_equal(c.body, TEXT_BODY);
+	/* two scrapes, one TLS connection: curl's second transfer reuses it */
+	{
+		char cmd[1024], out[64] = "";
+		FILE *p;
+		size_t n;
+
+		snprintf(cmd, sizeof(cmd), "cd '%s' && curl -sS --max-time 5 --cacert server.crt "
+			 "-u prom:tls-pass -o /dev/null -o /dev/null -w '%%{num_connects} "
+			 "%%{http_code} ' https://127.0.0.1:%u/metrics https://127.0.0.1:%u/metrics",
+			 dir, http_port(s), http_port(s));
+		p = popen(cmd, "r");
+		assert_non_null(p);
+		n = fread(out, 1, sizeof(out) - 1, p);
+		out[n] = 0;
+		assert_int_equal(WEXITSTATUS(pclose(p)), 0);
+		assert_string_equal(out, "1 200 0 200 ");
+	}
 	http_stop(s);
 	webconfig_free(&w);
 }
@@ -942,6 +1221,24 @@ static void test_tls_client_cert(void **state UNUSED)
 	assert_string_equal(c.body, "the client certificate does not verify against the "
 			    "client CA (not signed by it, or expired)\n");
 	assert_int_equal(atomic_load(&st.calls), 1);
+	/* signed by the CA, but for servers only (another host's exporter
+	 * certificate): refused, as Go's crypto/tls refuses it */
+	curl(http_port(s), "/metrics", "--cert eku-server.crt --key eku-server.key", &c);
+	assert_int_equal(c.code, 403);
+	assert_string_equal(c.body, "the client certificate is not for client "
+			    "authentication (its extended key usage lacks clientAuth)\n");
+	/* clientAuth, clientAuth among others, any purpose: accepted */
+	for (const char **n = (const char *[]){ "eku-client", "eku-both", "eku-any", NULL };
+	     *n; n++) {
+		char opts[128];
+
+		snprintf(opts, sizeof(opts), "--cert %s.crt --key %s.key", *n, *n);
+		curl(http_port(s), "/metrics", opts, &c);
+		if (c.code != 200)
+			fail_msg("%s: %d %s", *n, c.code, c.body);
+		assert_string_equal(c.body, TEXT_BODY);
+	}
+	assert_int_equal(atomic_load(&st.calls), 4);
 	http_stop(s);
 	webconfig_free(&w);
 
@@ -955,6 +1252,10 @@ static void test_tls_client_cert(void **state UNUSED)
 	curl(http_port(s), "/metrics", "--cert rogue.crt --key rogue.key", &c);
 	assert_int_equal(c.code, 403);
 	curl(http_port(s), "/metrics", "--cert client.crt --key client.key", &c);
+	assert_int_equal(c.code, 200);
+	curl(http_port(s), "/metrics", "--cert eku-server.crt --key eku-server.key", &c);
+	assert_int_equal(c.code, 403);
+	curl(http_port(s), "/metrics", "--cert eku-client.crt --key eku-client.key", &c);
 	assert_int_equal(c.code, 200);
 	http_stop(s);
 	webconfig_free(&w);
@@ -1024,6 +1325,8 @@ int main(void)
 		cmocka_unit_test(test_landing_healthy_404_405),
 		cmocka_unit_test(test_metrics_error_is_500),
 		cmocka_unit_test(test_gzip),
+		cmocka_unit_test(test_keep_alive),
+		cmocka_unit_test(test_keep_alive_idle_timeout),
 		cmocka_unit_test(test_basic_auth),
 		cmocka_unit_test(test_concurrent_scrapes),
 		cmocka_unit_test(test_slow_client),

@@ -314,6 +314,58 @@ static void test_check_basic(void **state UNUSED)
 	webconfig_free(&w);
 }
 
+/* The shortest of three checks of user's password pass, in seconds. */
+static double fastest_check(const struct webconfig *w, const char *user, const char *pass)
+{
+	double best = 1e9;
+
+	for (int i = 0; i < 3; i++) {
+		double t0 = now_s();
+
+		assert_false(webconfig_check_basic(w, user, pass));
+		if (now_s() - t0 < best)
+			best = now_s() - t0;
+	}
+	return best;
+}
+
+/* An unknown user is checked against the costliest hash, wherever it is in
+ * the list: not the first user's, which would make a name that exists
+ * answer slower than one that does not. */
+static void test_decoy_hash(void **state UNUSED)
+{
+	struct webconfig w;
+	char err[256], text[1024], h[4][128];
+	double unknown, known;
+
+	make_hash("a", 4, h[0], sizeof(h[0]));
+	make_hash("b", 8, h[1], sizeof(h[1]));
+	make_hash("c", 5, h[2], sizeof(h[2]));
+	make_hash("d", 8, h[3], sizeof(h[3]));
+	snprintf(text, sizeof(text), "basic_auth_users:\n  a: %s\n  b: %s\n  c: %s\n  d: %s\n",
+		 h[0], h[1], h[2], h[3]);
+	assert_int_equal(load(text, &w, err, sizeof(err)), 0);
+	/* the highest cost, the first of equals */
+	assert_string_equal(webconfig_decoy_hash(&w), h[1]);
+	/* and it is what an unknown user costs: a bcrypt of cost 8 (16 times
+	 * cost 4's), as long as a wrong password of b's */
+	unknown = fastest_check(&w, "nobody", "x");
+	known = fastest_check(&w, "b", "x");
+	print_message("wrong password: user of cost 8 %.1f ms, unknown user %.1f ms, "
+		      "user of cost 4 %.1f ms\n", known * 1e3, unknown * 1e3,
+		      fastest_check(&w, "a", "x") * 1e3);
+	assert_true(unknown > known / 2);
+	webconfig_free(&w);
+
+	snprintf(text, sizeof(text), "basic_auth_users:\n  d: %s\n  a: %s\n", h[3], h[0]);
+	assert_int_equal(load(text, &w, err, sizeof(err)), 0);
+	assert_string_equal(webconfig_decoy_hash(&w), h[3]);
+	webconfig_free(&w);
+	assert_int_equal(load("", &w, err, sizeof(err)), 0);
+	assert_null(webconfig_decoy_hash(&w));
+	webconfig_free(&w);
+}
+
 /* The cache saves the bcrypt of a cost-10 hash (htpasswd's default). */
 static void test_cache_saves_bcrypt(void **state UNUSED)
 {
@@ -402,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_fifo_refused),
 		cmocka_unit_test(test_check_basic),
+		cmocka_unit_test(test_decoy_hash),
 		cmocka_unit_test(test_cache_saves_bcrypt),
 		cmocka_unit_test(test_guessing_does_not_delay),
 	};
