@@ -66,7 +66,8 @@ static void trace_tick(void *ctx, struct engine *e)
 	/* a folded close is a close line the stream will not have */
 	if (!(t->opt->events & EV_CLOSE))
 		d.close_folded = 0;
-	if (d.events || d.missed_reads || d.untracked_sockets || d.close_folded)
+	if (d.events || d.missed_reads || d.untracked_sockets || d.close_folded ||
+	    d.hook_misses)
 		render_lost(&t->render, &d);
 	fflush(t->render.out);
 }
