@@ -1752,22 +1752,28 @@ def drops_unknown(errs, summary, sock, dropped):
     return True
 
 
+def fdinfos(pid):
+    """(descriptor, its /proc/PID/fdinfo text) of each descriptor of process
+    pid still open when read."""
+    fddir = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(fddir):
+        try:
+            with open(os.path.join(fddir, fd)) as f:
+                yield int(fd), f.read()
+        except OSError:
+            continue
+
+
 def bpf_fds(pid):
     """{descriptor: (kind, program id)} of process pid's descriptors that
     name a BPF program in their fdinfo: kind "prog" for a program's own
     descriptor, "link" for a link's (which names its program too)."""
     fds = {}
-    fddir = "/proc/%d/fdinfo" % pid
-    for fd in os.listdir(fddir):
-        try:
-            with open(os.path.join(fddir, fd)) as f:
-                info = f.read()
-        except OSError:
-            continue
+    for fd, info in fdinfos(pid):
         m = re.search(r"^prog_id:\s*(\d+)", info, re.M)
         if m:
             kind = "link" if re.search(r"^link_type:", info, re.M) else "prog"
-            fds[int(fd)] = (kind, int(m.group(1)))
+            fds[fd] = (kind, int(m.group(1)))
     return fds
 
 
