@@ -6,13 +6,14 @@ them over its loaded programs as `hook_misses` (JSON) and
 bufscope_hook_misses_total (serve).
 
 iperf3 (4 streams, 5 s) over the loopback of a namespace made here, with
-`top -o json -i 1` and `serve` beside it. The independent source is the
+`top -o json -i 1`, `trace -e close -o json` and `serve` beside it. The independent source is the
 kernel's own counter of the same programs, as bpftool shows it, for the
 program ids each bufscope holds (its descriptors' fdinfo). A miss can come
 between two reads, so each bufscope figure is bracketed: bpftool read just
 before (bufscope running) <= bufscope's figure <= bpftool read just after.
-For top's summary, "after" is read once it has exited: the test holds
-duplicates of its program descriptors (pidfd_getfd), so the programs stay
+For top's and trace's summaries, "after" is read once they have exited:
+the test holds duplicates of their program descriptors (pidfd_getfd), so
+the programs stay
 loaded, detached (their links went with bufscope: the counters no longer
 move), and bpftool still shows them. The load need not cause a miss: the
 figures are printed (-v), not required to be above 0.
@@ -76,7 +77,7 @@ def note(ctx, text):
         print("  (hookmiss: %s)" % text, file=sys.stderr, flush=True)
 
 
-@scenario("hookmiss_top_vs_bpftool", "hookmiss_serve_vs_bpftool")
+@scenario("hookmiss_top_vs_bpftool", "hookmiss_trace_vs_bpftool", "hookmiss_serve_vs_bpftool")
 def t_hookmiss(ctx, rec):
     port, sport = HOOKMISS_PORT, HOOKMISS_PORT + 1
     env = FlowEnv(ctx)
@@ -86,13 +87,15 @@ def t_hookmiss(ctx, rec):
                       stdin=False, label="iperf3 -s")
         top = env.bufscope(ctx, ["top", "-o", "json", "-i", "1", "-P", str(port)])
         top.wait_ready()
+        trace = env.bufscope(ctx, ["trace", "-e", "close", "-o", "json", "-P", str(port)])
+        trace.wait_ready()
         serve = Bufscope(ctx, ["serve", "--listen", "127.0.0.1:%d" % sport, "-P", str(port)])
         serve.wait_ready()
-        top_ids = {i for _, i in bpf_fds(top.proc.p.pid).values()}
-        serve_ids = {i for _, i in bpf_fds(serve.proc.p.pid).values()}
-        if not top_ids or not serve_ids:
-            raise Failure("prerequisite: no BPF program found in the fdinfo of top (%s) "
-                          "or serve (%s)" % (sorted(top_ids), sorted(serve_ids)))
+        ids = {name: {i for _, i in bpf_fds(bs.proc.p.pid).values()}
+               for name, bs in (("top", top), ("trace", trace), ("serve", serve))}
+        if not all(ids.values()):
+            raise Failure("prerequisite: no BPF program found in the fdinfo of some "
+                          "bufscope: %s" % ids)
         time.sleep(0.3)       # iperf3 -s listening (it has no ready line)
         client = Proc(env.prefix() + ["iperf3", "-c", "127.0.0.1", "-p", str(port),
                                       "-P", "4", "-t", "5"], stdin=False, label="iperf3 -c")
@@ -101,42 +104,63 @@ def t_hookmiss(ctx, rec):
             raise Failure("iperf3 -c exited %r: %s" % (rc, one_line(client.err() + client.out())))
         server.wait(scaled(10))
         # serve: bracketed by bpftool while it runs
-        serve_before, _ = misses_of(serve_ids)
+        serve_before, _ = misses_of(ids["serve"])
         text = scrape(sport)
-        serve_after, serve_named = misses_of(serve_ids)
+        serve_after, serve_named = misses_of(ids["serve"])
         serve_got = plain(text, "bufscope_hook_misses_total")
         serve.stop(signal.SIGTERM)
-        # top: bpftool before the stop, its summary, bpftool after its exit
-        pinned = pin_programs(top.proc.p.pid)
-        if set(pinned.values()) != top_ids:
-            raise Failure("prerequisite: top's program descriptors %s, its ids %s"
-                          % (sorted(pinned.values()), sorted(top_ids)))
-        top_before, _ = misses_of(top_ids)
-        objs, summary = bufscope_result(top)
-        top_after, top_named = misses_of(top_ids)
+        # top, trace: bpftool before the stop, the summary, bpftool after the exit
+        res = {}
+        for name, bs in (("top", top), ("trace", trace)):
+            pinned.update(pin_programs(bs.proc.p.pid))
+            if not ids[name] <= set(pinned.values()):
+                raise Failure("prerequisite: %s's program ids %s, its descriptors %s"
+                              % (name, sorted(ids[name]), sorted(pinned.values())))
+            before, _ = misses_of(ids[name])
+            objs, summary = bufscope_result(bs)
+            after, named = misses_of(ids[name])
+            res[name] = (before, objs, summary, after, named)
     finally:
         unpin(pinned)
         env.close()
-    note(ctx, "top: bpftool %d before the stop, summary %r, bpftool %d after (%s); "
-         "serve: bpftool %d, scrape %r, bpftool %d (%s)"
-         % (top_before, summary.get("hook_misses"), top_after, top_named,
+    note(ctx, "top, trace: bpftool before the stop, summary, bpftool after (by "
+         "program): %s; serve: bpftool %d, scrape %r, bpftool %d (%s)"
+         % ({n: (b, s.get("hook_misses"), a, m) for n, (b, _, s, a, m) in res.items()},
             serve_before, serve_got, serve_after, serve_named))
 
-    def top_check(errs):
+    def bracketed(errs, name):
+        """The summary's hook_misses between bpftool's two reads; returns it."""
+        before, objs, summary, after, _ = res[name]
         got = summary.get("hook_misses")
         if not isinstance(got, int) or isinstance(got, bool):
-            raise Failure("summary hook_misses %r" % (got,))
-        errs.true("summary hook_misses %d >= bpftool's sum %d read before the stop"
-                  % (got, top_before), got >= top_before)
-        errs.true("summary hook_misses %d <= bpftool's sum %d read after the exit"
-                  % (got, top_after), got <= top_after)
-        ivs = [o.get("hook_misses") for o in objs if o["type"] == "interval"]
+            raise Failure("%s: summary hook_misses %r" % (name, got))
+        errs.true("%s: summary hook_misses %d >= bpftool's sum %d read before the stop"
+                  % (name, got, before), got >= before)
+        errs.true("%s: summary hook_misses %d <= bpftool's sum %d read after the exit"
+                  % (name, got, after), got <= after)
+        check_lost(errs, objs, summary)
+        return got
+
+    def top_check(errs):
+        got = bracketed(errs, "top")
+        ivs = [o.get("hook_misses") for o in res["top"][1] if o["type"] == "interval"]
         if not ivs or not all(isinstance(v, int) and v >= 0 for v in ivs):
             raise Failure("intervals' hook_misses %r" % ivs)
         errs.true("intervals' hook_misses %r sum to more than the summary's %d"
                   % (ivs, got), sum(ivs) <= got)
-        check_lost(errs, objs, summary)
     rec.check("hookmiss_top_vs_bpftool", top_check)
+
+    def trace_check(errs):
+        """The lost records' misses add up to at least the summary's (the
+        last is read after the summary's pass) and at most bpftool's after."""
+        got = bracketed(errs, "trace")
+        lost = [o.get("hook_misses") for o in res["trace"][1] if o["type"] == "lost"]
+        if not all(isinstance(v, int) and v >= 0 for v in lost):
+            raise Failure("lost records' hook_misses %r" % lost)
+        errs.true("lost records' hook_misses %r sum between the summary's %d and bpftool's "
+                  "%d after the exit" % (lost, got, res["trace"][3]),
+                  got <= sum(lost) <= res["trace"][3])
+    rec.check("hookmiss_trace_vs_bpftool", trace_check)
 
     def serve_check(errs):
         errs.true("bufscope_hook_misses_total %r within bpftool's %d before and %d after "
