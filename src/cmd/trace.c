@@ -2,6 +2,7 @@
 /* `bufscope trace`: one line per read, episode edge, drop, buffer change or
  * close, as they happen; the run's summary at the end. */
 #include <stdio.h>
+#include <time.h>
 #include "cmd/cmd.h"
 
 /* Every read crosses to user space: a larger ring. */
@@ -11,6 +12,7 @@ struct trace {
 	const struct options *opt;
 	struct render render;
 	struct losses shown;	/* losses as of the last `lost` line */
+	double lost_at;		/* when that line was printed (CLOCK_MONOTONIC s) */
 };
 
 static unsigned event_of(uint32_t kind)
@@ -50,32 +52,56 @@ static void trace_record(void *ctx, struct engine *e, const struct engine_record
 		render_close(&t->render, r->sock);
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /*
  * A `lost` record (a line in a table) where losses are noticed, so that a
  * stream cut short still says where it has gaps; then what was printed goes
- * out (a reader of a pipe sees lines live).
+ * out (a reader of a pipe sees lines live). Hook misses alone, which may
+ * not concern the sockets traced, wait until a second has passed since the
+ * last record (or the end: `final`), so that a sustained load does not fill
+ * the stream with them; they are kept for the next record, not dropped.
  */
-static void trace_tick(void *ctx, struct engine *e)
+static void trace_losses(struct trace *t, struct engine *e, bool final)
 {
-	struct trace *t = ctx;
 	struct losses now, d;
+	double at = mono_s();
 
 	engine_losses(e, false, &now);
 	losses_sub(&d, &now, &t->shown);
-	t->shown = now;
 	/* a folded close is a close line the stream will not have */
 	if (!(t->opt->events & EV_CLOSE))
 		d.close_folded = 0;
-	if (d.events || d.missed_reads || d.untracked_sockets || d.close_folded)
+	if (!(d.events || d.missed_reads || d.untracked_sockets || d.close_folded) &&
+	    !final && at - t->lost_at < 1.0) {
+		d.hook_misses = 0;
+		now.hook_misses = t->shown.hook_misses;
+	}
+	t->shown = now;
+	if (d.events || d.missed_reads || d.untracked_sockets || d.close_folded ||
+	    d.hook_misses) {
 		render_lost(&t->render, &d);
+		t->lost_at = at;
+	}
 	fflush(t->render.out);
+}
+
+static void trace_tick(void *ctx, struct engine *e)
+{
+	trace_losses(ctx, e, false);
 }
 
 static int trace_finish(void *ctx, struct engine *e, double elapsed_s)
 {
 	struct trace *t = ctx;
 
-	trace_tick(t, e);
+	trace_losses(t, e, true);
 	return cmd_summary(&t->render, t->opt, e, elapsed_s);
 }
 

@@ -1061,6 +1061,33 @@ struct bs_kstats collector_kstats(const struct collector *c)
 	return k;
 }
 
+/*
+ * The runs of our programs the kernel skipped because the program was
+ * already running on that CPU (a softirq interrupting it, or a trampoline's
+ * recursion guard): bpf_prog_info's recursion_misses (5.12+), per program
+ * since its load, ours since we loaded it. Counted for the tp_btf, raw
+ * tracepoint and fentry/fexit programs; kprobe programs' skips count there
+ * only from 6.7 (trace_call_bpf), and a kprobe the kprobe layer itself did
+ * not run (its own `missed`) is not counted: on 6.1 no bpf interface gives
+ * it. A program not loaded (its hook off or on another tier) has no fd.
+ */
+static uint64_t hook_misses(const struct collector *c)
+{
+	struct bpf_program *prog;
+	uint64_t n = 0;
+
+	bpf_object__for_each_program(prog, c->skel->obj) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
 void collector_losses(const struct collector *c, struct losses *l)
 {
 	struct bs_kstats k = collector_kstats(c);
@@ -1072,6 +1099,7 @@ void collector_losses(const struct collector *c, struct losses *l)
 	l->close_fold_unowned = k.close_fold_unowned;
 	l->drops_after_close = k.drops_after_close;
 	l->hist_reads_unfolded = k.hist_reads_unfolded;
+	l->hook_misses = hook_misses(c);
 }
 
 void losses_sub(struct losses *d, const struct losses *now,

@@ -99,6 +99,10 @@ struct losses {
 	uint64_t drops_after_close;	/* drops after a socket's final totals */
 	uint64_t hist_reads_unfolded;	/* data reads missing from the histograms
 					 * (a folded close could not add them) */
+	uint64_t hook_misses;		/* events a hook did not see: the kernel
+					 * skipped the program, re-entered on a
+					 * CPU where it was running (any socket's,
+					 * watched or not) */
 };
 void collector_losses(const struct collector *c, struct losses *l);
 /* d = now - mark, member by member: what a consumer has not seen yet. */

@@ -355,6 +355,7 @@ static void json_frame_losses(struct json_writer *jw, const struct losses *l,
 	jw_kv_u64(jw, "close_folded", l->close_folded);
 	jw_kv_u64(jw, "close_fold_unowned", l->close_fold_unowned);
 	jw_kv_u64(jw, "drops_after_close", l->drops_after_close);
+	jw_kv_u64(jw, "hook_misses", l->hook_misses);
 	if (with_hist)
 		jw_kv_u64(jw, "hist_reads_unfolded", l->hist_reads_unfolded);
 }
@@ -513,6 +514,7 @@ static void json_lost(struct render *r, const struct losses *d)
 	jw_kv_str(jw, "time", fmt_time_iso(t, sizeof(t)));
 	json_losses(jw, d->events, d->missed_reads, d->untracked_sockets);
 	jw_kv_u64(jw, "close_folded", d->close_folded);
+	jw_kv_u64(jw, "hook_misses", d->hook_misses);
 	jw_end_object(jw);
 	jw_newline(jw);
 }

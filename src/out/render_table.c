@@ -67,15 +67,23 @@ static const char *loss_more(char *buf, size_t len, const struct losses *l)
 		m += snprintf(buf + m, len - m, "  missed reads %llu",
 			      (unsigned long long)l->missed_reads);
 	if (l->untracked_sockets && m < len)
-		snprintf(buf + m, len - m, "  untracked sockets %llu",
-			 (unsigned long long)l->untracked_sockets);
+		m += snprintf(buf + m, len - m, "  untracked sockets %llu",
+			      (unsigned long long)l->untracked_sockets);
+	if (l->hook_misses && m < len)
+		snprintf(buf + m, len - m, "  hook misses %llu",
+			 (unsigned long long)l->hook_misses);
 	return buf;
 }
 
-/* Any of these: the counts shown are lower than the kernel's. */
-static bool losses_low(const struct losses *l)
+/*
+ * Any of the first three: the counts shown are lower than the kernel's. A
+ * hook miss may be an event of a socket not watched: they may be.
+ */
+static const char *losses_low_note(const struct losses *l)
 {
-	return l->events || l->missed_reads || l->untracked_sockets;
+	if (l->events || l->missed_reads || l->untracked_sockets)
+		return " (counts are low)";
+	return l->hook_misses ? " (counts may be low)" : "";
 }
 
 static void frame_header(struct render *r, const struct frame *f, size_t shown)
@@ -95,7 +103,7 @@ static void frame_header(struct render *r, const struct frame *f, size_t shown)
 		  r->cfg.by == BY_PROCESS ? f->np : f->n,
 		  r->cfg.by == BY_PROCESS ? "processes" : "sockets", shown,
 		  (unsigned long long)f->lost.events, loss_more(more, sizeof(more), &f->lost),
-		  losses_low(&f->lost) ? " (counts are low)" : "",
+		  losses_low_note(&f->lost),
 		  (unsigned long long)f->lost.close_folded,
 		  f->lost.close_fold_unowned ? " (some without owner: filtered counts are low)" : "");
 	if (r->cfg.verbose)
@@ -608,13 +616,15 @@ static void table_lost(struct render *r, const struct losses *d)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	fprintf(r->out, "%-15s lost: %llu events (ring buffer full), %llu reads missed, "
-		"%llu sockets untracked, %llu close records folded: the trace is "
-		"incomplete here\n",
+		"%llu sockets untracked, %llu close records folded, %llu hook misses "
+		"(events of any socket): the trace %sincomplete here\n",
 		wallclock_hms(&r->clock, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec,
 			      t, sizeof(t)),
 		(unsigned long long)d->events, (unsigned long long)d->missed_reads,
 		(unsigned long long)d->untracked_sockets,
-		(unsigned long long)d->close_folded);
+		(unsigned long long)d->close_folded, (unsigned long long)d->hook_misses,
+		d->events || d->missed_reads || d->untracked_sockets || d->close_folded
+			? "is " : "may be ");
 }
 
 #define HIST_BAR 40
@@ -708,7 +718,7 @@ static void table_hist(struct render *r, const struct hist_frame *hf)
 		hf->summary ? " (the whole run)" : "",
 		(unsigned long long)hf->lost.events, loss_more(more, sizeof(more), &hf->lost),
 		(unsigned long long)hf->lost.close_folded,
-		losses_low(&hf->lost) ? " (counts are low)" : "");
+		losses_low_note(&hf->lost));
 	if (hf->lost.hist_reads_unfolded)
 		fprintf(r->out, "(%llu reads of folded closes are in no histogram: the "
 			"counts below are that much low)\n",

@@ -811,6 +811,10 @@ static const struct {
 	  "counted, without per-socket detail", offsetof(struct losses, close_folded) },
 	{ "hist_reads_unfolded", "data reads of folded closes missing from the "
 	  "histograms", offsetof(struct losses, hist_reads_unfolded) },
+	{ "hook_misses", "runs of bufscope's programs the kernel skipped (a hook "
+	  "re-entered on a CPU where it was running): events not seen, of any "
+	  "socket (watched or not), so counts may be low",
+	  offsetof(struct losses, hook_misses) },
 };
 
 static void write_self(struct writer *w, const struct exporter *x,

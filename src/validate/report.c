@@ -94,6 +94,11 @@ static void kernel_notes(struct report *r)
 		note(r, "%llu closes were folded in the kernel: their sockets' side is "
 		     "unknown, their counts are in neither side",
 		     (unsigned long long)r->o->losses.close_folded);
+	if (r->o->losses.hook_misses)
+		note(r, "%llu runs of bufscope's programs were skipped by the kernel "
+		     "(hook misses, maybe of other sockets): counts of arrivals and of "
+		     "windows and probes received may be low",
+		     (unsigned long long)r->o->losses.hook_misses);
 }
 
 /* Each capture: where, how many packets, and whether it is whole. */

@@ -1752,25 +1752,51 @@ def drops_unknown(errs, summary, sock, dropped):
     return True
 
 
+def fdinfos(pid):
+    """(descriptor, its /proc/PID/fdinfo text) of each descriptor of process
+    pid still open when read."""
+    fddir = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(fddir):
+        try:
+            with open(os.path.join(fddir, fd)) as f:
+                yield int(fd), f.read()
+        except OSError:
+            continue
+
+
+def bpf_fds(pid):
+    """{descriptor: (kind, program id)} of process pid's descriptors that
+    name a BPF program in their fdinfo: kind "prog" for a program's own
+    descriptor, "link" for a link's (which names its program too)."""
+    fds = {}
+    for fd, info in fdinfos(pid):
+        m = re.search(r"^prog_id:\s*(\d+)", info, re.M)
+        if m:
+            kind = "link" if re.search(r"^link_type:", info, re.M) else "prog"
+            fds[fd] = (kind, int(m.group(1)))
+    return fds
+
+
+def prog_recursion_misses(ids):
+    """{program id: (name, recursion misses)} as bpftool shows them (the
+    kernel's bpf_prog_info); a program gone is left out."""
+    progs = json.loads(run_cmd(["bpftool", "-j", "prog", "show"], "bpftool prog show"))
+    return {p["id"]: (p.get("name"), p.get("recursion_misses", 0))
+            for p in progs if p.get("id") in ids}
+
+
 def hook_misses(pid):
     """{program name: recursion misses} of the BPF programs process pid
     holds (their ids from its descriptors' fdinfo), or a string saying why
     not known. The kernel skips a tracepoint program, silently, when it
     fires again on a CPU where that program is still running (a softirq that
     interrupted it): tp_tcp_probe can miss received segments that way."""
-    ids = set()
-    fddir = "/proc/%d/fdinfo" % pid
     try:
-        for fd in os.listdir(fddir):
-            try:
-                with open(os.path.join(fddir, fd)) as f:
-                    ids.update(int(m) for m in re.findall(r"prog_id:\s*(\d+)", f.read()))
-            except OSError:
-                continue
-        progs = json.loads(run_cmd(["bpftool", "-j", "prog", "show"], "bpftool prog show"))
+        ids = {i for _, i in bpf_fds(pid).values()}
+        progs = prog_recursion_misses(ids)
     except (OSError, ValueError, Failure) as e:
         return "unknown (%s)" % e
-    return {p.get("name"): p.get("recursion_misses", 0) for p in progs if p.get("id") in ids}
+    return dict(progs.values())
 
 
 def zw_timeline(pkts, rport):

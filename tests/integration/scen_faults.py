@@ -72,13 +72,7 @@ def held_ids(pid):
     """The BPF programs, maps and links pid holds a descriptor of, by id
     (its fdinfo: prog_id, map_id, link_id lines)."""
     ids = {k: set() for k in KINDS}
-    d = "/proc/%d/fdinfo" % pid
-    for fd in os.listdir(d):
-        try:
-            with open(os.path.join(d, fd)) as f:
-                text = f.read()
-        except OSError:
-            continue
+    for _, text in fdinfos(pid):
         for line in text.splitlines():
             key, _, val = line.partition(":")
             kind = key.strip()[:-3] if key.strip().endswith("_id") else None

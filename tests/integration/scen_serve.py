@@ -43,7 +43,8 @@ FAMILY_LABELS = {"direction", "class", "reason", "le", "map", "hook", "tier", "v
 # self metrics (BRIEF, issue 12): no label set; they must be there
 SELF_FAMILIES = {"bufscope_scrape_duration_seconds", "bufscope_lost_events_total",
                  "bufscope_map_entries", "bufscope_map_capacity", "bufscope_attach_info",
-                 "bufscope_build_info", "bufscope_series", "bufscope_series_folded_total"}
+                 "bufscope_build_info", "bufscope_series", "bufscope_series_folded_total",
+                 "bufscope_hook_misses_total"}
 
 
 def is_self_family(fam):

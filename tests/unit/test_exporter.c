@@ -339,6 +339,28 @@ static void test_labels_parse(void **state)
 	assert_int_equal(labels_parse("", &mask, err, sizeof(err)), -1);
 }
 
+/* bufscope's own losses: one counter each, the hook misses among them. */
+static void test_self_losses(void **state)
+{
+	struct fixture *f = *state;
+	char *b;
+
+	f->losses.events = 3;
+	f->losses.hook_misses = 47;
+	pass(f, NULL, 0);
+	b = render(f->x, false);
+	assert_int_equal(value_of(b, "bufscope_lost_events_total"), 3);
+	assert_int_equal(value_of(b, "bufscope_hook_misses_total"), 47);
+	assert_non_null(strstr(b, "# HELP bufscope_hook_misses_total runs of bufscope's "
+			       "programs the kernel skipped"));
+	assert_non_null(strstr(b, "# TYPE bufscope_hook_misses_total counter\n"));
+	free(b);
+	b = render(f->x, true);
+	assert_non_null(strstr(b, "# TYPE bufscope_hook_misses counter\n"));
+	assert_int_equal(value_of(b, "bufscope_hook_misses_total"), 47);
+	free(b);
+}
+
 /* docs/metrics.md lists every family the exposition has. */
 static void test_families_documented(void **state)
 {
@@ -379,6 +401,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_max_series, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removed_cgroup_labels, setup, teardown),
 		cmocka_unit_test(test_labels_parse),
+		cmocka_unit_test_setup_teardown(test_self_losses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_families_documented, setup, teardown),
 	};
 

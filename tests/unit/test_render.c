@@ -513,13 +513,13 @@ static void test_json_empty_frame(void **state)
 	assert_non_null(strstr(out, "\"interval_ms\":1000,\"lost_events\":0,"
 				    "\"missed_reads\":0,\"untracked_sockets\":0,"
 				    "\"close_folded\":0,\"close_fold_unowned\":0,"
-				    "\"drops_after_close\":0,"
+				    "\"drops_after_close\":0,\"hook_misses\":0,"
 				    "\"sockets\":[],\"processes\":[],\"episodes\":[]}\n"));
 	assert_non_null(strstr(out, "\"duration_ms\":10000,"));
 	assert_non_null(strstr(out, "\"lost_events\":0,\"missed_reads\":0,"
 				    "\"untracked_sockets\":0,\"close_folded\":0,"
 				    "\"close_fold_unowned\":0,\"drops_after_close\":0,"
-				    "\"hist_reads_unfolded\":0,"
+				    "\"hook_misses\":0,\"hist_reads_unfolded\":0,"
 				    "\"sockets\":[],\"processes\":[],"
 				    "\"episodes\":[],\"episodes_forgotten\":0}\n"));
 }
@@ -1060,11 +1060,38 @@ static void test_table_losses_in_header(void **state)
 	assert_int_equal(count_lines_with(out, "untracked sockets"), 1);
 }
 
+/*
+ * Hook misses: in the header when there are some; a miss may be of a socket
+ * not watched, so the counts may be low, not are.
+ */
+static void test_table_hook_misses(void **state)
+{
+	struct ctx *c = *state;
+	const char *out;
+
+	OPTS(c, "top");
+	make_frame(c, false, 1.0, 0);
+	c->fr.lost.hook_misses = 9;
+	render_interval(&c->r, &c->fr);
+	make_frame(c, false, 1.0, 1);
+	c->fr.lost.hook_misses = 4;
+	render_interval(&c->r, &c->fr);
+	make_frame(c, false, 1.0, 0);
+	render_interval(&c->r, &c->fr);
+	out = output(c);
+	assert_int_equal(count_lines_with(out, "lost events 0  hook misses 9 (counts may "
+					  "be low)  folded closes 0"), 1);
+	assert_int_equal(count_lines_with(out, "lost events 1  hook misses 4 (counts are "
+					  "low)  folded closes 0"), 1);
+	assert_int_equal(count_lines_with(out, "lost events 0  folded closes 0"), 1);
+	assert_int_equal(count_lines_with(out, "hook misses"), 2);
+}
+
 static void test_json_losses(void **state)
 {
 	struct ctx *c = *state;
 	struct losses d = { .events = 3, .missed_reads = 4, .untracked_sockets = 5,
-			    .close_folded = 6 };
+			    .close_folded = 6, .hook_misses = 8 };
 	const char *out, *e;
 
 	OPTS(c, "trace", "-o", "json");
@@ -1072,6 +1099,7 @@ static void test_json_losses(void **state)
 	make_frame(c, true, 2.0, 3);
 	c->fr.lost.missed_reads = 4;
 	c->fr.lost.untracked_sockets = 5;
+	c->fr.lost.hook_misses = 2;
 	render_summary(&c->r, &c->fr);
 	out = output(c);
 	assert_int_equal(assert_json_lines(out), 2);
@@ -1081,10 +1109,12 @@ static void test_json_losses(void **state)
 	FIELD(out, e, "missed_reads", "4");
 	FIELD(out, e, "untracked_sockets", "5");
 	FIELD(out, e, "close_folded", "6");
+	FIELD(out, e, "hook_misses", "8");
 	e = out + strlen(out);
 	FIELD(strchr(out, '\n') + 1, e, "lost_events", "3");
 	FIELD(strchr(out, '\n') + 1, e, "missed_reads", "4");
 	FIELD(strchr(out, '\n') + 1, e, "untracked_sockets", "5");
+	FIELD(strchr(out, '\n') + 1, e, "hook_misses", "2");
 }
 
 static void test_table_lost_line(void **state)
@@ -1092,12 +1122,20 @@ static void test_table_lost_line(void **state)
 	struct ctx *c = *state;
 	struct losses d = { .events = 12, .missed_reads = 0, .untracked_sockets = 1,
 			    .close_folded = 7 };
+	struct losses m = { .hook_misses = 3 };
 
 	OPTS(c, "trace");
 	render_lost(&c->r, &d);
+	render_lost(&c->r, &m);
 	assert_int_equal(count_lines_with(output(c), " lost: 12 events (ring buffer full), "
 					  "0 reads missed, 1 sockets untracked, 7 close "
-					  "records folded: the trace is incomplete here"), 1);
+					  "records folded, 0 hook misses (events of any "
+					  "socket): the trace is incomplete here"), 1);
+	/* misses alone: they may not concern the sockets traced */
+	assert_int_equal(count_lines_with(output(c), " lost: 0 events (ring buffer full), "
+					  "0 reads missed, 0 sockets untracked, 0 close "
+					  "records folded, 3 hook misses (events of any "
+					  "socket): the trace may be incomplete here"), 1);
 }
 
 static void test_table_verbose_attach(void **state)
@@ -2500,6 +2538,7 @@ int main(void)
 		T(test_table_summary_and_closed),
 		T(test_table_empty),
 		T(test_table_losses_in_header),
+		T(test_table_hook_misses),
 		T(test_json_losses),
 		T(test_table_lost_line),
 		T(test_table_verbose_attach),
