@@ -999,10 +999,27 @@ void model_row_totals(const struct sock_entry *s, struct sock_row *r)
 	r->hist = s->hist;
 }
 
+static uint64_t above(uint64_t now, uint64_t taken)
+{
+	return now > taken ? now - taken : 0;
+}
+
+/* Any drop in its totals (most sockets have none: their split is zeros). */
+static bool any_drops(const struct sock_entry *s)
+{
+	if (s->total.drops)
+		return true;
+	for (int k = 0; k < MODEL_DROP_REASONS; k++)
+		if (s->drops_by[k].total)
+			return true;
+	return false;
+}
+
 /* A row of what cursor c would take of s now: deltas since its last take. */
 static void row_interval(const struct sock_entry *s, int c, struct sock_row *r)
 {
 	const struct cursor_mark *k = &s->mark[c];
+	struct sock_row t;
 
 	memset(r, 0, sizeof(*r));
 	r->s = s;
@@ -1012,11 +1029,40 @@ static void row_interval(const struct sock_entry *s, int c, struct sock_row *r)
 	/* a reason's total can go down (a vanished socket's held to its last
 	 * record, model_set_drops): never a huge unsigned delta */
 	for (int j = 0; j < MODEL_DROP_REASONS; j++)
-		r->drops_by[j] = s->drops_by[j].total > k->drops_reported[j]
-				 ? s->drops_by[j].total - k->drops_reported[j] : 0;
-	r->drops_other = unlisted_drops(r);
-	split_drops(r);
+		r->drops_by[j] = above(s->drops_by[j].total, k->drops_reported[j]);
 	r->folded = s->folded_sockets - k->folded_reported;
+	if (s->folded) {	/* no reasons: its counters split it (as totals) */
+		r->drops_other = unlisted_drops(r);
+		split_drops(r);
+		return;
+	}
+	/*
+	 * A socket's counter and its per-reason counts are read a moment
+	 * apart: a drop in between is in one interval's reasons and the next
+	 * one's counter. Split per interval, it would count twice (listed, then
+	 * OTHER); the split of the totals counts it once.
+	 */
+	if (!any_drops(s))
+		return;
+	model_row_totals(s, &t);
+	r->drops_other = above(t.drops_other, k->other_reported);
+	r->drops_lost = above(t.drops_lost, k->lost_reported);
+	r->drops_expected = above(t.drops_expected, k->expected_reported);
+}
+
+/* What cursor c has taken of s's drop split: the most of the totals' yet
+ * (a vanished socket's may go down, then up again: counted once). */
+static void mark_split(const struct sock_entry *s, struct cursor_mark *k)
+{
+	struct sock_row t;
+
+	if (s->folded || !any_drops(s))
+		return;
+	model_row_totals(s, &t);
+	k->other_reported = t.drops_other > k->other_reported ? t.drops_other : k->other_reported;
+	k->lost_reported = t.drops_lost > k->lost_reported ? t.drops_lost : k->lost_reported;
+	k->expected_reported = t.drops_expected > k->expected_reported ?
+			       t.drops_expected : k->expected_reported;
 }
 
 /* Does the interval show it: anything new, bytes waiting, or its close? */
@@ -1174,6 +1220,7 @@ long model_take_interval(struct model *m, int cursor, struct sock_row **rows)
 		k->age_max_interval_ns = 0;
 		for (int j = 0; j < MODEL_DROP_REASONS; j++)
 			k->drops_reported[j] = s->drops_by[j].total;
+		mark_split(s, k);
 		if (s->closed && s->active && model_visible(m, s))
 			k->close_reported = true;
 		if (hist && s->hist)

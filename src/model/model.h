@@ -59,6 +59,10 @@ enum owner_source { OWNER_UNKNOWN, OWNER_FD, OWNER_READER, OWNER_CLOSER };
 struct cursor_mark {
 	struct counts reported;	/* total at that cursor's last take */
 	uint64_t drops_reported[MODEL_DROP_REASONS];	/* per drops_by[k] */
+	/* a socket's drops without a listed reason, lost and expected, of its
+	 * totals, the most taken (row_interval: deltas of the totals' split,
+	 * not a split of deltas; folded entries use `reported`) */
+	uint64_t other_reported, lost_reported, expected_reported;
 	uint64_t folded_reported;	/* folded_sockets at the last take */
 	/* histogram baseline, [BS_HIST_N][BS_HIST_SLOTS]; MODEL_CURSOR_HIST
 	 * cursors only, NULL: zeros */

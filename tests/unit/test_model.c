@@ -1712,6 +1712,48 @@ static void test_vanished_drops_never_negative(void **state)
 	free(rows);
 }
 
+/*
+ * A drop counted between the walk (the socket's drop counter in its record)
+ * and the scan of the per-reason counts: one interval has the reason ahead
+ * of the counter, the next the counter catching up. The cursor's split and
+ * its OTHER, summed, are the summary's: the drop counts once.
+ */
+static void test_drop_between_walk_and_scan_once(void **state)
+{
+	struct model *m = *state;
+	struct bs_sock_rec r;
+	struct sock_row *rows, t;
+	int c = model_cursor_open(m, 0);
+	uint64_t lost = 0, expected = 0, other = 0, by = 0;
+	long n;
+
+	assert_true(c >= 0);
+	rec_read(&r, BS_REC_SOCK, 1, 100, "web", 3, 300, 0);
+	r.state.f.drops = 0;
+	apply(m, &r);
+	model_set_drops(m, 1, 5, 1);	/* the drop, after the walk read 0 */
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1) {
+			r.state.f.drops = 1;	/* the next walk has it */
+			apply(m, &r);
+			model_set_drops(m, 1, 5, 1);
+		}
+		n = model_take_interval(m, c, &rows);
+		for (long i = 0; i < n; i++) {
+			lost += rows[i].drops_lost;
+			expected += rows[i].drops_expected;
+			other += rows[i].drops_other;
+			by += rows[i].drops_by[0];
+		}
+		free(rows);
+	}
+	model_row_totals(model_find(m, 1), &t);
+	assert_int_equal(t.drops_lost + t.drops_expected, 1);
+	assert_int_equal(lost, t.drops_lost);
+	assert_int_equal(expected, t.drops_expected);
+	assert_int_equal(by + other, 1);
+}
+
 /* ---- cursors ------------------------------------------------------------ */
 
 /* Per-cursor sums of deltas, and what was applied. */
@@ -2195,6 +2237,7 @@ int main(void)
 		T(test_fold_drops_unlisted),
 		T(test_vanished_drops_capped),
 		T(test_vanished_drops_never_negative),
+		T(test_drop_between_walk_and_scan_once),
 		T(test_cursor_open_bounds),
 		T(test_cursors_independent),
 		T(test_cursor_episodes),
