@@ -1256,16 +1256,24 @@ static int apply_fold(struct model *m, uint32_t pid, const char *comm,
 	return model_apply_fold(m, &key, unowned, f);
 }
 
+/* Reader 100 "web"'s fold: 3 reads, 2 sockets; its entry. */
+static const struct sock_entry *web_fold(struct model *m, struct bs_fold *f)
+{
+	const struct sock_entry *s;
+
+	fold_init(f, 3, 2);
+	assert_int_equal(apply_fold(m, 100, "web", false, f), 0);
+	s = fold_of(m, 100);
+	assert_non_null(s);
+	return s;
+}
+
 static void test_fold_entry(void **state)
 {
 	struct model *m = *state;
-	const struct sock_entry *s;
 	struct bs_fold f;
+	const struct sock_entry *s = web_fold(m, &f);
 
-	fold_init(&f, 3, 2);
-	assert_int_equal(apply_fold(m, 100, "web", false, &f), 0);
-	s = fold_of(m, 100);
-	assert_non_null(s);
 	assert_true(s->folded);
 	assert_true(s->closed);
 	assert_true(s->active);
@@ -1301,13 +1309,9 @@ static void test_fold_entry(void **state)
 static void test_fold_torn_reading_kept(void **state)
 {
 	struct model *m = *state;
-	const struct sock_entry *s;
 	struct bs_fold f;
+	const struct sock_entry *s = web_fold(m, &f);
 
-	fold_init(&f, 3, 2);
-	assert_int_equal(apply_fold(m, 100, "web", false, &f), 0);
-	s = fold_of(m, 100);
-	assert_non_null(s);
 	for (int torn = 0; torn < 3; torn++) {
 		fold_init(&f, 4, 3);
 		if (torn == 0)
