@@ -1209,10 +1209,16 @@ long model_take_interval(struct model *m, int cursor, struct sock_row **rows)
 	if (n < 0)
 		return n;
 	/* The rows keep their deltas; this cursor's baseline moves, for every
-	 * entry (no other cursor's). */
+	 * entry shown (no other cursor's). One the filters hide keeps its
+	 * baseline: when its owner is found to be one of theirs (a socket
+	 * counted before its first read, placed by /proc), its next row has
+	 * what it counted meanwhile, as the summary does. */
 	for (size_t i = 0; i < m->n; i++) {
 		struct sock_entry *s = &m->socks[i];
 		struct cursor_mark *k = &s->mark[cursor];
+
+		if (!model_visible(m, s))
+			continue;
 
 		k->reported = s->total;
 		k->folded_reported = s->folded_sockets;
