@@ -535,10 +535,13 @@ static void path_changes(struct roles *rs)
 	while (rs->changes_done < rs->s->nchanges &&
 	       rs->s->changes[rs->changes_done].at_us <= elapsed_us) {
 		char what[384], phase[sizeof(rs->o->phases[0].what)];
+		/* the phase begins as `tc` is started: the new qdisc is in place
+		 * some milliseconds before `tc` has exited */
+		uint64_t begun = wl_mono_ns();
 
 		netenv_change(rs->net, rs->s, rs->changes_done, what, sizeof(what));
 		snprintf(phase, sizeof(phase), "path: %.150s", what[0] ? what : "unchanged");
-		observe_phase(rs->o, wl_mono_ns(), phase);
+		observe_phase(rs->o, begun, phase);
 		rs->changes_done++;
 	}
 }
