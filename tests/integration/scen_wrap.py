@@ -544,9 +544,13 @@ def t_wrap_daemon_server(ctx, rec):
         report = validate_json(bs, rc)
         errs.eq("verdicts", [v.get("verdict") for v in report.get("verdicts", [])], ["pass"])
         phases = [p.get("what") for p in report.get("phases", [])]
-        errs.true("phases %r: the sender's shell exits (status 0) before it listens"
-                  % phases, "sender exits (status 0)" in phases and "sender listens" in phases
-                  and phases.index("sender exits (status 0)") < phases.index("sender listens"))
+        # nginx opens its listening socket before it forks into the
+        # background, so the harness may see it listen before or after the
+        # shell's exit (CI saw both): what matters is that it is seen
+        # listening with the shell gone, and served curl
+        errs.true("phases %r: the sender's shell exits (status 0), and the sender is seen "
+                  "listening" % phases,
+                  "sender exits (status 0)" in phases and "sender listens" in phases)
         errs.true("curl's connection: receiver bytes %r" % (report.get("receiver") or {}).get(
             "bytes"), ((report.get("receiver") or {}).get("bytes") or 0) > 0)
         errs.eq("processes left in the run's namespaces (the daemon included)", left,
