@@ -167,8 +167,15 @@ def run_validate(ctx, path, hold_for=None):
 def validate_json(bs, rc):
     lines = [l for l in bs.out().decode("utf-8", "replace").splitlines() if l.strip()]
     if rc != 0 or len(lines) != 1:
+        failed = ""
+        try:	# which expectations failed, when the report came
+            failed = "; failed: %s" % [v for v in json.loads(lines[0]).get("verdicts", [])
+                                       if v.get("verdict") != "pass"]
+        except (ValueError, IndexError, AttributeError):
+            pass
         raise Failure("bufscope validate exit %d, %d stdout lines (want 0 and one JSON "
-                      "object); stderr: %s" % (rc, len(lines), one_line(bs.err(), 600)))
+                      "object)%s; stderr: %s" % (rc, len(lines), failed[:1500],
+                                                 one_line(bs.err(), 600)))
     try:
         return json.loads(lines[0])
     except ValueError as e:
