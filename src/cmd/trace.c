@@ -2,8 +2,8 @@
 /* `bufscope trace`: one line per read, episode edge, drop, buffer change or
  * close, as they happen; the run's summary at the end. */
 #include <stdio.h>
-#include <time.h>
 #include "cmd/cmd.h"
+#include "workload.h"
 
 /* Every read crosses to user space: a larger ring. */
 #define TRACE_RINGBUF (16 * 1024 * 1024)
@@ -12,7 +12,7 @@ struct trace {
 	const struct options *opt;
 	struct render render;
 	struct losses shown;	/* losses as of the last `lost` line */
-	double lost_at;		/* when that line was printed (CLOCK_MONOTONIC s) */
+	unsigned long long lost_at;	/* when that line was printed (wl_mono_ns) */
 };
 
 static unsigned event_of(uint32_t kind)
@@ -52,14 +52,6 @@ static void trace_record(void *ctx, struct engine *e, const struct engine_record
 		render_close(&t->render, r->sock);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * A `lost` record (a line in a table) where losses are noticed, so that a
  * stream cut short still says where it has gaps; then what was printed goes
@@ -71,21 +63,21 @@ static double mono_s(void)
 static void trace_losses(struct trace *t, struct engine *e, bool final)
 {
 	struct losses now, d;
-	double at = mono_s();
+	unsigned long long at = wl_mono_ns();
+	bool lost;
 
 	engine_losses(e, false, &now);
 	losses_sub(&d, &now, &t->shown);
 	/* a folded close is a close line the stream will not have */
 	if (!(t->opt->events & EV_CLOSE))
 		d.close_folded = 0;
-	if (!(d.events || d.missed_reads || d.untracked_sockets || d.close_folded) &&
-	    !final && at - t->lost_at < 1.0) {
+	lost = d.events || d.missed_reads || d.untracked_sockets || d.close_folded;
+	if (!lost && !final && at - t->lost_at < 1000000000ULL) {
 		d.hook_misses = 0;
 		now.hook_misses = t->shown.hook_misses;
 	}
 	t->shown = now;
-	if (d.events || d.missed_reads || d.untracked_sockets || d.close_folded ||
-	    d.hook_misses) {
+	if (lost || d.hook_misses) {
 		render_lost(&t->render, &d);
 		t->lost_at = at;
 	}

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 #include "kernel/cgroups.h"
+#include "workload.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -145,10 +145,7 @@ int cgroup2_mount_from(FILE *mountinfo, char *dir, size_t len)
 
 static uint64_t mono_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
+	return wl_mono_ns() / 1000000000ULL;
 }
 
 struct cgroups *cgroups_open(const char *mount_dir)
